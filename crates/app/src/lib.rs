@@ -1,0 +1,141 @@
+//! Watchkeeper's use-cases, shared by the web server and the CLI.
+//!
+//! Every state change goes through here: a use-case checks permission and input (rules from
+//! `model`), opens one store transaction, writes the change together with its audit record,
+//! and commits. Callers never touch a transaction, so no caller can forget the audit record.
+
+mod audit;
+mod auth;
+pub mod cmdb;
+mod demo;
+mod error;
+mod secret;
+mod tokens;
+mod users;
+
+pub use audit::{AuditFilter, VerifyReport};
+pub use auth::{LoginOutcome, NewSession, Principal};
+pub use demo::{DEMO_PASSWORD, demo_accounts};
+pub use error::AppError;
+pub use secret::{hash_password, random_token, verify_password};
+pub use tokens::{CreatedToken, TokenInfo};
+pub use users::{NewUser, UserInfo, parse_user_query};
+
+use model::Role;
+use std::sync::Arc;
+use store::Store;
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Timeouts and limits an operator may tune.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// A session ends after this long without a request.
+    pub session_idle_ms: i64,
+    /// A session ends this long after login, however active.
+    pub session_absolute_ms: i64,
+    /// The window over which failed logins are counted.
+    pub throttle_window_ms: i64,
+    /// Failed logins per account within the window before the account is throttled.
+    pub max_failures_per_account: i64,
+    /// Failed logins per source address within the window before the source is throttled.
+    pub max_failures_per_source: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            session_idle_ms: 30 * 60_000,
+            session_absolute_ms: 12 * 3_600_000,
+            throttle_window_ms: 15 * 60_000,
+            max_failures_per_account: 5,
+            max_failures_per_source: 20,
+        }
+    }
+}
+
+/// The clock, injectable so tests can step over timeouts.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    })
+}
+
+/// The application: a store, settings and a clock. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    store: Store,
+    settings: Settings,
+    clock: Clock,
+}
+
+impl App {
+    pub fn new(store: Store, settings: Settings) -> App {
+        App { store, settings, clock: system_clock() }
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> App {
+        self.clock = clock;
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        (self.clock)()
+    }
+}
+
+/// Who is acting and from where, for permission checks and the audit record.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The name recorded in the audit log.
+    pub name: String,
+    /// Source address, or `local` for the CLI.
+    pub source: String,
+    pub role: Role,
+    /// Token scopes narrowing the role; `None` for a console session or the CLI.
+    pub scopes: Option<Vec<model::Scope>>,
+    /// Sites the actor is limited to; empty means all.
+    pub sites: Vec<String>,
+    pub user_id: Option<i64>,
+}
+
+impl Actor {
+    /// The operating-system user running a CLI command on the server's host; such a person
+    /// can read the database file anyway, so the CLI acts with administrator rights.
+    pub fn cli() -> Actor {
+        let os_user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+        Actor {
+            name: format!("cli:{os_user}"),
+            source: "local".into(),
+            role: Role::Admin,
+            scopes: None,
+            sites: Vec::new(),
+            user_id: None,
+        }
+    }
+
+    /// The server itself (bootstrap, demo seeding, housekeeping).
+    pub fn system() -> Actor {
+        Actor { name: "system".into(), ..Actor::cli() }
+    }
+
+    pub fn can(&self, perm: model::Perm) -> bool {
+        model::access::allowed(self.role, self.scopes.as_deref(), perm)
+    }
+
+    pub fn require(&self, perm: model::Perm) -> Result<()> {
+        if self.can(perm) { Ok(()) } else { Err(AppError::Forbidden(perm)) }
+    }
+}

@@ -1,0 +1,182 @@
+//! Watchkeeper's HTTP side: the JSON API under `/api/v1`, the server-rendered console,
+//! authentication and the access guard, `/metrics` and health checks.
+//!
+//! This is the only crate that knows HTTP and JSON shapes. Routes are declared once, with
+//! their access rule, in [`routes::table`]; handlers decode, call one `app` use-case and
+//! encode. Every error leaves as problem+json (API) or an HTML page (console), never a bare
+//! 500.
+
+pub mod access;
+pub mod api;
+mod assets;
+mod console;
+pub mod extract;
+mod health;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod state;
+
+pub use state::AppState;
+
+use crate::problem::ApiError;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// How long any request may take before it is answered with 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds the state shared by every handler.
+pub fn state(app: app::App, demo: bool, tls: bool) -> AppState {
+    let backend = app.store().backend();
+    AppState { app, metrics: Arc::new(metrics::Metrics::new(backend)), demo, tls, started: Instant::now() }
+}
+
+async fn timeout(req: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
+async fn not_found(req: Request) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") || path == "/api" {
+        ApiError::NotFound(format!("no route `{path}`; see /api/openapi.json")).into_response()
+    } else {
+        console::not_found_page()
+    }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("A request handler panicked.");
+    ApiError::Internal.into_response()
+}
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for route in routes::table() {
+        let guard = middleware::from_fn_with_state((state.clone(), route.access), access::guard);
+        router = router.route(route.path, route.handler.route_layer(guard));
+    }
+    let csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+               frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+    let mut router = router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn(timeout))
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp)))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    if state.tls {
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ));
+    }
+    router
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &Request| tracing::info_span!("http", method = %req.method(), path = %req.uri().path()),
+        ))
+        .layer(tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+            HeaderName::from_static(access::CSRF_HEADER),
+        ]))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(state)
+}
+
+/// TLS material for `serve`.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot load the TLS certificate or key ({cert} / {key}): {source}")]
+    Tls { cert: String, key: String, source: std::io::Error },
+    #[error("the server stopped: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests. `ready` is called with
+/// the bound address once the socket listens.
+pub async fn serve(
+    state: AppState,
+    addr: SocketAddr,
+    tls: Option<Tls>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    let app = router(state.clone());
+    let housekeeping = tokio::spawn(housekeeping(state.app.clone()));
+    let result = match tls {
+        None => {
+            let listener =
+                tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
+            ready(listener.local_addr()?);
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(ServeError::Io)
+        }
+        Some(tls) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config =
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key).await.map_err(|source| {
+                    ServeError::Tls { cert: tls.cert.display().to_string(), key: tls.key.display().to_string(), source }
+                })?;
+            let std_listener = std::net::TcpListener::bind(addr).map_err(|source| ServeError::Bind { addr, source })?;
+            std_listener.set_nonblocking(true)?;
+            ready(std_listener.local_addr()?);
+            let handle = axum_server::Handle::new();
+            let h2 = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                h2.graceful_shutdown(Some(Duration::from_secs(10)));
+            });
+            axum_server::from_tcp_rustls(std_listener, config)?
+                .handle(handle)
+                .serve(app.into_make_service_with_connect_info::<SocketAddr>())
+                .await
+                .map_err(ServeError::Io)
+        }
+    };
+    housekeeping.abort();
+    result
+}
+
+async fn housekeeping(app: app::App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        if let Err(e) = app.housekeeping().await {
+            tracing::warn!(error = %e, "Housekeeping failed.");
+        }
+    }
+}

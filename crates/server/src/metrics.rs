@@ -1,0 +1,125 @@
+//! `/metrics` in the Prometheus text format: HTTP requests and latency by route, the database
+//! pool, sessions, build information. Labels are route templates, never raw paths, so the
+//! series count stays bounded whatever clients send.
+
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: String,
+    backend: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    pool_size: Gauge,
+    pool_idle: Gauge,
+    sessions: Gauge,
+    audit_records: Gauge,
+    uptime: Gauge<f64, AtomicU64>,
+}
+
+impl Metrics {
+    pub fn new(backend: &str) -> Metrics {
+        let mut registry = Registry::with_prefix("watchkeeper");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register("http_requests", "HTTP requests answered, by route template and status", requests.clone());
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+        });
+        registry.register_with_unit(
+            "http_request_duration",
+            "Time to answer an HTTP request",
+            prometheus_client::registry::Unit::Seconds,
+            latency.clone(),
+        );
+        let pool_size = Gauge::default();
+        registry.register("db_pool_connections", "Database connections open", pool_size.clone());
+        let pool_idle = Gauge::default();
+        registry.register("db_pool_idle_connections", "Database connections open and idle", pool_idle.clone());
+        let sessions = Gauge::default();
+        registry.register("sessions", "Console sessions stored", sessions.clone());
+        let audit_records = Gauge::default();
+        registry.register("audit_records", "Records in the audit log", audit_records.clone());
+        let uptime = Gauge::<f64, AtomicU64>::default();
+        registry.register_with_unit(
+            "uptime",
+            "Time since the server started",
+            prometheus_client::registry::Unit::Seconds,
+            uptime.clone(),
+        );
+        let build = Family::<BuildLabels, Gauge>::default();
+        build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION").into(), backend: backend.into() }).set(1);
+        registry.register("build_info", "Build and database backend; always 1", build);
+        Metrics { registry, requests, latency, pool_size, pool_idle, sessions, audit_records, uptime }
+    }
+
+    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels { method: method.into(), route: route.into(), status: status.to_string() })
+            .inc();
+        self.latency.get_or_create(&RouteLabels { method: method.into(), route: route.into() }).observe(seconds);
+    }
+}
+
+/// Counts and times every routed request.
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    state.metrics.observe(&method, &route, resp.status().as_u16(), start.elapsed().as_secs_f64());
+    resp
+}
+
+/// `GET /metrics`.
+pub async fn render(State(state): State<AppState>) -> Response {
+    let m = &state.metrics;
+    let (size, idle) = state.app.store().pool_stats();
+    m.pool_size.set(i64::from(size));
+    m.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
+    if let Ok(n) = state.app.store().count_sessions().await {
+        m.sessions.set(n);
+    }
+    if let Ok((seq, _)) = state.app.store().audit_head().await {
+        m.audit_records.set(seq);
+    }
+    m.uptime.set(state.started.elapsed().as_secs_f64());
+    let mut out = String::new();
+    if prometheus_client::encoding::text::encode(&mut out, &m.registry).is_err() {
+        return crate::problem::ApiError::Internal.into_response();
+    }
+    let mut resp = out.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    resp
+}

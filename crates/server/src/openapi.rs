@@ -1,0 +1,69 @@
+//! The OpenAPI 3 description, generated from the handlers' annotations, served at
+//! `/api/openapi.json` and rendered as the browsable page at `/api`.
+
+use crate::api;
+use crate::health;
+use crate::problem::{Problem, ProblemField};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Watchkeeper API",
+        description = "The network operations and security centre's REST API. Authenticate with \
+            `Authorization: Bearer <token>` (create tokens in the console or with `watchkeeper token create`). \
+            Errors are RFC 9457 problem+json. Lists take `limit`, `offset`, `sort` (`-field` for descending), \
+            `q` and the filters each list names; unknown parameters are rejected."
+    ),
+    paths(
+        health::healthz,
+        health::readyz,
+        api::me,
+        api::my_password,
+        api::list_users,
+        api::create_user,
+        api::get_user,
+        api::update_user,
+        api::set_user_password,
+        api::list_tokens,
+        api::create_token,
+        api::revoke_token,
+        api::list_audit,
+        api::export_audit,
+        api::verify_audit,
+        api::list_sites,
+        api::list_items,
+    ),
+    components(schemas(Problem, ProblemField)),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
+    tags(
+        (name = "access", description = "Who you are, your password and API tokens"),
+        (name = "users", description = "Account administration"),
+        (name = "audit", description = "The tamper-evident audit log"),
+        (name = "cmdb", description = "Sites and configuration items"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::access::SESSION_COOKIE,
+                "Console session; state-changing requests also need the X-CSRF-Token header",
+            ))),
+        );
+    }
+}
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

@@ -1,0 +1,105 @@
+//! Every route the server answers, with who may call it, in one table. The router is built
+//! from this table only, so a route cannot exist without an access rule, and the role ×
+//! route test walks the same table.
+
+use crate::access::Access::{self, Needs, Public};
+use crate::state::AppState;
+use crate::{api, assets, console, health, metrics};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter};
+use model::Perm::*;
+
+/// The HTTP methods routes use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    pub fn method(self) -> Method {
+        match self {
+            Verb::Get => Method::GET,
+            Verb::Post => Method::POST,
+            Verb::Put => Method::PUT,
+            Verb::Patch => Method::PATCH,
+            Verb::Delete => Method::DELETE,
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+            Verb::Put => MethodFilter::PUT,
+            Verb::Patch => MethodFilter::PATCH,
+            Verb::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+pub struct Route {
+    pub verb: Verb,
+    /// axum path template (`/api/v1/users/{username}`).
+    pub path: &'static str,
+    pub access: Access,
+    pub handler: MethodRouter<AppState>,
+}
+
+fn r<H, T>(verb: Verb, path: &'static str, access: Access, h: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    Route { verb, path, access, handler: axum::routing::on(verb.filter(), h) }
+}
+
+/// The table.
+pub fn table() -> Vec<Route> {
+    use Verb::*;
+    vec![
+        // Open to all.
+        r(Get, "/healthz", Public, health::healthz),
+        r(Get, "/readyz", Public, health::readyz),
+        r(Get, "/login", Public, console::login_page),
+        r(Post, "/login", Public, console::login_submit),
+        r(Get, "/assets/{file}", Public, assets::serve),
+        r(Get, "/api/openapi.json", Public, console::openapi_json),
+        r(Get, "/api", Public, console::api_page),
+        // Console.
+        r(Post, "/logout", Needs(ConsoleView), console::logout),
+        r(Get, "/", Needs(ConsoleView), console::dashboard),
+        r(Get, "/cmdb", Needs(CmdbRead), console::items_page),
+        r(Get, "/tokens", Needs(OwnTokens), console::tokens_page),
+        r(Post, "/tokens", Needs(OwnTokens), console::tokens_create),
+        r(Post, "/tokens/{id}/revoke", Needs(OwnTokens), console::tokens_revoke),
+        r(Get, "/admin/users", Needs(UserAdmin), console::users_page),
+        r(Post, "/admin/users", Needs(UserAdmin), console::users_create),
+        r(Post, "/admin/users/{username}/disable", Needs(UserAdmin), console::users_disable),
+        r(Post, "/admin/users/{username}/enable", Needs(UserAdmin), console::users_enable),
+        r(Get, "/admin/tokens", Needs(TokenAdmin), console::all_tokens_page),
+        r(Get, "/audit", Needs(AuditRead), console::audit_page),
+        r(Get, "/audit/export", Needs(AuditRead), console::audit_export),
+        // Machine interfaces.
+        r(Get, "/metrics", Needs(MetricsRead), metrics::render),
+        r(Get, "/api/v1/me", Needs(ConsoleView), api::me),
+        r(Put, "/api/v1/me/password", Needs(ConsoleView), api::my_password),
+        r(Get, "/api/v1/users", Needs(UserAdmin), api::list_users),
+        r(Post, "/api/v1/users", Needs(UserAdmin), api::create_user),
+        r(Get, "/api/v1/users/{username}", Needs(UserAdmin), api::get_user),
+        r(Patch, "/api/v1/users/{username}", Needs(UserAdmin), api::update_user),
+        r(Put, "/api/v1/users/{username}/password", Needs(UserAdmin), api::set_user_password),
+        r(Get, "/api/v1/tokens", Needs(OwnTokens), api::list_tokens),
+        r(Post, "/api/v1/tokens", Needs(OwnTokens), api::create_token),
+        r(Delete, "/api/v1/tokens/{id}", Needs(OwnTokens), api::revoke_token),
+        r(Get, "/api/v1/audit", Needs(AuditRead), api::list_audit),
+        r(Get, "/api/v1/audit/export", Needs(AuditRead), api::export_audit),
+        r(Get, "/api/v1/audit/verify", Needs(AuditRead), api::verify_audit),
+        r(Get, "/api/v1/sites", Needs(CmdbRead), api::list_sites),
+        r(Get, "/api/v1/items", Needs(CmdbRead), api::list_items),
+    ]
+}

@@ -1,0 +1,145 @@
+//! Where settings come from, in order of precedence: command-line flags, then
+//! `WATCHKEEPER_*` environment variables, then the TOML config file, then defaults.
+//!
+//! clap resolves flags and environment into one value; the file fills only what both left
+//! unset. Unknown keys in the file are errors with line and column, so a typo never silently
+//! leaves a default in place.
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use store::Location;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "data";
+pub const DEFAULT_CONFIG: &str = "watchkeeper.toml";
+
+/// The config file's shape.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub admin_password_file: Option<PathBuf>,
+    pub demo: Option<bool>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub log_format: Option<String>,
+    #[serde(default)]
+    pub session: SessionConfig,
+    #[serde(default)]
+    pub login: LoginConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// Minutes without a request before a console session ends (default 30).
+    pub idle_minutes: Option<u32>,
+    /// Hours after sign-in before a session ends however active (default 12).
+    pub absolute_hours: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginConfig {
+    pub window_minutes: Option<u32>,
+    pub max_failures_per_account: Option<u32>,
+    pub max_failures_per_source: Option<u32>,
+}
+
+/// Reads the config file: the one named (which must exist), or `watchkeeper.toml` in the
+/// working directory if there is one.
+pub fn load_file(explicit: Option<&Path>) -> Result<(FileConfig, Option<PathBuf>)> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None if Path::new(DEFAULT_CONFIG).is_file() => PathBuf::from(DEFAULT_CONFIG),
+        None => return Ok((FileConfig::default(), None)),
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    let cfg = parse_file(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok((cfg, Some(path)))
+}
+
+pub fn parse_file(text: &str) -> Result<FileConfig, String> {
+    toml::from_str(text).map_err(|e| {
+        let line_col = e.span().map(|s| {
+            let before = &text[..s.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {col}: ")
+        });
+        format!("{}{}", line_col.unwrap_or_default(), e.message())
+    })
+}
+
+/// Chooses the database from flag/env values and the file.
+pub fn location(data_dir: Option<PathBuf>, database_url: Option<String>, file: &FileConfig) -> Result<Location> {
+    let url = database_url.or_else(|| file.database_url.clone());
+    let dir = data_dir.or_else(|| file.data_dir.clone());
+    match (url, dir) {
+        (Some(_), Some(_)) => bail!("give either a data directory or a database URL, not both"),
+        (Some(url), None) => {
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                Ok(Location::Postgres(url))
+            } else if let Some(path) = url.strip_prefix("sqlite://") {
+                Ok(Location::DataDir(PathBuf::from(path)))
+            } else {
+                bail!(
+                    "the database URL `{}` is neither postgres:// nor sqlite://DIR; for the embedded database use --data-dir",
+                    store::redact_url(&url)
+                )
+            }
+        }
+        (None, dir) => Ok(Location::DataDir(dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)))),
+    }
+}
+
+pub fn listen(flag: Option<String>, file: &FileConfig) -> Result<SocketAddr> {
+    let raw = flag.or_else(|| file.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    raw.parse().with_context(|| format!("`{raw}` is not a listen address such as 127.0.0.1:8080 or [::]:8443"))
+}
+
+pub fn settings(file: &FileConfig) -> app::Settings {
+    let d = app::Settings::default();
+    let min = |m: Option<u32>, default: i64| m.map_or(default, |m| i64::from(m) * 60_000);
+    app::Settings {
+        session_idle_ms: min(file.session.idle_minutes, d.session_idle_ms),
+        session_absolute_ms: file.session.absolute_hours.map_or(d.session_absolute_ms, |h| i64::from(h) * 3_600_000),
+        throttle_window_ms: min(file.login.window_minutes, d.throttle_window_ms),
+        max_failures_per_account: file.login.max_failures_per_account.map_or(d.max_failures_per_account, i64::from),
+        max_failures_per_source: file.login.max_failures_per_source.map_or(d.max_failures_per_source, i64::from),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_name_line_and_column() {
+        let err = parse_file("listen = \"0.0.0.0:80\"\n[session]\nidle_minuts = 5\n").unwrap_err();
+        assert!(err.starts_with("line 3, column 1:"), "{err}");
+        assert!(err.contains("idle_minuts"), "{err}");
+    }
+
+    #[test]
+    fn flags_beat_the_file() {
+        let file = parse_file("data_dir = \"/srv/wk\"\nlisten = \"0.0.0.0:9000\"").unwrap();
+        assert_eq!(location(Some("/tmp/x".into()), None, &file).unwrap(), Location::DataDir("/tmp/x".into()));
+        assert_eq!(location(None, None, &file).unwrap(), Location::DataDir("/srv/wk".into()));
+        assert_eq!(listen(None, &file).unwrap().port(), 9000);
+        assert_eq!(listen(Some("127.0.0.1:1".into()), &file).unwrap().port(), 1);
+        assert!(location(None, Some("mysql://x".into()), &file).is_err());
+    }
+
+    #[test]
+    fn settings_from_file() {
+        let file = parse_file("[session]\nidle_minutes = 5\n[login]\nmax_failures_per_account = 3").unwrap();
+        let s = settings(&file);
+        assert_eq!(s.session_idle_ms, 300_000);
+        assert_eq!(s.max_failures_per_account, 3);
+    }
+}

@@ -1,0 +1,27 @@
+//! The `watchkeeper` binary: the command line, configuration, logging, and wiring the
+//! server together. Every command that changes state goes through the `app` use-cases, so
+//! the CLI is audited exactly like the console and the API.
+
+mod cli;
+mod config;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(cli::run(args)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
