@@ -199,7 +199,7 @@ mod tests {
             action: "user.create".into(),
             target_type: "user".into(),
             target_id: i.to_string(),
-            before: (i % 2 == 0).then(|| format!("{{\"n\":{i}}}")),
+            before: i.is_multiple_of(2).then(|| format!("{{\"n\":{i}}}")),
             after: Some(format!("{{\"n\":{}}}", i + 1)),
         }
     }

@@ -160,8 +160,9 @@ fn denied_response(state: &AppState, d: Denied, api: bool, target: &str) -> Resp
         (Denied::Forbidden(p, perm), false) => console::forbidden(state, &p, perm),
         (Denied::Csrf, true) => ApiError::CsrfFailed.into_response(),
         (Denied::Csrf, false) => console::csrf_failed(),
-        (_, true) => ApiError::Unauthenticated.into_response(),
-        (_, false) => {
+        // A bad bearer token comes from a program, never from a browser: answer it as one.
+        (Denied::BadCredentials, _) | (Denied::NoCredentials, true) => ApiError::Unauthenticated.into_response(),
+        (Denied::NoCredentials, false) => {
             let next = serde_urlencoded::to_string([("next", target)]).unwrap_or_default();
             Redirect::to(&format!("/login?{next}")).into_response()
         }

@@ -24,7 +24,10 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
+            // A type error found before the parser reached a syntax error is still malformed JSON.
+            let malformed =
+                inner.is_syntax() || inner.is_eof() || serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err();
+            if malformed {
                 Err(ApiError::BadRequest(format!("the body is not valid JSON: {inner}")))
             } else {
                 let field = if path == "." { "body".to_owned() } else { path };

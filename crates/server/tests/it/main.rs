@@ -1,0 +1,11 @@
+//! The integration suite: every test runs against SQLite and against PostgreSQL through the
+//! real router (see `common`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::crate_in_macro_def)]
+
+mod common;
+
+mod access_matrix;
+mod audit;
+mod auth;
+mod bad_input;
+mod resources;
