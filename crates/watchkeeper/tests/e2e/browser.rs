@@ -1,0 +1,175 @@
+//! Headless Chromium, driven through ChromeDriver's W3C WebDriver protocol, through the real
+//! login page: an operator signs in, sees the dashboard, and is refused the admin pages.
+//! Screenshots land in `target/screenshots/`.
+
+use crate::{Db, Server};
+use base64::Engine;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Driver {
+    child: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Driver {
+    async fn start(profile: &std::path::Path) -> Driver {
+        let port = free_port();
+        let child = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian package chromium-driver) is needed; ./scripts/test installs it");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if http.get(format!("{base}/status")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--disable-dev-shm-usage", "--window-size=1366,900",
+                         format!("--user-data-dir={}", profile.display())]
+            }
+        }}});
+        let r: Value = http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
+        let session =
+            r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {r}")).to_owned();
+        Driver { child, base, session, http }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let req = self.http.request(method, url);
+        let req = if body.is_null() { req } else { req.json(&body) };
+        let v: Value = req.send().await.unwrap().json().await.unwrap();
+        v["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", json!({ "url": url })).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self.cmd(reqwest::Method::POST, "/element", json!({"using": "css selector", "value": css})).await;
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|id| id.as_str())
+            .unwrap_or_else(|| panic!("no element {css}: {v}"))
+            .to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{id}/value"), json!({ "text": text })).await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), json!({})).await;
+    }
+
+    async fn current_url(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/url", Value::Null).await.as_str().unwrap_or("").to_owned()
+    }
+
+    async fn page_text(&self) -> String {
+        let id = self.find("body").await;
+        self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), Value::Null)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let b64 = self.cmd(reqwest::Method::GET, "/screenshot", Value::Null).await;
+        let png = base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap()).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "screenshot is a PNG");
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn quit(&self) {
+        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
+    }
+}
+
+fn screenshot_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+        .join("screenshots")
+}
+
+async fn wait_for(d: &Driver, what: &str, cond: impl Fn(&str) -> bool) -> String {
+    for _ in 0..50 {
+        let t = d.page_text().await;
+        if cond(&t) {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}: {}", d.page_text().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_signs_in_sees_the_dashboard_and_is_refused_admin_pages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::fresh(false, tmp.path()).await;
+    let server = Server::start(&db, &["--demo"]).unwrap();
+    let d = Driver::start(&tmp.path().join("chromium-profile")).await;
+
+    d.goto(&server.url("/")).await;
+    let login = wait_for(&d, "the login page", |t| t.contains("Sign in")).await;
+    assert!(login.contains("Demo estate"));
+    assert!(d.current_url().await.contains("/login?next=%2F"), "redirected to login");
+    d.screenshot("login").await;
+
+    d.type_into("#username", "operator").await;
+    d.type_into("#password", "wrong password here").await;
+    d.click("button[type=submit]").await;
+    wait_for(&d, "the refusal", |t| t.contains("Wrong username or password")).await;
+
+    d.type_into("#password", app::DEMO_PASSWORD).await;
+    d.click("button[type=submit]").await;
+    let dash = wait_for(&d, "the dashboard", |t| t.contains("Configuration items by class")).await;
+    assert!(dash.contains("Operator (L1)") && dash.contains("Northfield Water Treatment Plant"));
+    assert!(!dash.contains("Users\n"), "no admin navigation for an operator");
+    d.screenshot("dashboard-operator").await;
+
+    d.goto(&server.url("/admin/users")).await;
+    let denied = wait_for(&d, "the refusal page", |t| t.contains("Not permitted")).await;
+    assert!(denied.contains("user-admin"));
+    d.screenshot("admin-refused-operator").await;
+
+    d.goto(&server.url("/cmdb?class=firewall")).await;
+    wait_for(&d, "the CMDB", |t| t.contains("pn-fw1")).await;
+    d.click("[data-action=theme]").await;
+    d.screenshot("cmdb-dark").await;
+    d.quit().await;
+    drop(server);
+}
