@@ -96,6 +96,8 @@ pub struct Server {
     /// Everything the server wrote to stderr until it was ready.
     pub startup: String,
     pub db: Db,
+    /// Holds the admin password file for the server's lifetime.
+    _secrets: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -106,10 +108,9 @@ impl Server {
         let pw_arg = pw.display().to_string();
         let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--admin-password-file", pw_arg.as_str()];
         args.extend_from_slice(extra);
-        Self::start_raw(db, &args).map(|s| {
-            std::mem::forget(dir);
-            s
-        })
+        let mut server = Self::start_raw(db, &args)?;
+        server._secrets = Some(dir);
+        Ok(server)
     }
 
     /// Starts with exactly these arguments (plus the database), waiting for readiness.
@@ -143,7 +144,7 @@ impl Server {
                         let url = url.trim_end_matches('/').to_owned();
                         // Keep draining stderr so the server never blocks on a full pipe.
                         std::thread::spawn(move || for _ in rx {});
-                        return Ok(Server { child, base: url, startup, db: db.clone() });
+                        return Ok(Server { child, base: url, startup, db: db.clone(), _secrets: None });
                     }
                 }
                 Err(_) => {
