@@ -2,12 +2,12 @@
 //! JSON shapes are defined here (and documented through utoipa), apart from the domain types,
 //! so the wire format changes only on purpose.
 
-use crate::extract::{ApiJson, Ctx, QueryPairs};
+use crate::extract::{ApiJson, ApiPath, Ctx, QueryPairs};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use app::{AuditFilter, NewUser, TokenInfo};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use model::audit::AuditRecord;
@@ -203,7 +203,11 @@ pub async fn create_user(
 
 #[utoipa::path(get, path = "/api/v1/users/{username}", tag = "users", params(("username" = String, Path)),
     responses((status = 200, body = UserDto), (status = 404, body = Problem)))]
-pub async fn get_user(State(s): State<AppState>, ctx: Ctx, Path(username): Path<String>) -> ApiResult<Json<UserDto>> {
+pub async fn get_user(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(username): ApiPath<String>,
+) -> ApiResult<Json<UserDto>> {
     Ok(Json(s.app.user(&ctx.actor(), &username).await?.into()))
 }
 
@@ -218,7 +222,7 @@ pub struct UpdateUser {
 pub async fn update_user(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> ApiResult<Json<UserDto>> {
     let actor = ctx.actor();
@@ -234,7 +238,7 @@ pub async fn update_user(
 pub async fn set_user_password(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
     s.app.set_password(&ctx.actor(), &username, &body.password).await?;
@@ -347,7 +351,11 @@ pub async fn create_token(
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "access", params(("id" = i64, Path)),
     responses((status = 200, body = TokenDto), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn revoke_token(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Json<TokenDto>> {
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<TokenDto>> {
     let id: i64 = id.parse().map_err(|_| Invalid::one("id", format!("`{id}` is not a token id (a whole number)")))?;
     Ok(Json(s.app.revoke_token(&ctx.actor(), id).await?.into()))
 }

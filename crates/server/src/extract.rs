@@ -78,6 +78,21 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     }
 }
 
+/// Path parameters; a segment that is not valid UTF-8 or not the expected type is a 400
+/// problem, not axum's plain-text rejection.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| ApiPath(v))
+            .map_err(|e| ApiError::BadRequest(format!("the URL path could not be read: {}", e.body_text())))
+    }
+}
+
 /// Who is calling, set by the access guard before any handler runs.
 #[derive(Clone)]
 pub struct Ctx {

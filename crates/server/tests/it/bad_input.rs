@@ -73,6 +73,12 @@ async fn malformed_requests_get_precise_problems(backend: Backend) {
             Some("id"),
         ),
         (
+            admin.apply(Request::get("/api/v1/users/%FF%FE")).body(Body::empty()).unwrap(),
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            None,
+        ),
+        (
             admin.apply(Request::get("/api/v1/nothing-here")).body(Body::empty()).unwrap(),
             StatusCode::NOT_FOUND,
             "not-found",

@@ -8,4 +8,5 @@ mod access_matrix;
 mod audit;
 mod auth;
 mod bad_input;
+mod fuzz_seeds;
 mod resources;
