@@ -13,6 +13,7 @@ use app::{AppError, AuditFilter, LoginOutcome, NewUser, Principal};
 use askama::Template;
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -806,11 +807,17 @@ async fn users_toggle(s: AppState, ctx: Ctx, username: String, disabled: bool) -
     }
 }
 
-pub async fn users_disable(State(s): State<AppState>, ctx: Ctx, Path(username): Path<String>) -> Response {
+// A path segment that is not UTF-8 names no account or token: the answer is the not-found
+// page rather than axum's plain-text rejection.
+type Segment = Result<Path<String>, PathRejection>;
+
+pub async fn users_disable(State(s): State<AppState>, ctx: Ctx, username: Segment) -> Response {
+    let Ok(Path(username)) = username else { return not_found_page() };
     users_toggle(s, ctx, username, true).await
 }
 
-pub async fn users_enable(State(s): State<AppState>, ctx: Ctx, Path(username): Path<String>) -> Response {
+pub async fn users_enable(State(s): State<AppState>, ctx: Ctx, username: Segment) -> Response {
+    let Ok(Path(username)) = username else { return not_found_page() };
     users_toggle(s, ctx, username, false).await
 }
 
@@ -956,8 +963,8 @@ pub async fn tokens_create(State(s): State<AppState>, ctx: Ctx, body: Bytes) -> 
     tokens_response(&s, &ctx, false, None, String::new(), errors, &p).await
 }
 
-pub async fn tokens_revoke(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
-    let Ok(id) = id.parse::<i64>() else { return not_found_page() };
+pub async fn tokens_revoke(State(s): State<AppState>, ctx: Ctx, id: Segment) -> Response {
+    let Some(id) = id.ok().and_then(|Path(id)| id.parse::<i64>().ok()) else { return not_found_page() };
     match s.app.revoke_token(&ctx.actor(), id).await {
         Ok(t) => tokens_response(&s, &ctx, false, None, format!("Token `{}` revoked.", t.name), Vec::new(), &[]).await,
         Err(e) => app_error_page(&s, &ctx, e),

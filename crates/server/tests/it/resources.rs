@@ -158,6 +158,12 @@ async fn console_pages_render_for_their_roles(backend: Backend) {
     assert_eq!(tokens.headers.get("cache-control").unwrap(), "no-store");
     assert_eq!(h.get("/assets/app.css", &Auth::None).await.status, StatusCode::OK);
     assert_eq!(h.get("/nowhere", &op).await.status, StatusCode::NOT_FOUND);
+    let admin = Auth::Session(h.login("ops-lead", app::DEMO_PASSWORD).await);
+    for path in ["/admin/users/%FF%FE/disable", "/tokens/%C3%28/revoke", "/tokens/twelve/revoke"] {
+        let r = h.form(path, &admin, &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(r.content_type().starts_with("text/html"), "{path}: {}", r.content_type());
+    }
 }
 
 crate::both_backends!(
