@@ -46,20 +46,7 @@ async fn every_change_is_recorded_with_before_and_after(backend: Backend) {
 async fn tampering(backend: Backend, tamper: &str, expected_first_bad: i64) {
     let h = Harness::new(backend).await;
     for name in ["t1", "t2", "t3", "t4"] {
-        h.app
-            .create_user(
-                &app::Actor::cli(),
-                app::NewUser {
-                    username: name.into(),
-                    display_name: String::new(),
-                    role: model::Role::Viewer,
-                    password: "a long test password".into(),
-                    expires_at_ms: None,
-                    sites: Vec::new(),
-                },
-            )
-            .await
-            .unwrap();
+        h.add_viewer(name).await;
     }
     let intact = h.app.audit_verify(|_, _| {}).await.unwrap().expect("intact before tampering");
     assert_eq!(intact.records, 6, "bootstrap, demo seed and four users");

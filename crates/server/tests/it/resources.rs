@@ -185,20 +185,7 @@ async fn backup_and_restore_round_trip_online() {
     assert!(h.app.store().backup_to(&file).await.is_err(), "never overwrites a backup");
     h.token("viewer", &[Scope::Read]).await;
     let users_before = h.app.store().count_users().await.unwrap();
-    h.app
-        .create_user(
-            &app::Actor::cli(),
-            app::NewUser {
-                username: "after-backup".into(),
-                display_name: String::new(),
-                role: model::Role::Viewer,
-                password: "a long test password".into(),
-                expires_at_ms: None,
-                sites: Vec::new(),
-            },
-        )
-        .await
-        .unwrap();
+    h.add_viewer("after-backup").await;
     let rows = h.app.store().restore_from(&file).await.unwrap();
     assert!(rows > 30);
     assert_eq!(h.app.store().count_users().await.unwrap(), users_before, "the backup's users");

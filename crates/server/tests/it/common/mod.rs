@@ -225,6 +225,19 @@ impl Harness {
             .secret
     }
 
+    /// Creates a viewer account as the CLI would: one audited state change.
+    pub async fn add_viewer(&self, username: &str) {
+        let user = app::NewUser {
+            username: username.into(),
+            display_name: String::new(),
+            role: model::Role::Viewer,
+            password: "a long test password".into(),
+            expires_at_ms: None,
+            sites: Vec::new(),
+        };
+        self.app.create_user(&Actor::cli(), user).await.expect("create user");
+    }
+
     /// Raw SQL against the database, for tests that play an attacker with database access.
     pub async fn raw_sql(&self, sql: &str) {
         match &self.location {
