@@ -6,6 +6,8 @@
 
 pub mod access;
 pub mod audit;
+pub mod cmdb;
+pub mod impact;
 pub mod list;
 pub mod user;
 pub mod validation;
