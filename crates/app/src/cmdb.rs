@@ -1,9 +1,19 @@
-//! Reading the CMDB slice that exists so far, always within the actor's sites.
+//! CMDB use-cases: reading within the actor's sites, writing items, relationships and
+//! redundancy groups (each with its audit record, item version and generation bump), and
+//! impact analysis over an in-memory graph that reloads when the CMDB changes.
 
-use crate::{Actor, App, Result};
+use crate::audit::event;
+use crate::{Actor, App, AppError, Result};
 use model::Perm;
+use model::cmdb::{ItemFields, RelationKind};
+use model::impact::{Health, ImpactGraph, Node};
 use model::list::ListQuery;
-use store::{ItemRow, SiteRow};
+use model::{FieldError, Invalid};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use store::{ItemRow, ItemVersion, ItemWrite, RelationshipRow, SiteRow, Target};
 
 /// What the dashboard shows.
 #[derive(Debug, Clone)]
@@ -11,6 +21,116 @@ pub struct Overview {
     pub sites: Vec<SiteRow>,
     pub items_by_class: Vec<(String, i64)>,
     pub items_total: i64,
+}
+
+/// A new or changed item: its fields and where it sits.
+#[derive(Debug, Clone, Default)]
+pub struct ItemInput {
+    pub fields: ItemFields,
+    /// Site slug; `None` for items that belong to no site (services, applications, cloud).
+    pub site: Option<String>,
+    /// The item this one is part of (an interface's device).
+    pub parent: Option<i64>,
+}
+
+/// The impact graph as last loaded, with the CMDB generation it reflects.
+#[derive(Default)]
+pub(crate) struct GraphCache(Mutex<Option<(i64, Arc<ImpactGraph>)>>);
+
+/// An item as a JSON document: the API's item shape and the stored form of each version,
+/// so that history and the current item read alike.
+pub fn item_document(i: &ItemRow) -> Value {
+    let attrs: Value = serde_json::from_str(&i.attrs).unwrap_or_else(|_| json!({}));
+    json!({
+        "id": i.id,
+        "name": i.name,
+        "class": i.class,
+        "site": i.site,
+        "parent_id": i.parent_id,
+        "parent": i.parent,
+        "vendor": i.vendor,
+        "model": i.model,
+        "os_version": i.os_version,
+        "serial": i.serial,
+        "asset_tag": i.asset_tag,
+        "mgmt_address": i.mgmt_address,
+        "status": i.status,
+        "criticality": i.criticality,
+        "support_group": i.support_group,
+        "owner": i.owner,
+        "description": i.description,
+        "sla_policy": i.sla_policy,
+        "contract_id": i.contract_id,
+        "purchased_on": i.purchased_on,
+        "warranty_ends_on": i.warranty_ends_on,
+        "end_of_sale_on": i.end_of_sale_on,
+        "end_of_support_on": i.end_of_support_on,
+        "end_of_life_on": i.end_of_life_on,
+        "attrs": attrs,
+        "version": i.version,
+        "created_at_ms": i.created_at_ms,
+        "updated_at_ms": i.updated_at_ms,
+    })
+}
+
+/// One service's verdict in an impact report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceVerdict {
+    pub id: i64,
+    pub name: String,
+    pub class: String,
+    pub criticality: String,
+    /// `down`, `degraded` or `unaffected`.
+    pub status: &'static str,
+    /// Names from the service to a failed item; empty when unaffected.
+    pub path: Vec<String>,
+    /// The same chain with the relationship at each step, e.g.
+    /// `plant-scada depends-on scada-app runs-on [esx-cluster] member esx-01`.
+    pub explanation: String,
+}
+
+/// One line of a dependency tree.
+#[derive(Debug, Clone, Serialize)]
+pub struct TreeLine {
+    pub depth: usize,
+    pub id: i64,
+    pub name: String,
+    /// The item's class; `None` for a redundancy group.
+    pub class: Option<String>,
+    pub is_group: bool,
+    /// How the line above needs this one (`runs-on`, `member`…); `None` for the root.
+    pub via: Option<&'static str>,
+    /// Listed (and expanded) further up already.
+    pub repeated: bool,
+}
+
+/// An affected item in an impact report.
+#[derive(Debug, Clone, Serialize)]
+pub struct AffectedItem {
+    pub id: i64,
+    pub name: String,
+    pub class: String,
+    pub site: Option<String>,
+    pub status: &'static str,
+}
+
+/// What fails when the given items fail.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImpactReport {
+    pub failed: Vec<String>,
+    /// Down first, then degraded, then unaffected; by criticality, then name.
+    pub services: Vec<ServiceVerdict>,
+    pub items_down: usize,
+    pub items_degraded: usize,
+    /// Affected items other than services, worst first, at most [`AFFECTED_LIMIT`].
+    pub items: Vec<AffectedItem>,
+    pub items_truncated: bool,
+}
+
+pub const AFFECTED_LIMIT: usize = 500;
+
+fn criticality_rank(c: &str) -> usize {
+    model::cmdb::CRITICALITIES.iter().position(|x| *x == c).unwrap_or(usize::MAX)
 }
 
 impl App {
@@ -31,5 +151,535 @@ impl App {
         let items_by_class = self.store.item_counts_by_class(&actor.sites).await?;
         let items_total = items_by_class.iter().map(|(_, n)| n).sum();
         Ok(Overview { sites, items_by_class, items_total })
+    }
+
+    /// Whether `actor` may see `item`: site-scoped actors see only their sites' items, and
+    /// not the site-less ones (services, applications) that span sites.
+    fn visible(actor: &Actor, item: &ItemRow) -> bool {
+        actor.sites.is_empty() || item.site.as_ref().is_some_and(|s| actor.sites.contains(s))
+    }
+
+    pub async fn item(&self, actor: &Actor, id: i64) -> Result<ItemRow> {
+        actor.require(Perm::CmdbRead)?;
+        match self.store.item(id).await? {
+            Some(i) if Self::visible(actor, &i) => Ok(i),
+            _ => Err(AppError::NotFound(format!("item {id}"))),
+        }
+    }
+
+    /// Finds an item by what a person typed: `name`, `site/name`, or `#id`.
+    pub async fn resolve_item(&self, actor: &Actor, reference: &str) -> Result<ItemRow> {
+        actor.require(Perm::CmdbRead)?;
+        if let Some(id) = reference.strip_prefix('#').and_then(|n| n.parse::<i64>().ok()) {
+            return self.item(actor, id).await;
+        }
+        let (site, name) = match reference.split_once('/') {
+            Some((site, name)) if self.store.site_id(site).await?.is_some() => (Some(site), name),
+            _ => (None, reference),
+        };
+        let found: Vec<ItemRow> =
+            self.store.items_named(name, site).await?.into_iter().filter(|i| Self::visible(actor, i)).collect();
+        match found.len() {
+            0 => Err(AppError::NotFound(format!("item `{reference}`"))),
+            1 => Ok(found.into_iter().next().expect("one")),
+            _ => {
+                let options: Vec<String> = found
+                    .iter()
+                    .map(|i| match (&i.site, &i.parent) {
+                        (Some(s), Some(p)) => format!("#{} ({s}, on {p})", i.id),
+                        (Some(s), None) => format!("{s}/{}", i.name),
+                        _ => format!("#{}", i.id),
+                    })
+                    .collect();
+                Err(Invalid::one(
+                    "item",
+                    format!("`{reference}` names several items; say which: {}", options.join(", ")),
+                )
+                .into())
+            }
+        }
+    }
+
+    async fn item_write_ids(&self, input: &ItemInput) -> Result<(Option<i64>, Option<i64>)> {
+        input.fields.validate()?;
+        let site_id = match &input.site {
+            None => None,
+            Some(slug) => Some(self.store.site_id(slug).await?.ok_or_else(|| {
+                Invalid::one("site", format!("no site `{slug}`; known sites: {}", "see /api/v1/sites"))
+            })?),
+        };
+        if let Some(p) = input.parent
+            && self.store.item(p).await?.is_none()
+        {
+            return Err(Invalid::one("parent_id", format!("no item {p}")).into());
+        }
+        Ok((site_id, input.parent))
+    }
+
+    fn check_site_scope(actor: &Actor, site: Option<&String>) -> Result<()> {
+        if actor.sites.is_empty() || site.is_some_and(|s| actor.sites.contains(s)) {
+            Ok(())
+        } else {
+            Err(Invalid::one("site", "you may only change items at your own sites").into())
+        }
+    }
+
+    pub async fn create_item(&self, actor: &Actor, input: ItemInput) -> Result<ItemRow> {
+        actor.require(Perm::CmdbWrite)?;
+        Self::check_site_scope(actor, input.site.as_ref())?;
+        let (site_id, parent_id) = self.item_write_ids(&input).await?;
+        let now = self.now_ms();
+        let mut tx = self.store.begin().await?;
+        let write = ItemWrite { fields: &input.fields, site_id, parent_id, contract_id: None };
+        let id = tx.insert_item(write, now).await.map_err(|e| name_taken(e, &input))?;
+        let row = tx.item_in_tx(id).await?.ok_or_else(|| AppError::Internal("inserted item vanished".into()))?;
+        let doc = item_document(&row).to_string();
+        tx.record_item_version(&store::ItemVersion {
+            item_id: id,
+            version: 1,
+            at_ms: now,
+            actor: actor.name.clone(),
+            change: "create".into(),
+            snapshot: doc.clone(),
+        })
+        .await?;
+        tx.bump_cmdb_generation().await?;
+        tx.append_audit(event(actor, now, "item.create", "item", &id.to_string(), None, Some(doc))).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Replaces item `id`'s fields, provided nobody changed it since `version` was read.
+    pub async fn update_item(&self, actor: &Actor, id: i64, version: i64, input: ItemInput) -> Result<ItemRow> {
+        actor.require(Perm::CmdbWrite)?;
+        let before = self.item(actor, id).await?;
+        Self::check_site_scope(actor, input.site.as_ref())?;
+        let (site_id, parent_id) = self.item_write_ids(&input).await?;
+        if parent_id == Some(id) {
+            return Err(Invalid::one("parent_id", "an item cannot be its own parent").into());
+        }
+        let now = self.now_ms();
+        let mut tx = self.store.begin().await?;
+        let write = ItemWrite { fields: &input.fields, site_id, parent_id, contract_id: before.contract_id };
+        let new_version = tx.update_item(id, version, write, now).await.map_err(|e| match e {
+            store::StoreError::Stale => AppError::Conflict(format!(
+                "item {id} changed since version {version} was read (it is now at version {}); reload it and apply your change again",
+                before.version
+            )),
+            e => name_taken(e, &input),
+        })?;
+        let row = tx.item_in_tx(id).await?.ok_or_else(|| AppError::NotFound(format!("item {id}")))?;
+        let doc = item_document(&row).to_string();
+        tx.record_item_version(&store::ItemVersion {
+            item_id: id,
+            version: new_version,
+            at_ms: now,
+            actor: actor.name.clone(),
+            change: "update".into(),
+            snapshot: doc.clone(),
+        })
+        .await?;
+        tx.bump_cmdb_generation().await?;
+        let before_doc = item_document(&before).to_string();
+        tx.append_audit(event(actor, now, "item.update", "item", &id.to_string(), Some(before_doc), Some(doc))).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Deletes item `id` with its parts (interfaces) and relationships; its history stays.
+    pub async fn delete_item(&self, actor: &Actor, id: i64) -> Result<()> {
+        actor.require(Perm::CmdbWrite)?;
+        let before = self.item(actor, id).await?;
+        Self::check_site_scope(actor, before.site.as_ref())?;
+        let now = self.now_ms();
+        let doc = item_document(&before).to_string();
+        let mut tx = self.store.begin().await?;
+        tx.delete_item(id).await?;
+        tx.record_item_version(&store::ItemVersion {
+            item_id: id,
+            version: before.version + 1,
+            at_ms: now,
+            actor: actor.name.clone(),
+            change: "delete".into(),
+            snapshot: doc.clone(),
+        })
+        .await?;
+        tx.bump_cmdb_generation().await?;
+        tx.append_audit(event(actor, now, "item.delete", "item", &id.to_string(), Some(doc), None)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Item `id`'s versions, oldest first.
+    pub async fn item_history(&self, actor: &Actor, id: i64) -> Result<Vec<store::ItemVersion>> {
+        actor.require(Perm::CmdbRead)?;
+        let versions = self.store.item_versions(id).await?;
+        let Some(last) = versions.last() else { return Err(AppError::NotFound(format!("item {id}"))) };
+        // Scope is judged on the newest snapshot: where the item is (or was, if deleted).
+        let site = serde_json::from_str::<Value>(&last.snapshot)
+            .ok()
+            .and_then(|v| v.get("site").and_then(Value::as_str).map(str::to_owned));
+        if !actor.sites.is_empty() && !site.is_some_and(|s| actor.sites.contains(&s)) {
+            return Err(AppError::NotFound(format!("item {id}")));
+        }
+        Ok(versions)
+    }
+
+    /// Item `id` as it was at `at_ms`: the newest version recorded by then. A version whose
+    /// change is `delete` means the item no longer existed.
+    pub async fn item_as_of(&self, actor: &Actor, id: i64, at_ms: i64) -> Result<ItemVersion> {
+        let versions = self.item_history(actor, id).await?;
+        versions
+            .into_iter()
+            .rev()
+            .find(|v| v.at_ms <= at_ms)
+            .filter(|v| v.change != "delete")
+            .ok_or_else(|| AppError::NotFound(format!("item {id} at that time")))
+    }
+
+    /// Relationships from and to item `id`, and those to groups it belongs to.
+    pub async fn item_relationships(&self, actor: &Actor, id: i64) -> Result<Vec<RelationshipRow>> {
+        self.item(actor, id).await?;
+        Ok(self.store.relationships_of(id).await?)
+    }
+
+    /// Everything item `id` needs, transitively, as rows of (depth, node name, via, repeated).
+    pub async fn dependency_tree(&self, actor: &Actor, id: i64) -> Result<Vec<TreeLine>> {
+        let root = self.item(actor, id).await?;
+        let graph = self.impact_graph().await?;
+        let rows = graph.dependency_tree(Node::Item(root.id));
+        let ids: Vec<i64> =
+            rows.iter().filter_map(|r| if let Node::Item(i) = r.node { Some(i) } else { None }).collect();
+        let mut items: HashMap<i64, ItemRow> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            for r in self.store.items_by_ids(chunk).await? {
+                items.insert(r.id, r);
+            }
+        }
+        let groups: HashMap<i64, String> = self.store.group_names().await?.into_iter().collect();
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let (id, name, class, is_group) = match r.node {
+                    Node::Item(i) => {
+                        let row = items.get(&i);
+                        (
+                            i,
+                            row.map_or_else(|| format!("#{i}"), |x| x.name.clone()),
+                            row.map(|x| x.class.clone()),
+                            false,
+                        )
+                    }
+                    Node::Group(g) => (g, groups.get(&g).cloned().unwrap_or_else(|| format!("group {g}")), None, true),
+                };
+                TreeLine {
+                    depth: r.depth,
+                    id,
+                    name,
+                    class,
+                    is_group,
+                    via: r.via.map(|v| v.as_str()),
+                    repeated: r.repeated,
+                }
+            })
+            .collect())
+    }
+
+    /// Records `from —kind→ to`.
+    pub async fn relate(&self, actor: &Actor, from: i64, kind: RelationKind, to: Target) -> Result<RelationshipRow> {
+        actor.require(Perm::CmdbWrite)?;
+        let from_item = self.item(actor, from).await?;
+        Self::check_site_scope(actor, from_item.site.as_ref())?;
+        match to {
+            Target::Item(t) => {
+                self.item(actor, t).await.map_err(|_| Invalid::one("to", format!("no item {t}")))?;
+                if t == from {
+                    return Err(Invalid::one("to", "an item cannot relate to itself").into());
+                }
+            }
+            Target::Group(g) => {
+                if !self.store.groups().await?.iter().any(|x| x.id == g) {
+                    return Err(Invalid::one("to_group", format!("no redundancy group {g}")).into());
+                }
+            }
+        }
+        let now = self.now_ms();
+        let mut tx = self.store.begin().await?;
+        let id = tx.insert_relationship(from, kind.as_str(), to, "{}", now).await.map_err(|e| match e {
+            store::StoreError::Conflict { .. } => AppError::Conflict(format!("item {from} already {kind} that")),
+            e => e.into(),
+        })?;
+        let row = tx.relationship(id).await?.ok_or_else(|| AppError::Internal("relationship vanished".into()))?;
+        let after = json!({
+            "from": row.from_name, "kind": row.kind, "to": row.to_name, "to_group": row.to_group_name,
+        });
+        tx.bump_cmdb_generation().await?;
+        tx.append_audit(event(
+            actor,
+            now,
+            "relationship.create",
+            "relationship",
+            &id.to_string(),
+            None,
+            Some(after.to_string()),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn unrelate(&self, actor: &Actor, id: i64) -> Result<()> {
+        actor.require(Perm::CmdbWrite)?;
+        let now = self.now_ms();
+        let mut tx = self.store.begin().await?;
+        let row = tx.relationship(id).await?.ok_or_else(|| AppError::NotFound(format!("relationship {id}")))?;
+        let from = self.item(actor, row.from_id).await?;
+        Self::check_site_scope(actor, from.site.as_ref())?;
+        tx.delete_relationship(id).await?;
+        let before = json!({
+            "from": row.from_name, "kind": row.kind, "to": row.to_name, "to_group": row.to_group_name,
+        });
+        tx.bump_cmdb_generation().await?;
+        tx.append_audit(event(
+            actor,
+            now,
+            "relationship.delete",
+            "relationship",
+            &id.to_string(),
+            Some(before.to_string()),
+            None,
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Redundancy groups; a site-scoped actor sees those at its sites.
+    pub async fn groups(&self, actor: &Actor) -> Result<Vec<store::GroupRow>> {
+        actor.require(Perm::CmdbRead)?;
+        let groups = self.store.groups().await?;
+        Ok(groups
+            .into_iter()
+            .filter(|g| actor.sites.is_empty() || g.site.as_ref().is_some_and(|s| actor.sites.contains(s)))
+            .collect())
+    }
+
+    /// Creates a redundancy group of `members` (item ids).
+    pub async fn create_group(
+        &self,
+        actor: &Actor,
+        name: &str,
+        kind: &str,
+        site: Option<&str>,
+        members: &[i64],
+    ) -> Result<i64> {
+        actor.require(Perm::CmdbWrite)?;
+        let mut errors = Vec::new();
+        if name.trim().is_empty() || name.len() > 200 {
+            errors.push(FieldError::new("name", "give a name of 1 to 200 characters"));
+        }
+        if !model::cmdb::GROUP_KINDS.contains(&kind) {
+            errors.push(FieldError::new("kind", format!("use one of {}", model::cmdb::GROUP_KINDS.join(", "))));
+        }
+        if members.len() < 2 {
+            errors.push(FieldError::new("members", "a redundancy group needs at least two members"));
+        }
+        Invalid::check(errors)?;
+        let site_id = match site {
+            Some(s) => {
+                Some(self.store.site_id(s).await?.ok_or_else(|| Invalid::one("site", format!("no site `{s}`")))?)
+            }
+            None => None,
+        };
+        let mut names = Vec::new();
+        for &m in members {
+            let item = self.item(actor, m).await.map_err(|_| Invalid::one("members", format!("no item {m}")))?;
+            Self::check_site_scope(actor, item.site.as_ref())?;
+            names.push(item.name);
+        }
+        let now = self.now_ms();
+        let mut tx = self.store.begin().await?;
+        let id = tx.insert_group(name, kind, site_id, "", now).await.map_err(|e| match e {
+            store::StoreError::Conflict { .. } => AppError::Conflict(format!("a redundancy group `{name}` exists")),
+            e => e.into(),
+        })?;
+        for &m in members {
+            tx.add_group_member(id, m).await.map_err(|e| match e {
+                store::StoreError::Conflict { .. } => {
+                    AppError::from(Invalid::one("members", format!("item {m} is listed twice")))
+                }
+                e => e.into(),
+            })?;
+        }
+        tx.bump_cmdb_generation().await?;
+        let after = json!({ "name": name, "kind": kind, "site": site, "members": names });
+        tx.append_audit(event(
+            actor,
+            now,
+            "group.create",
+            "redundancy-group",
+            &id.to_string(),
+            None,
+            Some(after.to_string()),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The impact graph for the CMDB as it is now, reloaded only when the CMDB changed.
+    pub async fn impact_graph(&self) -> Result<Arc<ImpactGraph>> {
+        let generation = self.store.cmdb_generation().await?;
+        if let Some((g, graph)) = self.graph.0.lock().expect("graph cache lock").as_ref()
+            && *g == generation
+        {
+            return Ok(graph.clone());
+        }
+        let edges = self.store.graph_edges().await?;
+        let mut graph = ImpactGraph::new();
+        for id in edges.items {
+            graph.add_node(Node::Item(id));
+        }
+        for (from, kind, to_item, to_group) in edges.relationships {
+            // Kinds are written from `RelationKind`; anything else was put there by hand and
+            // carries no failure.
+            let Ok(kind) = kind.parse::<RelationKind>() else { continue };
+            match (to_item, to_group) {
+                (Some(t), _) => graph.add_relation(from, kind, Node::Item(t)),
+                (None, Some(g)) => graph.add_relation(from, kind, Node::Group(g)),
+                (None, None) => false,
+            };
+        }
+        for (group, item) in edges.members {
+            graph.add_member(group, Node::Item(item));
+        }
+        let graph = Arc::new(graph);
+        *self.graph.0.lock().expect("graph cache lock") = Some((edges.generation, graph.clone()));
+        Ok(graph)
+    }
+
+    /// What fails, and why, when the items named by `references` fail together.
+    pub async fn impact(&self, actor: &Actor, references: &[String]) -> Result<ImpactReport> {
+        actor.require(Perm::CmdbRead)?;
+        if references.is_empty() {
+            return Err(Invalid::one("item", "name at least one item that fails").into());
+        }
+        let mut failed = Vec::new();
+        for r in references {
+            failed.push(self.resolve_item(actor, r).await?);
+        }
+        let graph = self.impact_graph().await?;
+        let imp = graph.impact(failed.iter().map(|i| i.id));
+
+        // Site-less services span sites; a site-scoped actor sees items only.
+        let services = if actor.sites.is_empty() {
+            self.store.items_of_classes(&model::cmdb::descendants("service")).await?
+        } else {
+            Vec::new()
+        };
+        let mut affected: Vec<(Node, Health)> = imp.affected().collect();
+        let mut wanted: Vec<i64> =
+            affected.iter().filter_map(|(n, _)| if let Node::Item(i) = n { Some(*i) } else { None }).collect();
+        let paths: HashMap<i64, Vec<model::impact::Step>> = services
+            .iter()
+            .filter(|s| imp.health(Node::Item(s.id)) != Health::Unaffected)
+            .map(|s| (s.id, imp.path(Node::Item(s.id))))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut rows: HashMap<i64, ItemRow> = HashMap::new();
+        for chunk in wanted.chunks(500) {
+            for row in self.store.items_by_ids(chunk).await? {
+                rows.insert(row.id, row);
+            }
+        }
+        let groups: HashMap<i64, String> = self.store.group_names().await?.into_iter().collect();
+        let name_of = |n: Node| match n {
+            Node::Item(i) => rows.get(&i).map_or_else(|| format!("#{i}"), |r| r.name.clone()),
+            Node::Group(g) => format!("[{}]", groups.get(&g).cloned().unwrap_or_else(|| format!("group {g}"))),
+        };
+
+        let mut verdicts: Vec<ServiceVerdict> = services
+            .iter()
+            .map(|s| {
+                let health = imp.health(Node::Item(s.id));
+                let steps = paths.get(&s.id).cloned().unwrap_or_default();
+                let path: Vec<String> = steps.iter().map(|st| name_of(st.node)).collect();
+                let explanation = steps
+                    .iter()
+                    .map(|st| match st.via {
+                        None => name_of(st.node),
+                        Some(v) => format!("{} {}", v.as_str(), name_of(st.node)),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                ServiceVerdict {
+                    id: s.id,
+                    name: s.name.clone(),
+                    class: s.class.clone(),
+                    criticality: s.criticality.clone(),
+                    status: health.as_str(),
+                    path,
+                    explanation,
+                }
+            })
+            .collect();
+        verdicts.sort_by(|a, b| {
+            let rank = |v: &ServiceVerdict| match v.status {
+                "down" => 0,
+                "degraded" => 1,
+                _ => 2,
+            };
+            (rank(a), criticality_rank(&a.criticality), &a.name).cmp(&(
+                rank(b),
+                criticality_rank(&b.criticality),
+                &b.name,
+            ))
+        });
+
+        affected.retain(|(n, _)| matches!(n, Node::Item(_)));
+        let mut items: Vec<AffectedItem> = affected
+            .iter()
+            .filter_map(|&(n, h)| {
+                let Node::Item(i) = n else { return None };
+                let r = rows.get(&i)?;
+                (!model::cmdb::is_a(&r.class, "service") && Self::visible(actor, r)).then(|| AffectedItem {
+                    id: r.id,
+                    name: r.name.clone(),
+                    class: r.class.clone(),
+                    site: r.site.clone(),
+                    status: h.as_str(),
+                })
+            })
+            .collect();
+        items.sort_by(|a, b| (a.status != "down", &a.name).cmp(&(b.status != "down", &b.name)));
+        let items_down = items.iter().filter(|i| i.status == "down").count();
+        let items_degraded = items.len() - items_down;
+        let items_truncated = items.len() > AFFECTED_LIMIT;
+        items.truncate(AFFECTED_LIMIT);
+        Ok(ImpactReport {
+            failed: failed.iter().map(|i| i.name.clone()).collect(),
+            services: verdicts,
+            items_down,
+            items_degraded,
+            items,
+            items_truncated,
+        })
+    }
+}
+
+/// A unique-key clash on insert or update means the name is taken among its siblings.
+fn name_taken(e: store::StoreError, input: &ItemInput) -> AppError {
+    match e {
+        store::StoreError::Conflict { .. } => Invalid::one(
+            "name",
+            format!(
+                "`{}` already exists {}; choose another name",
+                input.fields.name,
+                input.site.as_deref().map_or_else(|| "outside any site".to_owned(), |s| format!("at site `{s}`"))
+            ),
+        )
+        .into(),
+        e => e.into(),
     }
 }

@@ -1,12 +1,16 @@
-//! The demo estate: a water-treatment plant and a datacentre with the devices such teams run,
+//! The demo estate: two treatment plants with OT networks, a datacentre, the WAN between them,
+//! firewalls and the services that stand on them, with redundancy where a real estate has it,
 //! and one account per role, so a newcomer sees a living system on first start.
 
+use crate::AppError;
 use crate::audit::event;
 use crate::secret::hash_password;
 use crate::{Actor, App, Result};
 use model::Role;
+use model::cmdb::{ItemFields, RelationKind};
 use serde_json::json;
-use store::{NewItem, NewSite};
+use std::collections::HashMap;
+use store::{ItemWrite, NewSite, Target};
 
 /// The password of every demo account (never of `admin`). Printed on the login page in demo mode.
 pub const DEMO_PASSWORD: &str = "watchkeeper-demo";
@@ -37,6 +41,15 @@ const SITES: &[NewSite<'static>] = &[
         time_zone: "Europe/London",
     },
     NewSite {
+        slug: "plant-south",
+        name: "Southmere Wastewater Works",
+        kind: "plant",
+        zone: "OT",
+        purdue_level: Some(2),
+        criticality: "critical",
+        time_zone: "Europe/London",
+    },
+    NewSite {
         slug: "dc-east",
         name: "Eastgate Datacentre",
         kind: "datacentre",
@@ -47,287 +60,175 @@ const SITES: &[NewSite<'static>] = &[
     },
 ];
 
-/// (name, class, site, vendor, model, os, mgmt address, criticality, support group)
-type ItemSpec = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-);
+/// The estate, one line per item:
+/// `name | class | site | vendor | model | OS | management address | criticality | support group | end of support`.
+/// Services, applications' owners and WAN circuits are items too; services belong to no site.
+const ESTATE_ITEMS: &str = "\
+pn-core-sw1 | switch | plant-north | Cisco | IE-9320 | IOS-XE 17.12.4 | 10.20.0.2 | critical | L3 Network
+pn-core-sw2 | switch | plant-north | Cisco | IE-9320 | IOS-XE 17.12.4 | 10.20.0.3 | critical | L3 Network
+pn-cell-sw1 | switch | plant-north | Cisco | IE-3400 | IOS-XE 17.9.5 | 10.20.1.2 | high | L3 Network
+pn-cell-sw2 | switch | plant-north | Cisco | IE-3400 | IOS-XE 17.9.5 | 10.20.1.3 | high | L3 Network
+pn-cell-sw3 | switch | plant-north | Siemens | SCALANCE XC216 | V4.5 | 10.20.1.4 | high | OT Engineering | 2026-06-30
+pn-fw1 | firewall | plant-north | Palo Alto Networks | PA-3410 | PAN-OS 11.1.4 | 10.20.0.10 | critical | L3 Security
+pn-fw2 | firewall | plant-north | Palo Alto Networks | PA-3410 | PAN-OS 11.1.4 | 10.20.0.11 | critical | L3 Security
+pn-wan-rtr1 | router | plant-north | Cisco | ISR 4331 | IOS-XE 17.9.5 | 10.20.0.1 | critical | L3 Network | 2028-10-31
+pn-wlc1 | wireless-controller | plant-north | Cisco | C9800-L | IOS-XE 17.12.3 | 10.20.0.20 | medium | L2 Network
+pn-plc-filtration | plc | plant-north | Siemens | S7-1500 | V3.1 | 10.20.10.11 | critical | OT Engineering
+pn-plc-dosing | plc | plant-north | Siemens | S7-1500 | V3.1 | 10.20.10.12 | critical | OT Engineering
+pn-plc-pumps | plc | plant-north | Rockwell | ControlLogix 5580 | v35 | 10.20.10.13 | critical | OT Engineering | 2029-12-31
+pn-scada-01 | industrial-pc | plant-north | Siemens | SIMATIC IPC847E | WinCC 8.0 | 10.20.2.21 | critical | OT Engineering
+pn-scada-02 | industrial-pc | plant-north | Siemens | SIMATIC IPC847E | WinCC 8.0 | 10.20.2.22 | critical | OT Engineering
+pn-historian | historian | plant-north | Dell | PowerEdge R660 | Windows Server 2022 | 10.20.2.30 | high | Server Team | 2031-05-31
+pn-hmi-ops1 | industrial-pc | plant-north | Siemens | IPC477E | WinCC RT 8.0 | 10.20.3.41 | high | OT Engineering | 2026-01-14
+pn-ups-1 | power | plant-north | Eaton | 93PM 50kW | FW 3.2 | 10.20.0.50 | high | Facilities
+pn-vtc-control | vtc-endpoint | plant-north | Cisco | Room Kit Pro | RoomOS 11.14 | 10.20.4.10 | low | Voice & VTC
+dc-core-sw1 | switch | dc-east | Cisco | Nexus 93180YC-FX3 | NX-OS 10.4(3) | 10.10.0.2 | critical | L3 Network
+dc-core-sw2 | switch | dc-east | Cisco | Nexus 93180YC-FX3 | NX-OS 10.4(3) | 10.10.0.3 | critical | L3 Network
+dc-edge-rtr1 | router | dc-east | Juniper | MX204 | Junos 23.4R2 | 10.10.0.1 | critical | L3 Network
+dc-edge-rtr2 | router | dc-east | Juniper | MX204 | Junos 23.4R2 | 10.10.0.4 | critical | L3 Network
+dc-fw1 | firewall | dc-east | Cisco | Firepower 2130 (ASA) | ASA 9.20(2) | 10.10.0.10 | critical | L3 Security
+dc-fw2 | firewall | dc-east | Cisco | Firepower 2130 (ASA) | ASA 9.20(2) | 10.10.0.11 | critical | L3 Security
+dc-srx-dmz | firewall | dc-east | Juniper | SRX4200 | Junos 23.4R2 | 10.10.0.12 | high | L3 Security
+dc-lb1 | load-balancer | dc-east | F5 | BIG-IP i5800 | TMOS 17.1.1 | 10.10.0.20 | high | L3 Network | 2027-03-31
+dc-vpn1 | vpn-concentrator | dc-east | Palo Alto Networks | PA-1410 | PAN-OS 11.1.4 | 10.10.0.30 | high | L3 Security | 2030-12-31
+dc-esx-01 | hypervisor | dc-east | Dell | PowerEdge R760 | ESXi 8.0U3 | 10.10.5.11 | high | Server Team
+dc-esx-02 | hypervisor | dc-east | Dell | PowerEdge R760 | ESXi 8.0U3 | 10.10.5.12 | high | Server Team
+dc-esx-03 | hypervisor | dc-east | Dell | PowerEdge R760 | ESXi 8.0U3 | 10.10.5.13 | high | Server Team
+dc-vcenter | virtual-machine | dc-east | VMware | vCenter Server Appliance | 8.0U3 | 10.10.5.10 | high | Server Team
+dc-san-a | storage | dc-east | NetApp | AFF A250 | ONTAP 9.14.1 | 10.10.6.10 | critical | Storage Team
+dc-backup-01 | backup-system | dc-east | Veeam | Backup & Replication | 12.2 | 10.10.6.20 | high | Storage Team
+dc-syslog-01 | physical-server | dc-east | Dell | PowerEdge R660 | Debian 12 | 10.10.7.10 | medium | Server Team
+dc-ad-01 | virtual-machine | dc-east | Microsoft | Virtual machine | Windows Server 2022 | 10.10.7.20 | critical | Server Team
+dc-crypto-01 | crypto-device | dc-east | Thales | Luna Network HSM 7 | 7.8.4 | 10.10.8.10 | critical | L3 Security
+ps-core-sw1 | switch | plant-south | Cisco | IE-9320 | IOS-XE 17.12.4 | 10.30.0.2 | critical | L3 Network
+ps-core-sw2 | switch | plant-south | Cisco | IE-9320 | IOS-XE 17.12.4 | 10.30.0.3 | critical | L3 Network
+ps-fw1 | firewall | plant-south | Fortinet | FortiGate 200F | FortiOS 7.4.4 | 10.30.0.10 | critical | L3 Security
+ps-wan-rtr1 | router | plant-south | Cisco | ISR 4331 | IOS-XE 17.9.5 | 10.30.0.1 | critical | L3 Network | 2028-10-31
+ps-plc-inlet | plc | plant-south | Schneider Electric | Modicon M580 | SV 4.10 | 10.30.10.11 | critical | OT Engineering
+ps-plc-aeration | plc | plant-south | Schneider Electric | Modicon M580 | SV 4.10 | 10.30.10.12 | critical | OT Engineering
+ps-rtu-outfall | rtu | plant-south | ABB | RTU560 | 13.4 | 10.30.11.20 | high | OT Engineering
+ps-scada-01 | industrial-pc | plant-south | Schneider Electric | Harmony P6 | AVEVA Plant SCADA 2023 | 10.30.2.21 | critical | OT Engineering
+ps-hmi-1 | hmi | plant-south | Schneider Electric | Harmony GTU | Vijeo Designer 6.3 | 10.30.3.41 | high | OT Engineering
+wan-pn-mpls | wan-circuit | plant-north | BT | MPLS IP-VPN 100M | | | critical | L3 Network
+wan-pn-lte | wan-circuit | plant-north | Vodafone | 4G LTE backup | | | high | L3 Network
+wan-ps-mpls | wan-circuit | plant-south | BT | MPLS IP-VPN 50M | | | critical | L3 Network
+wan-dc-mpls-a | wan-circuit | dc-east | BT | MPLS IP-VPN 1G | | | critical | L3 Network
+wan-dc-mpls-b | wan-circuit | dc-east | Colt | MPLS IP-VPN 1G | | | critical | L3 Network
+app-wincc-northfield | application | plant-north | Siemens | WinCC SCADA | 8.0 | | critical | OT Engineering
+app-plant-scada-southmere | application | plant-south | AVEVA | Plant SCADA | 2023 | | critical | OT Engineering
+app-historian | application | plant-north | AVEVA | PI Server | 2023 SP1 | | high | Server Team
+app-active-directory | application | dc-east | Microsoft | Active Directory | 2022 | | critical | Server Team
+app-remote-access | application | dc-east | Palo Alto Networks | GlobalProtect | 6.2 | | high | L3 Security
+svc-northfield-treatment | business-service | | | | | | critical | OT Engineering
+svc-southmere-treatment | business-service | | | | | | critical | OT Engineering
+svc-operations-reporting | business-service | | | | | | medium | Server Team
+svc-secure-vtc | business-service | | | | | | medium | Voice & VTC
+svc-vendor-remote-access | technical-service | | | | | | high | L3 Security
+svc-directory | technical-service | | | | | | critical | Server Team
+svc-backup | technical-service | | | | | | high | Storage Team
+svc-plant-wan | technical-service | | | | | | critical | L3 Network
+";
 
-const ITEMS: &[ItemSpec] = &[
-    (
-        "pn-core-sw1",
-        "switch",
-        "plant-north",
-        "Cisco",
-        "IE-9320",
-        "IOS-XE 17.12.4",
-        "10.20.0.2",
-        "critical",
-        "L3 Network",
-    ),
-    (
-        "pn-core-sw2",
-        "switch",
-        "plant-north",
-        "Cisco",
-        "IE-9320",
-        "IOS-XE 17.12.4",
-        "10.20.0.3",
-        "critical",
-        "L3 Network",
-    ),
-    ("pn-cell-sw1", "switch", "plant-north", "Cisco", "IE-3400", "IOS-XE 17.9.5", "10.20.1.2", "high", "L3 Network"),
-    ("pn-cell-sw2", "switch", "plant-north", "Cisco", "IE-3400", "IOS-XE 17.9.5", "10.20.1.3", "high", "L3 Network"),
-    (
-        "pn-cell-sw3",
-        "switch",
-        "plant-north",
-        "Siemens",
-        "SCALANCE XC216",
-        "V4.5",
-        "10.20.1.4",
-        "high",
-        "OT Engineering",
-    ),
-    (
-        "pn-fw1",
-        "firewall",
-        "plant-north",
-        "Palo Alto Networks",
-        "PA-3410",
-        "PAN-OS 11.1.4",
-        "10.20.0.10",
-        "critical",
-        "L3 Security",
-    ),
-    (
-        "pn-fw2",
-        "firewall",
-        "plant-north",
-        "Palo Alto Networks",
-        "PA-3410",
-        "PAN-OS 11.1.4",
-        "10.20.0.11",
-        "critical",
-        "L3 Security",
-    ),
-    (
-        "pn-wan-rtr1",
-        "router",
-        "plant-north",
-        "Cisco",
-        "ISR 4331",
-        "IOS-XE 17.9.5",
-        "10.20.0.1",
-        "critical",
-        "L3 Network",
-    ),
-    (
-        "pn-wlc1",
-        "wireless-controller",
-        "plant-north",
-        "Cisco",
-        "C9800-L",
-        "IOS-XE 17.12.3",
-        "10.20.0.20",
-        "medium",
-        "L2 Network",
-    ),
-    (
-        "pn-plc-filtration",
-        "plc",
-        "plant-north",
-        "Siemens",
-        "S7-1500",
-        "V3.1",
-        "10.20.10.11",
-        "critical",
-        "OT Engineering",
-    ),
-    ("pn-plc-dosing", "plc", "plant-north", "Siemens", "S7-1500", "V3.1", "10.20.10.12", "critical", "OT Engineering"),
-    (
-        "pn-plc-pumps",
-        "plc",
-        "plant-north",
-        "Rockwell",
-        "ControlLogix 5580",
-        "v35",
-        "10.20.10.13",
-        "critical",
-        "OT Engineering",
-    ),
-    (
-        "pn-scada-01",
-        "industrial-pc",
-        "plant-north",
-        "Siemens",
-        "SIMATIC IPC847E",
-        "WinCC 8.0",
-        "10.20.2.21",
-        "critical",
-        "OT Engineering",
-    ),
-    (
-        "pn-scada-02",
-        "industrial-pc",
-        "plant-north",
-        "Siemens",
-        "SIMATIC IPC847E",
-        "WinCC 8.0",
-        "10.20.2.22",
-        "critical",
-        "OT Engineering",
-    ),
-    (
-        "pn-historian",
-        "server",
-        "plant-north",
-        "Dell",
-        "PowerEdge R660",
-        "Windows Server 2022",
-        "10.20.2.30",
-        "high",
-        "Server Team",
-    ),
-    (
-        "pn-hmi-ops1",
-        "industrial-pc",
-        "plant-north",
-        "Siemens",
-        "IPC477E",
-        "WinCC RT 8.0",
-        "10.20.3.41",
-        "high",
-        "OT Engineering",
-    ),
-    ("pn-ups-1", "power", "plant-north", "Eaton", "93PM 50kW", "FW 3.2", "10.20.0.50", "high", "Facilities"),
-    (
-        "pn-vtc-control",
-        "vtc-endpoint",
-        "plant-north",
-        "Cisco",
-        "Room Kit Pro",
-        "RoomOS 11.14",
-        "10.20.4.10",
-        "low",
-        "Voice & VTC",
-    ),
-    (
-        "dc-core-sw1",
-        "switch",
-        "dc-east",
-        "Cisco",
-        "Nexus 93180YC-FX3",
-        "NX-OS 10.4(3)",
-        "10.10.0.2",
-        "critical",
-        "L3 Network",
-    ),
-    (
-        "dc-core-sw2",
-        "switch",
-        "dc-east",
-        "Cisco",
-        "Nexus 93180YC-FX3",
-        "NX-OS 10.4(3)",
-        "10.10.0.3",
-        "critical",
-        "L3 Network",
-    ),
-    ("dc-edge-rtr1", "router", "dc-east", "Juniper", "MX204", "Junos 23.4R2", "10.10.0.1", "critical", "L3 Network"),
-    ("dc-edge-rtr2", "router", "dc-east", "Juniper", "MX204", "Junos 23.4R2", "10.10.0.4", "critical", "L3 Network"),
-    (
-        "dc-fw1",
-        "firewall",
-        "dc-east",
-        "Cisco",
-        "Firepower 2130 (ASA)",
-        "ASA 9.20(2)",
-        "10.10.0.10",
-        "critical",
-        "L3 Security",
-    ),
-    (
-        "dc-fw2",
-        "firewall",
-        "dc-east",
-        "Cisco",
-        "Firepower 2130 (ASA)",
-        "ASA 9.20(2)",
-        "10.10.0.11",
-        "critical",
-        "L3 Security",
-    ),
-    ("dc-srx-dmz", "firewall", "dc-east", "Juniper", "SRX4200", "Junos 23.4R2", "10.10.0.12", "high", "L3 Security"),
-    ("dc-lb1", "load-balancer", "dc-east", "F5", "BIG-IP i5800", "TMOS 17.1.1", "10.10.0.20", "high", "L3 Network"),
-    (
-        "dc-vpn1",
-        "vpn-concentrator",
-        "dc-east",
-        "Palo Alto Networks",
-        "PA-1410",
-        "PAN-OS 11.1.4",
-        "10.10.0.30",
-        "high",
-        "L3 Security",
-    ),
-    ("dc-esx-01", "hypervisor", "dc-east", "Dell", "PowerEdge R760", "ESXi 8.0U3", "10.10.5.11", "high", "Server Team"),
-    ("dc-esx-02", "hypervisor", "dc-east", "Dell", "PowerEdge R760", "ESXi 8.0U3", "10.10.5.12", "high", "Server Team"),
-    ("dc-esx-03", "hypervisor", "dc-east", "Dell", "PowerEdge R760", "ESXi 8.0U3", "10.10.5.13", "high", "Server Team"),
-    (
-        "dc-vcenter",
-        "server",
-        "dc-east",
-        "VMware",
-        "vCenter Server Appliance",
-        "8.0U3",
-        "10.10.5.10",
-        "high",
-        "Server Team",
-    ),
-    ("dc-san-a", "storage", "dc-east", "NetApp", "AFF A250", "ONTAP 9.14.1", "10.10.6.10", "critical", "Storage Team"),
-    (
-        "dc-backup-01",
-        "backup-system",
-        "dc-east",
-        "Veeam",
-        "Backup & Replication",
-        "12.2",
-        "10.10.6.20",
-        "high",
-        "Storage Team",
-    ),
-    ("dc-syslog-01", "server", "dc-east", "Dell", "PowerEdge R660", "Debian 12", "10.10.7.10", "medium", "Server Team"),
-    (
-        "dc-ad-01",
-        "server",
-        "dc-east",
-        "Microsoft",
-        "Virtual machine",
-        "Windows Server 2022",
-        "10.10.7.20",
-        "critical",
-        "Server Team",
-    ),
-    (
-        "dc-crypto-01",
-        "crypto-device",
-        "dc-east",
-        "Thales",
-        "Luna Network HSM 7",
-        "7.8.4",
-        "10.10.8.10",
-        "critical",
-        "L3 Security",
-    ),
-];
+/// `group NAME KIND SITE: MEMBER...`
+const ESTATE_GROUPS: &str = "\
+group pn-core-pair hsrp plant-north: pn-core-sw1 pn-core-sw2
+group pn-fw-pair cluster plant-north: pn-fw1 pn-fw2
+group pn-scada-pair cluster plant-north: pn-scada-01 pn-scada-02
+group pn-wan-links dual-link plant-north: wan-pn-mpls wan-pn-lte
+group ps-core-pair vrrp plant-south: ps-core-sw1 ps-core-sw2
+group dc-core-pair virtual-chassis dc-east: dc-core-sw1 dc-core-sw2
+group dc-edge-pair vrrp dc-east: dc-edge-rtr1 dc-edge-rtr2
+group dc-fw-pair cluster dc-east: dc-fw1 dc-fw2
+group dc-wan-links dual-link dc-east: wan-dc-mpls-a wan-dc-mpls-b
+group dc-esx-cluster cluster dc-east: dc-esx-01 dc-esx-02 dc-esx-03
+";
+
+/// `FROM KIND TO`, where `[NAME]` is a redundancy group.
+const ESTATE_RELATIONSHIPS: &str = "\
+pn-cell-sw1 depends-on [pn-core-pair]
+pn-cell-sw2 depends-on [pn-core-pair]
+pn-cell-sw3 depends-on [pn-core-pair]
+pn-plc-filtration depends-on pn-cell-sw1
+pn-plc-dosing depends-on pn-cell-sw2
+pn-plc-pumps depends-on pn-cell-sw3
+pn-scada-01 depends-on [pn-core-pair]
+pn-scada-02 depends-on [pn-core-pair]
+pn-hmi-ops1 depends-on pn-cell-sw1
+pn-historian depends-on [pn-core-pair]
+pn-historian protected-by [pn-fw-pair]
+pn-historian backed-up-by dc-backup-01
+pn-fw1 depends-on pn-ups-1
+pn-fw2 depends-on pn-ups-1
+pn-core-sw1 depends-on pn-ups-1
+pn-core-sw2 depends-on pn-ups-1
+pn-wlc1 depends-on [pn-core-pair]
+pn-vtc-control depends-on [pn-core-pair]
+pn-vtc-control depends-on dc-crypto-01
+pn-core-sw1 connected-to pn-core-sw2
+pn-cell-sw1 managed-by pn-wlc1
+app-wincc-northfield runs-on [pn-scada-pair]
+app-wincc-northfield depends-on pn-plc-filtration
+app-wincc-northfield depends-on pn-plc-dosing
+app-wincc-northfield depends-on pn-plc-pumps
+app-historian runs-on pn-historian
+ps-plc-inlet depends-on [ps-core-pair]
+ps-plc-aeration depends-on [ps-core-pair]
+ps-rtu-outfall depends-on ps-wan-rtr1
+ps-scada-01 depends-on [ps-core-pair]
+ps-hmi-1 depends-on [ps-core-pair]
+app-plant-scada-southmere runs-on ps-scada-01
+app-plant-scada-southmere depends-on ps-plc-inlet
+app-plant-scada-southmere depends-on ps-plc-aeration
+app-plant-scada-southmere depends-on ps-rtu-outfall
+dc-esx-01 depends-on [dc-core-pair]
+dc-esx-02 depends-on [dc-core-pair]
+dc-esx-03 depends-on [dc-core-pair]
+dc-esx-01 depends-on dc-san-a
+dc-esx-02 depends-on dc-san-a
+dc-esx-03 depends-on dc-san-a
+dc-esx-01 managed-by dc-vcenter
+dc-esx-02 managed-by dc-vcenter
+dc-esx-03 managed-by dc-vcenter
+dc-vcenter runs-on [dc-esx-cluster]
+dc-ad-01 runs-on [dc-esx-cluster]
+dc-ad-01 backed-up-by dc-backup-01
+dc-backup-01 depends-on [dc-core-pair]
+dc-syslog-01 depends-on [dc-core-pair]
+dc-vpn1 depends-on [dc-fw-pair]
+dc-lb1 depends-on [dc-core-pair]
+dc-crypto-01 depends-on [dc-core-pair]
+app-active-directory runs-on dc-ad-01
+app-remote-access runs-on dc-vpn1
+app-remote-access depends-on app-active-directory
+svc-plant-wan depends-on pn-wan-rtr1
+svc-plant-wan depends-on ps-wan-rtr1
+svc-plant-wan depends-on [dc-edge-pair]
+svc-plant-wan depends-on [pn-wan-links]
+svc-plant-wan depends-on wan-ps-mpls
+svc-plant-wan depends-on [dc-wan-links]
+svc-plant-wan protected-by [dc-fw-pair]
+svc-plant-wan protected-by [pn-fw-pair]
+svc-plant-wan protected-by ps-fw1
+pn-wan-rtr1 connected-to wan-pn-mpls
+ps-wan-rtr1 connected-to wan-ps-mpls
+dc-edge-rtr1 connected-to wan-dc-mpls-a
+dc-edge-rtr2 connected-to wan-dc-mpls-b
+svc-northfield-treatment depends-on app-wincc-northfield
+svc-northfield-treatment depends-on pn-hmi-ops1
+svc-southmere-treatment depends-on app-plant-scada-southmere
+svc-southmere-treatment depends-on ps-hmi-1
+svc-operations-reporting depends-on app-historian
+svc-operations-reporting depends-on svc-plant-wan
+svc-operations-reporting depends-on svc-directory
+svc-secure-vtc depends-on pn-vtc-control
+svc-secure-vtc depends-on svc-plant-wan
+svc-vendor-remote-access depends-on app-remote-access
+svc-vendor-remote-access depends-on svc-plant-wan
+svc-vendor-remote-access protected-by [pn-fw-pair]
+svc-directory depends-on app-active-directory
+svc-backup depends-on dc-backup-01
+svc-backup depends-on dc-san-a
+";
 
 impl App {
     /// Seeds the demo estate once, on a database without sites. Returns whether it seeded.
@@ -339,26 +240,11 @@ impl App {
         let now = self.now_ms();
         let hash = hash_password(DEMO_PASSWORD).await?;
         let mut tx = self.store.begin().await?;
+        let mut sites = HashMap::new();
         for s in SITES {
-            tx.insert_site(s, now).await?;
+            sites.insert(s.slug, tx.insert_site(s, now).await?);
         }
-        for &(name, class, site, vendor, model, os_version, mgmt_address, criticality, support_group) in ITEMS {
-            let serial =
-                format!("DEMO{:08X}", name.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))));
-            let item = NewItem {
-                name,
-                class,
-                site,
-                vendor,
-                model,
-                os_version,
-                serial: &serial,
-                mgmt_address,
-                criticality,
-                support_group,
-            };
-            tx.insert_item(&item, now).await?;
-        }
+        let (items, groups, relationships) = seed_estate(&mut tx, &actor, &sites, now).await?;
         for &(username, display, role, sites, expires_days) in DEMO_USERS {
             if self.store.user_by_name(username).await?.is_some() {
                 continue;
@@ -370,13 +256,116 @@ impl App {
         }
         let after = json!({
             "sites": SITES.len(),
-            "items": ITEMS.len(),
+            "items": items,
+            "redundancy_groups": groups,
+            "relationships": relationships,
             "users": DEMO_USERS.iter().map(|u| u.0).collect::<Vec<_>>(),
         });
         tx.append_audit(event(&actor, now, "demo.seed", "estate", "demo", None, Some(after.to_string()))).await?;
         tx.commit().await?;
         Ok(true)
     }
+}
+
+fn bad_line(what: &str, n: usize, line: &str, why: impl std::fmt::Display) -> AppError {
+    AppError::Internal(format!("demo estate, {what} line {}: `{line}`: {why}", n + 1))
+}
+
+/// Inserts the estate's items (each with its first version), groups and relationships.
+/// Returns how many of each.
+async fn seed_estate(
+    tx: &mut store::Tx,
+    actor: &Actor,
+    sites: &HashMap<&str, i64>,
+    now: i64,
+) -> Result<(usize, usize, usize)> {
+    let mut ids: HashMap<&str, i64> = HashMap::new();
+    for (n, line) in ESTATE_ITEMS.lines().enumerate() {
+        let f: Vec<&str> = line.split('|').map(str::trim).collect();
+        let get = |i: usize| f.get(i).copied().unwrap_or_default();
+        let opt = |i: usize| Some(get(i)).filter(|v| !v.is_empty()).map(str::to_owned);
+        let (name, class, site) = (get(0), get(1), get(2));
+        let is_service = model::cmdb::is_a(class, "service");
+        let mut attrs = serde_json::Map::new();
+        if class == "wan-circuit" {
+            attrs.insert("carrier".into(), get(3).into());
+            attrs
+                .insert("circuit_id".into(), format!("{}-{:06}", get(3).to_uppercase(), hash(name) % 1_000_000).into());
+        }
+        let hardware = !is_service && !matches!(class, "application" | "wan-circuit");
+        let fields = ItemFields {
+            name: name.to_owned(),
+            class: class.to_owned(),
+            vendor: get(3).to_owned(),
+            model: get(4).to_owned(),
+            os_version: get(5).to_owned(),
+            serial: if hardware { format!("DEMO{:08X}", hash(name)) } else { String::new() },
+            mgmt_address: get(6).to_owned(),
+            status: "operational".into(),
+            criticality: get(7).to_owned(),
+            support_group: get(8).to_owned(),
+            // Two items without an owner, so the risk view has something to show.
+            owner: if matches!(name, "pn-vtc-control" | "dc-syslog-01") { String::new() } else { get(8).to_owned() },
+            sla_policy: match (is_service, get(7)) {
+                (false, _) => String::new(),
+                (true, "critical") => "24x7-critical".into(),
+                (true, _) => "business-hours".into(),
+            },
+            end_of_support_on: opt(9),
+            attrs,
+            ..ItemFields::default()
+        };
+        fields.validate().map_err(|e| bad_line("items", n, line, e))?;
+        let site_id = match site {
+            "" => None,
+            s => Some(*sites.get(s).ok_or_else(|| bad_line("items", n, line, "unknown site"))?),
+        };
+        let id =
+            tx.insert_item(ItemWrite { fields: &fields, site_id, parent_id: None, contract_id: None }, now).await?;
+        let row = tx.item_in_tx(id).await?.ok_or_else(|| bad_line("items", n, line, "not stored"))?;
+        tx.record_item_version(&store::ItemVersion {
+            item_id: id,
+            version: 1,
+            at_ms: now,
+            actor: actor.name.clone(),
+            change: "create".into(),
+            snapshot: crate::cmdb::item_document(&row).to_string(),
+        })
+        .await?;
+        ids.insert(name, id);
+    }
+    let item = |name: &str, what: &str, n: usize, line: &str| {
+        ids.get(name).copied().ok_or_else(|| bad_line(what, n, line, format!("no item `{name}`")))
+    };
+    let mut group_ids: HashMap<&str, i64> = HashMap::new();
+    for (n, line) in ESTATE_GROUPS.lines().enumerate() {
+        let (head, members) = line.split_once(':').ok_or_else(|| bad_line("groups", n, line, "no `:`"))?;
+        let [_, name, kind, site] = head.split_whitespace().collect::<Vec<_>>()[..] else {
+            return Err(bad_line("groups", n, line, "expected `group NAME KIND SITE:`"));
+        };
+        let id = tx.insert_group(name, kind, sites.get(site).copied(), "", now).await?;
+        for m in members.split_whitespace() {
+            tx.add_group_member(id, item(m, "groups", n, line)?).await?;
+        }
+        group_ids.insert(name, id);
+    }
+    for (n, line) in ESTATE_RELATIONSHIPS.lines().enumerate() {
+        let [from, kind, to] = line.split_whitespace().collect::<Vec<_>>()[..] else {
+            return Err(bad_line("relationships", n, line, "expected `FROM KIND TO`"));
+        };
+        let kind: RelationKind = kind.parse().map_err(|e| bad_line("relationships", n, line, e))?;
+        let target = match to.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+            Some(g) => Target::Group(*group_ids.get(g).ok_or_else(|| bad_line("relationships", n, line, "no group"))?),
+            None => Target::Item(item(to, "relationships", n, line)?),
+        };
+        tx.insert_relationship(item(from, "relationships", n, line)?, kind.as_str(), target, "{}", now).await?;
+    }
+    tx.bump_cmdb_generation().await?;
+    Ok((ids.len(), group_ids.len(), ESTATE_RELATIONSHIPS.lines().count()))
+}
+
+fn hash(s: &str) -> u32 {
+    s.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
 }
 
 /// The demo accounts, for the login page.

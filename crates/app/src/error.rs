@@ -35,6 +35,7 @@ impl From<StoreError> for AppError {
             StoreError::Conflict { what } => {
                 AppError::Conflict(format!("a record with that name already exists in {what}"))
             }
+            StoreError::Stale => AppError::Conflict("changed by someone else since it was read; reload it".into()),
             e => AppError::Store(e),
         }
     }

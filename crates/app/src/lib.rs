@@ -71,11 +71,12 @@ pub struct App {
     store: Store,
     settings: Settings,
     clock: Clock,
+    graph: Arc<cmdb::GraphCache>,
 }
 
 impl App {
     pub fn new(store: Store, settings: Settings) -> App {
-        App { store, settings, clock: system_clock() }
+        App { store, settings, clock: system_clock(), graph: Arc::default() }
     }
 
     pub fn with_clock(mut self, clock: Clock) -> App {

@@ -2,6 +2,7 @@
 //! `/api/openapi.json` and rendered as the browsable page at `/api`.
 
 use crate::api;
+use crate::api::cmdb;
 use crate::health;
 use crate::problem::{Problem, ProblemField};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
@@ -32,8 +33,21 @@ use utoipa::{Modify, OpenApi};
         api::list_audit,
         api::export_audit,
         api::verify_audit,
-        api::list_sites,
-        api::list_items,
+        cmdb::list_sites,
+        cmdb::list_classes,
+        cmdb::list_items,
+        cmdb::create_item,
+        cmdb::get_item,
+        cmdb::replace_item,
+        cmdb::delete_item,
+        cmdb::item_history,
+        cmdb::item_relationships,
+        cmdb::item_dependencies,
+        cmdb::create_relationship,
+        cmdb::delete_relationship,
+        cmdb::list_groups,
+        cmdb::create_group,
+        cmdb::impact,
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&Security),
@@ -42,7 +56,7 @@ use utoipa::{Modify, OpenApi};
         (name = "access", description = "Who you are, your password and API tokens"),
         (name = "users", description = "Account administration"),
         (name = "audit", description = "The tamper-evident audit log"),
-        (name = "cmdb", description = "Sites and configuration items"),
+        (name = "cmdb", description = "Sites, configuration items, relationships, redundancy groups and impact analysis"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

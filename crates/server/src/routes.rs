@@ -3,6 +3,7 @@
 //! route test walks the same table.
 
 use crate::access::Access::{self, Needs, Public};
+use crate::api::cmdb;
 use crate::state::AppState;
 use crate::{api, assets, console, health, metrics};
 use axum::handler::Handler;
@@ -99,7 +100,20 @@ pub fn table() -> Vec<Route> {
         r(Get, "/api/v1/audit", Needs(AuditRead), api::list_audit),
         r(Get, "/api/v1/audit/export", Needs(AuditRead), api::export_audit),
         r(Get, "/api/v1/audit/verify", Needs(AuditRead), api::verify_audit),
-        r(Get, "/api/v1/sites", Needs(CmdbRead), api::list_sites),
-        r(Get, "/api/v1/items", Needs(CmdbRead), api::list_items),
+        r(Get, "/api/v1/sites", Needs(CmdbRead), cmdb::list_sites),
+        r(Get, "/api/v1/classes", Needs(CmdbRead), cmdb::list_classes),
+        r(Get, "/api/v1/items", Needs(CmdbRead), cmdb::list_items),
+        r(Post, "/api/v1/items", Needs(CmdbWrite), cmdb::create_item),
+        r(Get, "/api/v1/items/{id}", Needs(CmdbRead), cmdb::get_item),
+        r(Put, "/api/v1/items/{id}", Needs(CmdbWrite), cmdb::replace_item),
+        r(Delete, "/api/v1/items/{id}", Needs(CmdbWrite), cmdb::delete_item),
+        r(Get, "/api/v1/items/{id}/history", Needs(CmdbRead), cmdb::item_history),
+        r(Get, "/api/v1/items/{id}/relationships", Needs(CmdbRead), cmdb::item_relationships),
+        r(Get, "/api/v1/items/{id}/dependencies", Needs(CmdbRead), cmdb::item_dependencies),
+        r(Post, "/api/v1/relationships", Needs(CmdbWrite), cmdb::create_relationship),
+        r(Delete, "/api/v1/relationships/{id}", Needs(CmdbWrite), cmdb::delete_relationship),
+        r(Get, "/api/v1/groups", Needs(CmdbRead), cmdb::list_groups),
+        r(Post, "/api/v1/groups", Needs(CmdbWrite), cmdb::create_group),
+        r(Get, "/api/v1/impact", Needs(CmdbRead), cmdb::impact),
     ]
 }

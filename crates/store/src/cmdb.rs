@@ -1,5 +1,5 @@
-//! The first slice of the CMDB: sites and configuration items, enough for the demo estate,
-//! the dashboard and site-scoped access. The full class model arrives with the CMDB issue.
+//! Sites and configuration items: listing within a user's sites, reading, writing with
+//! optimistic versioning, and each item's version history.
 
 use crate::sql::{Arg, Where, bind_args, order_page};
 use crate::{Result, Store, Tx, on, on_tx};
@@ -56,38 +56,56 @@ pub struct NewSite<'a> {
     pub time_zone: &'a str,
 }
 
+/// A configuration item as stored, with its site and parent by name.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ItemRow {
     pub id: i64,
     pub name: String,
     pub class: String,
-    pub site: String,
+    pub site: Option<String>,
+    pub parent_id: Option<i64>,
+    pub parent: Option<String>,
     pub vendor: String,
     pub model: String,
     pub os_version: String,
     pub serial: String,
+    pub asset_tag: String,
     pub mgmt_address: String,
     pub status: String,
     pub criticality: String,
     pub support_group: String,
+    pub owner: String,
+    pub description: String,
+    pub sla_policy: String,
+    pub contract_id: Option<i64>,
+    pub purchased_on: Option<String>,
+    pub warranty_ends_on: Option<String>,
+    pub end_of_sale_on: Option<String>,
+    pub end_of_support_on: Option<String>,
+    pub end_of_life_on: Option<String>,
+    /// Custom attributes, a JSON object.
+    pub attrs: String,
+    pub version: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
 }
 
-#[derive(Debug, Clone)]
-pub struct NewItem<'a> {
-    pub name: &'a str,
-    pub class: &'a str,
-    pub site: &'a str,
-    pub vendor: &'a str,
-    pub model: &'a str,
-    pub os_version: &'a str,
-    pub serial: &'a str,
-    pub mgmt_address: &'a str,
-    pub criticality: &'a str,
-    pub support_group: &'a str,
+/// An item to write: its validated fields and the ids they refer to.
+#[derive(Debug, Clone, Copy)]
+pub struct ItemWrite<'a> {
+    pub fields: &'a model::cmdb::ItemFields,
+    pub site_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    pub contract_id: Option<i64>,
 }
 
-const ITEM_SELECT: &str = "SELECT i.id, i.name, i.class, s.slug AS site, i.vendor, i.model, i.os_version, i.serial, \
-    i.mgmt_address, i.status, i.criticality, i.support_group FROM config_items i JOIN sites s ON s.id = i.site_id";
+const ITEM_SELECT: &str = "SELECT i.id, i.name, i.class, s.slug AS site, i.parent_id, p.name AS parent, i.vendor, \
+    i.model, i.os_version, i.serial, i.asset_tag, i.mgmt_address, i.status, i.criticality, i.support_group, i.owner, \
+    i.description, i.sla_policy, i.contract_id, i.purchased_on, i.warranty_ends_on, i.end_of_sale_on, \
+    i.end_of_support_on, i.end_of_life_on, i.attrs, i.version, i.created_at_ms, i.updated_at_ms \
+    FROM config_items i LEFT JOIN sites s ON s.id = i.site_id LEFT JOIN config_items p ON p.id = i.parent_id";
+
+const ITEM_FROM: &str = " FROM config_items i LEFT JOIN sites s ON s.id = i.site_id";
 
 impl Store {
     /// Sites, limited to `scope` when the user is site-scoped.
@@ -120,13 +138,17 @@ impl Store {
         if !scope.is_empty() {
             w.in_text("s.slug", scope);
         }
-        for (filter, column) in [
-            ("class", "i.class"),
-            ("site", "s.slug"),
-            ("vendor", "i.vendor"),
-            ("status", "i.status"),
-            ("criticality", "i.criticality"),
-        ] {
+        if let Some(class) = q.filter("class") {
+            let family: Vec<String> = model::cmdb::descendants(class).into_iter().map(str::to_owned).collect();
+            if family.is_empty() {
+                w.eq("i.class", Arg::Text(class.to_owned()));
+            } else {
+                w.in_text("i.class", &family);
+            }
+        }
+        for (filter, column) in
+            [("site", "s.slug"), ("vendor", "i.vendor"), ("status", "i.status"), ("criticality", "i.criticality")]
+        {
             if let Some(v) = q.filter(filter) {
                 w.eq(column, Arg::Text(v.to_owned()));
             }
@@ -135,7 +157,7 @@ impl Store {
             w.search(&["i.name", "i.mgmt_address", "i.model", "i.serial"], text);
         }
         let sql = format!("{ITEM_SELECT}{}{}", w.sql(), order_page(q, item_column, "i.id"));
-        let count_sql = format!("SELECT COUNT(*) FROM config_items i JOIN sites s ON s.id = i.site_id{}", w.sql());
+        let count_sql = format!("SELECT COUNT(*){ITEM_FROM}{}", w.sql());
         Ok(on!(self.pool(), p => (
             bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &w.args).fetch_all(p).await?,
             bind_args!(sqlx::query_scalar(AssertSqlSafe(count_sql.as_str())), &w.args).fetch_one(p).await?,
@@ -148,16 +170,67 @@ impl Store {
         if !scope.is_empty() {
             w.in_text("s.slug", scope);
         }
-        let sql = format!(
-            "SELECT i.class, COUNT(*) FROM config_items i JOIN sites s ON s.id = i.site_id{} GROUP BY i.class ORDER BY i.class",
-            w.sql()
-        );
+        let sql = format!("SELECT i.class, COUNT(*){ITEM_FROM}{} GROUP BY i.class ORDER BY i.class", w.sql());
         Ok(on!(self.pool(), p => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &w.args).fetch_all(p).await?))
+    }
+
+    pub async fn item(&self, id: i64) -> Result<Option<ItemRow>> {
+        let sql = format!("{ITEM_SELECT} WHERE i.id = $1");
+        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?))
+    }
+
+    /// Items called `name` (at `site`, when given), for resolving what a person typed.
+    pub async fn items_named(&self, name: &str, site: Option<&str>) -> Result<Vec<ItemRow>> {
+        let sql = format!("{ITEM_SELECT} WHERE i.name = $1 AND ($2 IS NULL OR s.slug = $2) ORDER BY i.id LIMIT 20");
+        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(name).bind(site).fetch_all(p).await?))
+    }
+
+    /// Items by id, for naming the nodes of an explanation.
+    pub async fn items_by_ids(&self, ids: &[i64]) -> Result<Vec<ItemRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let sql = format!("{ITEM_SELECT} WHERE i.id IN ({})", list.join(", "));
+        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).fetch_all(p).await?))
+    }
+
+    /// Every item of `classes` (e.g. the service family), by name.
+    pub async fn items_of_classes(&self, classes: &[&str]) -> Result<Vec<ItemRow>> {
+        let mut w = Where::default();
+        let classes: Vec<String> = classes.iter().map(|c| (*c).to_owned()).collect();
+        w.in_text("i.class", &classes);
+        let sql = format!("{ITEM_SELECT}{} ORDER BY i.name, i.id", w.sql());
+        Ok(on!(self.pool(), p => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &w.args).fetch_all(p).await?))
+    }
+
+    pub async fn site_id(&self, slug: &str) -> Result<Option<i64>> {
+        Ok(on!(self.pool(), p => sqlx::query_scalar("SELECT id FROM sites WHERE slug = $1").bind(slug)
+            .fetch_optional(p).await?))
+    }
+
+    /// An item's versions, oldest first.
+    pub async fn item_versions(&self, item_id: i64) -> Result<Vec<ItemVersion>> {
+        Ok(on!(self.pool(), p => sqlx::query_as(
+            "SELECT item_id, version, at_ms, actor, change, snapshot FROM item_versions WHERE item_id = $1 ORDER BY version",
+        ).bind(item_id).fetch_all(p).await?))
     }
 
     pub async fn site_slugs(&self) -> Result<Vec<String>> {
         Ok(on!(self.pool(), p => sqlx::query_scalar("SELECT slug FROM sites ORDER BY slug").fetch_all(p).await?))
     }
+}
+
+/// One version of an item: who changed it, when, how, and what it was afterwards.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ItemVersion {
+    pub item_id: i64,
+    pub version: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    /// create, update, delete
+    pub change: String,
+    pub snapshot: String,
 }
 
 impl Tx {
@@ -171,14 +244,68 @@ impl Tx {
         .fetch_one(&mut **t).await?))
     }
 
-    pub async fn insert_item(&mut self, i: &NewItem<'_>, now_ms: i64) -> Result<i64> {
+    pub async fn insert_item(&mut self, i: ItemWrite<'_>, now_ms: i64) -> Result<i64> {
+        let f = i.fields;
+        let attrs = serde_json::Value::Object(f.attrs.clone()).to_string();
         Ok(on_tx!(self, t => sqlx::query_scalar(
-            "INSERT INTO config_items (name, class, site_id, vendor, model, os_version, serial, mgmt_address, \
-             criticality, support_group, created_at_ms, updated_at_ms) \
-             SELECT $1, $2, id, $3, $4, $5, $6, $7, $8, $9, $10, $10 FROM sites WHERE slug = $11 RETURNING id",
+            "INSERT INTO config_items (name, class, site_id, parent_id, vendor, model, os_version, serial, asset_tag, \
+             mgmt_address, status, criticality, support_group, owner, description, sla_policy, contract_id, \
+             purchased_on, warranty_ends_on, end_of_sale_on, end_of_support_on, end_of_life_on, attrs, version, \
+             created_at_ms, updated_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
+             $22, $23, 1, $24, $24) RETURNING id",
         )
-        .bind(i.name).bind(i.class).bind(i.vendor).bind(i.model).bind(i.os_version).bind(i.serial)
-        .bind(i.mgmt_address).bind(i.criticality).bind(i.support_group).bind(now_ms).bind(i.site)
+        .bind(&f.name).bind(&f.class).bind(i.site_id).bind(i.parent_id).bind(&f.vendor).bind(&f.model)
+        .bind(&f.os_version).bind(&f.serial).bind(&f.asset_tag).bind(&f.mgmt_address).bind(&f.status)
+        .bind(&f.criticality).bind(&f.support_group).bind(&f.owner).bind(&f.description).bind(&f.sla_policy)
+        .bind(i.contract_id).bind(&f.purchased_on).bind(&f.warranty_ends_on).bind(&f.end_of_sale_on)
+        .bind(&f.end_of_support_on).bind(&f.end_of_life_on).bind(&attrs).bind(now_ms)
         .fetch_one(&mut **t).await?))
+    }
+
+    /// Overwrites item `id` if it is still at `version`; returns the new version, or
+    /// [`StoreError::Stale`](crate::StoreError) when someone else changed it first.
+    pub async fn update_item(&mut self, id: i64, version: i64, i: ItemWrite<'_>, now_ms: i64) -> Result<i64> {
+        let f = i.fields;
+        let attrs = serde_json::Value::Object(f.attrs.clone()).to_string();
+        let n = on_tx!(self, t => sqlx::query(
+            "UPDATE config_items SET name = $1, class = $2, site_id = $3, parent_id = $4, vendor = $5, model = $6, \
+             os_version = $7, serial = $8, asset_tag = $9, mgmt_address = $10, status = $11, criticality = $12, \
+             support_group = $13, owner = $14, description = $15, sla_policy = $16, contract_id = $17, \
+             purchased_on = $18, warranty_ends_on = $19, end_of_sale_on = $20, end_of_support_on = $21, \
+             end_of_life_on = $22, attrs = $23, version = version + 1, updated_at_ms = $24 \
+             WHERE id = $25 AND version = $26",
+        )
+        .bind(&f.name).bind(&f.class).bind(i.site_id).bind(i.parent_id).bind(&f.vendor).bind(&f.model)
+        .bind(&f.os_version).bind(&f.serial).bind(&f.asset_tag).bind(&f.mgmt_address).bind(&f.status)
+        .bind(&f.criticality).bind(&f.support_group).bind(&f.owner).bind(&f.description).bind(&f.sla_policy)
+        .bind(i.contract_id).bind(&f.purchased_on).bind(&f.warranty_ends_on).bind(&f.end_of_sale_on)
+        .bind(&f.end_of_support_on).bind(&f.end_of_life_on).bind(&attrs).bind(now_ms).bind(id).bind(version)
+        .execute(&mut **t).await?.rows_affected());
+        if n == 0 {
+            return Err(crate::StoreError::Stale);
+        }
+        Ok(version + 1)
+    }
+
+    pub async fn delete_item(&mut self, id: i64) -> Result<()> {
+        let n = on_tx!(self, t => sqlx::query("DELETE FROM config_items WHERE id = $1").bind(id)
+            .execute(&mut **t).await?.rows_affected());
+        if n == 0 { Err(crate::StoreError::NotFound) } else { Ok(()) }
+    }
+
+    /// Keeps `snapshot` (the item as JSON) as version `version` of item `item_id`.
+    pub async fn record_item_version(&mut self, v: &ItemVersion) -> Result<()> {
+        on_tx!(self, t => sqlx::query(
+            "INSERT INTO item_versions (item_id, version, at_ms, actor, change, snapshot) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(v.item_id).bind(v.version).bind(v.at_ms).bind(&v.actor).bind(&v.change).bind(&v.snapshot)
+        .execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn item_in_tx(&mut self, id: i64) -> Result<Option<ItemRow>> {
+        let sql = format!("{ITEM_SELECT} WHERE i.id = $1");
+        Ok(on_tx!(self, t => sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **t).await?))
     }
 }

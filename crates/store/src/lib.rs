@@ -10,13 +10,15 @@
 mod audit;
 mod backup;
 mod cmdb;
+mod relations;
 mod sessions;
 mod sql;
 mod tokens;
 mod users;
 
 pub use audit::{AUDIT_LIST, AuditPage};
-pub use cmdb::{ITEM_LIST, ItemRow, NewItem, NewSite, SITE_LIST, SiteRow};
+pub use cmdb::{ITEM_LIST, ItemRow, ItemVersion, ItemWrite, NewSite, SITE_LIST, SiteRow};
+pub use relations::{GraphEdges, GroupRow, RelationshipRow, Target};
 pub use sessions::SessionRow;
 pub use tokens::TokenRow;
 pub use users::{USER_LIST, UserRecord};
@@ -35,6 +37,8 @@ pub const SQLITE_FILE: &str = "watchkeeper.db";
 pub enum StoreError {
     #[error("not found")]
     NotFound,
+    #[error("changed by someone else since it was read")]
+    Stale,
     #[error("{what} already exists")]
     Conflict { what: String },
     #[error(
@@ -244,6 +248,16 @@ impl Store {
         Ok(match &self.pool {
             Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Begins a read-only transaction whose queries all see one snapshot, for reads that
+    /// must agree with each other (the whole CMDB graph) while writers carry on.
+    pub async fn read_tx(&self) -> Result<Tx> {
+        Ok(match &self.pool {
+            // Deferred: in WAL mode the first read fixes the snapshot and takes no write lock.
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN DEFERRED").await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?),
         })
     }
 

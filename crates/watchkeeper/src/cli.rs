@@ -65,6 +65,9 @@ pub enum Command {
     /// Verify or export the audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Query the CMDB: impact analysis and dependency trees.
+    #[command(subcommand)]
+    Cmdb(CmdbCmd),
     /// Write a consistent copy of the embedded database while the server runs.
     Backup {
         /// The backup file to create (must not exist).
@@ -100,6 +103,21 @@ pub struct ServeArgs {
     /// PEM private key.
     #[arg(long, env = "WATCHKEEPER_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CmdbCmd {
+    /// Which services go down or lose redundancy when the given items fail together, and why.
+    Impact {
+        /// Items that fail: `name`, `site/name` or `#id`.
+        #[arg(required = true, value_name = "ITEM")]
+        items: Vec<String>,
+    },
+    /// Everything an item or service needs, transitively, as a tree.
+    Tree {
+        /// `name`, `site/name` or `#id`.
+        item: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -288,6 +306,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::User(cmd) => user(ctx, cmd).await,
         Command::Token(cmd) => token(ctx, cmd).await,
         Command::Audit(cmd) => audit(ctx, cmd).await,
+        Command::Cmdb(cmd) => cmdb(ctx, cmd).await,
         Command::Backup { file } => backup(ctx, file).await,
         Command::Restore { file, yes } => restore(ctx, file, yes).await,
         Command::Config(ConfigCmd::Check) => config_check(ctx).await,
@@ -348,6 +367,53 @@ async fn serve(ctx: Ctx, args: ServeArgs) -> Result<ExitCode> {
         tracing::info!(%addr, "Watchkeeper is ready at {scheme}://{addr}/");
     })
     .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn cmdb(ctx: Ctx, cmd: CmdbCmd) -> Result<ExitCode> {
+    let app = ctx.app().await?;
+    let actor = Actor::cli();
+    match cmd {
+        CmdbCmd::Impact { items } => {
+            let report = app.impact(&actor, &items).await?;
+            if ctx.json {
+                print_json(&serde_json::to_value(&report)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("If {} fail:\n", report.failed.join(" and "));
+            let width = report.services.iter().map(|s| s.name.len()).max().unwrap_or(7).max(7);
+            println!("{:<width$}  {:<10}  {:<11}  WHY", "SERVICE", "STATUS", "CRITICALITY");
+            for s in &report.services {
+                let why = if s.explanation.is_empty() { "-" } else { &s.explanation };
+                println!("{:<width$}  {:<10}  {:<11}  {why}", s.name, s.status.to_uppercase(), s.criticality);
+            }
+            println!(
+                "\nItems: {} down, {} degraded{}",
+                report.items_down,
+                report.items_degraded,
+                if report.items_truncated { " (list truncated; see --json)" } else { "" }
+            );
+            for i in &report.items {
+                println!("  {:<10} {} ({}, {})", i.status, i.name, i.class, i.site.as_deref().unwrap_or("no site"));
+            }
+        }
+        CmdbCmd::Tree { item } => {
+            let root = app.resolve_item(&actor, &item).await?;
+            let lines = app.dependency_tree(&actor, root.id).await?;
+            if ctx.json {
+                print_json(&serde_json::to_value(&lines)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            for l in &lines {
+                let indent = "  ".repeat(l.depth);
+                let via = l.via.map(|v| format!("{v} ")).unwrap_or_default();
+                let name = if l.is_group { format!("[{}] (redundancy group)", l.name) } else { l.name.clone() };
+                let class = l.class.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
+                let again = if l.repeated { "  (see above)" } else { "" };
+                println!("{indent}{via}{name}{class}{again}");
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

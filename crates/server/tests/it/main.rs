@@ -8,5 +8,6 @@ mod access_matrix;
 mod audit;
 mod auth;
 mod bad_input;
+mod cmdb;
 mod fuzz_seeds;
 mod resources;

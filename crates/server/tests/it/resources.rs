@@ -21,7 +21,7 @@ async fn site_scoped_users_see_only_their_sites(backend: Backend) {
     let dash = h.get("/", &vendor).await.text();
     assert!(dash.contains("Northfield") && !dash.contains("Eastgate"), "dashboard is scoped");
     let engineer = Auth::Bearer(h.token("engineer", &[Scope::Read]).await);
-    assert_eq!(h.get("/api/v1/sites", &engineer).await.json()["total"], 2);
+    assert_eq!(h.get("/api/v1/sites", &engineer).await.json()["total"], 3);
 }
 
 async fn lists_filter_sort_and_page_one_way(backend: Backend) {
@@ -44,8 +44,16 @@ async fn lists_filter_sort_and_page_one_way(backend: Backend) {
     assert_eq!(names.len(), 10);
     let fw = h.get("/api/v1/items?class=firewall&vendor=Palo%20Alto%20Networks", &t).await.json();
     assert_eq!(fw["total"], 2);
-    let search = h.get("/api/v1/items?q=SCADA", &t).await.json();
-    assert_eq!(search["total"], 2, "case-insensitive search");
+    let search = h.get("/api/v1/items?q=SCADA-0", &t).await.json();
+    assert_eq!(search["total"], 3, "case-insensitive search");
+    let family = h.get("/api/v1/items?class=network-device&site=plant-south&limit=500", &t).await.json();
+    let classes: std::collections::BTreeSet<&str> =
+        family["items"].as_array().unwrap().iter().map(|i| i["class"].as_str().unwrap()).collect();
+    assert_eq!(
+        classes.into_iter().collect::<Vec<_>>(),
+        ["firewall", "router", "switch"],
+        "a family filters by its members"
+    );
     let pct = h.get("/api/v1/items?q=%25", &t).await.json();
     assert_eq!(pct["total"], 0, "LIKE wildcards in the search text are literal");
 }

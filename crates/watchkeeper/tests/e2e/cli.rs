@@ -108,3 +108,37 @@ async fn config_errors_say_where() {
     let help = std::process::Command::new(crate::BIN).args(["token", "create", "--help"]).output().unwrap();
     assert!(text(&help.stdout).contains("--scope"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cmdb_impact_explains_each_service_verdict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::fresh(false, tmp.path()).await;
+    drop(Server::start(&db, &["--demo"]).unwrap());
+
+    let out = cli(&db, &["cmdb", "impact", "dc-san-a", "--json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let services = v["services"].as_array().unwrap();
+    let dir = services.iter().find(|s| s["name"] == "svc-directory").unwrap();
+    assert_eq!(dir["status"], "down");
+    assert_eq!(dir["path"].as_array().unwrap().last().unwrap(), "dc-san-a");
+    let unaffected = services.iter().find(|s| s["name"] == "svc-southmere-treatment").unwrap();
+    assert_eq!(
+        (unaffected["status"].as_str(), unaffected["path"].as_array().map(Vec::len)),
+        (Some("unaffected"), Some(0))
+    );
+
+    let one = cli(&db, &["cmdb", "impact", "pn-fw1"], None);
+    let shown = text(&one.stdout);
+    assert!(shown.contains("svc-vendor-remote-access") && shown.contains("DEGRADED"), "{shown}");
+    assert!(shown.contains("[pn-fw-pair] member pn-fw1"), "{shown}");
+
+    let missing = cli(&db, &["cmdb", "impact", "no-such-box"], None);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("no-such-box"), "{}", text(&missing.stderr));
+
+    let tree = cli(&db, &["cmdb", "tree", "svc-directory", "--json"], None);
+    let lines: Vec<serde_json::Value> = serde_json::from_slice(&tree.stdout).unwrap();
+    assert_eq!(lines[0]["name"], "svc-directory");
+    assert!(lines.iter().any(|l| l["name"] == "dc-esx-cluster" && l["is_group"] == true));
+}

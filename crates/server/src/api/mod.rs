@@ -11,11 +11,13 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use model::audit::AuditRecord;
-use model::list::{self, ListQuery};
+use model::list::ListQuery;
 use model::user::User;
 use model::{FieldError, Invalid, Perm, Role, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+
+pub mod cmdb;
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
@@ -24,7 +26,7 @@ pub fn rfc3339(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
 }
 
-fn parse_rfc3339(field: &str, raw: &str) -> Result<i64, FieldError> {
+pub(crate) fn parse_rfc3339(field: &str, raw: &str) -> Result<i64, FieldError> {
     raw.parse::<jiff::Timestamp>()
         .map(|t| t.as_millisecond())
         .map_err(|_| FieldError::new(field, format!("`{raw}` is not an RFC 3339 instant such as 2026-12-31T23:59:59Z")))
@@ -41,7 +43,7 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    fn new(items: Vec<T>, total: i64, q: &ListQuery) -> Self {
+    pub(crate) fn new(items: Vec<T>, total: i64, q: &ListQuery) -> Self {
         Page { items, total, limit: q.limit, offset: q.offset }
     }
 }
@@ -543,91 +545,4 @@ pub async fn verify_audit(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json
             problem: Some(b.to_string()),
         },
     }))
-}
-
-// ---------------------------------------------------------------------------------------
-// CMDB (the slice that exists so far)
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SiteDto {
-    pub slug: String,
-    pub name: String,
-    /// plant, datacentre, office…
-    pub kind: String,
-    pub zone: String,
-    /// ISA-95/Purdue level for plant sites.
-    pub purdue_level: Option<i64>,
-    pub criticality: String,
-    pub time_zone: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ItemDto {
-    pub id: i64,
-    pub name: String,
-    pub class: String,
-    pub site: String,
-    pub vendor: String,
-    pub model: String,
-    pub os_version: String,
-    pub serial: String,
-    pub mgmt_address: String,
-    pub status: String,
-    pub criticality: String,
-    pub support_group: String,
-}
-
-#[utoipa::path(get, path = "/api/v1/sites", tag = "cmdb", params(ListParams, ("kind" = Option<String>, Query)),
-    responses((status = 200, body = Page<SiteDto>), (status = 400, body = Problem)))]
-pub async fn list_sites(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    QueryPairs(pairs): QueryPairs,
-) -> ApiResult<Json<Page<SiteDto>>> {
-    let q = list::parse(&store::SITE_LIST, &pairs)?;
-    let (rows, total) = s.app.list_sites(&ctx.actor(), &q).await?;
-    let items = rows
-        .into_iter()
-        .map(|r| SiteDto {
-            slug: r.slug,
-            name: r.name,
-            kind: r.kind,
-            zone: r.zone,
-            purdue_level: r.purdue_level,
-            criticality: r.criticality,
-            time_zone: r.time_zone,
-        })
-        .collect();
-    Ok(Json(Page::new(items, total, &q)))
-}
-
-#[utoipa::path(get, path = "/api/v1/items", tag = "cmdb",
-    params(ListParams, ("class" = Option<String>, Query), ("site" = Option<String>, Query), ("vendor" = Option<String>, Query),
-        ("status" = Option<String>, Query), ("criticality" = Option<String>, Query)),
-    responses((status = 200, body = Page<ItemDto>), (status = 400, body = Problem)))]
-pub async fn list_items(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    QueryPairs(pairs): QueryPairs,
-) -> ApiResult<Json<Page<ItemDto>>> {
-    let q = list::parse(&store::ITEM_LIST, &pairs)?;
-    let (rows, total) = s.app.list_items(&ctx.actor(), &q).await?;
-    let items = rows
-        .into_iter()
-        .map(|r| ItemDto {
-            id: r.id,
-            name: r.name,
-            class: r.class,
-            site: r.site,
-            vendor: r.vendor,
-            model: r.model,
-            os_version: r.os_version,
-            serial: r.serial,
-            mgmt_address: r.mgmt_address,
-            status: r.status,
-            criticality: r.criticality,
-            support_group: r.support_group,
-        })
-        .collect();
-    Ok(Json(Page::new(items, total, &q)))
 }

@@ -1,0 +1,187 @@
+//! The CMDB through the API: impact analysis on the demo estate, item writes with versions
+//! and history, relationships and groups, and the site scope.
+
+use crate::common::{Auth, Backend, Harness};
+use axum::http::{Method, StatusCode};
+use model::Scope;
+use serde_json::{Value, json};
+
+fn service<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["services"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap_or_else(|| panic!("no {name}"))
+}
+
+fn path(v: &Value) -> Vec<&str> {
+    v["path"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect()
+}
+
+async fn impact_follows_the_estate_and_its_redundancy(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("operator", &[Scope::Read]).await);
+
+    // One core switch of an HSRP pair: the plant loses redundancy, not service.
+    let one = h.get("/api/v1/impact?item=pn-core-sw1", &t).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text());
+    let one = one.json();
+    let plant = service(&one, "svc-northfield-treatment");
+    assert_eq!(plant["status"], "degraded");
+    assert!(path(plant).contains(&"[pn-core-pair]") && path(plant).last() == Some(&"pn-core-sw1"), "{plant}");
+    assert_eq!(service(&one, "svc-southmere-treatment")["status"], "unaffected");
+    assert_eq!(service(&one, "svc-southmere-treatment")["path"], json!([]));
+
+    // Both: down, and so is everything that needs the plant's core.
+    let both = h.get("/api/v1/impact?item=pn-core-sw1&item=plant-north/pn-core-sw2", &t).await.json();
+    assert_eq!(service(&both, "svc-northfield-treatment")["status"], "down");
+    assert_eq!(both["services"][0]["status"], "down", "down services come first");
+    let items: Vec<&str> = both["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert!(items.contains(&"pn-plc-filtration") && items.contains(&"pn-historian"), "{items:?}");
+
+    // The SAN under the ESX cluster is a single point of failure for the directory.
+    let san = h.get("/api/v1/impact?item=dc-san-a", &t).await.json();
+    let dir = service(&san, "svc-directory");
+    assert_eq!(dir["status"], "down");
+    assert_eq!(path(dir)[0], "svc-directory");
+    assert_eq!(path(dir).last(), Some(&"dc-san-a"));
+    assert!(dir["explanation"].as_str().unwrap().contains("runs-on [dc-esx-cluster] member dc-esx-0"), "{dir}");
+    assert_eq!(service(&san, "svc-backup")["status"], "down");
+
+    // A backup system failing is a risk to what it backs up, not an outage of it.
+    let backup = h.get("/api/v1/impact?item=dc-backup-01", &t).await.json();
+    assert_eq!(service(&backup, "svc-operations-reporting")["status"], "unaffected");
+
+    let unknown = h.get("/api/v1/impact?item=no-such-box", &t).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.problem(), "not-found");
+    let none = h.get("/api/v1/impact", &t).await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let tree = h.get("/api/v1/items/999999/dependencies", &t).await;
+    assert_eq!(tree.status, StatusCode::NOT_FOUND);
+}
+
+async fn items_are_versioned_and_keep_their_history(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("engineer", &[Scope::Read, Scope::Write]).await);
+    let body = json!({
+        "name": "pn-cell-sw9", "class": "switch", "site": "plant-north", "vendor": "Cisco", "model": "IE-3400",
+        "criticality": "high", "end_of_support_on": "2029-07-31", "attrs": {"rack": "R2", "u": 12}
+    });
+    let created = h.json(Method::POST, "/api/v1/items", &t, body.clone()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let item = created.json();
+    let id = item["id"].as_i64().unwrap();
+    assert_eq!((item["version"].as_i64(), item["attrs"]["u"].as_i64()), (Some(1), Some(12)));
+    let dup = h.json(Method::POST, "/api/v1/items", &t, body.clone()).await;
+    assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY, "the name is taken at that site");
+
+    h.advance(60_000);
+    let mut change = body.clone();
+    change["os_version"] = json!("IOS-XE 17.12.4");
+    change["version"] = json!(1);
+    let updated = h.json(Method::PUT, &format!("/api/v1/items/{id}"), &t, change.clone()).await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text());
+    assert_eq!(updated.json()["version"], 2);
+    let stale = h.json(Method::PUT, &format!("/api/v1/items/{id}"), &t, change).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "a change against version 1 would overwrite version 2");
+
+    let history = h.get(&format!("/api/v1/items/{id}/history"), &t).await.json();
+    let changes: Vec<&str> = history.as_array().unwrap().iter().map(|v| v["change"].as_str().unwrap()).collect();
+    assert_eq!(changes, ["create", "update"]);
+    let current = h.get(&format!("/api/v1/items/{id}"), &t).await.json();
+    assert_eq!(history[1]["item"], current, "the newest version is the item as the API shows it");
+
+    let before_update = server::api::rfc3339(1_800_000_030_000);
+    let then = h.get(&format!("/api/v1/items/{id}?as_of={before_update}"), &t).await.json();
+    assert_eq!((then["version"].as_i64(), then["os_version"].as_str()), (Some(1), Some("")));
+    let before_creation = h.get(&format!("/api/v1/items/{id}?as_of=2020-01-01T00:00:00Z"), &t).await;
+    assert_eq!(before_creation.status, StatusCode::NOT_FOUND);
+
+    let deleted = h.json(Method::DELETE, &format!("/api/v1/items/{id}"), &t, json!({})).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(h.get(&format!("/api/v1/items/{id}"), &t).await.status, StatusCode::NOT_FOUND);
+    let history = h.get(&format!("/api/v1/items/{id}/history"), &t).await.json();
+    assert_eq!(history.as_array().unwrap().len(), 3, "history outlives the item");
+
+    let audit = Auth::Bearer(h.token("auditor", &[Scope::Audit]).await);
+    let log = h.get(&format!("/api/v1/audit?target_id={id}&sort=seq"), &audit).await.json();
+    let actions: Vec<&str> = log["items"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["item.create", "item.update", "item.delete"]);
+
+    let bad = h
+        .json(
+            Method::POST,
+            "/api/v1/items",
+            &t,
+            json!({"name": "x", "class": "network-device", "warranty_ends_on": "soon"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = bad.json()["errors"].clone();
+    let fields: Vec<&str> = errors.as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["class", "warranty_ends_on"]);
+}
+
+async fn new_relationships_change_the_answer_at_once(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("engineer", &[Scope::Read, Scope::Write]).await);
+    let svc = h
+        .json(
+            Method::POST,
+            "/api/v1/items",
+            &t,
+            json!({"name": "svc-lab", "class": "technical-service", "criticality": "low"}),
+        )
+        .await
+        .json();
+    let syslog = h.get("/api/v1/items?q=dc-syslog-01", &t).await.json()["items"][0]["id"].as_i64().unwrap();
+    let before = h.get("/api/v1/impact?item=dc-syslog-01", &t).await.json();
+    assert_eq!(service(&before, "svc-lab")["status"], "unaffected");
+
+    let rel = h
+        .json(Method::POST, "/api/v1/relationships", &t, json!({"from": svc["id"], "kind": "depends-on", "to": syslog}))
+        .await;
+    assert_eq!(rel.status, StatusCode::CREATED, "{}", rel.text());
+    let after = h.get("/api/v1/impact?item=dc-syslog-01", &t).await.json();
+    assert_eq!(path(service(&after, "svc-lab")), ["svc-lab", "dc-syslog-01"]);
+
+    // A change made by another process (a CLI on the same database) is seen too.
+    let other = app::App::new(h.app.store().clone(), app::Settings::default());
+    other.unrelate(&app::Actor::cli(), rel.json()["id"].as_i64().unwrap()).await.unwrap();
+    let again = h.get("/api/v1/impact?item=dc-syslog-01", &t).await.json();
+    assert_eq!(service(&again, "svc-lab")["status"], "unaffected");
+
+    let both = h
+        .json(
+            Method::POST,
+            "/api/v1/relationships",
+            &t,
+            json!({"from": svc["id"], "kind": "uses", "to": 1, "to_group": 1}),
+        )
+        .await;
+    assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let one_member =
+        h.json(Method::POST, "/api/v1/groups", &t, json!({"name": "g", "kind": "hsrp", "members": [syslog]})).await;
+    assert_eq!(one_member.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let tree = h.get(&format!("/api/v1/items/{}/dependencies", svc["id"]), &t).await.json();
+    assert_eq!(tree.as_array().unwrap().len(), 1, "no dependencies left: {tree}");
+}
+
+async fn scoped_vendors_see_impact_only_within_their_sites(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let vendor = Auth::Session(h.login("vendor-siemens", app::DEMO_PASSWORD).await);
+    let hidden = h.get("/api/v1/impact?item=dc-san-a", &vendor).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    let own = h.get("/api/v1/impact?item=pn-core-sw1&item=pn-core-sw2", &vendor).await.json();
+    assert_eq!(own["services"], json!([]), "services span sites");
+    let sites: Vec<&str> = own["items"].as_array().unwrap().iter().map(|i| i["site"].as_str().unwrap()).collect();
+    assert!(!sites.is_empty() && sites.iter().all(|s| *s == "plant-north"));
+    let write = h
+        .json(Method::POST, "/api/v1/items", &vendor, json!({"name": "x1", "class": "switch", "site": "dc-east"}))
+        .await;
+    assert_eq!(write.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", write.text());
+}
+
+crate::both_backends!(
+    impact_follows_the_estate_and_its_redundancy,
+    items_are_versioned_and_keep_their_history,
+    new_relationships_change_the_answer_at_once,
+    scoped_vendors_see_impact_only_within_their_sites,
+);

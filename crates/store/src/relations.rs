@@ -1,0 +1,171 @@
+//! Relationships between items, redundancy groups and their members, and the CMDB's
+//! generation counter that tells in-memory copies of the graph when to reload.
+
+use crate::{Result, Store, Tx, on, on_tx};
+
+/// The far end of a relationship: an item or a redundancy group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Item(i64),
+    Group(i64),
+}
+
+/// A relationship with both ends named, as item pages and the API show it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RelationshipRow {
+    pub id: i64,
+    pub from_id: i64,
+    pub from_name: String,
+    pub kind: String,
+    pub to_id: Option<i64>,
+    pub to_name: Option<String>,
+    pub to_group_id: Option<i64>,
+    pub to_group_name: Option<String>,
+    pub attrs: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GroupRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub site: Option<String>,
+    pub description: String,
+    pub members: i64,
+}
+
+/// The whole graph in id form, for building `model::impact::ImpactGraph`.
+#[derive(Debug, Default)]
+pub struct GraphEdges {
+    pub items: Vec<i64>,
+    /// (from, kind, to item, to group)
+    pub relationships: Vec<(i64, String, Option<i64>, Option<i64>)>,
+    /// (group, member item)
+    pub members: Vec<(i64, i64)>,
+    pub generation: i64,
+}
+
+const REL_SELECT: &str = "SELECT r.id, r.from_id, f.name AS from_name, r.kind, r.to_id, t.name AS to_name, \
+    r.to_group_id, g.name AS to_group_name, r.attrs FROM relationships r JOIN config_items f ON f.id = r.from_id \
+    LEFT JOIN config_items t ON t.id = r.to_id LEFT JOIN redundancy_groups g ON g.id = r.to_group_id";
+
+impl Store {
+    /// Relationships from or to item `id` (including to groups it is a member of).
+    pub async fn relationships_of(&self, id: i64) -> Result<Vec<RelationshipRow>> {
+        let sql = format!(
+            "{REL_SELECT} WHERE r.from_id = $1 OR r.to_id = $1 \
+             OR r.to_group_id IN (SELECT group_id FROM redundancy_members WHERE item_id = $1) ORDER BY r.kind, r.id"
+        );
+        Ok(on!(self.pool(), p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(p).await?))
+    }
+
+    pub async fn groups(&self) -> Result<Vec<GroupRow>> {
+        Ok(on!(self.pool(), p => sqlx::query_as(
+            "SELECT g.id, g.name, g.kind, s.slug AS site, g.description, \
+             (SELECT COUNT(*) FROM redundancy_members m WHERE m.group_id = g.id) AS members \
+             FROM redundancy_groups g LEFT JOIN sites s ON s.id = g.site_id ORDER BY g.name",
+        ).fetch_all(p).await?))
+    }
+
+    pub async fn group_named(&self, name: &str) -> Result<Option<GroupRow>> {
+        Ok(on!(self.pool(), p => sqlx::query_as(
+            "SELECT g.id, g.name, g.kind, s.slug AS site, g.description, \
+             (SELECT COUNT(*) FROM redundancy_members m WHERE m.group_id = g.id) AS members \
+             FROM redundancy_groups g LEFT JOIN sites s ON s.id = g.site_id WHERE g.name = $1",
+        ).bind(name).fetch_optional(p).await?))
+    }
+
+    /// (group id, group name, member id, member name) for the groups in `ids`.
+    pub async fn group_members(&self, group: i64) -> Result<Vec<(i64, String)>> {
+        Ok(on!(self.pool(), p => sqlx::query_as(
+            "SELECT i.id, i.name FROM redundancy_members m JOIN config_items i ON i.id = m.item_id \
+             WHERE m.group_id = $1 ORDER BY i.name",
+        ).bind(group).fetch_all(p).await?))
+    }
+
+    /// Group names by id, for naming the nodes of an explanation.
+    pub async fn group_names(&self) -> Result<Vec<(i64, String)>> {
+        Ok(on!(self.pool(), p => sqlx::query_as("SELECT id, name FROM redundancy_groups").fetch_all(p).await?))
+    }
+
+    pub async fn cmdb_generation(&self) -> Result<i64> {
+        Ok(on!(self.pool(), p => sqlx::query_scalar("SELECT generation FROM cmdb_state WHERE id = 1")
+            .fetch_one(p).await?))
+    }
+
+    /// Every item, relationship and membership, read in one transaction so they agree.
+    pub async fn graph_edges(&self) -> Result<GraphEdges> {
+        let mut tx = self.read_tx().await?;
+        let edges = on_tx!(&mut tx, t => GraphEdges {
+            generation: sqlx::query_scalar("SELECT generation FROM cmdb_state WHERE id = 1").fetch_one(&mut **t).await?,
+            items: sqlx::query_scalar("SELECT id FROM config_items").fetch_all(&mut **t).await?,
+            relationships: sqlx::query_as("SELECT from_id, kind, to_id, to_group_id FROM relationships")
+                .fetch_all(&mut **t).await?,
+            members: sqlx::query_as("SELECT group_id, item_id FROM redundancy_members").fetch_all(&mut **t).await?,
+        });
+        tx.commit().await?;
+        Ok(edges)
+    }
+}
+
+impl Tx {
+    /// Marks the CMDB as changed; every CMDB write calls this in its transaction.
+    pub async fn bump_cmdb_generation(&mut self) -> Result<()> {
+        on_tx!(self, t => sqlx::query("UPDATE cmdb_state SET generation = generation + 1 WHERE id = 1")
+            .execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn insert_relationship(
+        &mut self,
+        from: i64,
+        kind: &str,
+        to: Target,
+        attrs: &str,
+        now_ms: i64,
+    ) -> Result<i64> {
+        let (to_id, to_group) = match to {
+            Target::Item(i) => (Some(i), None),
+            Target::Group(g) => (None, Some(g)),
+        };
+        Ok(on_tx!(self, t => sqlx::query_scalar(
+            "INSERT INTO relationships (from_id, kind, to_id, to_group_id, attrs, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(from).bind(kind).bind(to_id).bind(to_group).bind(attrs).bind(now_ms)
+        .fetch_one(&mut **t).await?))
+    }
+
+    pub async fn relationship(&mut self, id: i64) -> Result<Option<RelationshipRow>> {
+        let sql = format!("{REL_SELECT} WHERE r.id = $1");
+        Ok(on_tx!(self, t => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **t).await?))
+    }
+
+    pub async fn delete_relationship(&mut self, id: i64) -> Result<()> {
+        let n = on_tx!(self, t => sqlx::query("DELETE FROM relationships WHERE id = $1").bind(id)
+            .execute(&mut **t).await?.rows_affected());
+        if n == 0 { Err(crate::StoreError::NotFound) } else { Ok(()) }
+    }
+
+    pub async fn insert_group(
+        &mut self,
+        name: &str,
+        kind: &str,
+        site_id: Option<i64>,
+        description: &str,
+        now_ms: i64,
+    ) -> Result<i64> {
+        Ok(on_tx!(self, t => sqlx::query_scalar(
+            "INSERT INTO redundancy_groups (name, kind, site_id, description, created_at_ms, updated_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(name).bind(kind).bind(site_id).bind(description).bind(now_ms)
+        .fetch_one(&mut **t).await?))
+    }
+
+    pub async fn add_group_member(&mut self, group: i64, item: i64) -> Result<()> {
+        on_tx!(self, t => sqlx::query("INSERT INTO redundancy_members (group_id, item_id) VALUES ($1, $2)")
+            .bind(group).bind(item).execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+}
