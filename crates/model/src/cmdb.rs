@@ -63,6 +63,7 @@ pub const CLASSES: &[Class] = &[
     class("voice-endpoint", Some("endpoint"), "Secure voice endpoint"),
     class("power", None, "Power (UPS, PDU)"),
     class("cloud-resource", None, "Cloud resource"),
+    class("device", None, "Other device"),
     class("application", None, "Application"),
     class("database", Some("application"), "Database"),
     family("service", None, "Service"),
