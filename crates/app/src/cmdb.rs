@@ -230,7 +230,7 @@ impl App {
         let (site_id, parent_id) = self.item_write_ids(&input).await?;
         let now = self.now_ms();
         let mut tx = self.store.begin().await?;
-        let write = ItemWrite { fields: &input.fields, site_id, parent_id, contract_id: None };
+        let write = ItemWrite { fields: &input.fields, site_id, parent_id, contract_id: None, source: "" };
         let id = tx.insert_item(write, now).await.map_err(|e| name_taken(e, &input))?;
         let row = tx.item_in_tx(id).await?.ok_or_else(|| AppError::Internal("inserted item vanished".into()))?;
         let doc = item_document(&row).to_string();
@@ -260,7 +260,14 @@ impl App {
         }
         let now = self.now_ms();
         let mut tx = self.store.begin().await?;
-        let write = ItemWrite { fields: &input.fields, site_id, parent_id, contract_id: before.contract_id };
+        // A hand edit keeps the item with the import that owns it.
+        let write = ItemWrite {
+            fields: &input.fields,
+            site_id,
+            parent_id,
+            contract_id: before.contract_id,
+            source: &before.source,
+        };
         let new_version = tx.update_item(id, version, write, now).await.map_err(|e| match e {
             store::StoreError::Stale => AppError::Conflict(format!(
                 "item {id} changed since version {version} was read (it is now at version {}); reload it and apply your change again",
@@ -405,7 +412,7 @@ impl App {
         }
         let now = self.now_ms();
         let mut tx = self.store.begin().await?;
-        let id = tx.insert_relationship(from, kind.as_str(), to, "{}", now).await.map_err(|e| match e {
+        let id = tx.insert_relationship(from, kind.as_str(), to, "", now).await.map_err(|e| match e {
             store::StoreError::Conflict { .. } => AppError::Conflict(format!("item {from} already {kind} that")),
             e => e.into(),
         })?;

@@ -320,8 +320,12 @@ async fn seed_estate(
             "" => None,
             s => Some(*sites.get(s).ok_or_else(|| bad_line("items", n, line, "unknown site"))?),
         };
-        let id =
-            tx.insert_item(ItemWrite { fields: &fields, site_id, parent_id: None, contract_id: None }, now).await?;
+        let id = tx
+            .insert_item(
+                ItemWrite { fields: &fields, site_id, parent_id: None, contract_id: None, source: "demo" },
+                now,
+            )
+            .await?;
         let row = tx.item_in_tx(id).await?.ok_or_else(|| bad_line("items", n, line, "not stored"))?;
         tx.record_item_version(&store::ItemVersion {
             item_id: id,
@@ -343,7 +347,7 @@ async fn seed_estate(
         let [_, name, kind, site] = head.split_whitespace().collect::<Vec<_>>()[..] else {
             return Err(bad_line("groups", n, line, "expected `group NAME KIND SITE:`"));
         };
-        let id = tx.insert_group(name, kind, sites.get(site).copied(), "", now).await?;
+        let id = tx.insert_group(name, kind, sites.get(site).copied(), "demo", now).await?;
         for m in members.split_whitespace() {
             tx.add_group_member(id, item(m, "groups", n, line)?).await?;
         }
@@ -358,7 +362,7 @@ async fn seed_estate(
             Some(g) => Target::Group(*group_ids.get(g).ok_or_else(|| bad_line("relationships", n, line, "no group"))?),
             None => Target::Item(item(to, "relationships", n, line)?),
         };
-        tx.insert_relationship(item(from, "relationships", n, line)?, kind.as_str(), target, "{}", now).await?;
+        tx.insert_relationship(item(from, "relationships", n, line)?, kind.as_str(), target, "demo", now).await?;
     }
     tx.bump_cmdb_generation().await?;
     Ok((ids.len(), group_ids.len(), ESTATE_RELATIONSHIPS.lines().count()))

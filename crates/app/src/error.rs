@@ -22,6 +22,9 @@ pub enum AppError {
     Throttled { retry_after_s: i64 },
     #[error("{0}")]
     Conflict(String),
+    /// An import file is wrong; the error says which file, where and what.
+    #[error("{0}")]
+    Rejected(#[from] exchange::ImportError),
     #[error(transparent)]
     Store(StoreError),
     #[error("internal error: {0}")]

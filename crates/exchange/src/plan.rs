@@ -229,7 +229,8 @@ pub fn plan(doc: &Document, current: &Current, source: &str, keeps: &[&str]) -> 
             None => p.items_added.push(it.clone()),
             Some(c) => {
                 let fields = merged(&c.fields, &it.fields, keeps);
-                if fields != c.fields || c.source != source {
+                // Equal fields are left alone, whoever owns them; a change takes ownership.
+                if fields != c.fields {
                     p.items_changed.push((c.id, ItemRecord { fields, ..it.clone() }));
                 } else {
                     p.items.unchanged += 1;
@@ -267,7 +268,7 @@ pub fn plan(doc: &Document, current: &Current, source: &str, keeps: &[&str]) -> 
         let members: BTreeSet<ItemKey> = g.members.iter().cloned().collect();
         match current_groups.get(g.name.as_str()) {
             None => p.groups_added.push(g.clone()),
-            Some(c) if c.kind != g.kind || c.site != g.site || c.members != members || c.source != source => {
+            Some(c) if c.kind != g.kind || c.site != g.site || c.members != members => {
                 p.groups_changed.push((c.id, g.clone()));
             }
             Some(_) => p.groups.unchanged += 1,

@@ -156,6 +156,10 @@ impl From<AppError> for ApiError {
             AppError::Unauthenticated(_) => ApiError::Unauthenticated,
             AppError::Throttled { retry_after_s } => ApiError::Throttled { retry_after_s },
             AppError::Conflict(m) => ApiError::Conflict(m),
+            AppError::Rejected(e) => {
+                let field = e.field.clone().unwrap_or_else(|| "file".into());
+                ApiError::Invalid(vec![model::FieldError::new(field, e.to_string())])
+            }
             e @ (AppError::Store(_) | AppError::Internal(_)) => {
                 tracing::error!(error = %e, "Request failed with an internal error.");
                 ApiError::Internal

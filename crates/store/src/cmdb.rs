@@ -85,6 +85,8 @@ pub struct ItemRow {
     pub end_of_life_on: Option<String>,
     /// Custom attributes, a JSON object.
     pub attrs: String,
+    /// The import that wrote it (`netbox`, `yaml`…); empty when entered by hand.
+    pub source: String,
     pub version: i64,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
@@ -97,12 +99,13 @@ pub struct ItemWrite<'a> {
     pub site_id: Option<i64>,
     pub parent_id: Option<i64>,
     pub contract_id: Option<i64>,
+    pub source: &'a str,
 }
 
 const ITEM_SELECT: &str = "SELECT i.id, i.name, i.class, s.slug AS site, i.parent_id, p.name AS parent, i.vendor, \
     i.model, i.os_version, i.serial, i.asset_tag, i.mgmt_address, i.status, i.criticality, i.support_group, i.owner, \
     i.description, i.sla_policy, i.contract_id, i.purchased_on, i.warranty_ends_on, i.end_of_sale_on, \
-    i.end_of_support_on, i.end_of_life_on, i.attrs, i.version, i.created_at_ms, i.updated_at_ms \
+    i.end_of_support_on, i.end_of_life_on, i.attrs, i.source, i.version, i.created_at_ms, i.updated_at_ms \
     FROM config_items i LEFT JOIN sites s ON s.id = i.site_id LEFT JOIN config_items p ON p.id = i.parent_id";
 
 const ITEM_FROM: &str = " FROM config_items i LEFT JOIN sites s ON s.id = i.site_id";
@@ -204,6 +207,18 @@ impl Store {
         Ok(on!(self.pool(), p => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &w.args).fetch_all(p).await?))
     }
 
+    /// Every item, for planning an import or exporting.
+    pub async fn all_items(&self) -> Result<Vec<ItemRow>> {
+        let sql = format!("{ITEM_SELECT} ORDER BY i.id");
+        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).fetch_all(p).await?))
+    }
+
+    pub async fn all_sites(&self) -> Result<Vec<SiteRow>> {
+        Ok(on!(self.pool(), p => sqlx::query_as(
+            "SELECT id, slug, name, kind, zone, purdue_level, criticality, time_zone FROM sites ORDER BY slug",
+        ).fetch_all(p).await?))
+    }
+
     pub async fn site_id(&self, slug: &str) -> Result<Option<i64>> {
         Ok(on!(self.pool(), p => sqlx::query_scalar("SELECT id FROM sites WHERE slug = $1").bind(slug)
             .fetch_optional(p).await?))
@@ -234,6 +249,16 @@ pub struct ItemVersion {
 }
 
 impl Tx {
+    pub async fn update_site(&mut self, s: &NewSite<'_>) -> Result<()> {
+        on_tx!(self, t => sqlx::query(
+            "UPDATE sites SET name = $2, kind = $3, zone = $4, purdue_level = $5, criticality = $6, time_zone = $7 \
+             WHERE slug = $1",
+        )
+        .bind(s.slug).bind(s.name).bind(s.kind).bind(s.zone).bind(s.purdue_level).bind(s.criticality).bind(s.time_zone)
+        .execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+
     pub async fn insert_site(&mut self, s: &NewSite<'_>, now_ms: i64) -> Result<i64> {
         Ok(on_tx!(self, t => sqlx::query_scalar(
             "INSERT INTO sites (slug, name, kind, zone, purdue_level, criticality, time_zone, created_at_ms) \
@@ -250,16 +275,16 @@ impl Tx {
         Ok(on_tx!(self, t => sqlx::query_scalar(
             "INSERT INTO config_items (name, class, site_id, parent_id, vendor, model, os_version, serial, asset_tag, \
              mgmt_address, status, criticality, support_group, owner, description, sla_policy, contract_id, \
-             purchased_on, warranty_ends_on, end_of_sale_on, end_of_support_on, end_of_life_on, attrs, version, \
+             purchased_on, warranty_ends_on, end_of_sale_on, end_of_support_on, end_of_life_on, attrs, source, version, \
              created_at_ms, updated_at_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-             $22, $23, 1, $24, $24) RETURNING id",
+             $22, $23, $25, 1, $24, $24) RETURNING id",
         )
         .bind(&f.name).bind(&f.class).bind(i.site_id).bind(i.parent_id).bind(&f.vendor).bind(&f.model)
         .bind(&f.os_version).bind(&f.serial).bind(&f.asset_tag).bind(&f.mgmt_address).bind(&f.status)
         .bind(&f.criticality).bind(&f.support_group).bind(&f.owner).bind(&f.description).bind(&f.sla_policy)
         .bind(i.contract_id).bind(&f.purchased_on).bind(&f.warranty_ends_on).bind(&f.end_of_sale_on)
-        .bind(&f.end_of_support_on).bind(&f.end_of_life_on).bind(&attrs).bind(now_ms)
+        .bind(&f.end_of_support_on).bind(&f.end_of_life_on).bind(&attrs).bind(now_ms).bind(i.source)
         .fetch_one(&mut **t).await?))
     }
 
@@ -273,7 +298,7 @@ impl Tx {
              os_version = $7, serial = $8, asset_tag = $9, mgmt_address = $10, status = $11, criticality = $12, \
              support_group = $13, owner = $14, description = $15, sla_policy = $16, contract_id = $17, \
              purchased_on = $18, warranty_ends_on = $19, end_of_sale_on = $20, end_of_support_on = $21, \
-             end_of_life_on = $22, attrs = $23, version = version + 1, updated_at_ms = $24 \
+             end_of_life_on = $22, attrs = $23, version = version + 1, updated_at_ms = $24, source = $27 \
              WHERE id = $25 AND version = $26",
         )
         .bind(&f.name).bind(&f.class).bind(i.site_id).bind(i.parent_id).bind(&f.vendor).bind(&f.model)
@@ -281,6 +306,7 @@ impl Tx {
         .bind(&f.criticality).bind(&f.support_group).bind(&f.owner).bind(&f.description).bind(&f.sla_policy)
         .bind(i.contract_id).bind(&f.purchased_on).bind(&f.warranty_ends_on).bind(&f.end_of_sale_on)
         .bind(&f.end_of_support_on).bind(&f.end_of_life_on).bind(&attrs).bind(now_ms).bind(id).bind(version)
+        .bind(i.source)
         .execute(&mut **t).await?.rows_affected());
         if n == 0 {
             return Err(crate::StoreError::Stale);

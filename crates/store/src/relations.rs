@@ -88,6 +88,24 @@ impl Store {
         Ok(on!(self.pool(), p => sqlx::query_as("SELECT id, name FROM redundancy_groups").fetch_all(p).await?))
     }
 
+    /// Every relationship: (id, from, kind, to item, to group, source).
+    pub async fn all_relationships(&self) -> Result<Vec<(i64, i64, String, Option<i64>, Option<i64>, String)>> {
+        Ok(on!(self.pool(), p => sqlx::query_as(
+            "SELECT id, from_id, kind, to_id, to_group_id, source FROM relationships ORDER BY id",
+        ).fetch_all(p).await?))
+    }
+
+    /// Every group with its source, and every membership (group, item).
+    pub async fn all_groups(&self) -> Result<(Vec<(i64, String, String, Option<String>, String)>, Vec<(i64, i64)>)> {
+        Ok(on!(self.pool(), p => (
+            sqlx::query_as(
+                "SELECT g.id, g.name, g.kind, s.slug, g.source FROM redundancy_groups g \
+                 LEFT JOIN sites s ON s.id = g.site_id ORDER BY g.name",
+            ).fetch_all(p).await?,
+            sqlx::query_as("SELECT group_id, item_id FROM redundancy_members").fetch_all(p).await?,
+        )))
+    }
+
     pub async fn cmdb_generation(&self) -> Result<i64> {
         Ok(on!(self.pool(), p => sqlx::query_scalar("SELECT generation FROM cmdb_state WHERE id = 1")
             .fetch_one(p).await?))
@@ -121,7 +139,7 @@ impl Tx {
         from: i64,
         kind: &str,
         to: Target,
-        attrs: &str,
+        source: &str,
         now_ms: i64,
     ) -> Result<i64> {
         let (to_id, to_group) = match to {
@@ -129,10 +147,10 @@ impl Tx {
             Target::Group(g) => (None, Some(g)),
         };
         Ok(on_tx!(self, t => sqlx::query_scalar(
-            "INSERT INTO relationships (from_id, kind, to_id, to_group_id, attrs, created_at_ms) \
+            "INSERT INTO relationships (from_id, kind, to_id, to_group_id, source, created_at_ms) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
-        .bind(from).bind(kind).bind(to_id).bind(to_group).bind(attrs).bind(now_ms)
+        .bind(from).bind(kind).bind(to_id).bind(to_group).bind(source).bind(now_ms)
         .fetch_one(&mut **t).await?))
     }
 
@@ -152,15 +170,42 @@ impl Tx {
         name: &str,
         kind: &str,
         site_id: Option<i64>,
-        description: &str,
+        source: &str,
         now_ms: i64,
     ) -> Result<i64> {
         Ok(on_tx!(self, t => sqlx::query_scalar(
-            "INSERT INTO redundancy_groups (name, kind, site_id, description, created_at_ms, updated_at_ms) \
+            "INSERT INTO redundancy_groups (name, kind, site_id, source, created_at_ms, updated_at_ms) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
         )
-        .bind(name).bind(kind).bind(site_id).bind(description).bind(now_ms)
+        .bind(name).bind(kind).bind(site_id).bind(source).bind(now_ms)
         .fetch_one(&mut **t).await?))
+    }
+
+    /// Replaces group `id`'s kind, site, source and members.
+    pub async fn replace_group(
+        &mut self,
+        id: i64,
+        kind: &str,
+        site_id: Option<i64>,
+        source: &str,
+        members: &[i64],
+        now_ms: i64,
+    ) -> Result<()> {
+        on_tx!(self, t => sqlx::query(
+            "UPDATE redundancy_groups SET kind = $2, site_id = $3, source = $4, updated_at_ms = $5 WHERE id = $1",
+        ).bind(id).bind(kind).bind(site_id).bind(source).bind(now_ms).execute(&mut **t).await?.rows_affected());
+        on_tx!(self, t => sqlx::query("DELETE FROM redundancy_members WHERE group_id = $1").bind(id)
+            .execute(&mut **t).await?.rows_affected());
+        for &m in members {
+            self.add_group_member(id, m).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn delete_group(&mut self, id: i64) -> Result<()> {
+        on_tx!(self, t => sqlx::query("DELETE FROM redundancy_groups WHERE id = $1").bind(id)
+            .execute(&mut **t).await?.rows_affected());
+        Ok(())
     }
 
     pub async fn add_group_member(&mut self, group: i64, item: i64) -> Result<()> {

@@ -118,6 +118,36 @@ pub enum CmdbCmd {
         /// `name`, `site/name` or `#id`.
         item: String,
     },
+    /// Import NetBox API JSON, Watchkeeper YAML or CSV, all files as one all-or-nothing change.
+    /// Records are matched by natural key, so importing the same files again changes nothing.
+    Import {
+        /// Files to import; NetBox list responses are read together (devices.json, interfaces.json…).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The files' format; by default `.json` is NetBox, `.csv` CSV, anything else YAML.
+        #[arg(long, value_enum)]
+        format: Option<ImportFormat>,
+        /// Whose data this is; a later import from the same source removes what it no longer
+        /// contains. Defaults to the format's name.
+        #[arg(long)]
+        source: Option<String>,
+        /// Show what would be added, changed and removed, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write the whole CMDB as YAML that `cmdb import` reads back.
+    Export {
+        /// Write here instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ImportFormat {
+    Netbox,
+    Yaml,
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]
@@ -395,6 +425,58 @@ async fn cmdb(ctx: Ctx, cmd: CmdbCmd) -> Result<ExitCode> {
             );
             for i in &report.items {
                 println!("  {:<10} {} ({}, {})", i.status, i.name, i.class, i.site.as_deref().unwrap_or("no site"));
+            }
+        }
+        CmdbCmd::Import { files, format, source, dry_run } => {
+            let mut inputs = Vec::new();
+            for f in &files {
+                let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+                inputs.push(app::ImportFile { name: f.display().to_string(), bytes });
+            }
+            let format = format.map(|f| match f {
+                ImportFormat::Netbox => exchange::Format::NetBox,
+                ImportFormat::Yaml => exchange::Format::Yaml,
+                ImportFormat::Csv => exchange::Format::Csv,
+            });
+            let bar = progress(ctx.json, 0, "Importing");
+            let tick = {
+                let bar = bar.clone();
+                move |done: usize, total: usize| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                }
+            };
+            let report = app.import_cmdb(&actor, &inputs, format, source.as_deref(), dry_run, &tick).await;
+            bar.finish_and_clear();
+            let report = report?;
+            if ctx.json {
+                print_json(&serde_json::to_value(&report)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            for line in &report.changes {
+                println!("{line}");
+            }
+            let verb = if report.dry_run { "Would add" } else { "Added" };
+            println!(
+                "{verb} {}, change {}, remove {}; {} unchanged (source `{}`).{}",
+                report.added,
+                report.changed,
+                report.removed,
+                report.unchanged,
+                report.source,
+                if report.dry_run { " Nothing was written." } else { "" }
+            );
+        }
+        CmdbCmd::Export { output } => {
+            let yaml = app.export_cmdb(&actor).await?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, yaml).with_context(|| format!("cannot write {}", path.display()))?;
+                    if ctx.json {
+                        print_json(&json!({ "file": path.display().to_string() }));
+                    }
+                }
+                None => print!("{yaml}"),
             }
         }
         CmdbCmd::Tree { item } => {

@@ -9,5 +9,6 @@ mod audit;
 mod auth;
 mod bad_input;
 mod cmdb;
+mod cmdb_import;
 mod fuzz_seeds;
 mod resources;

@@ -48,6 +48,7 @@ ALTER TABLE config_items
     ADD COLUMN end_of_support_on TEXT,
     ADD COLUMN end_of_life_on TEXT,
     ADD COLUMN attrs TEXT NOT NULL DEFAULT '{}',
+    ADD COLUMN source TEXT NOT NULL DEFAULT '',
     ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
 DROP INDEX config_items_class;
 
@@ -63,6 +64,7 @@ CREATE TABLE redundancy_groups (
     kind TEXT NOT NULL,
     site_id BIGINT REFERENCES sites(id),
     description TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
     created_at_ms BIGINT NOT NULL,
     updated_at_ms BIGINT NOT NULL
 );
@@ -82,6 +84,7 @@ CREATE TABLE relationships (
     to_id BIGINT REFERENCES config_items(id) ON DELETE CASCADE,
     to_group_id BIGINT REFERENCES redundancy_groups(id) ON DELETE CASCADE,
     attrs TEXT NOT NULL DEFAULT '{}',
+    source TEXT NOT NULL DEFAULT '',
     created_at_ms BIGINT NOT NULL,
     CHECK ((to_id IS NULL) <> (to_group_id IS NULL))
 );

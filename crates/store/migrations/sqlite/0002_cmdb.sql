@@ -34,7 +34,8 @@ CREATE TABLE contracts (
 -- Items gain a parent (an interface's device), may live outside any site (services,
 -- applications, cloud resources), and carry lifecycle dates, support and custom attributes.
 CREATE TABLE config_items_v2 (
-    id INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: an id is never reused, so item_versions of a deleted item stay its own.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
     class TEXT NOT NULL,
     site_id INTEGER REFERENCES sites(id),
@@ -58,6 +59,8 @@ CREATE TABLE config_items_v2 (
     end_of_support_on TEXT,
     end_of_life_on TEXT,
     attrs TEXT NOT NULL DEFAULT '{}',
+    -- Which import wrote it (netbox, yaml…); empty for items entered by hand.
+    source TEXT NOT NULL DEFAULT '',
     version INTEGER NOT NULL DEFAULT 1,
     created_at_ms INTEGER NOT NULL,
     updated_at_ms INTEGER NOT NULL
@@ -81,6 +84,7 @@ CREATE TABLE redundancy_groups (
     kind TEXT NOT NULL,
     site_id INTEGER REFERENCES sites(id),
     description TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
     created_at_ms INTEGER NOT NULL,
     updated_at_ms INTEGER NOT NULL
 );
@@ -100,6 +104,7 @@ CREATE TABLE relationships (
     to_id INTEGER REFERENCES config_items(id) ON DELETE CASCADE,
     to_group_id INTEGER REFERENCES redundancy_groups(id) ON DELETE CASCADE,
     attrs TEXT NOT NULL DEFAULT '{}',
+    source TEXT NOT NULL DEFAULT '',
     created_at_ms INTEGER NOT NULL,
     CHECK ((to_id IS NULL) <> (to_group_id IS NULL))
 );

@@ -116,14 +116,25 @@ impl Harness {
         Self::with_settings(backend, Settings::default()).await
     }
 
+    /// A Watchkeeper with the admin account and no demo estate: an empty CMDB.
+    pub async fn empty(backend: Backend) -> Harness {
+        Self::build(backend, Settings::default(), false).await
+    }
+
     pub async fn with_settings(backend: Backend, settings: Settings) -> Harness {
+        Self::build(backend, settings, true).await
+    }
+
+    async fn build(backend: Backend, settings: Settings, demo: bool) -> Harness {
         let (location, dir) = location(backend).await;
         let store = Store::open(&location).await.expect("open store");
         let clock = Arc::new(AtomicI64::new(1_800_000_000_000));
         let c = clock.clone();
         let app = App::new(store, settings).with_clock(Arc::new(move || c.load(Ordering::SeqCst)));
         app.bootstrap_admin(Some(ADMIN_PASSWORD.into())).await.expect("bootstrap");
-        app.seed_demo().await.expect("demo");
+        if demo {
+            app.seed_demo().await.expect("demo");
+        }
         let router = server::router(server::state(app.clone(), true, false));
         Harness { app, router, location, clock, _dir: dir }
     }
