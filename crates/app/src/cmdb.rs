@@ -35,7 +35,42 @@ pub struct ItemInput {
 
 /// The impact graph as last loaded, with the CMDB generation it reflects.
 #[derive(Default)]
-pub(crate) struct GraphCache(Mutex<Option<(i64, Arc<ImpactGraph>)>>);
+pub(crate) struct GraphCache(Mutex<Option<Arc<CmdbGraph>>>);
+
+/// What impact analysis and dependency trees need, in memory: the graph, and enough about
+/// each node to name it in an answer without another query.
+pub struct CmdbGraph {
+    pub generation: i64,
+    pub graph: ImpactGraph,
+    nodes: HashMap<i64, NodeInfo>,
+    groups: HashMap<i64, String>,
+    /// Items of the service classes, by name.
+    services: Vec<i64>,
+}
+
+struct NodeInfo {
+    name: String,
+    class: String,
+    site: Option<String>,
+    criticality: String,
+}
+
+impl CmdbGraph {
+    fn name(&self, n: Node) -> String {
+        match n {
+            Node::Item(i) => self.nodes.get(&i).map_or_else(|| format!("#{i}"), |x| x.name.clone()),
+            Node::Group(g) => self.groups.get(&g).cloned().unwrap_or_else(|| format!("group {g}")),
+        }
+    }
+
+    /// Names in explanations: a group in brackets.
+    fn label(&self, n: Node) -> String {
+        match n {
+            Node::Item(_) => self.name(n),
+            Node::Group(_) => format!("[{}]", self.name(n)),
+        }
+    }
+}
 
 /// An item as a JSON document: the API's item shape and the stored form of each version,
 /// so that history and the current item read alike.
@@ -353,32 +388,17 @@ impl App {
     /// Everything item `id` needs, transitively, as rows of (depth, node name, via, repeated).
     pub async fn dependency_tree(&self, actor: &Actor, id: i64) -> Result<Vec<TreeLine>> {
         let root = self.item(actor, id).await?;
-        let graph = self.impact_graph().await?;
-        let rows = graph.dependency_tree(Node::Item(root.id));
-        let ids: Vec<i64> =
-            rows.iter().filter_map(|r| if let Node::Item(i) = r.node { Some(i) } else { None }).collect();
-        let mut items: HashMap<i64, ItemRow> = HashMap::new();
-        for chunk in ids.chunks(500) {
-            for r in self.store.items_by_ids(chunk).await? {
-                items.insert(r.id, r);
-            }
-        }
-        let groups: HashMap<i64, String> = self.store.group_names().await?.into_iter().collect();
+        let g = self.impact_graph().await?;
+        let rows = g.graph.dependency_tree(Node::Item(root.id));
         Ok(rows
             .into_iter()
             .map(|r| {
-                let (id, name, class, is_group) = match r.node {
-                    Node::Item(i) => {
-                        let row = items.get(&i);
-                        (
-                            i,
-                            row.map_or_else(|| format!("#{i}"), |x| x.name.clone()),
-                            row.map(|x| x.class.clone()),
-                            false,
-                        )
-                    }
-                    Node::Group(g) => (g, groups.get(&g).cloned().unwrap_or_else(|| format!("group {g}")), None, true),
+                let (id, is_group) = match r.node {
+                    Node::Item(i) => (i, false),
+                    Node::Group(g) => (g, true),
                 };
+                let class = if is_group { None } else { g.nodes.get(&id).map(|n| n.class.clone()) };
+                let name = g.name(r.node);
                 TreeLine {
                     depth: r.depth,
                     id,
@@ -535,18 +555,25 @@ impl App {
     }
 
     /// The impact graph for the CMDB as it is now, reloaded only when the CMDB changed.
-    pub async fn impact_graph(&self) -> Result<Arc<ImpactGraph>> {
+    pub async fn impact_graph(&self) -> Result<Arc<CmdbGraph>> {
         let generation = self.store.cmdb_generation().await?;
-        if let Some((g, graph)) = self.graph.0.lock().expect("graph cache lock").as_ref()
-            && *g == generation
+        if let Some(g) = self.graph.0.lock().expect("graph cache lock").as_ref()
+            && g.generation == generation
         {
-            return Ok(graph.clone());
+            return Ok(g.clone());
         }
         let edges = self.store.graph_edges().await?;
         let mut graph = ImpactGraph::new();
-        for id in edges.items {
+        let mut nodes = HashMap::with_capacity(edges.items.len());
+        let mut services = Vec::new();
+        for (id, name, class, site, criticality) in edges.items {
             graph.add_node(Node::Item(id));
+            if model::cmdb::is_a(&class, "service") {
+                services.push(id);
+            }
+            nodes.insert(id, NodeInfo { name, class, site, criticality });
         }
+        services.sort_by(|a, b| nodes[a].name.cmp(&nodes[b].name));
         for (from, kind, to_item, to_group) in edges.relationships {
             // Kinds are written from `RelationKind`; anything else was put there by hand and
             // carries no failure.
@@ -560,9 +587,15 @@ impl App {
         for (group, item) in edges.members {
             graph.add_member(group, Node::Item(item));
         }
-        let graph = Arc::new(graph);
-        *self.graph.0.lock().expect("graph cache lock") = Some((edges.generation, graph.clone()));
-        Ok(graph)
+        let loaded = Arc::new(CmdbGraph {
+            generation: edges.generation,
+            graph,
+            nodes,
+            groups: edges.groups.into_iter().collect(),
+            services,
+        });
+        *self.graph.0.lock().expect("graph cache lock") = Some(loaded.clone());
+        Ok(loaded)
     }
 
     /// What fails, and why, when the items named by `references` fail together.
@@ -575,60 +608,35 @@ impl App {
         for r in references {
             failed.push(self.resolve_item(actor, r).await?);
         }
-        let graph = self.impact_graph().await?;
-        let imp = graph.impact(failed.iter().map(|i| i.id));
+        let g = self.impact_graph().await?;
+        let imp = g.graph.impact(failed.iter().map(|i| i.id));
 
         // Site-less services span sites; a site-scoped actor sees items only.
-        let services = if actor.sites.is_empty() {
-            self.store.items_of_classes(&model::cmdb::descendants("service")).await?
-        } else {
-            Vec::new()
-        };
-        let mut affected: Vec<(Node, Health)> = imp.affected().collect();
-        let mut wanted: Vec<i64> =
-            affected.iter().filter_map(|(n, _)| if let Node::Item(i) = n { Some(*i) } else { None }).collect();
-        let paths: HashMap<i64, Vec<model::impact::Step>> = services
-            .iter()
-            .filter(|s| imp.health(Node::Item(s.id)) != Health::Unaffected)
-            .map(|s| (s.id, imp.path(Node::Item(s.id))))
-            .collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let mut rows: HashMap<i64, ItemRow> = HashMap::new();
-        for chunk in wanted.chunks(500) {
-            for row in self.store.items_by_ids(chunk).await? {
-                rows.insert(row.id, row);
-            }
-        }
-        let groups: HashMap<i64, String> = self.store.group_names().await?.into_iter().collect();
-        let name_of = |n: Node| match n {
-            Node::Item(i) => rows.get(&i).map_or_else(|| format!("#{i}"), |r| r.name.clone()),
-            Node::Group(g) => format!("[{}]", groups.get(&g).cloned().unwrap_or_else(|| format!("group {g}"))),
-        };
-
+        let services: &[i64] = if actor.sites.is_empty() { &g.services } else { &[] };
         let mut verdicts: Vec<ServiceVerdict> = services
             .iter()
-            .map(|s| {
-                let health = imp.health(Node::Item(s.id));
-                let steps = paths.get(&s.id).cloned().unwrap_or_default();
-                let path: Vec<String> = steps.iter().map(|st| name_of(st.node)).collect();
+            .filter_map(|&id| {
+                let info = g.nodes.get(&id)?;
+                let health = imp.health(Node::Item(id));
+                let steps = if health == Health::Unaffected { Vec::new() } else { imp.path(Node::Item(id)) };
+                let path: Vec<String> = steps.iter().map(|st| g.label(st.node)).collect();
                 let explanation = steps
                     .iter()
                     .map(|st| match st.via {
-                        None => name_of(st.node),
-                        Some(v) => format!("{} {}", v.as_str(), name_of(st.node)),
+                        None => g.label(st.node),
+                        Some(v) => format!("{} {}", v.as_str(), g.label(st.node)),
                     })
                     .collect::<Vec<_>>()
                     .join(" ");
-                ServiceVerdict {
-                    id: s.id,
-                    name: s.name.clone(),
-                    class: s.class.clone(),
-                    criticality: s.criticality.clone(),
+                Some(ServiceVerdict {
+                    id,
+                    name: info.name.clone(),
+                    class: info.class.clone(),
+                    criticality: info.criticality.clone(),
                     status: health.as_str(),
                     path,
                     explanation,
-                }
+                })
             })
             .collect();
         verdicts.sort_by(|a, b| {
@@ -644,17 +652,17 @@ impl App {
             ))
         });
 
-        affected.retain(|(n, _)| matches!(n, Node::Item(_)));
-        let mut items: Vec<AffectedItem> = affected
-            .iter()
-            .filter_map(|&(n, h)| {
-                let Node::Item(i) = n else { return None };
-                let r = rows.get(&i)?;
-                (!model::cmdb::is_a(&r.class, "service") && Self::visible(actor, r)).then(|| AffectedItem {
-                    id: r.id,
-                    name: r.name.clone(),
-                    class: r.class.clone(),
-                    site: r.site.clone(),
+        let mut items: Vec<AffectedItem> = imp
+            .affected()
+            .filter_map(|(n, h)| {
+                let Node::Item(id) = n else { return None };
+                let info = g.nodes.get(&id)?;
+                let in_scope = actor.sites.is_empty() || info.site.as_ref().is_some_and(|s| actor.sites.contains(s));
+                (!model::cmdb::is_a(&info.class, "service") && in_scope).then(|| AffectedItem {
+                    id,
+                    name: info.name.clone(),
+                    class: info.class.clone(),
+                    site: info.site.clone(),
                     status: h.as_str(),
                 })
             })

@@ -54,6 +54,9 @@ pub struct ImportReport {
 
 pub const CHANGE_LINES: usize = 200;
 
+/// How the database identifies an item: site, parent and name.
+type NaturalKey<'a> = (Option<i64>, Option<i64>, &'a str);
+
 fn report(plan: &Plan, dry_run: bool) -> ImportReport {
     let total = plan.total();
     let mut changes = Vec::new();
@@ -348,23 +351,47 @@ impl App {
                     .ok_or_else(|| AppError::Internal(format!("site {s} vanished during the import"))),
             }
         };
-        for r in &plan.items_added {
-            let parent_id = match r.key.parent() {
-                Some(p) => Some(*ids.get(&p).ok_or_else(|| AppError::Internal(format!("parent {p} missing")))?),
-                None => None,
-            };
-            let write = ItemWrite {
-                fields: &r.fields,
-                site_id: site_id(r, &site_ids)?,
-                parent_id,
-                contract_id: None,
-                source: &source,
-            };
-            let id = tx.insert_item(write, now).await?;
-            ids.insert(r.key.clone(), id);
-            let row = stored_row(id, r, parent_id, &source, 1, now, now);
-            record(&mut tx, actor, &row, "create", now).await?;
-            tick(1);
+        // Added items go in depth by depth (parents before children), many rows a statement.
+        let mut versions: Vec<ItemVersion> = Vec::with_capacity(plan.items_added.len() + plan.items_changed.len());
+        let mut depth = 1;
+        let mut start = 0;
+        while start < plan.items_added.len() {
+            let end = start + plan.items_added[start..].iter().take_while(|r| r.key.path.len() == depth).count();
+            let batch = &plan.items_added[start..end];
+            let mut writes = Vec::with_capacity(batch.len());
+            let mut by_natural_key: HashMap<NaturalKey, (&ItemRecord, Option<i64>)> = HashMap::new();
+            for r in batch {
+                let parent_id = match r.key.parent() {
+                    Some(p) => Some(*ids.get(&p).ok_or_else(|| AppError::Internal(format!("parent {p} missing")))?),
+                    None => None,
+                };
+                let site = site_id(r, &site_ids)?;
+                writes.push(ItemWrite {
+                    fields: &r.fields,
+                    site_id: site,
+                    parent_id,
+                    contract_id: None,
+                    source: &source,
+                });
+                by_natural_key.insert((site, parent_id, r.fields.name.as_str()), (r, parent_id));
+            }
+            for inserted in tx.insert_items(&writes, now).await? {
+                let Some(&(r, parent_id)) =
+                    by_natural_key.get(&(inserted.site_id, inserted.parent_id, inserted.name.as_str()))
+                else {
+                    return Err(AppError::Internal(format!("inserted item {} not in the plan", inserted.name)));
+                };
+                ids.insert(r.key.clone(), inserted.id);
+                versions.push(version_of(
+                    &stored_row(inserted.id, r, parent_id, &source, 1, now, now),
+                    actor,
+                    "create",
+                    now,
+                ));
+            }
+            tick(batch.len());
+            start = end;
+            depth += 1;
         }
         for (id, r) in &plan.items_changed {
             let Some(before) = snap.rows.get(id) else { continue };
@@ -381,9 +408,10 @@ impl App {
             };
             let version = tx.update_item(*id, before.version, write, now).await?;
             let row = stored_row(*id, r, parent_id, &source, version, before.created_at_ms, now);
-            record(&mut tx, actor, &row, "update", now).await?;
+            versions.push(version_of(&row, actor, "update", now));
             tick(1);
         }
+        tx.insert_item_versions(&versions).await?;
 
         let mut group_ids = snap.group_ids;
         let member_ids = |g: &exchange::GroupRecord, ids: &HashMap<ItemKey, i64>| -> Vec<i64> {
@@ -406,6 +434,7 @@ impl App {
             tx.replace_group(*id, &g.kind, site, &source, &member_ids(g, &ids), now).await?;
             tick(1);
         }
+        let mut relationships = Vec::with_capacity(plan.relationships_added.len());
         for r in &plan.relationships_added {
             let from = *ids.get(&r.from).ok_or_else(|| AppError::Internal(format!("{} missing", r.from)))?;
             let to = match &r.to {
@@ -416,9 +445,10 @@ impl App {
                     Target::Group(*group_ids.get(g).ok_or_else(|| AppError::Internal(format!("group {g} missing")))?)
                 }
             };
-            tx.insert_relationship(from, r.kind.as_str(), to, &source, now).await?;
-            tick(1);
+            relationships.push((from, r.kind.as_str(), to));
         }
+        tx.insert_relationships(&relationships, &source, now).await?;
+        tick(relationships.len());
 
         let rep = report(&plan, false);
         if !plan.is_noop() {
@@ -528,15 +558,13 @@ fn stored_row(
     }
 }
 
-async fn record(tx: &mut store::Tx, actor: &Actor, row: &ItemRow, change: &str, now: i64) -> Result<()> {
-    tx.record_item_version(&ItemVersion {
+fn version_of(row: &ItemRow, actor: &Actor, change: &str, now: i64) -> ItemVersion {
+    ItemVersion {
         item_id: row.id,
         version: row.version,
         at_ms: now,
         actor: actor.name.clone(),
         change: change.into(),
         snapshot: item_document(row).to_string(),
-    })
-    .await?;
-    Ok(())
+    }
 }

@@ -188,25 +188,6 @@ impl Store {
         Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(name).bind(site).fetch_all(p).await?))
     }
 
-    /// Items by id, for naming the nodes of an explanation.
-    pub async fn items_by_ids(&self, ids: &[i64]) -> Result<Vec<ItemRow>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-        let sql = format!("{ITEM_SELECT} WHERE i.id IN ({})", list.join(", "));
-        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).fetch_all(p).await?))
-    }
-
-    /// Every item of `classes` (e.g. the service family), by name.
-    pub async fn items_of_classes(&self, classes: &[&str]) -> Result<Vec<ItemRow>> {
-        let mut w = Where::default();
-        let classes: Vec<String> = classes.iter().map(|c| (*c).to_owned()).collect();
-        w.in_text("i.class", &classes);
-        let sql = format!("{ITEM_SELECT}{} ORDER BY i.name, i.id", w.sql());
-        Ok(on!(self.pool(), p => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &w.args).fetch_all(p).await?))
-    }
-
     /// Every item, for planning an import or exporting.
     pub async fn all_items(&self) -> Result<Vec<ItemRow>> {
         let sql = format!("{ITEM_SELECT} ORDER BY i.id");

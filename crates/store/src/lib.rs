@@ -9,6 +9,7 @@
 
 mod audit;
 mod backup;
+mod bulk;
 mod cmdb;
 mod relations;
 mod sessions;
@@ -17,6 +18,7 @@ mod tokens;
 mod users;
 
 pub use audit::{AUDIT_LIST, AuditPage};
+pub use bulk::InsertedItem;
 pub use cmdb::{ITEM_LIST, ItemRow, ItemVersion, ItemWrite, NewSite, SITE_LIST, SiteRow};
 pub use relations::{GraphEdges, GroupRow, RelationshipRow, Target};
 pub use sessions::SessionRow;

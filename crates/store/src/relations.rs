@@ -37,7 +37,10 @@ pub struct GroupRow {
 /// The whole graph in id form, for building `model::impact::ImpactGraph`.
 #[derive(Debug, Default)]
 pub struct GraphEdges {
-    pub items: Vec<i64>,
+    /// (id, name, class, site slug, criticality)
+    pub items: Vec<(i64, String, String, Option<String>, String)>,
+    /// (id, name)
+    pub groups: Vec<(i64, String)>,
     /// (from, kind, to item, to group)
     pub relationships: Vec<(i64, String, Option<i64>, Option<i64>)>,
     /// (group, member item)
@@ -65,27 +68,6 @@ impl Store {
              (SELECT COUNT(*) FROM redundancy_members m WHERE m.group_id = g.id) AS members \
              FROM redundancy_groups g LEFT JOIN sites s ON s.id = g.site_id ORDER BY g.name",
         ).fetch_all(p).await?))
-    }
-
-    pub async fn group_named(&self, name: &str) -> Result<Option<GroupRow>> {
-        Ok(on!(self.pool(), p => sqlx::query_as(
-            "SELECT g.id, g.name, g.kind, s.slug AS site, g.description, \
-             (SELECT COUNT(*) FROM redundancy_members m WHERE m.group_id = g.id) AS members \
-             FROM redundancy_groups g LEFT JOIN sites s ON s.id = g.site_id WHERE g.name = $1",
-        ).bind(name).fetch_optional(p).await?))
-    }
-
-    /// (group id, group name, member id, member name) for the groups in `ids`.
-    pub async fn group_members(&self, group: i64) -> Result<Vec<(i64, String)>> {
-        Ok(on!(self.pool(), p => sqlx::query_as(
-            "SELECT i.id, i.name FROM redundancy_members m JOIN config_items i ON i.id = m.item_id \
-             WHERE m.group_id = $1 ORDER BY i.name",
-        ).bind(group).fetch_all(p).await?))
-    }
-
-    /// Group names by id, for naming the nodes of an explanation.
-    pub async fn group_names(&self) -> Result<Vec<(i64, String)>> {
-        Ok(on!(self.pool(), p => sqlx::query_as("SELECT id, name FROM redundancy_groups").fetch_all(p).await?))
     }
 
     /// Every relationship: (id, from, kind, to item, to group, source).
@@ -116,7 +98,10 @@ impl Store {
         let mut tx = self.read_tx().await?;
         let edges = on_tx!(&mut tx, t => GraphEdges {
             generation: sqlx::query_scalar("SELECT generation FROM cmdb_state WHERE id = 1").fetch_one(&mut **t).await?,
-            items: sqlx::query_scalar("SELECT id FROM config_items").fetch_all(&mut **t).await?,
+            items: sqlx::query_as(
+                "SELECT i.id, i.name, i.class, s.slug, i.criticality FROM config_items i LEFT JOIN sites s ON s.id = i.site_id",
+            ).fetch_all(&mut **t).await?,
+            groups: sqlx::query_as("SELECT id, name FROM redundancy_groups").fetch_all(&mut **t).await?,
             relationships: sqlx::query_as("SELECT from_id, kind, to_id, to_group_id FROM relationships")
                 .fetch_all(&mut **t).await?,
             members: sqlx::query_as("SELECT group_id, item_id FROM redundancy_members").fetch_all(&mut **t).await?,

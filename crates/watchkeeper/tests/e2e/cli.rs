@@ -142,3 +142,42 @@ async fn cmdb_impact_explains_each_service_verdict() {
     assert_eq!(lines[0]["name"], "svc-directory");
     assert!(lines.iter().any(|l| l["name"] == "dc-esx-cluster" && l["is_group"] == true));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cmdb_import_reports_counts_and_refuses_bad_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::fresh(false, tmp.path()).await;
+    let items = tmp.path().join("items.csv");
+    std::fs::write(&items, "name,class,site,vendor\nlab-sw1,switch,,Cisco\nlab-sw2,switch,,Cisco\n").unwrap();
+    let path = items.to_str().unwrap();
+
+    let dry = cli(&db, &["cmdb", "import", path, "--dry-run", "--json"], None);
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert_eq!(
+        (v["added"].as_u64(), v["changed"].as_u64(), v["removed"].as_u64(), v["unchanged"].as_u64()),
+        (Some(2), Some(0), Some(0), Some(0))
+    );
+    let real = cli(&db, &["cmdb", "import", path, "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&real.stdout).unwrap();
+    assert_eq!(v["added"], 2);
+    let again = cli(&db, &["cmdb", "import", path, "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!((v["added"].as_u64(), v["unchanged"].as_u64()), (Some(0), Some(2)), "re-import changes nothing");
+
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(&bad, "name,class\nok,switch\nbroken,toaster\n").unwrap();
+    let out = cli(&db, &["cmdb", "import", bad.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.csv: line 3: field `class`"), "{err}");
+    let empty = tmp.path().join("empty.yaml");
+    std::fs::write(&empty, "").unwrap();
+    let out = cli(&db, &["cmdb", "import", empty.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("empty"), "{}", text(&out.stderr));
+
+    let export = cli(&db, &["cmdb", "export"], None);
+    let yaml = text(&export.stdout);
+    assert!(yaml.contains("lab-sw1") && !yaml.contains("broken"), "nothing of the bad file was stored");
+}
