@@ -30,7 +30,7 @@ impl Tx {
                     "INSERT INTO config_items (name, class, site_id, parent_id, vendor, model, os_version, serial, \
                      asset_tag, mgmt_address, status, criticality, support_group, owner, description, sla_policy, \
                      contract_id, purchased_on, warranty_ends_on, end_of_sale_on, end_of_support_on, end_of_life_on, \
-                     attrs, source, version, created_at_ms, updated_at_ms) ",
+                     attrs, source, search, version, created_at_ms, updated_at_ms) ",
                 );
                 qb.push_values(chunk, |mut b, i| {
                     let f = i.fields;
@@ -58,6 +58,7 @@ impl Tx {
                         .push_bind(f.end_of_life_on.clone())
                         .push_bind(serde_json::Value::Object(f.attrs.clone()).to_string())
                         .push_bind(i.source.to_owned())
+                        .push_bind(crate::cmdb::search_text(f))
                         .push_bind(1i64)
                         .push_bind(now_ms)
                         .push_bind(now_ms);

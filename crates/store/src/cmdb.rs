@@ -108,6 +108,20 @@ const ITEM_SELECT: &str = "SELECT i.id, i.name, i.class, s.slug AS site, i.paren
     i.end_of_support_on, i.end_of_life_on, i.attrs, i.source, i.version, i.created_at_ms, i.updated_at_ms \
     FROM config_items i LEFT JOIN sites s ON s.id = i.site_id LEFT JOIN config_items p ON p.id = i.parent_id";
 
+/// What item search looks in: name, management address, model and serial, lower-cased and
+/// kept in one column so a search is one comparison per row.
+pub(crate) fn search_text(f: &model::cmdb::ItemFields) -> String {
+    [f.name.as_str(), &f.mgmt_address, &f.model, &f.serial].join("\n").to_lowercase()
+}
+
+/// A page row with the number of rows matching in all, counted in the same scan.
+#[derive(sqlx::FromRow)]
+struct ItemPageRow {
+    total: i64,
+    #[sqlx(flatten)]
+    item: ItemRow,
+}
+
 const ITEM_FROM: &str = " FROM config_items i LEFT JOIN sites s ON s.id = i.site_id";
 
 impl Store {
@@ -157,14 +171,22 @@ impl Store {
             }
         }
         if let Some(text) = &q.q {
-            w.search(&["i.name", "i.mgmt_address", "i.model", "i.serial"], text);
+            w.contains("i.search", text);
         }
-        let sql = format!("{ITEM_SELECT}{}{}", w.sql(), order_page(q, item_column, "i.id"));
-        let count_sql = format!("SELECT COUNT(*){ITEM_FROM}{}", w.sql());
-        Ok(on!(self.pool(), p => (
-            bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &w.args).fetch_all(p).await?,
-            bind_args!(sqlx::query_scalar(AssertSqlSafe(count_sql.as_str())), &w.args).fetch_one(p).await?,
-        )))
+        let select = ITEM_SELECT.replacen("SELECT ", "SELECT COUNT(*) OVER () AS total, ", 1);
+        let sql = format!("{select}{}{}", w.sql(), order_page(q, item_column, "i.id"));
+        let rows: Vec<ItemPageRow> =
+            on!(self.pool(), p => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &w.args).fetch_all(p).await?);
+        let total = match rows.first() {
+            Some(r) => r.total,
+            // Past the last page the window has no row to count on.
+            None if q.offset > 0 => {
+                let count_sql = format!("SELECT COUNT(*){ITEM_FROM}{}", w.sql());
+                on!(self.pool(), p => bind_args!(sqlx::query_scalar(AssertSqlSafe(count_sql.as_str())), &w.args).fetch_one(p).await?)
+            }
+            None => 0,
+        };
+        Ok((rows.into_iter().map(|r| r.item).collect(), total))
     }
 
     /// Item counts by class within `scope`, for the dashboard.
@@ -256,16 +278,17 @@ impl Tx {
         Ok(on_tx!(self, t => sqlx::query_scalar(
             "INSERT INTO config_items (name, class, site_id, parent_id, vendor, model, os_version, serial, asset_tag, \
              mgmt_address, status, criticality, support_group, owner, description, sla_policy, contract_id, \
-             purchased_on, warranty_ends_on, end_of_sale_on, end_of_support_on, end_of_life_on, attrs, source, version, \
-             created_at_ms, updated_at_ms) \
+             purchased_on, warranty_ends_on, end_of_sale_on, end_of_support_on, end_of_life_on, attrs, source, search, \
+             version, created_at_ms, updated_at_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-             $22, $23, $25, 1, $24, $24) RETURNING id",
+             $22, $23, $25, $26, 1, $24, $24) RETURNING id",
         )
         .bind(&f.name).bind(&f.class).bind(i.site_id).bind(i.parent_id).bind(&f.vendor).bind(&f.model)
         .bind(&f.os_version).bind(&f.serial).bind(&f.asset_tag).bind(&f.mgmt_address).bind(&f.status)
         .bind(&f.criticality).bind(&f.support_group).bind(&f.owner).bind(&f.description).bind(&f.sla_policy)
         .bind(i.contract_id).bind(&f.purchased_on).bind(&f.warranty_ends_on).bind(&f.end_of_sale_on)
         .bind(&f.end_of_support_on).bind(&f.end_of_life_on).bind(&attrs).bind(now_ms).bind(i.source)
+        .bind(search_text(f))
         .fetch_one(&mut **t).await?))
     }
 
@@ -279,7 +302,7 @@ impl Tx {
              os_version = $7, serial = $8, asset_tag = $9, mgmt_address = $10, status = $11, criticality = $12, \
              support_group = $13, owner = $14, description = $15, sla_policy = $16, contract_id = $17, \
              purchased_on = $18, warranty_ends_on = $19, end_of_sale_on = $20, end_of_support_on = $21, \
-             end_of_life_on = $22, attrs = $23, version = version + 1, updated_at_ms = $24, source = $27 \
+             end_of_life_on = $22, attrs = $23, version = version + 1, updated_at_ms = $24, source = $27, search = $28 \
              WHERE id = $25 AND version = $26",
         )
         .bind(&f.name).bind(&f.class).bind(i.site_id).bind(i.parent_id).bind(&f.vendor).bind(&f.model)
@@ -287,7 +310,7 @@ impl Tx {
         .bind(&f.criticality).bind(&f.support_group).bind(&f.owner).bind(&f.description).bind(&f.sla_policy)
         .bind(i.contract_id).bind(&f.purchased_on).bind(&f.warranty_ends_on).bind(&f.end_of_sale_on)
         .bind(&f.end_of_support_on).bind(&f.end_of_life_on).bind(&attrs).bind(now_ms).bind(id).bind(version)
-        .bind(i.source)
+        .bind(i.source).bind(search_text(f))
         .execute(&mut **t).await?.rows_affected());
         if n == 0 {
             return Err(crate::StoreError::Stale);

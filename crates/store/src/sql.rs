@@ -37,10 +37,15 @@ impl Where {
 
     /// Case-insensitive substring match over any of `columns`.
     pub(crate) fn search(&mut self, columns: &[&str], text: &str) {
-        let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let p = self.next(Arg::Text(format!("%{escaped}%")));
+        let p = self.next(Arg::Text(like_pattern(text)));
         let ors: Vec<String> = columns.iter().map(|c| format!("LOWER({c}) LIKE {p} ESCAPE '\\'")).collect();
         self.clauses.push(format!("({})", ors.join(" OR ")));
+    }
+
+    /// Substring match on a column that already holds lower-case text.
+    pub(crate) fn contains(&mut self, column: &str, text: &str) {
+        let p = self.next(Arg::Text(like_pattern(text)));
+        self.clauses.push(format!("{column} LIKE {p} ESCAPE '\\'"));
     }
 
     /// A raw clause with no arguments, from code.
@@ -61,6 +66,12 @@ impl Where {
     pub(crate) fn sql(&self) -> String {
         if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
     }
+}
+
+/// `%text%` in lower case, with LIKE's wildcards in `text` escaped (`ESCAPE '\'`).
+fn like_pattern(text: &str) -> String {
+    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 /// `ORDER BY … LIMIT … OFFSET …` for a validated query; `column_of` maps the list's sortable

@@ -49,8 +49,10 @@ ALTER TABLE config_items
     ADD COLUMN end_of_life_on TEXT,
     ADD COLUMN attrs TEXT NOT NULL DEFAULT '{}',
     ADD COLUMN source TEXT NOT NULL DEFAULT '',
+    ADD COLUMN search TEXT NOT NULL DEFAULT '',
     ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
 DROP INDEX config_items_class;
+UPDATE config_items SET search = LOWER(name || chr(10) || mgmt_address || chr(10) || model || chr(10) || serial);
 
 -- The natural key: a name is unique among its siblings (same site and parent).
 CREATE UNIQUE INDEX config_items_key ON config_items (COALESCE(site_id, 0), COALESCE(parent_id, 0), name);

@@ -61,14 +61,17 @@ CREATE TABLE config_items_v2 (
     attrs TEXT NOT NULL DEFAULT '{}',
     -- Which import wrote it (netbox, yaml…); empty for items entered by hand.
     source TEXT NOT NULL DEFAULT '',
+    -- Lower-case name, addresses, model and serial, for one-column substring search.
+    search TEXT NOT NULL DEFAULT '',
     version INTEGER NOT NULL DEFAULT 1,
     created_at_ms INTEGER NOT NULL,
     updated_at_ms INTEGER NOT NULL
 );
 INSERT INTO config_items_v2 (id, name, class, site_id, vendor, model, os_version, serial, mgmt_address, status,
-    criticality, support_group, created_at_ms, updated_at_ms)
+    criticality, support_group, search, created_at_ms, updated_at_ms)
 SELECT id, name, class, site_id, vendor, model, os_version, serial, mgmt_address, status, criticality,
-    support_group, created_at_ms, updated_at_ms FROM config_items;
+    support_group, LOWER(name || char(10) || mgmt_address || char(10) || model || char(10) || serial),
+    created_at_ms, updated_at_ms FROM config_items;
 DROP TABLE config_items;
 ALTER TABLE config_items_v2 RENAME TO config_items;
 
