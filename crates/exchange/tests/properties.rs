@@ -105,9 +105,10 @@ fn estate() -> impl Strategy<Value = Document> {
         })
 }
 
-fn shape(
-    doc: &Document,
-) -> (Vec<(ItemKey, ItemFields)>, Vec<(ItemKey, RelationKind, RelTarget)>, Vec<(String, Vec<ItemKey>)>) {
+/// An estate without origins, in a canonical order: items, relationships, groups.
+type Shape = (Vec<(ItemKey, ItemFields)>, Vec<(ItemKey, RelationKind, RelTarget)>, Vec<(String, Vec<ItemKey>)>);
+
+fn shape(doc: &Document) -> Shape {
     let mut items: Vec<_> = doc.items.iter().map(|i| (i.key.clone(), i.fields.clone())).collect();
     items.sort_by(|a, b| a.0.cmp(&b.0));
     let mut rels: Vec<_> = doc.relationships.iter().map(|r| (r.from.clone(), r.kind, r.to.clone())).collect();

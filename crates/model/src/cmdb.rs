@@ -177,6 +177,33 @@ impl ItemFields {
     }
 }
 
+/// Where a lifecycle date stands: already passed, or due on or before `horizon`.
+/// Dates are `YYYY-MM-DD`, which compare correctly as text.
+pub fn lifecycle_due(date: &str, today: &str, horizon: &str) -> Option<LifecycleDue> {
+    if !is_calendar_date(date) {
+        return None;
+    }
+    if date < today {
+        Some(LifecycleDue::Passed)
+    } else if date <= horizon {
+        Some(LifecycleDue::Soon)
+    } else {
+        None
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifecycleDue {
+    Passed,
+    Soon,
+}
+
+/// Classes whose items need an owner to be accountable for them: not the parts of other
+/// items (interfaces, addresses) nor the network fabric's logical objects.
+pub fn needs_owner(class: &str) -> bool {
+    !(is_a(class, "network") || is_a(class, "location"))
+}
+
 /// `YYYY-MM-DD` naming a real day of the Gregorian calendar.
 pub fn is_calendar_date(s: &str) -> bool {
     let b = s.as_bytes();
@@ -306,6 +333,16 @@ mod tests {
         assert_eq!(fields, ["name", "class", "status", "criticality", "end_of_support_on"]);
         let unknown = ItemFields { class: "toaster".into(), ..valid() }.validate().unwrap_err();
         assert!(unknown.0[0].message.contains("`toaster`"));
+    }
+
+    #[test]
+    fn lifecycle_dates_are_passed_soon_or_later() {
+        assert_eq!(lifecycle_due("2026-01-14", "2026-11-23", "2027-11-23"), Some(LifecycleDue::Passed));
+        assert_eq!(lifecycle_due("2026-11-23", "2026-11-23", "2027-11-23"), Some(LifecycleDue::Soon));
+        assert_eq!(lifecycle_due("2027-11-23", "2026-11-23", "2027-11-23"), Some(LifecycleDue::Soon));
+        assert_eq!(lifecycle_due("2027-11-24", "2026-11-23", "2027-11-23"), None);
+        assert_eq!(lifecycle_due("soon", "2026-11-23", "2027-11-23"), None);
+        assert!(needs_owner("firewall") && needs_owner("business-service") && !needs_owner("interface"));
     }
 
     #[test]

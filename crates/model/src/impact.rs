@@ -198,6 +198,25 @@ impl ImpactGraph {
     }
 }
 
+impl ImpactGraph {
+    /// The items whose failure alone takes `root` down: its single points of failure. Only
+    /// items `root` needs (transitively) can be one, so each of those is tried in turn.
+    pub fn single_points_of_failure(&self, root: Node) -> Vec<i64> {
+        let mut spofs: Vec<i64> = self
+            .dependency_tree(root)
+            .into_iter()
+            .filter(|r| !r.repeated)
+            .filter_map(|r| match r.node {
+                Node::Item(i) if r.node != root => Some(i),
+                _ => None,
+            })
+            .filter(|&i| self.impact([i]).health(root) == Health::Down)
+            .collect();
+        spofs.sort_unstable();
+        spofs
+    }
+}
+
 /// One line of a dependency tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeRow {
@@ -319,6 +338,14 @@ mod tests {
         let path: Vec<Node> = fw.path(item(100)).iter().map(|s| s.node).collect();
         assert_eq!(path, vec![item(100), item(10), item(5)]);
         assert_eq!(fw.path(item(100))[2].via, Some(Via::Relation(RelationKind::ProtectedBy)));
+    }
+
+    #[test]
+    fn single_points_of_failure_are_what_no_group_protects() {
+        let g = plant();
+        // The firewall and the app itself; not the pair members, not the backup system.
+        assert_eq!(g.single_points_of_failure(item(100)), vec![5, 10]);
+        assert_eq!(g.single_points_of_failure(item(6)), Vec::<i64>::new(), "needs nothing, fails alone");
     }
 
     #[test]
@@ -511,6 +538,17 @@ mod tests {
                     );
                 }
             }
+        }
+
+        #[test]
+        fn single_points_of_failure_match_brute_force(s in scenario(), root in 0i64..24) {
+            let g = build(&s);
+            let root = Node::Item(root % s.items);
+            let expected: Vec<i64> = (0..s.items)
+                .filter(|&i| Node::Item(i) != root)
+                .filter(|&i| brute_force(&Scenario { failed: vec![i], ..s.clone() })[&root] == Health::Down)
+                .collect();
+            prop_assert_eq!(g.single_points_of_failure(root), expected);
         }
 
         #[test]

@@ -48,6 +48,7 @@ use utoipa::{Modify, OpenApi};
         cmdb::list_groups,
         cmdb::create_group,
         cmdb::impact,
+        cmdb::risk,
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&Security),

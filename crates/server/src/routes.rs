@@ -115,5 +115,6 @@ pub fn table() -> Vec<Route> {
         r(Get, "/api/v1/groups", Needs(CmdbRead), cmdb::list_groups),
         r(Post, "/api/v1/groups", Needs(CmdbWrite), cmdb::create_group),
         r(Get, "/api/v1/impact", Needs(CmdbRead), cmdb::impact),
+        r(Get, "/api/v1/risk", Needs(CmdbRead), cmdb::risk),
     ]
 }

@@ -135,6 +135,12 @@ pub enum CmdbCmd {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Ageing assets, single points of failure under critical services, items without an owner.
+    Risk {
+        /// Lifecycle dates due within this many months count as ageing.
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=120))]
+        within_months: u32,
+    },
     /// Write the whole CMDB as YAML that `cmdb import` reads back.
     Export {
         /// Write here instead of stdout.
@@ -466,6 +472,31 @@ async fn cmdb(ctx: Ctx, cmd: CmdbCmd) -> Result<ExitCode> {
                 report.source,
                 if report.dry_run { " Nothing was written." } else { "" }
             );
+        }
+        CmdbCmd::Risk { within_months } => {
+            let r = app.risk(&actor, within_months).await?;
+            if ctx.json {
+                print_json(&serde_json::to_value(&r)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("Ageing (today {}, horizon {}):", r.today, r.horizon);
+            for a in &r.ageing {
+                let when = if a.passed { "PASSED" } else { "due" };
+                let site = a.item.site.as_deref().unwrap_or("-");
+                println!(
+                    "  {:<6} {} {:<15} {} ({}, {site}, {})",
+                    when, a.date, a.milestone, a.item.name, a.item.class, a.criticality
+                );
+            }
+            println!("\nSingle points of failure:");
+            for s in &r.single_points_of_failure {
+                let names: Vec<&str> = s.items.iter().map(|i| i.name.as_str()).collect();
+                println!("  {} ({}): {}", s.service.name, s.criticality, names.join(", "));
+            }
+            println!("\nWithout an owner:");
+            for i in &r.without_owner {
+                println!("  {} ({}, {})", i.name, i.class, i.site.as_deref().unwrap_or("-"));
+            }
         }
         CmdbCmd::Export { output } => {
             let yaml = app.export_cmdb(&actor).await?;

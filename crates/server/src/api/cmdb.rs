@@ -595,3 +595,41 @@ pub async fn impact(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): Quer
         items_truncated: r.items_truncated,
     }))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct RiskParams {
+    /// Lifecycle dates due within this many months count as ageing (default 12, at most 120).
+    within_months: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/risk", tag = "cmdb", params(RiskParams),
+    responses((status = 200, body = Object, description = "`ageing` (end of support, end of life or warranty passed or \
+        due), `single_points_of_failure` (per critical or high service, the items whose failure alone takes it down) and \
+        `without_owner`"), (status = 422, body = Problem)))]
+pub async fn risk(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    QueryPairs(pairs): QueryPairs,
+) -> ApiResult<Json<app::RiskReport>> {
+    let mut months = 12;
+    for (k, v) in &pairs {
+        match (k.as_str(), v.parse::<u32>()) {
+            ("within_months", Ok(n)) if (1..=120).contains(&n) => months = n,
+            ("within_months", _) => {
+                return Err(ApiError::Invalid(vec![FieldError::new(
+                    "within_months",
+                    "a number of months from 1 to 120",
+                )]));
+            }
+            (other, _) => {
+                return Err(ApiError::Invalid(vec![FieldError::new(
+                    other,
+                    "unknown parameter; this takes only `within_months`",
+                )]));
+            }
+        }
+    }
+    Ok(Json(s.app.risk(&ctx.actor(), months).await?))
+}

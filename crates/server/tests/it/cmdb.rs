@@ -179,7 +179,47 @@ async fn scoped_vendors_see_impact_only_within_their_sites(backend: Backend) {
     assert_eq!(write.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", write.text());
 }
 
+async fn the_risk_view_finds_ageing_assets_single_points_and_orphans(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("viewer", &[Scope::Read]).await);
+    // The test clock stands at 2027-01-15.
+    let r = h.get("/api/v1/risk?within_months=12", &t).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = r.json();
+    assert_eq!(r["today"], "2027-01-15");
+    let ageing: Vec<(&str, bool)> = r["ageing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["name"].as_str().unwrap(), a["passed"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(ageing, [("pn-hmi-ops1", true), ("pn-cell-sw3", true), ("dc-lb1", false)], "passed first, then due");
+    let spofs = r["single_points_of_failure"].as_array().unwrap();
+    let of = |svc: &str| -> Vec<&str> {
+        spofs
+            .iter()
+            .find(|s| s["service"]["name"] == svc)
+            .map(|s| s["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect())
+            .unwrap_or_default()
+    };
+    let directory = of("svc-directory");
+    assert!(directory.contains(&"dc-san-a") && directory.contains(&"dc-ad-01"), "{directory:?}");
+    assert!(
+        !directory.iter().any(|n| n.starts_with("dc-esx") || n.starts_with("dc-core")),
+        "redundant members are not single points: {directory:?}"
+    );
+    assert!(of("svc-plant-wan").contains(&"ps-fw1"), "{:?}", of("svc-plant-wan"));
+    assert!(of("svc-secure-vtc").is_empty(), "medium services are not listed");
+    let orphans: Vec<&str> =
+        r["without_owner"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(orphans, ["dc-syslog-01", "pn-vtc-control"]);
+    let longer = h.get("/api/v1/risk?within_months=24", &t).await.json();
+    assert_eq!(longer["ageing"].as_array().unwrap().len(), 5, "the WAN routers' end of support falls within two years");
+    assert_eq!(h.get("/api/v1/risk?within_months=0", &t).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 crate::both_backends!(
+    the_risk_view_finds_ageing_assets_single_points_and_orphans,
     impact_follows_the_estate_and_its_redundancy,
     items_are_versioned_and_keep_their_history,
     new_relationships_change_the_answer_at_once,

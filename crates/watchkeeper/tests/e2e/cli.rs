@@ -137,6 +137,12 @@ async fn cmdb_impact_explains_each_service_verdict() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(text(&missing.stderr).contains("no-such-box"), "{}", text(&missing.stderr));
 
+    let risk = cli(&db, &["cmdb", "risk", "--within-months", "24", "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&risk.stdout).unwrap();
+    assert!(v["single_points_of_failure"].as_array().unwrap().iter().any(|s| s["service"]["name"] == "svc-directory"));
+    assert!(!v["ageing"].as_array().unwrap().is_empty());
+    assert_eq!(cli(&db, &["cmdb", "risk", "--within-months", "0"], None).status.code(), Some(2), "bad flag value");
+
     let tree = cli(&db, &["cmdb", "tree", "svc-directory", "--json"], None);
     let lines: Vec<serde_json::Value> = serde_json::from_slice(&tree.stdout).unwrap();
     assert_eq!(lines[0]["name"], "svc-directory");

@@ -1,0 +1,133 @@
+//! The CMDB risk view: ageing assets (end of support, end of life, warranty past or due),
+//! single points of failure under critical and high services, and items nobody owns.
+
+use crate::{Actor, App, Result};
+use model::Perm;
+use model::cmdb::{LifecycleDue, lifecycle_due, needs_owner};
+use model::impact::Node;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemRef {
+    pub id: i64,
+    pub name: String,
+    pub class: String,
+    pub site: Option<String>,
+}
+
+/// An item with a lifecycle date past or within the horizon.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgeingItem {
+    #[serde(flatten)]
+    pub item: ItemRef,
+    pub criticality: String,
+    /// `end of support`, `end of life` or `warranty`.
+    pub milestone: &'static str,
+    pub date: String,
+    /// Already passed, rather than due within the horizon.
+    pub passed: bool,
+}
+
+/// A critical or high service and the items whose failure alone takes it down.
+#[derive(Debug, Clone, Serialize)]
+pub struct SinglePoints {
+    pub service: ItemRef,
+    pub criticality: String,
+    pub items: Vec<ItemRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RiskReport {
+    /// `YYYY-MM-DD`, in UTC.
+    pub today: String,
+    pub horizon: String,
+    /// Passed first, then by date.
+    pub ageing: Vec<AgeingItem>,
+    pub single_points_of_failure: Vec<SinglePoints>,
+    pub without_owner: Vec<ItemRef>,
+}
+
+impl App {
+    /// The risk view, with lifecycle dates due within `months`.
+    pub async fn risk(&self, actor: &Actor, months: u32) -> Result<RiskReport> {
+        actor.require(Perm::CmdbRead)?;
+        let now = jiff::Timestamp::from_millisecond(self.now_ms()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let today_date = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let horizon_date = today_date.checked_add(jiff::Span::new().months(i64::from(months))).unwrap_or(today_date);
+        let (today, horizon) = (today_date.to_string(), horizon_date.to_string());
+
+        let rows: Vec<store::ItemRow> = self
+            .store
+            .all_items()
+            .await?
+            .into_iter()
+            .filter(|r| actor.sites.is_empty() || r.site.as_ref().is_some_and(|s| actor.sites.contains(s)))
+            .collect();
+        let item_ref = |r: &store::ItemRow| ItemRef {
+            id: r.id,
+            name: r.name.clone(),
+            class: r.class.clone(),
+            site: r.site.clone(),
+        };
+
+        let mut ageing = Vec::new();
+        for r in rows.iter().filter(|r| r.status != "retired") {
+            let dates = [
+                ("end of support", &r.end_of_support_on),
+                ("end of life", &r.end_of_life_on),
+                ("warranty", &r.warranty_ends_on),
+            ];
+            for (milestone, date) in dates {
+                if let Some(d) = date
+                    && let Some(due) = lifecycle_due(d, &today, &horizon)
+                {
+                    ageing.push(AgeingItem {
+                        item: item_ref(r),
+                        criticality: r.criticality.clone(),
+                        milestone,
+                        date: d.clone(),
+                        passed: due == LifecycleDue::Passed,
+                    });
+                }
+            }
+        }
+        ageing.sort_by(|a, b| (!a.passed, &a.date, &a.item.name).cmp(&(!b.passed, &b.date, &b.item.name)));
+
+        let mut without_owner: Vec<ItemRef> =
+            rows.iter().filter(|r| r.owner.trim().is_empty() && needs_owner(&r.class)).map(item_ref).collect();
+        without_owner.sort_by(|a, b| a.name.cmp(&b.name));
+
+        let mut single_points_of_failure = Vec::new();
+        if actor.sites.is_empty() {
+            let g = self.impact_graph().await?;
+            let by_id: std::collections::HashMap<i64, &store::ItemRow> = rows.iter().map(|r| (r.id, r)).collect();
+            let mut services: Vec<&store::ItemRow> = rows
+                .iter()
+                .filter(|r| {
+                    model::cmdb::is_a(&r.class, "service") && matches!(r.criticality.as_str(), "critical" | "high")
+                })
+                .collect();
+            services
+                .sort_by(|a, b| (a.criticality != "critical", &a.name).cmp(&(b.criticality != "critical", &b.name)));
+            for s in services {
+                let items: Vec<ItemRef> = g
+                    .graph
+                    .single_points_of_failure(Node::Item(s.id))
+                    .into_iter()
+                    .filter_map(|id| by_id.get(&id).copied())
+                    // A service it stands on is reported with its own weak points.
+                    .filter(|r| !model::cmdb::is_a(&r.class, "service"))
+                    .map(item_ref)
+                    .collect();
+                if !items.is_empty() {
+                    single_points_of_failure.push(SinglePoints {
+                        service: item_ref(s),
+                        criticality: s.criticality.clone(),
+                        items,
+                    });
+                }
+            }
+        }
+        Ok(RiskReport { today, horizon, ageing, single_points_of_failure, without_owner })
+    }
+}
