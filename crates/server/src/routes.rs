@@ -75,6 +75,8 @@ pub fn table() -> Vec<Route> {
         r(Post, "/logout", Needs(ConsoleView), console::logout),
         r(Get, "/", Needs(ConsoleView), console::dashboard),
         r(Get, "/cmdb", Needs(CmdbRead), console::items_page),
+        r(Get, "/cmdb/items/{id}", Needs(CmdbRead), console::item_page),
+        r(Get, "/cmdb/risk", Needs(CmdbRead), console::risk_page),
         r(Get, "/tokens", Needs(OwnTokens), console::tokens_page),
         r(Post, "/tokens", Needs(OwnTokens), console::tokens_create),
         r(Post, "/tokens/{id}/revoke", Needs(OwnTokens), console::tokens_revoke),

@@ -166,6 +166,21 @@ async fn console_pages_render_for_their_roles(backend: Backend) {
     assert_eq!(tokens.headers.get("cache-control").unwrap(), "no-store");
     assert_eq!(h.get("/assets/app.css", &Auth::None).await.status, StatusCode::OK);
     assert_eq!(h.get("/nowhere", &op).await.status, StatusCode::NOT_FOUND);
+    let fw = h.get("/api/v1/items?q=pn-fw1", &op).await.json()["items"][0]["id"].as_i64().unwrap();
+    let page = h.get(&format!("/cmdb/items/{fw}"), &op).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("PA-3410") && html.contains("If it fails") && html.contains("svc-vendor-remote-access"),
+        "{html}"
+    );
+    assert!(html.contains("<svg class=\"depmap\"") && html.contains("href=\"/cmdb/items/"), "the map links to items");
+    let old = h.get(&format!("/cmdb/items/{fw}?as_of=2020-01-01"), &op).await;
+    assert_eq!(old.status, StatusCode::NOT_FOUND, "the item did not exist yet");
+    let then = h.get(&format!("/cmdb/items/{fw}?as_of=2030-01-01"), &op).await.text();
+    assert!(then.contains("as it was at the end of 2030-01-01 (version 1)"));
+    let risk = h.get("/cmdb/risk", &op).await.text();
+    assert!(risk.contains("Single points of failure") && risk.contains("pn-ups-1"), "{risk}");
     let admin = Auth::Session(h.login("ops-lead", app::DEMO_PASSWORD).await);
     for path in ["/admin/users/%FF%FE/disable", "/tokens/%C3%28/revoke", "/tokens/twelve/revoke"] {
         let r = h.form(path, &admin, &[]).await;

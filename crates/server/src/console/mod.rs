@@ -4,6 +4,9 @@
 //! Pages read through the same use-cases as the API. Forms that fail validation are shown
 //! again with what the user typed and the error next to each field.
 
+mod cmdb;
+pub use cmdb::{item_page, risk_page};
+
 use crate::access::{SESSION_COOKIE, cookie, form_urlencoded_field};
 use crate::api::rfc3339;
 use crate::extract::{Ctx, QueryPairs, Source};
@@ -33,7 +36,7 @@ pub struct When {
     pub rel: String,
 }
 
-fn when(ms: i64, now_ms: i64) -> When {
+pub(super) fn when(ms: i64, now_ms: i64) -> When {
     let d = (now_ms - ms) / 1000;
     let (n, unit) = match d.abs() {
         s if s < 45 => (0, ""),
@@ -90,6 +93,7 @@ fn nav_for(p: &Principal, source: &str) -> Vec<NavItem> {
     ];
     if actor.can(Perm::CmdbRead) {
         nav.push(link("CMDB", "/cmdb", "cmdb", "c"));
+        nav.push(link("Risk", "/cmdb/risk", "risk", "r"));
     }
     nav.extend([planned("Policies"), planned("Knowledge"), planned("Reports"), section("Admin")]);
     if actor.can(Perm::UserAdmin) {
@@ -130,11 +134,11 @@ fn chrome(s: &AppState, p: &Principal, source: &str, title: &str, active: &'stat
     }
 }
 
-fn ctx_chrome(s: &AppState, ctx: &Ctx, title: &str, active: &'static str) -> Chrome {
+pub(super) fn ctx_chrome(s: &AppState, ctx: &Ctx, title: &str, active: &'static str) -> Chrome {
     chrome(s, &ctx.principal, &ctx.source, title, active)
 }
 
-fn render(status: StatusCode, t: &impl Template) -> Response {
+pub(super) fn render(status: StatusCode, t: &impl Template) -> Response {
     match t.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
@@ -145,7 +149,7 @@ fn render(status: StatusCode, t: &impl Template) -> Response {
 }
 
 /// Escapes text for HTML built in code (charts, pagers).
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -271,7 +275,7 @@ pub fn not_found_page() -> Response {
 }
 
 /// Renders a use-case error on a console page.
-fn app_error_page(s: &AppState, ctx: &Ctx, e: AppError) -> Response {
+pub(super) fn app_error_page(s: &AppState, ctx: &Ctx, e: AppError) -> Response {
     let api = ApiError::from(e);
     let p = api.problem();
     let page = ErrorPage {

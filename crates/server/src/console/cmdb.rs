@@ -1,0 +1,335 @@
+//! CMDB pages beyond the item list: the item page (attributes as of any date, relationships,
+//! the services that stand on the item, its dependency map as server-rendered SVG, history)
+//! and the risk view.
+
+use super::{Chrome, When, app_error_page, ctx_chrome, esc, not_found_page, render, when};
+use crate::extract::{Ctx, QueryPairs};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// One attribute row of the item page.
+pub struct Attr {
+    pub label: &'static str,
+    pub value: String,
+    /// A lifecycle date that has passed (`passed`) or falls within a year (`soon`).
+    pub flag: &'static str,
+}
+
+pub struct RelRow {
+    pub kind: String,
+    pub other: String,
+    pub href: String,
+}
+
+pub struct ImpactRow {
+    pub name: String,
+    pub status: &'static str,
+    pub explanation: String,
+}
+
+pub struct VersionRow {
+    pub version: i64,
+    pub at: When,
+    pub actor: String,
+    pub change: String,
+    pub as_of: String,
+}
+
+#[derive(Template)]
+#[template(path = "item.html")]
+struct ItemPage {
+    chrome: Chrome,
+    id: i64,
+    name: String,
+    class: String,
+    site: String,
+    status: String,
+    criticality: String,
+    as_of: String,
+    as_of_note: String,
+    attrs: Vec<Attr>,
+    custom: Vec<(String, String)>,
+    needs: Vec<RelRow>,
+    needed_by: Vec<RelRow>,
+    impact: Vec<ImpactRow>,
+    impact_items: String,
+    map: String,
+    history: Vec<VersionRow>,
+}
+
+const ATTRS: &[(&str, &str)] = &[
+    ("Vendor", "vendor"),
+    ("Model", "model"),
+    ("OS / firmware", "os_version"),
+    ("Serial", "serial"),
+    ("Asset tag", "asset_tag"),
+    ("Management address", "mgmt_address"),
+    ("Parent", "parent"),
+    ("Support group", "support_group"),
+    ("Owner", "owner"),
+    ("SLA policy", "sla_policy"),
+    ("Description", "description"),
+    ("Purchased", "purchased_on"),
+    ("Warranty ends", "warranty_ends_on"),
+    ("End of sale", "end_of_sale_on"),
+    ("End of support", "end_of_support_on"),
+    ("End of life", "end_of_life_on"),
+];
+
+fn text(doc: &Value, key: &str) -> String {
+    match doc.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(v) => v.to_string(),
+    }
+}
+
+pub async fn item_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    id: Result<Path<String>, PathRejection>,
+    QueryPairs(pairs): QueryPairs,
+) -> Response {
+    let Some(id) = id.ok().and_then(|Path(id)| id.parse::<i64>().ok()) else { return not_found_page() };
+    let actor = ctx.actor();
+    let now = s.app.now_ms();
+    let as_of = pairs.iter().find(|(k, _)| k == "as_of").map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    let current = match s.app.item(&actor, id).await {
+        Ok(row) => Some(row),
+        Err(app::AppError::NotFound(_)) if !as_of.is_empty() => None,
+        Err(e) => return app_error_page(&s, &ctx, e),
+    };
+    // The document shown: the item now, or as it was at the end of the `as_of` day.
+    let (doc, as_of_note) = if as_of.is_empty() {
+        (current.as_ref().map(app::cmdb::item_document).unwrap_or_default(), String::new())
+    } else {
+        let Ok(date) = as_of.parse::<jiff::civil::Date>() else {
+            return app_error_page(&s, &ctx, model::Invalid::one("as_of", "write a date as YYYY-MM-DD").into());
+        };
+        let end_of_day = date
+            .checked_add(jiff::Span::new().days(1))
+            .ok()
+            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map_or(i64::MAX, |z| z.timestamp().as_millisecond() - 1);
+        match s.app.item_as_of(&actor, id, end_of_day).await {
+            Ok(v) => (
+                serde_json::from_str(&v.snapshot).unwrap_or_default(),
+                format!("as it was at the end of {as_of} (version {})", v.version),
+            ),
+            Err(e) => return app_error_page(&s, &ctx, e),
+        }
+    };
+    let today = jiff::Timestamp::from_millisecond(now)
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+        .unwrap_or_default();
+    let horizon = jiff::Timestamp::from_millisecond(now + 365 * 86_400_000)
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+        .unwrap_or_default();
+    let attrs = ATTRS
+        .iter()
+        .map(|(label, key)| {
+            let value = text(&doc, key);
+            let flag = match model::cmdb::lifecycle_due(&value, &today, &horizon) {
+                Some(model::cmdb::LifecycleDue::Passed) if key.ends_with("_on") && *key != "purchased_on" => "passed",
+                Some(model::cmdb::LifecycleDue::Soon) if key.ends_with("_on") && *key != "purchased_on" => "soon",
+                _ => "",
+            };
+            Attr { label, value, flag }
+        })
+        .filter(|a| !a.value.is_empty())
+        .collect();
+    let custom = doc
+        .get("attrs")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned))).collect())
+        .unwrap_or_default();
+
+    let mut needs = Vec::new();
+    let mut needed_by = Vec::new();
+    let mut impact = Vec::new();
+    let mut impact_items = String::new();
+    let mut map = String::new();
+    if current.is_some() {
+        match s.app.item_relationships(&actor, id).await {
+            Ok(rels) => {
+                for r in rels {
+                    if r.from_id == id {
+                        let (other, href) = match (r.to_id, r.to_name, r.to_group_name) {
+                            (Some(t), Some(n), _) => (n, format!("/cmdb/items/{t}")),
+                            (_, _, Some(g)) => (format!("[{g}] redundancy group"), String::new()),
+                            _ => continue,
+                        };
+                        needs.push(RelRow { kind: r.kind, other, href });
+                    } else {
+                        let via_group = r.to_group_name.map(|g| format!(" (via [{g}])")).unwrap_or_default();
+                        needed_by.push(RelRow {
+                            kind: format!("{}{via_group}", r.kind),
+                            other: r.from_name,
+                            href: format!("/cmdb/items/{}", r.from_id),
+                        });
+                    }
+                }
+            }
+            Err(e) => return app_error_page(&s, &ctx, e),
+        }
+        if let Ok(report) = s.app.impact(&actor, &[format!("#{id}")]).await {
+            impact = report
+                .services
+                .into_iter()
+                .filter(|v| v.status != "unaffected" && v.id != id)
+                .map(|v| ImpactRow { name: v.name, status: v.status, explanation: v.explanation })
+                .collect();
+            // The item itself is among the down items unless it is a service; count the others.
+            let itself = usize::from(report.items.iter().any(|i| i.id == id));
+            let down = report.items_down.saturating_sub(itself);
+            impact_items = format!("{down} other item(s) down, {} degraded", report.items_degraded);
+        }
+        if let Ok(lines) = s.app.dependency_tree(&actor, id).await
+            && lines.len() > 1
+        {
+            map = dependency_svg(&lines);
+        }
+    }
+    let history = match s.app.item_history(&actor, id).await {
+        Ok(v) => v
+            .into_iter()
+            .rev()
+            .map(|v| VersionRow {
+                version: v.version,
+                at: when(v.at_ms, now),
+                as_of: jiff::Timestamp::from_millisecond(v.at_ms)
+                    .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+                    .unwrap_or_default(),
+                actor: v.actor,
+                change: v.change,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let name = text(&doc, "name");
+    let page = ItemPage {
+        chrome: ctx_chrome(&s, &ctx, &name, "cmdb"),
+        id,
+        class: text(&doc, "class"),
+        site: text(&doc, "site"),
+        status: text(&doc, "status"),
+        criticality: text(&doc, "criticality"),
+        name,
+        as_of,
+        as_of_note,
+        attrs,
+        custom,
+        needs,
+        needed_by,
+        impact,
+        impact_items,
+        map,
+        history,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// The dependency tree as a layered SVG: the item on the left, what it needs to the right,
+/// one column per level; every node links to its item page, so the map works without
+/// JavaScript. A node needed from several places is drawn once, with an edge from each.
+fn dependency_svg(lines: &[app::cmdb::TreeLine]) -> String {
+    const COL: i64 = 230;
+    const ROW: i64 = 46;
+    const W: i64 = 200;
+    const H: i64 = 32;
+    // Place each node once, at the depth where it is first met.
+    // A node is (is it a group, id); an edge joins two nodes through a relationship kind.
+    type Key = (bool, i64);
+    let mut pos: HashMap<Key, (i64, i64)> = HashMap::new();
+    let mut rows_in_col: HashMap<usize, i64> = HashMap::new();
+    let mut edges: Vec<(Key, Key, &str)> = Vec::new();
+    let mut stack: Vec<Key> = Vec::new();
+    let mut nodes = String::new();
+    for l in lines {
+        let key = (l.is_group, l.id);
+        stack.truncate(l.depth);
+        if let (Some(parent), Some(via)) = (stack.last(), l.via) {
+            edges.push((*parent, key, via));
+        }
+        stack.push(key);
+        if pos.contains_key(&key) {
+            continue;
+        }
+        let row = rows_in_col.entry(l.depth).or_insert(0);
+        let (x, y) = (10 + l.depth as i64 * COL, 10 + *row * ROW);
+        *row += 1;
+        pos.insert(key, (x, y));
+        let label = esc(&l.name);
+        let sub =
+            if l.is_group { "redundancy group · any one".to_owned() } else { esc(l.class.as_deref().unwrap_or("")) };
+        let (open, close) = if l.is_group {
+            (String::new(), String::new())
+        } else {
+            (format!("<a href=\"/cmdb/items/{}\">", l.id), "</a>".to_owned())
+        };
+        let _ = write!(
+            nodes,
+            "{open}<g class=\"node{}\"><title>{label}</title><rect x=\"{x}\" y=\"{y}\" width=\"{W}\" height=\"{H}\" rx=\"5\"/>\
+             <text x=\"{}\" y=\"{}\">{label}</text><text class=\"sub\" x=\"{}\" y=\"{}\">{sub}</text></g>{close}",
+            if l.is_group {
+                " group"
+            } else if l.depth == 0 {
+                " root"
+            } else {
+                ""
+            },
+            x + 8,
+            y + 14,
+            x + 8,
+            y + 27,
+        );
+    }
+    let mut lines_svg = String::new();
+    for (from, to, via) in &edges {
+        let (Some(&(x1, y1)), Some(&(x2, y2))) = (pos.get(from), pos.get(to)) else { continue };
+        let (sx, sy, ex, ey) = (x1 + W, y1 + H / 2, x2, y2 + H / 2);
+        let mid = (sx + ex) / 2;
+        let _ = write!(
+            lines_svg,
+            "<path class=\"edge {via}\" d=\"M{sx},{sy} C{mid},{sy} {mid},{ey} {ex},{ey}\"><title>{via}</title></path>"
+        );
+    }
+    let width = pos.values().map(|(x, _)| x + W + 10).max().unwrap_or(0);
+    let height = pos.values().map(|(_, y)| y + H + 10).max().unwrap_or(0);
+    format!(
+        "<svg class=\"depmap\" role=\"img\" aria-label=\"Dependency map\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\">{lines_svg}{nodes}</svg>"
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Risk
+
+#[derive(Template)]
+#[template(path = "risk.html")]
+struct RiskPage {
+    chrome: Chrome,
+    report: app::RiskReport,
+    months: u32,
+}
+
+pub async fn risk_page(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): QueryPairs) -> Response {
+    let months = pairs
+        .iter()
+        .find(|(k, _)| k == "within_months")
+        .and_then(|(_, v)| v.parse::<u32>().ok())
+        .filter(|m| (1..=120).contains(m))
+        .unwrap_or(12);
+    match s.app.risk(&ctx.actor(), months).await {
+        Ok(report) => {
+            render(StatusCode::OK, &RiskPage { chrome: ctx_chrome(&s, &ctx, "Risk", "risk"), report, months })
+        }
+        Err(e) => app_error_page(&s, &ctx, e),
+    }
+}
