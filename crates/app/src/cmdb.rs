@@ -31,6 +31,8 @@ pub struct ItemInput {
     pub site: Option<String>,
     /// The item this one is part of (an interface's device).
     pub parent: Option<i64>,
+    /// The support contract that covers it.
+    pub contract: Option<i64>,
 }
 
 /// The impact graph as last loaded, with the CMDB generation it reflects.
@@ -179,6 +181,12 @@ impl App {
         Ok(self.store.list_items(q, &actor.sites).await?)
     }
 
+    /// Counts per value of each item facet under the query's other filters.
+    pub async fn item_facets(&self, actor: &Actor, q: &ListQuery) -> Result<Vec<(&'static str, Vec<(String, i64)>)>> {
+        actor.require(Perm::CmdbRead)?;
+        Ok(self.store.item_facets(q, &actor.sites).await?)
+    }
+
     pub async fn overview(&self, actor: &Actor) -> Result<Overview> {
         actor.require(Perm::ConsoleView)?;
         let all = model::list::parse(&store::SITE_LIST, &[]).map_err(crate::AppError::from)?;
@@ -248,6 +256,11 @@ impl App {
         {
             return Err(Invalid::one("parent_id", format!("no item {p}")).into());
         }
+        if let Some(c) = input.contract
+            && self.store.contract(c).await?.is_none()
+        {
+            return Err(Invalid::one("contract_id", format!("no contract {c}; see /api/v1/contracts")).into());
+        }
         Ok((site_id, input.parent))
     }
 
@@ -265,7 +278,7 @@ impl App {
         let (site_id, parent_id) = self.item_write_ids(&input).await?;
         let now = self.now_ms();
         let mut tx = self.store.begin().await?;
-        let write = ItemWrite { fields: &input.fields, site_id, parent_id, contract_id: None, source: "" };
+        let write = ItemWrite { fields: &input.fields, site_id, parent_id, contract_id: input.contract, source: "" };
         let id = tx.insert_item(write, now).await.map_err(|e| name_taken(e, &input))?;
         let row = tx.item_in_tx(id).await?.ok_or_else(|| AppError::Internal("inserted item vanished".into()))?;
         let doc = item_document(&row).to_string();
@@ -295,14 +308,10 @@ impl App {
         }
         let now = self.now_ms();
         let mut tx = self.store.begin().await?;
-        // A hand edit keeps the item with the import that owns it.
-        let write = ItemWrite {
-            fields: &input.fields,
-            site_id,
-            parent_id,
-            contract_id: before.contract_id,
-            source: &before.source,
-        };
+        // A hand edit keeps the item with the import that owns it. Site-scoped accounts
+        // cannot see contracts, so their edits keep the contract as it was.
+        let contract_id = if actor.sites.is_empty() { input.contract } else { before.contract_id };
+        let write = ItemWrite { fields: &input.fields, site_id, parent_id, contract_id, source: &before.source };
         let new_version = tx.update_item(id, version, write, now).await.map_err(|e| match e {
             store::StoreError::Stale => AppError::Conflict(format!(
                 "item {id} changed since version {version} was read (it is now at version {}); reload it and apply your change again",

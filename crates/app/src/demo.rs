@@ -8,6 +8,7 @@ use crate::secret::hash_password;
 use crate::{Actor, App, Result};
 use model::Role;
 use model::cmdb::{ItemFields, RelationKind};
+use model::supplier::needs_contract;
 use serde_json::json;
 use std::collections::HashMap;
 use store::{ItemWrite, NewSite, Target};
@@ -230,6 +231,70 @@ svc-backup depends-on dc-backup-01
 svc-backup depends-on dc-san-a
 ";
 
+/// `slug | name | kind | support desk | e-mail | portal`, then its escalation ladder as
+/// `  level | name | role | phone | e-mail` lines.
+const ESTATE_VENDORS: &str = "\
+cisco | Cisco Systems | oem | +44 800 404 7778 | tac@cisco.example | https://mycase.cloudapps.cisco.example
+  1 | Cisco TAC | technical assistance centre | +44 800 404 7778 | tac@cisco.example
+  2 | Priya Shah | customer success manager | +44 7700 900 101 | pshah@cisco.example
+  3 | EMEA duty manager | severity 1 escalation | +44 20 8824 1000 |
+palo-alto | Palo Alto Networks | oem | +44 808 234 7188 | support@paloalto.example | https://support.paloalto.example
+  1 | Palo Alto support | premium support | +44 808 234 7188 | support@paloalto.example
+  2 | Tom Reid | technical account manager | +44 7700 900 202 | treid@paloalto.example
+siemens | Siemens Digital Industries | oem | +49 911 895 7222 | support.industry@siemens.example | https://sieportal.siemens.example
+  1 | Siemens industry support | 24x7 hotline | +49 911 895 7222 | support.industry@siemens.example
+  2 | Field service (Northfield) | on-site engineer | +44 7700 900 303 | fs-uk@siemens.example
+juniper | Juniper Networks | oem | +44 20 7072 0820 | jtac@juniper.example | https://supportportal.juniper.example
+  1 | JTAC | technical assistance centre | +44 20 7072 0820 | jtac@juniper.example
+dell | Dell Technologies | oem | +44 344 373 0000 | prosupport@dell.example | https://dell.example/support
+  1 | Dell ProSupport | 4-hour parts | +44 344 373 0000 | prosupport@dell.example
+netapp | NetApp | oem | +44 800 026 0102 | support@netapp.example | https://mysupport.netapp.example
+  1 | NetApp support | SupportEdge Advisor | +44 800 026 0102 | support@netapp.example
+f5 | F5 | oem | +44 800 904 7003 | support@f5.example | https://my.f5.example
+  1 | F5 support | premium | +44 800 904 7003 | support@f5.example
+thales | Thales | oem | +44 1844 201 800 | hsm-support@thales.example | https://supportportal.thales.example
+  1 | Thales HSM support | 24x7 | +44 1844 201 800 | hsm-support@thales.example
+schneider | Schneider Electric | oem | +44 333 600 6000 | uk.support@se.example | https://se.example/support
+  1 | Schneider Electric support | 8x5 | +44 333 600 6000 | uk.support@se.example
+bt | BT Business | carrier | 0800 800 154 | fault@bt.example | https://business.bt.example/faults
+  1 | BT fault desk | circuit faults | 0800 800 154 | fault@bt.example
+  2 | BT service manager | major incidents | +44 7700 900 404 | sm-northfield@bt.example
+colt | Colt Technology Services | carrier | +44 20 7863 5555 | noc@colt.example | https://portal.colt.example
+  1 | Colt NOC | circuit faults | +44 20 7863 5555 | noc@colt.example
+fortinet | Fortinet | oem | +44 20 3318 6900 | support@fortinet.example | https://support.fortinet.example
+  1 | Fortinet TAC | technical assistance centre | +44 20 3318 6900 | support@fortinet.example
+";
+
+/// `vendor | reference | support level | starts | ends | item vendor`: a contract covers
+/// every item of that vendor that needs one. Fortinet, Eaton, Rockwell, ABB and Vodafone
+/// kit has none, Dell's has lapsed and Siemens' ends soon, so the risk view has work to show.
+const ESTATE_CONTRACTS: &str = "\
+cisco | CON-SNT-4471902 | 24x7x4 | 2024-04-01 | 2027-09-30 | Cisco
+palo-alto | PAN-PREM-99812 | 24x7 premium | 2025-01-01 | 2027-12-31 | Palo Alto Networks
+siemens | SSA-UK-20211 | 24x7 on-site 4h | 2022-02-01 | 2027-01-31 | Siemens
+juniper | JNPR-CS-552107 | next business day | 2024-07-01 | 2027-06-30 | Juniper
+dell | DELL-PS-7781 | ProSupport Plus 4h | 2021-10-01 | 2026-09-30 | Dell
+netapp | NTAP-SE-1190 | 4h parts replacement | 2024-01-01 | 2028-12-31 | NetApp
+f5 | F5-PREM-10221 | premium 24x7 | 2025-03-01 | 2028-02-29 | F5
+thales | THL-HSM-221 | 24x7 | 2025-06-01 | 2028-05-31 | Thales
+schneider | SE-ADV-4431 | 8x5 next business day | 2023-09-01 | 2028-08-31 | Schneider Electric
+bt | BT-MPLS-000418 | 24x7 5h fix | 2023-05-01 | 2028-04-30 | BT
+colt | COLT-IPVPN-3320 | 24x7 4h fix | 2024-02-01 | 2029-01-31 | Colt
+";
+
+/// `vendor | model prefix | recommended | minimum`.
+const ESTATE_BASELINES: &str = "\
+Cisco | IE- | IOS-XE 17.12.4 | IOS-XE 17.9.1
+Cisco | ISR | IOS-XE 17.12.4 | IOS-XE 17.9.1
+Cisco | C9800 | IOS-XE 17.12.3 |
+Cisco | Nexus | NX-OS 10.4(3) | NX-OS 10.2(1)
+Cisco | Firepower | ASA 9.20(3) | ASA 9.18(1)
+Palo Alto Networks | | PAN-OS 11.1.6 | PAN-OS 10.2.0
+Juniper | | Junos 23.4R2-S3 | Junos 22.4R1
+Siemens | SCALANCE | V5.0 | V4.6
+Fortinet | | FortiOS 7.4.4 | FortiOS 7.2.0
+";
+
 impl App {
     /// Seeds the demo estate once, on a database without sites. Returns whether it seeded.
     pub async fn seed_demo(&self) -> Result<bool> {
@@ -244,7 +309,9 @@ impl App {
         for s in SITES {
             sites.insert(s.slug, tx.insert_site(s, now).await?);
         }
-        let (items, groups, relationships) = seed_estate(&mut tx, &actor, &sites, now).await?;
+        let (vendors, covers, baselines) = seed_register(&mut tx, now).await?;
+        let (items, groups, relationships) = seed_estate(&mut tx, &actor, &sites, &covers, now).await?;
+        let contracts = covers.len();
         for &(username, display, role, sites, expires_days) in DEMO_USERS {
             if self.store.user_by_name(username).await?.is_some() {
                 continue;
@@ -259,6 +326,9 @@ impl App {
             "items": items,
             "redundancy_groups": groups,
             "relationships": relationships,
+            "vendors": vendors,
+            "contracts": contracts,
+            "firmware_baselines": baselines,
             "users": DEMO_USERS.iter().map(|u| u.0).collect::<Vec<_>>(),
         });
         tx.append_audit(event(&actor, now, "demo.seed", "estate", "demo", None, Some(after.to_string()))).await?;
@@ -277,6 +347,7 @@ async fn seed_estate(
     tx: &mut store::Tx,
     actor: &Actor,
     sites: &HashMap<&str, i64>,
+    covers: &HashMap<&str, i64>,
     now: i64,
 ) -> Result<(usize, usize, usize)> {
     let mut ids: HashMap<&str, i64> = HashMap::new();
@@ -322,7 +393,13 @@ async fn seed_estate(
         };
         let id = tx
             .insert_item(
-                ItemWrite { fields: &fields, site_id, parent_id: None, contract_id: None, source: "demo" },
+                ItemWrite {
+                    fields: &fields,
+                    site_id,
+                    parent_id: None,
+                    contract_id: covers.get(fields.vendor.as_str()).copied().filter(|_| needs_contract(class)),
+                    source: "demo",
+                },
                 now,
             )
             .await?;
@@ -366,6 +443,74 @@ async fn seed_estate(
     }
     tx.bump_cmdb_generation().await?;
     Ok((ids.len(), group_ids.len(), ESTATE_RELATIONSHIPS.lines().count()))
+}
+
+/// Inserts the vendor register: vendors with their ladders, contracts and firmware
+/// baselines. Returns how many vendors and baselines, and which contract covers each item
+/// vendor's kit.
+async fn seed_register(tx: &mut store::Tx, now: i64) -> Result<(usize, HashMap<&'static str, i64>, usize)> {
+    use model::supplier::{Contact, ContractFields, VendorFields};
+    let mut vendors: Vec<VendorFields> = Vec::new();
+    for (n, line) in ESTATE_VENDORS.lines().enumerate() {
+        let f: Vec<&str> = line.split('|').map(str::trim).collect();
+        let get = |i: usize| f.get(i).copied().unwrap_or_default().to_owned();
+        if line.starts_with(' ') {
+            let v = vendors.last_mut().ok_or_else(|| bad_line("vendors", n, line, "a contact before any vendor"))?;
+            let level = get(0).parse().map_err(|e| bad_line("vendors", n, line, e))?;
+            v.contacts.push(Contact { level, name: get(1), role: get(2), phone: get(3), email: get(4) });
+        } else {
+            vendors.push(VendorFields {
+                slug: get(0),
+                name: get(1),
+                kind: get(2),
+                phone: get(3),
+                email: get(4),
+                portal: get(5),
+                escalation: "Quote the contract reference and the item's serial number. Severity 1: phone, \
+                    never e-mail; go to the next level after 2 hours without an engineer assigned."
+                    .into(),
+                contacts: Vec::new(),
+            });
+        }
+    }
+    let mut vendor_ids = HashMap::new();
+    for v in &vendors {
+        v.validate().map_err(|e| AppError::Internal(format!("demo vendor {}: {e}", v.slug)))?;
+        vendor_ids.insert(v.slug.clone(), tx.insert_vendor(v, now).await?);
+    }
+    let mut covers = HashMap::new();
+    for (n, line) in ESTATE_CONTRACTS.lines().enumerate() {
+        let f: Vec<&str> = line.split('|').map(str::trim).collect();
+        let [vendor, reference, level, starts, ends, item_vendor] = f[..] else {
+            return Err(bad_line("contracts", n, line, "expected six fields"));
+        };
+        let c = ContractFields {
+            reference: reference.into(),
+            support_level: level.into(),
+            starts_on: Some(starts.into()),
+            ends_on: Some(ends.into()),
+            contact: String::new(),
+            escalation: String::new(),
+        };
+        c.validate().map_err(|e| bad_line("contracts", n, line, e))?;
+        let vendor_id = *vendor_ids.get(vendor).ok_or_else(|| bad_line("contracts", n, line, "no such vendor"))?;
+        covers.insert(item_vendor, tx.insert_contract(vendor_id, &c, now).await?);
+    }
+    for (n, line) in ESTATE_BASELINES.lines().enumerate() {
+        let f: Vec<&str> = line.split('|').map(str::trim).collect();
+        let [vendor, model, recommended, minimum] = f[..] else {
+            return Err(bad_line("baselines", n, line, "expected four fields"));
+        };
+        let b = model::firmware::Baseline {
+            vendor: vendor.into(),
+            model: model.into(),
+            recommended: recommended.into(),
+            minimum: Some(minimum.to_owned()).filter(|m| !m.is_empty()),
+        };
+        b.validate().map_err(|e| bad_line("baselines", n, line, e))?;
+        tx.insert_baseline(&b, now).await?;
+    }
+    Ok((vendors.len(), covers, ESTATE_BASELINES.lines().count()))
 }
 
 fn hash(s: &str) -> u32 {

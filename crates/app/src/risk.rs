@@ -1,10 +1,13 @@
 //! The CMDB risk view: ageing assets (end of support, end of life, warranty past or due),
-//! single points of failure under critical and high services, and items nobody owns.
+//! single points of failure under critical and high services, items nobody owns, hardware
+//! no live support contract covers, contracts running out, and firmware behind its baseline.
 
 use crate::{Actor, App, Result};
 use model::Perm;
 use model::cmdb::{LifecycleDue, lifecycle_due, needs_owner};
+use model::firmware::{Currency, baseline_for, currency, runs_firmware};
 use model::impact::Node;
+use model::supplier::needs_contract;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +39,46 @@ pub struct SinglePoints {
     pub items: Vec<ItemRef>,
 }
 
+/// Hardware or a circuit without a contract that covers it today.
+#[derive(Debug, Clone, Serialize)]
+pub struct Uncovered {
+    #[serde(flatten)]
+    pub item: ItemRef,
+    pub criticality: String,
+    /// The contract it names when that contract has lapsed or not started; `None` when it
+    /// names none.
+    pub contract: Option<String>,
+    /// `none`, `expired` or `not-started`.
+    pub reason: &'static str,
+}
+
+/// A contract that has ended or ends within the horizon.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContractDue {
+    pub id: i64,
+    pub vendor: String,
+    pub reference: String,
+    pub support_level: String,
+    pub ends_on: String,
+    pub passed: bool,
+    /// Items it covers.
+    pub items: i64,
+}
+
+/// An item whose firmware is older than its baseline recommends.
+#[derive(Debug, Clone, Serialize)]
+pub struct FirmwareDrift {
+    #[serde(flatten)]
+    pub item: ItemRef,
+    pub vendor: String,
+    pub model: String,
+    pub version: String,
+    pub recommended: String,
+    pub minimum: Option<String>,
+    /// `behind`, `unsupported` or `unknown`.
+    pub currency: Currency,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RiskReport {
     /// `YYYY-MM-DD`, in UTC.
@@ -45,6 +88,12 @@ pub struct RiskReport {
     pub ageing: Vec<AgeingItem>,
     pub single_points_of_failure: Vec<SinglePoints>,
     pub without_owner: Vec<ItemRef>,
+    /// Empty for site-scoped accounts, who cannot see contracts.
+    pub without_contract: Vec<Uncovered>,
+    /// Ended or ending within the horizon; empty for site-scoped accounts.
+    pub contracts_due: Vec<ContractDue>,
+    /// Unsupported first, then behind, then unknown.
+    pub firmware: Vec<FirmwareDrift>,
 }
 
 impl App {
@@ -128,6 +177,83 @@ impl App {
                 }
             }
         }
-        Ok(RiskReport { today, horizon, ageing, single_points_of_failure, without_owner })
+        let mut without_contract = Vec::new();
+        let mut contracts_due = Vec::new();
+        if actor.sites.is_empty() {
+            let contracts: std::collections::HashMap<i64, store::ContractRow> =
+                self.store.contracts(None).await?.into_iter().map(|c| (c.id, c)).collect();
+            for r in rows.iter().filter(|r| r.status != "retired" && needs_contract(&r.class)) {
+                let standing = r
+                    .contract_id
+                    .and_then(|id| contracts.get(&id))
+                    .map(|c| (format!("{}/{}", c.vendor, c.reference), c.fields().standing(&today, &horizon)));
+                let reason = match &standing {
+                    None => "none",
+                    Some((_, st)) if st.covers() => continue,
+                    Some((_, st)) => st.as_str(),
+                };
+                without_contract.push(Uncovered {
+                    item: item_ref(r),
+                    criticality: r.criticality.clone(),
+                    contract: standing.map(|(name, _)| name),
+                    reason,
+                });
+            }
+            let rank = |c: &str| model::cmdb::CRITICALITIES.iter().position(|x| *x == c).unwrap_or(9);
+            without_contract
+                .sort_by(|a, b| (rank(&a.criticality), &a.item.name).cmp(&(rank(&b.criticality), &b.item.name)));
+            for c in contracts.values() {
+                if let Some(end) = &c.ends_on
+                    && let Some(due) = lifecycle_due(end, &today, &horizon)
+                {
+                    contracts_due.push(ContractDue {
+                        id: c.id,
+                        vendor: c.vendor.clone(),
+                        reference: c.reference.clone(),
+                        support_level: c.support_level.clone(),
+                        ends_on: end.clone(),
+                        passed: due == LifecycleDue::Passed,
+                        items: c.items,
+                    });
+                }
+            }
+            contracts_due.sort_by(|a, b| (&a.ends_on, &a.reference).cmp(&(&b.ends_on, &b.reference)));
+        }
+
+        let baselines: Vec<model::firmware::Baseline> =
+            self.store.baselines().await?.iter().map(store::BaselineRow::baseline).collect();
+        let mut firmware = Vec::new();
+        for r in rows.iter().filter(|r| r.status != "retired" && runs_firmware(&r.class)) {
+            let Some(b) = baseline_for(&baselines, &r.vendor, &r.model) else { continue };
+            let judged = currency(b, &r.os_version);
+            if judged != Currency::Current {
+                firmware.push(FirmwareDrift {
+                    item: item_ref(r),
+                    vendor: r.vendor.clone(),
+                    model: r.model.clone(),
+                    version: r.os_version.clone(),
+                    recommended: b.recommended.clone(),
+                    minimum: b.minimum.clone(),
+                    currency: judged,
+                });
+            }
+        }
+        let order = |c: Currency| match c {
+            Currency::Unsupported => 0,
+            Currency::Behind => 1,
+            _ => 2,
+        };
+        firmware.sort_by(|a, b| (order(a.currency), &a.item.name).cmp(&(order(b.currency), &b.item.name)));
+
+        Ok(RiskReport {
+            today,
+            horizon,
+            ageing,
+            single_points_of_failure,
+            without_owner,
+            without_contract,
+            contracts_due,
+            firmware,
+        })
     }
 }

@@ -7,8 +7,10 @@
 pub mod access;
 pub mod audit;
 pub mod cmdb;
+pub mod firmware;
 pub mod impact;
 pub mod list;
+pub mod supplier;
 pub mod user;
 pub mod validation;
 

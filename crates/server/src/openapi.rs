@@ -2,7 +2,7 @@
 //! `/api/openapi.json` and rendered as the browsable page at `/api`.
 
 use crate::api;
-use crate::api::cmdb;
+use crate::api::{cmdb, suppliers};
 use crate::health;
 use crate::problem::{Problem, ProblemField};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
@@ -49,6 +49,20 @@ use utoipa::{Modify, OpenApi};
         cmdb::create_group,
         cmdb::impact,
         cmdb::risk,
+        suppliers::list_vendors,
+        suppliers::create_vendor,
+        suppliers::get_vendor,
+        suppliers::replace_vendor,
+        suppliers::delete_vendor,
+        suppliers::list_contracts,
+        suppliers::create_contract,
+        suppliers::get_contract,
+        suppliers::replace_contract,
+        suppliers::delete_contract,
+        suppliers::list_baselines,
+        suppliers::create_baseline,
+        suppliers::replace_baseline,
+        suppliers::delete_baseline,
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&Security),
@@ -58,6 +72,7 @@ use utoipa::{Modify, OpenApi};
         (name = "users", description = "Account administration"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "cmdb", description = "Sites, configuration items, relationships, redundancy groups and impact analysis"),
+        (name = "vendors", description = "Vendors and carriers, support contracts, escalation ladders and firmware baselines"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

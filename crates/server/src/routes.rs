@@ -3,7 +3,7 @@
 //! route test walks the same table.
 
 use crate::access::Access::{self, Needs, Public};
-use crate::api::cmdb;
+use crate::api::{cmdb, suppliers};
 use crate::state::AppState;
 use crate::{api, assets, console, health, metrics};
 use axum::handler::Handler;
@@ -77,6 +77,8 @@ pub fn table() -> Vec<Route> {
         r(Get, "/cmdb", Needs(CmdbRead), console::items_page),
         r(Get, "/cmdb/items/{id}", Needs(CmdbRead), console::item_page),
         r(Get, "/cmdb/risk", Needs(CmdbRead), console::risk_page),
+        r(Get, "/cmdb/vendors", Needs(CmdbRead), console::vendors_page),
+        r(Get, "/cmdb/vendors/{slug}", Needs(CmdbRead), console::vendor_page),
         r(Get, "/tokens", Needs(OwnTokens), console::tokens_page),
         r(Post, "/tokens", Needs(OwnTokens), console::tokens_create),
         r(Post, "/tokens/{id}/revoke", Needs(OwnTokens), console::tokens_revoke),
@@ -118,5 +120,19 @@ pub fn table() -> Vec<Route> {
         r(Post, "/api/v1/groups", Needs(CmdbWrite), cmdb::create_group),
         r(Get, "/api/v1/impact", Needs(CmdbRead), cmdb::impact),
         r(Get, "/api/v1/risk", Needs(CmdbRead), cmdb::risk),
+        r(Get, "/api/v1/vendors", Needs(CmdbRead), suppliers::list_vendors),
+        r(Post, "/api/v1/vendors", Needs(CmdbWrite), suppliers::create_vendor),
+        r(Get, "/api/v1/vendors/{slug}", Needs(CmdbRead), suppliers::get_vendor),
+        r(Put, "/api/v1/vendors/{slug}", Needs(CmdbWrite), suppliers::replace_vendor),
+        r(Delete, "/api/v1/vendors/{slug}", Needs(CmdbWrite), suppliers::delete_vendor),
+        r(Get, "/api/v1/contracts", Needs(CmdbRead), suppliers::list_contracts),
+        r(Post, "/api/v1/contracts", Needs(CmdbWrite), suppliers::create_contract),
+        r(Get, "/api/v1/contracts/{id}", Needs(CmdbRead), suppliers::get_contract),
+        r(Put, "/api/v1/contracts/{id}", Needs(CmdbWrite), suppliers::replace_contract),
+        r(Delete, "/api/v1/contracts/{id}", Needs(CmdbWrite), suppliers::delete_contract),
+        r(Get, "/api/v1/firmware-baselines", Needs(CmdbRead), suppliers::list_baselines),
+        r(Post, "/api/v1/firmware-baselines", Needs(CmdbWrite), suppliers::create_baseline),
+        r(Put, "/api/v1/firmware-baselines/{id}", Needs(CmdbWrite), suppliers::replace_baseline),
+        r(Delete, "/api/v1/firmware-baselines/{id}", Needs(CmdbWrite), suppliers::delete_baseline),
     ]
 }

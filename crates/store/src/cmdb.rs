@@ -12,7 +12,7 @@ pub const SITE_LIST: ListSpec =
 pub const ITEM_LIST: ListSpec = ListSpec {
     sortable: &["name", "class", "site", "vendor", "status"],
     default_sort: "name",
-    filters: &["class", "site", "vendor", "status", "criticality"],
+    filters: &["class", "site", "vendor", "status", "criticality", "contract"],
 };
 
 fn item_column(field: &str) -> &'static str {
@@ -124,6 +124,47 @@ struct ItemPageRow {
 
 const ITEM_FROM: &str = " FROM config_items i LEFT JOIN sites s ON s.id = i.site_id";
 
+/// The item list's facets and the column each counts.
+const FACETS: [(&str, &str); 5] = [
+    ("class", "i.class"),
+    ("site", "s.slug"),
+    ("status", "i.status"),
+    ("criticality", "i.criticality"),
+    ("vendor", "i.vendor"),
+];
+
+/// The conditions of an item query, leaving out the filter named `skip` (for its facet).
+fn item_where(q: &ListQuery, scope: &[String], skip: Option<&str>) -> Where {
+    let mut w = Where::default();
+    if !scope.is_empty() {
+        w.in_text("s.slug", scope);
+    }
+    let wanted = |name: &str| q.filter(name).filter(|_| skip != Some(name));
+    if let Some(class) = wanted("class") {
+        let family: Vec<String> = model::cmdb::descendants(class).into_iter().map(str::to_owned).collect();
+        if family.is_empty() {
+            w.eq("i.class", Arg::Text(class.to_owned()));
+        } else {
+            w.in_text("i.class", &family);
+        }
+    }
+    for (filter, column) in
+        [("site", "s.slug"), ("vendor", "i.vendor"), ("status", "i.status"), ("criticality", "i.criticality")]
+    {
+        if let Some(v) = wanted(filter) {
+            w.eq(column, Arg::Text(v.to_owned()));
+        }
+    }
+    if let Some(c) = q.filter("contract") {
+        // A contract id that is not a number matches nothing rather than everything.
+        w.eq("i.contract_id", Arg::Int(c.parse().unwrap_or(-1)));
+    }
+    if let Some(text) = &q.q {
+        w.contains("i.search", text);
+    }
+    w
+}
+
 impl Store {
     /// Sites, limited to `scope` when the user is site-scoped.
     pub async fn list_sites(&self, q: &ListQuery, scope: &[String]) -> Result<(Vec<SiteRow>, i64)> {
@@ -151,28 +192,7 @@ impl Store {
 
     /// Configuration items, limited to `scope` when the user is site-scoped.
     pub async fn list_items(&self, q: &ListQuery, scope: &[String]) -> Result<(Vec<ItemRow>, i64)> {
-        let mut w = Where::default();
-        if !scope.is_empty() {
-            w.in_text("s.slug", scope);
-        }
-        if let Some(class) = q.filter("class") {
-            let family: Vec<String> = model::cmdb::descendants(class).into_iter().map(str::to_owned).collect();
-            if family.is_empty() {
-                w.eq("i.class", Arg::Text(class.to_owned()));
-            } else {
-                w.in_text("i.class", &family);
-            }
-        }
-        for (filter, column) in
-            [("site", "s.slug"), ("vendor", "i.vendor"), ("status", "i.status"), ("criticality", "i.criticality")]
-        {
-            if let Some(v) = q.filter(filter) {
-                w.eq(column, Arg::Text(v.to_owned()));
-            }
-        }
-        if let Some(text) = &q.q {
-            w.contains("i.search", text);
-        }
+        let w = item_where(q, scope, None);
         let select = ITEM_SELECT.replacen("SELECT ", "SELECT COUNT(*) OVER () AS total, ", 1);
         let sql = format!("{select}{}{}", w.sql(), order_page(q, item_column, "i.id"));
         let rows: Vec<ItemPageRow> =
@@ -187,6 +207,27 @@ impl Store {
             None => 0,
         };
         Ok((rows.into_iter().map(|r| r.item).collect(), total))
+    }
+
+    /// For each facet (class, site, status, criticality, vendor), how many items match each
+    /// value under the query's other filters, so picking a value shows what it would leave.
+    pub async fn item_facets(
+        &self,
+        q: &ListQuery,
+        scope: &[String],
+    ) -> Result<Vec<(&'static str, Vec<(String, i64)>)>> {
+        let mut out = Vec::new();
+        for (facet, column) in FACETS {
+            let w = item_where(q, scope, Some(facet));
+            let sql = format!(
+                "SELECT COALESCE({column}, ''), COUNT(*){ITEM_FROM}{} GROUP BY {column} ORDER BY COUNT(*) DESC, {column} LIMIT 40",
+                w.sql()
+            );
+            let counts: Vec<(String, i64)> = on!(self.pool(), p =>
+                bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &w.args).fetch_all(p).await?);
+            out.push((facet, counts));
+        }
+        Ok(out)
     }
 
     /// Item counts by class within `scope`, for the dashboard.

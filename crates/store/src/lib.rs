@@ -14,6 +14,7 @@ mod cmdb;
 mod relations;
 mod sessions;
 mod sql;
+mod suppliers;
 mod tokens;
 mod users;
 
@@ -22,6 +23,7 @@ pub use bulk::InsertedItem;
 pub use cmdb::{ITEM_LIST, ItemRow, ItemVersion, ItemWrite, NewSite, SITE_LIST, SiteRow};
 pub use relations::{GraphEdges, GroupRow, RelationshipRow, Target};
 pub use sessions::SessionRow;
+pub use suppliers::{BaselineRow, ContractRow, VendorRow};
 pub use tokens::TokenRow;
 pub use users::{USER_LIST, UserRecord};
 

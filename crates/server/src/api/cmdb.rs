@@ -153,6 +153,8 @@ pub struct ItemBody {
     /// Site slug; omit for items that belong to no site.
     pub site: Option<String>,
     pub parent_id: Option<i64>,
+    /// The support contract that covers it (`/api/v1/contracts`).
+    pub contract_id: Option<i64>,
     #[serde(default)]
     pub vendor: String,
     #[serde(default)]
@@ -194,6 +196,7 @@ impl ItemBody {
         ItemInput {
             site: self.site,
             parent: self.parent_id,
+            contract: self.contract_id,
             fields: ItemFields {
                 name: self.name,
                 class: self.class,

@@ -62,6 +62,8 @@ struct ItemPage {
     impact_items: String,
     map: String,
     history: Vec<VersionRow>,
+    support: Option<ContractLine>,
+    support_phone: String,
 }
 
 const ATTRS: &[(&str, &str)] = &[
@@ -213,6 +215,15 @@ pub async fn item_page(
             .collect(),
         Err(_) => Vec::new(),
     };
+    // Who to call: the contract that covers the item, for accounts that may see contracts.
+    let mut support = None;
+    let mut support_phone = String::new();
+    if let Some(contract) = doc.get("contract_id").and_then(Value::as_i64)
+        && let Ok(c) = s.app.contract(&actor, contract).await
+    {
+        support_phone = s.app.vendor(&actor, &c.row.vendor).await.map(|v| v.phone).unwrap_or_default();
+        support = Some(ContractLine::from(c));
+    }
     let name = text(&doc, "name");
     let page = ItemPage {
         chrome: ctx_chrome(&s, &ctx, &name, "cmdb"),
@@ -232,6 +243,8 @@ pub async fn item_page(
         impact_items,
         map,
         history,
+        support,
+        support_phone,
     };
     render(StatusCode::OK, &page)
 }
@@ -332,4 +345,127 @@ pub async fn risk_page(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): Q
         }
         Err(e) => app_error_page(&s, &ctx, e),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Vendors and contracts
+
+pub struct VendorLine {
+    pub slug: String,
+    pub name: String,
+    pub kind: String,
+    pub phone: String,
+    /// Who to call first, with their number.
+    pub first_escalation: String,
+    pub contracts: i64,
+}
+
+pub struct ContractLine {
+    pub id: i64,
+    pub vendor: String,
+    pub vendor_name: String,
+    pub reference: String,
+    pub support_level: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub contact: String,
+    pub standing: &'static str,
+    /// `ok` or `warn`, for the chip's colour (its text says the same).
+    pub standing_class: &'static str,
+    pub items: i64,
+}
+
+impl From<app::suppliers::ContractView> for ContractLine {
+    fn from(v: app::suppliers::ContractView) -> Self {
+        let r = v.row;
+        ContractLine {
+            id: r.id,
+            vendor: r.vendor,
+            vendor_name: r.vendor_name,
+            reference: r.reference,
+            support_level: r.support_level,
+            starts_on: r.starts_on.unwrap_or_default(),
+            ends_on: r.ends_on.unwrap_or_else(|| "open-ended".into()),
+            contact: r.contact,
+            standing: v.standing.as_str(),
+            standing_class: if v.standing == model::supplier::Standing::Active { "ok" } else { "warn" },
+            items: r.items,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "vendors.html")]
+struct VendorsPage {
+    chrome: Chrome,
+    vendors: Vec<VendorLine>,
+    contracts: Vec<ContractLine>,
+    baselines: Vec<app::suppliers::BaselineView>,
+}
+
+pub async fn vendors_page(State(s): State<AppState>, ctx: Ctx) -> Response {
+    let actor = ctx.actor();
+    let (vendors, contracts, baselines) =
+        match (s.app.vendors(&actor).await, s.app.contracts(&actor, None).await, s.app.baselines(&actor).await) {
+            (Ok(v), Ok(c), Ok(b)) => (v, c, b),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return app_error_page(&s, &ctx, e),
+        };
+    let vendors = vendors
+        .into_iter()
+        .map(|r| {
+            let f = app::suppliers::vendor_fields(&r);
+            let first_escalation = f
+                .ladder()
+                .into_iter()
+                .find(|c| c.level > 1)
+                .map(|c| format!("{} {}", c.name, c.phone).trim().to_owned())
+                .unwrap_or_default();
+            VendorLine {
+                slug: f.slug,
+                name: f.name,
+                kind: f.kind,
+                phone: f.phone,
+                first_escalation,
+                contracts: r.contracts,
+            }
+        })
+        .collect();
+    let page = VendorsPage {
+        chrome: ctx_chrome(&s, &ctx, "Vendors and contracts", "vendors"),
+        vendors,
+        contracts: contracts.into_iter().map(ContractLine::from).collect(),
+        baselines,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "vendor.html")]
+struct VendorPage {
+    chrome: Chrome,
+    vendor: model::supplier::VendorFields,
+    ladder: Vec<model::supplier::Contact>,
+    contracts: Vec<ContractLine>,
+}
+
+pub async fn vendor_page(State(s): State<AppState>, ctx: Ctx, slug: Result<Path<String>, PathRejection>) -> Response {
+    let Ok(Path(slug)) = slug else { return not_found_page() };
+    let actor = ctx.actor();
+    let row = match s.app.vendor(&actor, &slug).await {
+        Ok(r) => r,
+        Err(e) => return app_error_page(&s, &ctx, e),
+    };
+    let contracts = match s.app.contracts(&actor, Some(&slug)).await {
+        Ok(c) => c,
+        Err(e) => return app_error_page(&s, &ctx, e),
+    };
+    let vendor = app::suppliers::vendor_fields(&row);
+    let ladder = vendor.ladder().into_iter().cloned().collect();
+    let page = VendorPage {
+        chrome: ctx_chrome(&s, &ctx, &vendor.name, "vendors"),
+        vendor,
+        ladder,
+        contracts: contracts.into_iter().map(ContractLine::from).collect(),
+    };
+    render(StatusCode::OK, &page)
 }

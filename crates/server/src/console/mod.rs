@@ -5,7 +5,7 @@
 //! again with what the user typed and the error next to each field.
 
 mod cmdb;
-pub use cmdb::{item_page, risk_page};
+pub use cmdb::{item_page, risk_page, vendor_page, vendors_page};
 
 use crate::access::{SESSION_COOKIE, cookie, form_urlencoded_field};
 use crate::api::rfc3339;
@@ -94,6 +94,10 @@ fn nav_for(p: &Principal, source: &str) -> Vec<NavItem> {
     if actor.can(Perm::CmdbRead) {
         nav.push(link("CMDB", "/cmdb", "cmdb", "c"));
         nav.push(link("Risk", "/cmdb/risk", "risk", "r"));
+        // The vendor register is closed to site-scoped (vendor) accounts.
+        if actor.sites.is_empty() {
+            nav.push(link("Vendors", "/cmdb/vendors", "vendors", "v"));
+        }
     }
     nav.extend([planned("Policies"), planned("Knowledge"), planned("Reports"), section("Admin")]);
     if actor.can(Perm::UserAdmin) {
@@ -539,11 +543,38 @@ struct ItemsPage {
     items: Vec<store::ItemRow>,
     total: i64,
     q: String,
-    site_opts: Vec<Opt>,
-    class_opts: Vec<Opt>,
+    facets: Vec<Facet>,
+    /// Filters in force, each with the link that drops it.
+    active: Vec<(String, String)>,
     headers: Vec<Header>,
     errors: Vec<(String, String)>,
     pager: String,
+}
+
+/// One facet of the item list: its values with counts, each a link that adds or drops it.
+pub struct Facet {
+    pub label: &'static str,
+    pub entries: Vec<FacetEntry>,
+}
+
+pub struct FacetEntry {
+    pub label: String,
+    pub count: i64,
+    pub href: String,
+    pub selected: bool,
+}
+
+/// `/cmdb?…` with `key` set to `value` (or removed when `None`), from the first page.
+fn items_href(pairs: &[(String, String)], key: &str, value: Option<&str>) -> String {
+    let mut p: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != key && k != "offset").cloned().collect();
+    if let Some(v) = value {
+        p.push((key.to_owned(), v.to_owned()));
+    }
+    if p.is_empty() {
+        "/cmdb".to_owned()
+    } else {
+        format!("/cmdb?{}", serde_urlencoded::to_string(&p).unwrap_or_default())
+    }
 }
 
 pub async fn items_page(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): QueryPairs) -> Response {
@@ -557,33 +588,37 @@ pub async fn items_page(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): 
         Ok(r) => r,
         Err(e) => return app_error_page(&s, &ctx, e),
     };
-    let overview = s.app.overview(&actor).await.ok();
-    let site_opts = overview
-        .as_ref()
-        .map(|o| {
-            o.sites
-                .iter()
-                .map(|x| Opt {
-                    value: x.slug.clone(),
-                    label: x.name.clone(),
-                    selected: q.filter("site") == Some(x.slug.as_str()),
+    let facets = match s.app.item_facets(&actor, &q).await {
+        Ok(f) => f,
+        Err(e) => return app_error_page(&s, &ctx, e),
+    };
+    let facets = facets
+        .into_iter()
+        .map(|(name, counts)| Facet {
+            label: match name {
+                "class" => "Class",
+                "site" => "Site",
+                "status" => "Status",
+                "criticality" => "Criticality",
+                _ => "Vendor",
+            },
+            entries: counts
+                .into_iter()
+                .filter(|(v, _)| !v.is_empty())
+                .map(|(value, count)| {
+                    let selected = q.filter(name) == Some(value.as_str());
+                    FacetEntry {
+                        href: items_href(&pairs, name, (!selected).then_some(value.as_str())),
+                        label: value,
+                        count,
+                        selected,
+                    }
                 })
-                .collect()
+                .collect(),
         })
-        .unwrap_or_default();
-    let class_opts = overview
-        .as_ref()
-        .map(|o| {
-            o.items_by_class
-                .iter()
-                .map(|(c, n)| Opt {
-                    value: c.clone(),
-                    label: format!("{c} ({n})"),
-                    selected: q.filter("class") == Some(c.as_str()),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+        .filter(|f| !f.entries.is_empty())
+        .collect();
+    let active = q.filters.iter().map(|(k, v)| (format!("{k}: {v}"), items_href(&pairs, k, None))).collect();
     let headers = [("Name", "name"), ("Class", "class"), ("Site", "site"), ("Vendor", "vendor"), ("Status", "status")]
         .into_iter()
         .map(|(label, f)| {
@@ -611,8 +646,8 @@ pub async fn items_page(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): 
         items,
         total,
         q: q.q.clone().unwrap_or_default(),
-        site_opts,
-        class_opts,
+        facets,
+        active,
         headers,
         errors,
     };

@@ -21,7 +21,10 @@ fn account(role: Role) -> &'static str {
 }
 
 fn concrete(path: &str) -> String {
-    path.replace("{username}", "no-such-user").replace("{id}", "999999").replace("{file}", "app.css")
+    path.replace("{username}", "no-such-user")
+        .replace("{id}", "999999")
+        .replace("{file}", "app.css")
+        .replace("{slug}", "no-such-vendor")
 }
 
 async fn call(h: &Harness, route: &Route, auth: &Auth) -> Resp {

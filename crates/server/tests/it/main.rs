@@ -12,3 +12,4 @@ mod cmdb;
 mod cmdb_import;
 mod fuzz_seeds;
 mod resources;
+mod vendors;

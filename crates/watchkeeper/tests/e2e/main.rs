@@ -78,7 +78,11 @@ pub fn cli(db: &Db, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = cmd.spawn().expect("spawn watchkeeper");
     if let Some(input) = stdin {
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        // A command that fails before reading its input closes the pipe; its exit status and
+        // stderr, checked by the caller, say why.
+        if let Err(e) = child.stdin.take().unwrap().write_all(input.as_bytes()) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing to watchkeeper's stdin: {e}");
+        }
     } else {
         drop(child.stdin.take());
     }
