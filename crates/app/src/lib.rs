@@ -12,6 +12,7 @@ mod error;
 mod import;
 mod risk;
 mod secret;
+pub mod services;
 pub mod suppliers;
 mod tokens;
 mod users;

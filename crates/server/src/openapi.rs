@@ -49,6 +49,8 @@ use utoipa::{Modify, OpenApi};
         cmdb::create_group,
         cmdb::impact,
         cmdb::risk,
+        cmdb::list_services,
+        cmdb::service_map,
         suppliers::list_vendors,
         suppliers::create_vendor,
         suppliers::get_vendor,

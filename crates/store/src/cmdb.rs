@@ -251,6 +251,24 @@ impl Store {
         Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(name).bind(site).fetch_all(p).await?))
     }
 
+    /// Ids of items in any of `statuses`.
+    pub async fn item_ids_with_status(&self, statuses: &[&str]) -> Result<Vec<i64>> {
+        let mut w = Where::default();
+        w.in_text("status", &statuses.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        let sql = format!("SELECT id FROM config_items{} ORDER BY id", w.sql());
+        Ok(
+            on!(self.pool(), p => bind_args!(sqlx::query_scalar(AssertSqlSafe(sql.as_str())), &w.args).fetch_all(p).await?),
+        )
+    }
+
+    /// Items of any of `classes`, by name.
+    pub async fn items_of_classes(&self, classes: &[&str]) -> Result<Vec<ItemRow>> {
+        let mut w = Where::default();
+        w.in_text("i.class", &classes.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        let sql = format!("{ITEM_SELECT}{} ORDER BY i.name, i.id", w.sql());
+        Ok(on!(self.pool(), p => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &w.args).fetch_all(p).await?))
+    }
+
     /// Every item, for planning an import or exporting.
     pub async fn all_items(&self) -> Result<Vec<ItemRow>> {
         let sql = format!("{ITEM_SELECT} ORDER BY i.id");

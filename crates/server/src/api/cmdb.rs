@@ -609,8 +609,9 @@ pub struct RiskParams {
 
 #[utoipa::path(get, path = "/api/v1/risk", tag = "cmdb", params(RiskParams),
     responses((status = 200, body = Object, description = "`ageing` (end of support, end of life or warranty passed or \
-        due), `single_points_of_failure` (per critical or high service, the items whose failure alone takes it down) and \
-        `without_owner`"), (status = 422, body = Problem)))]
+        due), `single_points_of_failure` (per critical or high service, the items whose failure alone takes it down), \
+        `without_owner`, `without_contract` (hardware and circuits no live contract covers), `contracts_due` and \
+        `firmware` (items behind their firmware baseline)"), (status = 422, body = Problem)))]
 pub async fn risk(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -635,4 +636,76 @@ pub async fn risk(
         }
     }
     Ok(Json(s.app.risk(&ctx.actor(), months).await?))
+}
+
+/// A business or technical service and where it stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceDto {
+    pub id: i64,
+    pub name: String,
+    /// business-service or technical-service.
+    pub class: String,
+    pub criticality: String,
+    pub owner: String,
+    pub support_group: String,
+    pub sla_policy: String,
+    /// down, degraded or unaffected, given the items recorded as failed or offline.
+    pub status: String,
+    /// Items and groups it stands on, directly or not.
+    pub dependencies: usize,
+}
+
+#[utoipa::path(get, path = "/api/v1/services", tag = "cmdb",
+    responses((status = 200, body = Vec<ServiceDto>, description = "Every service, by name; none for site-scoped accounts, \
+        since services span sites")))]
+pub async fn list_services(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<Vec<ServiceDto>>> {
+    let services = s.app.services(&ctx.actor()).await?;
+    Ok(Json(
+        services
+            .into_iter()
+            .map(|v| ServiceDto {
+                id: v.id,
+                name: v.name,
+                class: v.class,
+                criticality: v.criticality,
+                owner: v.owner,
+                support_group: v.support_group,
+                sla_policy: v.sla_policy,
+                status: v.status.to_owned(),
+                dependencies: v.dependencies,
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/services/{id}/map", tag = "cmdb",
+    params(("id" = i64, Path), ("fail" = Option<Vec<i64>>, Query, description = "Item ids to fail (repeat the parameter); \
+        without it, the items recorded as failed or offline")),
+    responses((status = 200, body = Object, description = "`service`, its `status` and explaining `path` under the \
+        failures, `nodes` (the dependency tree, each with `health` and whether it was `failed`) and \
+        `single_points_of_failure`"), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn service_map(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(id): ApiPath<String>,
+    QueryPairs(pairs): QueryPairs,
+) -> ApiResult<Json<app::services::ServiceMap>> {
+    let id = item_id(&id)?;
+    let mut fail: Option<Vec<i64>> = None;
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "fail" => {
+                fail.get_or_insert_with(Vec::new).push(v.parse().map_err(|_| {
+                    ApiError::Invalid(vec![FieldError::new("fail", format!("`{v}` is not an item id"))])
+                })?)
+            }
+            other => {
+                return Err(ApiError::Invalid(vec![FieldError::new(
+                    other,
+                    "unknown parameter; this takes only `fail`",
+                )]));
+            }
+        }
+    }
+    Ok(Json(s.app.service_map(&ctx.actor(), id, fail.as_deref()).await?))
 }

@@ -196,7 +196,8 @@ pub async fn item_page(
         if let Ok(lines) = s.app.dependency_tree(&actor, id).await
             && lines.len() > 1
         {
-            map = dependency_svg(&lines);
+            map =
+                dependency_svg(&lines, |_, l| ((!l.is_group).then(|| format!("/cmdb/items/{}", l.id)), String::new()));
         }
     }
     let history = match s.app.item_history(&actor, id).await {
@@ -250,9 +251,13 @@ pub async fn item_page(
 }
 
 /// The dependency tree as a layered SVG: the item on the left, what it needs to the right,
-/// one column per level; every node links to its item page, so the map works without
+/// one column per level. `decorate` gives each line's link and extra CSS classes (item
+/// pages on the item page, failure toggles on the service map), so the map works without
 /// JavaScript. A node needed from several places is drawn once, with an edge from each.
-fn dependency_svg(lines: &[app::cmdb::TreeLine]) -> String {
+fn dependency_svg(
+    lines: &[app::cmdb::TreeLine],
+    decorate: impl Fn(usize, &app::cmdb::TreeLine) -> (Option<String>, String),
+) -> String {
     const COL: i64 = 230;
     const ROW: i64 = 46;
     const W: i64 = 200;
@@ -265,7 +270,7 @@ fn dependency_svg(lines: &[app::cmdb::TreeLine]) -> String {
     let mut edges: Vec<(Key, Key, &str)> = Vec::new();
     let mut stack: Vec<Key> = Vec::new();
     let mut nodes = String::new();
-    for l in lines {
+    for (index, l) in lines.iter().enumerate() {
         let key = (l.is_group, l.id);
         stack.truncate(l.depth);
         if let (Some(parent), Some(via)) = (stack.last(), l.via) {
@@ -282,14 +287,14 @@ fn dependency_svg(lines: &[app::cmdb::TreeLine]) -> String {
         let label = esc(&l.name);
         let sub =
             if l.is_group { "redundancy group · any one".to_owned() } else { esc(l.class.as_deref().unwrap_or("")) };
-        let (open, close) = if l.is_group {
-            (String::new(), String::new())
-        } else {
-            (format!("<a href=\"/cmdb/items/{}\">", l.id), "</a>".to_owned())
+        let (href, extra) = decorate(index, l);
+        let (open, close) = match href {
+            Some(h) => (format!("<a href=\"{}\">", esc(&h)), "</a>".to_owned()),
+            None => (String::new(), String::new()),
         };
         let _ = write!(
             nodes,
-            "{open}<g class=\"node{}\"><title>{label}</title><rect x=\"{x}\" y=\"{y}\" width=\"{W}\" height=\"{H}\" rx=\"5\"/>\
+            "{open}<g class=\"node{}{extra}\"><title>{label}</title><rect x=\"{x}\" y=\"{y}\" width=\"{W}\" height=\"{H}\" rx=\"5\"/>\
              <text x=\"{}\" y=\"{}\">{label}</text><text class=\"sub\" x=\"{}\" y=\"{}\">{sub}</text></g>{close}",
             if l.is_group {
                 " group"
@@ -466,6 +471,121 @@ pub async fn vendor_page(State(s): State<AppState>, ctx: Ctx, slug: Result<Path<
         vendor,
         ladder,
         contracts: contracts.into_iter().map(ContractLine::from).collect(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+// ---------------------------------------------------------------------------------------
+// Services and the service map
+
+#[derive(Template)]
+#[template(path = "services.html")]
+struct ServicesPage {
+    chrome: Chrome,
+    services: Vec<app::services::ServiceSummary>,
+    failed: usize,
+}
+
+pub async fn services_page(State(s): State<AppState>, ctx: Ctx) -> Response {
+    let actor = ctx.actor();
+    let services = match s.app.services(&actor).await {
+        Ok(v) => v,
+        Err(e) => return app_error_page(&s, &ctx, e),
+    };
+    let failed = s.app.recorded_failure_count(&actor).await.unwrap_or(0);
+    render(StatusCode::OK, &ServicesPage { chrome: ctx_chrome(&s, &ctx, "Services", "services"), services, failed })
+}
+
+#[derive(Template)]
+#[template(path = "service_map.html")]
+struct ServiceMapPage {
+    chrome: Chrome,
+    map: app::services::ServiceMap,
+    svg: String,
+    /// Whether the failures were chosen on the page rather than recorded in the CMDB.
+    what_if: bool,
+    /// The chosen failures, each with the link that restores it.
+    failures: Vec<(String, String)>,
+    /// Single points of failure, each with the link that fails it.
+    spofs: Vec<(String, String)>,
+    clear_href: String,
+}
+
+/// The map's URL with failures `ids`.
+fn map_href(service: i64, ids: &[i64]) -> String {
+    let mut q = vec![("what_if".to_owned(), "1".to_owned())];
+    q.extend(ids.iter().map(|i| ("fail".to_owned(), i.to_string())));
+    format!("/cmdb/services/{service}?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+}
+
+/// The map's URL with `id` failed if it was not, restored if it was.
+fn toggled(service: i64, failed: &[i64], id: i64) -> String {
+    let mut ids: Vec<i64> = failed.iter().copied().filter(|f| *f != id).collect();
+    if ids.len() == failed.len() {
+        ids.push(id);
+    }
+    map_href(service, &ids)
+}
+
+pub async fn service_map_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    id: Result<Path<String>, PathRejection>,
+    QueryPairs(pairs): QueryPairs,
+) -> Response {
+    let Some(id) = id.ok().and_then(|Path(id)| id.parse::<i64>().ok()) else { return not_found_page() };
+    let what_if = pairs.iter().any(|(k, _)| k == "what_if");
+    let mut chosen = Vec::new();
+    for (k, v) in &pairs {
+        if k == "fail" {
+            match v.parse::<i64>() {
+                Ok(i) => chosen.push(i),
+                Err(_) => {
+                    return app_error_page(
+                        &s,
+                        &ctx,
+                        model::Invalid::one("fail", format!("`{v}` is not an item id")).into(),
+                    );
+                }
+            }
+        }
+    }
+    let actor = ctx.actor();
+    let map = match s.app.service_map(&actor, id, what_if.then_some(chosen.as_slice())).await {
+        Ok(m) => m,
+        Err(e) => return app_error_page(&s, &ctx, e),
+    };
+    let failed = map.failed.clone();
+    let svg = dependency_svg(&map.nodes.iter().map(|n| n.line.clone()).collect::<Vec<_>>(), |i, l| {
+        let node = &map.nodes[i];
+        let mut extra = format!(" health-{}", node.health);
+        if node.failed {
+            extra.push_str(" failed");
+        }
+        ((!l.is_group && l.depth > 0).then(|| toggled(id, &failed, l.id)), extra)
+    });
+    let name_of = |item: i64| {
+        map.nodes
+            .iter()
+            .find(|n| !n.line.is_group && n.line.id == item)
+            .map_or_else(|| format!("#{item}"), |n| n.line.name.clone())
+    };
+    let failures = failed.iter().map(|f| (name_of(*f), toggled(id, &failed, *f))).collect();
+    let spofs = map
+        .single_points_of_failure
+        .iter()
+        .filter_map(|name| map.nodes.iter().find(|n| !n.line.is_group && &n.line.name == name))
+        .map(|n| (n.line.name.clone(), toggled(id, &failed, n.line.id)))
+        .collect();
+    let title = map.service.name.clone();
+    let page = ServiceMapPage {
+        chrome: ctx_chrome(&s, &ctx, &title, "services"),
+        svg,
+        what_if,
+        failures,
+        spofs,
+        clear_href: map_href(id, &[]),
+        map,
     };
     render(StatusCode::OK, &page)
 }

@@ -5,7 +5,7 @@
 //! again with what the user typed and the error next to each field.
 
 mod cmdb;
-pub use cmdb::{item_page, risk_page, vendor_page, vendors_page};
+pub use cmdb::{item_page, risk_page, service_map_page, services_page, vendor_page, vendors_page};
 
 use crate::access::{SESSION_COOKIE, cookie, form_urlencoded_field};
 use crate::api::rfc3339;
@@ -93,6 +93,7 @@ fn nav_for(p: &Principal, source: &str) -> Vec<NavItem> {
     ];
     if actor.can(Perm::CmdbRead) {
         nav.push(link("CMDB", "/cmdb", "cmdb", "c"));
+        nav.push(link("Services", "/cmdb/services", "services", "s"));
         nav.push(link("Risk", "/cmdb/risk", "risk", "r"));
         // The vendor register is closed to site-scoped (vendor) accounts.
         if actor.sites.is_empty() {

@@ -12,4 +12,5 @@ mod cmdb;
 mod cmdb_import;
 mod fuzz_seeds;
 mod resources;
+mod services;
 mod vendors;
