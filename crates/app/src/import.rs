@@ -6,7 +6,7 @@ use crate::audit::event;
 use crate::cmdb::item_document;
 use crate::{Actor, App, AppError, Result};
 use exchange::plan::{Counts, Current, CurrentGroup, CurrentItem, CurrentRelationship, CurrentSite, Plan};
-use exchange::{Document, Format, ItemKey, ItemRecord, RelTarget};
+use exchange::{ContractKey, Document, Format, ItemKey, ItemRecord, RelTarget};
 use model::Perm;
 use model::cmdb::{ItemFields, RelationKind};
 use serde::Serialize;
@@ -48,6 +48,8 @@ pub struct ImportReport {
     pub items: CountsReport,
     pub groups: CountsReport,
     pub relationships: CountsReport,
+    /// Vendors, contracts and firmware baselines (added or changed, never removed).
+    pub register: CountsReport,
     /// `+ item plant-north: pn-sw1`, `~ …`, `- …`: the first [`CHANGE_LINES`] changes.
     pub changes: Vec<String>,
 }
@@ -72,6 +74,12 @@ fn report(plan: &Plan, dry_run: bool) -> ImportReport {
     if !plan.relationships_removed.is_empty() {
         changes.push(format!("- {} relationships", plan.relationships_removed.len()));
     }
+    changes.extend(plan.vendors_added.iter().map(|v| format!("+ vendor {}", v.slug)));
+    changes.extend(plan.vendors_changed.iter().map(|v| format!("~ vendor {}", v.slug)));
+    changes.extend(plan.contracts_added.iter().map(|(v, c)| format!("+ contract {v}/{}", c.reference)));
+    changes.extend(plan.contracts_changed.iter().map(|(v, c)| format!("~ contract {v}/{}", c.reference)));
+    changes.extend(plan.baselines_added.iter().map(|b| format!("+ firmware baseline {} {}", b.vendor, b.model)));
+    changes.extend(plan.baselines_changed.iter().map(|b| format!("~ firmware baseline {} {}", b.vendor, b.model)));
     changes.truncate(CHANGE_LINES);
     ImportReport {
         dry_run,
@@ -84,6 +92,7 @@ fn report(plan: &Plan, dry_run: bool) -> ImportReport {
         items: plan.items.into(),
         groups: plan.groups.into(),
         relationships: plan.relationships.into(),
+        register: plan.register.into(),
         changes,
     }
 }
@@ -119,6 +128,7 @@ struct Snapshot {
     rows: HashMap<i64, ItemRow>,
     ids: HashMap<ItemKey, i64>,
     group_ids: HashMap<String, i64>,
+    contract_ids: HashMap<ContractKey, i64>,
 }
 
 impl App {
@@ -149,6 +159,11 @@ impl App {
                 member_keys.entry(g).or_default().insert(k.clone());
             }
         }
+        let contract_rows = self.store.contracts(None).await?;
+        let contract_keys: HashMap<i64, ContractKey> = contract_rows
+            .iter()
+            .map(|c| (c.id, ContractKey { vendor: c.vendor.clone(), reference: c.reference.clone() }))
+            .collect();
         let relationships = self
             .store
             .all_relationships()
@@ -187,6 +202,7 @@ impl App {
                     key: keys[&r.id].clone(),
                     fields: fields_of(r),
                     source: r.source.clone(),
+                    contract: r.contract_id.and_then(|c| contract_keys.get(&c).cloned()),
                 })
                 .collect(),
             groups: groups
@@ -201,10 +217,17 @@ impl App {
                 })
                 .collect(),
             relationships,
+            vendors: self.store.vendors().await?.iter().map(crate::suppliers::vendor_fields).collect(),
+            contracts: contract_rows
+                .iter()
+                .map(|c| (ContractKey { vendor: c.vendor.clone(), reference: c.reference.clone() }, c.fields()))
+                .collect(),
+            baselines: self.store.baselines().await?.iter().map(store::BaselineRow::baseline).collect(),
         };
         let ids = keys.into_iter().map(|(id, k)| (k, id)).collect();
         let group_ids = current.groups.iter().map(|g| (g.name.clone(), g.id)).collect();
-        Ok(Snapshot { current, rows: rows.into_iter().map(|r| (r.id, r)).collect(), ids, group_ids })
+        let contract_ids = contract_keys.into_iter().map(|(id, k)| (k, id)).collect();
+        Ok(Snapshot { current, rows: rows.into_iter().map(|r| (r.id, r)).collect(), ids, group_ids, contract_ids })
     }
 
     /// Reads `files` and imports them as one all-or-nothing change; with `dry_run`, only says
@@ -340,6 +363,19 @@ impl App {
             tick(1);
         }
 
+        let contract_ids = self.apply_register(&mut tx, &plan, snap.contract_ids, now).await?;
+        tick(plan.register.added + plan.register.changed);
+        let contract_of = |key: &ItemKey| -> Result<Option<i64>> {
+            match plan.item_contracts.get(key) {
+                None => Ok(None),
+                Some(c) => contract_ids
+                    .get(c)
+                    .copied()
+                    .map(Some)
+                    .ok_or_else(|| AppError::Internal(format!("contract {c} vanished during the import"))),
+            }
+        };
+
         let mut ids = snap.ids;
         let site_id = |r: &ItemRecord, site_ids: &HashMap<String, i64>| -> Result<Option<i64>> {
             match &r.key.site {
@@ -359,31 +395,32 @@ impl App {
             let end = start + plan.items_added[start..].iter().take_while(|r| r.key.path.len() == depth).count();
             let batch = &plan.items_added[start..end];
             let mut writes = Vec::with_capacity(batch.len());
-            let mut by_natural_key: HashMap<NaturalKey, (&ItemRecord, Option<i64>)> = HashMap::new();
+            let mut by_natural_key: HashMap<NaturalKey, (&ItemRecord, Option<i64>, Option<i64>)> = HashMap::new();
             for r in batch {
                 let parent_id = match r.key.parent() {
                     Some(p) => Some(*ids.get(&p).ok_or_else(|| AppError::Internal(format!("parent {p} missing")))?),
                     None => None,
                 };
                 let site = site_id(r, &site_ids)?;
+                let contract = contract_of(&r.key)?;
                 writes.push(ItemWrite {
                     fields: &r.fields,
                     site_id: site,
                     parent_id,
-                    contract_id: None,
+                    contract_id: contract,
                     source: &source,
                 });
-                by_natural_key.insert((site, parent_id, r.fields.name.as_str()), (r, parent_id));
+                by_natural_key.insert((site, parent_id, r.fields.name.as_str()), (r, parent_id, contract));
             }
             for inserted in tx.insert_items(&writes, now).await? {
-                let Some(&(r, parent_id)) =
+                let Some(&(r, parent_id, contract)) =
                     by_natural_key.get(&(inserted.site_id, inserted.parent_id, inserted.name.as_str()))
                 else {
                     return Err(AppError::Internal(format!("inserted item {} not in the plan", inserted.name)));
                 };
                 ids.insert(r.key.clone(), inserted.id);
                 versions.push(version_of(
-                    &stored_row(inserted.id, r, parent_id, &source, 1, now, now),
+                    &stored_row(inserted.id, r, parent_id, contract, &source, 1, now, now),
                     actor,
                     "create",
                     now,
@@ -399,15 +436,16 @@ impl App {
                 Some(p) => ids.get(&p).copied(),
                 None => None,
             };
+            let contract = contract_of(&r.key)?.or(before.contract_id);
             let write = ItemWrite {
                 fields: &r.fields,
                 site_id: site_id(r, &site_ids)?,
                 parent_id,
-                contract_id: before.contract_id,
+                contract_id: contract,
                 source: &source,
             };
             let version = tx.update_item(*id, before.version, write, now).await?;
-            let row = stored_row(*id, r, parent_id, &source, version, before.created_at_ms, now);
+            let row = stored_row(*id, r, parent_id, contract, &source, version, before.created_at_ms, now);
             versions.push(version_of(&row, actor, "update", now));
             tick(1);
         }
@@ -458,10 +496,56 @@ impl App {
         let after = json!({
             "source": source, "files": names, "added": rep.added, "changed": rep.changed, "removed": rep.removed,
             "unchanged": rep.unchanged, "items": rep.items, "relationships": rep.relationships, "groups": rep.groups,
+            "register": rep.register,
         });
         tx.append_audit(event(actor, now, "cmdb.import", "cmdb", &source, None, Some(after.to_string()))).await?;
         tx.commit().await?;
         Ok(rep)
+    }
+
+    /// Writes the plan's vendors, contracts and baselines; returns every contract's id by key.
+    async fn apply_register(
+        &self,
+        tx: &mut store::Tx,
+        plan: &Plan,
+        mut contract_ids: HashMap<ContractKey, i64>,
+        now: i64,
+    ) -> Result<HashMap<ContractKey, i64>> {
+        let mut vendor_ids: HashMap<String, i64> =
+            self.store.vendors().await?.into_iter().map(|v| (v.slug, v.id)).collect();
+        for v in &plan.vendors_added {
+            vendor_ids.insert(v.slug.clone(), tx.insert_vendor(v, now).await?);
+        }
+        for v in &plan.vendors_changed {
+            tx.update_vendor(&v.slug, v, now).await?;
+        }
+        for (vendor, c) in &plan.contracts_added {
+            let vendor_id =
+                *vendor_ids.get(vendor).ok_or_else(|| AppError::Internal(format!("vendor {vendor} missing")))?;
+            let id = tx.insert_contract(vendor_id, c, now).await?;
+            contract_ids.insert(ContractKey { vendor: vendor.clone(), reference: c.reference.clone() }, id);
+        }
+        for (vendor, c) in &plan.contracts_changed {
+            let key = ContractKey { vendor: vendor.clone(), reference: c.reference.clone() };
+            let id = *contract_ids.get(&key).ok_or_else(|| AppError::Internal(format!("contract {key} missing")))?;
+            tx.update_contract(id, c, now).await?;
+        }
+        let baseline_ids: HashMap<(String, String), i64> = self
+            .store
+            .baselines()
+            .await?
+            .into_iter()
+            .map(|b| ((b.vendor.to_lowercase(), b.model.to_lowercase()), b.id))
+            .collect();
+        for b in &plan.baselines_added {
+            tx.insert_baseline(b, now).await?;
+        }
+        for b in &plan.baselines_changed {
+            let key = (b.vendor.to_lowercase(), b.model.to_lowercase());
+            let id = *baseline_ids.get(&key).ok_or_else(|| AppError::Internal(format!("baseline {key:?} missing")))?;
+            tx.update_baseline(id, b, now).await?;
+        }
+        Ok(contract_ids)
     }
 
     /// The whole CMDB as Watchkeeper YAML, which `import` reads back unchanged.
@@ -490,6 +574,33 @@ impl App {
             .collect();
         let mut items = snap.current.items;
         items.sort_by(|a, b| (a.key.path.len(), &a.key).cmp(&(b.key.path.len(), &b.key)));
+        doc.item_contracts = items
+            .iter()
+            .filter_map(|i| {
+                let contract = i.contract.clone()?;
+                Some(exchange::ItemContract { origin: origin.clone(), item: i.key.clone(), contract })
+            })
+            .collect();
+        let mut contracts_of: HashMap<String, Vec<model::supplier::ContractFields>> = HashMap::new();
+        for (k, c) in snap.current.contracts {
+            contracts_of.entry(k.vendor).or_default().push(c);
+        }
+        doc.vendors = snap
+            .current
+            .vendors
+            .into_iter()
+            .map(|v| exchange::VendorRecord {
+                origin: origin.clone(),
+                contracts: contracts_of.remove(&v.slug).unwrap_or_default(),
+                fields: v,
+            })
+            .collect();
+        doc.baselines = snap
+            .current
+            .baselines
+            .into_iter()
+            .map(|b| exchange::BaselineRecord { origin: origin.clone(), baseline: b })
+            .collect();
         doc.items =
             items.into_iter().map(|i| ItemRecord { origin: origin.clone(), key: i.key, fields: i.fields }).collect();
         doc.groups = snap
@@ -515,10 +626,12 @@ impl App {
 }
 
 /// The row an import just wrote, rebuilt from what it wrote rather than read back.
+#[allow(clippy::too_many_arguments)]
 fn stored_row(
     id: i64,
     r: &ItemRecord,
     parent_id: Option<i64>,
+    contract_id: Option<i64>,
     source: &str,
     version: i64,
     created: i64,
@@ -544,7 +657,7 @@ fn stored_row(
         owner: f.owner.clone(),
         description: f.description.clone(),
         sla_policy: f.sla_policy.clone(),
-        contract_id: None,
+        contract_id,
         purchased_on: f.purchased_on.clone(),
         warranty_ends_on: f.warranty_ends_on.clone(),
         end_of_sale_on: f.end_of_sale_on.clone(),

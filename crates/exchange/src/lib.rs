@@ -12,6 +12,8 @@ pub mod plan;
 pub mod yaml;
 
 use model::cmdb::{ItemFields, RelationKind};
+use model::firmware::Baseline;
+use model::supplier::{ContractFields, VendorFields};
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -151,6 +153,41 @@ pub struct RelationshipRecord {
     pub to: RelTarget,
 }
 
+/// A support contract by its natural key: the vendor's slug and the contract reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContractKey {
+    pub vendor: String,
+    pub reference: String,
+}
+
+impl fmt::Display for ContractKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.vendor, self.reference)
+    }
+}
+
+/// A vendor with the contracts held with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendorRecord {
+    pub origin: Origin,
+    pub fields: VendorFields,
+    pub contracts: Vec<ContractFields>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaselineRecord {
+    pub origin: Origin,
+    pub baseline: Baseline,
+}
+
+/// An item's support contract, as a document states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemContract {
+    pub origin: Origin,
+    pub item: ItemKey,
+    pub contract: ContractKey,
+}
+
 /// What a document speaks for: records of these kinds that the same source imported before
 /// and that are missing now are removed. A NetBox `interfaces.json` alone covers interfaces
 /// and says nothing about devices.
@@ -169,6 +206,12 @@ pub struct Document {
     pub groups: Vec<GroupRecord>,
     pub relationships: Vec<RelationshipRecord>,
     pub covers: Coverage,
+    /// The vendor register. Imports add and update vendors, contracts and baselines but never
+    /// remove them: nothing else describes them, and items may still name them.
+    pub vendors: Vec<VendorRecord>,
+    pub baselines: Vec<BaselineRecord>,
+    /// Contracts the document puts items under. Items it does not list keep theirs.
+    pub item_contracts: Vec<ItemContract>,
 }
 
 impl Document {
@@ -181,11 +224,19 @@ impl Document {
         self.covers.classes.extend(other.covers.classes);
         self.covers.relationship_kinds.extend(other.covers.relationship_kinds);
         self.covers.group_kinds.extend(other.covers.group_kinds);
+        self.vendors.extend(other.vendors);
+        self.baselines.extend(other.baselines);
+        self.item_contracts.extend(other.item_contracts);
     }
 
     /// Records how many records it holds, for progress bars.
     pub fn len(&self) -> usize {
-        self.sites.len() + self.items.len() + self.groups.len() + self.relationships.len()
+        self.sites.len()
+            + self.items.len()
+            + self.groups.len()
+            + self.relationships.len()
+            + self.vendors.iter().map(|v| 1 + v.contracts.len()).sum::<usize>()
+            + self.baselines.len()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -8,9 +8,12 @@
 //! interfaces, never devices, and never what people entered by hand.
 
 use crate::{
-    Document, GroupRecord, ImportError, ItemKey, ItemRecord, Origin, RelTarget, RelationshipRecord, SiteRecord,
+    ContractKey, Document, GroupRecord, ImportError, ItemKey, ItemRecord, Origin, RelTarget, RelationshipRecord,
+    SiteRecord,
 };
 use model::cmdb::{ItemFields, RelationKind};
+use model::firmware::Baseline;
+use model::supplier::{ContractFields, VendorFields};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// An item as the CMDB holds it.
@@ -20,6 +23,7 @@ pub struct CurrentItem {
     pub key: ItemKey,
     pub fields: ItemFields,
     pub source: String,
+    pub contract: Option<ContractKey>,
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +63,9 @@ pub struct Current {
     pub items: Vec<CurrentItem>,
     pub groups: Vec<CurrentGroup>,
     pub relationships: Vec<CurrentRelationship>,
+    pub vendors: Vec<VendorFields>,
+    pub contracts: Vec<(ContractKey, ContractFields)>,
+    pub baselines: Vec<Baseline>,
 }
 
 /// How one kind of record fares.
@@ -97,15 +104,26 @@ pub struct Plan {
     pub groups_removed: Vec<(i64, String)>,
     pub relationships_added: Vec<RelationshipRecord>,
     pub relationships_removed: Vec<i64>,
+    pub vendors_added: Vec<VendorFields>,
+    pub vendors_changed: Vec<VendorFields>,
+    /// With the vendor's slug.
+    pub contracts_added: Vec<(String, ContractFields)>,
+    pub contracts_changed: Vec<(String, ContractFields)>,
+    pub baselines_added: Vec<Baseline>,
+    pub baselines_changed: Vec<Baseline>,
+    /// The contract each added or changed item is to be under, where the document says.
+    pub item_contracts: HashMap<ItemKey, ContractKey>,
     pub sites: Counts,
     pub items: Counts,
     pub groups: Counts,
     pub relationships: Counts,
+    /// Vendors, contracts and firmware baselines together.
+    pub register: Counts,
 }
 
 impl Plan {
     pub fn total(&self) -> Counts {
-        self.sites + self.items + self.groups + self.relationships
+        self.sites + self.items + self.groups + self.relationships + self.register
     }
 
     pub fn is_noop(&self) -> bool {
@@ -190,6 +208,8 @@ pub fn plan(doc: &Document, current: &Current, source: &str, keeps: &[&str]) -> 
     }
     let site_known = |slug: &str| seen_sites.contains_key(slug) || current_sites.contains_key(slug);
 
+    plan_register(doc, current, &mut p)?;
+
     // Items.
     let current_items: HashMap<&ItemKey, &CurrentItem> = current.items.iter().map(|i| (&i.key, i)).collect();
     let mut incoming: HashMap<&ItemKey, &ItemRecord> = HashMap::with_capacity(doc.items.len());
@@ -225,12 +245,14 @@ pub fn plan(doc: &Document, current: &Current, source: &str, keeps: &[&str]) -> 
         {
             return Err(it.origin.error(Some("parent"), format!("`{parent}` is not in the CMDB or this import")));
         }
+        let contract = p.item_contracts.get(&it.key);
         match current_items.get(&it.key) {
             None => p.items_added.push(it.clone()),
             Some(c) => {
                 let fields = merged(&c.fields, &it.fields, keeps);
                 // Equal fields are left alone, whoever owns them; a change takes ownership.
-                if fields != c.fields {
+                // An item the document names no contract for keeps its own.
+                if fields != c.fields || contract.is_some_and(|k| c.contract.as_ref() != Some(k)) {
                     p.items_changed.push((c.id, ItemRecord { fields, ..it.clone() }));
                 } else {
                     p.items.unchanged += 1;
@@ -345,6 +367,79 @@ pub fn plan(doc: &Document, current: &Current, source: &str, keeps: &[&str]) -> 
     Ok(p)
 }
 
+/// Plans the vendor register (added and changed; never removed) and checks that every
+/// contract an item is put under exists in the CMDB or the document.
+fn plan_register(doc: &Document, current: &Current, p: &mut Plan) -> Result<(), ImportError> {
+    let first_error = |origin: &Origin, prefix: &str, e: model::Invalid| {
+        let first = e.0.into_iter().next().unwrap_or_else(|| model::FieldError::new("record", "invalid"));
+        origin.error(Some(&format!("{prefix}{}", first.field)), first.message)
+    };
+    let current_vendors: HashMap<&str, &VendorFields> = current.vendors.iter().map(|v| (v.slug.as_str(), v)).collect();
+    let current_contracts: HashMap<&ContractKey, &ContractFields> =
+        current.contracts.iter().map(|(k, c)| (k, c)).collect();
+    let mut known: HashSet<ContractKey> = current.contracts.iter().map(|(k, _)| k.clone()).collect();
+    let mut seen: HashMap<&str, &Origin> = HashMap::new();
+    for v in &doc.vendors {
+        v.fields.validate().map_err(|e| first_error(&v.origin, "", e))?;
+        if let Some(first) = seen.insert(&v.fields.slug, &v.origin) {
+            return Err(v.origin.error(
+                Some("slug"),
+                format!("vendor `{}` is also defined at {}: {}", v.fields.slug, first.file, first.at),
+            ));
+        }
+        match current_vendors.get(v.fields.slug.as_str()) {
+            None => p.vendors_added.push(v.fields.clone()),
+            Some(c) if **c != v.fields => p.vendors_changed.push(v.fields.clone()),
+            Some(_) => p.register.unchanged += 1,
+        }
+        let mut references = HashSet::new();
+        for (n, c) in v.contracts.iter().enumerate() {
+            c.validate().map_err(|e| first_error(&v.origin, &format!("contracts[{n}]."), e))?;
+            if !references.insert(&c.reference) {
+                return Err(v.origin.error(
+                    Some(&format!("contracts[{n}].reference")),
+                    format!("contract `{}` is listed twice", c.reference),
+                ));
+            }
+            let key = ContractKey { vendor: v.fields.slug.clone(), reference: c.reference.clone() };
+            match current_contracts.get(&key) {
+                None => p.contracts_added.push((key.vendor.clone(), c.clone())),
+                Some(cur) if *cur != c => p.contracts_changed.push((key.vendor.clone(), c.clone())),
+                Some(_) => p.register.unchanged += 1,
+            }
+            known.insert(key);
+        }
+    }
+    let baseline_key = |b: &Baseline| (b.vendor.to_lowercase(), b.model.to_lowercase());
+    let current_baselines: HashMap<(String, String), &Baseline> =
+        current.baselines.iter().map(|b| (baseline_key(b), b)).collect();
+    let mut seen_baselines = HashSet::new();
+    for b in &doc.baselines {
+        b.baseline.validate().map_err(|e| first_error(&b.origin, "", e))?;
+        let key = baseline_key(&b.baseline);
+        if !seen_baselines.insert(key.clone()) {
+            return Err(b.origin.error(Some("model"), "another baseline covers the same vendor and model"));
+        }
+        match current_baselines.get(&key) {
+            None => p.baselines_added.push(b.baseline.clone()),
+            Some(cur) if **cur != b.baseline => p.baselines_changed.push(b.baseline.clone()),
+            Some(_) => p.register.unchanged += 1,
+        }
+    }
+    for ic in &doc.item_contracts {
+        if !known.contains(&ic.contract) {
+            return Err(ic.origin.error(
+                Some("contract"),
+                format!("no contract `{}` in the CMDB or this import; list it under its vendor", ic.contract),
+            ));
+        }
+        p.item_contracts.insert(ic.item.clone(), ic.contract.clone());
+    }
+    p.register.added = p.vendors_added.len() + p.contracts_added.len() + p.baselines_added.len();
+    p.register.changed = p.vendors_changed.len() + p.contracts_changed.len() + p.baselines_changed.len();
+    Ok(())
+}
+
 /// Software runs on hardware that runs on nothing it hosts: a `runs-on` cycle is a data
 /// error (`depends-on` cycles are real and allowed).
 fn check_runs_on_acyclic(doc: &Document, current: &Current, removed: &HashSet<&ItemKey>) -> Result<(), ImportError> {
@@ -438,6 +533,7 @@ mod tests {
                     key: r.key.clone(),
                     fields: r.fields.clone(),
                     source: source.into(),
+                    contract: None,
                 })
                 .collect(),
             groups: Vec::new(),
@@ -453,6 +549,7 @@ mod tests {
                     source: source.into(),
                 })
                 .collect(),
+            ..Current::default()
         }
     }
 

@@ -13,16 +13,28 @@
 //!   - {name: pn-core-pair, kind: hsrp, site: plant-north, members: [{site: plant-north, name: pn-core-sw1}]}
 //! relationships:
 //!   - {from: svc-northfield, kind: depends-on, to_group: pn-core-pair}
+//! vendors:
+//!   - slug: cisco
+//!     name: Cisco Systems
+//!     kind: oem
+//!     contacts: [{level: 1, name: Cisco TAC, phone: +44 800 404 7778}]
+//!     contracts: [{reference: CON-SNT-4471902, support_level: 24x7x4, ends_on: 2027-09-30}]
+//! firmware_baselines:
+//!   - {vendor: Cisco, model: IE-, recommended: IOS-XE 17.12.4, minimum: IOS-XE 17.9.1}
 //! ```
+//!
+//! An item names its support contract as `contract: {vendor: cisco, reference: CON-SNT-4471902}`.
 //!
 //! A reference is `{site, name}`, `{site, path: [device, interface]}`, or a bare name for an
 //! item that belongs to no site.
 
 use crate::{
-    Coverage, Document, GroupRecord, ImportError, ItemKey, ItemRecord, Origin, RelTarget, RelationshipRecord,
-    SiteRecord,
+    BaselineRecord, ContractKey, Coverage, Document, GroupRecord, ImportError, ItemContract, ItemKey, ItemRecord,
+    Origin, RelTarget, RelationshipRecord, SiteRecord, VendorRecord,
 };
 use model::cmdb::{ItemFields, RelationKind};
+use model::firmware::Baseline;
+use model::supplier::{Contact, ContractFields, VendorFields};
 use serde::{Deserialize, Serialize};
 
 /// The format version `export` writes; `import` refuses newer ones.
@@ -40,6 +52,64 @@ struct File {
     groups: Option<Vec<Group>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     relationships: Option<Vec<Relationship>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vendors: Option<Vec<Vendor>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    firmware_baselines: Option<Vec<FirmwareBaseline>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Vendor {
+    slug: String,
+    name: String,
+    kind: String,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    phone: String,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    email: String,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    portal: String,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    escalation: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    contacts: Vec<Contact>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    contracts: Vec<Contract>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Contract {
+    reference: String,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    support_level: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    starts_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ends_on: Option<String>,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    contact: String,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    escalation: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FirmwareBaseline {
+    vendor: String,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    model: String,
+    recommended: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    minimum: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContractRef {
+    vendor: String,
+    reference: String,
 }
 
 fn is_empty(s: &str) -> bool {
@@ -120,6 +190,8 @@ struct Item {
     end_of_life_on: Option<String>,
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     attrs: serde_json::Map<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    contract: Option<ContractRef>,
 }
 
 /// A reference to an item.
@@ -213,6 +285,13 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Document, ImportError> {
             let origin = Origin::new(file, format!("items[{i}] ({})", it.name));
             let mut path = it.parent;
             path.push(it.name.clone());
+            if let Some(c) = it.contract {
+                doc.item_contracts.push(ItemContract {
+                    origin: origin.clone(),
+                    item: ItemKey { site: it.site.clone(), path: path.clone() },
+                    contract: ContractKey { vendor: c.vendor, reference: c.reference },
+                });
+            }
             let record = ItemRecord {
                 origin,
                 key: ItemKey { site: it.site, path },
@@ -273,11 +352,48 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Document, ImportError> {
             doc.relationships.push(RelationshipRecord { origin, from, kind, to });
         }
     }
+    for (i, v) in parsed.vendors.unwrap_or_default().into_iter().enumerate() {
+        let origin = Origin::new(file, format!("vendors[{i}] ({})", v.slug));
+        doc.vendors.push(VendorRecord {
+            origin,
+            fields: VendorFields {
+                slug: v.slug,
+                name: v.name,
+                kind: v.kind,
+                phone: v.phone,
+                email: v.email,
+                portal: v.portal,
+                escalation: v.escalation,
+                contacts: v.contacts,
+            },
+            contracts: v
+                .contracts
+                .into_iter()
+                .map(|c| ContractFields {
+                    reference: c.reference,
+                    support_level: c.support_level,
+                    starts_on: c.starts_on,
+                    ends_on: c.ends_on,
+                    contact: c.contact,
+                    escalation: c.escalation,
+                })
+                .collect(),
+        });
+    }
+    for (i, b) in parsed.firmware_baselines.unwrap_or_default().into_iter().enumerate() {
+        let origin = Origin::new(file, format!("firmware_baselines[{i}] ({} {})", b.vendor, b.model));
+        doc.baselines.push(BaselineRecord {
+            origin,
+            baseline: Baseline { vendor: b.vendor, model: b.model, recommended: b.recommended, minimum: b.minimum },
+        });
+    }
     Ok(doc)
 }
 
 /// Writes `doc` as YAML that [`read`] reads back to the same records.
 pub fn write(doc: &Document) -> Result<String, ImportError> {
+    let contracts: std::collections::HashMap<&ItemKey, &ContractKey> =
+        doc.item_contracts.iter().map(|c| (&c.item, &c.contract)).collect();
     let file = File {
         version: VERSION,
         sites: Some(
@@ -322,6 +438,9 @@ pub fn write(doc: &Document) -> Result<String, ImportError> {
                         end_of_support_on: f.end_of_support_on.clone(),
                         end_of_life_on: f.end_of_life_on.clone(),
                         attrs: f.attrs.clone(),
+                        contract: contracts
+                            .get(&r.key)
+                            .map(|c| ContractRef { vendor: c.vendor.clone(), reference: c.reference.clone() }),
                     }
                 })
                 .collect(),
@@ -346,6 +465,47 @@ pub fn write(doc: &Document) -> Result<String, ImportError> {
                         RelTarget::Group(g) => (None, Some(g.clone())),
                     };
                     Relationship { from: Ref::of(&r.from), kind: r.kind.as_str().to_owned(), to, to_group }
+                })
+                .collect(),
+        ),
+        vendors: Some(
+            doc.vendors
+                .iter()
+                .map(|v| {
+                    let f = &v.fields;
+                    Vendor {
+                        slug: f.slug.clone(),
+                        name: f.name.clone(),
+                        kind: f.kind.clone(),
+                        phone: f.phone.clone(),
+                        email: f.email.clone(),
+                        portal: f.portal.clone(),
+                        escalation: f.escalation.clone(),
+                        contacts: f.contacts.clone(),
+                        contracts: v
+                            .contracts
+                            .iter()
+                            .map(|c| Contract {
+                                reference: c.reference.clone(),
+                                support_level: c.support_level.clone(),
+                                starts_on: c.starts_on.clone(),
+                                ends_on: c.ends_on.clone(),
+                                contact: c.contact.clone(),
+                                escalation: c.escalation.clone(),
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+        ),
+        firmware_baselines: Some(
+            doc.baselines
+                .iter()
+                .map(|b| FirmwareBaseline {
+                    vendor: b.baseline.vendor.clone(),
+                    model: b.baseline.model.clone(),
+                    recommended: b.baseline.recommended.clone(),
+                    minimum: b.baseline.minimum.clone(),
                 })
                 .collect(),
         ),
@@ -398,6 +558,54 @@ relationships:
             again.relationships.iter().map(|r| (&r.from, r.kind, &r.to)).collect::<Vec<_>>(),
             doc.relationships.iter().map(|r| (&r.from, r.kind, &r.to)).collect::<Vec<_>>()
         );
+    }
+
+    const REGISTER: &str = r#"
+version: 1
+sites:
+  - {slug: plant-north, name: Northfield, kind: plant}
+items:
+  - {name: pn-fw1, class: firewall, site: plant-north, vendor: Palo Alto Networks, contract: {vendor: palo-alto, reference: PAN-1}}
+vendors:
+  - slug: palo-alto
+    name: Palo Alto Networks
+    kind: oem
+    contacts: [{level: 1, name: Support, phone: "+44 808 234 7188"}]
+    contracts: [{reference: PAN-1, support_level: 24x7, ends_on: 2027-12-31}]
+firmware_baselines:
+  - {vendor: Palo Alto Networks, recommended: PAN-OS 11.1.6}
+"#;
+
+    #[test]
+    fn the_vendor_register_and_item_contracts_read_and_write_back() {
+        let doc = read("estate.yaml", REGISTER.as_bytes()).unwrap();
+        assert_eq!(doc.vendors[0].fields.contacts[0].phone, "+44 808 234 7188");
+        assert_eq!(doc.vendors[0].contracts[0].ends_on.as_deref(), Some("2027-12-31"));
+        assert_eq!(doc.baselines[0].baseline.recommended, "PAN-OS 11.1.6");
+        let c = &doc.item_contracts[0];
+        assert_eq!(
+            (c.item.to_string(), c.contract.to_string()),
+            ("plant-north: pn-fw1".into(), "palo-alto/PAN-1".into())
+        );
+        let again = read("again.yaml", write(&doc).unwrap().as_bytes()).unwrap();
+        assert_eq!(
+            (&again.vendors[0].fields, &again.vendors[0].contracts, &again.baselines[0].baseline),
+            (&doc.vendors[0].fields, &doc.vendors[0].contracts, &doc.baselines[0].baseline)
+        );
+        assert_eq!((&again.item_contracts[0].item, &again.item_contracts[0].contract), (&c.item, &c.contract));
+
+        // Planned into an empty CMDB: everything is added; a contract nobody lists is refused.
+        let p = crate::plan::plan(&doc, &crate::plan::Current::default(), "yaml", &[]).unwrap();
+        assert_eq!((p.register.added, p.vendors_added.len(), p.contracts_added.len()), (3, 1, 1));
+        assert_eq!(p.item_contracts[&c.item], c.contract);
+        let mut orphan = doc.clone();
+        orphan.vendors.clear();
+        let e = crate::plan::plan(&orphan, &crate::plan::Current::default(), "yaml", &[]).unwrap_err();
+        assert_eq!((e.at.as_str(), e.field.as_deref()), ("items[0] (pn-fw1)", Some("contract")));
+        let mut bad = doc;
+        bad.vendors[0].contracts[0].ends_on = Some("2027-13-01".into());
+        let e = crate::plan::plan(&bad, &crate::plan::Current::default(), "yaml", &[]).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("contracts[0].ends_on"), "{e}");
     }
 
     #[test]

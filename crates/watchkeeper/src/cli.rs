@@ -497,6 +497,29 @@ async fn cmdb(ctx: Ctx, cmd: CmdbCmd) -> Result<ExitCode> {
             for i in &r.without_owner {
                 println!("  {} ({}, {})", i.name, i.class, i.site.as_deref().unwrap_or("-"));
             }
+            println!("\nWithout support cover:");
+            for u in &r.without_contract {
+                let contract = u.contract.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
+                println!("  {} ({}, {}): {}{contract}", u.item.name, u.item.class, u.criticality, u.reason);
+            }
+            println!("\nContracts ending:");
+            for c in &r.contracts_due {
+                let when = if c.passed { "ENDED" } else { "ends" };
+                println!(
+                    "  {when} {} {}/{} ({}, {} items)",
+                    c.ends_on, c.vendor, c.reference, c.support_level, c.items
+                );
+            }
+            println!("\nFirmware behind baseline:");
+            for f in &r.firmware {
+                println!(
+                    "  {:<11} {} runs {:?}, recommended {:?}",
+                    f.currency.as_str(),
+                    f.item.name,
+                    f.version,
+                    f.recommended
+                );
+            }
         }
         CmdbCmd::Export { output } => {
             let yaml = app.export_cmdb(&actor).await?;

@@ -16,6 +16,7 @@ async fn export_import_round_trips_and_reimport_changes_nothing(backend: Backend
     let h = Harness::new(backend).await;
     let exported = h.app.export_cmdb(&Actor::cli()).await.unwrap();
     assert!(exported.contains("pn-core-pair") && exported.contains("svc-directory"));
+    assert!(exported.contains("reference: CON-SNT-4471902") && exported.contains("recommended: PAN-OS 11.1.6"));
 
     // Into an empty CMDB: everything is added, and exporting again gives the same text.
     let fresh = Harness::empty(backend).await;
@@ -28,11 +29,30 @@ async fn export_import_round_trips_and_reimport_changes_nothing(backend: Backend
         first.groups
     );
     assert_eq!((first.changed, first.removed), (0, 0));
+    assert_eq!(first.register.added, 12 + 11 + 9, "vendors, contracts and firmware baselines");
     assert_eq!(fresh.app.export_cmdb(&Actor::cli()).await.unwrap(), exported);
+    let risk = fresh.app.risk(&Actor::cli(), 12).await.unwrap();
+    assert!(risk.without_contract.iter().any(|u| u.item.name == "ps-fw1"), "uncovered kit stays uncovered");
+    assert!(!risk.without_contract.iter().any(|u| u.item.name == "pn-fw1"), "items keep their contracts");
 
     let again = import(&fresh, &[file("estate.yaml", &exported)], false).await.unwrap();
     assert_eq!((again.added, again.changed, again.removed), (0, 0, 0));
     assert_eq!(again.unchanged, first.added);
+
+    // Moving an item to another contract is a change to that item; items the file names no
+    // contract for keep the one they have.
+    let moved = exported.replacen(
+        "contract:\n    vendor: palo-alto\n    reference: PAN-PREM-99812",
+        "contract:\n    vendor: cisco\n    reference: CON-SNT-4471902",
+        1,
+    );
+    assert_ne!(moved, exported, "the export names pn-fw1's contract as a block");
+    let change = import(&fresh, &[file("estate.yaml", &moved)], false).await.unwrap();
+    assert_eq!((change.items.changed, change.register.changed), (1, 0), "{:?}", change.changes);
+    let unknown =
+        moved.replacen("vendor: cisco\n    reference: CON-SNT-4471902", "vendor: cisco\n    reference: CON-NOPE", 1);
+    let e = import(&fresh, &[file("estate.yaml", &unknown)], true).await.unwrap_err().to_string();
+    assert!(e.contains("field `contract`") && e.contains("cisco/CON-NOPE"), "{e}");
 
     // The imported estate answers impact questions like the original.
     let t = fresh.app.impact(&Actor::cli(), &["dc-san-a".into()]).await.unwrap();
