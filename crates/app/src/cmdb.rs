@@ -245,6 +245,7 @@ impl App {
 
     async fn item_write_ids(&self, input: &ItemInput) -> Result<(Option<i64>, Option<i64>)> {
         input.fields.validate()?;
+        self.check_item_attributes(&input.fields).await?;
         let site_id = match &input.site {
             None => None,
             Some(slug) => Some(self.store.site_id(slug).await?.ok_or_else(|| {

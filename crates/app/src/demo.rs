@@ -295,6 +295,16 @@ Siemens | SCALANCE | V5.0 | V4.6
 Fortinet | | FortiOS 7.4.4 | FortiOS 7.2.0
 ";
 
+/// `class | name | kind | required | choices | description`: custom attributes.
+const ESTATE_ATTRIBUTES: &str = "\
+wan-circuit | carrier | text | yes | | The carrier that provides the circuit
+wan-circuit | circuit_id | text | yes | | The carrier's circuit reference, quoted when raising a fault
+link | bandwidth_mbps | integer | no | | Committed bandwidth in Mbit/s
+network-device | tier | choice | no | core, distribution, access, edge | Where the device sits in the network design
+ot-device | safety_instrumented | boolean | no | | Part of a safety instrumented system (IEC 61511)
+crypto-device | accreditation_expires | date | no | | When the equipment's accreditation lapses
+";
+
 impl App {
     /// Seeds the demo estate once, on a database without sites. Returns whether it seeded.
     pub async fn seed_demo(&self) -> Result<bool> {
@@ -362,6 +372,15 @@ async fn seed_estate(
             attrs.insert("carrier".into(), get(3).into());
             attrs
                 .insert("circuit_id".into(), format!("{}-{:06}", get(3).to_uppercase(), hash(name) % 1_000_000).into());
+        }
+        if model::cmdb::is_a(class, "network-device") {
+            let tier = match name {
+                n if n.contains("core") => "core",
+                n if n.contains("cell") => "access",
+                n if n.contains("wan") || n.contains("edge") || n.contains("fw") || n.contains("vpn") => "edge",
+                _ => "distribution",
+            };
+            attrs.insert("tier".into(), tier.into());
         }
         let hardware = !is_service && !matches!(class, "application" | "wan-circuit");
         let fields = ItemFields {
@@ -509,6 +528,22 @@ async fn seed_register(tx: &mut store::Tx, now: i64) -> Result<(usize, HashMap<&
         };
         b.validate().map_err(|e| bad_line("baselines", n, line, e))?;
         tx.insert_baseline(&b, now).await?;
+    }
+    for (n, line) in ESTATE_ATTRIBUTES.lines().enumerate() {
+        let f: Vec<&str> = line.split('|').map(str::trim).collect();
+        let [class, name, kind, required, choices, description] = f[..] else {
+            return Err(bad_line("attributes", n, line, "expected six fields"));
+        };
+        let def = model::attributes::AttributeDef {
+            class: class.into(),
+            name: name.into(),
+            kind: kind.into(),
+            required: required == "yes",
+            choices: choices.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect(),
+            description: description.into(),
+        };
+        def.validate().map_err(|e| bad_line("attributes", n, line, e))?;
+        tx.insert_attribute_def(&def, now).await?;
     }
     Ok((vendors.len(), covers, ESTATE_BASELINES.lines().count()))
 }

@@ -80,6 +80,8 @@ fn report(plan: &Plan, dry_run: bool) -> ImportReport {
     changes.extend(plan.contracts_changed.iter().map(|(v, c)| format!("~ contract {v}/{}", c.reference)));
     changes.extend(plan.baselines_added.iter().map(|b| format!("+ firmware baseline {} {}", b.vendor, b.model)));
     changes.extend(plan.baselines_changed.iter().map(|b| format!("~ firmware baseline {} {}", b.vendor, b.model)));
+    changes.extend(plan.attributes_added.iter().map(|a| format!("+ attribute {}.{}", a.class, a.name)));
+    changes.extend(plan.attributes_changed.iter().map(|a| format!("~ attribute {}.{}", a.class, a.name)));
     changes.truncate(CHANGE_LINES);
     ImportReport {
         dry_run,
@@ -223,6 +225,7 @@ impl App {
                 .map(|c| (ContractKey { vendor: c.vendor.clone(), reference: c.reference.clone() }, c.fields()))
                 .collect(),
             baselines: self.store.baselines().await?.iter().map(store::BaselineRow::baseline).collect(),
+            attribute_defs: self.store.attribute_defs().await?.iter().map(store::AttributeRow::def).collect(),
         };
         let ids = keys.into_iter().map(|(id, k)| (k, id)).collect();
         let group_ids = current.groups.iter().map(|g| (g.name.clone(), g.id)).collect();
@@ -540,6 +543,17 @@ impl App {
         for b in &plan.baselines_added {
             tx.insert_baseline(b, now).await?;
         }
+        let attribute_ids: HashMap<(String, String), i64> =
+            self.store.attribute_defs().await?.into_iter().map(|a| ((a.class, a.name), a.id)).collect();
+        for a in &plan.attributes_added {
+            tx.insert_attribute_def(a, now).await?;
+        }
+        for a in &plan.attributes_changed {
+            let key = (a.class.clone(), a.name.clone());
+            let id =
+                *attribute_ids.get(&key).ok_or_else(|| AppError::Internal(format!("attribute {key:?} missing")))?;
+            tx.update_attribute_def(id, a, now).await?;
+        }
         for b in &plan.baselines_changed {
             let key = (b.vendor.to_lowercase(), b.model.to_lowercase());
             let id = *baseline_ids.get(&key).ok_or_else(|| AppError::Internal(format!("baseline {key:?} missing")))?;
@@ -594,6 +608,12 @@ impl App {
                 contracts: contracts_of.remove(&v.slug).unwrap_or_default(),
                 fields: v,
             })
+            .collect();
+        doc.attribute_defs = snap
+            .current
+            .attribute_defs
+            .into_iter()
+            .map(|def| exchange::AttributeRecord { origin: origin.clone(), def })
             .collect();
         doc.baselines = snap
             .current

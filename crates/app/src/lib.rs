@@ -4,6 +4,7 @@
 //! `model`), opens one store transaction, writes the change together with its audit record,
 //! and commits. Callers never touch a transaction, so no caller can forget the audit record.
 
+pub mod attributes;
 mod audit;
 mod auth;
 pub mod cmdb;

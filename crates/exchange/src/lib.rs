@@ -212,6 +212,14 @@ pub struct Document {
     pub baselines: Vec<BaselineRecord>,
     /// Contracts the document puts items under. Items it does not list keep theirs.
     pub item_contracts: Vec<ItemContract>,
+    /// Custom attribute definitions, added and updated like the register.
+    pub attribute_defs: Vec<AttributeRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeRecord {
+    pub origin: Origin,
+    pub def: model::attributes::AttributeDef,
 }
 
 impl Document {
@@ -227,6 +235,7 @@ impl Document {
         self.vendors.extend(other.vendors);
         self.baselines.extend(other.baselines);
         self.item_contracts.extend(other.item_contracts);
+        self.attribute_defs.extend(other.attribute_defs);
     }
 
     /// Records how many records it holds, for progress bars.
@@ -237,6 +246,7 @@ impl Document {
             + self.relationships.len()
             + self.vendors.iter().map(|v| 1 + v.contracts.len()).sum::<usize>()
             + self.baselines.len()
+            + self.attribute_defs.len()
     }
 
     pub fn is_empty(&self) -> bool {

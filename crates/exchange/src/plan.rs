@@ -66,6 +66,8 @@ pub struct Current {
     pub vendors: Vec<VendorFields>,
     pub contracts: Vec<(ContractKey, ContractFields)>,
     pub baselines: Vec<Baseline>,
+    /// Custom attribute definitions that added and changed items must meet.
+    pub attribute_defs: Vec<model::attributes::AttributeDef>,
 }
 
 /// How one kind of record fares.
@@ -111,6 +113,8 @@ pub struct Plan {
     pub contracts_changed: Vec<(String, ContractFields)>,
     pub baselines_added: Vec<Baseline>,
     pub baselines_changed: Vec<Baseline>,
+    pub attributes_added: Vec<model::attributes::AttributeDef>,
+    pub attributes_changed: Vec<model::attributes::AttributeDef>,
     /// The contract each added or changed item is to be under, where the document says.
     pub item_contracts: HashMap<ItemKey, ContractKey>,
     pub sites: Counts,
@@ -209,6 +213,27 @@ pub fn plan(doc: &Document, current: &Current, source: &str, keeps: &[&str]) -> 
     let site_known = |slug: &str| seen_sites.contains_key(slug) || current_sites.contains_key(slug);
 
     plan_register(doc, current, &mut p)?;
+    // Items are checked against the definitions as they will be after the import.
+    let mut defs: Vec<model::attributes::AttributeDef> = current.attribute_defs.clone();
+    for a in &doc.attribute_defs {
+        a.def.validate().map_err(|e| {
+            let first = e.0.into_iter().next().unwrap_or_else(|| model::FieldError::new("attribute", "invalid"));
+            a.origin.error(Some(&first.field), first.message)
+        })?;
+        match defs.iter_mut().find(|d| d.class == a.def.class && d.name == a.def.name) {
+            None => {
+                p.attributes_added.push(a.def.clone());
+                defs.push(a.def.clone());
+            }
+            Some(d) if *d != a.def => {
+                p.attributes_changed.push(a.def.clone());
+                *d = a.def.clone();
+            }
+            Some(_) => p.register.unchanged += 1,
+        }
+    }
+    p.register.added += p.attributes_added.len();
+    p.register.changed += p.attributes_changed.len();
 
     // Items.
     let current_items: HashMap<&ItemKey, &CurrentItem> = current.items.iter().map(|i| (&i.key, i)).collect();
@@ -246,10 +271,22 @@ pub fn plan(doc: &Document, current: &Current, source: &str, keeps: &[&str]) -> 
             return Err(it.origin.error(Some("parent"), format!("`{parent}` is not in the CMDB or this import")));
         }
         let contract = p.item_contracts.get(&it.key);
+        let check = |f: &ItemFields| {
+            model::attributes::check_attributes(&defs, &f.class, &f.attrs).map_err(|e| {
+                let first = e.0.into_iter().next().unwrap_or_else(|| model::FieldError::new("attrs", "invalid"));
+                it.origin.error(Some(&first.field), first.message)
+            })
+        };
         match current_items.get(&it.key) {
-            None => p.items_added.push(it.clone()),
+            None => {
+                check(&it.fields)?;
+                p.items_added.push(it.clone());
+            }
             Some(c) => {
                 let fields = merged(&c.fields, &it.fields, keeps);
+                if fields != c.fields {
+                    check(&fields)?;
+                }
                 // Equal fields are left alone, whoever owns them; a change takes ownership.
                 // An item the document names no contract for keeps its own.
                 if fields != c.fields || contract.is_some_and(|k| c.contract.as_ref() != Some(k)) {

@@ -21,6 +21,8 @@
 //!     contracts: [{reference: CON-SNT-4471902, support_level: 24x7x4, ends_on: 2027-09-30}]
 //! firmware_baselines:
 //!   - {vendor: Cisco, model: IE-, recommended: IOS-XE 17.12.4, minimum: IOS-XE 17.9.1}
+//! attribute_definitions:
+//!   - {class: wan-circuit, name: circuit_id, kind: text, required: true}
 //! ```
 //!
 //! An item names its support contract as `contract: {vendor: cisco, reference: CON-SNT-4471902}`.
@@ -56,6 +58,22 @@ struct File {
     vendors: Option<Vec<Vendor>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     firmware_baselines: Option<Vec<FirmwareBaseline>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attribute_definitions: Option<Vec<Attribute>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Attribute {
+    class: String,
+    name: String,
+    kind: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    required: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    choices: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    description: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -380,6 +398,20 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Document, ImportError> {
                 .collect(),
         });
     }
+    for (i, a) in parsed.attribute_definitions.unwrap_or_default().into_iter().enumerate() {
+        let origin = Origin::new(file, format!("attribute_definitions[{i}] ({} {})", a.class, a.name));
+        doc.attribute_defs.push(crate::AttributeRecord {
+            origin,
+            def: model::attributes::AttributeDef {
+                class: a.class,
+                name: a.name,
+                kind: a.kind,
+                required: a.required,
+                choices: a.choices,
+                description: a.description,
+            },
+        });
+    }
     for (i, b) in parsed.firmware_baselines.unwrap_or_default().into_iter().enumerate() {
         let origin = Origin::new(file, format!("firmware_baselines[{i}] ({} {})", b.vendor, b.model));
         doc.baselines.push(BaselineRecord {
@@ -495,6 +527,19 @@ pub fn write(doc: &Document) -> Result<String, ImportError> {
                             })
                             .collect(),
                     }
+                })
+                .collect(),
+        ),
+        attribute_definitions: Some(
+            doc.attribute_defs
+                .iter()
+                .map(|a| Attribute {
+                    class: a.def.class.clone(),
+                    name: a.def.name.clone(),
+                    kind: a.def.kind.clone(),
+                    required: a.def.required,
+                    choices: a.def.choices.clone(),
+                    description: a.def.description.clone(),
                 })
                 .collect(),
         ),

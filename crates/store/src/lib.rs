@@ -7,6 +7,7 @@
 //! the change *and* its audit record, and commits: a change is never stored without its
 //! audit record, nor the other way round.
 
+mod attributes;
 mod audit;
 mod backup;
 mod bulk;
@@ -18,6 +19,7 @@ mod suppliers;
 mod tokens;
 mod users;
 
+pub use attributes::AttributeRow;
 pub use audit::{AUDIT_LIST, AuditPage};
 pub use bulk::InsertedItem;
 pub use cmdb::{ITEM_LIST, ItemRow, ItemVersion, ItemWrite, NewSite, SITE_LIST, SiteRow};

@@ -709,3 +709,93 @@ pub async fn service_map(
     }
     Ok(Json(s.app.service_map(&ctx.actor(), id, fail.as_deref()).await?))
 }
+
+/// A custom attribute of a class (and the classes below it), kept in items' `attrs`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeDto {
+    /// Ignored when sent.
+    #[serde(default)]
+    pub id: i64,
+    /// A class or family from `/api/v1/classes`.
+    pub class: String,
+    /// The key in `attrs`.
+    pub name: String,
+    /// text, integer, decimal, boolean, date, choice or url.
+    pub kind: String,
+    #[serde(default)]
+    pub required: bool,
+    /// The allowed values of a choice.
+    #[serde(default)]
+    pub choices: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+impl From<app::attributes::AttributeView> for AttributeDto {
+    fn from(v: app::attributes::AttributeView) -> Self {
+        let d = v.def;
+        AttributeDto {
+            id: v.id,
+            class: d.class,
+            name: d.name,
+            kind: d.kind,
+            required: d.required,
+            choices: d.choices,
+            description: d.description,
+        }
+    }
+}
+
+impl From<AttributeDto> for model::attributes::AttributeDef {
+    fn from(d: AttributeDto) -> Self {
+        model::attributes::AttributeDef {
+            class: d.class,
+            name: d.name,
+            kind: d.kind,
+            required: d.required,
+            choices: d.choices,
+            description: d.description,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/attribute-definitions", tag = "cmdb",
+    responses((status = 200, body = Vec<AttributeDto>)))]
+pub async fn list_attribute_defs(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<Vec<AttributeDto>>> {
+    Ok(Json(s.app.attribute_defs(&ctx.actor()).await?.into_iter().map(AttributeDto::from).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/attribute-definitions", tag = "cmdb", request_body = AttributeDto,
+    responses((status = 201, body = AttributeDto), (status = 422, body = Problem, description = "Invalid, or required \
+        while items of the class lack it")))]
+pub async fn create_attribute_def(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<AttributeDto>,
+) -> ApiResult<(StatusCode, Json<AttributeDto>)> {
+    Ok((StatusCode::CREATED, Json(s.app.create_attribute_def(&ctx.actor(), body.into()).await?.into())))
+}
+
+#[utoipa::path(put, path = "/api/v1/attribute-definitions/{id}", tag = "cmdb", params(("id" = i64, Path)),
+    request_body = AttributeDto,
+    responses((status = 200, body = AttributeDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn replace_attribute_def(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<AttributeDto>,
+) -> ApiResult<Json<AttributeDto>> {
+    Ok(Json(s.app.update_attribute_def(&ctx.actor(), item_id(&id)?, body.into()).await?.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/attribute-definitions/{id}", tag = "cmdb", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete_attribute_def(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    s.app.delete_attribute_def(&ctx.actor(), item_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -219,9 +219,81 @@ async fn the_risk_view_finds_ageing_assets_single_points_and_orphans(backend: Ba
 }
 
 crate::both_backends!(
+    custom_attributes_are_defined_per_class_and_checked_on_every_write,
     the_risk_view_finds_ageing_assets_single_points_and_orphans,
     impact_follows_the_estate_and_its_redundancy,
     items_are_versioned_and_keep_their_history,
     new_relationships_change_the_answer_at_once,
     scoped_vendors_see_impact_only_within_their_sites,
 );
+
+async fn custom_attributes_are_defined_per_class_and_checked_on_every_write(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let admin = Auth::Bearer(h.token("ops-lead", &Scope::ALL).await);
+    let eng = Auth::Bearer(h.token("engineer", &Scope::ALL).await);
+    let defs = h.get("/api/v1/attribute-definitions", &eng).await.json();
+    let circuit = defs.as_array().unwrap().iter().find(|d| d["name"] == "circuit_id").unwrap();
+    assert_eq!((circuit["class"].as_str(), circuit["required"].as_bool()), (Some("wan-circuit"), Some(true)));
+
+    // Defining the schema is for administrators, and a required attribute must already be met.
+    let rated = json!({"class": "plc", "name": "sil_level", "kind": "choice", "choices": ["SIL1", "SIL2", "SIL3"]});
+    assert_eq!(
+        h.json(Method::POST, "/api/v1/attribute-definitions", &eng, rated.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut required = rated.clone();
+    required["required"] = json!(true);
+    let r = h.json(Method::POST, "/api/v1/attribute-definitions", &admin, required).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["errors"][0]["field"], "required");
+    assert!(r.text().contains("pn-plc-dosing"), "names the items that lack it: {}", r.text());
+    let made = h.json(Method::POST, "/api/v1/attribute-definitions", &admin, rated).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let bad_def = json!({"class": "plc", "name": "Sil Level", "kind": "colour"});
+    let r = h.json(Method::POST, "/api/v1/attribute-definitions", &admin, bad_def).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Item writes meet the definitions for the item's class and the families above it.
+    let plc = h.get("/api/v1/items?q=pn-plc-dosing", &eng).await.json()["items"][0].clone();
+    let mut body = plc.clone();
+    for k in ["id", "parent", "created_at_ms", "updated_at_ms"] {
+        body.as_object_mut().unwrap().remove(k);
+    }
+    body["attrs"] = json!({"sil_level": "SIL4", "safety_instrumented": "yes", "panel": "MCC-2"});
+    let r = h.json(Method::PUT, &format!("/api/v1/items/{}", plc["id"]), &eng, body.clone()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let fields: Vec<String> =
+        r.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(fields, ["attrs.safety_instrumented", "attrs.sil_level"]);
+    body["attrs"] = json!({"sil_level": "SIL2", "safety_instrumented": true, "panel": "MCC-2"});
+    let r = h.json(Method::PUT, &format!("/api/v1/items/{}", plc["id"]), &eng, body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["attrs"]["panel"], "MCC-2", "undefined attributes are kept");
+
+    let circuit =
+        json!({"name": "wan-ps-lte", "class": "wan-circuit", "site": "plant-south", "attrs": {"carrier": "EE"}});
+    let r = h.json(Method::POST, "/api/v1/items", &eng, circuit).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["errors"][0]["field"], "attrs.circuit_id");
+
+    // Imports are held to the same definitions, and the error says where.
+    let yaml = "version: 1\nitems:\n  - {name: wan-x, class: wan-circuit, site: plant-south, attrs: {carrier: EE, circuit_id: X1, bandwidth_mbps: fast}}\n";
+    let e = h
+        .app
+        .import_cmdb(
+            &app::Actor::cli(),
+            &[app::ImportFile { name: "c.yaml".into(), bytes: yaml.into() }],
+            None,
+            None,
+            true,
+            &|_, _| {},
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("c.yaml: items[0] (wan-x): field `attrs.bandwidth_mbps`"), "{e}");
+
+    let auditor = Auth::Bearer(h.token("auditor", &[Scope::Audit]).await);
+    let log = h.get("/api/v1/audit?action=attribute.create", &auditor).await.json();
+    assert_eq!(log["total"], 1);
+}

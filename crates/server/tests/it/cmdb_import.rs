@@ -29,7 +29,7 @@ async fn export_import_round_trips_and_reimport_changes_nothing(backend: Backend
         first.groups
     );
     assert_eq!((first.changed, first.removed), (0, 0));
-    assert_eq!(first.register.added, 12 + 11 + 9, "vendors, contracts and firmware baselines");
+    assert_eq!(first.register.added, 12 + 11 + 9 + 6, "vendors, contracts, firmware baselines, attributes");
     assert_eq!(fresh.app.export_cmdb(&Actor::cli()).await.unwrap(), exported);
     let risk = fresh.app.risk(&Actor::cli(), 12).await.unwrap();
     assert!(risk.without_contract.iter().any(|u| u.item.name == "ps-fw1"), "uncovered kit stays uncovered");
