@@ -346,6 +346,7 @@ impl App {
         let now = self.now_ms();
         let doc = item_document(&before).to_string();
         let mut tx = self.store.begin().await?;
+        tx.record_relationships_removed(store::Removing::OfItem(id), &actor.name, now).await?;
         tx.delete_item(id).await?;
         tx.record_item_version(&store::ItemVersion {
             item_id: id,
@@ -446,6 +447,7 @@ impl App {
             store::StoreError::Conflict { .. } => AppError::Conflict(format!("item {from} already {kind} that")),
             e => e.into(),
         })?;
+        tx.record_relationship_added(id, &actor.name, now).await?;
         let row = tx.relationship(id).await?.ok_or_else(|| AppError::Internal("relationship vanished".into()))?;
         let after = json!({
             "from": row.from_name, "kind": row.kind, "to": row.to_name, "to_group": row.to_group_name,
@@ -472,6 +474,7 @@ impl App {
         let row = tx.relationship(id).await?.ok_or_else(|| AppError::NotFound(format!("relationship {id}")))?;
         let from = self.item(actor, row.from_id).await?;
         Self::check_site_scope(actor, from.site.as_ref())?;
+        tx.record_relationships_removed(store::Removing::One(id), &actor.name, now).await?;
         tx.delete_relationship(id).await?;
         let before = json!({
             "from": row.from_name, "kind": row.kind, "to": row.to_name, "to_group": row.to_group_name,
@@ -706,5 +709,58 @@ fn name_taken(e: store::StoreError, input: &ItemInput) -> AppError {
         )
         .into(),
         e => e.into(),
+    }
+}
+
+impl App {
+    /// Relationships added to and removed from item `id`, oldest first.
+    pub async fn relationship_changes(&self, actor: &Actor, id: i64) -> Result<Vec<store::RelationshipChange>> {
+        self.item_or_history(actor, id).await?;
+        Ok(self.store.relationship_changes(id).await?)
+    }
+
+    /// Item `id`'s own relationships (from it, or to it directly) as they stood at `at_ms`:
+    /// today's, with every later change undone.
+    pub async fn relationships_as_of(&self, actor: &Actor, id: i64, at_ms: i64) -> Result<Vec<RelationshipRow>> {
+        self.item_or_history(actor, id).await?;
+        let mut set: std::collections::BTreeMap<i64, RelationshipRow> = self
+            .store
+            .relationships_of(id)
+            .await?
+            .into_iter()
+            .filter(|r| r.from_id == id || r.to_id == Some(id))
+            .map(|r| (r.id, r))
+            .collect();
+        for c in self.store.relationship_changes(id).await?.into_iter().rev().take_while(|c| c.at_ms > at_ms) {
+            if c.change == "add" {
+                set.remove(&c.relationship_id);
+            } else {
+                set.insert(
+                    c.relationship_id,
+                    RelationshipRow {
+                        id: c.relationship_id,
+                        from_id: c.from_id,
+                        from_name: c.from_name,
+                        kind: c.kind,
+                        to_id: c.to_id,
+                        to_name: c.to_name,
+                        to_group_id: c.to_group_id,
+                        to_group_name: c.to_group_name,
+                        attrs: "{}".into(),
+                    },
+                );
+            }
+        }
+        Ok(set.into_values().collect())
+    }
+
+    /// Checks the actor may see item `id`, which may since have been deleted (its history
+    /// remains).
+    async fn item_or_history(&self, actor: &Actor, id: i64) -> Result<()> {
+        match self.item(actor, id).await {
+            Ok(_) => Ok(()),
+            Err(AppError::NotFound(_)) => self.item_history(actor, id).await.map(|_| ()),
+            Err(e) => Err(e),
+        }
     }
 }

@@ -460,6 +460,7 @@ async fn seed_estate(
         };
         tx.insert_relationship(item(from, "relationships", n, line)?, kind.as_str(), target, "demo", now).await?;
     }
+    tx.record_relationships_added_at(now, &actor.name).await?;
     tx.bump_cmdb_generation().await?;
     Ok((ids.len(), group_ids.len(), ESTATE_RELATIONSHIPS.lines().count()))
 }

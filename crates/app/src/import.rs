@@ -313,16 +313,19 @@ impl App {
         };
 
         for id in &plan.relationships_removed {
+            tx.record_relationships_removed(store::Removing::One(*id), &actor.name, now).await?;
             tx.delete_relationship(*id).await?;
             tick(1);
         }
         for (id, _) in &plan.groups_removed {
+            tx.record_relationships_removed(store::Removing::ToGroup(*id), &actor.name, now).await?;
             tx.delete_group(*id).await?;
             tick(1);
         }
         for (id, _) in &plan.items_removed {
             // A parent removed first took its children with it (ON DELETE CASCADE).
             if let Some(row) = snap.rows.get(id) {
+                tx.record_relationships_removed(store::Removing::OfItem(*id), &actor.name, now).await?;
                 let _ = tx.delete_item(*id).await;
                 tx.record_item_version(&ItemVersion {
                     item_id: *id,
@@ -489,6 +492,9 @@ impl App {
             relationships.push((from, r.kind.as_str(), to));
         }
         tx.insert_relationships(&relationships, &source, now).await?;
+        if !relationships.is_empty() {
+            tx.record_relationships_added_at(now, &actor.name).await?;
+        }
         tick(relationships.len());
 
         let rep = report(&plan, false);

@@ -42,6 +42,7 @@ use utoipa::{Modify, OpenApi};
         cmdb::delete_item,
         cmdb::item_history,
         cmdb::item_relationships,
+        cmdb::item_relationship_history,
         cmdb::item_dependencies,
         cmdb::create_relationship,
         cmdb::delete_relationship,

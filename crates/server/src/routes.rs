@@ -115,6 +115,7 @@ pub fn table() -> Vec<Route> {
         r(Delete, "/api/v1/items/{id}", Needs(CmdbWrite), cmdb::delete_item),
         r(Get, "/api/v1/items/{id}/history", Needs(CmdbRead), cmdb::item_history),
         r(Get, "/api/v1/items/{id}/relationships", Needs(CmdbRead), cmdb::item_relationships),
+        r(Get, "/api/v1/items/{id}/relationship-history", Needs(CmdbRead), cmdb::item_relationship_history),
         r(Get, "/api/v1/items/{id}/dependencies", Needs(CmdbRead), cmdb::item_dependencies),
         r(Post, "/api/v1/relationships", Needs(CmdbWrite), cmdb::create_relationship),
         r(Delete, "/api/v1/relationships/{id}", Needs(CmdbWrite), cmdb::delete_relationship),

@@ -23,7 +23,7 @@ pub use attributes::AttributeRow;
 pub use audit::{AUDIT_LIST, AuditPage};
 pub use bulk::InsertedItem;
 pub use cmdb::{ITEM_LIST, ItemRow, ItemVersion, ItemWrite, NewSite, SITE_LIST, SiteRow};
-pub use relations::{GraphEdges, GroupRow, RelationshipRow, Target};
+pub use relations::{GraphEdges, GroupRow, RelationshipChange, RelationshipRow, Removing, Target};
 pub use sessions::SessionRow;
 pub use suppliers::{BaselineRow, ContractRow, VendorRow};
 pub use tokens::TokenRow;

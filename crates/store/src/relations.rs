@@ -199,3 +199,85 @@ impl Tx {
         Ok(())
     }
 }
+
+/// One relationship added or removed.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RelationshipChange {
+    pub relationship_id: i64,
+    pub from_id: i64,
+    pub from_name: String,
+    pub kind: String,
+    pub to_id: Option<i64>,
+    pub to_name: Option<String>,
+    pub to_group_id: Option<i64>,
+    pub to_group_name: Option<String>,
+    /// `add` or `remove`.
+    pub change: String,
+    pub at_ms: i64,
+    pub actor: String,
+}
+
+/// Which relationships a removal is about to take away.
+#[derive(Debug, Clone, Copy)]
+pub enum Removing {
+    One(i64),
+    /// Every relationship from or to an item being deleted.
+    OfItem(i64),
+    /// Every relationship to a group being deleted.
+    ToGroup(i64),
+}
+
+const HISTORY_INSERT: &str = "INSERT INTO relationship_history (relationship_id, from_id, from_name, kind, to_id, \
+    to_name, to_group_id, to_group_name, change, at_ms, actor) \
+    SELECT r.id, r.from_id, f.name, r.kind, r.to_id, t.name, r.to_group_id, g.name, $1, $2, $3 \
+    FROM relationships r JOIN config_items f ON f.id = r.from_id LEFT JOIN config_items t ON t.id = r.to_id \
+    LEFT JOIN redundancy_groups g ON g.id = r.to_group_id";
+
+impl Store {
+    /// Relationship changes from or to item `id`, oldest first.
+    pub async fn relationship_changes(&self, id: i64) -> Result<Vec<RelationshipChange>> {
+        Ok(on!(self.pool(), p => sqlx::query_as(
+            "SELECT relationship_id, from_id, from_name, kind, to_id, to_name, to_group_id, to_group_name, change, \
+             at_ms, actor FROM relationship_history WHERE from_id = $1 OR to_id = $1 ORDER BY at_ms, id",
+        ).bind(id).fetch_all(p).await?))
+    }
+}
+
+impl Tx {
+    /// Records relationship `id` as added.
+    pub async fn record_relationship_added(&mut self, id: i64, actor: &str, now_ms: i64) -> Result<()> {
+        let sql = format!("{HISTORY_INSERT} WHERE r.id = $4");
+        on_tx!(self, t => sqlx::query(sqlx::AssertSqlSafe(sql)).bind("add").bind(now_ms).bind(actor).bind(id)
+            .execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Records every relationship this transaction created at `now_ms` (a bulk import) as added.
+    pub async fn record_relationships_added_at(&mut self, now_ms: i64, actor: &str) -> Result<()> {
+        let sql = format!(
+            "{HISTORY_INSERT} WHERE r.created_at_ms = $2 \
+             AND NOT EXISTS (SELECT 1 FROM relationship_history h WHERE h.relationship_id = r.id)"
+        );
+        on_tx!(self, t => sqlx::query(sqlx::AssertSqlSafe(sql)).bind("add").bind(now_ms).bind(actor)
+            .execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Records relationships as removed; call it before deleting them.
+    pub async fn record_relationships_removed(&mut self, what: Removing, actor: &str, now_ms: i64) -> Result<()> {
+        let (clause, id) = match what {
+            Removing::One(id) => ("r.id = $4", id),
+            // The item's parts (interfaces) go with it.
+            Removing::OfItem(id) => (
+                "(r.from_id IN (SELECT id FROM config_items WHERE id = $4 OR parent_id = $4) \
+                 OR r.to_id IN (SELECT id FROM config_items WHERE id = $4 OR parent_id = $4))",
+                id,
+            ),
+            Removing::ToGroup(id) => ("r.to_group_id = $4", id),
+        };
+        let sql = format!("{HISTORY_INSERT} WHERE {clause}");
+        on_tx!(self, t => sqlx::query(sqlx::AssertSqlSafe(sql)).bind("remove").bind(now_ms).bind(actor).bind(id)
+            .execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+}

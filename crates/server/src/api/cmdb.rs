@@ -244,19 +244,7 @@ pub async fn get_item(
     QueryPairs(pairs): QueryPairs,
 ) -> ApiResult<Json<ItemDto>> {
     let id = item_id(&id)?;
-    let mut as_of = None;
-    for (k, v) in &pairs {
-        match k.as_str() {
-            "as_of" => as_of = Some(parse_rfc3339("as_of", v).map_err(|e| ApiError::Invalid(vec![e]))?),
-            other => {
-                return Err(ApiError::Invalid(vec![FieldError::new(
-                    other,
-                    "unknown parameter; this takes only `as_of`",
-                )]));
-            }
-        }
-    }
-    match as_of {
+    match as_of_param(&pairs)? {
         None => Ok(Json(s.app.item(&ctx.actor(), id).await?.into())),
         Some(at) => {
             let v = s.app.item_as_of(&ctx.actor(), id, at).await?;
@@ -363,15 +351,87 @@ impl From<RelationshipRow> for RelationshipDto {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/items/{id}/relationships", tag = "cmdb", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<RelationshipDto>), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/items/{id}/relationships", tag = "cmdb", params(("id" = i64, Path), AsOfParams),
+    responses((status = 200, body = Vec<RelationshipDto>, description = "Now: relationships from the item, to it, and \
+        to groups it is a member of. With `as_of`: those from it and to it directly, as they stood then"),
+        (status = 404, body = Problem)))]
 pub async fn item_relationships(
     State(s): State<AppState>,
     ctx: Ctx,
     ApiPath(id): ApiPath<String>,
+    QueryPairs(pairs): QueryPairs,
 ) -> ApiResult<Json<Vec<RelationshipDto>>> {
-    let rows = s.app.item_relationships(&ctx.actor(), item_id(&id)?).await?;
+    let id = item_id(&id)?;
+    let as_of = as_of_param(&pairs)?;
+    let rows = match as_of {
+        None => s.app.item_relationships(&ctx.actor(), id).await?,
+        Some(at) => s.app.relationships_as_of(&ctx.actor(), id, at).await?,
+    };
     Ok(Json(rows.into_iter().map(RelationshipDto::from).collect()))
+}
+
+/// `?as_of=` and nothing else.
+fn as_of_param(pairs: &[(String, String)]) -> Result<Option<i64>, ApiError> {
+    let mut as_of = None;
+    for (k, v) in pairs {
+        match k.as_str() {
+            "as_of" => as_of = Some(parse_rfc3339("as_of", v).map_err(|e| ApiError::Invalid(vec![e]))?),
+            other => {
+                return Err(ApiError::Invalid(vec![FieldError::new(
+                    other,
+                    "unknown parameter; this takes only `as_of`",
+                )]));
+            }
+        }
+    }
+    Ok(as_of)
+}
+
+/// A relationship added to or removed from an item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RelationshipChangeDto {
+    pub relationship_id: i64,
+    /// add or remove.
+    pub change: String,
+    /// RFC 3339.
+    pub at: String,
+    pub actor: String,
+    pub from_id: i64,
+    pub from: String,
+    pub kind: String,
+    pub to_id: Option<i64>,
+    pub to: Option<String>,
+    pub to_group_id: Option<i64>,
+    pub to_group: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/items/{id}/relationship-history", tag = "cmdb", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<RelationshipChangeDto>, description = "Oldest first"),
+        (status = 404, body = Problem)))]
+pub async fn item_relationship_history(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<Vec<RelationshipChangeDto>>> {
+    let changes = s.app.relationship_changes(&ctx.actor(), item_id(&id)?).await?;
+    Ok(Json(
+        changes
+            .into_iter()
+            .map(|c| RelationshipChangeDto {
+                relationship_id: c.relationship_id,
+                change: c.change,
+                at: rfc3339(c.at_ms),
+                actor: c.actor,
+                from_id: c.from_id,
+                from: c.from_name,
+                kind: c.kind,
+                to_id: c.to_id,
+                to: c.to_name,
+                to_group_id: c.to_group_id,
+                to_group: c.to_group_name,
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -34,11 +34,14 @@ pub struct ImpactRow {
     pub explanation: String,
 }
 
+/// One line of the item's history: a version of the item, or a relationship added or removed.
 pub struct VersionRow {
-    pub version: i64,
+    /// The item's version; empty for a relationship change.
+    pub version: String,
     pub at: When,
     pub actor: String,
     pub change: String,
+    /// The day to view the item as of; empty where that makes no sense (a deletion).
     pub as_of: String,
 }
 
@@ -109,8 +112,8 @@ pub async fn item_page(
         Err(e) => return app_error_page(&s, &ctx, e),
     };
     // The document shown: the item now, or as it was at the end of the `as_of` day.
-    let (doc, as_of_note) = if as_of.is_empty() {
-        (current.as_ref().map(app::cmdb::item_document).unwrap_or_default(), String::new())
+    let (doc, as_of_note, as_of_ms) = if as_of.is_empty() {
+        (current.as_ref().map(app::cmdb::item_document).unwrap_or_default(), String::new(), None)
     } else {
         let Ok(date) = as_of.parse::<jiff::civil::Date>() else {
             return app_error_page(&s, &ctx, model::Invalid::one("as_of", "write a date as YYYY-MM-DD").into());
@@ -124,6 +127,7 @@ pub async fn item_page(
             Ok(v) => (
                 serde_json::from_str(&v.snapshot).unwrap_or_default(),
                 format!("as it was at the end of {as_of} (version {})", v.version),
+                Some(end_of_day),
             ),
             Err(e) => return app_error_page(&s, &ctx, e),
         }
@@ -158,29 +162,33 @@ pub async fn item_page(
     let mut impact = Vec::new();
     let mut impact_items = String::new();
     let mut map = String::new();
-    if current.is_some() {
-        match s.app.item_relationships(&actor, id).await {
-            Ok(rels) => {
-                for r in rels {
-                    if r.from_id == id {
-                        let (other, href) = match (r.to_id, r.to_name, r.to_group_name) {
-                            (Some(t), Some(n), _) => (n, format!("/cmdb/items/{t}")),
-                            (_, _, Some(g)) => (format!("[{g}] redundancy group"), String::new()),
-                            _ => continue,
-                        };
-                        needs.push(RelRow { kind: r.kind, other, href });
-                    } else {
-                        let via_group = r.to_group_name.map(|g| format!(" (via [{g}])")).unwrap_or_default();
-                        needed_by.push(RelRow {
-                            kind: format!("{}{via_group}", r.kind),
-                            other: r.from_name,
-                            href: format!("/cmdb/items/{}", r.from_id),
-                        });
-                    }
+    let relationships = match as_of_ms {
+        Some(at) => s.app.relationships_as_of(&actor, id, at).await,
+        None => s.app.item_relationships(&actor, id).await,
+    };
+    match relationships {
+        Ok(rels) => {
+            for r in rels {
+                if r.from_id == id {
+                    let (other, href) = match (r.to_id, r.to_name, r.to_group_name) {
+                        (Some(t), Some(n), _) => (n, format!("/cmdb/items/{t}")),
+                        (_, _, Some(g)) => (format!("[{g}] redundancy group"), String::new()),
+                        _ => continue,
+                    };
+                    needs.push(RelRow { kind: r.kind, other, href });
+                } else {
+                    let via_group = r.to_group_name.map(|g| format!(" (via [{g}])")).unwrap_or_default();
+                    needed_by.push(RelRow {
+                        kind: format!("{}{via_group}", r.kind),
+                        other: r.from_name,
+                        href: format!("/cmdb/items/{}", r.from_id),
+                    });
                 }
             }
-            Err(e) => return app_error_page(&s, &ctx, e),
         }
+        Err(e) => return app_error_page(&s, &ctx, e),
+    }
+    if current.is_some() {
         if let Ok(report) = s.app.impact(&actor, &[format!("#{id}")]).await {
             impact = report
                 .services
@@ -200,22 +208,54 @@ pub async fn item_page(
                 dependency_svg(&lines, |_, l| ((!l.is_group).then(|| format!("/cmdb/items/{}", l.id)), String::new()));
         }
     }
-    let history = match s.app.item_history(&actor, id).await {
+    let day = |at_ms: i64| {
+        jiff::Timestamp::from_millisecond(at_ms)
+            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+            .unwrap_or_default()
+    };
+    let mut timeline: Vec<(i64, VersionRow)> = match s.app.item_history(&actor, id).await {
         Ok(v) => v
             .into_iter()
-            .rev()
-            .map(|v| VersionRow {
-                version: v.version,
-                at: when(v.at_ms, now),
-                as_of: jiff::Timestamp::from_millisecond(v.at_ms)
-                    .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
-                    .unwrap_or_default(),
-                actor: v.actor,
-                change: v.change,
+            .map(|v| {
+                let as_of = if v.change == "delete" { String::new() } else { day(v.at_ms) };
+                (
+                    v.at_ms,
+                    VersionRow {
+                        version: v.version.to_string(),
+                        at: when(v.at_ms, now),
+                        as_of,
+                        actor: v.actor,
+                        change: v.change,
+                    },
+                )
             })
             .collect(),
         Err(_) => Vec::new(),
     };
+    if let Ok(changes) = s.app.relationship_changes(&actor, id).await {
+        for c in changes {
+            let target =
+                c.to_name.clone().or_else(|| c.to_group_name.as_ref().map(|g| format!("[{g}]"))).unwrap_or_default();
+            let what = if c.from_id == id {
+                format!("{} {} {target}", if c.change == "add" { "now" } else { "no longer" }, c.kind)
+            } else {
+                format!("{} {} {} this", c.from_name, if c.change == "add" { "now" } else { "no longer" }, c.kind)
+            };
+            timeline.push((
+                c.at_ms,
+                VersionRow {
+                    version: String::new(),
+                    at: when(c.at_ms, now),
+                    as_of: day(c.at_ms),
+                    actor: c.actor,
+                    change: what,
+                },
+            ));
+        }
+    }
+    // Newest first; at the same instant the item's version before its relationships.
+    timeline.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.version.is_empty().cmp(&a.1.version.is_empty()).reverse()));
+    let history: Vec<VersionRow> = timeline.into_iter().map(|(_, r)| r).collect();
     // Who to call: the contract that covers the item, for accounts that may see contracts.
     let mut support = None;
     let mut support_phone = String::new();

@@ -219,6 +219,7 @@ async fn the_risk_view_finds_ageing_assets_single_points_and_orphans(backend: Ba
 }
 
 crate::both_backends!(
+    relationship_changes_are_history_and_as_of_views_rebuild_them,
     custom_attributes_are_defined_per_class_and_checked_on_every_write,
     the_risk_view_finds_ageing_assets_single_points_and_orphans,
     impact_follows_the_estate_and_its_redundancy,
@@ -296,4 +297,85 @@ async fn custom_attributes_are_defined_per_class_and_checked_on_every_write(back
     let auditor = Auth::Bearer(h.token("auditor", &[Scope::Audit]).await);
     let log = h.get("/api/v1/audit?action=attribute.create", &auditor).await.json();
     assert_eq!(log["total"], 1);
+}
+
+async fn relationship_changes_are_history_and_as_of_views_rebuild_them(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("engineer", &[Scope::Read, Scope::Write]).await);
+    let id = |name: &'static str| {
+        let h = &h;
+        let t = &t;
+        async move {
+            h.get(&format!("/api/v1/items?q={name}"), t).await.json()["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["name"] == name)
+                .unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let historian = id("pn-historian").await;
+    let syslog = id("dc-syslog-01").await;
+    const DAY: i64 = 86_400_000;
+    // The clock starts at 2027-01-15T08:00Z with the demo seeded.
+    h.advance(DAY);
+    let rel = h
+        .json(Method::POST, "/api/v1/relationships", &t, json!({"from": historian, "kind": "depends-on", "to": syslog}))
+        .await
+        .json();
+    h.advance(2 * DAY);
+    let gone = h.json(Method::DELETE, &format!("/api/v1/relationships/{}", rel["id"]), &t, json!(null)).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+
+    let history = h.get(&format!("/api/v1/items/{historian}/relationship-history"), &t).await.json();
+    let history = history.as_array().unwrap();
+    assert!(history.len() >= 5, "the demo's relationships are history too: {history:?}");
+    let last: Vec<(&str, &str, &str)> = history[history.len() - 2..]
+        .iter()
+        .map(|c| (c["change"].as_str().unwrap(), c["to"].as_str().unwrap(), c["actor"].as_str().unwrap()))
+        .collect();
+    assert_eq!(last, [("add", "dc-syslog-01", "engineer"), ("remove", "dc-syslog-01", "engineer")]);
+    assert_eq!(history[history.len() - 1]["at"], "2027-01-18T08:00:00Z");
+
+    let names = |v: Value| -> Vec<String> {
+        v.as_array().unwrap().iter().filter_map(|r| r["to"].as_str().map(str::to_owned)).collect()
+    };
+    let then =
+        names(h.get(&format!("/api/v1/items/{historian}/relationships?as_of=2027-01-17T00:00:00Z"), &t).await.json());
+    assert!(then.contains(&"dc-syslog-01".to_owned()) && then.contains(&"dc-backup-01".to_owned()), "{then:?}");
+    let now = names(h.get(&format!("/api/v1/items/{historian}/relationships"), &t).await.json());
+    assert!(!now.contains(&"dc-syslog-01".to_owned()), "{now:?}");
+    let before_seed = h.get(&format!("/api/v1/items/{historian}/relationships?as_of=2020-01-01T00:00:00Z"), &t).await;
+    assert_eq!(before_seed.json(), json!([]));
+    assert_eq!(
+        h.get(&format!("/api/v1/items/{historian}/relationships?when=now"), &t).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // Deleting an item records its relationships' end on the items at the other end.
+    let rel = h
+        .json(Method::POST, "/api/v1/relationships", &t, json!({"from": historian, "kind": "depends-on", "to": syslog}))
+        .await;
+    assert_eq!(rel.status, StatusCode::CREATED);
+    h.advance(DAY);
+    assert_eq!(
+        h.json(Method::DELETE, &format!("/api/v1/items/{syslog}"), &t, json!(null)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let history = h.get(&format!("/api/v1/items/{historian}/relationship-history"), &t).await.json();
+    assert_eq!(history.as_array().unwrap().last().unwrap()["change"], "remove");
+    let deleted = h.get(&format!("/api/v1/items/{syslog}/relationships?as_of=2027-01-18T12:00:00Z"), &t).await;
+    assert_eq!(deleted.status, StatusCode::OK, "a deleted item's past is still readable: {}", deleted.text());
+
+    // The console shows both kinds of change in one history, and relationships as of a day.
+    let op = Auth::Session(h.login("operator", app::DEMO_PASSWORD).await);
+    let page = h.get(&format!("/cmdb/items/{historian}"), &op).await.text();
+    assert!(
+        page.contains("now depends-on dc-syslog-01") && page.contains("no longer depends-on dc-syslog-01"),
+        "{page}"
+    );
+    let past = h.get(&format!("/cmdb/items/{historian}?as_of=2027-01-17"), &op).await.text();
+    assert!(past.contains(&format!("href=\"/cmdb/items/{syslog}\">dc-syslog-01")), "{past}");
 }
