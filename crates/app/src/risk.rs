@@ -94,6 +94,9 @@ pub struct RiskReport {
     pub contracts_due: Vec<ContractDue>,
     /// Unsupported first, then behind, then unknown.
     pub firmware: Vec<FirmwareDrift>,
+    /// How many items reach end of support in each year: `passed`, this year and the next
+    /// five, then `later`; for the lifecycle chart.
+    pub end_of_support_by_year: Vec<(String, i64)>,
 }
 
 impl App {
@@ -245,7 +248,25 @@ impl App {
         };
         firmware.sort_by(|a, b| (order(a.currency), &a.item.name).cmp(&(order(b.currency), &b.item.name)));
 
+        let this_year: i32 = today.get(..4).and_then(|y| y.parse().ok()).unwrap_or(1970);
+        let mut by_year: Vec<(String, i64)> = std::iter::once("passed".to_owned())
+            .chain((this_year..=this_year + 5).map(|y| y.to_string()))
+            .chain(std::iter::once("later".to_owned()))
+            .map(|label| (label, 0))
+            .collect();
+        for r in rows.iter().filter(|r| r.status != "retired") {
+            let Some(d) = r.end_of_support_on.as_deref().filter(|d| model::cmdb::is_calendar_date(d)) else { continue };
+            let slot = if d < today.as_str() {
+                0
+            } else {
+                let year: i32 = d[..4].parse().unwrap_or(this_year);
+                usize::try_from(year - this_year).map_or(0, |n| (n + 1).min(by_year.len() - 1))
+            };
+            by_year[slot].1 += 1;
+        }
+
         Ok(RiskReport {
+            end_of_support_by_year: by_year,
             today,
             horizon,
             ageing,

@@ -375,6 +375,8 @@ struct RiskPage {
     chrome: Chrome,
     report: app::RiskReport,
     months: u32,
+    /// End of support by year, as a bar chart.
+    lifecycle: String,
 }
 
 pub async fn risk_page(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): QueryPairs) -> Response {
@@ -386,7 +388,22 @@ pub async fn risk_page(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): Q
         .unwrap_or(12);
     match s.app.risk(&ctx.actor(), months).await {
         Ok(report) => {
-            render(StatusCode::OK, &RiskPage { chrome: ctx_chrome(&s, &ctx, "Risk", "risk"), report, months })
+            let this_year: i64 = report.today.get(..4).and_then(|y| y.parse().ok()).unwrap_or(1970);
+            let month: i64 = report.today.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
+            // Each bar opens the view with the horizon at the end of its year.
+            let lifecycle =
+                super::bar_chart(&report.end_of_support_by_year, "Items reaching end of support, by year", |label| {
+                    let months = match label.parse::<i64>() {
+                        Ok(year) => ((year - this_year) * 12 + 13 - month).clamp(1, 120),
+                        Err(_) if label == "later" => 120,
+                        Err(_) => 1,
+                    };
+                    format!("/cmdb/risk?within_months={months}#ageing")
+                });
+            render(
+                StatusCode::OK,
+                &RiskPage { chrome: ctx_chrome(&s, &ctx, "Risk", "risk"), report, months, lifecycle },
+            )
         }
         Err(e) => app_error_page(&s, &ctx, e),
     }

@@ -451,15 +451,17 @@ struct Dashboard {
     recent: Vec<RecentRow>,
 }
 
-/// A horizontal bar chart as inline SVG: readable without JavaScript, prints cleanly.
-fn bar_chart(rows: &[(String, i64)], link_base: &str) -> String {
+/// A horizontal bar chart as inline SVG: readable without JavaScript, prints cleanly. Each
+/// bar links to `href(label)`.
+pub(super) fn bar_chart(rows: &[(String, i64)], aria: &str, href: impl Fn(&str) -> String) -> String {
     let max = rows.iter().map(|r| r.1).max().unwrap_or(1).max(1);
     let row_h = 22;
     let label_w = 150;
     let bar_w = 300;
     let h = row_h * i64::try_from(rows.len()).unwrap_or(0) + 4;
     let mut svg = format!(
-        "<svg class=\"chart\" role=\"img\" aria-label=\"Bar chart of configuration items by class\" viewBox=\"0 0 {} {h}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\">",
+        "<svg class=\"chart\" role=\"img\" aria-label=\"{}\" viewBox=\"0 0 {} {h}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\">",
+        esc(aria),
         label_w + bar_w + 50
     );
     for (i, (label, n)) in rows.iter().enumerate() {
@@ -467,10 +469,10 @@ fn bar_chart(rows: &[(String, i64)], link_base: &str) -> String {
         let w = (n * bar_w / max).max(2);
         let _ = write!(
             svg,
-            "<a href=\"{link_base}{}\"><text x=\"{}\" y=\"{}\" class=\"chart-label\" text-anchor=\"end\">{}</text>\
+            "<a href=\"{}\"><text x=\"{}\" y=\"{}\" class=\"chart-label\" text-anchor=\"end\">{}</text>\
              <rect x=\"{}\" y=\"{}\" width=\"{w}\" height=\"{}\" rx=\"2\" class=\"chart-bar\"><title>{}: {n}</title></rect>\
              <text x=\"{}\" y=\"{}\" class=\"chart-value\">{n}</text></a>",
-            esc(&serde_urlencoded::to_string([("class", label)]).unwrap_or_default()),
+            esc(&href(label)),
             label_w - 8,
             y + 15,
             esc(label),
@@ -514,7 +516,9 @@ pub async fn dashboard(State(s): State<AppState>, ctx: Ctx) -> Response {
             })
             .collect();
     }
-    let chart = bar_chart(&overview.items_by_class, "/cmdb?");
+    let chart = bar_chart(&overview.items_by_class, "Bar chart of configuration items by class", |class| {
+        format!("/cmdb?{}", serde_urlencoded::to_string([("class", class)]).unwrap_or_default())
+    });
     let page = Dashboard {
         chrome: ctx_chrome(&s, &ctx, "Dashboard", "dashboard"),
         now: when(now, now),

@@ -213,6 +213,19 @@ async fn the_risk_view_finds_ageing_assets_single_points_and_orphans(backend: Ba
     let orphans: Vec<&str> =
         r["without_owner"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
     assert_eq!(orphans, ["dc-syslog-01", "pn-vtc-control"]);
+    assert_eq!(
+        r["end_of_support_by_year"],
+        json!([
+            ["passed", 2],
+            ["2027", 1],
+            ["2028", 2],
+            ["2029", 1],
+            ["2030", 1],
+            ["2031", 1],
+            ["2032", 0],
+            ["later", 0]
+        ])
+    );
     let longer = h.get("/api/v1/risk?within_months=24", &t).await.json();
     assert_eq!(longer["ageing"].as_array().unwrap().len(), 5, "the WAN routers' end of support falls within two years");
     assert_eq!(h.get("/api/v1/risk?within_months=0", &t).await.status, StatusCode::UNPROCESSABLE_ENTITY);

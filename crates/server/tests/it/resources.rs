@@ -181,6 +181,8 @@ async fn console_pages_render_for_their_roles(backend: Backend) {
     assert!(then.contains("as it was at the end of 2030-01-01 (version 1)"));
     let risk = h.get("/cmdb/risk", &op).await.text();
     assert!(risk.contains("Single points of failure") && risk.contains("pn-ups-1"), "{risk}");
+    assert!(risk.contains("aria-label=\"Items reaching end of support, by year\""), "the lifecycle chart");
+    assert!(risk.contains("href=\"/cmdb/risk?within_months=12#ageing\""), "2027's bar opens the year: {risk}");
     let admin = Auth::Session(h.login("ops-lead", app::DEMO_PASSWORD).await);
     for path in ["/admin/users/%FF%FE/disable", "/tokens/%C3%28/revoke", "/tokens/twelve/revoke"] {
         let r = h.form(path, &admin, &[]).await;
