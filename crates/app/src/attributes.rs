@@ -15,6 +15,16 @@ pub struct AttributeView {
     pub def: AttributeDef,
 }
 
+/// A unique-key clash as the field error it is: the class already has that attribute.
+fn defined_twice(e: store::StoreError, d: &AttributeDef) -> AppError {
+    match e {
+        store::StoreError::Conflict { .. } => {
+            model::Invalid::one("name", format!("`{}` is already defined for {}", d.name, d.class)).into()
+        }
+        e => AppError::from(e),
+    }
+}
+
 impl App {
     pub async fn attribute_defs(&self, actor: &Actor) -> Result<Vec<AttributeView>> {
         actor.require(Perm::CmdbRead)?;
@@ -69,12 +79,7 @@ impl App {
         self.check_required_is_met(&d).await?;
         let now = self.now_ms();
         let mut tx = self.store.begin().await?;
-        let id = tx.insert_attribute_def(&d, now).await.map_err(|e| match e {
-            store::StoreError::Conflict { .. } => {
-                model::Invalid::one("name", format!("`{}` is already defined for {}", d.name, d.class)).into()
-            }
-            e => AppError::from(e),
-        })?;
+        let id = tx.insert_attribute_def(&d, now).await.map_err(|e| defined_twice(e, &d))?;
         let doc = serde_json::to_string(&d).unwrap_or_default();
         tx.append_audit(event(actor, now, "attribute.create", "attribute", &id.to_string(), None, Some(doc))).await?;
         tx.commit().await?;
@@ -92,12 +97,7 @@ impl App {
         self.check_required_is_met(&d).await?;
         let now = self.now_ms();
         let mut tx = self.store.begin().await?;
-        tx.update_attribute_def(id, &d, now).await.map_err(|e| match e {
-            store::StoreError::Conflict { .. } => {
-                model::Invalid::one("name", format!("`{}` is already defined for {}", d.name, d.class)).into()
-            }
-            e => AppError::from(e),
-        })?;
+        tx.update_attribute_def(id, &d, now).await.map_err(|e| defined_twice(e, &d))?;
         let (b, a) =
             (serde_json::to_string(&before.def()).unwrap_or_default(), serde_json::to_string(&d).unwrap_or_default());
         tx.append_audit(event(actor, now, "attribute.update", "attribute", &id.to_string(), Some(b), Some(a))).await?;

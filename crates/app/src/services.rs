@@ -74,8 +74,8 @@ impl App {
         Ok(n)
     }
 
-    /// Every service with where it stands. Services span sites, so site-scoped accounts
-    /// see none.
+    /// Every service with where it stands, broken ones first. Services span sites, so
+    /// site-scoped accounts see none.
     pub async fn services(&self, actor: &Actor) -> Result<Vec<ServiceSummary>> {
         actor.require(Perm::CmdbRead)?;
         if !actor.sites.is_empty() {
@@ -85,7 +85,7 @@ impl App {
         let failed = self.recorded_failures().await?;
         let imp = g.graph.impact(failed.iter().copied());
         let rows = self.store.items_of_classes(&model::cmdb::descendants("service")).await?;
-        Ok(rows
+        let mut services: Vec<ServiceSummary> = rows
             .into_iter()
             .map(|r| ServiceSummary {
                 status: imp.health(Node::Item(r.id)).as_str(),
@@ -104,7 +104,15 @@ impl App {
                 support_group: r.support_group,
                 sla_policy: r.sla_policy,
             })
-            .collect())
+            .collect();
+        // What is broken first, then by criticality, then by name.
+        let rank = |s: &ServiceSummary| {
+            let status = ["down", "degraded"].iter().position(|x| *x == s.status).unwrap_or(2);
+            let criticality = model::cmdb::CRITICALITIES.iter().position(|c| *c == s.criticality).unwrap_or(9);
+            (status, criticality)
+        };
+        services.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name)));
+        Ok(services)
     }
 
     /// Service `id`'s map with the items `fail` failed, or, when `fail` is `None`, with the

@@ -716,7 +716,7 @@ pub struct ServiceDto {
 }
 
 #[utoipa::path(get, path = "/api/v1/services", tag = "cmdb",
-    responses((status = 200, body = Vec<ServiceDto>, description = "Every service, by name; none for site-scoped accounts, \
+    responses((status = 200, body = Vec<ServiceDto>, description = "Every service, down and degraded first, then by criticality and name; none for site-scoped accounts, \
         since services span sites")))]
 pub async fn list_services(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<Vec<ServiceDto>>> {
     let services = s.app.services(&ctx.actor()).await?;

@@ -39,8 +39,12 @@ async fn services_stand_on_recorded_failures_and_the_map_answers_what_if(backend
     item["status"] = json!("failed");
     assert_eq!(h.json(Method::PUT, &format!("/api/v1/items/{sw1}"), &t, item).await.status, StatusCode::OK);
     let list = h.get("/api/v1/services", &t).await.json();
-    let now = list.as_array().unwrap().iter().find(|s| s["id"] == plant_id).unwrap();
-    assert_eq!(now["status"], "degraded");
+    let now = &list[0];
+    assert_eq!(
+        (now["id"].as_i64(), now["status"].as_str()),
+        (Some(plant_id), Some("degraded")),
+        "the broken come first"
+    );
     let recorded = h.get(&format!("/api/v1/services/{plant_id}/map"), &t).await.json();
     assert_eq!((recorded["status"].as_str(), recorded["failed"].clone()), (Some("degraded"), json!([sw1])));
 
