@@ -59,6 +59,50 @@ async fn export_import_round_trips_and_reimport_changes_nothing(backend: Backend
     assert!(t.services.iter().any(|s| s.name == "svc-directory" && s.status == "down"));
 }
 
+/// The NetBox fixtures of one version (crates/exchange/tests/data/netbox), as files to import.
+fn netbox(version: &str) -> Vec<ImportFile> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../exchange/tests/data/netbox").join(version);
+    let mut files: Vec<ImportFile> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| ImportFile {
+            name: p.file_name().unwrap().to_string_lossy().into_owned(),
+            bytes: std::fs::read(&p).unwrap(),
+        })
+        .collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    files
+}
+
+async fn netbox_3_and_4_import_the_same_estate_and_export_round_trips(backend: Backend) {
+    let h = Harness::empty(backend).await;
+    let first = import(&h, &netbox("v4"), false).await.unwrap();
+    assert_eq!((first.sites.added, first.items.added, first.groups.added), (2, 45, 2), "{:?}", first.changes);
+    assert!(first.relationships.added >= 5, "{:?}", first.relationships);
+    // NetBox 3.7's shapes describe the same estate: importing them changes nothing.
+    let v3 = import(&h, &netbox("v3"), false).await.unwrap();
+    assert_eq!((v3.added, v3.changed, v3.removed), (0, 0, 0), "{:?}", v3.changes);
+    let again = import(&h, &netbox("v4"), false).await.unwrap();
+    assert_eq!((again.added, again.changed, again.removed), (0, 0, 0));
+
+    // Nothing is lost on the way in: the firewall keeps its identity, the HSRP pair is a group.
+    let fw = h.app.resolve_item(&Actor::cli(), "plant-west/pw-fw01").await.unwrap();
+    assert_eq!(
+        (fw.class.as_str(), fw.serial.as_str(), fw.mgmt_address.as_str()),
+        ("firewall", "024101001234", "10.20.99.21")
+    );
+    let groups = h.app.groups(&Actor::cli()).await.unwrap();
+    assert!(groups.iter().any(|g| g.kind == "hsrp" && g.members == 2), "{groups:?}");
+    assert!(groups.iter().any(|g| g.kind == "virtual-chassis" && g.members == 2), "{groups:?}");
+
+    // Export, import into an empty CMDB, export again: the same text.
+    let exported = h.app.export_cmdb(&Actor::cli()).await.unwrap();
+    let fresh = Harness::empty(backend).await;
+    import(&fresh, &[file("estate.yaml", &exported)], false).await.unwrap();
+    assert_eq!(fresh.app.export_cmdb(&Actor::cli()).await.unwrap(), exported);
+}
+
 async fn dry_runs_count_and_write_nothing(backend: Backend) {
     let h = Harness::empty(backend).await;
     let v1 = "version: 1\nsites:\n  - {slug: s1, name: Site one, kind: plant}\nitems:\n  - {name: sw1, class: switch, site: s1}\n  - {name: sw2, class: switch, site: s1}\n";
@@ -137,6 +181,7 @@ async fn imports_are_audited_and_versioned(backend: Backend) {
 
 crate::both_backends!(
     export_import_round_trips_and_reimport_changes_nothing,
+    netbox_3_and_4_import_the_same_estate_and_export_round_trips,
     dry_runs_count_and_write_nothing,
     bad_files_are_refused_with_their_location_and_change_nothing,
     imports_are_audited_and_versioned,
