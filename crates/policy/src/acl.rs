@@ -1,0 +1,201 @@
+//! The vendor-neutral filter model every parser produces: ordered rules of match conditions
+//! with an action, and first-match evaluation of a concrete flow. This direct evaluator is
+//! also the brute-force oracle that the symbolic analyses are property-tested against.
+
+use std::net::IpAddr;
+
+/// A concrete packet header, as `match` takes it and as every witness is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Flow {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6…).
+    pub proto: u8,
+    /// Zero when the protocol has no ports.
+    pub sport: u16,
+    pub dport: u16,
+    /// ICMP type and code, for ICMP flows.
+    pub icmp: Option<(u8, u8)>,
+    /// A TCP segment of an established connection (ACK or RST set), for IOS `established`.
+    pub established: bool,
+    /// A non-initial fragment, for IOS `fragments`.
+    pub fragment: bool,
+}
+
+/// Which addresses a rule side matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddrMatch {
+    Any,
+    /// `addr` under an IOS wildcard: bits set in `wildcard` are ignored, so non-contiguous
+    /// wildcards (`0.0.255.0`) mean exactly what IOS means. IPv4 only, as in IOS ACLs.
+    Wildcard {
+        addr: u32,
+        wildcard: u32,
+    },
+    /// An IPv6 prefix.
+    Prefix6 {
+        addr: u128,
+        len: u8,
+    },
+    /// Any of these (a network object-group, resolved).
+    AnyOf(Vec<AddrMatch>),
+    /// A reference the configuration does not define: matches nothing, and is a finding.
+    Undefined(String),
+}
+
+impl AddrMatch {
+    pub fn host(addr: u32) -> Self {
+        AddrMatch::Wildcard { addr, wildcard: 0 }
+    }
+
+    pub fn matches(&self, ip: IpAddr) -> bool {
+        match (self, ip) {
+            (AddrMatch::Any, _) => true,
+            (AddrMatch::Wildcard { addr, wildcard }, IpAddr::V4(v4)) => (u32::from(v4) ^ addr) & !wildcard == 0,
+            (AddrMatch::Prefix6 { addr, len }, IpAddr::V6(v6)) => {
+                let mask = if *len == 0 { 0 } else { u128::MAX << (128 - u32::from((*len).min(128))) };
+                (u128::from(v6) ^ addr) & mask == 0
+            }
+            (AddrMatch::AnyOf(all), ip) => all.iter().any(|m| m.matches(ip)),
+            _ => false,
+        }
+    }
+}
+
+/// Which ports a rule side matches: inclusive ranges, any of which may match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortMatch(pub Vec<(u16, u16)>);
+
+impl PortMatch {
+    pub fn any() -> Self {
+        PortMatch(vec![(0, u16::MAX)])
+    }
+
+    pub fn is_any(&self) -> bool {
+        self.0.iter().any(|&(lo, hi)| lo == 0 && hi == u16::MAX)
+    }
+
+    pub fn matches(&self, port: u16) -> bool {
+        self.0.iter().any(|&(lo, hi)| lo <= port && port <= hi)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Permit,
+    Deny,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Permit => "permit",
+            Action::Deny => "deny",
+        }
+    }
+}
+
+/// One rule (ACE) of a filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// The line in the source file.
+    pub line: usize,
+    /// The rule as written, for answers.
+    pub text: String,
+    pub action: Action,
+    /// `None` for any IP protocol.
+    pub proto: Option<u8>,
+    pub src: AddrMatch,
+    pub sport: PortMatch,
+    pub dst: AddrMatch,
+    pub dport: PortMatch,
+    /// ICMP type and optional code.
+    pub icmp: Option<(u8, Option<u8>)>,
+    /// TCP `established`: only segments with ACK or RST.
+    pub established: bool,
+    /// `fragments`: only non-initial fragments.
+    pub fragments: bool,
+    pub log: bool,
+}
+
+impl Rule {
+    pub fn matches(&self, f: &Flow) -> bool {
+        if self.proto.is_some_and(|p| p != f.proto) {
+            return false;
+        }
+        if !self.src.matches(f.src) || !self.dst.matches(f.dst) {
+            return false;
+        }
+        let ported = matches!(f.proto, 6 | 17);
+        // Port conditions cannot hold for a non-initial fragment, which carries no ports.
+        if ported && (!self.sport.is_any() || !self.dport.is_any()) {
+            if f.fragment || !self.sport.matches(f.sport) || !self.dport.matches(f.dport) {
+                return false;
+            }
+        }
+        if let Some((t, code)) = self.icmp {
+            match f.icmp {
+                Some((ft, fc)) if ft == t && code.is_none_or(|c| c == fc) => {}
+                _ => return false,
+            }
+        }
+        if self.established && (f.proto != 6 || !f.established) {
+            return false;
+        }
+        if self.fragments && !f.fragment {
+            return false;
+        }
+        true
+    }
+}
+
+/// An ordered filter: the first rule that matches decides; none matching is an implicit deny.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acl {
+    pub name: String,
+    /// The line where the filter is defined (its first rule for numbered IOS ACLs).
+    pub line: usize,
+    pub rules: Vec<Rule>,
+}
+
+/// What a filter does with a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub action: Action,
+    /// Index into `rules` of the deciding rule; `None` for the implicit deny.
+    pub rule: Option<usize>,
+}
+
+impl Acl {
+    pub fn decide(&self, f: &Flow) -> Decision {
+        match self.rules.iter().position(|r| r.matches(f)) {
+            Some(i) => Decision { action: self.rules[i].action, rule: Some(i) },
+            None => Decision { action: Action::Deny, rule: None },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::net::Ipv4Addr;
+
+    proptest! {
+        /// A wildcard match is exactly "the address agrees with `addr` on every bit the
+        /// wildcard does not ignore", bit by bit, contiguous or not.
+        #[test]
+        fn wildcards_compare_exactly_the_cared_bits(addr: u32, wildcard: u32, ip: u32) {
+            let by_bits = (0..32).all(|b| wildcard >> b & 1 == 1 || (addr >> b & 1) == (ip >> b & 1));
+            let m = AddrMatch::Wildcard { addr, wildcard };
+            prop_assert_eq!(m.matches(IpAddr::V4(Ipv4Addr::from(ip))), by_bits);
+        }
+
+        #[test]
+        fn ipv6_prefixes_compare_the_leading_bits(addr: u128, len in 0u8..=128, ip: u128) {
+            let by_bits = (0..u32::from(len)).all(|b| (addr >> (127 - b) & 1) == (ip >> (127 - b) & 1));
+            let m = AddrMatch::Prefix6 { addr, len };
+            prop_assert_eq!(m.matches(IpAddr::V6(ip.into())), by_bits);
+        }
+    }
+}

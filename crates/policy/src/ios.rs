@@ -1,0 +1,767 @@
+//! Cisco IOS / IOS-XE filters: numbered and named standard and extended IPv4 ACLs, IPv6
+//! ACLs, network and service object-groups, and their `ip access-group` / `ipv6 traffic-filter`
+//! bindings on interfaces, with IOS's semantics (wildcards that need not be contiguous,
+//! `established`, `fragments`, the implicit deny).
+//!
+//! Parsing never fails: a line inside a filter that cannot be read becomes a [`Warning`]
+//! with its line number and is left out of the filter (which is then marked partial); a
+//! reference to an object-group that is not defined matches nothing and is reported.
+//! Configuration outside filters, object-groups and interfaces is not modelled here.
+
+use crate::acl::{Acl, Action, AddrMatch, PortMatch, Rule};
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Something in the file the parser could not use, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub line: usize,
+    pub text: String,
+    pub message: String,
+}
+
+/// A filter applied to an interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub line: usize,
+    pub interface: String,
+    pub acl: String,
+    /// `in` or `out`.
+    pub direction: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interface {
+    pub line: usize,
+    pub name: String,
+    /// `address/prefix-length`, as configured.
+    pub addresses: Vec<String>,
+    pub shutdown: bool,
+}
+
+/// What the parser read from one IOS configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Device {
+    pub hostname: Option<String>,
+    pub acls: Vec<Acl>,
+    /// Names of filters some of whose lines could not be read.
+    pub partial: Vec<String>,
+    pub object_groups: Vec<String>,
+    pub interfaces: Vec<Interface>,
+    pub bindings: Vec<Binding>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Device {
+    pub fn acl(&self, name: &str) -> Option<&Acl> {
+        self.acls.iter().find(|a| a.name == name)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Standard,
+    Extended,
+    V6,
+}
+
+enum Block {
+    None,
+    Acl(usize, Kind),
+    Group(String),
+    Service(String),
+    Interface(usize),
+}
+
+/// Parses an IOS configuration. Never fails; see [`Device::warnings`].
+pub fn parse(text: &str) -> Device {
+    let mut d = Device::default();
+    let mut groups: HashMap<String, Vec<(usize, String)>> = HashMap::new();
+    let mut services: HashMap<String, Vec<(usize, String)>> = HashMap::new();
+    let mut pending: Vec<(usize, usize, Kind, String)> = Vec::new(); // (acl index, line, kind, rule text)
+    let mut block = Block::None;
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = raw.trim_end();
+        let indented = line.starts_with(' ');
+        let t = line.trim();
+        if t.is_empty() {
+            // Generated configs (Aerleon) put blank lines inside filters.
+            continue;
+        }
+        if t.starts_with('!') {
+            if !indented {
+                block = Block::None;
+            }
+            continue;
+        }
+        let w: Vec<&str> = t.split_whitespace().collect();
+        if indented {
+            match &block {
+                Block::Acl(idx, kind) => {
+                    if w[0] != "remark" {
+                        pending.push((*idx, n, *kind, t.to_owned()));
+                    }
+                }
+                Block::Group(name) => groups.entry(name.clone()).or_default().push((n, t.to_owned())),
+                Block::Service(name) => services.entry(name.clone()).or_default().push((n, t.to_owned())),
+                Block::Interface(idx) => interface_line(&mut d, *idx, n, &w),
+                Block::None => {}
+            }
+            continue;
+        }
+        block = Block::None;
+        match w.as_slice() {
+            ["hostname", name, ..] => d.hostname = Some((*name).to_owned()),
+            ["ip", "access-list", kind @ ("standard" | "extended"), name, ..] => {
+                let kind = if *kind == "standard" { Kind::Standard } else { Kind::Extended };
+                block = Block::Acl(acl_index(&mut d, name, n), kind);
+            }
+            ["ip", "access-list", name] => block = Block::Acl(acl_index(&mut d, name, n), Kind::Extended),
+            ["ipv6", "access-list", name, ..] => block = Block::Acl(acl_index(&mut d, name, n), Kind::V6),
+            ["object-group", "service", name, ..] => {
+                d.object_groups.push((*name).to_owned());
+                services.entry((*name).to_owned()).or_default();
+                block = Block::Service((*name).to_owned());
+            }
+            ["access-list", number, rest @ ..] => match number.parse::<u32>() {
+                Ok(num) if (1..=99).contains(&num) || (1300..=1999).contains(&num) => {
+                    pending.push((acl_index(&mut d, number, n), n, Kind::Standard, rest.join(" ")));
+                }
+                Ok(num) if (100..=199).contains(&num) || (2000..=2699).contains(&num) => {
+                    pending.push((acl_index(&mut d, number, n), n, Kind::Extended, rest.join(" ")));
+                }
+                _ => d.warnings.push(warn(n, t, "not an IPv4 standard or extended ACL number; left out")),
+            },
+            ["object-group", "network", name, ..] => {
+                d.object_groups.push((*name).to_owned());
+                groups.entry((*name).to_owned()).or_default();
+                block = Block::Group((*name).to_owned());
+            }
+            ["interface", name, ..] => {
+                d.interfaces.push(Interface {
+                    line: n,
+                    name: (*name).to_owned(),
+                    addresses: Vec::new(),
+                    shutdown: false,
+                });
+                block = Block::Interface(d.interfaces.len() - 1);
+            }
+            _ => {}
+        }
+    }
+    let resolved = Groups {
+        networks: resolve_groups(&groups, &mut d.warnings),
+        services: resolve_services(&services, &mut d.warnings),
+    };
+    for (idx, n, kind, rule) in pending {
+        if rule.split_whitespace().next() == Some("remark") {
+            continue;
+        }
+        match parse_rule(&rule, kind, &resolved) {
+            Ok((rules, undefined)) => {
+                for g in undefined {
+                    d.warnings.push(warn(
+                        n,
+                        &rule,
+                        &format!("object-group `{g}` is not defined; the rule matches nothing"),
+                    ));
+                }
+                // A service group expands to one rule per service, in order: first match
+                // over them is first match over the group.
+                d.acls[idx].rules.extend(rules.into_iter().map(|r| Rule { line: n, text: rule.clone(), ..r }));
+            }
+            Err(why) => {
+                let name = d.acls[idx].name.clone();
+                d.warnings.push(warn(n, &rule, &format!("{why}; the rule is left out of `{name}`")));
+                if !d.partial.contains(&name) {
+                    d.partial.push(name);
+                }
+            }
+        }
+    }
+    for b in &d.bindings {
+        if d.acl(&b.acl).is_none() {
+            d.warnings.push(warn(
+                b.line,
+                &format!("access-group {} {}", b.acl, b.direction),
+                &format!("ACL `{}` is not defined on this device (IOS then permits everything)", b.acl),
+            ));
+        }
+    }
+    d
+}
+
+fn warn(line: usize, text: &str, message: &str) -> Warning {
+    Warning { line, text: text.to_owned(), message: message.to_owned() }
+}
+
+fn acl_index(d: &mut Device, name: &str, line: usize) -> usize {
+    if let Some(i) = d.acls.iter().position(|a| a.name == name) {
+        return i;
+    }
+    d.acls.push(Acl { name: name.to_owned(), line, rules: Vec::new() });
+    d.acls.len() - 1
+}
+
+fn interface_line(d: &mut Device, idx: usize, n: usize, w: &[&str]) {
+    let name = d.interfaces[idx].name.clone();
+    match w {
+        ["ip", "access-group", acl, dir @ ("in" | "out")] | ["ipv6", "traffic-filter", acl, dir @ ("in" | "out")] => {
+            d.bindings.push(Binding { line: n, interface: name, acl: (*acl).to_owned(), direction: (*dir).to_owned() });
+        }
+        ["ip", "address", addr, mask, ..] => {
+            if let (Ok(a), Ok(m)) = (addr.parse::<Ipv4Addr>(), mask.parse::<Ipv4Addr>()) {
+                d.interfaces[idx].addresses.push(format!("{a}/{}", u32::from(m).count_ones()));
+            }
+        }
+        ["ipv6", "address", prefix, ..] if prefix.contains('/') => {
+            d.interfaces[idx].addresses.push((*prefix).to_owned())
+        }
+        ["shutdown"] => d.interfaces[idx].shutdown = true,
+        _ => {}
+    }
+}
+
+/// Resolves network object-groups (with nesting) to address matches. A cycle or a missing
+/// nested group is a warning; the group then matches what it could resolve.
+fn resolve_groups(
+    groups: &HashMap<String, Vec<(usize, String)>>,
+    warnings: &mut Vec<Warning>,
+) -> HashMap<String, AddrMatch> {
+    fn walk(
+        name: &str,
+        groups: &HashMap<String, Vec<(usize, String)>>,
+        stack: &mut Vec<String>,
+        warnings: &mut Vec<Warning>,
+    ) -> Vec<AddrMatch> {
+        let mut out = Vec::new();
+        let Some(lines) = groups.get(name) else { return out };
+        stack.push(name.to_owned());
+        for (n, t) in lines {
+            let w: Vec<&str> = t.split_whitespace().collect();
+            match w.as_slice() {
+                ["host", a] => match a.parse::<Ipv4Addr>() {
+                    Ok(a) => out.push(AddrMatch::host(u32::from(a))),
+                    Err(_) => warnings.push(warn(*n, t, "not an IPv4 address")),
+                },
+                ["group-object", g] => {
+                    if stack.iter().any(|s| s == g) {
+                        warnings.push(warn(*n, t, &format!("object-group `{g}` contains itself")));
+                    } else if !groups.contains_key(*g) {
+                        warnings.push(warn(*n, t, &format!("object-group `{g}` is not defined")));
+                    } else {
+                        out.extend(walk(g, groups, stack, warnings));
+                    }
+                }
+                ["description", ..] => {}
+                [a, m] => match (a.parse::<Ipv4Addr>(), m.parse::<Ipv4Addr>()) {
+                    // Object-groups take a subnet mask, not a wildcard.
+                    (Ok(a), Ok(m)) => out.push(AddrMatch::Wildcard { addr: u32::from(a), wildcard: !u32::from(m) }),
+                    _ => warnings.push(warn(*n, t, "expected `host A`, `A MASK` or `group-object NAME`")),
+                },
+                [p] if p.contains('/') => match prefix4(p) {
+                    Some(m) => out.push(m),
+                    None => warnings.push(warn(*n, t, "not an IPv4 prefix")),
+                },
+                _ => warnings.push(warn(*n, t, "not understood in a network object-group; left out")),
+            }
+        }
+        stack.pop();
+        out
+    }
+    groups.keys().map(|name| (name.clone(), AddrMatch::AnyOf(walk(name, groups, &mut Vec::new(), warnings)))).collect()
+}
+
+/// Object-groups resolved: network groups to address matches, service groups to the
+/// services they list.
+struct Groups {
+    networks: HashMap<String, AddrMatch>,
+    services: HashMap<String, Vec<Service>>,
+}
+
+/// One entry of a service object-group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Service {
+    proto: Option<u8>,
+    sport: PortMatch,
+    dport: PortMatch,
+    icmp: Option<(u8, Option<u8>)>,
+}
+
+fn resolve_services(
+    groups: &HashMap<String, Vec<(usize, String)>>,
+    warnings: &mut Vec<Warning>,
+) -> HashMap<String, Vec<Service>> {
+    fn walk(
+        name: &str,
+        groups: &HashMap<String, Vec<(usize, String)>>,
+        stack: &mut Vec<String>,
+        warnings: &mut Vec<Warning>,
+    ) -> Vec<Service> {
+        let mut out = Vec::new();
+        let Some(lines) = groups.get(name) else { return out };
+        stack.push(name.to_owned());
+        for (n, t) in lines {
+            let w: Vec<&str> = t.split_whitespace().collect();
+            match w.as_slice() {
+                ["description", ..] | [] => {}
+                ["group-object", g] => {
+                    if stack.iter().any(|s| s == g) {
+                        warnings.push(warn(*n, t, &format!("object-group `{g}` contains itself")));
+                    } else if !groups.contains_key(*g) {
+                        warnings.push(warn(*n, t, &format!("object-group `{g}` is not defined")));
+                    } else {
+                        out.extend(walk(g, groups, stack, warnings));
+                    }
+                }
+                [proto, rest @ ..] => match service(proto, rest) {
+                    Ok(mut s) => out.append(&mut s),
+                    Err(why) => warnings.push(warn(*n, t, &format!("{why}; left out of service group `{name}`"))),
+                },
+            }
+        }
+        stack.pop();
+        out
+    }
+    groups.keys().map(|name| (name.clone(), walk(name, groups, &mut Vec::new(), warnings))).collect()
+}
+
+/// A service-group entry: `tcp eq 80`, `udp source range 1 2`, `tcp-udp eq 53`, `icmp echo`, `gre`.
+fn service(proto: &str, rest: &[&str]) -> Result<Vec<Service>, String> {
+    let protos: Vec<Option<u8>> = match proto {
+        "tcp-udp" => vec![Some(6), Some(17)],
+        p => vec![protocol(p, false)?],
+    };
+    let mut at = 0;
+    let mut sport = PortMatch::any();
+    let mut dport = PortMatch::any();
+    let mut icmp = None;
+    if matches!(protos[0], Some(6 | 17)) {
+        if rest.first() == Some(&"source") {
+            at = 1;
+            sport = ports(rest, &mut at)?;
+        }
+        dport = ports(rest, &mut at)?;
+    } else if protos[0] == Some(1)
+        && let Some(word) = rest.first()
+    {
+        icmp = Some(icmp_type(word).ok_or_else(|| format!("unknown ICMP type `{word}`"))?);
+        at = 1;
+    }
+    if let Some(extra) = rest.get(at) {
+        return Err(format!("`{extra}` is not supported here"));
+    }
+    Ok(protos.into_iter().map(|proto| Service { proto, sport: sport.clone(), dport: dport.clone(), icmp }).collect())
+}
+
+fn prefix4(p: &str) -> Option<AddrMatch> {
+    let (a, len) = p.split_once('/')?;
+    let a: Ipv4Addr = a.parse().ok()?;
+    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
+    let wildcard = if len == 0 { u32::MAX } else { (1u32 << (32 - len)).wrapping_sub(1) };
+    Some(AddrMatch::Wildcard { addr: u32::from(a) & !wildcard, wildcard })
+}
+
+fn protocol(word: &str, v6: bool) -> Result<Option<u8>, String> {
+    Ok(Some(match word {
+        "ip" if !v6 => return Ok(None),
+        "ipv6" if v6 => return Ok(None),
+        "tcp" => 6,
+        "udp" => 17,
+        "icmp" if v6 => 58,
+        "icmp" => 1,
+        "igmp" => 2,
+        "ipinip" => 4,
+        "gre" => 47,
+        "esp" => 50,
+        "ahp" => 51,
+        "eigrp" => 88,
+        "ospf" => 89,
+        "pim" => 103,
+        "sctp" => 132,
+        n => n.parse::<u8>().map_err(|_| format!("unknown protocol `{n}`"))?,
+    }))
+}
+
+fn port(word: &str) -> Result<u16, String> {
+    let named = match word {
+        "ftp-data" => 20,
+        "ftp" => 21,
+        "ssh" => 22,
+        "telnet" => 23,
+        "smtp" => 25,
+        "domain" => 53,
+        "bootps" => 67,
+        "bootpc" => 68,
+        "tftp" => 69,
+        "www" | "http" => 80,
+        "pop3" => 110,
+        "sunrpc" => 111,
+        "ntp" => 123,
+        "netbios-ns" => 137,
+        "netbios-dgm" => 138,
+        "netbios-ss" => 139,
+        "snmp" => 161,
+        "snmptrap" => 162,
+        "bgp" => 179,
+        "ldap" => 389,
+        "https" => 443,
+        "isakmp" => 500,
+        "syslog" => 514,
+        "cmd" => 514,
+        "non500-isakmp" => 4500,
+        n => return n.parse::<u16>().map_err(|_| format!("unknown port `{n}`")),
+    };
+    Ok(named)
+}
+
+fn icmp_type(word: &str) -> Option<(u8, Option<u8>)> {
+    Some(match word {
+        "echo-reply" => (0, None),
+        "unreachable" => (3, None),
+        "net-unreachable" => (3, Some(0)),
+        "host-unreachable" => (3, Some(1)),
+        "port-unreachable" => (3, Some(3)),
+        "packet-too-big" => (3, Some(4)),
+        "administratively-prohibited" => (3, Some(13)),
+        "source-quench" => (4, None),
+        "redirect" => (5, None),
+        "echo" => (8, None),
+        "router-advertisement" => (9, None),
+        "router-solicitation" => (10, None),
+        "time-exceeded" | "ttl-exceeded" => (11, None),
+        "parameter-problem" => (12, None),
+        "timestamp-request" => (13, None),
+        "timestamp-reply" => (14, None),
+        _ => return None,
+    })
+}
+
+/// Reads an address at `w[*at..]`, advancing `at`.
+fn address(
+    w: &[&str],
+    at: &mut usize,
+    kind: Kind,
+    groups: &Groups,
+    undefined: &mut Vec<String>,
+) -> Result<AddrMatch, String> {
+    let word = *w.get(*at).ok_or("an address is missing")?;
+    *at += 1;
+    match word {
+        "any" => Ok(AddrMatch::Any),
+        "host" => {
+            let a = *w.get(*at).ok_or("`host` needs an address")?;
+            *at += 1;
+            if kind == Kind::V6 {
+                let a: Ipv6Addr = a.parse().map_err(|_| format!("`{a}` is not an IPv6 address"))?;
+                Ok(AddrMatch::Prefix6 { addr: u128::from(a), len: 128 })
+            } else {
+                let a: Ipv4Addr = a.parse().map_err(|_| format!("`{a}` is not an IPv4 address"))?;
+                Ok(AddrMatch::host(u32::from(a)))
+            }
+        }
+        "object-group" | "addrgroup" => {
+            let g = *w.get(*at).ok_or("`object-group` needs a name")?;
+            *at += 1;
+            Ok(groups.networks.get(g).cloned().unwrap_or_else(|| {
+                undefined.push(g.to_owned());
+                AddrMatch::Undefined(g.to_owned())
+            }))
+        }
+        a if kind == Kind::V6 => {
+            let (p, len) = a.split_once('/').ok_or_else(|| format!("`{a}` is not an IPv6 prefix"))?;
+            let p: Ipv6Addr = p.parse().map_err(|_| format!("`{a}` is not an IPv6 prefix"))?;
+            let len: u8 = len.parse().ok().filter(|l| *l <= 128).ok_or_else(|| format!("`{a}` has a bad length"))?;
+            Ok(AddrMatch::Prefix6 { addr: u128::from(p), len })
+        }
+        // IOS-XE (and NX-OS) also take a prefix length.
+        a if a.contains('/') => prefix4(a).ok_or_else(|| format!("`{a}` is not an IPv4 prefix")),
+        a => {
+            let addr: Ipv4Addr = a.parse().map_err(|_| format!("`{a}` is not an address"))?;
+            // A standard ACL's lone address means that host; otherwise a wildcard follows.
+            match w.get(*at).map(|x| x.parse::<Ipv4Addr>()) {
+                Some(Ok(wc)) => {
+                    *at += 1;
+                    Ok(AddrMatch::Wildcard { addr: u32::from(addr) & !u32::from(wc), wildcard: u32::from(wc) })
+                }
+                _ if kind == Kind::Standard => Ok(AddrMatch::host(u32::from(addr))),
+                _ => Err(format!("`{a}` needs a wildcard mask")),
+            }
+        }
+    }
+}
+
+/// Reads an optional port condition at `w[*at..]`.
+fn ports(w: &[&str], at: &mut usize) -> Result<PortMatch, String> {
+    let op = w.get(*at).copied();
+    let arg = |i: usize| {
+        w.get(*at + i).ok_or_else(|| format!("`{}` needs a port", op.unwrap_or_default())).and_then(|p| port(p))
+    };
+    let m = match op {
+        Some("eq") => {
+            let mut list = Vec::new();
+            let mut i = 1;
+            while let Some(p) = w.get(*at + i).and_then(|p| port(p).ok()) {
+                list.push((p, p));
+                i += 1;
+            }
+            if list.is_empty() {
+                arg(1)?;
+            }
+            *at += i;
+            return Ok(PortMatch(list));
+        }
+        Some("neq") => {
+            let p = arg(1)?;
+            let mut r = Vec::new();
+            if p > 0 {
+                r.push((0, p - 1));
+            }
+            if p < u16::MAX {
+                r.push((p + 1, u16::MAX));
+            }
+            PortMatch(r)
+        }
+        Some("lt") => {
+            let p = arg(1)?;
+            PortMatch(if p == 0 { Vec::new() } else { vec![(0, p - 1)] })
+        }
+        Some("gt") => {
+            let p = arg(1)?;
+            PortMatch(if p == u16::MAX { Vec::new() } else { vec![(p + 1, u16::MAX)] })
+        }
+        Some("range") => {
+            let (lo, hi) = (arg(1)?, arg(2)?);
+            *at += 3;
+            return Ok(PortMatch(vec![(lo.min(hi), lo.max(hi))]));
+        }
+        _ => return Ok(PortMatch::any()),
+    };
+    *at += 2;
+    Ok(m)
+}
+
+/// Parses one rule (after `access-list N`, or inside a named ACL, optionally numbered).
+/// Returns the rule (line and text are filled in by the caller) and any undefined groups.
+fn parse_rule(text: &str, kind: Kind, groups: &Groups) -> Result<(Vec<Rule>, Vec<String>), String> {
+    let mut w: Vec<&str> = text.split_whitespace().collect();
+    if w.first().is_some_and(|s| s.parse::<u32>().is_ok()) || w.first() == Some(&"sequence") {
+        w.remove(0);
+        if w.first().is_some_and(|s| s.parse::<u32>().is_ok()) {
+            w.remove(0);
+        }
+    }
+    let action = match w.first() {
+        Some(&"permit") => Action::Permit,
+        Some(&"deny") => Action::Deny,
+        Some(other) => return Err(format!("expected permit or deny, found `{other}`")),
+        None => return Err("an empty rule".into()),
+    };
+    let mut at = 1;
+    let mut undefined = Vec::new();
+    let mut rule = Rule {
+        line: 0,
+        text: String::new(),
+        action,
+        proto: None,
+        src: AddrMatch::Any,
+        sport: PortMatch::any(),
+        dst: AddrMatch::Any,
+        dport: PortMatch::any(),
+        icmp: None,
+        established: false,
+        fragments: false,
+        log: false,
+    };
+    if kind == Kind::Standard {
+        rule.src = address(&w, &mut at, kind, groups, &mut undefined)?;
+    } else if w.get(at) == Some(&"object-group") && kind == Kind::Extended {
+        // `permit object-group SERVICES SRC DST`: one rule per service.
+        let g = *w.get(at + 1).ok_or("`object-group` needs a name")?;
+        at += 2;
+        rule.src = address(&w, &mut at, kind, groups, &mut undefined)?;
+        rule.dst = address(&w, &mut at, kind, groups, &mut undefined)?;
+        options(&w, at, &mut rule)?;
+        let Some(services) = groups.services.get(g) else {
+            undefined.push(g.to_owned());
+            return Ok((vec![Rule { src: AddrMatch::Undefined(g.to_owned()), ..rule }], undefined));
+        };
+        let rules = services
+            .iter()
+            .map(|s| Rule {
+                proto: s.proto,
+                sport: s.sport.clone(),
+                dport: s.dport.clone(),
+                icmp: s.icmp,
+                ..rule.clone()
+            })
+            .collect();
+        return Ok((rules, undefined));
+    } else {
+        rule.proto = protocol(w.get(at).ok_or("the protocol is missing")?, kind == Kind::V6)?;
+        at += 1;
+        let ported = matches!(rule.proto, Some(6 | 17));
+        rule.src = address(&w, &mut at, kind, groups, &mut undefined)?;
+        if ported {
+            rule.sport = ports(&w, &mut at)?;
+        }
+        rule.dst = address(&w, &mut at, kind, groups, &mut undefined)?;
+        if ported {
+            rule.dport = ports(&w, &mut at)?;
+        }
+        if matches!(rule.proto, Some(1 | 58))
+            && let Some(word) = w.get(at)
+        {
+            if let Some(t) = icmp_type(word) {
+                rule.icmp = Some(t);
+                at += 1;
+            } else if let Ok(t) = word.parse::<u8>() {
+                let code = w.get(at + 1).and_then(|c| c.parse::<u8>().ok());
+                rule.icmp = Some((t, code));
+                at += 1 + usize::from(code.is_some());
+            }
+        }
+    }
+    options(&w, at, &mut rule)?;
+    Ok((vec![rule], undefined))
+}
+
+/// The keywords after a rule's addresses and ports.
+fn options(w: &[&str], mut at: usize, rule: &mut Rule) -> Result<(), String> {
+    while let Some(word) = w.get(at) {
+        match *word {
+            "established" if rule.proto == Some(6) => rule.established = true,
+            "log" | "log-input" => rule.log = true,
+            "fragments" => rule.fragments = true,
+            other => return Err(format!("`{other}` is not supported here")),
+        }
+        at += 1;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::acl::Flow;
+    use std::net::IpAddr;
+
+    const CONFIG: &str = "\
+hostname edge1
+!
+object-group network MGMT
+ host 10.0.0.5
+ 10.1.0.0 255.255.255.0
+ group-object NOC
+object-group network NOC
+ 192.168.50.0/24
+!
+ip access-list extended EDGE-IN
+ remark management from the NOC only
+ 10 permit tcp object-group MGMT any eq 22
+ 20 permit tcp any host 203.0.113.10 eq www 443
+ 30 permit tcp any any established
+ 40 permit icmp any any echo-reply
+ 50 deny ip 10.0.0.0 0.255.0.255 any log
+ 60 permit udp any range 1024 65535 any eq ntp
+ 70 permit tcp any any eq 22 time-range OFFICE
+ 80 permit tcp object-group NOWHERE any
+!
+access-list 10 permit 10.9.9.9
+access-list 10 deny any
+access-list 150 permit ip any any
+!
+ipv6 access-list V6-IN
+ permit tcp 2001:db8::/32 any eq 22
+ deny ipv6 any any
+!
+interface GigabitEthernet0/0
+ ip address 203.0.113.1 255.255.255.0
+ ip access-group EDGE-IN in
+ ipv6 traffic-filter V6-IN in
+interface GigabitEthernet0/1
+ ip access-group MISSING out
+ shutdown
+";
+
+    fn flow(src: &str, dst: &str, proto: u8, dport: u16) -> Flow {
+        Flow {
+            src: src.parse::<IpAddr>().unwrap(),
+            dst: dst.parse::<IpAddr>().unwrap(),
+            proto,
+            sport: 40000,
+            dport,
+            icmp: None,
+            established: false,
+            fragment: false,
+        }
+    }
+
+    #[test]
+    fn reads_filters_groups_and_bindings() {
+        let d = parse(CONFIG);
+        assert_eq!(d.hostname.as_deref(), Some("edge1"));
+        let names: Vec<&str> = d.acls.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["EDGE-IN", "10", "150", "V6-IN"]);
+        let edge = d.acl("EDGE-IN").unwrap();
+        assert_eq!(edge.rules.len(), 7, "the time-range rule is left out");
+        assert_eq!(d.partial, ["EDGE-IN"]);
+        assert_eq!(edge.rules[0].line, 12);
+        assert_eq!(d.bindings.len(), 3);
+        assert_eq!(d.interfaces[0].addresses, ["203.0.113.1/24"]);
+        assert!(d.interfaces[1].shutdown);
+        let messages: Vec<(usize, &str)> = d.warnings.iter().map(|w| (w.line, w.message.as_str())).collect();
+        assert!(messages.iter().any(|(l, m)| *l == 18 && m.contains("time-range")), "{messages:?}");
+        assert!(messages.iter().any(|(l, m)| *l == 19 && m.contains("`NOWHERE` is not defined")), "{messages:?}");
+        assert!(messages.iter().any(|(l, m)| *l == 34 && m.contains("MISSING")), "{messages:?}");
+    }
+
+    #[test]
+    fn decisions_follow_ios_semantics() {
+        let d = parse(CONFIG);
+        let edge = d.acl("EDGE-IN").unwrap();
+        let rule_line = |f: &Flow| edge.decide(f).rule.map(|i| edge.rules[i].line);
+        // Nested group member, SSH: rule 10.
+        assert_eq!(rule_line(&flow("192.168.50.7", "8.8.8.8", 6, 22)), Some(12));
+        assert_eq!(rule_line(&flow("10.1.0.200", "8.8.8.8", 6, 22)), Some(12));
+        // Two ports on one `eq`.
+        assert_eq!(rule_line(&flow("1.2.3.4", "203.0.113.10", 6, 443)), Some(13));
+        // `established` needs ACK/RST.
+        let mut ack = flow("1.2.3.4", "8.8.8.8", 6, 5000);
+        assert_eq!(edge.decide(&ack).rule, None, "implicit deny");
+        ack.established = true;
+        assert_eq!(rule_line(&ack), Some(14));
+        // A non-contiguous wildcard: 10.x.0.y.
+        assert_eq!(rule_line(&flow("10.77.0.9", "8.8.8.8", 17, 53)), Some(16));
+        assert_eq!(rule_line(&flow("10.77.1.9", "8.8.8.8", 17, 123)), Some(17), "10.77.1.9 is outside 10.x.0.y");
+        let mut ping = flow("1.2.3.4", "8.8.8.8", 1, 0);
+        ping.icmp = Some((0, 0));
+        assert_eq!(rule_line(&ping), Some(15));
+        // Standard ACL: a lone address is a host.
+        let std = d.acl("10").unwrap();
+        assert_eq!(std.decide(&flow("10.9.9.9", "1.1.1.1", 6, 1)).action, Action::Permit);
+        assert_eq!(std.decide(&flow("10.9.9.8", "1.1.1.1", 6, 1)).action, Action::Deny);
+        let v6 = d.acl("V6-IN").unwrap();
+        assert_eq!(v6.decide(&flow("2001:db8:1::1", "2001:db9::1", 6, 22)).action, Action::Permit);
+        assert_eq!(v6.decide(&flow("2001:db9:1::1", "2001:db9::1", 6, 22)).action, Action::Deny);
+    }
+
+    #[test]
+    fn ports_operators_cover_exactly_their_ranges() {
+        let mut at = 0;
+        assert_eq!(ports(&["neq", "0"], &mut at).unwrap(), PortMatch(vec![(1, 65535)]));
+        at = 0;
+        assert_eq!(ports(&["lt", "1024"], &mut at).unwrap(), PortMatch(vec![(0, 1023)]));
+        at = 0;
+        assert_eq!(ports(&["gt", "65535"], &mut at).unwrap(), PortMatch(vec![]));
+        at = 0;
+        assert!(ports(&["eq", "nonsense"], &mut at).is_err());
+    }
+
+    #[test]
+    fn cycles_between_groups_are_reported_not_followed() {
+        let d = parse("object-group network A\n group-object B\nobject-group network B\n group-object A\n");
+        assert!(d.warnings.iter().any(|w| w.message.contains("contains itself")), "{:?}", d.warnings);
+    }
+}

@@ -1,0 +1,36 @@
+//! Device configuration parsers and firewall policy analysis. Pure: text in, models and
+//! answers out; no IO, no async.
+//!
+//! [`acl`] is the vendor-neutral filter model with first-match evaluation of a concrete flow
+//! (the brute-force oracle later analyses are checked against); [`ios`] reads Cisco IOS and
+//! IOS-XE filters into it. Further vendors, the symbolic analyses (match, anomalies, diff,
+//! trace) and the rule packs build on these.
+
+pub mod acl;
+pub mod ios;
+
+/// What the fuzz target and its seed replay run on arbitrary bytes: parse as IOS, check that
+/// every warning names a line of the input, and decide a flow with every filter.
+#[doc(hidden)]
+pub fn fuzz_one(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let lines = text.lines().count();
+    let d = ios::parse(&text);
+    for w in &d.warnings {
+        assert!(w.line >= 1 && w.line <= lines, "warning at line {} of {lines}", w.line);
+    }
+    let flow = acl::Flow {
+        src: std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1)),
+        dst: std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
+        proto: 6,
+        sport: 40000,
+        dport: 443,
+        icmp: None,
+        established: false,
+        fragment: false,
+    };
+    for a in &d.acls {
+        let decision = a.decide(&flow);
+        assert!(decision.rule.is_none_or(|i| i < a.rules.len()));
+    }
+}
