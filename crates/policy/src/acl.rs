@@ -128,10 +128,11 @@ impl Rule {
         }
         let ported = matches!(f.proto, 6 | 17);
         // Port conditions cannot hold for a non-initial fragment, which carries no ports.
-        if ported && (!self.sport.is_any() || !self.dport.is_any()) {
-            if f.fragment || !self.sport.matches(f.sport) || !self.dport.matches(f.dport) {
-                return false;
-            }
+        if ported
+            && (!self.sport.is_any() || !self.dport.is_any())
+            && (f.fragment || !self.sport.matches(f.sport) || !self.dport.matches(f.dport))
+        {
+            return false;
         }
         if let Some((t, code)) = self.icmp {
             match f.icmp {
