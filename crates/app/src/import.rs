@@ -343,29 +343,11 @@ impl App {
         let mut site_ids: HashMap<String, i64> =
             self.store.all_sites().await?.into_iter().map(|s| (s.slug, s.id)).collect();
         for s in &plan.sites_added {
-            let new = NewSite {
-                slug: &s.slug,
-                name: &s.name,
-                kind: &s.kind,
-                zone: &s.zone,
-                purdue_level: s.purdue_level,
-                criticality: &s.criticality,
-                time_zone: &s.time_zone,
-            };
-            site_ids.insert(s.slug.clone(), tx.insert_site(&new, now).await?);
+            site_ids.insert(s.slug.clone(), tx.insert_site(&new_site(s), now).await?);
             tick(1);
         }
         for s in &plan.sites_changed {
-            let new = NewSite {
-                slug: &s.slug,
-                name: &s.name,
-                kind: &s.kind,
-                zone: &s.zone,
-                purdue_level: s.purdue_level,
-                criticality: &s.criticality,
-                time_zone: &s.time_zone,
-            };
-            tx.update_site(&new).await?;
+            tx.update_site(&new_site(s)).await?;
             tick(1);
         }
 
@@ -648,6 +630,18 @@ impl App {
             .map(|r| exchange::RelationshipRecord { origin: origin.clone(), from: r.from, kind: r.kind, to: r.to })
             .collect();
         Ok(exchange::yaml::write(&doc)?)
+    }
+}
+
+fn new_site(s: &exchange::SiteRecord) -> NewSite<'_> {
+    NewSite {
+        slug: &s.slug,
+        name: &s.name,
+        kind: &s.kind,
+        zone: &s.zone,
+        purdue_level: s.purdue_level,
+        criticality: &s.criticality,
+        time_zone: &s.time_zone,
     }
 }
 

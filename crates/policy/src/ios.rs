@@ -151,8 +151,11 @@ pub fn parse(text: &str) -> Device {
         }
     }
     let resolved = Groups {
-        networks: resolve_groups(&groups, &mut d.warnings),
-        services: resolve_services(&services, &mut d.warnings),
+        networks: resolve(&groups, &mut d.warnings, &network_member)
+            .into_iter()
+            .map(|(name, members)| (name, AddrMatch::AnyOf(members)))
+            .collect(),
+        services: resolve(&services, &mut d.warnings, &service_member),
     };
     for (idx, n, kind, rule) in pending {
         if rule.split_whitespace().next() == Some("remark") {
@@ -223,54 +226,66 @@ fn interface_line(d: &mut Device, idx: usize, n: usize, w: &[&str]) {
     }
 }
 
-/// Resolves network object-groups (with nesting) to address matches. A cycle or a missing
-/// nested group is a warning; the group then matches what it could resolve.
-fn resolve_groups(
+/// Reads one member line of the group named first into what it stands for, or says why not.
+type Member<T> = dyn Fn(&str, &[&str]) -> Result<Vec<T>, String>;
+
+/// Resolves object-groups of one kind, following `group-object` nesting: `entry` reads one
+/// member line into what it stands for, or says why it cannot. A cycle, a missing nested
+/// group or an unreadable line is a warning; the group then holds what could be resolved.
+fn resolve<T: Clone>(
     groups: &HashMap<String, Vec<(usize, String)>>,
     warnings: &mut Vec<Warning>,
-) -> HashMap<String, AddrMatch> {
-    fn walk(
+    entry: &Member<T>,
+) -> HashMap<String, Vec<T>> {
+    fn walk<T: Clone>(
         name: &str,
         groups: &HashMap<String, Vec<(usize, String)>>,
         stack: &mut Vec<String>,
         warnings: &mut Vec<Warning>,
-    ) -> Vec<AddrMatch> {
+        entry: &Member<T>,
+    ) -> Vec<T> {
         let mut out = Vec::new();
         let Some(lines) = groups.get(name) else { return out };
         stack.push(name.to_owned());
         for (n, t) in lines {
             let w: Vec<&str> = t.split_whitespace().collect();
             match w.as_slice() {
-                ["host", a] => match a.parse::<Ipv4Addr>() {
-                    Ok(a) => out.push(AddrMatch::host(u32::from(a))),
-                    Err(_) => warnings.push(warn(*n, t, "not an IPv4 address")),
-                },
+                ["description", ..] | [] => {}
                 ["group-object", g] => {
                     if stack.iter().any(|s| s == g) {
                         warnings.push(warn(*n, t, &format!("object-group `{g}` contains itself")));
                     } else if !groups.contains_key(*g) {
                         warnings.push(warn(*n, t, &format!("object-group `{g}` is not defined")));
                     } else {
-                        out.extend(walk(g, groups, stack, warnings));
+                        out.extend(walk(g, groups, stack, warnings, entry));
                     }
                 }
-                ["description", ..] => {}
-                [a, m] => match (a.parse::<Ipv4Addr>(), m.parse::<Ipv4Addr>()) {
-                    // Object-groups take a subnet mask, not a wildcard.
-                    (Ok(a), Ok(m)) => out.push(AddrMatch::Wildcard { addr: u32::from(a), wildcard: !u32::from(m) }),
-                    _ => warnings.push(warn(*n, t, "expected `host A`, `A MASK` or `group-object NAME`")),
+                words => match entry(name, words) {
+                    Ok(mut items) => out.append(&mut items),
+                    Err(why) => warnings.push(warn(*n, t, &why)),
                 },
-                [p] if p.contains('/') => match prefix4(p) {
-                    Some(m) => out.push(m),
-                    None => warnings.push(warn(*n, t, "not an IPv4 prefix")),
-                },
-                _ => warnings.push(warn(*n, t, "not understood in a network object-group; left out")),
             }
         }
         stack.pop();
         out
     }
-    groups.keys().map(|name| (name.clone(), AddrMatch::AnyOf(walk(name, groups, &mut Vec::new(), warnings)))).collect()
+    groups.keys().map(|name| (name.clone(), walk(name, groups, &mut Vec::new(), warnings, entry))).collect()
+}
+
+/// A network object-group member: `host A`, `A MASK` (a subnet mask, not a wildcard) or `A/LEN`.
+fn network_member(_group: &str, w: &[&str]) -> Result<Vec<AddrMatch>, String> {
+    match w {
+        ["host", a] => {
+            let a: Ipv4Addr = a.parse().map_err(|_| "not an IPv4 address".to_owned())?;
+            Ok(vec![AddrMatch::host(u32::from(a))])
+        }
+        [a, m] => match (a.parse::<Ipv4Addr>(), m.parse::<Ipv4Addr>()) {
+            (Ok(a), Ok(m)) => Ok(vec![AddrMatch::Wildcard { addr: u32::from(a), wildcard: !u32::from(m) }]),
+            _ => Err("expected `host A`, `A MASK` or `group-object NAME`".into()),
+        },
+        [p] if p.contains('/') => prefix4(p).map(|m| vec![m]).ok_or_else(|| "not an IPv4 prefix".into()),
+        _ => Err("not understood in a network object-group; left out".into()),
+    }
 }
 
 /// Object-groups resolved: network groups to address matches, service groups to the
@@ -289,42 +304,10 @@ struct Service {
     icmp: Option<(u8, Option<u8>)>,
 }
 
-fn resolve_services(
-    groups: &HashMap<String, Vec<(usize, String)>>,
-    warnings: &mut Vec<Warning>,
-) -> HashMap<String, Vec<Service>> {
-    fn walk(
-        name: &str,
-        groups: &HashMap<String, Vec<(usize, String)>>,
-        stack: &mut Vec<String>,
-        warnings: &mut Vec<Warning>,
-    ) -> Vec<Service> {
-        let mut out = Vec::new();
-        let Some(lines) = groups.get(name) else { return out };
-        stack.push(name.to_owned());
-        for (n, t) in lines {
-            let w: Vec<&str> = t.split_whitespace().collect();
-            match w.as_slice() {
-                ["description", ..] | [] => {}
-                ["group-object", g] => {
-                    if stack.iter().any(|s| s == g) {
-                        warnings.push(warn(*n, t, &format!("object-group `{g}` contains itself")));
-                    } else if !groups.contains_key(*g) {
-                        warnings.push(warn(*n, t, &format!("object-group `{g}` is not defined")));
-                    } else {
-                        out.extend(walk(g, groups, stack, warnings));
-                    }
-                }
-                [proto, rest @ ..] => match service(proto, rest) {
-                    Ok(mut s) => out.append(&mut s),
-                    Err(why) => warnings.push(warn(*n, t, &format!("{why}; left out of service group `{name}`"))),
-                },
-            }
-        }
-        stack.pop();
-        out
-    }
-    groups.keys().map(|name| (name.clone(), walk(name, groups, &mut Vec::new(), warnings))).collect()
+/// A service object-group member, or why it is left out of `group`.
+fn service_member(group: &str, w: &[&str]) -> Result<Vec<Service>, String> {
+    let (proto, rest) = w.split_first().ok_or_else(|| "an empty line".to_owned())?;
+    service(proto, rest).map_err(|why| format!("{why}; left out of service group `{group}`"))
 }
 
 /// A service-group entry: `tcp eq 80`, `udp source range 1 2`, `tcp-udp eq 53`, `icmp echo`, `gre`.
