@@ -22,6 +22,15 @@ pub struct Flow {
     pub fragment: bool,
 }
 
+/// The address family of a filter, which bounds the flows it can ever see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    V4,
+    V6,
+    /// Rules that may name either family (zone policies on a firewall).
+    Any,
+}
+
 /// Which addresses a rule side matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddrMatch {
@@ -156,6 +165,8 @@ pub struct Acl {
     pub name: String,
     /// The line where the filter is defined (its first rule for numbered IOS ACLs).
     pub line: usize,
+    /// The flows the filter can see: an IOS IPv4 ACL never sees IPv6 packets.
+    pub family: Family,
     pub rules: Vec<Rule>,
 }
 

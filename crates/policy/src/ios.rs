@@ -8,7 +8,7 @@
 //! reference to an object-group that is not defined matches nothing and is reported.
 //! Configuration outside filters, object-groups and interfaces is not modelled here.
 
-use crate::acl::{Acl, Action, AddrMatch, PortMatch, Rule};
+use crate::acl::{Acl, Action, AddrMatch, Family, PortMatch, Rule};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -115,10 +115,10 @@ pub fn parse(text: &str) -> Device {
             ["hostname", name, ..] => d.hostname = Some((*name).to_owned()),
             ["ip", "access-list", kind @ ("standard" | "extended"), name, ..] => {
                 let kind = if *kind == "standard" { Kind::Standard } else { Kind::Extended };
-                block = Block::Acl(acl_index(&mut d, name, n), kind);
+                block = Block::Acl(acl_index(&mut d, name, n, Family::V4), kind);
             }
-            ["ip", "access-list", name] => block = Block::Acl(acl_index(&mut d, name, n), Kind::Extended),
-            ["ipv6", "access-list", name, ..] => block = Block::Acl(acl_index(&mut d, name, n), Kind::V6),
+            ["ip", "access-list", name] => block = Block::Acl(acl_index(&mut d, name, n, Family::V4), Kind::Extended),
+            ["ipv6", "access-list", name, ..] => block = Block::Acl(acl_index(&mut d, name, n, Family::V6), Kind::V6),
             ["object-group", "service", name, ..] => {
                 d.object_groups.push((*name).to_owned());
                 services.entry((*name).to_owned()).or_default();
@@ -126,10 +126,10 @@ pub fn parse(text: &str) -> Device {
             }
             ["access-list", number, rest @ ..] => match number.parse::<u32>() {
                 Ok(num) if (1..=99).contains(&num) || (1300..=1999).contains(&num) => {
-                    pending.push((acl_index(&mut d, number, n), n, Kind::Standard, rest.join(" ")));
+                    pending.push((acl_index(&mut d, number, n, Family::V4), n, Kind::Standard, rest.join(" ")));
                 }
                 Ok(num) if (100..=199).contains(&num) || (2000..=2699).contains(&num) => {
-                    pending.push((acl_index(&mut d, number, n), n, Kind::Extended, rest.join(" ")));
+                    pending.push((acl_index(&mut d, number, n, Family::V4), n, Kind::Extended, rest.join(" ")));
                 }
                 _ => d.warnings.push(warn(n, t, "not an IPv4 standard or extended ACL number; left out")),
             },
@@ -199,11 +199,11 @@ fn warn(line: usize, text: &str, message: &str) -> Warning {
     Warning { line, text: text.to_owned(), message: message.to_owned() }
 }
 
-fn acl_index(d: &mut Device, name: &str, line: usize) -> usize {
+fn acl_index(d: &mut Device, name: &str, line: usize, family: Family) -> usize {
     if let Some(i) = d.acls.iter().position(|a| a.name == name) {
         return i;
     }
-    d.acls.push(Acl { name: name.to_owned(), line, rules: Vec::new() });
+    d.acls.push(Acl { name: name.to_owned(), line, family, rules: Vec::new() });
     d.acls.len() - 1
 }
 

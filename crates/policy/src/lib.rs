@@ -7,7 +7,9 @@
 //! trace) and the rule packs build on these.
 
 pub mod acl;
+pub mod analysis;
 pub mod ios;
+pub mod space;
 
 /// What the fuzz target and its seed replay run on arbitrary bytes: parse as IOS, check that
 /// every warning names a line of the input, and decide a flow with every filter.
