@@ -8,6 +8,9 @@
 
 pub mod acl;
 pub mod analysis;
+#[cfg(test)]
+mod arbitrary;
+pub mod diff;
 pub mod ios;
 pub mod space;
 

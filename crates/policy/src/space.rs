@@ -11,7 +11,7 @@
 use crate::acl::{AddrMatch, Family, Flow, PortMatch, Rule};
 use oxidd::bcdd::{BCDDFunction, BCDDManagerRef};
 use oxidd::util::{OptBool, SatCountCache, num::F64};
-use oxidd::{BooleanFunction, Function, Manager, ManagerRef};
+use oxidd::{BooleanFunction, BooleanFunctionQuant, Function, Manager, ManagerRef};
 use std::hash::BuildHasherDefault;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -33,6 +33,24 @@ const ICMP_CODE: Field = Field { at: 305, bits: 8 };
 const ESTABLISHED: Field = Field { at: 313, bits: 1 };
 const FRAGMENT: Field = Field { at: 314, bits: 1 };
 const VARS: u32 = 315;
+
+/// A block of flows as a person reads it: the ranges each field takes. Empty address lists
+/// never occur for a non-empty set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub src: Vec<(IpAddr, IpAddr)>,
+    pub dst: Vec<(IpAddr, IpAddr)>,
+    pub proto: Vec<(u16, u16)>,
+    pub sport: Vec<(u16, u16)>,
+    pub dport: Vec<(u16, u16)>,
+    /// The set is exactly the product of these ranges (ICMP types, TCP flags and fragments
+    /// aside); otherwise the ranges bound it.
+    pub exact: bool,
+}
+
+impl Summary {
+    pub const MAX_RANGES: usize = 64;
+}
 
 /// The analysis ran out of decision-diagram nodes: the policy is too large for the memory the
 /// analysis was given.
@@ -365,6 +383,104 @@ impl HeaderSpace {
             established: read(ESTABLISHED, false) == 1,
             fragment: read(FRAGMENT, false) == 1,
         }))
+    }
+
+    /// A set read back as one block of header fields, each a short list of ranges: what a
+    /// person reads in a diff. The block is the smallest box (per field) around the set;
+    /// `exact` says whether the set is the whole box (within `universe`).
+    pub fn summarise(&self, s: &FlowSet, universe: &FlowSet) -> Result<Summary> {
+        let mut out = Summary { exact: true, ..Summary::default() };
+        let mut boxed = self.nothing();
+        for (family, first) in [(Family::V4, 96), (Family::V6, 0)] {
+            let part = s.and(&self.family(family)?)?;
+            if part.is_empty() {
+                continue;
+            }
+            let mut product = self.family(family)?;
+            let to_ip = |v: u128| match family {
+                Family::V6 => IpAddr::V6(Ipv6Addr::from(v)),
+                _ => IpAddr::V4(Ipv4Addr::from(v as u32)),
+            };
+            for (field, list) in [(SRC, &mut out.src), (DST, &mut out.dst)] {
+                let (ranges, complete) = self.field_ranges(&part, field, first)?;
+                out.exact &= complete;
+                product = product.and(&self.any_range(field, &ranges)?)?;
+                list.extend(ranges.iter().map(|&(lo, hi)| (to_ip(lo), to_ip(hi))));
+            }
+            boxed = boxed.or(&product)?;
+        }
+        let fields: [(Field, &mut Vec<(u16, u16)>); 3] =
+            [(PROTO, &mut out.proto), (SPORT, &mut out.sport), (DPORT, &mut out.dport)];
+        for (field, list) in fields {
+            let (ranges, complete) = self.field_ranges(s, field, 0)?;
+            out.exact &= complete;
+            boxed = boxed.and(&self.any_range(field, &ranges)?)?;
+            list.extend(ranges.iter().map(|&(lo, hi)| (lo as u16, hi as u16)));
+        }
+        out.exact &= boxed.and(universe)? == *s;
+        Ok(out)
+    }
+
+    fn any_range(&self, field: Field, ranges: &[(u128, u128)]) -> Result<FlowSet> {
+        let mut f = self.nothing();
+        for &(lo, hi) in ranges {
+            f = f.or(&self.range(field, lo, hi)?)?;
+        }
+        Ok(f)
+    }
+
+    /// The values one field takes in the set, as sorted, merged ranges, starting at bit
+    /// `first` (the bits above it are zero); at most [`Summary::MAX_RANGES`] of them, and
+    /// `false` when there were more.
+    fn field_ranges(&self, s: &FlowSet, field: Field, first: u32) -> Result<(Vec<(u128, u128)>, bool)> {
+        let mut others = self.everything();
+        for level in (0..VARS).rev() {
+            if level < field.at || level >= field.at + field.bits {
+                others = FlowSet(self.vars[level as usize].clone()).and(&others)?;
+            }
+        }
+        let projected = s.op(|| s.0.exists(&others.0))?;
+        let top = self.bits(field, 0, if first == 0 { 0 } else { u128::MAX << (field.bits - first) })?;
+        let mut prefixes = Vec::new();
+        let complete = self.prefixes(&projected.and(&top)?, &top, field, first, 0, &mut prefixes)?;
+        let mut ranges: Vec<(u128, u128)> = Vec::new();
+        for (value, len) in prefixes {
+            let span = field.bits - len;
+            let hi = if span == 128 { u128::MAX } else { value | ((1u128 << span) - 1) };
+            match ranges.last_mut() {
+                Some(last) if last.1.checked_add(1) == Some(value) => last.1 = hi,
+                _ => ranges.push((value, hi)),
+            }
+        }
+        Ok((ranges, complete))
+    }
+
+    /// Depth-first walk over the prefixes of a field: `f` is the set restricted to the prefix
+    /// `cube`; a prefix whose whole block is in the set is emitted without going deeper.
+    fn prefixes(
+        &self,
+        f: &FlowSet,
+        cube: &FlowSet,
+        field: Field,
+        bit: u32,
+        value: u128,
+        out: &mut Vec<(u128, u32)>,
+    ) -> Result<bool> {
+        if f.is_empty() {
+            return Ok(true);
+        }
+        if out.len() >= Summary::MAX_RANGES {
+            return Ok(false);
+        }
+        if f == cube || bit == field.bits {
+            out.push((value, bit));
+            return Ok(true);
+        }
+        let v = self.var(field, bit);
+        let shift = field.bits - 1 - bit;
+        let (c0, c1) = (cube.minus(&v)?, cube.and(&v)?);
+        Ok(self.prefixes(&f.and(&c0)?, &c0, field, bit + 1, value, out)?
+            && self.prefixes(&f.and(&c1)?, &c1, field, bit + 1, value | 1 << shift, out)?)
     }
 
     /// Nodes alive in the table, for benchmarks and memory limits.

@@ -150,3 +150,79 @@ fn batfish_filter_line_reachability_is_reproduced() {
     expected.sort();
     assert_eq!(found, expected);
 }
+
+fn acl_in(snapshot: &str) -> policy::acl::Acl {
+    let p = corpus().join("configs/cisco_iosxe/pybatfish-example-filters").join(snapshot).join("rtr-with-acl.cfg");
+    let d = policy::ios::parse(&std::fs::read_to_string(p).unwrap());
+    d.acl("acl_in").unwrap().clone()
+}
+
+/// pybatfish's "Provably safe ACL and firewall changes" notebook
+/// (`reference/pybatfish-notebooks/provably-safe-acl-and-firewall-changes.md`): the intended
+/// change is HTTP (80, 8080) from 10.10.10.0/24 to 18.18.18.0/27. Batfish finds that
+/// candidate1 also opens 18.18.18.32 (its example flow 10.10.10.0:49152 → 18.18.18.32:80,
+/// permitted by line 462, denied before by line 2020) and that candidate2 does exactly the
+/// change. The diff answers the same, with the whole set rather than one example.
+#[test]
+fn pybatfish_safe_change_notebook_is_reproduced() {
+    use policy::acl::{Action, AddrMatch, PortMatch, Rule};
+    let (current, candidate1, candidate2) = (acl_in("current"), acl_in("candidate1"), acl_in("candidate2"));
+    let mut space = policy::space::HeaderSpace::new();
+    let intended = space
+        .rule(&Rule {
+            line: 0,
+            text: String::new(),
+            action: Action::Permit,
+            proto: Some(6),
+            src: AddrMatch::Wildcard { addr: 0x0a0a_0a00, wildcard: 0xff },
+            dst: AddrMatch::Wildcard { addr: 0x1212_1200, wildcard: 0x1f },
+            sport: PortMatch::any(),
+            dport: PortMatch(vec![(80, 80), (8080, 8080)]),
+            icmp: None,
+            established: false,
+            fragments: false,
+            log: false,
+        })
+        .unwrap();
+    let c0 = policy::analysis::compile(&space, &current).unwrap();
+    let c1 = policy::analysis::compile(&space, &candidate1).unwrap();
+    let c2 = policy::analysis::compile(&space, &candidate2).unwrap();
+    let intended = intended.and(&c0.universe).unwrap();
+    // Step 1: none of the intended traffic is permitted today.
+    assert!(!intended.intersects(c0.permitted()).unwrap());
+    // Step 2: both candidates permit all of it.
+    assert!(intended.within(c1.permitted()).unwrap());
+    assert!(intended.within(c2.permitted()).unwrap());
+    // Step 3: candidate1 changes flows outside the intended space, candidate2 does not.
+    let text =
+        |acl: &policy::acl::Acl, i: Option<usize>| i.map_or("implicit deny".to_owned(), |i| words(&acl.rules[i].text));
+    let blocks = policy::diff::diff(&mut space, (&current, &c0), (&candidate1, &c1)).unwrap();
+    let collateral: Vec<_> = blocks.iter().filter(|b| !b.flows.within(&intended).unwrap()).collect();
+    assert!(!collateral.is_empty());
+    for b in &collateral {
+        assert_eq!((b.old_action, b.new_action), (Action::Deny, Action::Permit));
+        assert_eq!(text(&current, b.old_rule), "2020 deny tcp any any");
+        assert_eq!(current.decide(&b.witness).action, Action::Deny);
+        assert_eq!(candidate1.decide(&b.witness).action, Action::Permit);
+    }
+    let lines: Vec<String> = collateral.iter().map(|b| text(&candidate1, b.new_rule)).collect();
+    assert_eq!(
+        lines,
+        ["462 permit tcp 10.10.10.0/24 18.18.18.0/26 eq 80", "463 permit tcp 10.10.10.0/24 18.18.18.0/26 eq 8080"]
+    );
+    // Each block is what line 2020 decided and line 462 (463) decides: the whole /26. Batfish's
+    // one example is one flow of what lies outside the intended change: 18.18.18.32–63.
+    let ip = |a: &str| a.parse::<std::net::IpAddr>().unwrap();
+    let s = &collateral[0].summary;
+    assert_eq!((s.dst.as_slice(), s.exact), ([(ip("18.18.18.0"), ip("18.18.18.63"))].as_slice(), true));
+    let outside = collateral[0].flows.minus(&intended).unwrap();
+    let s = space.summarise(&outside, &c0.universe).unwrap();
+    assert_eq!(s.dst, [(ip("18.18.18.32"), ip("18.18.18.63"))]);
+    assert_eq!(s.src, [(ip("10.10.10.0"), ip("10.10.10.255"))]);
+    assert_eq!((s.proto.as_slice(), s.dport.as_slice(), s.exact), ([(6, 6)].as_slice(), [(80, 80)].as_slice(), true));
+    let w = space.witness(&outside).unwrap().unwrap();
+    assert_eq!((w.dst, w.dport, w.sport), (ip("18.18.18.33"), 80, 49152));
+    let blocks = policy::diff::diff(&mut space, (&current, &c0), (&candidate2, &c2)).unwrap();
+    assert!(!blocks.is_empty());
+    assert!(blocks.iter().all(|b| b.flows.within(&intended).unwrap()));
+}
