@@ -11,6 +11,7 @@ pub mod cmdb;
 mod demo;
 mod error;
 mod import;
+pub mod policy;
 mod risk;
 mod secret;
 pub mod services;

@@ -338,19 +338,40 @@ impl HeaderSpace {
             return Ok(None);
         }
         let mut s = s.clone();
+        // Each preference is a list of alternatives; the first that keeps the set non-empty
+        // narrows it. Free addresses land in the documentation ranges, so that "any" reads
+        // as an example rather than as 0.0.0.1.
+        let v4 = self.family(Family::V4)?;
+        let v6 = self.family(Family::V6)?;
+        let doc = |field: Field, v4net: u128, v6net: u128| -> Result<FlowSet> {
+            let a = v4.and(&self.bits(field, v4net, u128::from(u32::MAX << 8))?)?;
+            let b = v6.and(&self.bits(field, v6net, u128::MAX << 96)?)?;
+            a.or(&b)
+        };
         let preferences = [
-            self.eq(PROTO, 6)?,
-            self.var(FRAGMENT, 0).not()?,
-            self.var(ESTABLISHED, 0).not()?,
-            self.range(SPORT, 49152, 65535)?,
-            self.range(DPORT, 1, 1023)?,
-            self.eq(PROTO, 17)?,
-            self.eq(PROTO, 1)?,
+            vec![self.eq(PROTO, 6)?, self.eq(PROTO, 17)?, self.eq(PROTO, 1)?, self.eq(PROTO, 58)?],
+            vec![self.var(FRAGMENT, 0).not()?],
+            vec![self.var(ESTABLISHED, 0).not()?],
+            vec![self.range(SPORT, 49152, 65535)?, self.range(SPORT, 1024, 65535)?],
+            vec![
+                self.eq(DPORT, 443)?,
+                self.eq(DPORT, 80)?,
+                self.eq(DPORT, 22)?,
+                self.eq(DPORT, 53)?,
+                self.range(DPORT, 1, 1023)?,
+                self.range(DPORT, 1, 65535)?,
+            ],
+            vec![self.eq(ICMP_TYPE, 8)?],
+            vec![doc(SRC, 0xc000_0200, 0x2001_0db8_0001 << 80)?],
+            vec![doc(DST, 0xc633_6400, 0x2001_0db8_0002 << 80)?],
         ];
-        for p in &preferences {
-            let narrowed = s.and(p)?;
-            if !narrowed.is_empty() {
-                s = narrowed;
+        for alternatives in &preferences {
+            for p in alternatives {
+                let narrowed = s.and(p)?;
+                if !narrowed.is_empty() {
+                    s = narrowed;
+                    break;
+                }
             }
         }
         let Some(cube) = s.0.pick_cube(|_, _, _| false) else { return Ok(None) };

@@ -84,6 +84,9 @@ pub enum Command {
     /// Check the configuration and the database without starting the server.
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// Analyse firewall and ACL configurations: check, match, diff, cleanup.
+    #[command(subcommand)]
+    Policy(crate::policy::PolicyCmd),
 }
 
 #[derive(Debug, Args)]
@@ -299,7 +302,7 @@ fn print_json(v: &serde_json::Value) {
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal or output is JSON.
-fn progress(json: bool, len: u64, msg: &'static str) -> ProgressBar {
+pub(crate) fn progress(json: bool, len: u64, msg: &'static str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
     if json || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
@@ -326,18 +329,23 @@ impl Ctx {
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
+    // Policy analysis reads files only: no configuration or database is needed or touched.
+    let command = match cli.command {
+        Command::Policy(cmd) => return Ok(crate::policy::run(cmd, cli.global.json)),
+        other => other,
+    };
     let (file, _) = config::load_file(cli.global.config.as_deref())?;
     let log_format = cli.global.log_format.unwrap_or(match file.log_format.as_deref() {
         Some("json") => LogFormat::Json,
         _ => LogFormat::Text,
     });
     let json = cli.global.json;
-    if matches!(cli.command, Command::Serve(_)) {
+    if matches!(command, Command::Serve(_)) {
         init_logging(log_format);
     }
     let location = config::location(cli.global.data_dir.clone(), cli.global.database_url.clone(), &file)?;
     let ctx = Ctx { file, location, json };
-    match cli.command {
+    match command {
         Command::Serve(args) => serve(ctx, args).await,
         Command::User(cmd) => user(ctx, cmd).await,
         Command::Token(cmd) => token(ctx, cmd).await,
@@ -346,6 +354,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Backup { file } => backup(ctx, file).await,
         Command::Restore { file, yes } => restore(ctx, file, yes).await,
         Command::Config(ConfigCmd::Check) => config_check(ctx).await,
+        Command::Policy(cmd) => Ok(crate::policy::run(cmd, json)),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod cli;
 mod config;
+mod policy;
 
 use clap::Parser;
 use std::process::ExitCode;

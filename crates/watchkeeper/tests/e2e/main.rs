@@ -5,6 +5,7 @@
 mod browser;
 mod cli;
 mod crash;
+mod policy;
 mod server;
 
 use std::io::{BufRead, BufReader};

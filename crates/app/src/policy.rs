@@ -1,0 +1,627 @@
+//! Firewall and ACL policy use-cases on device configurations: check (findings), match (which
+//! rule decides a flow), diff (what a change does) and cleanup (what can go, proven). The CLI
+//! calls these on files; the server and change review call the same functions on stored
+//! configurations, so every surface gives the same answer.
+
+use policy::acl::{Acl, Action, Flow};
+pub use policy::analysis::Severity;
+use policy::analysis::{self, Finding, Kind};
+use policy::space::{HeaderSpace, Summary, TooLarge};
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// Configuration dialects the analyses read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Vendor {
+    CiscoIos,
+}
+
+impl Vendor {
+    pub fn parse(s: &str) -> Option<Vendor> {
+        match s {
+            "ios" | "ios-xe" | "cisco-ios" | "cisco_ios" => Some(Vendor::CiscoIos),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{file}: {reason}")]
+    Unreadable { file: String, reason: String },
+    #[error("{file}: this is {what}, which Watchkeeper cannot analyse yet; supported: Cisco IOS/IOS-XE")]
+    Unsupported { file: String, what: &'static str },
+    #[error("{file}: cannot tell which vendor wrote this configuration; name it with --vendor ios")]
+    UnknownVendor { file: String },
+    #[error("{file}: no filter named `{name}`; filters here: {known}")]
+    NoFilter { file: String, name: String, known: String },
+    #[error("{file}: no filter is applied inbound on interface `{interface}`")]
+    NoBinding { file: String, interface: String },
+    #[error("{field}: {reason}")]
+    BadFlow { field: &'static str, reason: String },
+    #[error("{file}: {source}; analyse fewer or smaller filters at a time")]
+    TooLarge { file: String, source: TooLarge },
+}
+
+/// One configuration file read into the vendor-neutral model.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub file: String,
+    pub vendor: Vendor,
+    pub device: policy::ios::Device,
+}
+
+/// Reads a configuration, detecting its vendor unless one is given. Binary files and
+/// dialects not supported yet are refused with a reason; a supported file never fails to
+/// parse, its unreadable lines become warnings.
+pub fn load(file: &str, bytes: &[u8], vendor: Option<Vendor>) -> Result<Config, PolicyError> {
+    if bytes.iter().take(64 * 1024).any(|&b| b == 0) {
+        return Err(PolicyError::Unreadable { file: file.into(), reason: "binary data, not a configuration".into() });
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let vendor = match vendor {
+        Some(v) => v,
+        None => detect(&text).map_err(|what| match what {
+            Some(what) => PolicyError::Unsupported { file: file.into(), what },
+            None => PolicyError::UnknownVendor { file: file.into() },
+        })?,
+    };
+    let device = match vendor {
+        Vendor::CiscoIos => policy::ios::parse(&text),
+    };
+    Ok(Config { file: file.into(), vendor, device })
+}
+
+/// The vendor from the text itself: `Err(Some(name))` for a dialect recognised but not yet
+/// analysed, `Err(None)` when nothing is recognised.
+fn detect(text: &str) -> Result<Vendor, Option<&'static str>> {
+    let head: String = text.chars().take(200_000).collect();
+    let trimmed = head.trim_start();
+    if trimmed.starts_with('<') {
+        return Err(Some(if head.contains("<devices>") || head.contains("<vsys>") { "PAN-OS XML" } else { "XML" }));
+    }
+    let lines = || head.lines().map(str::trim);
+    if head.contains("ASA Version") || lines().any(|l| l.starts_with("nameif ")) {
+        return Err(Some("Cisco ASA"));
+    }
+    if lines().any(|l| l.starts_with("set security ") || l.starts_with("set firewall ") || l.starts_with("set system "))
+    {
+        return Err(Some("Junos or PAN-OS set format"));
+    }
+    if lines().any(|l| l.starts_with("system {") || l.starts_with("firewall {") || l.starts_with("security {")) {
+        return Err(Some("Junos"));
+    }
+    if lines().any(|l| l.starts_with("ltm ") || l.starts_with("net self ")) {
+        return Err(Some("F5 BIG-IP tmsh"));
+    }
+    if head.contains("feature ") && lines().any(|l| l.starts_with("feature ")) {
+        return Err(Some("Cisco NX-OS"));
+    }
+    let ios = lines().any(|l| {
+        l.starts_with("access-list ")
+            || l.starts_with("ip access-list ")
+            || l.starts_with("ipv6 access-list ")
+            || l.starts_with("object-group ")
+            || l.starts_with("interface ")
+            || l.starts_with("hostname ")
+            || l.starts_with("version ")
+    });
+    if ios { Ok(Vendor::CiscoIos) } else { Err(None) }
+}
+
+/// A flow as every answer shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FlowView {
+    pub src: String,
+    pub dst: String,
+    pub proto: String,
+    pub sport: u16,
+    pub dport: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp_type: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp_code: Option<u8>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub established: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fragment: bool,
+}
+
+impl From<&Flow> for FlowView {
+    fn from(f: &Flow) -> Self {
+        FlowView {
+            src: f.src.to_string(),
+            dst: f.dst.to_string(),
+            proto: proto_name(f.proto),
+            sport: f.sport,
+            dport: f.dport,
+            icmp_type: f.icmp.map(|i| i.0),
+            icmp_code: f.icmp.map(|i| i.1),
+            established: f.established,
+            fragment: f.fragment,
+        }
+    }
+}
+
+impl std::fmt::Display for FlowView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.proto.as_str(), self.icmp_type) {
+            ("tcp" | "udp", _) => write!(f, "{} {}:{} → {}:{}", self.proto, self.src, self.sport, self.dst, self.dport),
+            (_, Some(t)) => write!(f, "{} {} → {} type {t}", self.proto, self.src, self.dst),
+            _ => write!(f, "{} {} → {}", self.proto, self.src, self.dst),
+        }
+    }
+}
+
+fn proto_name(p: u8) -> String {
+    match p {
+        1 => "icmp".into(),
+        6 => "tcp".into(),
+        17 => "udp".into(),
+        47 => "gre".into(),
+        50 => "esp".into(),
+        51 => "ah".into(),
+        58 => "icmpv6".into(),
+        89 => "ospf".into(),
+        n => n.to_string(),
+    }
+}
+
+/// A rule as answers cite it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RuleRef {
+    pub line: usize,
+    pub rule: String,
+}
+
+fn rule_ref(acl: &Acl, i: usize) -> RuleRef {
+    RuleRef { line: acl.rules[i].line, rule: acl.rules[i].text.clone() }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingView {
+    pub kind: &'static str,
+    pub severity: &'static str,
+    pub file: String,
+    pub line: usize,
+    pub filter: String,
+    pub rule: String,
+    pub related_rules: Vec<RuleRef>,
+    pub witness: Option<FlowView>,
+    pub message: String,
+    #[serde(skip)]
+    pub level: Severity,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WarningView {
+    pub file: String,
+    pub line: usize,
+    pub text: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileSummary {
+    pub file: String,
+    pub vendor: Vendor,
+    pub hostname: Option<String>,
+    pub filters: usize,
+    pub rules: usize,
+    pub interfaces: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub files: Vec<FileSummary>,
+    pub findings: Vec<FindingView>,
+    pub warnings: Vec<WarningView>,
+}
+
+impl CheckReport {
+    /// The most severe finding, for `--fail-on`.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.level).max()
+    }
+}
+
+/// Every finding on every filter of the configurations.
+pub fn check(configs: &[Config]) -> Result<CheckReport, PolicyError> {
+    let mut report = CheckReport { files: Vec::new(), findings: Vec::new(), warnings: Vec::new() };
+    for c in configs {
+        let d = &c.device;
+        report.files.push(FileSummary {
+            file: c.file.clone(),
+            vendor: c.vendor,
+            hostname: d.hostname.clone(),
+            filters: d.acls.len(),
+            rules: d.acls.iter().map(|a| a.rules.len()).sum(),
+            interfaces: d.interfaces.len(),
+        });
+        report.warnings.extend(d.warnings.iter().map(|w| WarningView {
+            file: c.file.clone(),
+            line: w.line,
+            text: w.text.clone(),
+            message: w.message.clone(),
+        }));
+        for acl in &d.acls {
+            let too_large = |source| PolicyError::TooLarge { file: c.file.clone(), source };
+            let mut space = HeaderSpace::new();
+            let compiled = analysis::compile(&space, acl).map_err(too_large)?;
+            for f in analysis::findings(&mut space, acl, &compiled).map_err(too_large)? {
+                report.findings.push(finding_view(&c.file, acl, &f));
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn finding_view(file: &str, acl: &Acl, f: &Finding) -> FindingView {
+    // "line 7 decides" / "lines 7, 9 decide": the related rules as a sentence subject.
+    let (who, decide) = match f.related.as_slice() {
+        [one] => (format!("line {}", acl.rules[*one].line), "decides"),
+        many => (
+            format!("lines {}", many.iter().map(|&j| acl.rules[j].line.to_string()).collect::<Vec<_>>().join(", ")),
+            "decide",
+        ),
+    };
+    let message = match f.kind {
+        Kind::Shadowed => format!("never matches: {who} {decide} all its flows, with another action"),
+        Kind::Redundant if f.unreachable => format!("never matches: {who} already {decide} all its flows the same way"),
+        Kind::Redundant if f.related.is_empty() => {
+            "can be removed: the implicit deny decides its flows the same way".to_owned()
+        }
+        Kind::Redundant => format!("can be removed: {who} {decide} its flows the same way"),
+        Kind::Generalization => format!("contains {who} with the opposite action (an exception that depends on order)"),
+        Kind::Correlation => format!("overlaps {who} with the opposite action; rule order decides the overlap"),
+        Kind::Unreachable => "matches no packet at all".to_owned(),
+        Kind::UndefinedReference => "names an object that is not defined, so it matches nothing".to_owned(),
+    };
+    FindingView {
+        kind: f.kind.as_str(),
+        severity: f.severity.as_str(),
+        file: file.to_owned(),
+        line: acl.rules[f.rule].line,
+        filter: acl.name.clone(),
+        rule: acl.rules[f.rule].text.clone(),
+        related_rules: f.related.iter().map(|&j| rule_ref(acl, j)).collect(),
+        witness: f.witness.as_ref().map(FlowView::from),
+        message,
+        level: f.severity,
+    }
+}
+
+/// A flow as the user gives it on the command line or in a form.
+#[derive(Debug, Clone, Default)]
+pub struct FlowQuery {
+    pub src: String,
+    pub dst: String,
+    pub proto: String,
+    pub sport: Option<u16>,
+    pub dport: Option<u16>,
+    pub icmp_type: Option<u8>,
+    pub icmp_code: Option<u8>,
+    pub established: bool,
+    pub fragment: bool,
+}
+
+impl FlowQuery {
+    pub fn flow(&self) -> Result<Flow, PolicyError> {
+        let addr = |field: &'static str, v: &str| {
+            v.parse::<IpAddr>()
+                .map_err(|_| PolicyError::BadFlow { field, reason: format!("`{v}` is not an IP address") })
+        };
+        let (src, dst) = (addr("--src", &self.src)?, addr("--dst", &self.dst)?);
+        if src.is_ipv4() != dst.is_ipv4() {
+            return Err(PolicyError::BadFlow {
+                field: "--dst",
+                reason: "source and destination must be of the same address family".into(),
+            });
+        }
+        let proto = match self.proto.to_ascii_lowercase().as_str() {
+            "tcp" => 6,
+            "udp" => 17,
+            "icmp" if src.is_ipv6() => 58,
+            "icmp" => 1,
+            "icmpv6" | "ipv6-icmp" => 58,
+            "gre" => 47,
+            "esp" => 50,
+            "ah" => 51,
+            "ospf" => 89,
+            p => p.parse::<u8>().map_err(|_| PolicyError::BadFlow {
+                field: "--proto",
+                reason: format!("`{p}` is not a protocol name (tcp, udp, icmp, gre, esp…) or number 0–255"),
+            })?,
+        };
+        let ported = matches!(proto, 6 | 17);
+        if !ported && (self.sport.is_some() || self.dport.is_some()) {
+            return Err(PolicyError::BadFlow {
+                field: "--dport",
+                reason: format!("{} has no ports", proto_name(proto)),
+            });
+        }
+        if ported && self.fragment && (self.sport.is_some() || self.dport.is_some()) {
+            return Err(PolicyError::BadFlow {
+                field: "--fragment",
+                reason: "a non-initial fragment carries no ports".into(),
+            });
+        }
+        let icmp = matches!(proto, 1 | 58).then(|| (self.icmp_type.unwrap_or(8), self.icmp_code.unwrap_or(0)));
+        Ok(Flow {
+            src,
+            dst,
+            proto,
+            sport: if ported && !self.fragment { self.sport.unwrap_or(49152) } else { 0 },
+            dport: if ported && !self.fragment { self.dport.unwrap_or(0) } else { 0 },
+            icmp,
+            established: proto == 6 && self.established,
+            fragment: self.fragment,
+        })
+    }
+}
+
+/// Which rule of one filter decides a flow.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatchView {
+    pub file: String,
+    pub filter: String,
+    pub action: &'static str,
+    /// The deciding rule as written; `implicit deny` when no rule matches.
+    pub rule: String,
+    /// The deciding rule's line; the filter's own line for the implicit deny.
+    pub line: usize,
+    /// True when a condition the configuration cannot decide (an application, a user, an
+    /// FQDN) took part; IOS filters have none.
+    pub may_match: bool,
+    /// Every rule that would match, in order: the first decides, the rest never see it.
+    pub also_matching: Vec<RuleRef>,
+    pub flow: FlowView,
+}
+
+/// Which filters a match runs on: a named one, the one bound inbound on an interface, or
+/// every filter of the file.
+#[derive(Debug, Clone, Default)]
+pub struct FilterChoice {
+    pub filter: Option<String>,
+    pub in_interface: Option<String>,
+}
+
+pub fn match_flow(config: &Config, choice: &FilterChoice, query: &FlowQuery) -> Result<Vec<MatchView>, PolicyError> {
+    let flow = query.flow()?;
+    let d = &config.device;
+    let names: Vec<&str> = if let Some(name) = &choice.filter {
+        vec![name.as_str()]
+    } else if let Some(iface) = &choice.in_interface {
+        let bound: Vec<&str> = d
+            .bindings
+            .iter()
+            .filter(|b| b.direction == "in" && b.interface.eq_ignore_ascii_case(iface))
+            .map(|b| b.acl.as_str())
+            .collect();
+        if bound.is_empty() {
+            return Err(PolicyError::NoBinding { file: config.file.clone(), interface: iface.clone() });
+        }
+        bound
+    } else {
+        d.acls.iter().map(|a| a.name.as_str()).collect()
+    };
+    let family = if flow.src.is_ipv4() { policy::acl::Family::V4 } else { policy::acl::Family::V6 };
+    let mut out = Vec::new();
+    for name in names {
+        let Some(acl) = d.acl(name) else {
+            return Err(PolicyError::NoFilter {
+                file: config.file.clone(),
+                name: name.to_owned(),
+                known: d.acls.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
+            });
+        };
+        if choice.filter.is_none() && acl.family != family && acl.family != policy::acl::Family::Any {
+            continue;
+        }
+        let decision = acl.decide(&flow);
+        let also = acl.rules.iter().enumerate().filter(|(i, r)| Some(*i) != decision.rule && r.matches(&flow));
+        out.push(MatchView {
+            file: config.file.clone(),
+            filter: acl.name.clone(),
+            action: decision.action.as_str(),
+            rule: decision.rule.map_or_else(|| "implicit deny".to_owned(), |i| acl.rules[i].text.clone()),
+            line: decision.rule.map_or(acl.line, |i| acl.rules[i].line),
+            may_match: false,
+            also_matching: also.map(|(i, _)| rule_ref(acl, i)).collect(),
+            flow: FlowView::from(&flow),
+        });
+    }
+    Ok(out)
+}
+
+/// Flows one change decides differently, for one block of them.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffBlockView {
+    pub filter: String,
+    pub old_action: &'static str,
+    pub new_action: &'static str,
+    /// The rule that decided these flows before; `None` for the implicit deny.
+    pub old_rule: Option<RuleRef>,
+    pub new_rule: Option<RuleRef>,
+    pub src: Vec<String>,
+    pub dst: Vec<String>,
+    pub proto: Vec<String>,
+    pub sport: Vec<String>,
+    pub dport: Vec<String>,
+    /// The block is exactly these ranges (otherwise they bound it).
+    pub exact: bool,
+    /// How many distinct packet headers the block holds.
+    pub flows: f64,
+    pub witness: FlowView,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffReport {
+    pub old: String,
+    pub new: String,
+    pub blocks: Vec<DiffBlockView>,
+    /// Filters in only one of the two versions.
+    pub only_old: Vec<String>,
+    pub only_new: Vec<String>,
+}
+
+/// What changes between two versions of a configuration, filter by filter (filters are
+/// paired by name).
+pub fn diff(old: &Config, new: &Config) -> Result<DiffReport, PolicyError> {
+    let mut report = DiffReport {
+        old: old.file.clone(),
+        new: new.file.clone(),
+        blocks: Vec::new(),
+        only_old: Vec::new(),
+        only_new: new
+            .device
+            .acls
+            .iter()
+            .filter(|a| old.device.acl(&a.name).is_none())
+            .map(|a| a.name.clone())
+            .collect(),
+    };
+    for a in &old.device.acls {
+        let Some(b) = new.device.acl(&a.name) else {
+            report.only_old.push(a.name.clone());
+            continue;
+        };
+        report.blocks.extend(diff_filters(&new.file, a, b)?);
+    }
+    Ok(report)
+}
+
+/// The diff of two versions of one filter: what change review calls for a proposed edit.
+pub fn diff_filters(file: &str, old: &Acl, new: &Acl) -> Result<Vec<DiffBlockView>, PolicyError> {
+    let too_large = |source| PolicyError::TooLarge { file: file.to_owned(), source };
+    let mut space = HeaderSpace::new();
+    let co = analysis::compile(&space, old).map_err(too_large)?;
+    let cn = analysis::compile(&space, new).map_err(too_large)?;
+    let blocks = policy::diff::diff(&mut space, (old, &co), (new, &cn)).map_err(too_large)?;
+    Ok(blocks
+        .into_iter()
+        .map(|b| {
+            let Summary { src, dst, proto, sport, dport, exact } = b.summary;
+            DiffBlockView {
+                filter: old.name.clone(),
+                old_action: b.old_action.as_str(),
+                new_action: b.new_action.as_str(),
+                old_rule: b.old_rule.map(|i| rule_ref(old, i)),
+                new_rule: b.new_rule.map(|i| rule_ref(new, i)),
+                src: src.iter().map(|&(lo, hi)| ip_range(lo, hi)).collect(),
+                dst: dst.iter().map(|&(lo, hi)| ip_range(lo, hi)).collect(),
+                proto: proto.iter().flat_map(|&(lo, hi)| (lo..=hi).map(|p| proto_name(p as u8))).take(16).collect(),
+                sport: sport.iter().map(|&r| port_range(r)).collect(),
+                dport: dport.iter().map(|&r| port_range(r)).collect(),
+                exact,
+                flows: b.size,
+                witness: FlowView::from(&b.witness),
+            }
+        })
+        .collect())
+}
+
+/// `10.0.0.0/8` when the range is a prefix, `a–b` otherwise, `any` for everything.
+fn ip_range(lo: IpAddr, hi: IpAddr) -> String {
+    let (l, h, bits) = match (lo, hi) {
+        (IpAddr::V4(l), IpAddr::V4(h)) => (u128::from(u32::from(l)), u128::from(u32::from(h)), 32),
+        (IpAddr::V6(l), IpAddr::V6(h)) => (u128::from(l), u128::from(h), 128),
+        _ => return format!("{lo}-{hi}"),
+    };
+    let span = h - l;
+    if span.checked_add(1).is_none_or(|n| n.is_power_of_two() && l & span == 0) {
+        let len = bits - (span.count_ones());
+        if len == 0 {
+            return if bits == 32 { "any4".into() } else { "any6".into() };
+        }
+        return if len == bits { lo.to_string() } else { format!("{lo}/{len}") };
+    }
+    format!("{lo}-{hi}")
+}
+
+fn port_range((lo, hi): (u16, u16)) -> String {
+    match (lo, hi) {
+        (0, u16::MAX) => "any".into(),
+        (l, h) if l == h => l.to_string(),
+        (l, h) => format!("{l}-{h}"),
+    }
+}
+
+/// Rules that can go, and the proof that the filter decides every flow as before.
+#[derive(Debug, Clone, Serialize)]
+pub struct CleanupPlan {
+    pub file: String,
+    pub filter: String,
+    pub rules: usize,
+    pub remove: Vec<Removal>,
+    /// The filter without those rules was compiled and its decision function compared with
+    /// the original's, over every flow: true means identical.
+    pub decisions_unchanged: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Removal {
+    pub line: usize,
+    pub rule: String,
+    pub reason: String,
+}
+
+/// Which rules each filter can lose without changing a single decision. Rules are taken from
+/// the last to the first: removing a rule only changes flows that reach it, so each removal
+/// is judged against the filter as already cleaned, and the result is then proven equal to
+/// the original. An explicit final deny is kept.
+pub fn cleanup(config: &Config) -> Result<Vec<CleanupPlan>, PolicyError> {
+    let mut plans = Vec::new();
+    for acl in &config.device.acls {
+        let too_large = |source| PolicyError::TooLarge { file: config.file.clone(), source };
+        let space = HeaderSpace::new();
+        let c = analysis::compile(&space, acl).map_err(too_large)?;
+        let mut after = space.nothing();
+        let mut matched_after = space.nothing();
+        let mut keep = vec![true; acl.rules.len()];
+        let mut remove = Vec::new();
+        for i in (0..acl.rules.len()).rev() {
+            let reach = &c.reach[i];
+            let permit = acl.rules[i].action == Action::Permit;
+            let same = (|| -> Result<bool, TooLarge> {
+                Ok(if permit {
+                    reach.within(&after)?
+                } else {
+                    !reach.intersects(&after)? && (reach.is_empty() || reach.intersects(&matched_after)?)
+                })
+            })()
+            .map_err(too_large)?;
+            if same {
+                keep[i] = false;
+                let reason = if c.matches[i].is_empty() {
+                    "matches no packet".to_owned()
+                } else if reach.is_empty() {
+                    "earlier rules decide every flow it names".to_owned()
+                } else {
+                    "later rules decide its flows the same way".to_owned()
+                };
+                remove.push(Removal { line: acl.rules[i].line, rule: acl.rules[i].text.clone(), reason });
+                continue;
+            }
+            let decision = if permit { space.everything() } else { space.nothing() };
+            after = c.matches[i].ite(&decision, &after).map_err(too_large)?;
+            matched_after = c.matches[i].or(&matched_after).map_err(too_large)?;
+        }
+        if remove.is_empty() {
+            continue;
+        }
+        remove.reverse();
+        let mut cleaned = acl.clone();
+        cleaned.rules = acl.rules.iter().zip(&keep).filter(|(_, k)| **k).map(|(r, _)| r.clone()).collect();
+        let cc = analysis::compile(&space, &cleaned).map_err(too_large)?;
+        plans.push(CleanupPlan {
+            file: config.file.clone(),
+            filter: acl.name.clone(),
+            rules: acl.rules.len(),
+            remove,
+            decisions_unchanged: cc.permitted() == c.permitted(),
+        });
+    }
+    Ok(plans)
+}

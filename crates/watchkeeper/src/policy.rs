@@ -1,0 +1,271 @@
+//! `watchkeeper policy …`: firewall and ACL analysis on configuration files, no database
+//! needed. Exit codes are made for CI: 0 clean, 1 findings at or above `--fail-on` (or, for
+//! `diff`, decisions that change), 2 the input could not be analysed.
+
+use anyhow::{Context, Result};
+use app::policy::{self as use_case, Config, FilterChoice, FlowQuery, Severity, Vendor};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCmd {
+    /// Find shadowed, redundant, unreachable and overlapping rules in every filter.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        opts: Opts,
+        /// Exit 1 when a finding is at least this severe (info, low, medium, high).
+        #[arg(long, default_value = "medium", value_parser = parse_severity)]
+        fail_on: Severity,
+    },
+    /// Which rule decides a flow (like ASA packet-tracer or PAN-OS test security-policy-match).
+    Match {
+        file: PathBuf,
+        #[command(flatten)]
+        opts: Opts,
+        #[command(flatten)]
+        flow: FlowArgs,
+        /// Only this filter (by default every filter of the flow's address family).
+        #[arg(long, conflicts_with = "in_interface")]
+        filter: Option<String>,
+        /// The filter applied inbound on this interface.
+        #[arg(long, value_name = "INTERFACE")]
+        in_interface: Option<String>,
+    },
+    /// The exact flows whose decision changes between two versions; exit 1 if there are any.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[command(flatten)]
+        opts: Opts,
+    },
+    /// Rules that can be removed, with the proof that no decision changes.
+    Cleanup {
+        file: PathBuf,
+        #[command(flatten)]
+        opts: Opts,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct Opts {
+    /// The configuration dialect, when auto-detection cannot tell (ios).
+    #[arg(long, value_parser = parse_vendor)]
+    vendor: Option<Vendor>,
+}
+
+#[derive(Debug, Args)]
+pub struct FlowArgs {
+    #[arg(long)]
+    src: String,
+    #[arg(long)]
+    dst: String,
+    /// tcp, udp, icmp, icmpv6, gre, esp… or a protocol number.
+    #[arg(long, default_value = "tcp")]
+    proto: String,
+    #[arg(long)]
+    sport: Option<u16>,
+    #[arg(long)]
+    dport: Option<u16>,
+    #[arg(long)]
+    icmp_type: Option<u8>,
+    #[arg(long)]
+    icmp_code: Option<u8>,
+    /// A segment of an established TCP connection (ACK or RST set).
+    #[arg(long)]
+    established: bool,
+    /// A non-initial fragment.
+    #[arg(long)]
+    fragment: bool,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("`{s}` is not a severity; use info, low, medium or high"))
+}
+
+fn parse_vendor(s: &str) -> Result<Vendor, String> {
+    Vendor::parse(s).ok_or_else(|| format!("`{s}` is not a supported vendor; use ios"))
+}
+
+pub fn run(cmd: PolicyCmd, json: bool) -> ExitCode {
+    match execute(cmd, json) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn load(path: &PathBuf, opts: &Opts) -> Result<Config> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+    Ok(use_case::load(&name, &bytes, opts.vendor)?)
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
+    match cmd {
+        PolicyCmd::Check { files, opts, fail_on } => {
+            let bar = crate::cli::progress(json, files.len() as u64, "Reading");
+            let mut configs = Vec::new();
+            for f in &files {
+                configs.push(load(f, &opts)?);
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            let report = use_case::check(&configs)?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print_check(&report);
+            }
+            Ok(if report.worst().is_some_and(|w| w >= fail_on) {
+                ExitCode::from(EXIT_FINDINGS)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        PolicyCmd::Match { file, opts, flow, filter, in_interface } => {
+            let config = load(&file, &opts)?;
+            let query = FlowQuery {
+                src: flow.src,
+                dst: flow.dst,
+                proto: flow.proto,
+                sport: flow.sport,
+                dport: flow.dport,
+                icmp_type: flow.icmp_type,
+                icmp_code: flow.icmp_code,
+                established: flow.established,
+                fragment: flow.fragment,
+            };
+            let answers = use_case::match_flow(&config, &FilterChoice { filter, in_interface }, &query)?;
+            if json {
+                match answers.as_slice() {
+                    [one] => print_json(one)?,
+                    all => print_json(&all)?,
+                }
+            } else {
+                if answers.is_empty() {
+                    println!("No filter of the flow's address family in {}.", config.file);
+                }
+                for a in &answers {
+                    println!("{}  {}", a.filter, a.flow);
+                    println!("  {}  line {}: {}", a.action.to_uppercase(), a.line, a.rule);
+                    for r in &a.also_matching {
+                        println!("  (also matches line {}: {})", r.line, r.rule);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PolicyCmd::Diff { old, new, opts } => {
+            let (a, b) = (load(&old, &opts)?, load(&new, &opts)?);
+            let report = use_case::diff(&a, &b)?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print_diff(&report);
+            }
+            let changed = !report.blocks.is_empty() || !report.only_old.is_empty() || !report.only_new.is_empty();
+            Ok(if changed { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS })
+        }
+        PolicyCmd::Cleanup { file, opts } => {
+            let config = load(&file, &opts)?;
+            let plans = use_case::cleanup(&config)?;
+            if json {
+                print_json(&plans)?;
+            } else if plans.is_empty() {
+                println!("Nothing to remove: every rule of {} decides some flow.", config.file);
+            } else {
+                for p in &plans {
+                    println!("{} ({} of {} rules can go):", p.filter, p.remove.len(), p.rules);
+                    for r in &p.remove {
+                        println!("  line {:<6} {:<50}  {}", r.line, r.rule, r.reason);
+                    }
+                    let proof =
+                        if p.decisions_unchanged { "proven unchanged" } else { "NOT unchanged — report this" };
+                    println!("  decisions without them: {proof}\n");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_check(r: &use_case::CheckReport) {
+    for f in &r.files {
+        println!(
+            "{}: {}, {} filters, {} rules, {} interfaces",
+            f.file,
+            f.hostname.as_deref().unwrap_or("(no hostname)"),
+            f.filters,
+            f.rules,
+            f.interfaces
+        );
+    }
+    if r.findings.is_empty() {
+        println!("\nNo findings.");
+    } else {
+        println!("\n{:<8}  {:<19}  {:<28}  {:<24}  WHY", "SEVERITY", "KIND", "WHERE", "FILTER");
+        for f in &r.findings {
+            let at = format!("{}:{}", short(&f.file), f.line);
+            println!("{:<8}  {:<19}  {:<28}  {:<24}  {}", f.severity.to_uppercase(), f.kind, at, f.filter, f.message);
+            println!("{:<8}  {}", "", f.rule);
+            if let Some(w) = &f.witness {
+                println!("{:<8}  e.g. {w}", "");
+            }
+        }
+    }
+    if !r.warnings.is_empty() {
+        println!("\nLines not analysed:");
+        for w in &r.warnings {
+            println!("  {}:{}: {} ({})", short(&w.file), w.line, w.message, w.text);
+        }
+    }
+}
+
+fn print_diff(r: &use_case::DiffReport) {
+    if r.blocks.is_empty() && r.only_old.is_empty() && r.only_new.is_empty() {
+        println!("No flow is decided differently.");
+        return;
+    }
+    for name in &r.only_old {
+        println!("filter {name}: only in {}", r.old);
+    }
+    for name in &r.only_new {
+        println!("filter {name}: only in {}", r.new);
+    }
+    for b in &r.blocks {
+        let rule = |x: &Option<use_case::RuleRef>| {
+            x.as_ref().map_or_else(|| "implicit deny".to_owned(), |r| format!("line {}: {}", r.line, r.rule))
+        };
+        println!("{}: {} → {}", b.filter, b.old_action.to_uppercase(), b.new_action.to_uppercase());
+        println!(
+            "  {} {} → {}  proto {}  sport {}  dport {}",
+            if b.exact { "exactly" } else { "within" },
+            b.src.join(","),
+            b.dst.join(","),
+            b.proto.join(","),
+            b.sport.join(","),
+            b.dport.join(","),
+        );
+        println!("  before: {}", rule(&b.old_rule));
+        println!("  after:  {}", rule(&b.new_rule));
+        println!("  e.g. {}\n", b.witness);
+    }
+}
+
+/// The file name without its directories, for narrow tables.
+fn short(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}

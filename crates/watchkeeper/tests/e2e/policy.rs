@@ -1,0 +1,142 @@
+//! `watchkeeper policy …` on the shared corpus's real configurations, as a CI job runs it:
+//! exit codes, JSON shapes, and a cleanup plan proven by feeding it back to `diff`.
+
+use crate::{BIN, text};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn corpus() -> PathBuf {
+    std::env::var_os("WATCHKEEPER_CORPUS")
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"), PathBuf::from)
+        .join("configs")
+}
+
+fn policy(args: &[&str]) -> Output {
+    Command::new(BIN).arg("policy").args(args).output().expect("run watchkeeper")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)))
+}
+
+fn path(rel: &str) -> String {
+    corpus().join(rel).display().to_string()
+}
+
+fn assert_flow(w: &serde_json::Value) {
+    for key in ["src", "dst", "proto", "sport", "dport"] {
+        assert!(!w[key].is_null(), "witness without {key}: {w}");
+    }
+}
+
+#[test]
+fn check_reports_shadowed_rules_with_witness_and_fails_ci() {
+    let dept = path("cisco_ios/batfish-example-live/as2dept1.cfg");
+    let out = policy(&["check", &dept, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = json(&out);
+    let findings = report["findings"].as_array().unwrap();
+    let shadowed: Vec<_> = findings.iter().filter(|f| f["kind"] == "shadowed").collect();
+    assert_eq!(shadowed.len(), 2, "{findings:#?}");
+    let f = shadowed.iter().find(|f| f["filter"] == "RESTRICT_HOST_TRAFFIC_IN").unwrap();
+    assert_eq!((f["line"].as_u64(), f["severity"].as_str()), (Some(113), Some("high")));
+    assert_eq!(f["rule"], "permit icmp any any");
+    assert_eq!(f["related_rules"][0]["line"], 112);
+    assert_eq!(f["file"], dept.as_str());
+    assert_eq!(f["witness"]["proto"], "icmp");
+    assert_flow(&f["witness"]);
+    // With `--fail-on high` the shadowed rules (high) still fail the run.
+    assert_eq!(policy(&["check", &dept, "--fail-on", "high"]).status.code(), Some(1));
+
+    // A filter with nothing wrong passes; the human table says so.
+    let tmp = tempfile::tempdir().unwrap();
+    let clean = tmp.path().join("clean.cfg");
+    std::fs::write(&clean, "hostname edge\nip access-list extended IN\n permit tcp any host 192.0.2.10 eq 443\n")
+        .unwrap();
+    let out = policy(&["check", clean.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stdout).contains("No findings."), "{}", text(&out.stdout));
+}
+
+#[test]
+fn match_names_the_deciding_rule() {
+    let current = path("cisco_iosxe/pybatfish-example-filters/current/rtr-with-acl.cfg");
+    let args = ["match", &current, "--src", "10.10.10.5", "--dst", "18.18.18.40", "--dport", "80", "--json"];
+    let out = policy(&[&args[..], &["--in-interface", "Ethernet1/1/1"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let m = json(&out);
+    assert_eq!((m["action"].as_str(), m["line"].as_u64()), (Some("deny"), Some(118)));
+    assert_eq!((m["rule"].as_str(), m["may_match"].as_bool()), (Some("2020 deny tcp any any"), Some(false)));
+    let candidate = path("cisco_iosxe/pybatfish-example-filters/candidate1/rtr-with-acl.cfg");
+    let out = policy(&["match", &candidate, "--src", "10.10.10.5", "--dst", "18.18.18.40", "--dport", "80", "--json"]);
+    let m = json(&out);
+    assert_eq!((m["action"].as_str(), m["line"].as_u64()), (Some("permit"), Some(40)));
+
+    let out = policy(&["match", &current, "--src", "10.10.10.5", "--dst", "18.18.18.400", "--dport", "80"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--dst: `18.18.18.400` is not an IP address"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn diff_lists_the_changed_blocks_and_exits_one() {
+    let dir = "cisco_iosxe/pybatfish-example-filters";
+    let (current, candidate) =
+        (path(&format!("{dir}/current/rtr-with-acl.cfg")), path(&format!("{dir}/candidate1/rtr-with-acl.cfg")));
+    let out = policy(&["diff", &current, &candidate, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let blocks = json(&out)["blocks"].as_array().unwrap().clone();
+    assert_eq!(blocks.len(), 2);
+    for (b, port) in blocks.iter().zip(["80", "8080"]) {
+        assert_eq!((b["old_action"].as_str(), b["new_action"].as_str()), (Some("deny"), Some("permit")));
+        assert_eq!(b["old_rule"]["line"], 118);
+        assert_eq!((b["src"][0].as_str(), b["dst"][0].as_str()), (Some("10.10.10.0/24"), Some("18.18.18.0/26")));
+        assert_eq!(b["dport"][0], port);
+        assert_flow(&b["witness"]);
+    }
+    let out = policy(&["diff", &current, &current]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("No flow is decided differently."));
+}
+
+#[test]
+fn cleanup_plan_changes_no_decision_when_applied() {
+    let file = path("cisco_iosxe/pybatfish-example-filters/current/rtr-with-acl.cfg");
+    let out = policy(&["cleanup", &file, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let plans = json(&out);
+    let plan = &plans[0];
+    assert_eq!(plan["decisions_unchanged"], true);
+    let remove: Vec<u64> = plan["remove"].as_array().unwrap().iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    assert!(remove.len() > 10, "{remove:?}");
+    // Apply the plan by deleting those lines, then let `diff` judge it independently.
+    let original = std::fs::read_to_string(&file).unwrap();
+    let cleaned: String = original
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| !remove.contains(&(*i as u64 + 1)))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let after = tmp.path().join("cleaned.cfg");
+    std::fs::write(&after, cleaned).unwrap();
+    let out = policy(&["diff", &file, after.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(json(&out)["blocks"], serde_json::json!([]));
+}
+
+#[test]
+fn unreadable_inputs_exit_two_and_say_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let binary = tmp.path().join("image.bin");
+    std::fs::write(&binary, [0u8, 159, 146, 150, 0, 1]).unwrap();
+    let out = policy(&["check", binary.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("image.bin: binary data"), "{}", text(&out.stderr));
+    let xml = path("paloalto_xml/aerleon-generated/sample_paloalto.xml");
+    let out = policy(&["check", &xml]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("PAN-OS XML"), "{}", text(&out.stderr));
+    let out = policy(&["check", "/nonexistent/router.cfg"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read /nonexistent/router.cfg"), "{}", text(&out.stderr));
+}
