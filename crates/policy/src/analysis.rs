@@ -4,7 +4,9 @@
 //! actions (generalization, correlation). Every answer comes from set algebra on the header
 //! space and carries a witness flow where one exists.
 
-use crate::acl::{Acl, Action, AddrMatch, Flow, PortMatch, Rule};
+use crate::acl::{Acl, Action, AddrMatch, Flow, Rule};
+use crate::boxes::{Box7, bounds, covers, intersect, is_box, overlaps, sample};
+use crate::matcher::Matcher;
 use crate::space::{FlowSet, HeaderSpace, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -96,16 +98,13 @@ pub struct Compiled {
     pub reach: Vec<FlowSet>,
     /// Flows that no rule matches: the implicit deny.
     pub default_reach: FlowSet,
-    /// `permitted_from[k]`: the flows the filter would permit if evaluation started at rule
-    /// `k`; `permitted_from[0]` is the filter's whole permit set.
-    pub permitted_from: Vec<FlowSet>,
-    /// `matched_after[k]`: flows some rule at index ≥ k matches.
-    pub matched_after: Vec<FlowSet>,
+    permitted: FlowSet,
 }
 
 impl Compiled {
+    /// The filter's decision function: every flow it permits.
     pub fn permitted(&self) -> &FlowSet {
-        &self.permitted_from[0]
+        &self.permitted
     }
 }
 
@@ -114,26 +113,27 @@ pub fn compile(space: &HeaderSpace, acl: &Acl) -> Result<Compiled> {
     let mut matches = Vec::with_capacity(acl.rules.len());
     let mut reach = Vec::with_capacity(acl.rules.len());
     let mut rest = universe.clone();
+    let mut permitted = space.nothing();
     for r in &acl.rules {
         let m = space.rule(r)?.and(&universe)?;
-        reach.push(m.and(&rest)?);
+        let reached = m.and(&rest)?;
+        if r.action == Action::Permit {
+            permitted = permitted.or(&reached)?;
+        }
+        reach.push(reached);
         rest = rest.minus(&m)?;
         matches.push(m);
     }
-    let n = acl.rules.len();
-    let mut permitted_from = vec![space.nothing(); n + 1];
-    let mut matched_after = vec![space.nothing(); n + 1];
-    for k in (0..n).rev() {
-        let decision = if acl.rules[k].action == Action::Permit { space.everything() } else { space.nothing() };
-        permitted_from[k] = matches[k].ite(&decision, &permitted_from[k + 1])?;
-        matched_after[k] = matches[k].or(&matched_after[k + 1])?;
-    }
-    Ok(Compiled { universe, matches, reach, default_reach: rest, permitted_from, matched_after })
+    Ok(Compiled { universe, matches, reach, default_reach: rest, permitted })
 }
 
 /// Every finding on the filter, in rule order.
 pub fn findings(space: &mut HeaderSpace, acl: &Acl, c: &Compiled) -> Result<Vec<Finding>> {
-    let boxes: Vec<Hull> = acl.rules.iter().map(Hull::of).collect();
+    let boxes = Boxes {
+        bounds: acl.rules.iter().map(|r| bounds(r, acl.family)).collect(),
+        exact: acl.rules.iter().map(is_box).collect(),
+        matcher: Matcher::new(acl),
+    };
     let mut out = Vec::new();
     for (i, rule) in acl.rules.iter().enumerate() {
         let m = &c.matches[i];
@@ -153,15 +153,18 @@ pub fn findings(space: &mut HeaderSpace, acl: &Acl, c: &Compiled) -> Result<Vec<
         if c.reach[i].is_empty() {
             let (related, different_action) = blocking_lines(space, acl, c, &boxes, i)?;
             // Show a flow that one of the blocking lines really decides, where there is one.
-            let mut shown = m.clone();
-            for &j in &related {
-                let decided = m.and(&c.reach[j])?;
-                if !decided.is_empty() {
-                    shown = decided;
-                    break;
+            let rule = &acl.rules[i];
+            let sample = related.first().and_then(|&j| sample(&intersect(&boxes.bounds[i], &boxes.bounds[j])));
+            let fits = |w: &Flow| rule.matches(w) && boxes.matcher.decide(w).rule.is_some_and(|d| related.contains(&d));
+            let witness = witness(space, sample, fits, || {
+                for &j in &related {
+                    let decided = m.and(&c.reach[j])?;
+                    if !decided.is_empty() {
+                        return Ok(decided);
+                    }
                 }
-            }
-            let witness = space.witness(&shown)?;
+                Ok(m.clone())
+            })?;
             out.push(Finding {
                 kind: if different_action { Kind::Shadowed } else { Kind::Redundant },
                 severity: if different_action { Severity::High } else { Severity::Medium },
@@ -173,10 +176,10 @@ pub fn findings(space: &mut HeaderSpace, acl: &Acl, c: &Compiled) -> Result<Vec<
             });
             continue;
         }
-        if let Some(f) = removable(space, acl, c, i)? {
+        if let Some(f) = removable(space, acl, c, &boxes, i)? {
             out.push(f);
         }
-        overlaps(space, acl, c, &boxes, i, &mut out)?;
+        overlapping(space, acl, c, &boxes, i, &mut out)?;
     }
     Ok(out)
 }
@@ -192,90 +195,107 @@ fn undefined(r: &Rule) -> bool {
     has(&r.src) || has(&r.dst)
 }
 
-/// The earlier lines that, together, cover an unreachable line: a greedy set cover that
-/// takes the line covering most of what is still uncovered, as Batfish weights blocking lines
-/// by overlap; plus the largest overlapping line with another action if the cover has none,
-/// so that a shadowing is never reported as a mere redundancy.
+/// The earlier lines that, together, cover an unreachable line, chosen as Batfish chooses
+/// them: the overlapping lines by decreasing size of overlap, each taken while it still
+/// covers something, until the line is covered; plus the largest overlapping line with
+/// another action if none was taken, so a shadowing is never reported as a redundancy.
+/// Overlap sizes of two box rules are box volumes; the decision diagrams count the others.
 fn blocking_lines(
     space: &mut HeaderSpace,
     acl: &Acl,
     c: &Compiled,
-    boxes: &[Hull],
+    boxes: &Boxes,
     i: usize,
 ) -> Result<(Vec<usize>, bool)> {
     let m = &c.matches[i];
-    let mut candidates = Vec::new();
+    let action = acl.rules[i].action;
+    let differs = |j: &usize| acl.rules[*j].action != action;
+    // Fast path: an earlier box rule that covers the whole line overlaps it the most; the
+    // first such rule is the greedy cover's first and only pick.
+    let full = |j: usize| boxes.exact[j] && covers(&boxes.bounds[j], &boxes.bounds[i]) && boxes.exact[i];
+    if let Some(j) = (0..i).find(|&j| full(j)) {
+        if differs(&j) {
+            return Ok((vec![j], true));
+        }
+        if let Some(k) = (0..i).find(|&k| full(k) && differs(&k)) {
+            let mut both = vec![j, k];
+            both.sort_unstable();
+            return Ok((both, true));
+        }
+    }
+    let mut candidates: Vec<(usize, f64)> = Vec::new();
     for j in 0..i {
-        if boxes[j].disjoint(&boxes[i]) {
+        let (bi, bj) = (&boxes.bounds[i], &boxes.bounds[j]);
+        if !overlaps(bj, bi) {
             continue;
         }
-        let overlap = c.matches[j].and(m)?;
-        if !overlap.is_empty() {
-            candidates.push((j, overlap));
-        }
-    }
-    let action = acl.rules[i].action;
-    let mut uncovered = m.clone();
-    let mut chosen = Vec::new();
-    while !uncovered.is_empty() {
-        let mut best: Option<(usize, f64)> = None;
-        for (k, (j, overlap)) in candidates.iter().enumerate() {
-            if chosen.contains(j) {
+        let size = if boxes.exact[i] && boxes.exact[j] {
+            volume(bi, bj)
+        } else {
+            let overlap = c.matches[j].and(m)?;
+            if overlap.is_empty() {
                 continue;
             }
-            let size = space.count(&overlap.and(&uncovered)?);
-            // Among equal covers prefer the earlier line, the one that really decides.
-            if size > 0.0 && best.is_none_or(|(_, b)| size > b) {
-                best = Some((k, size));
-            }
-        }
-        let Some((k, _)) = best else { break };
-        chosen.push(candidates[k].0);
-        uncovered = uncovered.minus(&candidates[k].1)?;
+            space.count(&overlap)
+        };
+        candidates.push((j, size));
     }
-    let differs = |j: &usize| acl.rules[*j].action != action;
-    if !chosen.iter().any(differs) {
-        let mut largest: Option<(usize, f64)> = None;
-        for (j, overlap) in &candidates {
-            if differs(j) {
-                let size = space.count(overlap);
-                if largest.is_none_or(|(_, b)| size > b) {
-                    largest = Some((*j, size));
-                }
-            }
+    // Largest first; among equals the earlier line, the one that really decides.
+    candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut uncovered = m.clone();
+    let mut chosen = Vec::new();
+    for &(j, _) in &candidates {
+        if uncovered.is_empty() {
+            break;
         }
-        if let Some((j, _)) = largest {
+        if uncovered.intersects(&c.matches[j])? {
             chosen.push(j);
+            uncovered = uncovered.minus(&c.matches[j])?;
         }
+    }
+    if !chosen.iter().any(differs)
+        && let Some(&(j, _)) = candidates.iter().find(|(j, _)| differs(j))
+    {
+        chosen.push(j);
     }
     chosen.sort_unstable();
     let different_action = chosen.iter().any(differs);
     Ok((chosen, different_action))
 }
 
-/// A reachable rule whose flows the later rules decide the same way anyway. A deny whose
-/// flows would all fall to the implicit deny is left alone: an explicit final deny (often
-/// with `log`) is the convention, not a mistake.
-fn removable(space: &HeaderSpace, acl: &Acl, c: &Compiled, i: usize) -> Result<Option<Finding>> {
-    let reach = &c.reach[i];
-    let later = &c.permitted_from[i + 1];
-    let same = match acl.rules[i].action {
-        Action::Permit => reach.within(later)?,
-        Action::Deny => !reach.intersects(later)? && reach.intersects(&c.matched_after[i + 1])?,
-    };
-    if !same {
-        return Ok(None);
-    }
+/// The number of header points two boxes share.
+fn volume(a: &Box7, b: &Box7) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x.1.min(y.1).saturating_sub(x.0.max(y.0)) as f64) + 1.0).product()
+}
+
+/// A reachable rule whose flows the later rules decide the same way anyway: the flows that
+/// reach it are followed down the rules after it, stopping at the first rule that would
+/// decide some of them otherwise. A deny whose flows would all fall to the implicit deny is
+/// left alone: an explicit final deny (often with `log`) is the convention, not a mistake.
+fn removable(space: &HeaderSpace, acl: &Acl, c: &Compiled, boxes: &Boxes, i: usize) -> Result<Option<Finding>> {
+    let action = acl.rules[i].action;
+    let mut rest = c.reach[i].clone();
     let mut related = Vec::new();
-    let mut rest = reach.clone();
     for j in i + 1..acl.rules.len() {
+        if !overlaps(&boxes.bounds[i], &boxes.bounds[j]) {
+            continue;
+        }
+        let taken = rest.and(&c.matches[j])?;
+        if taken.is_empty() {
+            continue;
+        }
+        if acl.rules[j].action != action {
+            return Ok(None);
+        }
+        related.push(j);
+        rest = rest.minus(&taken)?;
         if rest.is_empty() {
             break;
         }
-        if rest.intersects(&c.matches[j])? {
-            related.push(j);
-            rest = rest.minus(&c.matches[j])?;
-        }
+    }
+    // What is left falls to the implicit deny.
+    if !rest.is_empty() && (action == Action::Permit || related.is_empty()) {
+        return Ok(None);
     }
     Ok(Some(Finding {
         kind: Kind::Redundant,
@@ -284,134 +304,88 @@ fn removable(space: &HeaderSpace, acl: &Acl, c: &Compiled, i: usize) -> Result<O
         related,
         unreachable: false,
         different_action: false,
-        witness: space.witness(reach)?,
+        witness: witness(
+            space,
+            sample(&boxes.bounds[i]),
+            |w| boxes.matcher.decide(w).rule == Some(i),
+            || Ok(c.reach[i].clone()),
+        )?,
     }))
 }
 
 /// Earlier rules with another action that overlap rule `j`: generalization when rule `j`
 /// contains the earlier one, correlation when neither contains the other. One finding per
-/// label, listing every related rule.
-fn overlaps(
+/// label, listing every related rule. Two rules that are exactly their boxes are compared as
+/// boxes; the decision diagrams answer for the others.
+fn overlapping(
     space: &HeaderSpace,
     acl: &Acl,
     c: &Compiled,
-    boxes: &[Hull],
+    boxes: &Boxes,
     j: usize,
     out: &mut Vec<Finding>,
 ) -> Result<()> {
     let (mut general, mut correlated) = (Vec::new(), Vec::new());
-    let (mut general_witness, mut correlated_witness) = (None, None);
+    let bj = &boxes.bounds[j];
     for i in 0..j {
-        if acl.rules[i].action == acl.rules[j].action || boxes[i].disjoint(&boxes[j]) {
+        let bi = &boxes.bounds[i];
+        if acl.rules[i].action == acl.rules[j].action || !overlaps(bi, bj) {
             continue;
         }
-        let overlap = c.matches[i].and(&c.matches[j])?;
-        if overlap.is_empty() {
-            continue;
-        }
-        if c.matches[i].within(&c.matches[j])? {
-            if general_witness.is_none() {
-                general_witness = Some(overlap.and(&c.reach[i])?);
-            }
-            general.push(i);
+        let (overlap, inside) = if boxes.exact[i] && boxes.exact[j] {
+            (true, covers(bj, bi))
         } else {
-            if correlated_witness.is_none() {
-                correlated_witness = Some(overlap);
-            }
-            correlated.push(i);
-        }
-    }
-    for (kind, severity, related, witness) in [
-        (Kind::Generalization, Severity::Info, general, general_witness),
-        (Kind::Correlation, Severity::Low, correlated, correlated_witness),
-    ] {
-        if related.is_empty() {
+            let o = c.matches[i].and(&c.matches[j])?;
+            (!o.is_empty(), !o.is_empty() && c.matches[i].within(&c.matches[j])?)
+        };
+        if !overlap {
             continue;
         }
-        let witness = match witness {
-            Some(w) => space.witness(&w)?,
-            None => None,
-        };
+        if inside { general.push(i) } else { correlated.push(i) }
+    }
+    for (kind, severity, related) in
+        [(Kind::Generalization, Severity::Info, general), (Kind::Correlation, Severity::Low, correlated)]
+    {
+        let Some(&first) = related.first() else { continue };
+        // The witness: a flow both name, decided by the earlier rule where there is one.
+        let (rj, rf) = (&acl.rules[j], &acl.rules[first]);
+        let fits = |w: &Flow| rj.matches(w) && rf.matches(w) && boxes.matcher.decide(w).rule == Some(first);
+        let witness = witness(space, sample(&intersect(bj, &boxes.bounds[first])), fits, || {
+            let both = c.matches[first].and(&c.matches[j])?;
+            let decided = both.and(&c.reach[first])?;
+            Ok(if decided.is_empty() { both } else { decided })
+        })?;
         out.push(Finding { kind, severity, rule: j, related, unreachable: false, different_action: true, witness });
     }
     Ok(())
 }
 
-/// A cheap outer bound of a rule's match set, field by field, so that the pairwise checks
-/// skip rules that cannot overlap without touching the decision diagrams.
-#[derive(Debug, Clone)]
-struct Hull {
-    proto: Option<u8>,
-    src: (u128, u128, Option<bool>),
-    dst: (u128, u128, Option<bool>),
-    sport: (u16, u16),
-    dport: (u16, u16),
+/// Every rule's box, whether the rule is exactly its box, and the filter compiled for fast
+/// concrete decisions (to check sampled witnesses).
+struct Boxes {
+    bounds: Vec<Box7>,
+    exact: Vec<bool>,
+    matcher: Matcher,
 }
 
-impl Hull {
-    fn of(r: &Rule) -> Hull {
-        // Port conditions bind TCP and UDP only; any other protocol ignores them.
-        let ported = r.proto.is_none_or(|p| matches!(p, 6 | 17));
-        let ports = |p: &PortMatch| -> (u16, u16) {
-            if !ported || p.0.is_empty() {
-                return (0, u16::MAX);
-            }
-            (p.0.iter().map(|r| r.0).min().unwrap_or(0), p.0.iter().map(|r| r.1).max().unwrap_or(u16::MAX))
-        };
-        Hull {
-            proto: r.proto,
-            src: addr_hull(&r.src),
-            dst: addr_hull(&r.dst),
-            sport: ports(&r.sport),
-            dport: ports(&r.dport),
-        }
-    }
-
-    fn disjoint(&self, o: &Hull) -> bool {
-        let apart = |a: (u128, u128, Option<bool>), b: (u128, u128, Option<bool>)| {
-            let families = matches!((a.2, b.2), (Some(x), Some(y)) if x != y);
-            families || (a.2.is_some() && a.2 == b.2 && (a.1 < b.0 || b.1 < a.0))
-        };
-        matches!((self.proto, o.proto), (Some(a), Some(b)) if a != b)
-            || apart(self.src, o.src)
-            || apart(self.dst, o.dst)
-            || self.sport.1 < o.sport.0
-            || o.sport.1 < self.sport.0
-            || self.dport.1 < o.dport.0
-            || o.dport.1 < self.dport.0
-    }
-}
-
-/// (low, high, is IPv6) — `None` for the family when the side matches either family.
-fn addr_hull(m: &AddrMatch) -> (u128, u128, Option<bool>) {
-    match m {
-        AddrMatch::Any | AddrMatch::Undefined(_) => (0, u128::MAX, None),
-        AddrMatch::Wildcard { addr, wildcard } => {
-            (u128::from(addr & !wildcard), u128::from(addr | wildcard), Some(false))
-        }
-        AddrMatch::Prefix6 { addr, len } => {
-            let host = if *len == 0 { u128::MAX } else { u128::MAX >> u32::from((*len).min(128)) };
-            (addr & !host, addr | host, Some(true))
-        }
-        AddrMatch::AnyOf(all) => {
-            let hulls: Vec<_> = all.iter().map(addr_hull).collect();
-            let family = hulls.first().and_then(|h| h.2).filter(|f| hulls.iter().all(|h| h.2 == Some(*f)));
-            match family {
-                Some(f) => (
-                    hulls.iter().map(|h| h.0).min().unwrap_or(0),
-                    hulls.iter().map(|h| h.1).max().unwrap_or(u128::MAX),
-                    Some(f),
-                ),
-                None => (0, u128::MAX, None),
-            }
-        }
+/// A witness for a finding: a flow sampled from the rules' boxes when it shows the finding
+/// (checked by `fits`), otherwise one drawn from the exact set, computed only then.
+fn witness(
+    space: &HeaderSpace,
+    sample: Option<Flow>,
+    fits: impl Fn(&Flow) -> bool,
+    set: impl FnOnce() -> Result<FlowSet>,
+) -> Result<Option<Flow>> {
+    match sample.filter(|w| fits(w)) {
+        Some(w) => Ok(Some(w)),
+        None => space.witness(&set()?),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::acl::Family;
+    use crate::acl::{Family, PortMatch};
     use crate::arbitrary::{acl, flows};
     use proptest::prelude::*;
     use std::net::{IpAddr, Ipv4Addr};

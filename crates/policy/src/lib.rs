@@ -10,9 +10,12 @@ pub mod acl;
 pub mod analysis;
 #[cfg(test)]
 mod arbitrary;
+mod boxes;
 pub mod diff;
 pub mod ios;
+pub mod matcher;
 pub mod space;
+pub mod synth;
 
 /// What the fuzz target and its seed replay run on arbitrary bytes: parse as IOS, check that
 /// every warning names a line of the input, and decide a flow with every filter.

@@ -1,0 +1,210 @@
+//! Policy analysis at scale, on seeded ClassBench-style rule sets (`policy::synth`): match
+//! throughput of the compiled matcher against the linear scan, anomaly analysis, diff of two
+//! versions, and IOS parsing — with the peers run in the same process when they are
+//! installed: `ciscoconfparse2` (parse) and Aerleon's `aclcheck` (match), found through
+//! `WATCHKEEPER_PEERS_PYTHON` (a Python with both installed).
+//!
+//! `cargo bench -p policy --bench policy [-- --sizes 1000,10000,100000 --flows 2000000]`
+//! prints Markdown tables for BENCHMARKS.md.
+
+use policy::acl::{Acl, AddrMatch, Flow};
+use policy::matcher::Matcher;
+use policy::space::HeaderSpace;
+use policy::synth::{self, Shape};
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Args {
+    sizes: Vec<usize>,
+    flows: usize,
+    analysis_max: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args { sizes: vec![1_000, 10_000, 100_000], flows: 2_000_000, analysis_max: 10_000 };
+    let argv: Vec<String> = std::env::args().collect();
+    let mut i = 1;
+    while i < argv.len() {
+        let value = argv.get(i + 1).cloned().unwrap_or_default();
+        match argv[i].as_str() {
+            "--sizes" => a.sizes = value.split(',').filter_map(|s| s.parse().ok()).collect(),
+            "--flows" => a.flows = value.parse().unwrap_or(a.flows),
+            "--analysis-max" => a.analysis_max = value.parse().unwrap_or(a.analysis_max),
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    a
+}
+
+/// A trace in ClassBench's manner: most headers drawn from inside a random rule's box (so
+/// lookups land all over the rule set), the rest uniformly random.
+fn trace(acl: &Acl, n: usize, seed: u64) -> Vec<Flow> {
+    let mut x = seed | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let within = |m: &AddrMatch, r: u64| match m {
+        AddrMatch::Wildcard { addr, wildcard } => addr | (r as u32 & wildcard),
+        _ => r as u32,
+    };
+    (0..n)
+        .map(|_| {
+            let r = &acl.rules[(next() % acl.rules.len() as u64) as usize];
+            let inside = !next().is_multiple_of(5);
+            let proto = if inside { r.proto.unwrap_or(6) } else { [6, 17, 1][(next() % 3) as usize] };
+            let ported = matches!(proto, 6 | 17);
+            let port = |p: &policy::acl::PortMatch, v: u64| {
+                let (lo, hi) = p.0[0];
+                if inside { lo + (v % (u64::from(hi - lo) + 1)) as u16 } else { v as u16 }
+            };
+            Flow {
+                src: IpAddr::V4(Ipv4Addr::from(if inside { within(&r.src, next()) } else { next() as u32 })),
+                dst: IpAddr::V4(Ipv4Addr::from(if inside { within(&r.dst, next()) } else { next() as u32 })),
+                proto,
+                sport: if ported { port(&r.sport, next()) } else { 0 },
+                dport: if ported { port(&r.dport, next()) } else { 0 },
+                icmp: (proto == 1).then_some((8, 0)),
+                established: false,
+                fragment: false,
+            }
+        })
+        .collect()
+}
+
+fn secs(d: Duration) -> String {
+    if d.as_secs_f64() >= 1.0 {
+        format!("{:.2} s", d.as_secs_f64())
+    } else {
+        format!("{:.1} ms", d.as_secs_f64() * 1e3)
+    }
+}
+
+fn main() {
+    let a = args();
+    let python = std::env::var("WATCHKEEPER_PEERS_PYTHON").ok();
+    println!("## Match: compiled matcher vs linear scan (one core)\n");
+    println!(
+        "| set | rules | build | tree nodes / leaf refs | matcher decisions/s | linear scan decisions/s | ratio |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for &n in &a.sizes {
+        for shape in [Shape::Acl, Shape::Fw, Shape::Ipc] {
+            let acl = synth::rules(shape, n, 42);
+            let flows = trace(&acl, a.flows, 7);
+            let t = Instant::now();
+            let m = Matcher::new(&acl);
+            let build = t.elapsed();
+            let t = Instant::now();
+            let mut permits = 0usize;
+            for f in &flows {
+                permits += usize::from(m.decide(black_box(f)).action == policy::acl::Action::Permit);
+            }
+            let fast = flows.len() as f64 / t.elapsed().as_secs_f64();
+            // The linear scan gets fewer flows at large sizes; its rate is per flow either way.
+            let sample = &flows[..(flows.len() / (n / 1000).max(1)).max(10_000).min(flows.len())];
+            let t = Instant::now();
+            let linear: Vec<_> = sample.iter().map(|f| acl.decide(black_box(f))).collect();
+            let slow = sample.len() as f64 / t.elapsed().as_secs_f64();
+            assert!(
+                sample.iter().zip(&linear).all(|(f, d)| m.decide(f) == *d),
+                "the matcher and the linear scan disagree"
+            );
+            let (nodes, refs) = m.size();
+            println!(
+                "| {shape:?} | {n} | {} | {nodes} / {refs} | {:.1} M | {:.3} M | {:.0}× |",
+                secs(build),
+                fast / 1e6,
+                slow / 1e6,
+                fast / slow
+            );
+            black_box(permits);
+        }
+    }
+
+    println!("\n## Anomaly analysis and diff (exact, BDD)\n");
+    println!("| set | rules | compile | findings | total | findings found | diff vs 1% edited | diff blocks |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for &n in a.sizes.iter().filter(|&&n| n <= a.analysis_max) {
+        for shape in [Shape::Acl, Shape::Fw, Shape::Ipc] {
+            let acl = synth::rules(shape, n, 42);
+            let mut space = HeaderSpace::new();
+            let t = Instant::now();
+            let c = policy::analysis::compile(&space, &acl).expect("fits");
+            let compile = t.elapsed();
+            let t = Instant::now();
+            let found = policy::analysis::findings(&mut space, &acl, &c).expect("fits");
+            let analysis = t.elapsed();
+            // A change: every hundredth rule flips its action, and a few rules are inserted.
+            let mut edited = acl.clone();
+            for (i, r) in edited.rules.iter_mut().enumerate() {
+                if i % 100 == 50 {
+                    r.action = match r.action {
+                        policy::acl::Action::Permit => policy::acl::Action::Deny,
+                        policy::acl::Action::Deny => policy::acl::Action::Permit,
+                    };
+                }
+            }
+            let extra = synth::rules(shape, 12, 99);
+            for (k, r) in extra.rules.into_iter().take(10).enumerate() {
+                edited.rules.insert(k * n / 10, r);
+            }
+            let mut space = HeaderSpace::new();
+            let t = Instant::now();
+            let co = policy::analysis::compile(&space, &acl).expect("fits");
+            let cn = policy::analysis::compile(&space, &edited).expect("fits");
+            let blocks = policy::diff::diff(&mut space, (&acl, &co), (&edited, &cn)).expect("fits");
+            let diff = t.elapsed();
+            println!(
+                "| {shape:?} | {n} | {} | {} | {} | {} | {} | {} |",
+                secs(compile),
+                secs(analysis),
+                secs(compile + analysis),
+                found.len(),
+                secs(diff),
+                blocks.len()
+            );
+        }
+    }
+
+    println!("\n## Parsing IOS\n");
+    println!("| file | lines | Watchkeeper | ciscoconfparse2 (parse only) | ratio |");
+    println!("|---|---:|---:|---:|---:|");
+    let dir = std::env::temp_dir().join(format!("wk-policy-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for &n in &a.sizes {
+        let text = synth::to_ios(&synth::rules(Shape::Fw, n, 42));
+        let path = dir.join(format!("acl-{n}.cfg"));
+        std::fs::write(&path, &text).expect("write");
+        let runs = 5;
+        let t = Instant::now();
+        for _ in 0..runs {
+            black_box(policy::ios::parse(black_box(&text)));
+        }
+        let ours = t.elapsed() / runs;
+        let peer = python.as_deref().and_then(|py| {
+            let script = "import sys,time\nfrom ciscoconfparse2 import CiscoConfParse\nt=time.perf_counter()\nCiscoConfParse(sys.argv[1])\nprint(time.perf_counter()-t)";
+            let out = Command::new(py).args(["-c", script, path.to_str()?]).output().ok()?;
+            String::from_utf8_lossy(&out.stdout).trim().parse::<f64>().ok().map(Duration::from_secs_f64)
+        });
+        match peer {
+            Some(p) => println!(
+                "| fw {n} rules | {} | {} | {} | {:.0}× |",
+                text.lines().count(),
+                secs(ours),
+                secs(p),
+                p.as_secs_f64() / ours.as_secs_f64()
+            ),
+            None => println!("| fw {n} rules | {} | {} | (not installed) | |", text.lines().count(), secs(ours)),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
