@@ -3,7 +3,7 @@
 //! calls these on files; the server and change review call the same functions on stored
 //! configurations, so every surface gives the same answer.
 
-use policy::acl::{Acl, Action, Flow};
+use policy::acl::{Acl, Flow};
 pub use policy::analysis::Severity;
 use policy::analysis::{self, Finding, Kind};
 use policy::space::{HeaderSpace, Summary, TooLarge};
@@ -496,9 +496,7 @@ pub fn diff(old: &Config, new: &Config) -> Result<DiffReport, PolicyError> {
 pub fn diff_filters(file: &str, old: &Acl, new: &Acl) -> Result<Vec<DiffBlockView>, PolicyError> {
     let too_large = |source| PolicyError::TooLarge { file: file.to_owned(), source };
     let mut space = HeaderSpace::new();
-    let co = analysis::compile(&space, old).map_err(too_large)?;
-    let cn = analysis::compile(&space, new).map_err(too_large)?;
-    let blocks = policy::diff::diff(&mut space, (old, &co), (new, &cn)).map_err(too_large)?;
+    let blocks = policy::diff::diff(&mut space, old, new).map_err(too_large)?;
     Ok(blocks
         .into_iter()
         .map(|b| {
@@ -567,60 +565,37 @@ pub struct Removal {
     pub reason: String,
 }
 
-/// Which rules each filter can lose without changing a single decision. Rules are taken from
-/// the last to the first: removing a rule only changes flows that reach it, so each removal
-/// is judged against the filter as already cleaned, and the result is then proven equal to
-/// the original. An explicit final deny is kept.
+/// Which rules each filter can lose without changing a single decision (see
+/// [`policy::analysis::cleanup`]). An explicit final deny is kept.
 pub fn cleanup(config: &Config) -> Result<Vec<CleanupPlan>, PolicyError> {
     let mut plans = Vec::new();
     for acl in &config.device.acls {
         let too_large = |source| PolicyError::TooLarge { file: config.file.clone(), source };
         let space = HeaderSpace::new();
         let c = analysis::compile(&space, acl).map_err(too_large)?;
-        let mut after = space.nothing();
-        let mut matched_after = space.nothing();
-        let mut keep = vec![true; acl.rules.len()];
-        let mut remove = Vec::new();
-        for i in (0..acl.rules.len()).rev() {
-            let reach = &c.reach[i];
-            let permit = acl.rules[i].action == Action::Permit;
-            let same = (|| -> Result<bool, TooLarge> {
-                Ok(if permit {
-                    reach.within(&after)?
-                } else {
-                    !reach.intersects(&after)? && (reach.is_empty() || reach.intersects(&matched_after)?)
-                })
-            })()
-            .map_err(too_large)?;
-            if same {
-                keep[i] = false;
-                let reason = if c.matches[i].is_empty() {
-                    "matches no packet".to_owned()
-                } else if reach.is_empty() {
-                    "earlier rules decide every flow it names".to_owned()
-                } else {
-                    "later rules decide its flows the same way".to_owned()
-                };
-                remove.push(Removal { line: acl.rules[i].line, rule: acl.rules[i].text.clone(), reason });
-                continue;
-            }
-            let decision = if permit { space.everything() } else { space.nothing() };
-            after = c.matches[i].ite(&decision, &after).map_err(too_large)?;
-            matched_after = c.matches[i].or(&matched_after).map_err(too_large)?;
-        }
-        if remove.is_empty() {
+        let (gone, proven) = analysis::cleanup(&space, acl, &c).map_err(too_large)?;
+        if gone.is_empty() {
             continue;
         }
-        remove.reverse();
-        let mut cleaned = acl.clone();
-        cleaned.rules = acl.rules.iter().zip(&keep).filter(|(_, k)| **k).map(|(r, _)| r.clone()).collect();
-        let cc = analysis::compile(&space, &cleaned).map_err(too_large)?;
+        let remove = gone
+            .iter()
+            .map(|&i| {
+                let reason = if c.matches[i].is_empty() {
+                    "matches no packet"
+                } else if !c.reachable(i) {
+                    "earlier rules decide every flow it names"
+                } else {
+                    "later rules decide its flows the same way"
+                };
+                Removal { line: acl.rules[i].line, rule: acl.rules[i].text.clone(), reason: reason.to_owned() }
+            })
+            .collect();
         plans.push(CleanupPlan {
             file: config.file.clone(),
             filter: acl.name.clone(),
             rules: acl.rules.len(),
             remove,
-            decisions_unchanged: cc.permitted() == c.permitted(),
+            decisions_unchanged: proven,
         });
     }
     Ok(plans)

@@ -159,9 +159,7 @@ fn main() {
             }
             let mut space = HeaderSpace::new();
             let t = Instant::now();
-            let co = policy::analysis::compile(&space, &acl).expect("fits");
-            let cn = policy::analysis::compile(&space, &edited).expect("fits");
-            let blocks = policy::diff::diff(&mut space, (&acl, &co), (&edited, &cn)).expect("fits");
+            let blocks = policy::diff::diff(&mut space, &acl, &edited).expect("fits");
             let diff = t.elapsed();
             println!(
                 "| {shape:?} | {n} | {} | {} | {} | {} | {} | {} |",

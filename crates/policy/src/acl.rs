@@ -159,6 +159,16 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// Same action on the same flows, as written (line and text aside): how a diff tells an
+    /// untouched rule from an edited one.
+    pub fn same_effect(&self, o: &Rule) -> bool {
+        (self.action, self.proto, &self.src, &self.sport, &self.dst, &self.dport, self.icmp)
+            == (o.action, o.proto, &o.src, &o.sport, &o.dst, &o.dport, o.icmp)
+            && (self.established, self.fragments) == (o.established, o.fragments)
+    }
+}
+
 /// An ordered filter: the first rule that matches decides; none matching is an implicit deny.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Acl {

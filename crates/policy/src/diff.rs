@@ -2,9 +2,11 @@
 //! differs, cut into blocks by the pair of rules that decide each flow before and after, each
 //! block with its header ranges and a witness. The heart of firewall change review.
 
-use crate::acl::{Acl, Action, Flow};
-use crate::analysis::Compiled;
+use crate::acl::{Acl, Action, Flow, Rule};
+use crate::boxes::{Box7, bounds, is_box, universe as universe_box};
+use crate::matcher::Partition;
 use crate::space::{FlowSet, HeaderSpace, Result, Summary};
+use std::collections::BTreeMap;
 
 /// Flows that one rule decided before and another decides after, with different outcomes.
 #[derive(Debug, Clone)]
@@ -22,50 +24,94 @@ pub struct Block {
 }
 
 /// Every flow whose decision differs, cut by the rules responsible on each side, in the old
-/// filter's rule order. Both filters must be compiled in `space`.
-pub fn diff(space: &mut HeaderSpace, old: (&Acl, &Compiled), new: (&Acl, &Compiled)) -> Result<Vec<Block>> {
-    let universe = old.1.universe.or(&new.1.universe)?;
-    let changed =
-        old.1.permitted().and(&new.1.permitted().not()?)?.or(&new.1.permitted().minus(old.1.permitted())?)?;
-    let changed = changed.and(&universe)?;
-    let mut blocks = Vec::new();
-    if changed.is_empty() {
-        return Ok(blocks);
-    }
-    let deciders = |c: &Compiled| -> Vec<(Option<usize>, FlowSet)> {
-        c.reach
-            .iter()
-            .cloned()
-            .enumerate()
-            .map(|(i, r)| (Some(i), r))
-            .chain([(None, c.default_reach.clone())])
-            .collect()
+/// filter's rule order (the implicit deny last).
+///
+/// Both filters are cut by one partition of the space; a region whose two rule lists are the
+/// same rules in the same order cannot change and is skipped, so an edit of a few rules in a
+/// large filter costs little more than the regions those rules touch.
+pub fn diff(space: &mut HeaderSpace, old: &Acl, new: &Acl) -> Result<Vec<Block>> {
+    diff_with(space, old, new, crate::matcher::LEAF)
+}
+
+/// `diff` with regions of at most `leaf` rules where they can be split.
+pub(crate) fn diff_with(space: &mut HeaderSpace, old: &Acl, new: &Acl, leaf: usize) -> Result<Vec<Block>> {
+    let universe = space.valid(old.family)?.or(&space.valid(new.family)?)?;
+    let mut boxes: Vec<Box7> = old.rules.iter().map(|r| bounds(r, old.family)).collect();
+    boxes.extend(new.rules.iter().map(|r| bounds(r, new.family)));
+    let exact: Vec<bool> = old.rules.iter().chain(&new.rules).map(is_box).collect();
+    let (ro, rn) = (universe_box(old.family), universe_box(new.family));
+    let root = std::array::from_fn(|d| (ro[d].0.min(rn[d].0), ro[d].1.max(rn[d].1)));
+    let split = old.rules.len();
+    let partition = Partition::build(&boxes, &exact, split, root, leaf);
+    let rule_of = |i: u32| -> &Rule {
+        if (i as usize) < split { &old.rules[i as usize] } else { &new.rules[i as usize - split] }
     };
-    let action = |acl: &Acl, rule: Option<usize>| rule.map_or(Action::Deny, |i| acl.rules[i].action);
-    let new_deciders = deciders(new.1);
-    for (old_rule, old_reach) in deciders(old.1) {
-        let mut left = old_reach.and(&changed)?;
-        for (new_rule, new_reach) in &new_deciders {
-            if left.is_empty() {
-                break;
-            }
-            let flows = left.and(new_reach)?;
-            if flows.is_empty() {
-                continue;
-            }
-            left = left.minus(&flows)?;
-            let Some(witness) = space.witness(&flows)? else { continue };
-            blocks.push(Block {
-                old_rule,
-                new_rule: *new_rule,
-                old_action: action(old.0, old_rule),
-                new_action: action(new.0, *new_rule),
-                size: space.count(&flows),
-                summary: space.summarise(&flows, &universe)?,
-                flows,
-                witness,
-            });
+    let mut matches: Vec<Option<FlowSet>> = vec![None; boxes.len()];
+    let mut pieces: BTreeMap<(usize, usize), FlowSet> = BTreeMap::new();
+    for region in &partition.regions {
+        let items = partition.items(region);
+        let (a, b): (Vec<u32>, Vec<u32>) = items.iter().partition(|&&i| (i as usize) < split);
+        if a.len() == b.len() && a.iter().zip(&b).all(|(&x, &y)| rule_of(x).same_effect(rule_of(y))) {
+            continue;
         }
+        let here = space.region(&region.bounds)?.and(&universe)?;
+        let mut decide = |list: &[u32]| -> Result<Vec<(usize, Action, FlowSet)>> {
+            let mut rest = here.clone();
+            let mut out = Vec::new();
+            for &i in list {
+                if rest.is_empty() {
+                    break;
+                }
+                if matches[i as usize].is_none() {
+                    matches[i as usize] = Some(space.rule(rule_of(i))?.and(&universe)?);
+                }
+                let Some(m) = &matches[i as usize] else { continue };
+                let taken = rest.and(m)?;
+                if !taken.is_empty() {
+                    rest = rest.minus(&taken)?;
+                    out.push((i as usize, rule_of(i).action, taken));
+                }
+            }
+            if !rest.is_empty() {
+                out.push((usize::MAX, Action::Deny, rest));
+            }
+            Ok(out)
+        };
+        let (da, db) = (decide(&a)?, decide(&b)?);
+        for (i, action_a, fa) in &da {
+            for (j, action_b, fb) in &db {
+                if action_a == action_b {
+                    continue;
+                }
+                let both = fa.and(fb)?;
+                if both.is_empty() {
+                    continue;
+                }
+                let key = (*i, *j);
+                let merged = match pieces.get(&key) {
+                    Some(p) => p.or(&both)?,
+                    None => both,
+                };
+                pieces.insert(key, merged);
+            }
+        }
+    }
+    let index = |i: usize, base: usize| (i != usize::MAX).then(|| i - base);
+    let action = |acl: &Acl, rule: Option<usize>| rule.map_or(Action::Deny, |i| acl.rules[i].action);
+    let mut blocks = Vec::new();
+    for ((i, j), flows) in pieces {
+        let (old_rule, new_rule) = (index(i, 0), index(j, split));
+        let Some(witness) = space.witness(&flows)? else { continue };
+        blocks.push(Block {
+            old_rule,
+            new_rule,
+            old_action: action(old, old_rule),
+            new_action: action(new, new_rule),
+            size: space.count(&flows),
+            summary: space.summarise(&flows, &universe)?,
+            flows,
+            witness,
+        });
     }
     Ok(blocks)
 }
@@ -73,7 +119,6 @@ pub fn diff(space: &mut HeaderSpace, old: (&Acl, &Compiled), new: (&Acl, &Compil
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::compile;
     use crate::arbitrary::{acl, flows};
     use proptest::prelude::*;
     use std::net::IpAddr;
@@ -102,8 +147,8 @@ mod tests {
                 new
             };
             let mut space = HeaderSpace::with_capacity(1 << 20);
-            let (co, cn) = (compile(&space, &old).unwrap(), compile(&space, &new).unwrap());
-            let blocks = diff(&mut space, (&old, &co), (&new, &cn)).unwrap();
+            // Regions of one rule, so that these small filters are cut into many.
+            let blocks = diff_with(&mut space, &old, &new, 1).unwrap();
             for f in flows() {
                 let (a, b) = (old.decide(&f), new.decide(&f));
                 let holding: Vec<&Block> = blocks.iter().filter(|blk| space.contains(&blk.flows, &f)).collect();

@@ -1,33 +1,108 @@
-//! A filter compiled for fast first-match: a decision tree that splits the header space on
-//! field boundaries (HyperSplit-style) until a handful of rules remain, then checks those in
-//! rule order. `match` on large rule sets and replaying traffic logs for hit counts use it;
-//! [`Acl::decide`] stays the reference it is property-tested against.
+//! The header space cut into regions that each hold a handful of rules, and a filter
+//! compiled on it for fast first-match.
+//!
+//! A [`Partition`] is a decision tree that splits the space on rule edges (HyperSplit-style)
+//! until few rules remain in each region; a rule that covers its whole region ends the list
+//! there, as nothing after it can be reached. The symbolic analyses work region by region on
+//! it, which keeps every decision diagram local and small (a union over all rules of a
+//! large filter with independent source and destination prefixes does not fit in memory).
+//! [`Matcher`] uses it for `match` and log replay; [`Acl::decide`] stays the reference both
+//! are property-tested against.
 //!
 //! The tree places each rule by its bounding box per field; rules whose exact match is
 //! smaller than the box (object-groups, non-contiguous wildcards, port lists, ICMP types,
-//! TCP flags) are still checked exactly in the leaf, so the tree only ever narrows the list.
+//! TCP flags) are still checked exactly, so the tree only ever narrows the lists.
 
 use crate::acl::{Acl, Decision, Flow, Rule};
 use crate::boxes::{Box7, DIMS, bounds, covers, is_box, key, overlaps, universe};
 
 /// Stop splitting below this many rules in a region.
-const LEAF: usize = 6;
+pub(crate) const LEAF: usize = 32;
 const MAX_DEPTH: u32 = 64;
 
 #[derive(Debug, Clone, Copy)]
 enum Node {
     /// Keys at or below `at` in `dim` go to `low`, the others to `low + 1`.
-    Split { dim: u8, at: u128, low: u32 },
-    /// Rules to check, a range of `Matcher::leaf_rules`.
-    Leaf { start: u32, end: u32 },
+    Split {
+        dim: u8,
+        at: u128,
+        low: u32,
+    },
+    Leaf(u32),
+}
+
+/// One region of the partition and the items that may match in it, in order: for each side
+/// (one filter, or the two versions a diff compares) the items whose box overlaps the region,
+/// up to and including the first one that covers all of it.
+#[derive(Debug, Clone)]
+pub(crate) struct Region {
+    pub(crate) bounds: Box7,
+    start: u32,
+    end: u32,
+    /// Per side, whether the list ends with an item covering the whole region.
+    pub(crate) covered: [bool; 2],
+}
+
+pub(crate) struct Partition {
+    nodes: Vec<Node>,
+    pub(crate) regions: Vec<Region>,
+    items: Vec<u32>,
+}
+
+impl Partition {
+    /// Items `0..split` are the first side, the rest the second.
+    pub(crate) fn build(boxes: &[Box7], exact: &[bool], split_at: usize, root: Box7, leaf: usize) -> Partition {
+        let mut p = Partition { nodes: vec![Node::Leaf(0)], regions: Vec::new(), items: Vec::new() };
+        let all: Vec<u32> = (0..boxes.len() as u32).collect();
+        let mut work = vec![(0usize, all, root, 0u32)];
+        while let Some((slot, items, region, depth)) = work.pop() {
+            let (items, covered) = prune(items, &region, boxes, exact, split_at);
+            match split(&items, &region, boxes).filter(|_| items.len() > leaf && depth < MAX_DEPTH) {
+                Some((dim, at)) => {
+                    let low = p.nodes.len() as u32;
+                    p.nodes.push(Node::Leaf(0));
+                    p.nodes.push(Node::Leaf(0));
+                    p.nodes[slot] = Node::Split { dim: dim as u8, at, low };
+                    let (mut left, mut right) = (region, region);
+                    left[dim].1 = at;
+                    right[dim].0 = at + 1;
+                    let side = |r: &Box7| items.iter().copied().filter(|&i| overlaps(&boxes[i as usize], r)).collect();
+                    let (l, r): (Vec<u32>, Vec<u32>) = (side(&left), side(&right));
+                    work.push((low as usize + 1, r, right, depth + 1));
+                    work.push((low as usize, l, left, depth + 1));
+                }
+                None => {
+                    let start = p.items.len() as u32;
+                    p.items.extend(&items);
+                    p.nodes[slot] = Node::Leaf(p.regions.len() as u32);
+                    p.regions.push(Region { bounds: region, start, end: p.items.len() as u32, covered });
+                }
+            }
+        }
+        p
+    }
+
+    /// The items listed in a region, in order.
+    pub(crate) fn items(&self, r: &Region) -> &[u32] {
+        &self.items[r.start as usize..r.end as usize]
+    }
+
+    fn region_of(&self, key: &[u128; DIMS]) -> &Region {
+        let mut n = 0usize;
+        loop {
+            match self.nodes[n] {
+                Node::Split { dim, at, low } => n = low as usize + usize::from(key[dim as usize] > at),
+                Node::Leaf(r) => return &self.regions[r as usize],
+            }
+        }
+    }
 }
 
 /// A filter compiled for lookups. Built once, then `decide` costs a walk down a shallow tree
 /// and a few rule checks.
 pub struct Matcher {
     rules: Vec<Rule>,
-    nodes: Vec<Node>,
-    leaf_rules: Vec<u32>,
+    pub(crate) partition: Partition,
 }
 
 impl Matcher {
@@ -35,73 +110,46 @@ impl Matcher {
         Self::build(acl, LEAF)
     }
 
-    fn build(acl: &Acl, leaf: usize) -> Matcher {
+    pub(crate) fn build(acl: &Acl, leaf: usize) -> Matcher {
         let boxes: Vec<Box7> = acl.rules.iter().map(|r| bounds(r, acl.family)).collect();
         let exact: Vec<bool> = acl.rules.iter().map(is_box).collect();
-        let mut m = Matcher { rules: acl.rules.clone(), nodes: Vec::new(), leaf_rules: Vec::new() };
-        let all: Vec<u32> = (0..acl.rules.len() as u32).collect();
-        let region = universe(acl.family);
-        m.nodes.push(Node::Leaf { start: 0, end: 0 });
-        let mut work = vec![(0usize, all, region, 0u32)];
-        while let Some((slot, rules, region, depth)) = work.pop() {
-            let rules = prune(rules, &region, &boxes, &exact);
-            match split(&rules, &region, &boxes).filter(|_| rules.len() > leaf && depth < MAX_DEPTH) {
-                Some((dim, at)) => {
-                    let low = m.nodes.len() as u32;
-                    m.nodes.push(Node::Leaf { start: 0, end: 0 });
-                    m.nodes.push(Node::Leaf { start: 0, end: 0 });
-                    m.nodes[slot] = Node::Split { dim: dim as u8, at, low };
-                    let (mut left, mut right) = (region, region);
-                    left[dim].1 = at;
-                    right[dim].0 = at + 1;
-                    let side = |r: &Box7| rules.iter().copied().filter(|&i| overlaps(&boxes[i as usize], r)).collect();
-                    let (l, r): (Vec<u32>, Vec<u32>) = (side(&left), side(&right));
-                    work.push((low as usize + 1, r, right, depth + 1));
-                    work.push((low as usize, l, left, depth + 1));
-                }
-                None => {
-                    let start = m.leaf_rules.len() as u32;
-                    m.leaf_rules.extend(&rules);
-                    m.nodes[slot] = Node::Leaf { start, end: m.leaf_rules.len() as u32 };
-                }
-            }
-        }
-        m
+        let partition = Partition::build(&boxes, &exact, boxes.len(), universe(acl.family), leaf);
+        Matcher { rules: acl.rules.clone(), partition }
     }
 
     pub fn decide(&self, f: &Flow) -> Decision {
-        let key = key(f);
-        let mut n = 0usize;
-        loop {
-            match self.nodes[n] {
-                Node::Split { dim, at, low } => n = low as usize + usize::from(key[dim as usize] > at),
-                Node::Leaf { start, end } => {
-                    for &i in &self.leaf_rules[start as usize..end as usize] {
-                        let r = &self.rules[i as usize];
-                        if r.matches(f) {
-                            return Decision { action: r.action, rule: Some(i as usize) };
-                        }
-                    }
-                    return Decision { action: crate::acl::Action::Deny, rule: None };
-                }
+        let region = self.partition.region_of(&key(f));
+        for &i in self.partition.items(region) {
+            let r = &self.rules[i as usize];
+            if r.matches(f) {
+                return Decision { action: r.action, rule: Some(i as usize) };
             }
         }
+        Decision { action: crate::acl::Action::Deny, rule: None }
     }
 
-    /// Tree nodes and rule references in the leaves: the memory the matcher holds besides
-    /// the rules.
+    /// Regions and rule references in them: the memory the matcher holds besides the rules.
     pub fn size(&self) -> (usize, usize) {
-        (self.nodes.len(), self.leaf_rules.len())
+        (self.partition.regions.len(), self.partition.items.len())
     }
 }
 
-/// Drops rules that cannot be reached in the region: everything after the first rule that
-/// matches the whole region.
-fn prune(mut rules: Vec<u32>, region: &Box7, boxes: &[Box7], exact: &[bool]) -> Vec<u32> {
-    if let Some(k) = rules.iter().position(|&i| exact[i as usize] && covers(&boxes[i as usize], region)) {
-        rules.truncate(k + 1);
-    }
-    rules
+/// Drops, side by side, the items that cannot be reached in the region: everything after the
+/// first item that matches the whole region.
+fn prune(items: Vec<u32>, region: &Box7, boxes: &[Box7], exact: &[bool], split_at: usize) -> (Vec<u32>, [bool; 2]) {
+    let mut covered = [false; 2];
+    let kept = items
+        .into_iter()
+        .filter(|&i| {
+            let side = usize::from(i as usize >= split_at);
+            if covered[side] {
+                return false;
+            }
+            covered[side] = exact[i as usize] && covers(&boxes[i as usize], region);
+            true
+        })
+        .collect();
+    (kept, covered)
 }
 
 /// The split that best balances the rules: for each field, the median of the rule edges
@@ -136,8 +184,10 @@ fn split(rules: &[u32], region: &Box7, boxes: &[Box7]) -> Option<(usize, u128)> 
             right += usize::from(b.min(hi) > at);
         }
         let worst = left.max(right);
-        if worst < rules.len() && best.is_none_or(|(_, _, w)| worst < w) {
-            best = Some((dim, at, worst));
+        // Fewest rule copies first (wide rules land on both sides), balance second.
+        let score = left + right;
+        if worst < rules.len() && best.is_none_or(|(_, _, w)| score < w) {
+            best = Some((dim, at, score));
         }
     }
     best.map(|(d, a, _)| (d, a))

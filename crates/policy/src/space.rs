@@ -132,6 +132,9 @@ pub struct HeaderSpace {
     counts: SatCountCache<F64, BuildHasherDefault<oxidd::util::FxHasher>>,
     /// Witness preferences, built on first use and kept: every finding asks for a witness.
     preferences: std::cell::OnceCell<Vec<Vec<FlowSet>>>,
+    /// Field ranges already built, keyed by (first level, first bit, low, high): the regions
+    /// of a partition share most of their bounds with their neighbours.
+    ranges: std::cell::RefCell<std::collections::HashMap<(u32, u32, u128, u128), FlowSet>>,
 }
 
 impl Default for HeaderSpace {
@@ -152,7 +155,13 @@ impl HeaderSpace {
         let vars = manager.with_manager_exclusive(|m| {
             m.add_vars(VARS).map(|v| BCDDFunction::var(m, v).expect("the table holds the variables")).collect()
         });
-        HeaderSpace { manager, vars, counts: SatCountCache::default(), preferences: std::cell::OnceCell::new() }
+        HeaderSpace {
+            manager,
+            vars,
+            counts: SatCountCache::default(),
+            preferences: std::cell::OnceCell::new(),
+            ranges: Default::default(),
+        }
     }
 
     pub fn everything(&self) -> FlowSet {
@@ -193,6 +202,16 @@ impl HeaderSpace {
         if lo > hi {
             return Ok(self.nothing());
         }
+        let key = (field.at, first, lo, hi);
+        if let Some(f) = self.ranges.borrow().get(&key) {
+            return Ok(f.clone());
+        }
+        let f = self.build_range(field, first, lo, hi)?;
+        self.ranges.borrow_mut().insert(key, f.clone());
+        Ok(f)
+    }
+
+    fn build_range(&self, field: Field, first: u32, lo: u128, hi: u128) -> Result<FlowSet> {
         let (mut ge, mut le) = (self.everything(), self.everything());
         for bit in (first..field.bits).rev() {
             let shift = field.bits - 1 - bit;
@@ -289,6 +308,31 @@ impl HeaderSpace {
             f = f.and(&self.var(FRAGMENT, 0))?;
         }
         Ok(f)
+    }
+
+    /// The flows whose header lies in a box (one interval per field, as the partition cuts
+    /// the space). An IPv4 flow's address is its low 32 bits, so each family is bounded on
+    /// its own.
+    pub(crate) fn region(&self, b: &crate::boxes::Box7) -> Result<FlowSet> {
+        use crate::boxes as bx;
+        let v4_max = u128::from(u32::MAX);
+        let mut out = self.nothing();
+        for (family, first, bit) in [(Family::V4, 96, 0u128), (Family::V6, 0, 1u128)] {
+            if b[bx::FAMILY].0 > bit || bit > b[bx::FAMILY].1 {
+                continue;
+            }
+            let mut part = self.family(family)?;
+            for (field, dim) in [(SRC, bx::SRC), (DST, bx::DST)] {
+                let (lo, hi) = b[dim];
+                let hi = if first == 96 { hi.min(v4_max) } else { hi };
+                part = part.and(&self.range_from(field, first, lo, hi)?)?;
+            }
+            out = out.or(&part)?;
+        }
+        for (field, dim) in [(SPORT, bx::SPORT), (DPORT, bx::DPORT), (PROTO, bx::PROTO), (FRAGMENT, bx::FRAG)] {
+            out = out.and(&self.range(field, b[dim].0, b[dim].1)?)?;
+        }
+        Ok(out)
     }
 
     /// The set holding exactly one concrete flow.
