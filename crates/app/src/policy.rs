@@ -179,6 +179,9 @@ fn rule_ref(acl: &Acl, i: usize) -> RuleRef {
     RuleRef { line: acl.rules[i].line, rule: acl.rules[i].text.clone() }
 }
 
+/// Related rules listed per finding: on a wide real ACL one rule can overlap hundreds.
+pub const MAX_RELATED: usize = 50;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingView {
     pub kind: &'static str,
@@ -187,7 +190,10 @@ pub struct FindingView {
     pub line: usize,
     pub filter: String,
     pub rule: String,
+    /// The related rules, in filter order, at most [`MAX_RELATED`] of them.
     pub related_rules: Vec<RuleRef>,
+    /// How many related rules there are in all.
+    pub related_total: usize,
     pub witness: Option<FlowView>,
     pub message: String,
     #[serde(skip)]
@@ -259,12 +265,14 @@ pub fn check(configs: &[Config]) -> Result<CheckReport, PolicyError> {
 
 fn finding_view(file: &str, acl: &Acl, f: &Finding) -> FindingView {
     // "line 7 decides" / "lines 7, 9 decide": the related rules as a sentence subject.
+    // At most eight lines in the sentence; all of them (up to a cap) in `related_rules`.
     let (who, decide) = match f.related.as_slice() {
         [one] => (format!("line {}", acl.rules[*one].line), "decides"),
-        many => (
-            format!("lines {}", many.iter().map(|&j| acl.rules[j].line.to_string()).collect::<Vec<_>>().join(", ")),
-            "decide",
-        ),
+        many => {
+            let shown: Vec<String> = many.iter().take(8).map(|&j| acl.rules[j].line.to_string()).collect();
+            let more = if many.len() > 8 { format!(" and {} more", many.len() - 8) } else { String::new() };
+            (format!("lines {}{more}", shown.join(", ")), "decide")
+        }
     };
     let message = match f.kind {
         Kind::Shadowed => format!("never matches: {who} {decide} all its flows, with another action"),
@@ -285,7 +293,8 @@ fn finding_view(file: &str, acl: &Acl, f: &Finding) -> FindingView {
         line: acl.rules[f.rule].line,
         filter: acl.name.clone(),
         rule: acl.rules[f.rule].text.clone(),
-        related_rules: f.related.iter().map(|&j| rule_ref(acl, j)).collect(),
+        related_rules: f.related.iter().take(MAX_RELATED).map(|&j| rule_ref(acl, j)).collect(),
+        related_total: f.related.len(),
         witness: f.witness.as_ref().map(FlowView::from),
         message,
         level: f.severity,

@@ -18,7 +18,8 @@ pub mod space;
 pub mod synth;
 
 /// What the fuzz target and its seed replay run on arbitrary bytes: parse as IOS, check that
-/// every warning names a line of the input, and decide a flow with every filter.
+/// every warning names a line of the input, decide a flow with every filter (linear scan and
+/// matcher agree), and run the analyses and a proven cleanup on the small filters.
 #[doc(hidden)]
 pub fn fuzz_one(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
@@ -40,5 +41,20 @@ pub fn fuzz_one(data: &[u8]) {
     for a in &d.acls {
         let decision = a.decide(&flow);
         assert!(decision.rule.is_none_or(|i| i < a.rules.len()));
+        assert_eq!(matcher::Matcher::new(a).decide(&flow), decision);
+        // The symbolic analyses too, on filters small enough to keep the fuzzer fast.
+        if a.rules.len() <= 24 {
+            let mut space = space::HeaderSpace::with_capacity(1 << 20);
+            let Ok(c) = analysis::compile(&space, a) else { continue };
+            let findings = analysis::findings(&mut space, a, &c).unwrap_or_default();
+            assert!(findings.iter().all(|f| f.rule < a.rules.len() && f.related.iter().all(|&j| j < a.rules.len())));
+            if let Ok((gone, proven)) = analysis::cleanup(&space, a, &c) {
+                assert!(proven, "cleanup of {} not proven", a.name);
+                let mut cleaned = a.clone();
+                cleaned.rules =
+                    a.rules.iter().enumerate().filter(|(i, _)| !gone.contains(i)).map(|(_, r)| r.clone()).collect();
+                assert_eq!(cleaned.decide(&flow).action, decision.action);
+            }
+        }
     }
 }

@@ -315,6 +315,18 @@ pub(crate) fn progress(json: bool, len: u64, msg: &'static str) -> ProgressBar {
     bar
 }
 
+/// A spinner on stderr for work of unknown length, hidden like [`progress`].
+pub(crate) fn spinner(json: bool, msg: String) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    if json || !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    } else {
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    }
+    bar.set_message(msg);
+    bar
+}
+
 struct Ctx {
     file: FileConfig,
     location: Location,

@@ -123,7 +123,11 @@ fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
                 bar.inc(1);
             }
             bar.finish_and_clear();
-            let report = use_case::check(&configs)?;
+            let rules: usize = configs.iter().flat_map(|c| &c.device.acls).map(|a| a.rules.len()).sum();
+            let spinner = crate::cli::spinner(json, format!("Analysing {rules} rules"));
+            let report = use_case::check(&configs);
+            spinner.finish_and_clear();
+            let report = report?;
             if json {
                 print_json(&report)?;
             } else {
@@ -170,7 +174,10 @@ fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
         }
         PolicyCmd::Diff { old, new, opts } => {
             let (a, b) = (load(&old, &opts)?, load(&new, &opts)?);
-            let report = use_case::diff(&a, &b)?;
+            let spinner = crate::cli::spinner(json, "Comparing decisions".to_owned());
+            let report = use_case::diff(&a, &b);
+            spinner.finish_and_clear();
+            let report = report?;
             if json {
                 print_json(&report)?;
             } else {
@@ -181,7 +188,10 @@ fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
         }
         PolicyCmd::Cleanup { file, opts } => {
             let config = load(&file, &opts)?;
-            let plans = use_case::cleanup(&config)?;
+            let spinner = crate::cli::spinner(json, "Looking for rules that can go".to_owned());
+            let plans = use_case::cleanup(&config);
+            spinner.finish_and_clear();
+            let plans = plans?;
             if json {
                 print_json(&plans)?;
             } else if plans.is_empty() {
