@@ -160,6 +160,24 @@ impl Rule {
 }
 
 impl Rule {
+    /// `permit ip any any` / `deny ip any any` at a line, the base the parsers narrow.
+    pub fn any(action: Action, line: usize) -> Rule {
+        Rule {
+            line,
+            text: String::new(),
+            action,
+            proto: None,
+            src: AddrMatch::Any,
+            sport: PortMatch::any(),
+            dst: AddrMatch::Any,
+            dport: PortMatch::any(),
+            icmp: None,
+            established: false,
+            fragments: false,
+            log: false,
+        }
+    }
+
     /// Same action on the same flows, as written (line and text aside): how a diff tells an
     /// untouched rule from an edited one.
     pub fn same_effect(&self, o: &Rule) -> bool {

@@ -543,20 +543,7 @@ fn parse_rule(text: &str, kind: Kind, groups: &Groups) -> Result<(Vec<Rule>, Vec
     };
     let mut at = 1;
     let mut undefined = Vec::new();
-    let mut rule = Rule {
-        line: 0,
-        text: String::new(),
-        action,
-        proto: None,
-        src: AddrMatch::Any,
-        sport: PortMatch::any(),
-        dst: AddrMatch::Any,
-        dport: PortMatch::any(),
-        icmp: None,
-        established: false,
-        fragments: false,
-        log: false,
-    };
+    let mut rule = Rule::any(action, 0);
     if kind == Kind::Standard {
         rule.src = address(&w, &mut at, kind, groups, &mut undefined)?;
     } else if w.get(at) == Some(&"object-group") && kind == Kind::Extended {

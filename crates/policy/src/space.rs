@@ -337,20 +337,7 @@ impl HeaderSpace {
 
     /// The set holding exactly one concrete flow.
     pub fn flow(&self, flow: &Flow) -> Result<FlowSet> {
-        let Some((family, dst, src)) = header_addrs(flow) else { return Ok(self.nothing()) };
-        let (t, c) = flow.icmp.unwrap_or((0, 0));
-        let fields = [
-            (FAMILY, family),
-            (DST, dst),
-            (SRC, src),
-            (DPORT, u128::from(flow.dport)),
-            (SPORT, u128::from(flow.sport)),
-            (PROTO, u128::from(flow.proto)),
-            (ICMP_TYPE, u128::from(t)),
-            (ICMP_CODE, u128::from(c)),
-            (ESTABLISHED, u128::from(flow.established)),
-            (FRAGMENT, u128::from(flow.fragment)),
-        ];
+        let Some(fields) = header_values(flow) else { return Ok(self.nothing()) };
         let mut f = self.everything();
         for (field, value) in fields.into_iter().rev() {
             f = self.eq(field, value)?.and(&f)?;
@@ -360,20 +347,7 @@ impl HeaderSpace {
 
     /// Whether the set holds the flow: one walk down the diagram, no new nodes.
     pub fn contains(&self, s: &FlowSet, flow: &Flow) -> bool {
-        let Some((family, dst, src)) = header_addrs(flow) else { return false };
-        let (t, c) = flow.icmp.unwrap_or((0, 0));
-        let fields = [
-            (FAMILY, family),
-            (DST, dst),
-            (SRC, src),
-            (DPORT, u128::from(flow.dport)),
-            (SPORT, u128::from(flow.sport)),
-            (PROTO, u128::from(flow.proto)),
-            (ICMP_TYPE, u128::from(t)),
-            (ICMP_CODE, u128::from(c)),
-            (ESTABLISHED, u128::from(flow.established)),
-            (FRAGMENT, u128::from(flow.fragment)),
-        ];
+        let Some(fields) = header_values(flow) else { return false };
         s.0.eval(fields.into_iter().flat_map(|(field, value)| {
             (0..field.bits).map(move |bit| (field.at + bit, value >> (field.bits - 1 - bit) & 1 == 1))
         }))
@@ -589,12 +563,25 @@ impl FlowSet {
     }
 }
 
-/// The family bit and the two addresses as header values; `None` for a flow whose source and
-/// destination are of different families, which no packet is.
-fn header_addrs(flow: &Flow) -> Option<(u128, u128, u128)> {
-    match (flow.src, flow.dst) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => Some((0, u128::from(u32::from(d)), u128::from(u32::from(s)))),
-        (IpAddr::V6(s), IpAddr::V6(d)) => Some((1, u128::from(d), u128::from(s))),
-        _ => None,
-    }
+/// Every header field of a flow with its value, in variable order; `None` for a flow whose
+/// source and destination are of different families, which no packet is.
+fn header_values(flow: &Flow) -> Option<[(Field, u128); 10]> {
+    let (family, dst, src) = match (flow.src, flow.dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => (0, u128::from(u32::from(d)), u128::from(u32::from(s))),
+        (IpAddr::V6(s), IpAddr::V6(d)) => (1, u128::from(d), u128::from(s)),
+        _ => return None,
+    };
+    let (t, c) = flow.icmp.unwrap_or((0, 0));
+    Some([
+        (FAMILY, family),
+        (PROTO, u128::from(flow.proto)),
+        (FRAGMENT, u128::from(flow.fragment)),
+        (ESTABLISHED, u128::from(flow.established)),
+        (ICMP_TYPE, u128::from(t)),
+        (ICMP_CODE, u128::from(c)),
+        (DPORT, u128::from(flow.dport)),
+        (DST, dst),
+        (SRC, src),
+        (SPORT, u128::from(flow.sport)),
+    ])
 }

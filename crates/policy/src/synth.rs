@@ -80,20 +80,7 @@ pub fn rules(shape: Shape, n: usize, seed: u64) -> Acl {
             log: false,
         });
     }
-    out.push(Rule {
-        line: n + 1,
-        text: String::new(),
-        action: Action::Deny,
-        proto: None,
-        src: AddrMatch::Any,
-        sport: PortMatch::any(),
-        dst: AddrMatch::Any,
-        dport: PortMatch::any(),
-        icmp: None,
-        established: false,
-        fragments: false,
-        log: false,
-    });
+    out.push(Rule::any(Action::Deny, n + 1));
     let mut acl = Acl { name: "CLASSBENCH".into(), line: 1, family: Family::V4, rules: out };
     for r in &mut acl.rules {
         r.text = ios_rule(r);
