@@ -17,6 +17,8 @@ use crate::acl::{Acl, Decision, Flow, Rule};
 use crate::boxes::{Box7, DIMS, bounds, covers, is_box, key, overlaps, universe};
 
 /// Stop splitting below this many rules in a region.
+/// Measured: at 10k rules, 32 looks up faster than 12 or 16 (fewer regions stay in cache; the
+/// packed leaf checks are cheap) and gives the analyses fewer, still small, regions.
 pub(crate) const LEAF: usize = 32;
 const MAX_DEPTH: u32 = 64;
 
@@ -103,6 +105,40 @@ impl Partition {
 pub struct Matcher {
     rules: Vec<Rule>,
     pub(crate) partition: Partition,
+    /// The partition's rule lists again, packed for the check: an IPv4 rule that is exactly
+    /// its box is decided by integer comparisons, the others by `Rule::matches`.
+    entries: Vec<Entry>,
+}
+
+/// One rule in a region's list. `exact` rules hold their IPv4 box; for the others only `rule`
+/// is used.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    rule: u32,
+    exact: bool,
+    src: (u32, u32),
+    dst: (u32, u32),
+    sport: (u16, u16),
+    dport: (u16, u16),
+    proto: (u8, u8),
+    frag: (u8, u8),
+}
+
+impl Entry {
+    fn of(i: u32, b: &Box7, exact: bool) -> Entry {
+        let n32 = |r: (u128, u128)| (r.0 as u32, r.1 as u32);
+        let packed = exact && b[crate::boxes::FAMILY] == (0, 0);
+        Entry {
+            rule: i,
+            exact: packed,
+            src: n32(b[crate::boxes::SRC]),
+            dst: n32(b[crate::boxes::DST]),
+            sport: (b[crate::boxes::SPORT].0 as u16, b[crate::boxes::SPORT].1 as u16),
+            dport: (b[crate::boxes::DPORT].0 as u16, b[crate::boxes::DPORT].1 as u16),
+            proto: (b[crate::boxes::PROTO].0 as u8, b[crate::boxes::PROTO].1 as u8),
+            frag: (b[crate::boxes::FRAG].0 as u8, b[crate::boxes::FRAG].1 as u8),
+        }
+    }
 }
 
 impl Matcher {
@@ -114,15 +150,32 @@ impl Matcher {
         let boxes: Vec<Box7> = acl.rules.iter().map(|r| bounds(r, acl.family)).collect();
         let exact: Vec<bool> = acl.rules.iter().map(is_box).collect();
         let partition = Partition::build(&boxes, &exact, boxes.len(), universe(acl.family), leaf);
-        Matcher { rules: acl.rules.clone(), partition }
+        let entries = partition.items.iter().map(|&i| Entry::of(i, &boxes[i as usize], exact[i as usize])).collect();
+        Matcher { rules: acl.rules.clone(), partition, entries }
     }
 
     pub fn decide(&self, f: &Flow) -> Decision {
-        let region = self.partition.region_of(&key(f));
-        for &i in self.partition.items(region) {
-            let r = &self.rules[i as usize];
-            if r.matches(f) {
-                return Decision { action: r.action, rule: Some(i as usize) };
+        let key = key(f);
+        let region = self.partition.region_of(&key);
+        let v4 = key[crate::boxes::FAMILY] == 0;
+        let (s, d) = (key[crate::boxes::SRC] as u32, key[crate::boxes::DST] as u32);
+        let frag = u8::from(f.fragment);
+        fn within<T: PartialOrd>(v: T, (lo, hi): (T, T)) -> bool {
+            lo <= v && v <= hi
+        }
+        for e in &self.entries[region.start as usize..region.end as usize] {
+            let hit = if e.exact && v4 {
+                within(s, e.src)
+                    && within(d, e.dst)
+                    && within(f.proto, e.proto)
+                    && within(f.dport, e.dport)
+                    && within(f.sport, e.sport)
+                    && within(frag, e.frag)
+            } else {
+                self.rules[e.rule as usize].matches(f)
+            };
+            if hit {
+                return Decision { action: self.rules[e.rule as usize].action, rule: Some(e.rule as usize) };
             }
         }
         Decision { action: crate::acl::Action::Deny, rule: None }
