@@ -95,7 +95,7 @@ fn detect(text: &str) -> Result<Vendor, Option<&'static str>> {
     if lines().any(|l| l.starts_with("ltm ") || l.starts_with("net self ")) {
         return Err(Some("F5 BIG-IP tmsh"));
     }
-    if head.contains("feature ") && lines().any(|l| l.starts_with("feature ")) {
+    if lines().any(|l| l.starts_with("feature ")) {
         return Err(Some("Cisco NX-OS"));
     }
     let ios = lines().any(|l| {

@@ -5,7 +5,7 @@
 //! space and carries a witness flow where one exists.
 
 use crate::acl::{Acl, Action, AddrMatch, Flow, Rule};
-use crate::boxes::{Box7, bounds, covers, intersect, is_box, overlaps, sample};
+use crate::boxes::{Box7, covers, intersect, overlaps, sample};
 use crate::matcher::Matcher;
 use crate::space::{FlowSet, HeaderSpace, Result};
 
@@ -99,9 +99,8 @@ pub struct Compiled {
     /// The packets the filter can see.
     pub universe: FlowSet,
     pub matches: Vec<FlowSet>,
+    /// The partition the filter is compiled on, with every rule's box.
     matcher: Matcher,
-    bounds: Vec<Box7>,
-    exact: Vec<bool>,
     /// For each rule, the regions it reaches in.
     reached_in: Vec<Vec<u32>>,
     /// For each reachable rule, some flows it decides (for witnesses).
@@ -139,7 +138,10 @@ impl Compiled {
             && removed[last as usize]
         {
             let from = last as usize + 1;
-            out.extend((from..self.bounds.len()).filter(|&j| !removed[j] && overlaps(&self.bounds[j], &region.bounds)));
+            out.extend(
+                (from..self.matcher.bounds.len())
+                    .filter(|&j| !removed[j] && overlaps(&self.matcher.bounds[j], &region.bounds)),
+            );
         }
         out
     }
@@ -224,7 +226,8 @@ impl Compiled {
         let mut later: Vec<usize> = order.iter().copied().filter(|&j| j > rule).collect();
         if ended_list {
             later.extend(
-                (rule + 1..self.bounds.len()).filter(|&j| !removed[j] && overlaps(&self.bounds[j], &region.bounds)),
+                (rule + 1..self.matcher.bounds.len())
+                    .filter(|&j| !removed[j] && overlaps(&self.matcher.bounds[j], &region.bounds)),
             );
         }
         let action = acl.rules[rule].action;
@@ -265,8 +268,6 @@ pub(crate) fn compile_with(space: &HeaderSpace, acl: &Acl, leaf: usize) -> Resul
     let mut c = Compiled {
         universe,
         matches,
-        bounds: acl.rules.iter().map(|r| bounds(r, acl.family)).collect(),
-        exact: acl.rules.iter().map(is_box).collect(),
         matcher: Matcher::build(acl, leaf),
         reached_in: vec![Vec::new(); n],
         some_reach: vec![None; n],
@@ -317,7 +318,7 @@ pub fn findings(space: &mut HeaderSpace, acl: &Acl, c: &Compiled) -> Result<Vec<
             let (related, different_action) = blocking_lines(space, acl, c, i)?;
             // Show a flow that one of the blocking lines really decides, where there is one.
             let rule = &acl.rules[i];
-            let sample = related.first().and_then(|&j| sample(&intersect(&c.bounds[i], &c.bounds[j])));
+            let sample = related.first().and_then(|&j| sample(&intersect(&c.matcher.bounds[i], &c.matcher.bounds[j])));
             let fits = |w: &Flow| rule.matches(w) && c.matcher.decide(w).rule.is_some_and(|d| related.contains(&d));
             let witness = witness(space, sample, fits, || {
                 for &j in &related {
@@ -368,7 +369,8 @@ fn blocking_lines(space: &mut HeaderSpace, acl: &Acl, c: &Compiled, i: usize) ->
     let differs = |j: &usize| acl.rules[*j].action != action;
     // Fast path: an earlier box rule that covers the whole line overlaps it the most; the
     // first such rule is the greedy cover's first and only pick.
-    let full = |j: usize| c.exact[j] && covers(&c.bounds[j], &c.bounds[i]) && c.exact[i];
+    let full =
+        |j: usize| c.matcher.exact[j] && covers(&c.matcher.bounds[j], &c.matcher.bounds[i]) && c.matcher.exact[i];
     if let Some(j) = (0..i).find(|&j| full(j)) {
         if differs(&j) {
             return Ok((vec![j], true));
@@ -381,11 +383,11 @@ fn blocking_lines(space: &mut HeaderSpace, acl: &Acl, c: &Compiled, i: usize) ->
     }
     let mut candidates: Vec<(usize, f64)> = Vec::new();
     for j in 0..i {
-        let (bi, bj) = (&c.bounds[i], &c.bounds[j]);
+        let (bi, bj) = (&c.matcher.bounds[i], &c.matcher.bounds[j]);
         if !overlaps(bj, bi) {
             continue;
         }
-        let size = if c.exact[i] && c.exact[j] {
+        let size = if c.matcher.exact[i] && c.matcher.exact[j] {
             volume(bi, bj)
         } else {
             let overlap = c.matches[j].and(m)?;
@@ -440,7 +442,7 @@ fn removable(space: &HeaderSpace, acl: &Acl, c: &Compiled, i: usize) -> Result<O
         related: a.related.clone(),
         unreachable: false,
         different_action: false,
-        witness: witness(space, sample(&c.bounds[i]), |w| c.matcher.decide(w).rule == Some(i), reach)?,
+        witness: witness(space, sample(&c.matcher.bounds[i]), |w| c.matcher.decide(w).rule == Some(i), reach)?,
     }))
 }
 
@@ -528,13 +530,13 @@ fn cleanup_pass(space: &HeaderSpace, acl: &Acl, c: &Compiled) -> Result<(Vec<usi
 /// boxes; the decision diagrams answer for the others.
 fn overlapping(space: &HeaderSpace, acl: &Acl, c: &Compiled, j: usize, out: &mut Vec<Finding>) -> Result<()> {
     let (mut general, mut correlated) = (Vec::new(), Vec::new());
-    let bj = &c.bounds[j];
+    let bj = &c.matcher.bounds[j];
     for i in 0..j {
-        let bi = &c.bounds[i];
+        let bi = &c.matcher.bounds[i];
         if acl.rules[i].action == acl.rules[j].action || !overlaps(bi, bj) {
             continue;
         }
-        let (overlap, inside) = if c.exact[i] && c.exact[j] {
+        let (overlap, inside) = if c.matcher.exact[i] && c.matcher.exact[j] {
             (true, covers(bj, bi))
         } else {
             let o = c.matches[i].and(&c.matches[j])?;
@@ -552,7 +554,7 @@ fn overlapping(space: &HeaderSpace, acl: &Acl, c: &Compiled, j: usize, out: &mut
         // The witness: a flow both name, decided by the earlier rule where there is one.
         let (rj, rf) = (&acl.rules[j], &acl.rules[first]);
         let fits = |w: &Flow| rj.matches(w) && rf.matches(w) && c.matcher.decide(w).rule == Some(first);
-        let witness = witness(space, sample(&intersect(bj, &c.bounds[first])), fits, || {
+        let witness = witness(space, sample(&intersect(bj, &c.matcher.bounds[first])), fits, || {
             let both = c.matches[first].and(&c.matches[j])?;
             Ok(c.decided_within(space, first, &both)?.unwrap_or(both))
         })?;

@@ -104,6 +104,9 @@ impl Partition {
 /// and a few rule checks.
 pub struct Matcher {
     rules: Vec<Rule>,
+    /// Each rule's box, and whether the rule is exactly its box (the analyses use them too).
+    pub(crate) bounds: Vec<Box7>,
+    pub(crate) exact: Vec<bool>,
     pub(crate) partition: Partition,
     /// The partition's rule lists again, packed for the check: an IPv4 rule that is exactly
     /// its box is decided by integer comparisons, the others by `Rule::matches`.
@@ -147,11 +150,11 @@ impl Matcher {
     }
 
     pub(crate) fn build(acl: &Acl, leaf: usize) -> Matcher {
-        let boxes: Vec<Box7> = acl.rules.iter().map(|r| bounds(r, acl.family)).collect();
+        let bounds: Vec<Box7> = acl.rules.iter().map(|r| bounds(r, acl.family)).collect();
         let exact: Vec<bool> = acl.rules.iter().map(is_box).collect();
-        let partition = Partition::build(&boxes, &exact, boxes.len(), universe(acl.family), leaf);
-        let entries = partition.items.iter().map(|&i| Entry::of(i, &boxes[i as usize], exact[i as usize])).collect();
-        Matcher { rules: acl.rules.clone(), partition, entries }
+        let partition = Partition::build(&bounds, &exact, bounds.len(), universe(acl.family), leaf);
+        let entries = partition.items.iter().map(|&i| Entry::of(i, &bounds[i as usize], exact[i as usize])).collect();
+        Matcher { rules: acl.rules.clone(), bounds, exact, partition, entries }
     }
 
     pub fn decide(&self, f: &Flow) -> Decision {

@@ -96,10 +96,6 @@ impl FlowSet {
         // `a.imp_strict(b)` is `¬a ∧ b`.
         self.op(|| o.0.imp_strict(&self.0))
     }
-    /// `if self { then } else { other }`, flow by flow.
-    pub fn ite(&self, then: &FlowSet, other: &FlowSet) -> Result<FlowSet> {
-        self.op(|| self.0.ite(&then.0, &other.0))
-    }
 
     /// Runs an operation; when the node table is full, collects the nodes no set holds any
     /// more (the background collector may not have caught up) and tries once again.
@@ -186,7 +182,7 @@ impl HeaderSpace {
                 continue;
             }
             let v = self.var(field, bit);
-            f = if value >> shift & 1 == 1 { v.and(&f)? } else { v.minus_from(&f)? };
+            f = if value >> shift & 1 == 1 { v.and(&f)? } else { f.minus(&v)? };
         }
         Ok(f)
     }
@@ -217,7 +213,7 @@ impl HeaderSpace {
             let shift = field.bits - 1 - bit;
             let v = self.var(field, bit);
             ge = if lo >> shift & 1 == 1 { v.and(&ge)? } else { v.or(&ge)? };
-            le = if hi >> shift & 1 == 0 { v.minus_from(&le)? } else { v.not()?.or(&le)? };
+            le = if hi >> shift & 1 == 0 { le.minus(&v)? } else { v.not()?.or(&le)? };
         }
         ge.and(&le)
     }
@@ -333,16 +329,6 @@ impl HeaderSpace {
             out = out.and(&self.range(field, b[dim].0, b[dim].1)?)?;
         }
         Ok(out)
-    }
-
-    /// The set holding exactly one concrete flow.
-    pub fn flow(&self, flow: &Flow) -> Result<FlowSet> {
-        let Some(fields) = header_values(flow) else { return Ok(self.nothing()) };
-        let mut f = self.everything();
-        for (field, value) in fields.into_iter().rev() {
-            f = self.eq(field, value)?.and(&f)?;
-        }
-        Ok(f)
     }
 
     /// Whether the set holds the flow: one walk down the diagram, no new nodes.
@@ -548,18 +534,6 @@ impl HeaderSpace {
             vec![doc(SRC, 0xc000_0200, 0x2001_0db8_0001 << 80)?],
             vec![doc(DST, 0xc633_6400, 0x2001_0db8_0002 << 80)?],
         ])
-    }
-
-    /// Nodes alive in the table, for benchmarks and memory limits.
-    pub fn nodes(&self) -> usize {
-        self.manager.with_manager_shared(|m| m.num_inner_nodes())
-    }
-}
-
-impl FlowSet {
-    /// `o` without the flows in `self`: `¬self ∧ o`.
-    fn minus_from(&self, o: &FlowSet) -> Result<FlowSet> {
-        o.minus(self)
     }
 }
 
