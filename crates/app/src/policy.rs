@@ -253,9 +253,9 @@ pub fn check(configs: &[Config]) -> Result<CheckReport, PolicyError> {
         }));
         for acl in &d.acls {
             let too_large = |source| PolicyError::TooLarge { file: c.file.clone(), source };
-            let mut space = HeaderSpace::new();
+            let space = HeaderSpace::new();
             let compiled = analysis::compile(&space, acl).map_err(too_large)?;
-            for f in analysis::findings(&mut space, acl, &compiled).map_err(too_large)? {
+            for f in analysis::findings(&space, acl, &compiled).map_err(too_large)? {
                 report.findings.push(finding_view(&c.file, acl, &f));
             }
         }
@@ -504,8 +504,8 @@ pub fn diff(old: &Config, new: &Config) -> Result<DiffReport, PolicyError> {
 /// The diff of two versions of one filter: what change review calls for a proposed edit.
 pub fn diff_filters(file: &str, old: &Acl, new: &Acl) -> Result<Vec<DiffBlockView>, PolicyError> {
     let too_large = |source| PolicyError::TooLarge { file: file.to_owned(), source };
-    let mut space = HeaderSpace::new();
-    let blocks = policy::diff::diff(&mut space, old, new).map_err(too_large)?;
+    let space = HeaderSpace::new();
+    let blocks = policy::diff::diff(&space, old, new).map_err(too_large)?;
     Ok(blocks
         .into_iter()
         .map(|b| {
@@ -586,19 +586,21 @@ pub fn cleanup(config: &Config) -> Result<Vec<CleanupPlan>, PolicyError> {
         if gone.is_empty() {
             continue;
         }
-        let remove = gone
-            .iter()
-            .map(|&i| {
-                let reason = if c.matches[i].is_empty() {
-                    "matches no packet"
-                } else if !c.reachable(i) {
-                    "earlier rules decide every flow it names"
-                } else {
-                    "later rules decide its flows the same way"
-                };
-                Removal { line: acl.rules[i].line, rule: acl.rules[i].text.clone(), reason: reason.to_owned() }
-            })
-            .collect();
+        let mut remove = Vec::with_capacity(gone.len());
+        for &i in &gone {
+            let reason = if c.matches_nothing(&space, i).map_err(too_large)? {
+                "matches no packet"
+            } else if !c.reachable(i) {
+                "earlier rules decide every flow it names"
+            } else {
+                "later rules decide its flows the same way"
+            };
+            remove.push(Removal {
+                line: acl.rules[i].line,
+                rule: acl.rules[i].text.clone(),
+                reason: reason.to_owned(),
+            });
+        }
         plans.push(CleanupPlan {
             file: config.file.clone(),
             filter: acl.name.clone(),

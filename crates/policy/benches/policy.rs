@@ -136,12 +136,12 @@ fn main() {
     for &n in a.sizes.iter().filter(|&&n| n <= a.analysis_max) {
         for shape in [Shape::Acl, Shape::Fw, Shape::Ipc] {
             let acl = synth::rules(shape, n, 42);
-            let mut space = HeaderSpace::new();
+            let space = HeaderSpace::new();
             let t = Instant::now();
             let c = policy::analysis::compile(&space, &acl).expect("fits");
             let compile = t.elapsed();
             let t = Instant::now();
-            let found = policy::analysis::findings(&mut space, &acl, &c).expect("fits");
+            let found = policy::analysis::findings(&space, &acl, &c).expect("fits");
             let analysis = t.elapsed();
             // A change: every hundredth rule flips its action, and a few rules are inserted.
             let mut edited = acl.clone();
@@ -157,9 +157,9 @@ fn main() {
             for (k, r) in extra.rules.into_iter().take(10).enumerate() {
                 edited.rules.insert(k * n / 10, r);
             }
-            let mut space = HeaderSpace::new();
+            let space = HeaderSpace::new();
             let t = Instant::now();
-            let blocks = policy::diff::diff(&mut space, &acl, &edited).expect("fits");
+            let blocks = policy::diff::diff(&space, &acl, &edited).expect("fits");
             let diff = t.elapsed();
             println!(
                 "| {shape:?} | {n} | {} | {} | {} | {} | {} | {} |",

@@ -6,8 +6,10 @@
 
 use crate::acl::{Acl, Action, AddrMatch, Flow, Rule};
 use crate::boxes::{Box7, covers, intersect, overlaps, sample};
+use crate::geometry::{Part, Rules, non_empty, uncovered};
 use crate::matcher::Matcher;
 use crate::space::{FlowSet, HeaderSpace, Result};
+use std::cell::OnceCell;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -90,21 +92,23 @@ pub struct Finding {
 }
 
 /// A filter compiled into a header space, region by region of its partition. In each region
-/// the rules are evaluated in first-match order on small, local sets, and what the analyses
-/// need is kept as facts (which rules reach, what would decide their flows if they went);
-/// the per-region sets themselves are dropped, since keeping them all for a large filter
-/// would not fit in memory. Unions over the whole filter ([`Compiled::reach`],
-/// [`Compiled::permitted`]) are built only on demand.
+/// the rules are evaluated in first-match order on small, local sets (boxes while the rules
+/// are boxes, see [`crate::geometry`]), and what the analyses need is kept as facts (which
+/// rules reach, what would decide their flows if they went); the per-region sets themselves
+/// are dropped, since keeping them all for a large filter would not fit in memory. Unions
+/// over the whole filter ([`Compiled::reach`], [`Compiled::permitted`]) are built only on
+/// demand.
 pub struct Compiled {
     /// The packets the filter can see.
     pub universe: FlowSet,
-    pub matches: Vec<FlowSet>,
+    /// Each rule's exact set, built when an analysis first needs it.
+    matches: Vec<OnceCell<FlowSet>>,
     /// The partition the filter is compiled on, with every rule's box.
     matcher: Matcher,
     /// For each rule, the regions it reaches in.
     reached_in: Vec<Vec<u32>>,
     /// For each reachable rule, some flows it decides (for witnesses).
-    some_reach: Vec<Option<FlowSet>>,
+    some_reach: Vec<Option<Part>>,
     /// For each reachable rule, what the rules after it would do with its flows.
     after: Vec<After>,
 }
@@ -123,6 +127,23 @@ struct After {
 impl Compiled {
     pub fn reachable(&self, rule: usize) -> bool {
         !self.reached_in[rule].is_empty()
+    }
+
+    /// Whether the rule matches no packet at all (its addresses name no family the filter
+    /// sees, or an undefined object).
+    pub fn matches_nothing(&self, space: &HeaderSpace, rule: usize) -> Result<bool> {
+        self.rules(space).matches_nothing(rule)
+    }
+
+    fn rules<'a>(&'a self, space: &'a HeaderSpace) -> Rules<'a> {
+        Rules {
+            space,
+            universe: &self.universe,
+            rules: &self.matcher.rules,
+            bounds: &self.matcher.bounds,
+            exact: &self.matcher.exact,
+            matches: &self.matches,
+        }
     }
 
     /// The rules listed in region `r` that are not `removed`, in order; where the list ended
@@ -147,31 +168,20 @@ impl Compiled {
     }
 
     /// First-match in region `r` over `order`: the flows each rule decides there (rules
-    /// deciding nothing left out) and the flows left to the implicit deny.
-    fn pieces(&self, space: &HeaderSpace, r: usize, order: &[usize]) -> Result<(Vec<(usize, FlowSet)>, FlowSet)> {
-        let mut rest = space.region(&self.matcher.partition.regions[r].bounds)?.and(&self.universe)?;
-        let mut out = Vec::new();
-        for &i in order {
-            if rest.is_empty() {
-                break;
-            }
-            let here = self.matches[i].and(&rest)?;
-            if !here.is_empty() {
-                rest = rest.minus(&here)?;
-                out.push((i, here));
-            }
-        }
-        Ok((out, rest))
+    /// deciding nothing left out).
+    fn pieces(&self, rs: &Rules, r: usize, order: &[usize]) -> Result<Vec<(usize, Part)>> {
+        rs.decided(&self.matcher.partition.regions[r].bounds, order)
     }
 
     /// Every flow the rule decides (a union over regions, built on demand).
     pub fn reach(&self, space: &HeaderSpace, rule: usize) -> Result<FlowSet> {
+        let rs = self.rules(space);
         let none = vec![false; self.matches.len()];
         let mut out = space.nothing();
         for &r in &self.reached_in[rule] {
-            let (pieces, _) = self.pieces(space, r as usize, &self.order_in(r as usize, &none))?;
+            let pieces = self.pieces(&rs, r as usize, &self.order_in(r as usize, &none))?;
             if let Some((_, s)) = pieces.iter().find(|(i, _)| *i == rule) {
-                out = out.or(s)?;
+                out = out.or(&rs.set(s)?)?;
             }
         }
         Ok(out)
@@ -179,12 +189,13 @@ impl Compiled {
 
     /// The filter's decision function: every flow it permits (built on demand).
     pub fn permitted(&self, space: &HeaderSpace, acl: &Acl) -> Result<FlowSet> {
+        let rs = self.rules(space);
         let none = vec![false; acl.rules.len()];
         let mut out = space.nothing();
         for r in 0..self.matcher.partition.regions.len() {
-            for (i, s) in self.pieces(space, r, &self.order_in(r, &none))?.0 {
+            for (i, s) in self.pieces(&rs, r, &self.order_in(r, &none))? {
                 if acl.rules[i].action == Action::Permit {
-                    out = out.or(&s)?;
+                    out = out.or(&rs.set(&s)?)?;
                 }
             }
         }
@@ -193,11 +204,12 @@ impl Compiled {
 
     /// Flows of `set` that `rule` decides, if any.
     fn decided_within(&self, space: &HeaderSpace, rule: usize, set: &FlowSet) -> Result<Option<FlowSet>> {
+        let rs = self.rules(space);
         let none = vec![false; self.matches.len()];
         for &r in &self.reached_in[rule] {
-            for (i, s) in self.pieces(space, r as usize, &self.order_in(r as usize, &none))?.0 {
+            for (i, s) in self.pieces(&rs, r as usize, &self.order_in(r as usize, &none))? {
                 if i == rule {
-                    let part = set.and(&s)?;
+                    let part = set.and(&rs.set(&s)?)?;
                     if !part.is_empty() {
                         return Ok(Some(part));
                     }
@@ -207,20 +219,40 @@ impl Compiled {
         Ok(None)
     }
 
-    /// What the rules after `rule` in `order` do with `flows` (flows `rule` decides in region
-    /// `r`); where `rule` covered the region and ended its list, the later rules whose boxes
-    /// meet the region are followed too.
-    #[allow(clippy::too_many_arguments)]
-    fn follow(
-        &self,
-        acl: &Acl,
-        r: usize,
-        rule: usize,
-        order: &[usize],
-        removed: &[bool],
-        flows: FlowSet,
-        into: &mut After,
-    ) -> Result<()> {
+    /// A box of flows inside `within` that `rule` decides, found by box geometry: the cheap
+    /// witness before the sets. `Ok(None)` when the rule decides none of them, `Err` when
+    /// the geometry cannot tell (a rule that is not a box, or boxes cut too finely).
+    #[allow(clippy::result_unit_err)]
+    fn decided_corner(&self, rule: usize, within: &Box7) -> std::result::Result<Option<Box7>, ()> {
+        let m = &self.matcher;
+        if !m.exact[rule] {
+            return Err(());
+        }
+        let none = vec![false; m.bounds.len()];
+        for &r in &self.reached_in[rule] {
+            let region = &m.partition.regions[r as usize].bounds;
+            let own = intersect(&intersect(region, &m.bounds[rule]), within);
+            if !non_empty(&own) {
+                continue;
+            }
+            let order = self.order_in(r as usize, &none);
+            let mut earlier = Vec::new();
+            for &j in order.iter().take_while(|&&j| j != rule).filter(|&&j| overlaps(&m.bounds[j], &own)) {
+                if !m.exact[j] {
+                    return Err(());
+                }
+                earlier.push(&m.bounds[j]);
+            }
+            if let Some(corner) = uncovered(&own, &earlier)? {
+                return Ok(Some(corner));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The rules after `rule` in `order`, in region `r`; where `rule` covered the region
+    /// and ended its list, the later rules whose boxes meet the region too.
+    fn later(&self, r: usize, rule: usize, order: &[usize], removed: &[bool]) -> Vec<usize> {
         let region = &self.matcher.partition.regions[r];
         let ended_list = region.covered[0] && self.matcher.partition.items(region).last() == Some(&(rule as u32));
         let mut later: Vec<usize> = order.iter().copied().filter(|&j| j > rule).collect();
@@ -230,10 +262,15 @@ impl Compiled {
                     .filter(|&j| !removed[j] && overlaps(&self.matcher.bounds[j], &region.bounds)),
             );
         }
+        later
+    }
+
+    /// What the `later` rules do with `flows` (flows `rule` decides).
+    fn follow(&self, rs: &Rules, acl: &Acl, rule: usize, later: &[usize], flows: Part, into: &mut After) -> Result<()> {
         let action = acl.rules[rule].action;
         let mut rest = flows;
-        for j in later {
-            let taken = rest.and(&self.matches[j])?;
+        for &j in later {
+            let taken = rs.meet(&rest, j)?;
             if taken.is_empty() {
                 continue;
             }
@@ -242,13 +279,45 @@ impl Compiled {
                 return Ok(());
             }
             into.related.push(j);
-            rest = rest.minus(&taken)?;
+            rest = rs.minus(rest, j, &taken)?;
             if rest.is_empty() {
                 return Ok(());
             }
         }
         into.to_default = true;
         Ok(())
+    }
+
+    /// [`Self::follow`] for a box rule whose flows in `region` are its box without the
+    /// `earlier` boxes, asking [`uncovered`] instead of building the sets. `None` when a later
+    /// rule is not a box or the boxes fragment too finely.
+    fn follow_boxes(&self, acl: &Acl, region: &Box7, rule: usize, earlier: &[usize], later: &[usize]) -> Option<After> {
+        let m = &self.matcher;
+        let own = intersect(region, &m.bounds[rule]);
+        let mut cuts: Vec<&Box7> = earlier.iter().map(|&j| &m.bounds[j]).collect();
+        let mut out = After::default();
+        for &j in later {
+            if !overlaps(&m.bounds[j], &own) {
+                continue;
+            }
+            if !m.exact[j] {
+                return None;
+            }
+            if uncovered(&intersect(&own, &m.bounds[j]), &cuts).ok()?.is_none() {
+                continue;
+            }
+            if acl.rules[j].action != acl.rules[rule].action {
+                out.differs = true;
+                return Some(out);
+            }
+            out.related.push(j);
+            cuts.push(&m.bounds[j]);
+            if uncovered(&own, &cuts).ok()?.is_none() {
+                return Some(out);
+            }
+        }
+        out.to_default = true;
+        Some(out)
     }
 }
 
@@ -259,49 +328,94 @@ pub fn compile(space: &HeaderSpace, acl: &Acl) -> Result<Compiled> {
 /// `compile` with regions of at most `leaf` rules where they can be split (tests use one, so
 /// that every small filter is cut into many regions).
 pub(crate) fn compile_with(space: &HeaderSpace, acl: &Acl, leaf: usize) -> Result<Compiled> {
-    let universe = space.valid(acl.family)?;
-    let mut matches = Vec::with_capacity(acl.rules.len());
-    for r in &acl.rules {
-        matches.push(space.rule(r)?.and(&universe)?);
-    }
     let n = acl.rules.len();
     let mut c = Compiled {
-        universe,
-        matches,
+        universe: space.valid(acl.family)?,
+        matches: vec![OnceCell::new(); n],
         matcher: Matcher::build(acl, leaf),
         reached_in: vec![Vec::new(); n],
         some_reach: vec![None; n],
         after: vec![After::default(); n],
     };
     let none = vec![false; n];
-    for r in 0..c.matcher.partition.regions.len() {
-        let order = c.order_in(r, &none);
-        let (pieces, _) = c.pieces(space, r, &order)?;
-        for (i, flows) in pieces {
-            c.reached_in[i].push(r as u32);
-            if c.some_reach[i].is_none() {
-                c.some_reach[i] = Some(flows.clone());
-            }
-            if !c.after[i].differs {
-                let mut after = std::mem::take(&mut c.after[i]);
-                c.follow(acl, r, i, &order, &none, flows, &mut after)?;
-                c.after[i] = after;
+    let mut some_reach = vec![None; n];
+    let mut after = vec![After::default(); n];
+    let mut reached_in = vec![Vec::new(); n];
+    {
+        let rs = c.rules(space);
+        let m = &c.matcher;
+        for r in 0..m.partition.regions.len() {
+            let region = &m.partition.regions[r].bounds;
+            let order = c.order_in(r, &none);
+            for (k, &i) in order.iter().enumerate() {
+                let earlier: Vec<usize> =
+                    order[..k].iter().copied().filter(|&j| overlaps(&m.bounds[j], &m.bounds[i])).collect();
+                // Box rules by box geometry (most rules); the others, or boxes cut too finely,
+                // by sets.
+                let by_boxes = m.exact[i] && earlier.iter().all(|&j| m.exact[j]);
+                let own = intersect(region, &m.bounds[i]);
+                let survivor = match by_boxes {
+                    true => uncovered(&own, &earlier.iter().map(|&j| &m.bounds[j]).collect::<Vec<_>>()).ok(),
+                    false => None,
+                };
+                let flows = match survivor {
+                    Some(None) => continue,
+                    Some(Some(corner)) => {
+                        some_reach[i].get_or_insert(Part::Boxes(vec![corner]));
+                        None
+                    }
+                    None => {
+                        let piece = rs.without(rs.meet(&rs.region(region), i)?, earlier.iter().copied())?;
+                        if piece.is_empty() {
+                            continue;
+                        }
+                        some_reach[i].get_or_insert_with(|| piece.clone());
+                        Some(piece)
+                    }
+                };
+                reached_in[i].push(r as u32);
+                if after[i].differs {
+                    continue;
+                }
+                let later = c.later(r, i, &order, &none);
+                let found = match flows {
+                    None => c.follow_boxes(acl, region, i, &earlier, &later),
+                    Some(_) => None,
+                };
+                let a = &mut after[i];
+                match found {
+                    Some(f) => {
+                        a.differs |= f.differs;
+                        a.to_default |= f.to_default;
+                        a.related.extend(f.related);
+                    }
+                    None => {
+                        let flows = match flows {
+                            Some(p) => p,
+                            None => rs.without(rs.meet(&rs.region(region), i)?, earlier.iter().copied())?,
+                        };
+                        c.follow(&rs, acl, i, &later, flows, a)?;
+                    }
+                }
             }
         }
     }
-    for a in &mut c.after {
+    for a in &mut after {
         a.related.sort_unstable();
         a.related.dedup();
     }
+    c.reached_in = reached_in;
+    c.some_reach = some_reach;
+    c.after = after;
     Ok(c)
 }
 
 /// Every finding on the filter, in rule order.
-pub fn findings(space: &mut HeaderSpace, acl: &Acl, c: &Compiled) -> Result<Vec<Finding>> {
+pub fn findings(space: &HeaderSpace, acl: &Acl, c: &Compiled) -> Result<Vec<Finding>> {
+    let rs = c.rules(space);
     let mut out = Vec::new();
     for (i, rule) in acl.rules.iter().enumerate() {
-        let m = &c.matches[i];
-        if m.is_empty() {
+        if rs.matches_nothing(i)? {
             let undefined = undefined(rule);
             out.push(Finding {
                 kind: if undefined { Kind::UndefinedReference } else { Kind::Unreachable },
@@ -315,13 +429,20 @@ pub fn findings(space: &mut HeaderSpace, acl: &Acl, c: &Compiled) -> Result<Vec<
             continue;
         }
         if !c.reachable(i) {
-            let (related, different_action) = blocking_lines(space, acl, c, i)?;
+            let (related, different_action) = blocking_lines(&rs, acl, c, i)?;
             // Show a flow that one of the blocking lines really decides, where there is one.
             let rule = &acl.rules[i];
-            let sample = related.first().and_then(|&j| sample(&intersect(&c.matcher.bounds[i], &c.matcher.bounds[j])));
+            let bi = &c.matcher.bounds[i];
+            let sample = related
+                .iter()
+                .find_map(|&j| c.decided_corner(j, bi).ok().flatten())
+                .or_else(|| related.first().map(|&j| intersect(bi, &c.matcher.bounds[j])))
+                .and_then(|b| sample(&b));
             let fits = |w: &Flow| rule.matches(w) && c.matcher.decide(w).rule.is_some_and(|d| related.contains(&d));
             let witness = witness(space, sample, fits, || {
-                for &j in &related {
+                let m = rs.matches(i)?;
+                // Where the geometry knows a line decides none of them, the sets need not look.
+                for &j in related.iter().filter(|&&j| c.decided_corner(j, bi) != Ok(None)) {
                     if let Some(decided) = c.decided_within(space, j, m)? {
                         return Ok(decided);
                     }
@@ -339,10 +460,10 @@ pub fn findings(space: &mut HeaderSpace, acl: &Acl, c: &Compiled) -> Result<Vec<
             });
             continue;
         }
-        if let Some(f) = removable(space, acl, c, i)? {
+        if let Some(f) = removable(&rs, acl, c, i)? {
             out.push(f);
         }
-        overlapping(space, acl, c, i, &mut out)?;
+        overlapping(&rs, acl, c, i, &mut out)?;
     }
     Ok(out)
 }
@@ -363,8 +484,7 @@ fn undefined(r: &Rule) -> bool {
 /// covers something, until the line is covered; plus the largest overlapping line with
 /// another action if none was taken, so a shadowing is never reported as a redundancy.
 /// Overlap sizes of two box rules are box volumes; the decision diagrams count the others.
-fn blocking_lines(space: &mut HeaderSpace, acl: &Acl, c: &Compiled, i: usize) -> Result<(Vec<usize>, bool)> {
-    let m = &c.matches[i];
+fn blocking_lines(rs: &Rules, acl: &Acl, c: &Compiled, i: usize) -> Result<(Vec<usize>, bool)> {
     let action = acl.rules[i].action;
     let differs = |j: &usize| acl.rules[*j].action != action;
     // Fast path: an earlier box rule that covers the whole line overlaps it the most; the
@@ -390,27 +510,34 @@ fn blocking_lines(space: &mut HeaderSpace, acl: &Acl, c: &Compiled, i: usize) ->
         let size = if c.matcher.exact[i] && c.matcher.exact[j] {
             volume(bi, bj)
         } else {
-            let overlap = c.matches[j].and(m)?;
+            let overlap = rs.matches(j)?.and(rs.matches(i)?)?;
             if overlap.is_empty() {
                 continue;
             }
-            space.count(&overlap)
+            rs.space.count(&overlap)
         };
         candidates.push((j, size));
     }
     // Largest first; among equals the earlier line, the one that really decides.
     candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut uncovered = m.clone();
-    let mut chosen = Vec::new();
-    for &(j, _) in &candidates {
-        if uncovered.is_empty() {
-            break;
+    let mut chosen = match greedy_by_boxes(c, i, &candidates) {
+        Some(chosen) => chosen,
+        None => {
+            let mut uncovered = rs.rule(i)?;
+            let mut chosen = Vec::new();
+            for &(j, _) in &candidates {
+                if uncovered.is_empty() {
+                    break;
+                }
+                let taken = rs.meet(&uncovered, j)?;
+                if !taken.is_empty() {
+                    chosen.push(j);
+                    uncovered = rs.minus(uncovered, j, &taken)?;
+                }
+            }
+            chosen
         }
-        if uncovered.intersects(&c.matches[j])? {
-            chosen.push(j);
-            uncovered = uncovered.minus(&c.matches[j])?;
-        }
-    }
+    };
     if !chosen.iter().any(differs)
         && let Some(&(j, _)) = candidates.iter().find(|(j, _)| differs(j))
     {
@@ -421,6 +548,27 @@ fn blocking_lines(space: &mut HeaderSpace, acl: &Acl, c: &Compiled, i: usize) ->
     Ok((chosen, different_action))
 }
 
+/// The greedy cover of [`blocking_lines`] by box geometry, when the line and its candidates
+/// are all boxes and do not fragment too finely.
+fn greedy_by_boxes(c: &Compiled, i: usize, candidates: &[(usize, f64)]) -> Option<Vec<usize>> {
+    let m = &c.matcher;
+    if !m.exact[i] || candidates.iter().any(|&(j, _)| !m.exact[j]) {
+        return None;
+    }
+    let mut chosen: Vec<&Box7> = Vec::new();
+    let mut out = Vec::new();
+    for &(j, _) in candidates {
+        if uncovered(&intersect(&m.bounds[i], &m.bounds[j]), &chosen).ok()?.is_some() {
+            chosen.push(&m.bounds[j]);
+            out.push(j);
+            if uncovered(&m.bounds[i], &chosen).ok()?.is_none() {
+                break;
+            }
+        }
+    }
+    Some(out)
+}
+
 /// The number of header points two boxes share.
 fn volume(a: &Box7, b: &Box7) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x.1.min(y.1).saturating_sub(x.0.max(y.0)) as f64) + 1.0).product()
@@ -429,12 +577,13 @@ fn volume(a: &Box7, b: &Box7) -> f64 {
 /// A reachable rule whose flows the later rules decide the same way anyway (see
 /// [`Compiled::follow`]). A deny whose flows would all fall to the implicit deny is left
 /// alone: an explicit final deny (often with `log`) is the convention, not a mistake.
-fn removable(space: &HeaderSpace, acl: &Acl, c: &Compiled, i: usize) -> Result<Option<Finding>> {
+fn removable(rs: &Rules, acl: &Acl, c: &Compiled, i: usize) -> Result<Option<Finding>> {
     let a = &c.after[i];
     if !alike(acl.rules[i].action, a) {
         return Ok(None);
     }
-    let reach = || c.some_reach[i].clone().map_or_else(|| c.reach(space, i), Ok);
+    let space = rs.space;
+    let reach = || c.some_reach[i].as_ref().map_or_else(|| c.reach(space, i), |p| rs.set(p));
     Ok(Some(Finding {
         kind: Kind::Redundant,
         severity: Severity::Medium,
@@ -479,6 +628,7 @@ pub fn cleanup(space: &HeaderSpace, acl: &Acl, c: &Compiled) -> Result<(Vec<usiz
 }
 
 fn cleanup_pass(space: &HeaderSpace, acl: &Acl, c: &Compiled) -> Result<(Vec<usize>, bool)> {
+    let rs = c.rules(space);
     let n = acl.rules.len();
     let mut removed = vec![false; n];
     let none = vec![false; n];
@@ -491,9 +641,10 @@ fn cleanup_pass(space: &HeaderSpace, acl: &Acl, c: &Compiled) -> Result<(Vec<usi
         // keeps may go once a later rule that overrode it is gone.
         let mut after = After::default();
         for &r in &c.reached_in[i] {
-            let (pieces, _) = c.pieces(space, r as usize, &c.order_in(r as usize, &none))?;
+            let pieces = c.pieces(&rs, r as usize, &c.order_in(r as usize, &none))?;
             let Some((_, flows)) = pieces.into_iter().find(|(k, _)| *k == i) else { continue };
-            c.follow(acl, r as usize, i, &c.order_in(r as usize, &removed), &removed, flows, &mut after)?;
+            let later = c.later(r as usize, i, &c.order_in(r as usize, &removed), &removed);
+            c.follow(&rs, acl, i, &later, flows, &mut after)?;
             if after.differs {
                 break;
             }
@@ -506,18 +657,12 @@ fn cleanup_pass(space: &HeaderSpace, acl: &Acl, c: &Compiled) -> Result<(Vec<usi
     }
     let gone: Vec<usize> = (0..n).filter(|&i| removed[i]).collect();
     for r in 0..c.matcher.partition.regions.len() {
-        let permits = |pieces: Vec<(usize, FlowSet)>| -> Result<FlowSet> {
-            let mut out = space.nothing();
-            for (i, s) in pieces {
-                if acl.rules[i].action == Action::Permit {
-                    out = out.or(&s)?;
-                }
-            }
-            Ok(out)
+        let permits = |pieces: Vec<(usize, Part)>| {
+            rs.union(pieces.iter().filter(|(i, _)| acl.rules[*i].action == Action::Permit).map(|(_, s)| s))
         };
-        let before = permits(c.pieces(space, r, &c.order_in(r, &none))?.0)?;
-        let after = permits(c.pieces(space, r, &c.order_in(r, &removed))?.0)?;
-        if before != after {
+        let before = permits(c.pieces(&rs, r, &c.order_in(r, &none))?)?;
+        let after = permits(c.pieces(&rs, r, &c.order_in(r, &removed))?)?;
+        if !rs.same(&before, &after)? {
             return Ok((gone, false));
         }
     }
@@ -528,7 +673,8 @@ fn cleanup_pass(space: &HeaderSpace, acl: &Acl, c: &Compiled) -> Result<(Vec<usi
 /// contains the earlier one, correlation when neither contains the other. One finding per
 /// label, listing every related rule. Two rules that are exactly their boxes are compared as
 /// boxes; the decision diagrams answer for the others.
-fn overlapping(space: &HeaderSpace, acl: &Acl, c: &Compiled, j: usize, out: &mut Vec<Finding>) -> Result<()> {
+fn overlapping(rs: &Rules, acl: &Acl, c: &Compiled, j: usize, out: &mut Vec<Finding>) -> Result<()> {
+    let space = rs.space;
     let (mut general, mut correlated) = (Vec::new(), Vec::new());
     let bj = &c.matcher.bounds[j];
     for i in 0..j {
@@ -539,8 +685,8 @@ fn overlapping(space: &HeaderSpace, acl: &Acl, c: &Compiled, j: usize, out: &mut
         let (overlap, inside) = if c.matcher.exact[i] && c.matcher.exact[j] {
             (true, covers(bj, bi))
         } else {
-            let o = c.matches[i].and(&c.matches[j])?;
-            (!o.is_empty(), !o.is_empty() && c.matches[i].within(&c.matches[j])?)
+            let o = rs.matches(i)?.and(rs.matches(j)?)?;
+            (!o.is_empty(), !o.is_empty() && rs.matches(i)?.within(rs.matches(j)?)?)
         };
         if !overlap {
             continue;
@@ -554,8 +700,13 @@ fn overlapping(space: &HeaderSpace, acl: &Acl, c: &Compiled, j: usize, out: &mut
         // The witness: a flow both name, decided by the earlier rule where there is one.
         let (rj, rf) = (&acl.rules[j], &acl.rules[first]);
         let fits = |w: &Flow| rj.matches(w) && rf.matches(w) && c.matcher.decide(w).rule == Some(first);
-        let witness = witness(space, sample(&intersect(bj, &c.matcher.bounds[first])), fits, || {
-            let both = c.matches[first].and(&c.matches[j])?;
+        let both = intersect(bj, &c.matcher.bounds[first]);
+        let corner = c.decided_corner(first, &both);
+        let witness = witness(space, sample(&corner.ok().flatten().unwrap_or(both)), fits, || {
+            let both = rs.matches(first)?.and(rs.matches(j)?)?;
+            if corner == Ok(None) {
+                return Ok(both);
+            }
             Ok(c.decided_within(space, first, &both)?.unwrap_or(both))
         })?;
         out.push(Finding { kind, severity, rule: j, related, unreachable: false, different_action: true, witness });
@@ -598,9 +749,9 @@ mod tests {
         /// rule that brute force says is dead, removable or overlapping has its finding.
         #[test]
         fn findings_agree_with_brute_force(acl in acl()) {
-            let mut space = HeaderSpace::with_capacity(1 << 20);
+            let space = HeaderSpace::with_capacity(1 << 20);
             let c = compile_with(&space, &acl, 1).unwrap();
-            let found = findings(&mut space, &acl, &c).unwrap();
+            let found = findings(&space, &acl, &c).unwrap();
             let flows = flows();
             let decided: Vec<_> = flows.iter().map(|f| acl.decide(f)).collect();
             let n = acl.rules.len();

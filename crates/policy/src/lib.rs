@@ -12,6 +12,7 @@ pub mod analysis;
 mod arbitrary;
 mod boxes;
 pub mod diff;
+mod geometry;
 pub mod ios;
 pub mod matcher;
 pub mod space;
@@ -44,9 +45,9 @@ pub fn fuzz_one(data: &[u8]) {
         assert_eq!(matcher::Matcher::new(a).decide(&flow), decision);
         // The symbolic analyses too, on filters small enough to keep the fuzzer fast.
         if a.rules.len() <= 24 {
-            let mut space = space::HeaderSpace::with_capacity(1 << 20);
+            let space = space::HeaderSpace::with_capacity(1 << 20);
             let Ok(c) = analysis::compile(&space, a) else { continue };
-            let findings = analysis::findings(&mut space, a, &c).unwrap_or_default();
+            let findings = analysis::findings(&space, a, &c).unwrap_or_default();
             assert!(findings.iter().all(|f| f.rule < a.rules.len() && f.related.iter().all(|&j| j < a.rules.len())));
             if let Ok((gone, proven)) = analysis::cleanup(&space, a, &c) {
                 assert!(proven, "cleanup of {} not proven", a.name);

@@ -103,7 +103,7 @@ impl Partition {
 /// A filter compiled for lookups. Built once, then `decide` costs a walk down a shallow tree
 /// and a few rule checks.
 pub struct Matcher {
-    rules: Vec<Rule>,
+    pub(crate) rules: Vec<Rule>,
     /// Each rule's box, and whether the rule is exactly its box (the analyses use them too).
     pub(crate) bounds: Vec<Box7>,
     pub(crate) exact: Vec<bool>,

@@ -125,7 +125,7 @@ impl FlowSet {
 pub struct HeaderSpace {
     manager: BCDDManagerRef,
     vars: Vec<BCDDFunction>,
-    counts: SatCountCache<F64, BuildHasherDefault<oxidd::util::FxHasher>>,
+    counts: std::cell::RefCell<SatCountCache<F64, BuildHasherDefault<oxidd::util::FxHasher>>>,
     /// Witness preferences, built on first use and kept: every finding asks for a witness.
     preferences: std::cell::OnceCell<Vec<Vec<FlowSet>>>,
     /// Field ranges already built, keyed by (first level, first bit, low, high): the regions
@@ -154,7 +154,7 @@ impl HeaderSpace {
         HeaderSpace {
             manager,
             vars,
-            counts: SatCountCache::default(),
+            counts: Default::default(),
             preferences: std::cell::OnceCell::new(),
             ranges: Default::default(),
         }
@@ -341,7 +341,7 @@ impl HeaderSpace {
 
     /// How many concrete flows the set holds (intersect with [`Self::valid`] first for a
     /// count of packets). A float: the space has 2^315 points.
-    pub fn count(&mut self, s: &FlowSet) -> f64 {
+    pub fn count(&self, s: &FlowSet) -> f64 {
         // An IPv4 flow leaves the 96 high bits of both addresses free: each one stands for
         // 2^192 assignments.
         let (v4, v6) = match (self.family(Family::V4), self.family(Family::V6)) {
@@ -349,7 +349,8 @@ impl HeaderSpace {
             _ => return f64::NAN,
         };
         let (Ok(s4), Ok(s6)) = (s.and(&v4), s.and(&v6)) else { return f64::NAN };
-        s4.0.sat_count(VARS, &mut self.counts).0 / 2f64.powi(192) + s6.0.sat_count(VARS, &mut self.counts).0
+        let counts = &mut *self.counts.borrow_mut();
+        s4.0.sat_count(VARS, counts).0 / 2f64.powi(192) + s6.0.sat_count(VARS, counts).0
     }
 
     /// One flow of the set, chosen to read like traffic: a new TCP connection from an
