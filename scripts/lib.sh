@@ -49,3 +49,18 @@ stop_postgres() {
   rm -rf "$PG_DIR"
   PG_DIR=""
 }
+
+# peers_python VENV PACKAGE... makes (once) a Python virtual environment at VENV holding the
+# PyPI peers the tests and benchmarks compare against (pinned versions), and sets
+# PEERS_PYTHON to its interpreter.
+peers_python() {
+  local venv=$1
+  shift
+  if ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+    install_packages python3 python3-venv
+  fi
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  echo "==> Python peers: $*" >&2
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@" >&2
+  PEERS_PYTHON=$venv/bin/python
+}

@@ -204,6 +204,109 @@ pub fn to_classbench(acl: &Acl) -> String {
     s
 }
 
+/// A filter as an Aerleon policy: the `.pol` file (one term per rule, `t<index>`, rendered
+/// for `target`, e.g. `cisco NAME extended`) and the naming definitions it uses (networks and
+/// services). `None` when a rule cannot be written in Aerleon's terms (a non-contiguous
+/// wildcard, a port list, ICMP types, TCP flags, fragments).
+pub struct Aerleon {
+    pub policy: String,
+    pub networks: String,
+    pub services: String,
+}
+
+pub fn to_aerleon(acl: &Acl, target: &str) -> Option<Aerleon> {
+    use std::collections::BTreeSet;
+    let (mut nets, mut svcs) = (BTreeSet::new(), BTreeSet::new());
+    let mut policy = format!("header {{\n  target:: {target}\n}}\n");
+    let net = |m: &AddrMatch, nets: &mut BTreeSet<(String, String)>| -> Option<Option<String>> {
+        match m {
+            AddrMatch::Any => Some(None),
+            AddrMatch::Wildcard { addr, wildcard } if wildcard.wrapping_add(1) & wildcard == 0 => {
+                let len = wildcard.leading_zeros();
+                let name = format!("N_{}_{len}", Ipv4Addr::from(*addr).to_string().replace('.', "_"));
+                nets.insert((name.clone(), format!("{}/{len}", Ipv4Addr::from(*addr))));
+                Some(Some(name))
+            }
+            _ => None,
+        }
+    };
+    for (i, r) in acl.rules.iter().enumerate() {
+        if r.icmp.is_some() || r.established || r.fragments || r.sport.0.len() != 1 || r.dport.0.len() != 1 {
+            return None;
+        }
+        let _ = writeln!(policy, "term t{i} {{");
+        if let Some(n) = net(&r.src, &mut nets)? {
+            let _ = writeln!(policy, "  source-address:: {n}");
+        }
+        if let Some(n) = net(&r.dst, &mut nets)? {
+            let _ = writeln!(policy, "  destination-address:: {n}");
+        }
+        let proto = match r.proto {
+            None => None,
+            Some(6) => Some("tcp"),
+            Some(17) => Some("udp"),
+            Some(1) => Some("icmp"),
+            Some(_) => return None,
+        };
+        if let Some(p) = proto {
+            let _ = writeln!(policy, "  protocol:: {p}");
+        }
+        for (field, ports) in [("source-port", &r.sport), ("destination-port", &r.dport)] {
+            let (lo, hi) = ports.0[0];
+            if (lo, hi) == (0, u16::MAX) {
+                continue;
+            }
+            let p = proto.filter(|p| *p != "icmp")?;
+            let name = format!("{}_{lo}_{hi}", p.to_uppercase());
+            let range = if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };
+            svcs.insert((name.clone(), format!("{range}/{p}")));
+            let _ = writeln!(policy, "  {field}:: {name}");
+        }
+        let action = if r.action == Action::Permit { "accept" } else { "deny" };
+        let _ = writeln!(policy, "  action:: {action}\n}}");
+    }
+    let defs = |set: BTreeSet<(String, String)>| set.into_iter().map(|(n, v)| format!("{n} = {v}\n")).collect();
+    Some(Aerleon { policy, networks: defs(nets), services: defs(svcs) })
+}
+
+/// A trace in ClassBench's manner: most headers drawn from inside a random rule's box (so
+/// lookups land all over the rule set), the rest uniformly random. IPv4 rules only.
+pub fn trace(acl: &Acl, n: usize, seed: u64) -> Vec<crate::acl::Flow> {
+    let mut x = seed | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let within = |m: &AddrMatch, r: u64| match m {
+        AddrMatch::Wildcard { addr, wildcard } => addr | (r as u32 & wildcard),
+        _ => r as u32,
+    };
+    (0..n)
+        .map(|_| {
+            let r = &acl.rules[(next() % acl.rules.len() as u64) as usize];
+            let inside = !next().is_multiple_of(5);
+            let proto = if inside { r.proto.unwrap_or(6) } else { [6, 17, 1][(next() % 3) as usize] };
+            let ported = matches!(proto, 6 | 17);
+            let port = |p: &PortMatch, v: u64| {
+                let (lo, hi) = p.0.first().copied().unwrap_or((0, u16::MAX));
+                if inside { lo + (v % (u64::from(hi - lo) + 1)) as u16 } else { v as u16 }
+            };
+            crate::acl::Flow {
+                src: Ipv4Addr::from(if inside { within(&r.src, next()) } else { next() as u32 }).into(),
+                dst: Ipv4Addr::from(if inside { within(&r.dst, next()) } else { next() as u32 }).into(),
+                proto,
+                sport: if ported { port(&r.sport, next()) } else { 0 },
+                dport: if ported { port(&r.dport, next()) } else { 0 },
+                icmp: (proto == 1).then_some((8, 0)),
+                established: false,
+                fragment: false,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
