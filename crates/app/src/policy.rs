@@ -10,17 +10,30 @@ use policy::space::{HeaderSpace, Summary, TooLarge};
 use serde::Serialize;
 use std::net::IpAddr;
 
-/// Configuration dialects the analyses read.
+/// Configuration dialects the analyses read. IOS, NX-OS, IOS-XR and Arista EOS filters share
+/// one parser (their ACL syntaxes are IOS's with prefixes, sequence numbers and a few
+/// keywords of their own); ASA has its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Vendor {
     CiscoIos,
+    CiscoNxos,
+    CiscoIosXr,
+    AristaEos,
+    CiscoAsa,
 }
 
 impl Vendor {
+    /// The names `--vendor` takes.
+    pub const NAMES: &'static str = "ios, nxos, iosxr, eos, asa";
+
     pub fn parse(s: &str) -> Option<Vendor> {
         match s {
-            "ios" | "ios-xe" | "cisco-ios" | "cisco_ios" => Some(Vendor::CiscoIos),
+            "ios" | "ios-xe" | "iosxe" | "cisco-ios" | "cisco_ios" => Some(Vendor::CiscoIos),
+            "nxos" | "nx-os" | "cisco_nxos" => Some(Vendor::CiscoNxos),
+            "iosxr" | "ios-xr" | "xr" | "cisco_iosxr" => Some(Vendor::CiscoIosXr),
+            "eos" | "arista" | "arista_eos" => Some(Vendor::AristaEos),
+            "asa" | "cisco-asa" | "cisco_asa" => Some(Vendor::CiscoAsa),
             _ => None,
         }
     }
@@ -30,9 +43,13 @@ impl Vendor {
 pub enum PolicyError {
     #[error("{file}: {reason}")]
     Unreadable { file: String, reason: String },
-    #[error("{file}: this is {what}, which Watchkeeper cannot analyse yet; supported: Cisco IOS/IOS-XE")]
+    #[error(
+        "{file}: this is {what}, which Watchkeeper cannot analyse yet; supported: Cisco IOS/IOS-XE, NX-OS, IOS-XR, ASA and Arista EOS"
+    )]
     Unsupported { file: String, what: &'static str },
-    #[error("{file}: cannot tell which vendor wrote this configuration; name it with --vendor ios")]
+    #[error(
+        "{file}: cannot tell which vendor wrote this configuration; name it with --vendor (ios, nxos, iosxr, eos, asa)"
+    )]
     UnknownVendor { file: String },
     #[error("{file}: no filter named `{name}`; filters here: {known}")]
     NoFilter { file: String, name: String, known: String },
@@ -49,7 +66,7 @@ pub enum PolicyError {
 pub struct Config {
     pub file: String,
     pub vendor: Vendor,
-    pub device: policy::ios::Device,
+    pub device: policy::device::Device,
 }
 
 /// Reads a configuration, detecting its vendor unless one is given. Binary files and
@@ -68,7 +85,8 @@ pub fn load(file: &str, bytes: &[u8], vendor: Option<Vendor>) -> Result<Config, 
         })?,
     };
     let device = match vendor {
-        Vendor::CiscoIos => policy::ios::parse(&text),
+        Vendor::CiscoIos | Vendor::CiscoNxos | Vendor::CiscoIosXr | Vendor::AristaEos => policy::ios::parse(&text),
+        Vendor::CiscoAsa => policy::asa::parse(&text),
     };
     Ok(Config { file: file.into(), vendor, device })
 }
@@ -82,8 +100,14 @@ fn detect(text: &str) -> Result<Vendor, Option<&'static str>> {
         return Err(Some(if head.contains("<devices>") || head.contains("<vsys>") { "PAN-OS XML" } else { "XML" }));
     }
     let lines = || head.lines().map(str::trim);
-    if head.contains("ASA Version") || lines().any(|l| l.starts_with("nameif ")) {
-        return Err(Some("Cisco ASA"));
+    if head.contains("ASA Version")
+        || lines().any(|l| {
+            l.starts_with("nameif ")
+                || l.starts_with("access-group ") && l.contains(" interface ")
+                || l.starts_with("access-list ") && l.split_whitespace().nth(2) == Some("extended")
+        })
+    {
+        return Ok(Vendor::CiscoAsa);
     }
     if lines().any(|l| l.starts_with("set security ") || l.starts_with("set firewall ") || l.starts_with("set system "))
     {
@@ -95,8 +119,14 @@ fn detect(text: &str) -> Result<Vendor, Option<&'static str>> {
     if lines().any(|l| l.starts_with("ltm ") || l.starts_with("net self ")) {
         return Err(Some("F5 BIG-IP tmsh"));
     }
-    if lines().any(|l| l.starts_with("feature ")) {
-        return Err(Some("Cisco NX-OS"));
+    if lines().any(|l| l.starts_with("feature ") || l.starts_with("object-group ip ")) || head.contains("cisco-nx") {
+        return Ok(Vendor::CiscoNxos);
+    }
+    if lines().any(|l| l.starts_with("ipv4 access-list ")) {
+        return Ok(Vendor::CiscoIosXr);
+    }
+    if lines().any(|l| l.starts_with("! device:") && l.contains("EOS")) || head.contains("daemon TerminAttr") {
+        return Ok(Vendor::AristaEos);
     }
     let ios = lines().any(|l| {
         l.starts_with("access-list ")
@@ -405,7 +435,8 @@ pub fn match_flow(config: &Config, choice: &FilterChoice, query: &FlowQuery) -> 
         let bound: Vec<&str> = d
             .bindings
             .iter()
-            .filter(|b| b.direction == "in" && b.interface.eq_ignore_ascii_case(iface))
+            // ASA's `access-group NAME global` applies inbound on every interface too.
+            .filter(|b| b.direction == "in" && b.interface.eq_ignore_ascii_case(iface) || b.direction == "global")
             .map(|b| b.acl.as_str())
             .collect();
         if bound.is_empty() {

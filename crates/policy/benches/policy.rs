@@ -7,6 +7,8 @@
 //! `cargo bench -p policy --bench policy [-- --sizes 1000,10000,100000 --flows 2000000]`
 //! prints Markdown tables for BENCHMARKS.md.
 
+// The benchmark times aclcheck; the renderings are the tests' business.
+#[allow(dead_code)]
 #[path = "../tests/peers/aerleon.rs"]
 mod aerleon;
 

@@ -12,51 +12,7 @@ use crate::acl::{Acl, Action, AddrMatch, Family, PortMatch, Rule};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// Something in the file the parser could not use, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
-    pub line: usize,
-    pub text: String,
-    pub message: String,
-}
-
-/// A filter applied to an interface.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Binding {
-    pub line: usize,
-    pub interface: String,
-    pub acl: String,
-    /// `in` or `out`.
-    pub direction: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interface {
-    pub line: usize,
-    pub name: String,
-    /// `address/prefix-length`, as configured.
-    pub addresses: Vec<String>,
-    pub shutdown: bool,
-}
-
-/// What the parser read from one IOS configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Device {
-    pub hostname: Option<String>,
-    pub acls: Vec<Acl>,
-    /// Names of filters some of whose lines could not be read.
-    pub partial: Vec<String>,
-    pub object_groups: Vec<String>,
-    pub interfaces: Vec<Interface>,
-    pub bindings: Vec<Binding>,
-    pub warnings: Vec<Warning>,
-}
-
-impl Device {
-    pub fn acl(&self, name: &str) -> Option<&Acl> {
-        self.acls.iter().find(|a| a.name == name)
-    }
-}
+pub use crate::device::{Binding, Device, Interface, Warning};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -69,6 +25,10 @@ enum Block {
     None,
     Acl(usize, Kind),
     Group(String),
+    /// NX-OS `object-group ip address`: like a network group, but with wildcards.
+    WildcardGroup(String),
+    /// NX-OS `object-group ip port`.
+    Ports(String),
     Service(String),
     Interface(usize),
 }
@@ -77,8 +37,12 @@ enum Block {
 pub fn parse(text: &str) -> Device {
     let mut d = Device::default();
     let mut groups: HashMap<String, Vec<(usize, String)>> = HashMap::new();
+    let mut wildcard_groups: HashMap<String, Vec<(usize, String)>> = HashMap::new();
+    let mut port_groups: HashMap<String, Vec<(usize, String)>> = HashMap::new();
     let mut services: HashMap<String, Vec<(usize, String)>> = HashMap::new();
     let mut pending: Vec<(usize, usize, Kind, String)> = Vec::new(); // (acl index, line, kind, rule text)
+    // NX-OS `fragments permit-all|deny-all`, per filter: decides non-initial fragments first.
+    let mut fragments: HashMap<usize, (usize, String, Action)> = HashMap::new();
     let mut block = Block::None;
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
@@ -89,21 +53,30 @@ pub fn parse(text: &str) -> Device {
             // Generated configs (Aerleon) put blank lines inside filters.
             continue;
         }
+        // A comment ends nothing: pasted into the CLI, the lines after it still belong to the
+        // filter or group being entered (NX-OS configs put `! …` notes inside filters).
         if t.starts_with('!') {
-            if !indented {
-                block = Block::None;
-            }
             continue;
         }
         let w: Vec<&str> = t.split_whitespace().collect();
         if indented {
             match &block {
-                Block::Acl(idx, kind) => {
-                    if w[0] != "remark" {
-                        pending.push((*idx, n, *kind, t.to_owned()));
+                Block::Acl(idx, kind) => match w.as_slice() {
+                    // NX-OS filter-wide options: counters and a routing knob change no decision.
+                    ["statistics", "per-entry"] | ["ignore", "routable"] => {}
+                    ["fragments", how @ ("permit-all" | "deny-all")] => {
+                        let action = if *how == "permit-all" { Action::Permit } else { Action::Deny };
+                        fragments.insert(*idx, (n, t.to_owned(), action));
                     }
-                }
+                    // Remarks decide nothing. (NX-OS numbers them too, which can only move an
+                    // unnumbered entry that follows; IOS does not, and an unnumbered remark
+                    // before `10 permit …` must not take 10.)
+                    ["remark", ..] | [_, "remark", ..] => {}
+                    _ => pending.push((*idx, n, *kind, t.to_owned())),
+                },
                 Block::Group(name) => groups.entry(name.clone()).or_default().push((n, t.to_owned())),
+                Block::WildcardGroup(name) => wildcard_groups.entry(name.clone()).or_default().push((n, t.to_owned())),
+                Block::Ports(name) => port_groups.entry(name.clone()).or_default().push((n, t.to_owned())),
                 Block::Service(name) => services.entry(name.clone()).or_default().push((n, t.to_owned())),
                 Block::Interface(idx) => interface_line(&mut d, *idx, n, &w),
                 Block::None => {}
@@ -117,7 +90,20 @@ pub fn parse(text: &str) -> Device {
                 let kind = if *kind == "standard" { Kind::Standard } else { Kind::Extended };
                 block = Block::Acl(acl_index(&mut d, name, n, Family::V4), kind);
             }
-            ["ip", "access-list", name] => block = Block::Acl(acl_index(&mut d, name, n, Family::V4), Kind::Extended),
+            // `ip access-list NAME` (NX-OS, Arista) and `ipv4 access-list NAME` (IOS-XR).
+            ["ip" | "ipv4", "access-list", name] => {
+                block = Block::Acl(acl_index(&mut d, name, n, Family::V4), Kind::Extended)
+            }
+            ["object-group", "ip", "address", name] => {
+                d.object_groups.push((*name).to_owned());
+                wildcard_groups.entry((*name).to_owned()).or_default();
+                block = Block::WildcardGroup((*name).to_owned());
+            }
+            ["object-group", "ip", "port", name] => {
+                d.object_groups.push((*name).to_owned());
+                port_groups.entry((*name).to_owned()).or_default();
+                block = Block::Ports((*name).to_owned());
+            }
             ["ipv6", "access-list", name, ..] => block = Block::Acl(acl_index(&mut d, name, n, Family::V6), Kind::V6),
             ["object-group", "service", name, ..] => {
                 d.object_groups.push((*name).to_owned());
@@ -139,26 +125,35 @@ pub fn parse(text: &str) -> Device {
                 block = Block::Group((*name).to_owned());
             }
             ["interface", name, ..] => {
-                d.interfaces.push(Interface {
-                    line: n,
-                    name: (*name).to_owned(),
-                    addresses: Vec::new(),
-                    shutdown: false,
-                });
+                d.interfaces.push(Interface { line: n, name: (*name).to_owned(), ..Interface::default() });
                 block = Block::Interface(d.interfaces.len() - 1);
             }
             _ => {}
         }
     }
-    let resolved = Groups {
-        networks: resolve(&groups, &mut d.warnings, &network_member)
+    let mut networks: HashMap<String, AddrMatch> = resolve(&groups, &mut d.warnings, &network_member)
+        .into_iter()
+        .map(|(name, members)| (name, AddrMatch::AnyOf(members)))
+        .collect();
+    networks.extend(
+        resolve(&wildcard_groups, &mut d.warnings, &wildcard_member)
             .into_iter()
-            .map(|(name, members)| (name, AddrMatch::AnyOf(members)))
+            .map(|(name, members)| (name, AddrMatch::AnyOf(members))),
+    );
+    let resolved = Groups {
+        networks,
+        ports: resolve(&port_groups, &mut d.warnings, &port_member)
+            .into_iter()
+            .map(|(name, ranges)| (name, PortMatch(ranges)))
             .collect(),
         services: resolve(&services, &mut d.warnings, &service_member),
     };
-    for (idx, n, kind, rule) in pending {
-        if rule.split_whitespace().next() == Some("remark") {
+    for (idx, (n, text, action)) in fragments {
+        let rule = Rule { fragments: true, line: n, text, ..Rule::any(action, n) };
+        d.acls[idx].rules.push(rule);
+    }
+    for (idx, n, kind, rule) in in_sequence(pending, &mut d.warnings) {
+        if rule.split_whitespace().nth(1) == Some("remark") || rule.starts_with("remark") {
             continue;
         }
         match parse_rule(&rule, kind, &resolved) {
@@ -195,7 +190,37 @@ pub fn parse(text: &str) -> Device {
     d
 }
 
-fn warn(line: usize, text: &str, message: &str) -> Warning {
+/// The entries of each filter in sequence-number order, as the device applies them: an entry
+/// without a number gets 10 more than the highest so far (NX-OS, IOS and IOS-XR agree), and
+/// a number given twice keeps the first entry (the device refuses the second).
+fn in_sequence(
+    pending: Vec<(usize, usize, Kind, String)>,
+    warnings: &mut Vec<Warning>,
+) -> Vec<(usize, usize, Kind, String)> {
+    let mut highest: HashMap<usize, u64> = HashMap::new();
+    let mut seen: std::collections::HashSet<(usize, u64)> = std::collections::HashSet::new();
+    let mut numbered = Vec::with_capacity(pending.len());
+    for (idx, n, kind, text) in pending {
+        let top = highest.entry(idx).or_insert(0);
+        let mut words = text.split_whitespace();
+        let explicit = match words.next() {
+            Some("sequence") => words.next().and_then(|w| w.parse::<u64>().ok()),
+            Some(w) => w.parse::<u64>().ok(),
+            None => None,
+        };
+        let seq = explicit.unwrap_or(*top + 10);
+        *top = (*top).max(seq);
+        if !seen.insert((idx, seq)) {
+            warnings.push(warn(n, &text, &format!("sequence number {seq} is used twice; the later entry is left out")));
+            continue;
+        }
+        numbered.push((idx, seq, n, kind, text));
+    }
+    numbered.sort_by_key(|e| (e.0, e.1));
+    numbered.into_iter().map(|(idx, _, n, kind, text)| (idx, n, kind, text)).collect()
+}
+
+pub(crate) fn warn(line: usize, text: &str, message: &str) -> Warning {
     Warning { line, text: text.to_owned(), message: message.to_owned() }
 }
 
@@ -227,22 +252,22 @@ fn interface_line(d: &mut Device, idx: usize, n: usize, w: &[&str]) {
 }
 
 /// Reads one member line of the group named first into what it stands for, or says why not.
-type Member<T> = dyn Fn(&str, &[&str]) -> Result<Vec<T>, String>;
+pub(crate) type Member<'a, T> = dyn Fn(&str, &[&str]) -> Result<Vec<T>, String> + 'a;
 
 /// Resolves object-groups of one kind, following `group-object` nesting: `entry` reads one
 /// member line into what it stands for, or says why it cannot. A cycle, a missing nested
 /// group or an unreadable line is a warning; the group then holds what could be resolved.
-fn resolve<T: Clone>(
+pub(crate) fn resolve<T: Clone>(
     groups: &HashMap<String, Vec<(usize, String)>>,
     warnings: &mut Vec<Warning>,
-    entry: &Member<T>,
+    entry: &Member<'_, T>,
 ) -> HashMap<String, Vec<T>> {
     fn walk<T: Clone>(
         name: &str,
         groups: &HashMap<String, Vec<(usize, String)>>,
         stack: &mut Vec<String>,
         warnings: &mut Vec<Warning>,
-        entry: &Member<T>,
+        entry: &Member<'_, T>,
     ) -> Vec<T> {
         let mut out = Vec::new();
         let Some(lines) = groups.get(name) else { return out };
@@ -288,10 +313,50 @@ fn network_member(_group: &str, w: &[&str]) -> Result<Vec<AddrMatch>, String> {
     }
 }
 
-/// Object-groups resolved: network groups to address matches, service groups to the
-/// services they list.
+/// An NX-OS `object-group ip address` member, after an optional sequence number: `host A`,
+/// `A WILDCARD` (a wildcard here, unlike IOS's network groups) or `A/LEN`.
+fn wildcard_member(_group: &str, w: &[&str]) -> Result<Vec<AddrMatch>, String> {
+    let w = match w.split_first() {
+        Some((first, rest)) if first.parse::<u32>().is_ok() => rest,
+        _ => w,
+    };
+    match w {
+        ["host", a] => {
+            let a: Ipv4Addr = a.parse().map_err(|_| "not an IPv4 address".to_owned())?;
+            Ok(vec![AddrMatch::host(u32::from(a))])
+        }
+        [a, wc] => match (a.parse::<Ipv4Addr>(), wc.parse::<Ipv4Addr>()) {
+            (Ok(a), Ok(wc)) => {
+                let wildcard = u32::from(wc);
+                Ok(vec![AddrMatch::Wildcard { addr: u32::from(a) & !wildcard, wildcard }])
+            }
+            _ => Err("expected `host A`, `A WILDCARD` or `A/LEN`".into()),
+        },
+        [p] if p.contains('/') => prefix4(p).map(|m| vec![m]).ok_or_else(|| "not an IPv4 prefix".into()),
+        _ => Err("not understood in an address object-group; left out".into()),
+    }
+}
+
+/// An NX-OS `object-group ip port` member, after an optional sequence number: `eq P`,
+/// `neq P`, `lt P`, `gt P` or `range A B`. `lt 0` and `gt 65535` name no port and add none.
+fn port_member(_group: &str, w: &[&str]) -> Result<Vec<(u16, u16)>, String> {
+    let w = match w.split_first() {
+        Some((first, rest)) if first.parse::<u32>().is_ok() => rest,
+        _ => w,
+    };
+    let mut at = 0;
+    let m = ports(w, &mut at)?;
+    if at == 0 || at != w.len() {
+        return Err("expected `eq`, `neq`, `lt`, `gt` or `range` with ports".into());
+    }
+    Ok(m.0)
+}
+
+/// Object-groups resolved: network groups to address matches, port groups to port ranges,
+/// service groups to the services they list.
 struct Groups {
     networks: HashMap<String, AddrMatch>,
+    ports: HashMap<String, PortMatch>,
     services: HashMap<String, Vec<Service>>,
 }
 
@@ -338,7 +403,7 @@ fn service(proto: &str, rest: &[&str]) -> Result<Vec<Service>, String> {
     Ok(protos.into_iter().map(|proto| Service { proto, sport: sport.clone(), dport: dport.clone(), icmp }).collect())
 }
 
-fn prefix4(p: &str) -> Option<AddrMatch> {
+pub(crate) fn prefix4(p: &str) -> Option<AddrMatch> {
     let (a, len) = p.split_once('/')?;
     let a: Ipv4Addr = a.parse().ok()?;
     let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
@@ -346,9 +411,9 @@ fn prefix4(p: &str) -> Option<AddrMatch> {
     Some(AddrMatch::Wildcard { addr: u32::from(a) & !wildcard, wildcard })
 }
 
-fn protocol(word: &str, v6: bool) -> Result<Option<u8>, String> {
+pub(crate) fn protocol(word: &str, v6: bool) -> Result<Option<u8>, String> {
     Ok(Some(match word {
-        "ip" if !v6 => return Ok(None),
+        "ip" | "ipv4" if !v6 => return Ok(None),
         "ipv6" if v6 => return Ok(None),
         "tcp" => 6,
         "udp" => 17,
@@ -358,7 +423,10 @@ fn protocol(word: &str, v6: bool) -> Result<Option<u8>, String> {
         "ipinip" => 4,
         "gre" => 47,
         "esp" => 50,
-        "ahp" => 51,
+        "ahp" | "ah" => 51,
+        "nos" => 94,
+        "pcp" => 108,
+        "vrrp" => 112,
         "eigrp" => 88,
         "ospf" => 89,
         "pim" => 103,
@@ -367,7 +435,7 @@ fn protocol(word: &str, v6: bool) -> Result<Option<u8>, String> {
     }))
 }
 
-fn port(word: &str) -> Result<u16, String> {
+pub(crate) fn port(word: &str) -> Result<u16, String> {
     let named = match word {
         "ftp-data" => 20,
         "ftp" => 21,
@@ -394,12 +462,65 @@ fn port(word: &str) -> Result<u16, String> {
         "syslog" => 514,
         "cmd" => 514,
         "non500-isakmp" => 4500,
+        // Names ASA also knows (its own values where they differ from IANA's: kerberos).
+        "echo" => 7,
+        "discard" => 9,
+        "daytime" => 13,
+        "chargen" => 19,
+        "time" => 37,
+        "nameserver" => 42,
+        "whois" => 43,
+        "tacacs" => 49,
+        "gopher" => 70,
+        "finger" => 79,
+        "hostname" => 101,
+        "pop2" => 109,
+        "ident" => 113,
+        "nntp" => 119,
+        "imap4" | "imap" => 143,
+        "acr-nema" => 104,
+        "sftp" => 115,
+        "msdp" => 639,
+        "nfs" => 2049,
+        "bfd" => 3784,
+        "mlag" => 4432,
+        "xdmcp" => 177,
+        "irc" => 194,
+        "dnsix" => 195,
+        "mobile-ip" => 434,
+        "pim-auto-rp" => 496,
+        "exec" | "biff" => 512,
+        "login" | "who" => 513,
+        "rsh" => 514,
+        "lpd" | "printer" => 515,
+        "talk" => 517,
+        "rip" => 520,
+        "uucp" => 540,
+        "klogin" => 543,
+        "kshell" => 544,
+        "rtsp" => 554,
+        "ldaps" => 636,
+        "kerberos" => 750,
+        "lotusnotes" => 1352,
+        "citrix-ica" => 1494,
+        "sqlnet" => 1521,
+        "radius" => 1645,
+        "radius-acct" => 1646,
+        "h323" => 1720,
+        "pptp" => 1723,
+        "ctiqbe" => 2748,
+        "cifs" => 3020,
+        "vxlan" => 4789,
+        "sip" => 5060,
+        "aol" => 5190,
+        "secureid-udp" => 5510,
+        "pcanywhere-data" => 5631,
         n => return n.parse::<u16>().map_err(|_| format!("unknown port `{n}`")),
     };
     Ok(named)
 }
 
-fn icmp_type(word: &str) -> Option<(u8, Option<u8>)> {
+pub(crate) fn icmp_type(word: &str) -> Option<(u8, Option<u8>)> {
     Some(match word {
         "echo-reply" => (0, None),
         "unreachable" => (3, None),
@@ -415,8 +536,16 @@ fn icmp_type(word: &str) -> Option<(u8, Option<u8>)> {
         "router-solicitation" => (10, None),
         "time-exceeded" | "ttl-exceeded" => (11, None),
         "parameter-problem" => (12, None),
-        "timestamp-request" => (13, None),
+        "timestamp-request" | "timestamp" => (13, None),
         "timestamp-reply" => (14, None),
+        "alternate-address" => (6, None),
+        "information-request" => (15, None),
+        "information-reply" => (16, None),
+        "mask-request" => (17, None),
+        "mask-reply" => (18, None),
+        "traceroute" => (30, None),
+        "conversion-error" => (31, None),
+        "mobile-redirect" => (32, None),
         _ => return None,
     })
 }
@@ -452,6 +581,11 @@ fn address(
                 AddrMatch::Undefined(g.to_owned())
             }))
         }
+        // NX-OS takes a bare IPv6 address for one host.
+        a if kind == Kind::V6 && !a.contains('/') => {
+            let a: Ipv6Addr = a.parse().map_err(|_| format!("`{a}` is not an IPv6 address or prefix"))?;
+            Ok(AddrMatch::Prefix6 { addr: u128::from(a), len: 128 })
+        }
         a if kind == Kind::V6 => {
             let (p, len) = a.split_once('/').ok_or_else(|| format!("`{a}` is not an IPv6 prefix"))?;
             let p: Ipv6Addr = p.parse().map_err(|_| format!("`{a}` is not an IPv6 prefix"))?;
@@ -476,7 +610,7 @@ fn address(
 }
 
 /// Reads an optional port condition at `w[*at..]`.
-fn ports(w: &[&str], at: &mut usize) -> Result<PortMatch, String> {
+pub(crate) fn ports(w: &[&str], at: &mut usize) -> Result<PortMatch, String> {
     let op = w.get(*at).copied();
     let arg = |i: usize| {
         w.get(*at + i).ok_or_else(|| format!("`{}` needs a port", op.unwrap_or_default())).and_then(|p| port(p))
@@ -572,13 +706,25 @@ fn parse_rule(text: &str, kind: Kind, groups: &Groups) -> Result<(Vec<Rule>, Vec
         rule.proto = protocol(w.get(at).ok_or("the protocol is missing")?, kind == Kind::V6)?;
         at += 1;
         let ported = matches!(rule.proto, Some(6 | 17));
+        // Ports by operator, or an NX-OS port group.
+        let side_ports = |at: &mut usize, undefined: &mut Vec<String>| -> Result<PortMatch, String> {
+            if w.get(*at) != Some(&"portgroup") {
+                return ports(&w, at);
+            }
+            let g = *w.get(*at + 1).ok_or("`portgroup` needs a name")?;
+            *at += 2;
+            Ok(groups.ports.get(g).cloned().unwrap_or_else(|| {
+                undefined.push(g.to_owned());
+                PortMatch(Vec::new())
+            }))
+        };
         rule.src = address(&w, &mut at, kind, groups, &mut undefined)?;
         if ported {
-            rule.sport = ports(&w, &mut at)?;
+            rule.sport = side_ports(&mut at, &mut undefined)?;
         }
         rule.dst = address(&w, &mut at, kind, groups, &mut undefined)?;
         if ported {
-            rule.dport = ports(&w, &mut at)?;
+            rule.dport = side_ports(&mut at, &mut undefined)?;
         }
         if matches!(rule.proto, Some(1 | 58))
             && let Some(word) = w.get(at)

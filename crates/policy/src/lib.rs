@@ -10,7 +10,9 @@ pub mod acl;
 pub mod analysis;
 #[cfg(test)]
 mod arbitrary;
+pub mod asa;
 mod boxes;
+pub mod device;
 pub mod diff;
 mod geometry;
 pub mod ios;
@@ -18,14 +20,24 @@ pub mod matcher;
 pub mod space;
 pub mod synth;
 
-/// What the fuzz target and its seed replay run on arbitrary bytes: parse as IOS, check that
+/// What the fuzz targets and their seed replays run on arbitrary bytes: parse (as IOS here), check that
 /// every warning names a line of the input, decide a flow with every filter (linear scan and
 /// matcher agree), and run the analyses and a proven cleanup on the small filters.
 #[doc(hidden)]
 pub fn fuzz_one(data: &[u8]) {
+    fuzz_device(data, ios::parse);
+}
+
+/// The same for the ASA parser.
+#[doc(hidden)]
+pub fn fuzz_asa(data: &[u8]) {
+    fuzz_device(data, asa::parse);
+}
+
+fn fuzz_device(data: &[u8], parse: fn(&str) -> device::Device) {
     let text = String::from_utf8_lossy(data);
     let lines = text.lines().count();
-    let d = ios::parse(&text);
+    let d = parse(&text);
     for w in &d.warnings {
         assert!(w.line >= 1 && w.line <= lines, "warning at line {} of {lines}", w.line);
     }

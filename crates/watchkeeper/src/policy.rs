@@ -54,7 +54,7 @@ pub enum PolicyCmd {
 
 #[derive(Debug, Args)]
 pub struct Opts {
-    /// The configuration dialect, when auto-detection cannot tell (ios).
+    /// The configuration dialect, when auto-detection cannot tell (ios, nxos, iosxr, eos, asa).
     #[arg(long, value_parser = parse_vendor)]
     vendor: Option<Vendor>,
 }
@@ -89,7 +89,7 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 }
 
 fn parse_vendor(s: &str) -> Result<Vendor, String> {
-    Vendor::parse(s).ok_or_else(|| format!("`{s}` is not a supported vendor; use ios"))
+    Vendor::parse(s).ok_or_else(|| format!("`{s}` is not a supported vendor; use one of {}", Vendor::NAMES))
 }
 
 pub fn run(cmd: PolicyCmd, json: bool) -> ExitCode {

@@ -62,3 +62,33 @@ pub fn aclcheck(py: &str, dir: &Path, acl: &Acl, flows: &[Flow]) -> (f64, Vec<Op
     let verdicts = lines.map(|l| l.strip_prefix('t').and_then(|i| i.parse().ok())).collect();
     (secs, verdicts)
 }
+
+/// Renders the filter for each Aerleon target (`cisco NAME extended`, `ciscoasa NAME`, …)
+/// with `aclgen`, the generator installed beside the Python: the generated files by
+/// extension (`acl`, `asa`, `nxacl`, …).
+pub fn render(py: &str, dir: &Path, acl: &Acl, targets: &[String]) -> std::collections::BTreeMap<String, String> {
+    let files = policy::synth::to_aerleon(acl, &targets.join("\n  target:: ")).expect("a box-only policy");
+    let (defs, pol, out) = (dir.join("def"), dir.join("pol"), dir.join("out"));
+    for d in [&defs, &pol, &out] {
+        std::fs::create_dir_all(d).expect("a directory for aclgen");
+    }
+    std::fs::write(defs.join("NETWORK.net"), &files.networks).expect("write a file for Aerleon");
+    std::fs::write(defs.join("SERVICES.svc"), &files.services).expect("write a file for Aerleon");
+    std::fs::write(pol.join("policy.pol"), &files.policy).expect("write a file for Aerleon");
+    let aclgen = Path::new(py).with_file_name("aclgen");
+    let status = Command::new(&aclgen)
+        .current_dir(dir)
+        .args(["--base_directory", ".", "--policy_file", "pol/policy.pol"])
+        .args(["--definitions_directory", "def", "--output_directory", "out"])
+        .output()
+        .expect("run aclgen");
+    assert!(status.status.success(), "aclgen failed: {}", String::from_utf8_lossy(&status.stderr));
+    std::fs::read_dir(&out)
+        .expect("aclgen's output")
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            let ext = p.extension()?.to_str()?.to_owned();
+            Some((ext, std::fs::read_to_string(&p).ok()?))
+        })
+        .collect()
+}

@@ -140,3 +140,35 @@ fn unreadable_inputs_exit_two_and_say_why() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read /nonexistent/router.cfg"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn nxos_and_asa_configurations_are_read_and_answered() {
+    // NX-OS: the refactored ACL of pybatfish's notebook differs from the original in exactly
+    // the three line pairs Batfish reports.
+    let dir = "cisco_nxos/pybatfish-refactoring";
+    let (original, compressed) = (path(&format!("{dir}/original_acl.txt")), path(&format!("{dir}/compressed_acl.txt")));
+    let out = policy(&["diff", &original, &compressed, "--vendor", "nxos", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let blocks = json(&out)["blocks"].as_array().unwrap().clone();
+    let mut lines: Vec<(u64, u64)> = blocks
+        .iter()
+        .map(|b| (b["old_rule"]["line"].as_u64().unwrap_or(0), b["new_rule"]["line"].as_u64().unwrap_or(0)))
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    assert_eq!(lines.len(), 3, "{blocks:#?}");
+
+    // ASA, detected by itself: the security-level example's filters, and a flow through one.
+    let asa = path("cisco_asa/batfish-testconfigs/asa-security-level-permit-tracing");
+    let out = policy(&["check", &asa, "--json"]);
+    assert!(out.status.code() == Some(0) || out.status.code() == Some(1), "{}", text(&out.stderr));
+    assert_eq!(json(&out)["files"][0]["vendor"], "cisco-asa");
+    let args = ["match", &asa, "--src", "10.0.0.1", "--dst", "10.0.0.2", "--dport", "22", "--json"];
+    let out = policy(&[&args[..], &["--filter", "FILTER_OUT"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let m = json(&out);
+    assert_eq!(
+        (m["action"].as_str(), m["rule"].as_str()),
+        (Some("deny"), Some("access-list FILTER_OUT extended deny tcp any any eq 22"))
+    );
+}
