@@ -21,11 +21,12 @@ pub enum Vendor {
     CiscoIosXr,
     AristaEos,
     CiscoAsa,
+    Junos,
 }
 
 impl Vendor {
     /// The names `--vendor` takes.
-    pub const NAMES: &'static str = "ios, nxos, iosxr, eos, asa";
+    pub const NAMES: &'static str = "ios, nxos, iosxr, eos, asa, junos";
 
     pub fn parse(s: &str) -> Option<Vendor> {
         match s {
@@ -34,6 +35,7 @@ impl Vendor {
             "iosxr" | "ios-xr" | "xr" | "cisco_iosxr" => Some(Vendor::CiscoIosXr),
             "eos" | "arista" | "arista_eos" => Some(Vendor::AristaEos),
             "asa" | "cisco-asa" | "cisco_asa" => Some(Vendor::CiscoAsa),
+            "junos" | "juniper" => Some(Vendor::Junos),
             _ => None,
         }
     }
@@ -44,11 +46,11 @@ pub enum PolicyError {
     #[error("{file}: {reason}")]
     Unreadable { file: String, reason: String },
     #[error(
-        "{file}: this is {what}, which Watchkeeper cannot analyse yet; supported: Cisco IOS/IOS-XE, NX-OS, IOS-XR, ASA and Arista EOS"
+        "{file}: this is {what}, which Watchkeeper cannot analyse yet; supported: Cisco IOS/IOS-XE, NX-OS, IOS-XR, ASA, Arista EOS and Junos firewall filters"
     )]
     Unsupported { file: String, what: &'static str },
     #[error(
-        "{file}: cannot tell which vendor wrote this configuration; name it with --vendor (ios, nxos, iosxr, eos, asa)"
+        "{file}: cannot tell which vendor wrote this configuration; name it with --vendor (ios, nxos, iosxr, eos, asa, junos)"
     )]
     UnknownVendor { file: String },
     #[error("{file}: no filter named `{name}`; filters here: {known}")]
@@ -87,6 +89,7 @@ pub fn load(file: &str, bytes: &[u8], vendor: Option<Vendor>) -> Result<Config, 
     let device = match vendor {
         Vendor::CiscoIos | Vendor::CiscoNxos | Vendor::CiscoIosXr | Vendor::AristaEos => policy::ios::parse(&text),
         Vendor::CiscoAsa => policy::asa::parse(&text),
+        Vendor::Junos => policy::junos::parse(&text),
     };
     Ok(Config { file: file.into(), vendor, device })
 }
@@ -109,12 +112,21 @@ fn detect(text: &str) -> Result<Vendor, Option<&'static str>> {
     {
         return Ok(Vendor::CiscoAsa);
     }
-    if lines().any(|l| l.starts_with("set security ") || l.starts_with("set firewall ") || l.starts_with("set system "))
+    if lines()
+        .any(|l| l.starts_with("set deviceconfig ") || l.starts_with("set rulebase ") || l.starts_with("set shared "))
     {
-        return Err(Some("Junos or PAN-OS set format"));
+        return Err(Some("PAN-OS set format"));
     }
-    if lines().any(|l| l.starts_with("system {") || l.starts_with("firewall {") || l.starts_with("security {")) {
-        return Err(Some("Junos"));
+    let junos_top = ["system", "firewall", "security", "interfaces", "policy-options", "routing-options"];
+    let junos = |l: &str| {
+        let l = l.strip_prefix("replace: ").unwrap_or(l);
+        junos_top.iter().any(|t| {
+            l.strip_prefix("set ").is_some_and(|rest| rest.starts_with(&format!("{t} ")))
+                || l.strip_prefix(t).is_some_and(|rest| rest.trim() == "{")
+        })
+    };
+    if lines().any(junos) {
+        return Ok(Vendor::Junos);
     }
     if lines().any(|l| l.starts_with("ltm ") || l.starts_with("net self ")) {
         return Err(Some("F5 BIG-IP tmsh"));

@@ -16,6 +16,7 @@ pub mod device;
 pub mod diff;
 mod geometry;
 pub mod ios;
+pub mod junos;
 pub mod matcher;
 pub mod space;
 pub mod synth;
@@ -32,6 +33,12 @@ pub fn fuzz_one(data: &[u8]) {
 #[doc(hidden)]
 pub fn fuzz_asa(data: &[u8]) {
     fuzz_device(data, asa::parse);
+}
+
+/// The same for the Junos parser.
+#[doc(hidden)]
+pub fn fuzz_junos(data: &[u8]) {
+    fuzz_device(data, junos::parse);
 }
 
 fn fuzz_device(data: &[u8], parse: fn(&str) -> device::Device) {

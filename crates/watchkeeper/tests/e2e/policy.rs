@@ -142,7 +142,7 @@ fn unreadable_inputs_exit_two_and_say_why() {
 }
 
 #[test]
-fn nxos_and_asa_configurations_are_read_and_answered() {
+fn nxos_asa_and_junos_configurations_are_read_and_answered() {
     // NX-OS: the refactored ACL of pybatfish's notebook differs from the original in exactly
     // the three line pairs Batfish reports.
     let dir = "cisco_nxos/pybatfish-refactoring";
@@ -170,5 +170,19 @@ fn nxos_and_asa_configurations_are_read_and_answered() {
     assert_eq!(
         (m["action"].as_str(), m["rule"].as_str()),
         (Some("deny"), Some("access-list FILTER_OUT extended deny tcp any any eq 22"))
+    );
+
+    // Junos `set` form, detected by itself; a flow through the filter bound on an interface.
+    let junos = path("juniper/batfish-testconfigs/firewall-filters");
+    let out = policy(&["check", &junos, "--json"]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out.stderr));
+    assert_eq!(json(&out)["files"][0]["vendor"], "junos");
+    let args = ["match", &junos, "--src", "1.2.3.6", "--dst", "10.0.0.1", "--proto", "udp", "--dport", "53", "--json"];
+    let out = policy(&[&args[..], &["--in-interface", "xe-0/0/0.0"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let m = json(&out);
+    assert_eq!(
+        (m["filter"].as_str(), m["action"].as_str(), m["rule"].as_str()),
+        (Some("FILTER1"), Some("permit"), Some("term TERM"))
     );
 }
