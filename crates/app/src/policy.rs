@@ -22,11 +22,12 @@ pub enum Vendor {
     AristaEos,
     CiscoAsa,
     Junos,
+    Iptables,
 }
 
 impl Vendor {
     /// The names `--vendor` takes.
-    pub const NAMES: &'static str = "ios, nxos, iosxr, eos, asa, junos";
+    pub const NAMES: &'static str = "ios, nxos, iosxr, eos, asa, junos, iptables";
 
     pub fn parse(s: &str) -> Option<Vendor> {
         match s {
@@ -36,6 +37,7 @@ impl Vendor {
             "eos" | "arista" | "arista_eos" => Some(Vendor::AristaEos),
             "asa" | "cisco-asa" | "cisco_asa" => Some(Vendor::CiscoAsa),
             "junos" | "juniper" => Some(Vendor::Junos),
+            "iptables" | "ip6tables" | "netfilter" => Some(Vendor::Iptables),
             _ => None,
         }
     }
@@ -46,11 +48,11 @@ pub enum PolicyError {
     #[error("{file}: {reason}")]
     Unreadable { file: String, reason: String },
     #[error(
-        "{file}: this is {what}, which Watchkeeper cannot analyse yet; supported: Cisco IOS/IOS-XE, NX-OS, IOS-XR, ASA, Arista EOS and Junos firewall filters"
+        "{file}: this is {what}, which Watchkeeper cannot analyse yet; supported: Cisco IOS/IOS-XE, NX-OS, IOS-XR, ASA, Arista EOS, Junos firewall filters and iptables"
     )]
     Unsupported { file: String, what: &'static str },
     #[error(
-        "{file}: cannot tell which vendor wrote this configuration; name it with --vendor (ios, nxos, iosxr, eos, asa, junos)"
+        "{file}: cannot tell which vendor wrote this configuration; name it with --vendor (ios, nxos, iosxr, eos, asa, junos, iptables)"
     )]
     UnknownVendor { file: String },
     #[error("{file}: no filter named `{name}`; filters here: {known}")]
@@ -90,6 +92,7 @@ pub fn load(file: &str, bytes: &[u8], vendor: Option<Vendor>) -> Result<Config, 
         Vendor::CiscoIos | Vendor::CiscoNxos | Vendor::CiscoIosXr | Vendor::AristaEos => policy::ios::parse(&text),
         Vendor::CiscoAsa => policy::asa::parse(&text),
         Vendor::Junos => policy::junos::parse(&text),
+        Vendor::Iptables => policy::iptables::parse(&text),
     };
     Ok(Config { file: file.into(), vendor, device })
 }
@@ -116,6 +119,9 @@ fn detect(text: &str) -> Result<Vendor, Option<&'static str>> {
         .any(|l| l.starts_with("set deviceconfig ") || l.starts_with("set rulebase ") || l.starts_with("set shared "))
     {
         return Err(Some("PAN-OS set format"));
+    }
+    if lines().any(|l| l == "*filter" || l.starts_with(":INPUT ") || l.starts_with("-A INPUT ")) {
+        return Ok(Vendor::Iptables);
     }
     let junos_top = ["system", "firewall", "security", "interfaces", "policy-options", "routing-options"];
     let junos = |l: &str| {

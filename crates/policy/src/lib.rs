@@ -16,6 +16,7 @@ pub mod device;
 pub mod diff;
 mod geometry;
 pub mod ios;
+pub mod iptables;
 pub mod junos;
 pub mod matcher;
 pub mod space;
@@ -39,6 +40,12 @@ pub fn fuzz_asa(data: &[u8]) {
 #[doc(hidden)]
 pub fn fuzz_junos(data: &[u8]) {
     fuzz_device(data, junos::parse);
+}
+
+/// The same for the iptables parser.
+#[doc(hidden)]
+pub fn fuzz_iptables(data: &[u8]) {
+    fuzz_device(data, iptables::parse);
 }
 
 fn fuzz_device(data: &[u8], parse: fn(&str) -> device::Device) {

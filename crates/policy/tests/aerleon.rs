@@ -37,12 +37,12 @@ fn aclcheck_agrees_with_match_on_random_flows() {
     assert_eq!(checked, 1200);
 }
 
-/// One policy, rendered by Aerleon for seven targets (Cisco IOS, NX-OS, IOS-XR, ASA, Arista,
-/// Brocade, Juniper Junos), read back by our parsers: every rendering decides every IPv4 flow as the
+/// One policy, rendered by Aerleon for eight targets (Cisco IOS, NX-OS, IOS-XR, ASA, Arista,
+/// Brocade, Juniper Junos, Linux iptables), read back by our parsers: every rendering decides every IPv4 flow as the
 /// policy does (a semantic diff against the IOS rendering finds nothing, and sampled flows
 /// agree with the model the policy was generated from).
 #[test]
-fn aerleon_renderings_for_seven_targets_decide_alike() {
+fn aerleon_renderings_for_eight_targets_decide_alike() {
     let py = python();
     let dir = tempfile::tempdir().unwrap();
     for (shape, seed) in [(Shape::Fw, 5), (Shape::Ipc, 6)] {
@@ -52,7 +52,7 @@ fn aerleon_renderings_for_seven_targets_decide_alike() {
             ["cisco EDGE extended", "cisconx EDGE", "ciscoxr EDGE", "arista EDGE", "brocade EDGE"]
                 .iter()
                 .map(|t| (*t).to_owned())
-                .chain(["ciscoasa EDGE".to_owned(), "juniper EDGE inet".to_owned()])
+                .chain(["ciscoasa EDGE".to_owned(), "juniper EDGE inet".to_owned(), "speedway INPUT".to_owned()])
                 .collect();
         let files = peer::render(&py, dir.path(), &acl, &targets);
         let read = |ext: &str| -> policy::acl::Acl {
@@ -60,14 +60,17 @@ fn aerleon_renderings_for_seven_targets_decide_alike() {
             let device = match ext {
                 "asa" => policy::asa::parse(text),
                 "jcl" => policy::junos::parse(text),
+                "ipt" => policy::iptables::parse(text),
                 _ => policy::ios::parse(text),
             };
             assert!(device.warnings.is_empty(), ".{ext}: {:?}", device.warnings.first());
-            device.acl("EDGE").unwrap_or_else(|| panic!(".{ext} has no EDGE")).clone()
+            // iptables filters are chains: the policy is the INPUT chain there.
+            let name = if ext == "ipt" { "INPUT" } else { "EDGE" };
+            device.acl(name).unwrap_or_else(|| panic!(".{ext} has no {name}")).clone()
         };
         let reference = read("acl");
         let flows = synth::trace(&acl, 2000, seed);
-        for ext in ["acl", "nxacl", "xacl", "eacl", "bacl", "asa", "jcl"] {
+        for ext in ["acl", "nxacl", "xacl", "eacl", "bacl", "asa", "jcl", "ipt"] {
             let mut rendered = read(ext);
             // ASA's `any` is IPv6 too; the policy is an IPv4 one, compared on IPv4.
             rendered.family = policy::acl::Family::V4;

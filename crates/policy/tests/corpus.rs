@@ -69,8 +69,12 @@ fn the_batfish_example_filters_decide_as_written() {
 #[test]
 fn fuzz_seeds_replay() {
     type Target = fn(&[u8]);
-    let targets: [(&str, Target); 3] =
-        [("ios_parse", policy::fuzz_one), ("asa_parse", policy::fuzz_asa), ("junos_parse", policy::fuzz_junos)];
+    let targets: [(&str, Target); 4] = [
+        ("ios_parse", policy::fuzz_one),
+        ("asa_parse", policy::fuzz_asa),
+        ("junos_parse", policy::fuzz_junos),
+        ("iptables_parse", policy::fuzz_iptables),
+    ];
     for (target, run) in targets {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds").join(target);
         let mut seeds = Vec::new();
@@ -398,4 +402,16 @@ fn every_junos_file_parses_and_counts_right() {
         let (_, d) = parsed.iter().find(|(n, _)| n == file).unwrap_or_else(|| panic!("{file} is not in the corpus"));
         assert_eq!((count(d), d.warnings.len()), (counts, warnings), "{file}: {:#?}", d.warnings);
     }
+}
+
+/// The iptables dump: chains inlined, policies as final rules; connection-state-only and
+/// interface rules are warnings.
+#[test]
+fn iptables_file_parses_and_counts_right() {
+    let p = corpus().join("configs/linux_iptables/aerleon-generated/sample_speedway.ipt");
+    let d = policy::iptables::parse(&String::from_utf8_lossy(&std::fs::read(p).unwrap()));
+    let counts = (d.acls.len(), d.acls.iter().map(|a| a.rules.len()).sum::<usize>(), d.warnings.len());
+    // INPUT, OUTPUT, FORWARD; 12 rules after inlining; two ESTABLISHED,RELATED accepts and
+    // an `-o lo` accept left out.
+    assert_eq!(counts, (3, 12, 3), "{:#?}", d.warnings);
 }

@@ -54,7 +54,7 @@ pub enum PolicyCmd {
 
 #[derive(Debug, Args)]
 pub struct Opts {
-    /// The configuration dialect, when auto-detection cannot tell (ios, nxos, iosxr, eos, asa, junos).
+    /// The configuration dialect, when auto-detection cannot tell (ios, nxos, iosxr, eos, asa, junos, iptables).
     #[arg(long, value_parser = parse_vendor)]
     vendor: Option<Vendor>,
 }
