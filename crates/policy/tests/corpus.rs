@@ -415,3 +415,41 @@ fn iptables_file_parses_and_counts_right() {
     // an `-o lo` accept left out.
     assert_eq!(counts, (3, 12, 3), "{:#?}", d.warnings);
 }
+
+/// Batfish's `testFilters` on the example network's hosts (`testfilters.ref`): a TCP flow
+/// from each host to 1.1.1.1:80 is denied by INPUT's policy and permitted by the policies of
+/// OUTPUT and FORWARD, none of the rules taking it ("default" in Batfish's answer).
+#[test]
+fn batfish_test_filters_on_the_hosts_is_reproduced() {
+    let reference = corpus().join("reference/batfish/tests-basic/testfilters.ref");
+    let answer: serde_json::Value = serde_json::from_slice(&std::fs::read(reference).unwrap()).unwrap();
+    let rows = answer[0]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    for row in rows {
+        let host = row["Node"]["name"].as_str().unwrap();
+        let chain = row["Filter_Name"].as_str().unwrap().strip_prefix("filter::").unwrap();
+        let p = corpus().join("configs/hosts/batfish-example-live").join(format!("{host}.iptables"));
+        let d = policy::iptables::parse(&std::fs::read_to_string(p).unwrap());
+        assert!(d.warnings.is_empty(), "{host}: {:?}", d.warnings);
+        let acl = d.acl(chain).unwrap();
+        let f = &row["Flow"];
+        let flow = policy::acl::Flow {
+            src: f["srcIp"].as_str().unwrap().parse().unwrap(),
+            dst: f["dstIp"].as_str().unwrap().parse().unwrap(),
+            proto: 6,
+            sport: f["srcPort"].as_u64().unwrap() as u16,
+            dport: f["dstPort"].as_u64().unwrap() as u16,
+            icmp: None,
+            established: false,
+            fragment: false,
+        };
+        assert_eq!(f["ipProtocol"], "TCP");
+        let decision = acl.decide(&flow);
+        let expected = if row["Action"] == "PERMIT" { policy::acl::Action::Permit } else { policy::acl::Action::Deny };
+        assert_eq!(decision.action, expected, "{host} {chain}");
+        // "default": the chain's policy decided, not one of its rules.
+        assert_eq!(row["Line_Content"], "default");
+        let by_policy = decision.rule.is_none_or(|i| acl.rules[i].text.contains("the chain's policy"));
+        assert!(by_policy, "{host} {chain}: decided by {:?}", decision.rule.map(|i| &acl.rules[i].text));
+    }
+}
