@@ -6,6 +6,8 @@
 use policy::acl::{Acl, Flow};
 pub use policy::analysis::Severity;
 use policy::analysis::{self, Finding, Kind};
+use policy::pack;
+pub use policy::pack::Pack;
 use policy::space::{HeaderSpace, Summary, TooLarge};
 use serde::Serialize;
 use std::net::IpAddr;
@@ -26,6 +28,19 @@ pub enum Vendor {
 }
 
 impl Vendor {
+    /// The dialect's name in rule packs (`vendors = [...]`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Vendor::CiscoIos => "ios",
+            Vendor::CiscoNxos => "nxos",
+            Vendor::CiscoIosXr => "iosxr",
+            Vendor::AristaEos => "eos",
+            Vendor::CiscoAsa => "asa",
+            Vendor::Junos => "junos",
+            Vendor::Iptables => "iptables",
+        }
+    }
+
     /// The names `--vendor` takes.
     pub const NAMES: &'static str = "ios, nxos, iosxr, eos, asa, junos, iptables";
 
@@ -61,6 +76,8 @@ pub enum PolicyError {
     NoBinding { file: String, interface: String },
     #[error("{field}: {reason}")]
     BadFlow { field: &'static str, reason: String },
+    #[error("{file}: {reason}")]
+    BadPack { file: String, reason: String },
     #[error("{file}: {source}; analyse fewer or smaller filters at a time")]
     TooLarge { file: String, source: TooLarge },
 }
@@ -71,6 +88,8 @@ pub struct Config {
     pub file: String,
     pub vendor: Vendor,
     pub device: policy::device::Device,
+    /// The configuration's lines as words (Junos: its statements), for hardening checks.
+    pub lines: Vec<(usize, Vec<String>)>,
 }
 
 /// Reads a configuration, detecting its vendor unless one is given. Binary files and
@@ -94,7 +113,11 @@ pub fn load(file: &str, bytes: &[u8], vendor: Option<Vendor>) -> Result<Config, 
         Vendor::Junos => policy::junos::parse(&text),
         Vendor::Iptables => policy::iptables::parse(&text),
     };
-    Ok(Config { file: file.into(), vendor, device })
+    let lines = match vendor {
+        Vendor::Junos => policy::junos::lines(&text),
+        _ => policy::pack::lines(&text),
+    };
+    Ok(Config { file: file.into(), vendor, device, lines })
 }
 
 /// The vendor from the text itself: `Err(Some(name))` for a dialect recognised but not yet
@@ -281,7 +304,16 @@ impl CheckReport {
 }
 
 /// Every finding on every filter of the configurations.
-pub fn check(configs: &[Config]) -> Result<CheckReport, PolicyError> {
+/// A rule pack from a file's text: YAML when the name says so, TOML otherwise.
+pub fn load_pack(file: &str, text: &str) -> Result<Pack, PolicyError> {
+    let yaml = file.ends_with(".yaml") || file.ends_with(".yml");
+    let pack = if yaml { Pack::from_yaml(text) } else { Pack::from_toml(text) };
+    pack.map_err(|e| PolicyError::BadPack { file: file.into(), reason: e.to_string() })
+}
+
+/// Every finding on the configurations: the analyses of each filter, then the pack's risky
+/// rules (among those that can match) and its hardening checks for the file's dialect.
+pub fn check(configs: &[Config], pack: &Pack) -> Result<CheckReport, PolicyError> {
     let mut report = CheckReport { files: Vec::new(), findings: Vec::new(), warnings: Vec::new() };
     for c in configs {
         let d = &c.device;
@@ -306,6 +338,42 @@ pub fn check(configs: &[Config]) -> Result<CheckReport, PolicyError> {
             for f in analysis::findings(&space, acl, &compiled).map_err(too_large)? {
                 report.findings.push(finding_view(&c.file, acl, &f));
             }
+            for hit in pack::risky(pack, acl).into_iter().filter(|h| compiled.reachable(h.rule)) {
+                let check = &pack.risky[hit.check];
+                let r = &acl.rules[hit.rule];
+                report.findings.push(FindingView {
+                    kind: "risky",
+                    severity: check.severity.as_str(),
+                    file: c.file.clone(),
+                    line: r.line,
+                    filter: acl.name.clone(),
+                    rule: r.text.clone(),
+                    related_rules: Vec::new(),
+                    related_total: 0,
+                    witness: hit.witness.as_ref().map(FlowView::from),
+                    message: format!("{} ({})", check.title, check.id),
+                    level: check.severity,
+                });
+            }
+        }
+        // A whole device configuration (a hostname and interfaces), not a filter on its own.
+        let full = d.hostname.is_some() && !d.interfaces.is_empty();
+        for hit in pack::hardening(pack, c.vendor.key(), &c.lines, full) {
+            let check = &pack.hardening[hit.check];
+            report.findings.push(FindingView {
+                kind: "hardening",
+                severity: check.severity.as_str(),
+                file: c.file.clone(),
+                // 0: the file as a whole (a setting that is missing).
+                line: hit.line.unwrap_or(0),
+                filter: String::new(),
+                rule: if hit.line.is_some() { hit.text } else { "(missing)".into() },
+                related_rules: Vec::new(),
+                related_total: 0,
+                witness: None,
+                message: format!("{} ({})", check.title, check.id),
+                level: check.severity,
+            });
         }
     }
     Ok(report)

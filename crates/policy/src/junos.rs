@@ -25,6 +25,12 @@ struct Statement {
     line: usize,
 }
 
+/// The configuration's statements as words in `set` form (without `set`), with their lines:
+/// what the hardening checks of [`crate::pack`] read.
+pub fn lines(text: &str) -> Vec<(usize, Vec<String>)> {
+    statements(text).into_iter().map(|s| (s.line, s.words)).collect()
+}
+
 /// Splits a configuration into statements, whichever form it is in.
 fn statements(text: &str) -> Vec<Statement> {
     let mut out = Vec::new();

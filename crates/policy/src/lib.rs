@@ -19,6 +19,7 @@ pub mod ios;
 pub mod iptables;
 pub mod junos;
 pub mod matcher;
+pub mod pack;
 pub mod space;
 pub mod synth;
 

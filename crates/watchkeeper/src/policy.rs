@@ -3,7 +3,7 @@
 //! `diff`, decisions that change), 2 the input could not be analysed.
 
 use anyhow::{Context, Result};
-use app::policy::{self as use_case, Config, FilterChoice, FlowQuery, Severity, Vendor};
+use app::policy::{self as use_case, Config, FilterChoice, FlowQuery, Pack, Severity, Vendor};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +22,10 @@ pub enum PolicyCmd {
         /// Exit 1 when a finding is at least this severe (info, low, medium, high).
         #[arg(long, default_value = "medium", value_parser = parse_severity)]
         fail_on: Severity,
+        /// More risky-rule and hardening checks (TOML, or YAML by extension), added to the
+        /// standard pack; a check with the same id replaces the standard one.
+        #[arg(long = "rules", value_name = "FILE")]
+        rules: Vec<PathBuf>,
     },
     /// Which rule decides a flow (like ASA packet-tracer or PAN-OS test security-policy-match).
     Match {
@@ -115,7 +119,13 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
 
 fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
     match cmd {
-        PolicyCmd::Check { files, opts, fail_on } => {
+        PolicyCmd::Check { files, opts, fail_on, rules } => {
+            let mut pack = Pack::standard();
+            for r in &rules {
+                let name = r.display().to_string();
+                let text = std::fs::read_to_string(r).with_context(|| format!("cannot read {name}"))?;
+                pack.extend(use_case::load_pack(&name, &text)?);
+            }
             let bar = crate::cli::progress(json, files.len() as u64, "Reading");
             let mut configs = Vec::new();
             for f in &files {
@@ -125,7 +135,7 @@ fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
             bar.finish_and_clear();
             let rules: usize = configs.iter().flat_map(|c| &c.device.acls).map(|a| a.rules.len()).sum();
             let spinner = crate::cli::spinner(json, format!("Analysing {rules} rules"));
-            let report = use_case::check(&configs);
+            let report = use_case::check(&configs, &pack);
             spinner.finish_and_clear();
             let report = report?;
             if json {
@@ -228,7 +238,8 @@ fn print_check(r: &use_case::CheckReport) {
     } else {
         println!("\n{:<8}  {:<19}  {:<28}  {:<24}  WHY", "SEVERITY", "KIND", "WHERE", "FILTER");
         for f in &r.findings {
-            let at = format!("{}:{}", short(&f.file), f.line);
+            // Line 0: a file-level finding (a required setting is missing).
+            let at = if f.line == 0 { short(&f.file).to_string() } else { format!("{}:{}", short(&f.file), f.line) };
             println!("{:<8}  {:<19}  {:<28}  {:<24}  {}", f.severity.to_uppercase(), f.kind, at, f.filter, f.message);
             println!("{:<8}  {}", "", f.rule);
             if let Some(w) = &f.witness {

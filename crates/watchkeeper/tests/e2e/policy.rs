@@ -51,7 +51,7 @@ fn check_reports_shadowed_rules_with_witness_and_fails_ci() {
     // A filter with nothing wrong passes; the human table says so.
     let tmp = tempfile::tempdir().unwrap();
     let clean = tmp.path().join("clean.cfg");
-    std::fs::write(&clean, "hostname edge\nip access-list extended IN\n permit tcp any host 192.0.2.10 eq 443\n")
+    std::fs::write(&clean, "hostname edge\nip access-list extended IN\n permit tcp any host 192.0.2.10 eq 443 log\n")
         .unwrap();
     let out = policy(&["check", clean.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
@@ -185,4 +185,67 @@ fn nxos_asa_and_junos_configurations_are_read_and_answered() {
         (m["filter"].as_str(), m["action"].as_str(), m["rule"].as_str()),
         (Some("FILTER1"), Some("permit"), Some("term TERM"))
     );
+}
+
+#[test]
+fn risky_rules_and_hardening_come_from_an_extensible_pack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("edge.cfg");
+    std::fs::write(
+        &cfg,
+        "hostname edge\n\
+         ip ssh version 2\n\
+         interface GigabitEthernet0/0\n \
+         ip address 192.0.2.1 255.255.255.0\n\
+         ip access-list extended IN\n \
+         permit tcp any host 192.0.2.10 eq 3389\n \
+         permit tcp 10.0.0.0 0.255.255.255 any eq 8443\n\
+         line vty 0 4\n \
+         transport input telnet ssh\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let out = policy(&["check", cfg, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = json(&out);
+    let findings = report["findings"].as_array().unwrap();
+    let of = |kind: &str, id: &str| -> Vec<&serde_json::Value> {
+        findings.iter().filter(|f| f["kind"] == kind && f["message"].as_str().unwrap().contains(id)).collect()
+    };
+    // RDP from anywhere: a risky rule, with a flow it lets through.
+    let rdp = of("risky", "management-from-anywhere");
+    assert_eq!(rdp.len(), 1, "{findings:#?}");
+    assert_eq!((rdp[0]["line"].as_u64(), rdp[0]["severity"].as_str()), (Some(6), Some("high")));
+    assert_eq!((rdp[0]["witness"]["proto"].as_str(), rdp[0]["witness"]["dport"].as_u64()), (Some("tcp"), Some(3389)));
+    // Telnet on the vty lines (line 9), and settings that are missing (line 0).
+    assert_eq!(of("hardening", "no-telnet")[0]["line"], 9);
+    assert_eq!(of("hardening", "ntp")[0]["line"], 0);
+    assert!(of("hardening", "ssh-version-2").is_empty(), "SSH v2 is configured");
+
+    // A team's own check, in YAML, adds to the standard pack.
+    let mine = tmp.path().join("mine.yaml");
+    std::fs::write(
+        &mine,
+        "risky:\n  - id: admin-https-from-10\n    title: HTTPS admin port open to a /8\n    severity: high\n    \
+         src_prefix_at_most: 8\n    services: [\"tcp/8443\"]\n",
+    )
+    .unwrap();
+    let out = policy(&["check", cfg, "--rules", mine.to_str().unwrap(), "--json"]);
+    let report = json(&out);
+    let mine_hits: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["message"].as_str().unwrap().contains("admin-https-from-10"))
+        .map(|f| f["line"].as_u64())
+        .collect();
+    assert_eq!(mine_hits, vec![Some(7)]);
+
+    // A pack with a mistake is refused with its file and line.
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "[[risky]]\nid = \"x\"\ntitle = \"t\"\nseverity = \"urgent\"\n").unwrap();
+    let out = policy(&["check", cfg, "--rules", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.toml") && err.contains("urgent") && err.contains("line 4"), "{err}");
 }
