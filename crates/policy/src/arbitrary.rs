@@ -92,3 +92,18 @@ pub fn flows() -> Vec<Flow> {
     }
     out
 }
+
+/// A flow for the parsers' tests: a new connection from port 40000 (an ICMP flow is an echo
+/// request).
+pub fn flow(src: &str, dst: &str, proto: u8, dport: u16) -> Flow {
+    Flow {
+        src: src.parse().expect("a test address"),
+        dst: dst.parse().expect("a test address"),
+        proto,
+        sport: 40000,
+        dport,
+        icmp: (proto == 1).then_some((8, 0)),
+        established: false,
+        fragment: false,
+    }
+}

@@ -571,7 +571,7 @@ fn builtin_service(name: &str) -> Option<Service> {
 mod tests {
     use super::*;
     use crate::acl::Flow;
-    use std::net::IpAddr;
+    use crate::arbitrary::flow;
 
     const CONFIG: &str = "\
 ASA Version 9.9
@@ -606,19 +606,6 @@ access-list OUTSIDE_IN extended permit tcp any host 10.9.9.9 eq 8080 inactive
 access-list OUTSIDE_IN extended permit ip any any
 access-group OUTSIDE_IN in interface outside
 ";
-
-    fn flow(src: &str, dst: &str, proto: u8, dport: u16) -> Flow {
-        Flow {
-            src: src.parse::<IpAddr>().unwrap(),
-            dst: dst.parse::<IpAddr>().unwrap(),
-            proto,
-            sport: 40000,
-            dport,
-            icmp: (proto == 1).then_some((8, 0)),
-            established: false,
-            fragment: false,
-        }
-    }
 
     #[test]
     fn reads_objects_groups_interfaces_and_bindings() {

@@ -761,7 +761,7 @@ fn options(w: &[&str], mut at: usize, rule: &mut Rule) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::acl::Flow;
-    use std::net::IpAddr;
+    use crate::arbitrary::flow;
 
     const CONFIG: &str = "\
 hostname edge1
@@ -800,19 +800,6 @@ interface GigabitEthernet0/1
  ip access-group MISSING out
  shutdown
 ";
-
-    fn flow(src: &str, dst: &str, proto: u8, dport: u16) -> Flow {
-        Flow {
-            src: src.parse::<IpAddr>().unwrap(),
-            dst: dst.parse::<IpAddr>().unwrap(),
-            proto,
-            sport: 40000,
-            dport,
-            icmp: None,
-            established: false,
-            fragment: false,
-        }
-    }
 
     #[test]
     fn reads_filters_groups_and_bindings() {

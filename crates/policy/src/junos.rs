@@ -576,7 +576,7 @@ fn rules(
 mod tests {
     use super::*;
     use crate::acl::Flow;
-    use std::net::IpAddr;
+    use crate::arbitrary::flow;
 
     const BRACES: &str = "\
 system { host-name edge1; }
@@ -651,19 +651,6 @@ set firewall family inet filter EDGE-IN term ping from icmp-type echo-request
 set firewall family inet filter EDGE-IN term ping then policer p1
 set firewall family inet filter EDGE-IN term rest then discard
 ";
-
-    fn flow(src: &str, dst: &str, proto: u8, dport: u16) -> Flow {
-        Flow {
-            src: src.parse::<IpAddr>().unwrap(),
-            dst: dst.parse::<IpAddr>().unwrap(),
-            proto,
-            sport: 40000,
-            dport,
-            icmp: (proto == 1).then_some((8, 0)),
-            established: false,
-            fragment: false,
-        }
-    }
 
     #[test]
     fn both_forms_read_the_same_filter() {
