@@ -6,6 +6,8 @@
 use policy::acl::{Acl, Flow};
 pub use policy::analysis::Severity;
 use policy::analysis::{self, Finding, Kind};
+use policy::logs::LogFlow;
+use policy::matcher::Matcher;
 use policy::pack;
 pub use policy::pack::Pack;
 use policy::space::{HeaderSpace, Summary, TooLarge};
@@ -311,10 +313,35 @@ pub fn load_pack(file: &str, text: &str) -> Result<Pack, PolicyError> {
     pack.map_err(|e| PolicyError::BadPack { file: file.into(), reason: e.to_string() })
 }
 
-/// Every finding on the configurations: the analyses of each filter, then the pack's risky
-/// rules (among those that can match) and its hardening checks for the file's dialect.
-pub fn check(configs: &[Config], pack: &Pack) -> Result<CheckReport, PolicyError> {
-    let mut report = CheckReport { files: Vec::new(), findings: Vec::new(), warnings: Vec::new() };
+/// Flows read from traffic logs, to replay through the filters.
+#[derive(Debug, Clone, Default)]
+pub struct Logs {
+    pub files: Vec<String>,
+    pub flows: Vec<LogFlow>,
+    /// Lines that were not flows, by file.
+    pub warnings: Vec<WarningView>,
+}
+
+impl Logs {
+    /// Adds one log file's flows (see [`policy::logs`] for the formats read).
+    pub fn add(&mut self, file: &str, text: &str) {
+        let (flows, warnings) = policy::logs::read(text);
+        self.files.push(file.to_owned());
+        self.flows.extend(flows);
+        self.warnings.extend(warnings.into_iter().map(|w| WarningView {
+            file: file.to_owned(),
+            line: w.line,
+            text: w.text,
+            message: w.message,
+        }));
+    }
+}
+
+/// Every finding on the configurations: the analyses of each filter, the pack's risky rules
+/// (among those that can match), its hardening checks for the file's dialect and, given
+/// traffic logs, the rules no logged flow used.
+pub fn check(configs: &[Config], pack: &Pack, logs: &Logs) -> Result<CheckReport, PolicyError> {
+    let mut report = CheckReport { files: Vec::new(), findings: Vec::new(), warnings: logs.warnings.clone() };
     for c in configs {
         let d = &c.device;
         report.files.push(FileSummary {
@@ -338,6 +365,7 @@ pub fn check(configs: &[Config], pack: &Pack) -> Result<CheckReport, PolicyError
             for f in analysis::findings(&space, acl, &compiled).map_err(too_large)? {
                 report.findings.push(finding_view(&c.file, acl, &f));
             }
+            unused(&c.file, acl, &compiled, logs, &mut report.findings);
             for hit in pack::risky(pack, acl).into_iter().filter(|h| compiled.reachable(h.rule)) {
                 let check = &pack.risky[hit.check];
                 let r = &acl.rules[hit.rule];
@@ -377,6 +405,52 @@ pub fn check(configs: &[Config], pack: &Pack) -> Result<CheckReport, PolicyError
         }
     }
     Ok(report)
+}
+
+/// Replays the logged flows through a filter and reports the rules that can match but that
+/// no flow used. Flows a log ties to another filter (ASA names it) are left out; a filter
+/// that no flow reached says nothing (no evidence either way).
+fn unused(file: &str, acl: &Acl, compiled: &analysis::Compiled, logs: &Logs, out: &mut Vec<FindingView>) {
+    let family = |f: &Flow| if f.src.is_ipv4() { policy::acl::Family::V4 } else { policy::acl::Family::V6 };
+    let relevant: Vec<&LogFlow> = logs
+        .flows
+        .iter()
+        .filter(|l| l.filter.as_ref().is_none_or(|f| f == &acl.name))
+        .filter(|l| acl.family == policy::acl::Family::Any || acl.family == family(&l.flow))
+        .collect();
+    if relevant.is_empty() {
+        return;
+    }
+    let m = Matcher::new(acl);
+    let mut hits = vec![0u64; acl.rules.len()];
+    let mut seen = 0u64;
+    for l in &relevant {
+        seen += l.count;
+        if let Some(r) = m.decide(&l.flow).rule {
+            hits[r] += l.count;
+        }
+    }
+    for (i, r) in acl.rules.iter().enumerate() {
+        if hits[i] > 0 || !compiled.reachable(i) {
+            continue;
+        }
+        out.push(FindingView {
+            kind: "unused",
+            severity: Severity::Low.as_str(),
+            file: file.to_owned(),
+            line: r.line,
+            filter: acl.name.clone(),
+            rule: r.text.clone(),
+            related_rules: Vec::new(),
+            related_total: 0,
+            witness: None,
+            message: format!(
+                "no logged flow used it ({seen} flows replayed from {}); a candidate for removal",
+                logs.files.join(", ")
+            ),
+            level: Severity::Low,
+        });
+    }
 }
 
 fn finding_view(file: &str, acl: &Acl, f: &Finding) -> FindingView {

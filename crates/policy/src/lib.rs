@@ -18,6 +18,7 @@ mod geometry;
 pub mod ios;
 pub mod iptables;
 pub mod junos;
+pub mod logs;
 pub mod matcher;
 pub mod pack;
 pub mod space;
@@ -41,6 +42,17 @@ pub fn fuzz_asa(data: &[u8]) {
 #[doc(hidden)]
 pub fn fuzz_junos(data: &[u8]) {
     fuzz_device(data, junos::parse);
+}
+
+/// What the traffic-log fuzz target runs: any bytes give flows and warnings, never a panic,
+/// each naming a line of the input.
+#[doc(hidden)]
+pub fn fuzz_logs(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let lines = text.lines().count();
+    let (flows, warnings) = logs::read(&text);
+    assert!(flows.iter().all(|f| f.line >= 1 && f.line <= lines));
+    assert!(warnings.iter().all(|w| w.line >= 1 && w.line <= lines));
 }
 
 /// The same for the iptables parser.

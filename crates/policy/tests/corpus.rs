@@ -69,11 +69,12 @@ fn the_batfish_example_filters_decide_as_written() {
 #[test]
 fn fuzz_seeds_replay() {
     type Target = fn(&[u8]);
-    let targets: [(&str, Target); 4] = [
+    let targets: [(&str, Target); 5] = [
         ("ios_parse", policy::fuzz_one),
         ("asa_parse", policy::fuzz_asa),
         ("junos_parse", policy::fuzz_junos),
         ("iptables_parse", policy::fuzz_iptables),
+        ("traffic_logs", policy::fuzz_logs),
     ];
     for (target, run) in targets {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds").join(target);

@@ -26,6 +26,10 @@ pub enum PolicyCmd {
         /// standard pack; a check with the same id replaces the standard one.
         #[arg(long = "rules", value_name = "FILE")]
         rules: Vec<PathBuf>,
+        /// Traffic logs to replay (ASA syslog 106100/106023, PAN-OS traffic CSV, or a CSV
+        /// with src,dst,proto,sport,dport): rules no logged flow used are reported `unused`.
+        #[arg(long = "log", value_name = "FILE")]
+        logs: Vec<PathBuf>,
     },
     /// Which rule decides a flow (like ASA packet-tracer or PAN-OS test security-policy-match).
     Match {
@@ -119,7 +123,13 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
 
 fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
     match cmd {
-        PolicyCmd::Check { files, opts, fail_on, rules } => {
+        PolicyCmd::Check { files, opts, fail_on, rules, logs: log_files } => {
+            let mut logs = use_case::Logs::default();
+            for l in &log_files {
+                let name = l.display().to_string();
+                let bytes = std::fs::read(l).with_context(|| format!("cannot read {name}"))?;
+                logs.add(&name, &String::from_utf8_lossy(&bytes));
+            }
             let mut pack = Pack::standard();
             for r in &rules {
                 let name = r.display().to_string();
@@ -135,7 +145,7 @@ fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
             bar.finish_and_clear();
             let rules: usize = configs.iter().flat_map(|c| &c.device.acls).map(|a| a.rules.len()).sum();
             let spinner = crate::cli::spinner(json, format!("Analysing {rules} rules"));
-            let report = use_case::check(&configs, &pack);
+            let report = use_case::check(&configs, &pack, &logs);
             spinner.finish_and_clear();
             let report = report?;
             if json {

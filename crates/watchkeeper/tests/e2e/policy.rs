@@ -249,3 +249,39 @@ fn risky_rules_and_hardening_come_from_an_extensible_pack() {
     let err = text(&out.stderr);
     assert!(err.contains("bad.toml") && err.contains("urgent") && err.contains("line 4"), "{err}");
 }
+
+#[test]
+fn rules_no_logged_flow_used_are_reported_unused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("fw.cfg");
+    std::fs::write(
+        &cfg,
+        "ASA Version 9.9\n\
+         hostname fw1\n\
+         access-list outside_in extended permit tcp any host 10.0.0.10 eq https\n\
+         access-list outside_in extended permit tcp any host 10.0.0.11 eq ssh log\n\
+         access-list outside_in extended deny ip any any log\n",
+    )
+    .unwrap();
+    let log = tmp.path().join("fw.log");
+    std::fs::write(
+        &log,
+        "Nov 23 10:00:01 fw1 %ASA-6-106100: access-list outside_in permitted tcp outside/198.51.100.7(40001) -> inside/10.0.0.10(443) hit-cnt 12 first hit [0x1, 0x0]\n\
+         Nov 23 10:00:02 fw1 %ASA-4-106023: Deny udp src outside:198.51.100.8/5353 dst inside:10.0.0.12/53 by access-group \"outside_in\" [0x0, 0x0]\n\
+         this line is not a flow\n",
+    )
+    .unwrap();
+    let out = policy(&["check", cfg.to_str().unwrap(), "--log", log.to_str().unwrap(), "--json"]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out.stderr));
+    let report = json(&out);
+    let unused: Vec<u64> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "unused")
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(unused, vec![4], "the SSH rule saw no traffic: {report:#}");
+    let warned: Vec<u64> = report["warnings"].as_array().unwrap().iter().map(|w| w["line"].as_u64().unwrap()).collect();
+    assert_eq!(warned, vec![3]);
+}
