@@ -384,6 +384,21 @@ pub fn check(configs: &[Config], pack: &Pack, logs: &Logs) -> Result<CheckReport
                 });
             }
         }
+        for o in d.unused_objects(&c.lines) {
+            report.findings.push(FindingView {
+                kind: "unused-object",
+                severity: Severity::Info.as_str(),
+                file: c.file.clone(),
+                line: o.line,
+                filter: String::new(),
+                rule: o.name.clone(),
+                related_rules: Vec::new(),
+                related_total: 0,
+                witness: None,
+                message: "no rule or group refers to it; a candidate for removal".into(),
+                level: Severity::Info,
+            });
+        }
         // A whole device configuration (a hostname and interfaces), not a filter on its own.
         let full = d.hostname.is_some() && !d.interfaces.is_empty();
         for hit in pack::hardening(pack, c.vendor.key(), &c.lines, full) {

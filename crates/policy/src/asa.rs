@@ -10,7 +10,7 @@
 //! addresses, so NAT does not enter here.
 
 use crate::acl::{Acl, Action, AddrMatch, Family, PortMatch, Rule};
-use crate::device::{Binding, Device, Interface, Warning};
+use crate::device::{Binding, Device, Interface, Object, Warning};
 use crate::ios::{icmp_type, ports, prefix4, protocol, resolve, warn};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -89,7 +89,7 @@ pub fn parse(text: &str) -> Device {
         block = Block::None;
         let declare = |m: &mut Lines, name: &str, d: &mut Device| {
             m.entry(name.to_owned()).or_default();
-            d.object_groups.push(name.to_owned());
+            d.object_groups.push(Object { name: name.to_owned(), line: n, in_use: false });
         };
         match w.as_slice() {
             ["hostname", name, ..] => d.hostname = Some((*name).to_owned()),
@@ -140,6 +140,12 @@ pub fn parse(text: &str) -> Device {
                 direction: (*dir).to_owned(),
             }),
             _ => {}
+        }
+    }
+    // An object carrying its own NAT rule is in use even if no access list names it.
+    for o in &mut d.object_groups {
+        if net_objects.get(&o.name).is_some_and(|lines| lines.iter().any(|(_, t)| t.starts_with("nat "))) {
+            o.in_use = true;
         }
     }
     let mut warnings = Vec::new();
@@ -632,6 +638,17 @@ access-group OUTSIDE_IN in interface outside
         assert_eq!(acl.decide(&flow("198.18.0.1", "10.200.0.1", 6, 8080)).action, Action::Deny);
         // `any` is IPv6 too on ASA 9.
         assert_eq!(acl.decide(&flow("2001:db8::1", "2001:db8::2", 6, 80)).action, Action::Permit);
+    }
+
+    #[test]
+    fn objects_no_line_names_are_unused() {
+        let text = format!(
+            "{CONFIG}object network SPARE\n host 10.9.9.9\nobject network NATTED\n host 10.9.9.8\n nat (inside,outside) static 203.0.113.8\n"
+        );
+        let d = parse(&text);
+        let unused: Vec<&str> = d.unused_objects(&crate::pack::lines(&text)).iter().map(|o| o.name.as_str()).collect();
+        // Every group CONFIG defines is named by an entry; SPARE by nothing; NATTED carries NAT.
+        assert_eq!(unused, vec!["SPARE"]);
     }
 
     #[test]

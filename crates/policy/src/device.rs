@@ -41,14 +41,44 @@ pub struct Device {
     pub acls: Vec<Acl>,
     /// Names of filters some of whose lines could not be read.
     pub partial: Vec<String>,
-    pub object_groups: Vec<String>,
+    /// The objects and object-groups defined, in file order.
+    pub object_groups: Vec<Object>,
     pub interfaces: Vec<Interface>,
     pub bindings: Vec<Binding>,
     pub warnings: Vec<Warning>,
 }
 
+/// A named object or object-group that rules can refer to, and where it is defined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    pub name: String,
+    pub line: usize,
+    /// Used in a way no other line shows (an ASA object carrying its own NAT rule).
+    pub in_use: bool,
+}
+
 impl Device {
     pub fn acl(&self, name: &str) -> Option<&Acl> {
         self.acls.iter().find(|a| a.name == name)
+    }
+
+    /// The objects that no line of the configuration names but their own definition:
+    /// neither a rule nor another group refers to them. `lines` are the configuration's
+    /// lines as words.
+    pub fn unused_objects(&self, lines: &[(usize, Vec<String>)]) -> Vec<&Object> {
+        let mut named: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (_, words) in lines {
+            let mut seen = std::collections::HashSet::new();
+            for w in words {
+                if seen.insert(w.as_str()) {
+                    *named.entry(w.as_str()).or_default() += 1;
+                }
+            }
+        }
+        // A name on one line only is named by its definition alone.
+        self.object_groups
+            .iter()
+            .filter(|o| !o.in_use && named.get(o.name.as_str()).copied().unwrap_or(0) <= 1)
+            .collect()
     }
 }

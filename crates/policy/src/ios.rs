@@ -12,7 +12,7 @@ use crate::acl::{Acl, Action, AddrMatch, Family, PortMatch, Rule};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-pub use crate::device::{Binding, Device, Interface, Warning};
+pub use crate::device::{Binding, Device, Interface, Object, Warning};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -95,18 +95,18 @@ pub fn parse(text: &str) -> Device {
                 block = Block::Acl(acl_index(&mut d, name, n, Family::V4), Kind::Extended)
             }
             ["object-group", "ip", "address", name] => {
-                d.object_groups.push((*name).to_owned());
+                d.object_groups.push(Object { name: (*name).to_owned(), line: n, in_use: false });
                 wildcard_groups.entry((*name).to_owned()).or_default();
                 block = Block::WildcardGroup((*name).to_owned());
             }
             ["object-group", "ip", "port", name] => {
-                d.object_groups.push((*name).to_owned());
+                d.object_groups.push(Object { name: (*name).to_owned(), line: n, in_use: false });
                 port_groups.entry((*name).to_owned()).or_default();
                 block = Block::Ports((*name).to_owned());
             }
             ["ipv6", "access-list", name, ..] => block = Block::Acl(acl_index(&mut d, name, n, Family::V6), Kind::V6),
             ["object-group", "service", name, ..] => {
-                d.object_groups.push((*name).to_owned());
+                d.object_groups.push(Object { name: (*name).to_owned(), line: n, in_use: false });
                 services.entry((*name).to_owned()).or_default();
                 block = Block::Service((*name).to_owned());
             }
@@ -120,7 +120,7 @@ pub fn parse(text: &str) -> Device {
                 _ => d.warnings.push(warn(n, t, "not an IPv4 standard or extended ACL number; left out")),
             },
             ["object-group", "network", name, ..] => {
-                d.object_groups.push((*name).to_owned());
+                d.object_groups.push(Object { name: (*name).to_owned(), line: n, in_use: false });
                 groups.entry((*name).to_owned()).or_default();
                 block = Block::Group((*name).to_owned());
             }

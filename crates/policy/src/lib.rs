@@ -2,9 +2,12 @@
 //! answers out; no IO, no async.
 //!
 //! [`acl`] is the vendor-neutral filter model with first-match evaluation of a concrete flow
-//! (the brute-force oracle later analyses are checked against); [`ios`] reads Cisco IOS and
-//! IOS-XE filters into it. Further vendors, the symbolic analyses (match, anomalies, diff,
-//! trace) and the rule packs build on these.
+//! (the brute-force oracle every analysis is checked against). The parsers read a
+//! configuration into a [`device::Device`]: [`ios`] (IOS/IOS-XE, NX-OS, IOS-XR, Arista),
+//! [`asa`], [`junos`], [`iptables`]. The analyses: [`matcher`] (first-match lookups),
+//! [`space`] (exact header-space sets), [`analysis`] (anomalies, cleanup), [`diff`] (what a
+//! change does); [`pack`] holds the risky-rule and hardening checks as data, [`logs`] reads
+//! traffic logs into flows to replay, [`synth`] generates benchmark rule sets.
 
 pub mod acl;
 pub mod analysis;

@@ -201,7 +201,9 @@ fn risky_rules_and_hardening_come_from_an_extensible_pack() {
          permit tcp any host 192.0.2.10 eq 3389\n \
          permit tcp 10.0.0.0 0.255.255.255 any eq 8443\n\
          line vty 0 4\n \
-         transport input telnet ssh\n",
+         transport input telnet ssh\n\
+         object-group network SPARE\n \
+         host 10.1.1.1\n",
     )
     .unwrap();
     let cfg = cfg.to_str().unwrap();
@@ -221,6 +223,13 @@ fn risky_rules_and_hardening_come_from_an_extensible_pack() {
     assert_eq!(of("hardening", "no-telnet")[0]["line"], 9);
     assert_eq!(of("hardening", "ntp")[0]["line"], 0);
     assert!(of("hardening", "ssh-version-2").is_empty(), "SSH v2 is configured");
+    // A group nothing refers to.
+    let spare: Vec<_> = findings
+        .iter()
+        .filter(|f| f["kind"] == "unused-object")
+        .map(|f| (f["rule"].as_str(), f["line"].as_u64()))
+        .collect();
+    assert_eq!(spare, vec![(Some("SPARE"), Some(10))]);
 
     // A team's own check, in YAML, adds to the standard pack.
     let mine = tmp.path().join("mine.yaml");
