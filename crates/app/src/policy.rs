@@ -273,6 +273,33 @@ pub struct FindingView {
     pub level: Severity,
 }
 
+impl FindingView {
+    /// A finding without related rules or witness (set `witness` afterwards where there is one).
+    fn plain(
+        kind: &'static str,
+        level: Severity,
+        file: &str,
+        line: usize,
+        filter: &str,
+        rule: &str,
+        message: String,
+    ) -> FindingView {
+        FindingView {
+            kind,
+            severity: level.as_str(),
+            file: file.to_owned(),
+            line,
+            filter: filter.to_owned(),
+            rule: rule.to_owned(),
+            related_rules: Vec::new(),
+            related_total: 0,
+            witness: None,
+            message,
+            level,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct WarningView {
     pub file: String,
@@ -369,54 +396,35 @@ pub fn check(configs: &[Config], pack: &Pack, logs: &Logs) -> Result<CheckReport
             for hit in pack::risky(pack, acl).into_iter().filter(|h| compiled.reachable(h.rule)) {
                 let check = &pack.risky[hit.check];
                 let r = &acl.rules[hit.rule];
-                report.findings.push(FindingView {
-                    kind: "risky",
-                    severity: check.severity.as_str(),
-                    file: c.file.clone(),
-                    line: r.line,
-                    filter: acl.name.clone(),
-                    rule: r.text.clone(),
-                    related_rules: Vec::new(),
-                    related_total: 0,
-                    witness: hit.witness.as_ref().map(FlowView::from),
-                    message: format!("{} ({})", check.title, check.id),
-                    level: check.severity,
-                });
+                let message = format!("{} ({})", check.title, check.id);
+                let mut f = FindingView::plain("risky", check.severity, &c.file, r.line, &acl.name, &r.text, message);
+                f.witness = hit.witness.as_ref().map(FlowView::from);
+                report.findings.push(f);
             }
         }
         for o in d.unused_objects(&c.lines) {
-            report.findings.push(FindingView {
-                kind: "unused-object",
-                severity: Severity::Info.as_str(),
-                file: c.file.clone(),
-                line: o.line,
-                filter: String::new(),
-                rule: o.name.clone(),
-                related_rules: Vec::new(),
-                related_total: 0,
-                witness: None,
-                message: "no rule or group refers to it; a candidate for removal".into(),
-                level: Severity::Info,
-            });
+            let message = "no rule or group refers to it; a candidate for removal".to_owned();
+            report.findings.push(FindingView::plain(
+                "unused-object",
+                Severity::Info,
+                &c.file,
+                o.line,
+                "",
+                &o.name,
+                message,
+            ));
         }
         // A whole device configuration (a hostname and interfaces), not a filter on its own.
         let full = d.hostname.is_some() && !d.interfaces.is_empty();
         for hit in pack::hardening(pack, c.vendor.key(), &c.lines, full) {
             let check = &pack.hardening[hit.check];
-            report.findings.push(FindingView {
-                kind: "hardening",
-                severity: check.severity.as_str(),
-                file: c.file.clone(),
-                // 0: the file as a whole (a setting that is missing).
-                line: hit.line.unwrap_or(0),
-                filter: String::new(),
-                rule: if hit.line.is_some() { hit.text } else { "(missing)".into() },
-                related_rules: Vec::new(),
-                related_total: 0,
-                witness: None,
-                message: format!("{} ({})", check.title, check.id),
-                level: check.severity,
-            });
+            // Line 0: the file as a whole (a setting that is missing).
+            let (line, rule) = match hit.line {
+                Some(n) => (n, hit.text.as_str()),
+                None => (0, "(missing)"),
+            };
+            let message = format!("{} ({})", check.title, check.id);
+            report.findings.push(FindingView::plain("hardening", check.severity, &c.file, line, "", rule, message));
         }
     }
     Ok(report)
@@ -449,22 +457,11 @@ fn unused(file: &str, acl: &Acl, compiled: &analysis::Compiled, logs: &Logs, out
         if hits[i] > 0 || !compiled.reachable(i) {
             continue;
         }
-        out.push(FindingView {
-            kind: "unused",
-            severity: Severity::Low.as_str(),
-            file: file.to_owned(),
-            line: r.line,
-            filter: acl.name.clone(),
-            rule: r.text.clone(),
-            related_rules: Vec::new(),
-            related_total: 0,
-            witness: None,
-            message: format!(
-                "no logged flow used it ({seen} flows replayed from {}); a candidate for removal",
-                logs.files.join(", ")
-            ),
-            level: Severity::Low,
-        });
+        let message = format!(
+            "no logged flow used it ({seen} flows replayed from {}); a candidate for removal",
+            logs.files.join(", ")
+        );
+        out.push(FindingView::plain("unused", Severity::Low, file, r.line, &acl.name, &r.text, message));
     }
 }
 

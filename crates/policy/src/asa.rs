@@ -10,25 +10,10 @@
 //! addresses, so NAT does not enter here.
 
 use crate::acl::{Acl, Action, AddrMatch, Family, PortMatch, Rule};
-use crate::device::{Binding, Device, Interface, Object, Warning};
-use crate::ios::{icmp_type, ports, prefix4, protocol, resolve, warn};
+use crate::device::{Binding, Device, Interface, Object};
+use crate::ios::{Service, icmp_type, ports, prefix4, protocol, resolve, warn};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
-
-/// One service: a protocol (any when `None`), ports, an ICMP type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Service {
-    proto: Option<u8>,
-    sport: PortMatch,
-    dport: PortMatch,
-    icmp: Option<(u8, Option<u8>)>,
-}
-
-impl Service {
-    fn of(proto: Option<u8>) -> Service {
-        Service { proto, sport: PortMatch::any(), dport: PortMatch::any(), icmp: None }
-    }
-}
 
 enum Block {
     None,
@@ -235,21 +220,16 @@ pub fn parse(text: &str) -> Device {
             Ok(Parsed::Skip(Some(why))) => d.warnings.push(warn(n, &text, &why)),
             Err(why) => {
                 d.warnings.push(warn(n, &text, &format!("{why}; the entry is left out of `{name}`")));
-                if !d.partial.contains(&name) {
-                    d.partial.push(name);
-                }
+                d.mark_partial(&name);
             }
         }
     }
-    for b in &d.bindings {
-        if d.acl(&b.acl).is_none() {
-            d.warnings.push(Warning {
-                line: b.line,
-                text: format!("access-group {} {} interface {}", b.acl, b.direction, b.interface),
-                message: format!("access list `{}` is not defined on this device", b.acl),
-            });
-        }
-    }
+    d.warn_undefined_bindings(|b| {
+        (
+            format!("access-group {} {} interface {}", b.acl, b.direction, b.interface),
+            format!("access list `{}` is not defined on this device", b.acl),
+        )
+    });
     d
 }
 

@@ -62,6 +62,28 @@ impl Device {
         self.acls.iter().find(|a| a.name == name)
     }
 
+    /// Records that some lines of filter `name` could not be read.
+    pub(crate) fn mark_partial(&mut self, name: &str) {
+        if !self.partial.iter().any(|p| p == name) {
+            self.partial.push(name.to_owned());
+        }
+    }
+
+    /// A warning for every binding whose filter is not defined; `describe` gives the
+    /// binding's line as the vendor writes it and what that means there.
+    pub(crate) fn warn_undefined_bindings(&mut self, describe: impl Fn(&Binding) -> (String, String)) {
+        let missing: Vec<Warning> = self
+            .bindings
+            .iter()
+            .filter(|b| self.acl(&b.acl).is_none())
+            .map(|b| {
+                let (text, message) = describe(b);
+                Warning { line: b.line, text, message }
+            })
+            .collect();
+        self.warnings.extend(missing);
+    }
+
     /// The objects that no line of the configuration names but their own definition:
     /// neither a rule nor another group refers to them. `lines` are the configuration's
     /// lines as words.

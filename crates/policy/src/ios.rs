@@ -172,21 +172,16 @@ pub fn parse(text: &str) -> Device {
             Err(why) => {
                 let name = d.acls[idx].name.clone();
                 d.warnings.push(warn(n, &rule, &format!("{why}; the rule is left out of `{name}`")));
-                if !d.partial.contains(&name) {
-                    d.partial.push(name);
-                }
+                d.mark_partial(&name);
             }
         }
     }
-    for b in &d.bindings {
-        if d.acl(&b.acl).is_none() {
-            d.warnings.push(warn(
-                b.line,
-                &format!("access-group {} {}", b.acl, b.direction),
-                &format!("ACL `{}` is not defined on this device (IOS then permits everything)", b.acl),
-            ));
-        }
-    }
+    d.warn_undefined_bindings(|b| {
+        (
+            format!("access-group {} {}", b.acl, b.direction),
+            format!("ACL `{}` is not defined on this device (IOS then permits everything)", b.acl),
+        )
+    });
     d
 }
 
@@ -360,13 +355,20 @@ struct Groups {
     services: HashMap<String, Vec<Service>>,
 }
 
-/// One entry of a service object-group.
+/// One service (an entry of a service object-group, or an ASA service object): a protocol
+/// (any when `None`), ports, an ICMP type.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Service {
-    proto: Option<u8>,
-    sport: PortMatch,
-    dport: PortMatch,
-    icmp: Option<(u8, Option<u8>)>,
+pub(crate) struct Service {
+    pub(crate) proto: Option<u8>,
+    pub(crate) sport: PortMatch,
+    pub(crate) dport: PortMatch,
+    pub(crate) icmp: Option<(u8, Option<u8>)>,
+}
+
+impl Service {
+    pub(crate) fn of(proto: Option<u8>) -> Service {
+        Service { proto, sport: PortMatch::any(), dport: PortMatch::any(), icmp: None }
+    }
 }
 
 /// A service object-group member, or why it is left out of `group`.

@@ -89,9 +89,7 @@ pub fn parse(text: &str) -> Device {
                             text: t.to_owned(),
                             message: format!("{why}; the rule is left out"),
                         });
-                        if !d.partial.contains(chain) {
-                            d.partial.push(chain.clone());
-                        }
+                        d.mark_partial(chain);
                     }
                 }
             }
@@ -115,8 +113,8 @@ pub fn parse(text: &str) -> Device {
                 ..Rule::any(Action::Permit, n)
             });
         }
-        if !warnings.is_empty() && !d.partial.contains(&chain) {
-            d.partial.push(chain.clone());
+        if !warnings.is_empty() {
+            d.mark_partial(&chain);
         }
         d.warnings.extend(warnings);
         d.acls.push(Acl { name: chain, line: n, family, rules });

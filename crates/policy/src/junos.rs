@@ -323,23 +323,18 @@ pub fn parse(text: &str) -> Device {
                         text: format!("term {}", term.name),
                         message: format!("{why}; the term is left out of `{name}`"),
                     });
-                    if !d.partial.contains(&name) {
-                        d.partial.push(name.clone());
-                    }
+                    d.mark_partial(&name);
                 }
             }
         }
         d.acls.push(acl);
     }
-    for b in &d.bindings {
-        if d.acl(&b.acl).is_none() {
-            d.warnings.push(Warning {
-                line: b.line,
-                text: format!("{} filter {} {}", b.interface, b.direction, b.acl),
-                message: format!("filter `{}` is not defined on this device", b.acl),
-            });
-        }
-    }
+    d.warn_undefined_bindings(|b| {
+        (
+            format!("{} filter {} {}", b.interface, b.direction, b.acl),
+            format!("filter `{}` is not defined on this device", b.acl),
+        )
+    });
     d
 }
 
