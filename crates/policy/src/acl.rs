@@ -71,6 +71,125 @@ impl AddrMatch {
     }
 }
 
+impl AddrMatch {
+    /// The fewest prefixes covering the addresses `lo..=hi` (both of one family) exactly.
+    pub fn range(lo: IpAddr, hi: IpAddr) -> AddrMatch {
+        match (lo, hi) {
+            (IpAddr::V4(l), IpAddr::V4(h)) => {
+                let (l, h) = (u32::from(l).min(u32::from(h)), u32::from(l).max(u32::from(h)));
+                AddrMatch::AnyOf(
+                    blocks(u128::from(l), u128::from(h), 32).into_iter().map(|(a, len)| v4(a, len)).collect(),
+                )
+            }
+            (IpAddr::V6(l), IpAddr::V6(h)) => {
+                let (l, h) = (u128::from(l).min(u128::from(h)), u128::from(l).max(u128::from(h)));
+                AddrMatch::AnyOf(
+                    blocks(l, h, 128)
+                        .into_iter()
+                        .map(|(addr, len)| AddrMatch::Prefix6 { addr, len: len as u8 })
+                        .collect(),
+                )
+            }
+            _ => AddrMatch::AnyOf(Vec::new()),
+        }
+    }
+
+    /// Every address this does not match, in both families (PAN-OS `negate-source`).
+    /// `None` when a non-contiguous wildcard makes the complement more than a prefix list;
+    /// an undefined reference stays undefined.
+    pub fn complement(&self) -> Option<AddrMatch> {
+        let (mut four, mut six) = (Vec::new(), Vec::new());
+        if let Some(name) = self.intervals(&mut four, &mut six)? {
+            return Some(AddrMatch::Undefined(name));
+        }
+        let mut out: Vec<AddrMatch> =
+            gaps(four, 32).into_iter().flat_map(|(l, h)| blocks(l, h, 32)).map(|(a, len)| v4(a, len)).collect();
+        out.extend(
+            gaps(six, 128)
+                .into_iter()
+                .flat_map(|(l, h)| blocks(l, h, 128))
+                .map(|(addr, len)| AddrMatch::Prefix6 { addr, len: len as u8 }),
+        );
+        Some(AddrMatch::AnyOf(out))
+    }
+
+    /// Adds the address intervals matched to `four` and `six`; `Some(name)` for an undefined
+    /// reference, `None` (outer) for a non-contiguous wildcard.
+    fn intervals(&self, four: &mut Vec<(u128, u128)>, six: &mut Vec<(u128, u128)>) -> Option<Option<String>> {
+        match self {
+            AddrMatch::Any => {
+                four.push((0, u128::from(u32::MAX)));
+                six.push((0, u128::MAX));
+            }
+            AddrMatch::Wildcard { addr, wildcard } => {
+                if wildcard.checked_add(1).is_some_and(|n| !n.is_power_of_two()) {
+                    return None;
+                }
+                four.push((u128::from(addr & !wildcard), u128::from(addr | wildcard)));
+            }
+            AddrMatch::Prefix6 { addr, len } => {
+                let host = if *len >= 128 { 0 } else { u128::MAX >> len };
+                six.push((addr & !host, addr | host));
+            }
+            AddrMatch::AnyOf(all) => {
+                for m in all {
+                    if let Some(name) = m.intervals(four, six)? {
+                        return Some(Some(name));
+                    }
+                }
+            }
+            AddrMatch::Undefined(name) => return Some(Some(name.clone())),
+        }
+        Some(None)
+    }
+}
+
+fn v4(addr: u128, len: u32) -> AddrMatch {
+    let wildcard = if len == 0 { u32::MAX } else { (1u32 << (32 - len)).wrapping_sub(1) };
+    AddrMatch::Wildcard { addr: addr as u32, wildcard }
+}
+
+/// The fewest aligned blocks `(start, prefix length)` covering `lo..=hi` on `bits`-wide
+/// addresses.
+fn blocks(mut lo: u128, hi: u128, bits: u32) -> Vec<(u128, u32)> {
+    let mut out = Vec::new();
+    loop {
+        // The largest aligned block starting at `lo` that stays within `hi`.
+        let mask = |k: u32| if k >= 128 { u128::MAX } else { (1u128 << k) - 1 };
+        let mut size_log = if lo == 0 { bits } else { lo.trailing_zeros().min(bits) };
+        while size_log > 0 && hi - lo < mask(size_log) {
+            size_log -= 1;
+        }
+        out.push((lo, bits - size_log));
+        let last = lo + mask(size_log);
+        if last >= hi {
+            return out;
+        }
+        lo = last + 1;
+    }
+}
+
+/// The intervals of `0..=max(bits)` that none of `taken` covers.
+fn gaps(mut taken: Vec<(u128, u128)>, bits: u32) -> Vec<(u128, u128)> {
+    let max = if bits == 128 { u128::MAX } else { (1u128 << bits) - 1 };
+    taken.sort_unstable();
+    let mut out = Vec::new();
+    let mut next = Some(0u128);
+    for (l, h) in taken {
+        let Some(n) = next else { break };
+        if l > n {
+            out.push((n, l - 1));
+        }
+        if h >= n {
+            next = h.checked_add(1).filter(|&x| x <= max);
+        }
+    }
+    if let Some(n) = next {
+        out.push((n, max));
+    }
+    out
+}
+
 /// Which ports a rule side matches: inclusive ranges, any of which may match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortMatch(pub Vec<(u16, u16)>);
@@ -229,6 +348,26 @@ mod tests {
             let by_bits = (0..32).all(|b| wildcard >> b & 1 == 1 || (addr >> b & 1) == (ip >> b & 1));
             let m = AddrMatch::Wildcard { addr, wildcard };
             prop_assert_eq!(m.matches(IpAddr::V4(Ipv4Addr::from(ip))), by_bits);
+        }
+
+        /// A range is exactly the addresses between its ends, and a complement exactly the
+        /// addresses (of either family) the original does not match.
+        #[test]
+        fn ranges_and_complements_are_exact(a: u32, b: u32, probes in proptest::collection::vec(any::<u32>(), 16), len in 0u32..=32) {
+            let (lo, hi) = (a.min(b), a.max(b));
+            let range = AddrMatch::range(IpAddr::V4(lo.into()), IpAddr::V4(hi.into()));
+            let near = [lo.wrapping_sub(1), lo, hi, hi.wrapping_add(1)];
+            for &p in probes.iter().chain(&near) {
+                prop_assert_eq!(range.matches(IpAddr::V4(p.into())), lo <= p && p <= hi);
+            }
+            let prefix = v4(u128::from(a), len);
+            let set = AddrMatch::AnyOf(vec![range.clone(), prefix]);
+            let not = set.complement().expect("prefixes only");
+            for &p in probes.iter().chain(&near) {
+                let ip = IpAddr::V4(p.into());
+                prop_assert_ne!(not.matches(ip), set.matches(ip));
+            }
+            prop_assert!(not.matches(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)));
         }
 
         #[test]

@@ -254,7 +254,7 @@ fn network_object(w: &[&str]) -> Result<Vec<AddrMatch>, String> {
         ["subnet", rest @ ..] => address_words(rest),
         ["range", a, b] => {
             let (a, b) = (parse4(a)?, parse4(b)?);
-            Ok(vec![AddrMatch::AnyOf(range_prefixes(u32::from(a).min(u32::from(b)), u32::from(a).max(u32::from(b))))])
+            Ok(vec![AddrMatch::range(a.into(), b.into())])
         }
         ["fqdn", ..] => Err("FQDN objects are not resolved (no DNS here); the object matches nothing".into()),
         ["nat", ..] => Ok(Vec::new()),
@@ -264,24 +264,6 @@ fn network_object(w: &[&str]) -> Result<Vec<AddrMatch>, String> {
 
 fn parse4(a: &str) -> Result<Ipv4Addr, String> {
     a.parse().map_err(|_| format!("`{a}` is not an IPv4 address"))
-}
-
-/// The fewest prefixes covering `lo..=hi` exactly.
-fn range_prefixes(mut lo: u32, hi: u32) -> Vec<AddrMatch> {
-    let mut out = Vec::new();
-    loop {
-        // The largest aligned block starting at `lo` that stays within `hi`.
-        let mut size: u64 = if lo == 0 { 1 << 32 } else { 1u64 << lo.trailing_zeros() };
-        while u64::from(lo) + size - 1 > u64::from(hi) {
-            size >>= 1;
-        }
-        out.push(AddrMatch::Wildcard { addr: lo, wildcard: (size - 1) as u32 });
-        let next = u64::from(lo) + size;
-        if next > u64::from(hi) {
-            return out;
-        }
-        lo = next as u32;
-    }
 }
 
 /// An address written in full (`host A`, `A MASK`, `PREFIX6/LEN`, `any`…), as in network
@@ -629,19 +611,5 @@ access-group OUTSIDE_IN in interface outside
         let unused: Vec<&str> = d.unused_objects(&crate::pack::lines(&text)).iter().map(|o| o.name.as_str()).collect();
         // Every group CONFIG defines is named by an entry; SPARE by nothing; NATTED carries NAT.
         assert_eq!(unused, vec!["SPARE"]);
-    }
-
-    #[test]
-    fn ranges_become_exact_prefixes() {
-        let covers = |lo: u32, hi: u32| {
-            let ps = range_prefixes(lo, hi);
-            (lo.saturating_sub(2)..=hi.saturating_add(2)).all(|v| {
-                let inside =
-                    ps.iter().any(|p| matches!(p, AddrMatch::Wildcard { addr, wildcard } if v & !wildcard == *addr));
-                inside == (lo <= v && v <= hi)
-            })
-        };
-        assert!(covers(10, 20) && covers(0, 255) && covers(7, 7) && covers(1, 1000));
-        assert_eq!(range_prefixes(0, u32::MAX).len(), 1);
     }
 }

@@ -26,6 +26,7 @@ pub mod matcher;
 pub mod pack;
 pub mod space;
 pub mod synth;
+pub mod zone;
 
 /// What the fuzz targets and their seed replays run on arbitrary bytes: parse (as IOS here), check that
 /// every warning names a line of the input, decide a flow with every filter (linear scan and
