@@ -11,6 +11,7 @@ use policy::matcher::Matcher;
 use policy::pack;
 pub use policy::pack::Pack;
 use policy::space::{HeaderSpace, Summary, TooLarge};
+use policy::zone::{self, ZonePolicy};
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -27,6 +28,7 @@ pub enum Vendor {
     CiscoAsa,
     Junos,
     Iptables,
+    PanOs,
 }
 
 impl Vendor {
@@ -40,11 +42,12 @@ impl Vendor {
             Vendor::CiscoAsa => "asa",
             Vendor::Junos => "junos",
             Vendor::Iptables => "iptables",
+            Vendor::PanOs => "panos",
         }
     }
 
     /// The names `--vendor` takes.
-    pub const NAMES: &'static str = "ios, nxos, iosxr, eos, asa, junos, iptables";
+    pub const NAMES: &'static str = "ios, nxos, iosxr, eos, asa, junos, iptables, panos";
 
     pub fn parse(s: &str) -> Option<Vendor> {
         match s {
@@ -55,6 +58,7 @@ impl Vendor {
             "asa" | "cisco-asa" | "cisco_asa" => Some(Vendor::CiscoAsa),
             "junos" | "juniper" => Some(Vendor::Junos),
             "iptables" | "ip6tables" | "netfilter" => Some(Vendor::Iptables),
+            "panos" | "pan-os" | "paloalto" | "palo-alto" | "panorama" => Some(Vendor::PanOs),
             _ => None,
         }
     }
@@ -65,11 +69,11 @@ pub enum PolicyError {
     #[error("{file}: {reason}")]
     Unreadable { file: String, reason: String },
     #[error(
-        "{file}: this is {what}, which Watchkeeper cannot analyse yet; supported: Cisco IOS/IOS-XE, NX-OS, IOS-XR, ASA, Arista EOS, Junos firewall filters and iptables"
+        "{file}: this is {what}, which Watchkeeper cannot analyse yet; supported: Cisco IOS/IOS-XE, NX-OS, IOS-XR, ASA, Arista EOS, Junos firewall filters, iptables and PAN-OS/Panorama (XML or set)"
     )]
     Unsupported { file: String, what: &'static str },
     #[error(
-        "{file}: cannot tell which vendor wrote this configuration; name it with --vendor (ios, nxos, iosxr, eos, asa, junos, iptables)"
+        "{file}: cannot tell which vendor wrote this configuration; name it with --vendor (ios, nxos, iosxr, eos, asa, junos, iptables, panos)"
     )]
     UnknownVendor { file: String },
     #[error("{file}: no filter named `{name}`; filters here: {known}")]
@@ -114,6 +118,7 @@ pub fn load(file: &str, bytes: &[u8], vendor: Option<Vendor>) -> Result<Config, 
         Vendor::CiscoAsa => policy::asa::parse(&text),
         Vendor::Junos => policy::junos::parse(&text),
         Vendor::Iptables => policy::iptables::parse(&text),
+        Vendor::PanOs => policy::panos::parse(&text),
     };
     let lines = match vendor {
         Vendor::Junos => policy::junos::lines(&text),
@@ -128,7 +133,8 @@ fn detect(text: &str) -> Result<Vendor, Option<&'static str>> {
     let head: String = text.chars().take(200_000).collect();
     let trimmed = head.trim_start();
     if trimmed.starts_with('<') {
-        return Err(Some(if head.contains("<devices>") || head.contains("<vsys>") { "PAN-OS XML" } else { "XML" }));
+        let panos = ["<devices>", "<vsys>", "<rulebase>", "<device-group>", "<shared>"];
+        return if panos.iter().any(|t| head.contains(t)) { Ok(Vendor::PanOs) } else { Err(Some("XML")) };
     }
     let lines = || head.lines().map(str::trim);
     if head.contains("ASA Version")
@@ -140,10 +146,13 @@ fn detect(text: &str) -> Result<Vendor, Option<&'static str>> {
     {
         return Ok(Vendor::CiscoAsa);
     }
-    if lines()
-        .any(|l| l.starts_with("set deviceconfig ") || l.starts_with("set rulebase ") || l.starts_with("set shared "))
+    let panos_set = ["deviceconfig", "rulebase", "shared", "device-group", "zone", "address", "mgt-config", "vsys"];
+    let panos_nested = ["config {", "deviceconfig {", "policy {"];
+    if lines().any(|l| {
+        l.strip_prefix("set ").and_then(|r| r.split_whitespace().next()).is_some_and(|w| panos_set.contains(&w))
+    }) || lines().find(|l| !l.is_empty() && !l.starts_with('#')).is_some_and(|l| panos_nested.contains(&l))
     {
-        return Err(Some("PAN-OS set format"));
+        return Ok(Vendor::PanOs);
     }
     if lines().any(|l| l == "*filter" || l.starts_with(":INPUT ") || l.starts_with("-A INPUT ")) {
         return Ok(Vendor::Iptables);
@@ -268,9 +277,41 @@ pub struct FindingView {
     /// How many related rules there are in all.
     pub related_total: usize,
     pub witness: Option<FlowView>,
+    /// For zone policies: the traffic the witness belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ScopeView>,
     pub message: String,
     #[serde(skip)]
     pub level: Severity,
+}
+
+/// Which zones (and application, user) a zone-policy answer is about.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ScopeView {
+    pub from_zone: String,
+    pub to_zone: String,
+    /// `None`: any application no rule names.
+    pub application: Option<String>,
+}
+
+impl ScopeView {
+    fn of(s: &zone::Scope) -> ScopeView {
+        ScopeView {
+            from_zone: s.from.clone(),
+            to_zone: s.to.clone(),
+            application: s.apps.iter().flatten().next().cloned(),
+        }
+    }
+}
+
+impl std::fmt::Display for ScopeView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "from {} to {}", self.from_zone, self.to_zone)?;
+        match &self.application {
+            Some(a) => write!(f, ", application {a}"),
+            None => Ok(()),
+        }
+    }
 }
 
 impl FindingView {
@@ -294,6 +335,7 @@ impl FindingView {
             related_rules: Vec::new(),
             related_total: 0,
             witness: None,
+            scope: None,
             message,
             level,
         }
@@ -364,6 +406,13 @@ impl Logs {
     }
 }
 
+/// How many rules a zone policy has as written (one PAN-OS rule may stand as several).
+fn zone_rules(p: &ZonePolicy) -> usize {
+    let mut lines: Vec<(usize, &str)> = p.rules.iter().map(|r| (r.line, r.name.as_str())).collect();
+    lines.dedup();
+    lines.len()
+}
+
 /// Every finding on the configurations: the analyses of each filter, the pack's risky rules
 /// (among those that can match), its hardening checks for the file's dialect and, given
 /// traffic logs, the rules no logged flow used.
@@ -375,8 +424,9 @@ pub fn check(configs: &[Config], pack: &Pack, logs: &Logs) -> Result<CheckReport
             file: c.file.clone(),
             vendor: c.vendor,
             hostname: d.hostname.clone(),
-            filters: d.acls.len(),
-            rules: d.acls.iter().map(|a| a.rules.len()).sum(),
+            filters: d.acls.len() + d.zone_policies.len(),
+            rules: d.acls.iter().map(|a| a.rules.len()).sum::<usize>()
+                + d.zone_policies.iter().map(zone_rules).sum::<usize>(),
             interfaces: d.interfaces.len(),
         });
         report.warnings.extend(d.warnings.iter().map(|w| WarningView {
@@ -401,6 +451,9 @@ pub fn check(configs: &[Config], pack: &Pack, logs: &Logs) -> Result<CheckReport
                 f.witness = hit.witness.as_ref().map(FlowView::from);
                 report.findings.push(f);
             }
+        }
+        for p in &d.zone_policies {
+            zone_findings(&c.file, p, pack, &mut report.findings)?;
         }
         for o in d.unused_objects(&c.lines) {
             let message = "no rule or group refers to it; a candidate for removal".to_owned();
@@ -476,18 +529,7 @@ fn finding_view(file: &str, acl: &Acl, f: &Finding) -> FindingView {
             (format!("lines {}{more}", shown.join(", ")), "decide")
         }
     };
-    let message = match f.kind {
-        Kind::Shadowed => format!("never matches: {who} {decide} all its flows, with another action"),
-        Kind::Redundant if f.unreachable => format!("never matches: {who} already {decide} all its flows the same way"),
-        Kind::Redundant if f.related.is_empty() => {
-            "can be removed: the implicit deny decides its flows the same way".to_owned()
-        }
-        Kind::Redundant => format!("can be removed: {who} {decide} its flows the same way"),
-        Kind::Generalization => format!("contains {who} with the opposite action (an exception that depends on order)"),
-        Kind::Correlation => format!("overlaps {who} with the opposite action; rule order decides the overlap"),
-        Kind::Unreachable => "matches no packet at all".to_owned(),
-        Kind::UndefinedReference => "names an object that is not defined, so it matches nothing".to_owned(),
-    };
+    let message = explain(f.kind, f.unreachable, f.related.len(), &who, decide, "the implicit deny");
     FindingView {
         kind: f.kind.as_str(),
         severity: f.severity.as_str(),
@@ -498,9 +540,120 @@ fn finding_view(file: &str, acl: &Acl, f: &Finding) -> FindingView {
         related_rules: f.related.iter().take(MAX_RELATED).map(|&j| rule_ref(acl, j)).collect(),
         related_total: f.related.len(),
         witness: f.witness.as_ref().map(FlowView::from),
+        scope: None,
         message,
         level: f.severity,
     }
+}
+
+/// Why a finding holds, in words: `who` are the related rules as a sentence subject.
+fn explain(kind: Kind, unreachable: bool, related: usize, who: &str, decide: &str, default: &str) -> String {
+    match kind {
+        Kind::Shadowed => format!("never matches: {who} {decide} all its flows, with another action"),
+        Kind::Redundant if unreachable => format!("never matches: {who} already {decide} all its flows the same way"),
+        Kind::Redundant if related == 0 => format!("can be removed: {default} decides its flows the same way"),
+        Kind::Redundant => format!("can be removed: {who} {decide} its flows the same way"),
+        Kind::Generalization => format!("contains {who} with the opposite action (an exception that depends on order)"),
+        Kind::Correlation => format!("overlaps {who} with the opposite action; rule order decides the overlap"),
+        Kind::Unreachable => "matches no packet at all".to_owned(),
+        Kind::UndefinedReference => "names an object that is not defined, so it matches nothing".to_owned(),
+    }
+}
+
+/// Applications whose default ports the risky-rule checks judge: clear-text and management
+/// protocols.
+const RISKY_APPS: &[&str] =
+    &["telnet", "ftp", "tftp", "rsh", "rlogin", "rexec", "pop3", "imap", "snmp", "ssh", "ms-rdp", "vnc"];
+
+/// The findings on one zone policy: the analyses over every class of traffic, disabled
+/// rules, and the pack's risky-rule checks.
+fn zone_findings(file: &str, p: &ZonePolicy, pack: &Pack, out: &mut Vec<FindingView>) -> Result<(), PolicyError> {
+    let too_large = |source| PolicyError::TooLarge { file: file.to_owned(), source };
+    let cite = |i: usize| RuleRef { line: p.rules[i].line, rule: format!("rule {}", p.rules[i].name) };
+    let found = p.findings().map_err(too_large)?;
+    for f in &found {
+        let mut related: Vec<RuleRef> = f.related.iter().map(|&j| cite(j)).collect();
+        let default = match &f.witness {
+            Some((_, s)) => p.default_for(&s.from, &s.to),
+            None => &p.interzone,
+        };
+        if f.by_default {
+            related.push(RuleRef { line: default.line, rule: default.name.clone() });
+        }
+        let names: Vec<String> = related.iter().take(8).map(|r| r.rule.clone()).collect();
+        let more = if related.len() > 8 { format!(" and {} more", related.len() - 8) } else { String::new() };
+        let (who, decide) = match related.len() {
+            1 => (names[0].clone(), "decides"),
+            _ => (format!("{}{more}", names.join(", ")), "decide"),
+        };
+        let mut message = explain(f.kind, f.unreachable, related.len(), &who, decide, &default.name);
+        let r = &p.rules[f.rule];
+        if !r.may.is_empty() {
+            message.push_str(&format!(" (even if {})", r.may.join(" and ")));
+        }
+        let mut v = FindingView::plain(
+            f.kind.as_str(),
+            f.severity,
+            file,
+            r.line,
+            &p.name,
+            &format!("rule {}", r.name),
+            message,
+        );
+        v.related_total = related.len();
+        related.truncate(MAX_RELATED);
+        v.related_rules = related;
+        v.witness = f.witness.as_ref().map(|(w, _)| FlowView::from(w));
+        v.scope = f.witness.as_ref().map(|(_, s)| ScopeView::of(s));
+        out.push(v);
+    }
+    let unreachable: Vec<usize> = found.iter().filter(|f| f.unreachable).map(|f| f.rule).collect();
+    let mut seen = std::collections::HashSet::new();
+    for r in &p.rules {
+        if r.disabled && seen.insert(r.line) {
+            let message = "disabled: it decides nothing; remove it or enable it".to_owned();
+            out.push(FindingView::plain(
+                "risky",
+                Severity::Low,
+                file,
+                r.line,
+                &p.name,
+                &format!("rule {}", r.name),
+                message,
+            ));
+        }
+        if r.disabled || unreachable.iter().any(|&u| p.rules[u].line == r.line) {
+            continue;
+        }
+        // App-ID names the protocol: `web-browsing` on any TCP port is not Telnet. Rules
+        // limited to applications are checked only when one of them is risky in itself.
+        if let zone::Labels::Only(apps) = &r.apps
+            && !apps.iter().any(|a| RISKY_APPS.contains(&a.as_str()))
+        {
+            continue;
+        }
+        let flat =
+            Acl { name: p.name.clone(), line: p.line, family: policy::acl::Family::Any, rules: r.matches.clone() };
+        for hit in pack::risky(pack, &flat) {
+            let check = &pack.risky[hit.check];
+            if !seen.insert((hit.check + 1) * 1_000_000_000 + r.line) {
+                continue;
+            }
+            let message = format!("{} ({})", check.title, check.id);
+            let mut f = FindingView::plain(
+                "risky",
+                check.severity,
+                file,
+                r.line,
+                &p.name,
+                &format!("rule {}", r.name),
+                message,
+            );
+            f.witness = hit.witness.as_ref().map(FlowView::from);
+            out.push(f);
+        }
+    }
+    Ok(())
 }
 
 /// A flow as the user gives it on the command line or in a form.
@@ -588,6 +741,24 @@ pub struct MatchView {
     /// Every rule that would match, in order: the first decides, the rest never see it.
     pub also_matching: Vec<RuleRef>,
     pub flow: FlowView,
+    /// For zone policies: the zones (and application) asked about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ScopeView>,
+    /// What the deciding rule depends on that the question left open (`may_match`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
+    /// When those conditions do not hold: the next candidates, the last one certain.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub otherwise: Vec<Otherwise>,
+}
+
+/// A later candidate of a may-match answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Otherwise {
+    pub action: &'static str,
+    pub rule: String,
+    pub line: usize,
+    pub conditions: Vec<String>,
 }
 
 /// Which filters a match runs on: a named one, the one bound inbound on an interface, or
@@ -596,11 +767,19 @@ pub struct MatchView {
 pub struct FilterChoice {
     pub filter: Option<String>,
     pub in_interface: Option<String>,
+    /// For zone policies (PAN-OS, SRX): the zones, and the application and user if known.
+    pub from_zone: Option<String>,
+    pub to_zone: Option<String>,
+    pub application: Option<String>,
+    pub user: Option<String>,
 }
 
 pub fn match_flow(config: &Config, choice: &FilterChoice, query: &FlowQuery) -> Result<Vec<MatchView>, PolicyError> {
     let flow = query.flow()?;
     let d = &config.device;
+    if !d.zone_policies.is_empty() && d.acls.is_empty() {
+        return match_zones(config, choice, &flow);
+    }
     let names: Vec<&str> = if let Some(name) = &choice.filter {
         vec![name.as_str()]
     } else if let Some(iface) = &choice.in_interface {
@@ -642,6 +821,91 @@ pub fn match_flow(config: &Config, choice: &FilterChoice, query: &FlowQuery) -> 
             may_match: false,
             also_matching: also.map(|(i, _)| rule_ref(acl, i)).collect(),
             flow: FlowView::from(&flow),
+            scope: None,
+            conditions: Vec::new(),
+            otherwise: Vec::new(),
+        });
+    }
+    Ok(out)
+}
+
+/// `match` on zone policies, like PAN-OS `test security-policy-match`: the first rule that
+/// matches what the question settles, and, when it depends on something left open (an
+/// application not given, an FQDN), what decides otherwise.
+fn match_zones(config: &Config, choice: &FilterChoice, flow: &Flow) -> Result<Vec<MatchView>, PolicyError> {
+    let d = &config.device;
+    let zones: Vec<&str> = {
+        let mut z: Vec<&str> = d.zone_policies.iter().flat_map(|p| p.zones.iter().map(String::as_str)).collect();
+        z.dedup();
+        z
+    };
+    let (Some(from), Some(to)) = (&choice.from_zone, &choice.to_zone) else {
+        return Err(PolicyError::BadFlow {
+            field: "--from-zone",
+            reason: format!(
+                "{} holds zone policies: give --from-zone and --to-zone (zones: {})",
+                config.file,
+                if zones.is_empty() { "none defined".to_owned() } else { zones.join(", ") }
+            ),
+        });
+    };
+    let mut out = Vec::new();
+    for p in &d.zone_policies {
+        if choice.filter.as_ref().is_some_and(|f| f != &p.name) {
+            continue;
+        }
+        let cands = p.decide(flow, from, to, choice.application.as_deref(), choice.user.as_deref());
+        let view = |c: &zone::Candidate| match c.rule {
+            Some(i) => (c.action.as_str(), format!("rule {}", p.rules[i].name), p.rules[i].line),
+            None => {
+                let dr = p.default_for(from, to);
+                (c.action.as_str(), dr.name.clone(), dr.line)
+            }
+        };
+        let (action, rule, line) = view(&cands[0]);
+        let decided = cands.last().and_then(|c| c.rule);
+        // The rules after the deciding one that match too (they never see the flow).
+        let mut also: Vec<RuleRef> = match decided {
+            Some(k) => p.rules[k + 1..]
+                .iter()
+                .filter(|r| r.line != p.rules[k].line && !r.disabled)
+                .filter(|r| r.from.admits(Some(from)) && r.to.admits(Some(to)))
+                .filter(|r| r.matches.iter().any(|m| m.matches(flow)))
+                .map(|r| RuleRef { line: r.line, rule: format!("rule {}", r.name) })
+                .collect(),
+            None => Vec::new(),
+        };
+        also.dedup();
+        out.push(MatchView {
+            file: config.file.clone(),
+            filter: p.name.clone(),
+            action,
+            rule,
+            line,
+            may_match: cands.len() > 1,
+            also_matching: also,
+            flow: FlowView::from(flow),
+            scope: Some(ScopeView {
+                from_zone: from.clone(),
+                to_zone: to.clone(),
+                application: choice.application.clone(),
+            }),
+            conditions: cands[0].undecided.clone(),
+            otherwise: cands[1..]
+                .iter()
+                .map(|c| {
+                    let (action, rule, line) = view(c);
+                    Otherwise { action, rule, line, conditions: c.undecided.clone() }
+                })
+                .collect(),
+        });
+    }
+    if out.is_empty() {
+        let known: Vec<&str> = d.zone_policies.iter().map(|p| p.name.as_str()).collect();
+        return Err(PolicyError::NoFilter {
+            file: config.file.clone(),
+            name: choice.filter.clone().unwrap_or_default(),
+            known: known.join(", "),
         });
     }
     Ok(out)
@@ -666,6 +930,12 @@ pub struct DiffBlockView {
     /// How many distinct packet headers the block holds.
     pub flows: f64,
     pub witness: FlowView,
+    /// For zone policies: the zone pairs (`from→to`) where these flows change, and the
+    /// applications (`any other` for those no rule names); empty when all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub applications: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -701,7 +971,62 @@ pub fn diff(old: &Config, new: &Config) -> Result<DiffReport, PolicyError> {
         };
         report.blocks.extend(diff_filters(&new.file, a, b)?);
     }
+    let (olds, news) = (&old.device.zone_policies, &new.device.zone_policies);
+    report.only_new.extend(news.iter().filter(|p| !olds.iter().any(|o| o.name == p.name)).map(|p| p.name.clone()));
+    for a in olds {
+        let Some(b) = news.iter().find(|p| p.name == a.name) else {
+            report.only_old.push(a.name.clone());
+            continue;
+        };
+        report.blocks.extend(diff_zone_policies(&new.file, a, b)?);
+    }
     Ok(report)
+}
+
+/// The diff of two versions of a zone policy, class of traffic by class.
+pub fn diff_zone_policies(file: &str, old: &ZonePolicy, new: &ZonePolicy) -> Result<Vec<DiffBlockView>, PolicyError> {
+    let too_large = |source| PolicyError::TooLarge { file: file.to_owned(), source };
+    let cite = |p: &ZonePolicy, origin: &[Option<usize>], k: Option<usize>, from: &str, to: &str| {
+        k.map(|k| match origin[k] {
+            Some(i) => RuleRef { line: p.rules[i].line, rule: format!("rule {}", p.rules[i].name) },
+            None => {
+                let d = p.default_for(from, to);
+                RuleRef { line: d.line, rule: d.name.clone() }
+            }
+        })
+    };
+    let mut out = Vec::new();
+    let space = HeaderSpace::new();
+    for (scopes, acls) in zone::slices(&[old, new], true) {
+        let [(a, oa), (b, ob)] = [&acls[0], &acls[1]];
+        if a.rules == b.rules {
+            continue;
+        }
+        let blocks = policy::diff::diff(&space, a, b).map_err(too_large)?;
+        if blocks.is_empty() {
+            continue;
+        }
+        let (from, to) = (&scopes[0].from, &scopes[0].to);
+        let mut zones: Vec<String> = scopes.iter().map(|s| format!("{}→{}", s.from, s.to)).collect();
+        zones.dedup();
+        let mut applications: Vec<String> = scopes
+            .iter()
+            .flat_map(|s| s.apps.iter().map(|a| a.clone().unwrap_or_else(|| "any other".into())))
+            .collect();
+        applications.sort();
+        applications.dedup();
+        if applications == ["any other"] {
+            applications.clear();
+        }
+        for b in blocks {
+            let mut v =
+                block_view(&old.name, &b, cite(old, oa, b.old_rule, from, to), cite(new, ob, b.new_rule, from, to));
+            v.zones = zones.clone();
+            v.applications = applications.clone();
+            out.push(v);
+        }
+    }
+    Ok(out)
 }
 
 /// The diff of two versions of one filter: what change review calls for a proposed edit.
@@ -712,24 +1037,36 @@ pub fn diff_filters(file: &str, old: &Acl, new: &Acl) -> Result<Vec<DiffBlockVie
     Ok(blocks
         .into_iter()
         .map(|b| {
-            let Summary { src, dst, proto, sport, dport, exact } = b.summary;
-            DiffBlockView {
-                filter: old.name.clone(),
-                old_action: b.old_action.as_str(),
-                new_action: b.new_action.as_str(),
-                old_rule: b.old_rule.map(|i| rule_ref(old, i)),
-                new_rule: b.new_rule.map(|i| rule_ref(new, i)),
-                src: src.iter().map(|&(lo, hi)| ip_range(lo, hi)).collect(),
-                dst: dst.iter().map(|&(lo, hi)| ip_range(lo, hi)).collect(),
-                proto: proto.iter().flat_map(|&(lo, hi)| (lo..=hi).map(|p| proto_name(p as u8))).take(16).collect(),
-                sport: sport.iter().map(|&r| port_range(r)).collect(),
-                dport: dport.iter().map(|&r| port_range(r)).collect(),
-                exact,
-                flows: b.size,
-                witness: FlowView::from(&b.witness),
-            }
+            let (o, n) = (b.old_rule.map(|i| rule_ref(old, i)), b.new_rule.map(|i| rule_ref(new, i)));
+            block_view(&old.name, &b, o, n)
         })
         .collect())
+}
+
+fn block_view(
+    filter: &str,
+    b: &policy::diff::Block,
+    old_rule: Option<RuleRef>,
+    new_rule: Option<RuleRef>,
+) -> DiffBlockView {
+    let Summary { src, dst, proto, sport, dport, exact } = &b.summary;
+    DiffBlockView {
+        filter: filter.to_owned(),
+        old_action: b.old_action.as_str(),
+        new_action: b.new_action.as_str(),
+        old_rule,
+        new_rule,
+        src: src.iter().map(|&(lo, hi)| ip_range(lo, hi)).collect(),
+        dst: dst.iter().map(|&(lo, hi)| ip_range(lo, hi)).collect(),
+        proto: proto.iter().flat_map(|&(lo, hi)| (lo..=hi).map(|p| proto_name(p as u8))).take(16).collect(),
+        sport: sport.iter().map(|&r| port_range(r)).collect(),
+        dport: dport.iter().map(|&r| port_range(r)).collect(),
+        exact: *exact,
+        flows: b.size,
+        witness: FlowView::from(&b.witness),
+        zones: Vec::new(),
+        applications: Vec::new(),
+    }
 }
 
 /// `10.0.0.0/8` when the range is a prefix, `a–b` otherwise, `any` for everything.

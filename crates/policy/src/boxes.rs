@@ -90,7 +90,7 @@ pub(crate) fn addr_bounds(m: &AddrMatch) -> (Option<u128>, (u128, u128)) {
             (Some(0), (u128::from(addr & !wildcard), u128::from(addr | wildcard)))
         }
         AddrMatch::Prefix6 { addr, len } => {
-            let host = if *len == 0 { u128::MAX } else { u128::MAX >> u32::from((*len).min(128)) };
+            let host = u128::MAX.checked_shr(u32::from(*len)).unwrap_or(0);
             (Some(1), (addr & !host, addr | host))
         }
         AddrMatch::AnyOf(all) => {
@@ -179,4 +179,18 @@ pub(crate) fn sample(b: &Box7) -> Option<Flow> {
         established: false,
         fragment,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An IPv6 host route bounds one address, not the whole space (the shift by 128 that
+    /// wrapped in release builds).
+    #[test]
+    fn ipv6_host_prefixes_bound_one_address() {
+        let addr = 0x2001_0db8_u128 << 96 | 1;
+        assert_eq!(addr_bounds(&AddrMatch::Prefix6 { addr, len: 128 }), (Some(1), (addr, addr)));
+        assert_eq!(addr_bounds(&AddrMatch::Prefix6 { addr: 0, len: 0 }), (Some(1), (0, u128::MAX)));
+    }
 }

@@ -39,6 +39,8 @@ pub struct Interface {
 pub struct Device {
     pub hostname: Option<String>,
     pub acls: Vec<Acl>,
+    /// Zone-based policies (PAN-OS vsys and device groups, SRX security policies).
+    pub zone_policies: Vec<crate::zone::ZonePolicy>,
     /// Names of filters some of whose lines could not be read.
     pub partial: Vec<String>,
     /// The objects and object-groups defined, in file order.

@@ -4,7 +4,7 @@
 //! [`acl`] is the vendor-neutral filter model with first-match evaluation of a concrete flow
 //! (the brute-force oracle every analysis is checked against). The parsers read a
 //! configuration into a [`device::Device`]: [`ios`] (IOS/IOS-XE, NX-OS, IOS-XR, Arista),
-//! [`asa`], [`junos`], [`iptables`]. The analyses: [`matcher`] (first-match lookups),
+//! [`asa`], [`junos`], [`iptables`], and zone policies ([`zone`]) from [`panos`]. The analyses: [`matcher`] (first-match lookups),
 //! [`space`] (exact header-space sets), [`analysis`] (anomalies, cleanup), [`diff`] (what a
 //! change does); [`pack`] holds the risky-rule and hardening checks as data, [`logs`] reads
 //! traffic logs into flows to replay, [`synth`] generates benchmark rule sets.
@@ -24,6 +24,7 @@ pub mod junos;
 pub mod logs;
 pub mod matcher;
 pub mod pack;
+pub mod panos;
 pub mod space;
 pub mod synth;
 pub mod zone;
@@ -57,6 +58,37 @@ pub fn fuzz_logs(data: &[u8]) {
     let (flows, warnings) = logs::read(&text);
     assert!(flows.iter().all(|f| f.line >= 1 && f.line <= lines));
     assert!(warnings.iter().all(|w| w.line >= 1 && w.line <= lines));
+}
+
+/// The same for the PAN-OS parser (XML and `set`), with the zone analyses: findings on
+/// small policies never panic and name rules that exist.
+#[doc(hidden)]
+pub fn fuzz_panos(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let lines = text.lines().count().max(1);
+    let d = panos::parse(&text);
+    for w in &d.warnings {
+        assert!(w.line >= 1 && w.line <= lines, "warning at line {} of {lines}", w.line);
+    }
+    let flow = acl::Flow {
+        src: std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1)),
+        dst: std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
+        proto: 6,
+        sport: 40000,
+        dport: 443,
+        icmp: None,
+        established: false,
+        fragment: false,
+    };
+    for p in &d.zone_policies {
+        let zone = p.zones.first().map_or("any", String::as_str);
+        let cands = p.decide(&flow, zone, zone, None, None);
+        assert!(cands.last().is_some_and(|c| c.undecided.is_empty()));
+        if p.rules.len() <= 12 && p.zones.len() <= 4 {
+            let found = p.findings().unwrap_or_default();
+            assert!(found.iter().all(|f| f.rule < p.rules.len() && f.related.iter().all(|&j| j < p.rules.len())));
+        }
+    }
 }
 
 /// The same for the iptables parser.

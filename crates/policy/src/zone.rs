@@ -15,7 +15,7 @@
 //! rule, so a finding holds whatever those conditions turn out to be.
 
 use crate::acl::{Acl, Action, Family, Flow, Rule};
-use crate::analysis::{self, Kind, Severity};
+use crate::analysis::{self, Finding, Kind, Severity};
 use crate::space::{HeaderSpace, Result};
 use std::collections::{BTreeSet, HashMap};
 
@@ -417,7 +417,9 @@ impl ZonePolicy {
             } else if t.unreachable + t.removable == t.slices && !t.different_action && !may_after(i) {
                 out.push(ZoneFinding { unreachable: false, ..base });
             }
-            out.extend(pairs.iter().filter(|f| f.rule == i).cloned());
+            if t.unreachable < t.slices {
+                out.extend(pairs.iter().filter(|f| f.rule == i).cloned());
+            }
         }
         Ok(out)
     }
@@ -472,11 +474,16 @@ impl ZonePolicy {
                     }
                 }
                 let Some(pairs) = pairs.as_deref_mut() else { continue };
-                for f in ks
-                    .iter()
-                    .flat_map(|&k| of(k))
-                    .filter(|f| matches!(f.kind, Kind::Generalization | Kind::Correlation))
-                {
+                // Part of a rule shadowed by a rule with another action (one of its services,
+                // say) is an overlap whose order decides: a correlation.
+                let pairwise = |f: &&Finding| match f.kind {
+                    Kind::Generalization | Kind::Correlation => true,
+                    Kind::Shadowed => !unreachable,
+                    _ => false,
+                };
+                for f in ks.iter().flat_map(|&k| of(k)).filter(pairwise) {
+                    let kind = if f.kind == Kind::Shadowed { Kind::Correlation } else { f.kind };
+                    let severity = if f.kind == Kind::Shadowed { Severity::Low } else { f.severity };
                     let related: Vec<usize> = {
                         let mut r: Vec<usize> = f
                             .related
@@ -489,14 +496,13 @@ impl ZonePolicy {
                         r.dedup();
                         r
                     };
-                    if related.is_empty()
-                        || pairs.iter().any(|p| p.rule == h && p.kind == f.kind && p.related == related)
+                    if related.is_empty() || pairs.iter().any(|p| p.rule == h && p.kind == kind && p.related == related)
                     {
                         continue;
                     }
                     pairs.push(ZoneFinding {
-                        kind: f.kind,
-                        severity: f.severity,
+                        kind,
+                        severity,
                         rule: h,
                         related,
                         by_default: false,

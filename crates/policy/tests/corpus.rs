@@ -1,5 +1,5 @@
 //! The real configurations in the shared corpus (`../shared/corpus`, or
-//! `WATCHKEEPER_CORPUS`) — IOS/IOS-XE, NX-OS, IOS-XR, ASA: every file parses without a
+//! `WATCHKEEPER_CORPUS`) — IOS/IOS-XE, NX-OS, IOS-XR, ASA, Junos, iptables, PAN-OS: every file parses without a
 //! panic, the filters, rules, interfaces and bindings of known files are counted, and
 //! Batfish's and pybatfish's stored answers are reproduced.
 #![allow(clippy::unwrap_used)]
@@ -69,11 +69,12 @@ fn the_batfish_example_filters_decide_as_written() {
 #[test]
 fn fuzz_seeds_replay() {
     type Target = fn(&[u8]);
-    let targets: [(&str, Target); 5] = [
+    let targets: [(&str, Target); 6] = [
         ("ios_parse", policy::fuzz_one),
         ("asa_parse", policy::fuzz_asa),
         ("junos_parse", policy::fuzz_junos),
         ("iptables_parse", policy::fuzz_iptables),
+        ("panos_parse", policy::fuzz_panos),
         ("traffic_logs", policy::fuzz_logs),
     ];
     for (target, run) in targets {
@@ -453,4 +454,119 @@ fn batfish_test_filters_on_the_hosts_is_reproduced() {
         let by_policy = decision.rule.is_none_or(|i| acl.rules[i].text.contains("the chain's policy"));
         assert!(by_policy, "{host} {chain}: decided by {:?}", decision.rule.map(|i| &acl.rules[i].text));
     }
+}
+
+/// A PAN-OS rule's first entry by name, in a policy.
+fn decide_zone(
+    p: &policy::zone::ZonePolicy,
+    dst: [u8; 4],
+    dport: u16,
+    from: &str,
+    to: &str,
+) -> (policy::acl::Action, String) {
+    let flow = policy::acl::Flow {
+        src: std::net::IpAddr::V4(std::net::Ipv4Addr::new(1, 1, 1, 5)),
+        dst: std::net::IpAddr::V4(dst.into()),
+        proto: 6,
+        sport: 40000,
+        dport,
+        icmp: None,
+        established: false,
+        fragment: false,
+    };
+    let c = p.decide(&flow, from, to, Some("any-app"), None).pop().unwrap();
+    let by = c.rule.map_or_else(|| p.default_for(from, to).name.clone(), |i| p.rules[i].name.clone());
+    (c.action, by)
+}
+
+#[test]
+fn every_panos_file_parses_and_counts_right() {
+    let mut all = Vec::new();
+    files(&corpus().join("configs/paloalto_set"), &mut all);
+    files(&corpus().join("configs/paloalto_xml"), &mut all);
+    assert!(all.len() >= 20, "expected the corpus's PAN-OS files, found {}", all.len());
+    let parsed: Vec<(String, policy::device::Device)> = all
+        .iter()
+        .map(|p| {
+            let text = String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
+            let name = p.strip_prefix(corpus().join("configs")).unwrap().display().to_string();
+            (name, policy::panos::parse(&text))
+        })
+        .collect();
+    // Rules as written (one PAN-OS rule stands once however many applications it names).
+    let count = |d: &policy::device::Device| {
+        let rules: usize = d
+            .zone_policies
+            .iter()
+            .map(|p| {
+                let mut names: Vec<&str> = p.rules.iter().map(|r| r.name.as_str()).collect();
+                names.dedup();
+                names.len()
+            })
+            .sum();
+        (d.zone_policies.len(), rules, d.object_groups.len())
+    };
+    // (file, (policies, rules, objects), warnings). The Iron-Skillet `set` files start with a
+    // `delete` command; the Iron-Skillet Panorama XML defines its device group twice.
+    let known = [
+        ("paloalto_set/batfish-testconfigs/panorama-rulebase", (1, 3, 2), 0),
+        ("paloalto_set/batfish-testconfigs/device-group-inheritance", (2, 6, 5), 0),
+        ("paloalto_set/batfish-testconfigs/rulebase", (1, 4, 1), 0),
+        ("paloalto_set/batfish-testconfigs/security-rules-original-flow", (1, 2, 2), 0),
+        ("paloalto_set/iron-skillet/panos/iron_skillet_panos_full.conf", (1, 2, 0), 1),
+        ("paloalto_xml/iron-skillet/panorama/iron_skillet_panorama_full.xml", (1, 0, 0), 1),
+        ("paloalto_xml/aerleon-generated/sample_paloalto.xml", (1, 7, 12), 0),
+        ("paloalto_xml/aerleon-generated/sample_stateful_multitarget_simple.xml", (1, 17, 66), 0),
+    ];
+    for (file, counts, warnings) in known {
+        let (_, d) = parsed.iter().find(|(n, _)| n == file).unwrap_or_else(|| panic!("{file} is not in the corpus"));
+        assert_eq!((count(d), d.warnings.len()), (counts, warnings), "{file}: {:#?}", d.warnings);
+    }
+}
+
+/// The behaviour Batfish's PAN-OS test configurations state in their comments.
+#[test]
+fn batfish_panos_test_configs_decide_as_their_comments_say() {
+    let read = |f: &str| {
+        let p = corpus().join("configs/paloalto_set/batfish-testconfigs").join(f);
+        policy::panos::parse(&String::from_utf8_lossy(&std::fs::read(p).unwrap()))
+    };
+    use policy::acl::Action::{Deny, Permit};
+    // "pre-rules allow service 1, rules deny 1 and 2, post-rules allow 2 and 3, default
+    // cross-zone denies, default intra-zone accepts: the ACL should allow 1 and 3, not 2."
+    let d = read("panorama-rulebase");
+    let p = &d.zone_policies[0];
+    let dst = [1, 1, 2, 5];
+    assert_eq!(decide_zone(p, dst, 1001, "z1", "z2"), (Permit, "ALLOW-SERVICE1".into()));
+    assert_eq!(decide_zone(p, dst, 1002, "z1", "z2"), (Deny, "DENY-SERVICE12".into()));
+    assert_eq!(decide_zone(p, dst, 1003, "z1", "z2"), (Permit, "ALLOW-SERVICE23".into()));
+    assert_eq!(decide_zone(p, dst, 1004, "z1", "z2"), (Deny, "interzone-default".into()));
+    assert_eq!(decide_zone(p, dst, 1004, "z1", "z1"), (Permit, "intrazone-default".into()));
+
+    // "Block all rule is disabled, so should have no impact"; the last rule "comes before
+    // the others alphabetically but should be processed last"; RULE2 negates its source.
+    let d = read("rulebase");
+    let p = &d.zone_policies[0];
+    assert_eq!(decide_zone(p, [1, 1, 1, 2], 999, "z2", "z1"), (Deny, "RULE1".into()));
+    assert_eq!(decide_zone(p, [1, 1, 1, 2], 80, "z2", "z1"), (Permit, "RULE2".into()));
+    assert_eq!(decide_zone(p, [1, 1, 1, 3], 80, "z2", "z1"), (Deny, "3rd_RULE".into()));
+
+    // A child device group sees its parent's pre-rules before its own, and its own
+    // post-rules before its parent's.
+    let d = read("device-group-inheritance");
+    let child = d.zone_policies.iter().find(|p| p.name == "DG_CHILD").unwrap();
+    let parent = d.zone_policies.iter().find(|p| p.name == "DG_PARENT").unwrap();
+    let order: Vec<&str> = child.rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(order, ["PRE_RULE_1_PARENT", "PRE_RULE_1_CHILD", "POST_RULE_1_CHILD", "POST_RULE_1_PARENT"]);
+    assert_eq!(decide_zone(child, [10, 10, 2, 21], 80, "Z1", "Z2"), (Permit, "PRE_RULE_1_PARENT".into()));
+    assert_eq!(decide_zone(child, [10, 10, 2, 22], 80, "Z1", "Z2"), (Permit, "POST_RULE_1_CHILD".into()));
+    assert_eq!(decide_zone(parent, [10, 10, 2, 22], 80, "Z1", "Z2"), (Deny, "POST_RULE_1_PARENT".into()));
+    // And the analyses see it: the child's pre-rule and the parent's post-rule never match.
+    let found = child.findings().unwrap();
+    let shadowed: Vec<&str> = found
+        .iter()
+        .filter(|f| f.kind == policy::analysis::Kind::Shadowed)
+        .map(|f| child.rules[f.rule].name.as_str())
+        .collect();
+    assert_eq!(shadowed, ["PRE_RULE_1_CHILD", "POST_RULE_1_PARENT"]);
 }

@@ -44,6 +44,18 @@ pub enum PolicyCmd {
         /// The filter applied inbound on this interface.
         #[arg(long, value_name = "INTERFACE")]
         in_interface: Option<String>,
+        /// Zone policies (PAN-OS, Panorama): the zone the flow comes from…
+        #[arg(long, value_name = "ZONE", requires = "to_zone")]
+        from_zone: Option<String>,
+        /// …and the zone it goes to.
+        #[arg(long, value_name = "ZONE", requires = "from_zone")]
+        to_zone: Option<String>,
+        /// The application (App-ID name); without it, rules limited to applications may match.
+        #[arg(long = "app", value_name = "APPLICATION")]
+        application: Option<String>,
+        /// The user (User-ID name); without it, rules limited to users may match.
+        #[arg(long, value_name = "USER")]
+        user: Option<String>,
     },
     /// The exact flows whose decision changes between two versions; exit 1 if there are any.
     Diff {
@@ -62,7 +74,7 @@ pub enum PolicyCmd {
 
 #[derive(Debug, Args)]
 pub struct Opts {
-    /// The configuration dialect, when auto-detection cannot tell (ios, nxos, iosxr, eos, asa, junos, iptables).
+    /// The configuration dialect, when auto-detection cannot tell (ios, nxos, iosxr, eos, asa, junos, iptables, panos).
     #[arg(long, value_parser = parse_vendor)]
     vendor: Option<Vendor>,
 }
@@ -159,7 +171,7 @@ fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        PolicyCmd::Match { file, opts, flow, filter, in_interface } => {
+        PolicyCmd::Match { file, opts, flow, filter, in_interface, from_zone, to_zone, application, user } => {
             let config = load(&file, &opts)?;
             let query = FlowQuery {
                 src: flow.src,
@@ -172,7 +184,8 @@ fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
                 established: flow.established,
                 fragment: flow.fragment,
             };
-            let answers = use_case::match_flow(&config, &FilterChoice { filter, in_interface }, &query)?;
+            let choice = FilterChoice { filter, in_interface, from_zone, to_zone, application, user };
+            let answers = use_case::match_flow(&config, &choice, &query)?;
             if json {
                 match answers.as_slice() {
                     [one] => print_json(one)?,
@@ -183,8 +196,24 @@ fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
                     println!("No filter of the flow's address family in {}.", config.file);
                 }
                 for a in &answers {
-                    println!("{}  {}", a.filter, a.flow);
-                    println!("  {}  line {}: {}", a.action.to_uppercase(), a.line, a.rule);
+                    match &a.scope {
+                        Some(scope) => println!("{}  {}  ({scope})", a.filter, a.flow),
+                        None => println!("{}  {}", a.filter, a.flow),
+                    }
+                    if a.may_match {
+                        println!("  MAY {}  {}", a.action.to_uppercase(), at(a.line, &a.rule));
+                        println!("      if {}", a.conditions.join(" and "));
+                        for o in &a.otherwise {
+                            let cond = if o.conditions.is_empty() {
+                                String::new()
+                            } else {
+                                format!("  if {}", o.conditions.join(" and "))
+                            };
+                            println!("  otherwise {}  {}{cond}", o.action.to_uppercase(), at(o.line, &o.rule));
+                        }
+                        continue;
+                    }
+                    println!("  {}  {}", a.action.to_uppercase(), at(a.line, &a.rule));
                     for r in &a.also_matching {
                         println!("  (also matches line {}: {})", r.line, r.rule);
                     }
@@ -252,8 +281,10 @@ fn print_check(r: &use_case::CheckReport) {
             let at = if f.line == 0 { short(&f.file).to_string() } else { format!("{}:{}", short(&f.file), f.line) };
             println!("{:<8}  {:<19}  {:<28}  {:<24}  {}", f.severity.to_uppercase(), f.kind, at, f.filter, f.message);
             println!("{:<8}  {}", "", f.rule);
-            if let Some(w) = &f.witness {
-                println!("{:<8}  e.g. {w}", "");
+            match (&f.witness, &f.scope) {
+                (Some(w), Some(scope)) => println!("{:<8}  e.g. {w}  ({scope})", ""),
+                (Some(w), None) => println!("{:<8}  e.g. {w}", ""),
+                _ => {}
             }
         }
     }
@@ -278,9 +309,17 @@ fn print_diff(r: &use_case::DiffReport) {
     }
     for b in &r.blocks {
         let rule = |x: &Option<use_case::RuleRef>| {
-            x.as_ref().map_or_else(|| "implicit deny".to_owned(), |r| format!("line {}: {}", r.line, r.rule))
+            x.as_ref().map_or_else(|| "implicit deny".to_owned(), |r| at(r.line, &r.rule))
         };
         println!("{}: {} → {}", b.filter, b.old_action.to_uppercase(), b.new_action.to_uppercase());
+        if !b.zones.is_empty() {
+            let apps = if b.applications.is_empty() {
+                String::new()
+            } else {
+                format!("  applications {}", b.applications.join(","))
+            };
+            println!("  zones {}{apps}", b.zones.join(","));
+        }
         println!(
             "  {} {} → {}  proto {}  sport {}  dport {}",
             if b.exact { "exactly" } else { "within" },
@@ -294,6 +333,11 @@ fn print_diff(r: &use_case::DiffReport) {
         println!("  after:  {}", rule(&b.new_rule));
         println!("  e.g. {}\n", b.witness);
     }
+}
+
+/// A rule as the answers cite it; line 0 is a vendor default no line of the file sets.
+fn at(line: usize, rule: &str) -> String {
+    if line == 0 { format!("{rule} (built-in default)") } else { format!("line {line}: {rule}") }
 }
 
 /// The file name without its directories, for narrow tables.

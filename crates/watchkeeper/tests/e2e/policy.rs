@@ -132,10 +132,10 @@ fn unreadable_inputs_exit_two_and_say_why() {
     let out = policy(&["check", binary.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("image.bin: binary data"), "{}", text(&out.stderr));
-    let xml = path("paloalto_xml/aerleon-generated/sample_paloalto.xml");
-    let out = policy(&["check", &xml]);
+    let f5 = path("f5_bigip/batfish-testconfigs/f5_bigip_structured_ltm");
+    let out = policy(&["check", &f5]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("PAN-OS XML"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("F5 BIG-IP tmsh"), "{}", text(&out.stderr));
     let out = policy(&["check", "/nonexistent/router.cfg"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read /nonexistent/router.cfg"), "{}", text(&out.stderr));
@@ -293,4 +293,92 @@ fn rules_no_logged_flow_used_are_reported_unused() {
     assert_eq!(unused, vec![4], "the SSH rule saw no traffic: {report:#}");
     let warned: Vec<u64> = report["warnings"].as_array().unwrap().iter().map(|w| w["line"].as_u64().unwrap()).collect();
     assert_eq!(warned, vec![3]);
+}
+
+#[test]
+fn panos_zone_policies_answer_with_zones_applications_and_may_match() {
+    // Aerleon's PAN-OS rendering: allow-pan-app-01 (web-browsing on its default port) can go,
+    // allow-pan-app-02 allows web-browsing on any TCP port right after it.
+    let pan = path("paloalto_xml/aerleon-generated/sample_paloalto.xml");
+    let out = policy(&["check", &pan, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = json(&out);
+    assert_eq!(report["files"][0]["vendor"], "pan-os");
+    let findings = report["findings"].as_array().unwrap();
+    let f = findings.iter().find(|f| f["kind"] == "redundant").unwrap_or_else(|| panic!("{findings:#?}"));
+    assert_eq!((f["rule"].as_str(), f["line"].as_u64()), (Some("rule allow-pan-app-01"), Some(132)));
+    assert_eq!(f["related_rules"][0]["rule"], "rule allow-pan-app-02");
+    assert_eq!(f["scope"]["from_zone"], "external");
+    assert_eq!(f["scope"]["application"], "web-browsing");
+    assert_flow(&f["witness"]);
+    assert_eq!(f["witness"]["dport"], 80);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let base = "\
+set zone trust network layer3 ethernet1/1
+set zone untrust network layer3 ethernet1/2
+set address web ip-netmask 192.0.2.10
+set rulebase security rules tls from trust
+set rulebase security rules tls to untrust
+set rulebase security rules tls destination web
+set rulebase security rules tls application ssl
+set rulebase security rules tls service application-default
+set rulebase security rules tls action allow
+set rulebase security rules block from any
+set rulebase security rules block to any
+set rulebase security rules block application any
+set rulebase security rules block service any
+set rulebase security rules block action deny
+";
+    let old = write("old.set", base);
+    let ask = |app: Option<&str>| {
+        let mut args = vec!["match", &old, "--src", "10.0.0.5", "--dst", "192.0.2.10", "--dport", "443", "--json"];
+        args.extend(["--from-zone", "trust", "--to-zone", "untrust"]);
+        if let Some(a) = app {
+            args.extend(["--app", a]);
+        }
+        let out = policy(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        json(&out)
+    };
+    // Without the application the first rule only may match: App-ID decides.
+    let m = ask(None);
+    assert_eq!(
+        (m["action"].as_str(), m["rule"].as_str(), m["may_match"].as_bool()),
+        (Some("permit"), Some("rule tls"), Some(true))
+    );
+    assert_eq!(m["conditions"][0], "application is ssl");
+    assert_eq!(
+        (m["otherwise"][0]["action"].as_str(), m["otherwise"][0]["rule"].as_str()),
+        (Some("deny"), Some("rule block"))
+    );
+    let m = ask(Some("ssl"));
+    assert_eq!((m["action"].as_str(), m["may_match"].as_bool()), (Some("permit"), Some(false)));
+    let m = ask(Some("dns"));
+    assert_eq!((m["action"].as_str(), m["rule"].as_str()), (Some("deny"), Some("rule block")));
+    // Zones are required, and the error names them.
+    let out = policy(&["match", &old, "--src", "10.0.0.5", "--dst", "192.0.2.10", "--dport", "443"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("trust, untrust"), "{}", text(&out.stderr));
+
+    // A change that moves the server: the diff names the zones and the application.
+    let new = write("new.set", &base.replace("192.0.2.10", "192.0.2.11"));
+    let out = policy(&["diff", &old, &new, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let blocks = json(&out)["blocks"].as_array().unwrap().clone();
+    assert_eq!(blocks.len(), 2, "{blocks:#?}");
+    for b in &blocks {
+        assert_eq!(b["zones"], serde_json::json!(["trust→untrust"]));
+        assert_eq!(b["applications"], serde_json::json!(["ssl"]));
+        assert_eq!(b["dport"], serde_json::json!(["443"]));
+        assert_flow(&b["witness"]);
+    }
+    let lost = blocks.iter().find(|b| b["old_action"] == "permit").unwrap();
+    assert_eq!(lost["dst"], serde_json::json!(["192.0.2.10"]));
+    assert_eq!(lost["new_rule"]["rule"], "rule block");
 }

@@ -1,0 +1,1048 @@
+//! Palo Alto PAN-OS and Panorama configurations, in XML (as exported or as
+//! `show config running`) and in `set` form: security rulebases into [`ZonePolicy`]s.
+//!
+//! Both forms are read into one tree shaped like the XML (`entry` nodes carry names, `member`
+//! lists are values), so one extractor serves both. A firewall gives one policy per vsys; a
+//! Panorama one per device group, its rules in evaluation order: shared pre-rules, the
+//! ancestors' pre-rules from the top, the group's own pre- then post-rules, the ancestors'
+//! post-rules, shared post-rules, then `intrazone-default` (allow) and `interzone-default`
+//! (deny) unless overridden. Names resolve in the vsys or device group, then its ancestors,
+//! then `shared`.
+//!
+//! Security rules match pre-NAT addresses and (post-NAT) zones; NAT rules are not read yet.
+//! What the configuration cannot decide becomes a *may* condition on the rule (see
+//! [`crate::zone`]): FQDN and dynamic addresses, external lists, regions, URL categories,
+//! schedules, HIP profiles, and the ports `application-default` means for an application
+//! neither built in here nor defined in the file.
+
+use crate::acl::{Action, AddrMatch, PortMatch, Rule};
+use crate::device::{Device, Interface, Object, Warning};
+use crate::zone::{DefaultRule, Labels, RuleType, ZonePolicy, ZoneRule};
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// A node of the configuration tree.
+#[derive(Debug, Default)]
+struct Node {
+    key: String,
+    /// For `entry` nodes.
+    name: Option<String>,
+    line: usize,
+    /// Text content, or the `member` list.
+    values: Vec<String>,
+    children: Vec<Node>,
+}
+
+impl Node {
+    fn child(&self, key: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.key == key)
+    }
+
+    fn at(&self, path: &[&str]) -> Option<&Node> {
+        path.iter().try_fold(self, |n, k| n.child(k))
+    }
+
+    /// The named entries under `key`.
+    fn entries(&self, key: &str) -> impl Iterator<Item = &Node> {
+        self.child(key).into_iter().flat_map(|c| c.children.iter().filter(|e| e.key == "entry"))
+    }
+
+    fn entry(&self, key: &str, name: &str) -> Option<&Node> {
+        self.entries(key).find(|e| e.name.as_deref() == Some(name))
+    }
+
+    fn text(&self, path: &[&str]) -> Option<&str> {
+        self.at(path).and_then(|n| n.values.first()).map(String::as_str)
+    }
+
+    fn list(&self, key: &str) -> &[String] {
+        self.child(key).map_or(&[], |n| &n.values)
+    }
+
+    fn yes(&self, key: &str) -> bool {
+        self.text(&[key]) == Some("yes")
+    }
+}
+
+/// Reads a PAN-OS or Panorama configuration, XML or `set` form.
+pub fn parse(text: &str) -> Device {
+    let mut d = Device::default();
+    let root = if text.trim_start().starts_with('<') {
+        match from_xml(text) {
+            Ok(root) => root,
+            Err((line, why)) => {
+                d.warnings.push(Warning {
+                    line,
+                    text: text.lines().nth(line.saturating_sub(1)).unwrap_or("").trim().to_owned(),
+                    message: format!("not well-formed XML ({why}); nothing after it was read"),
+                });
+                return d;
+            }
+        }
+    } else if brace_form(text) {
+        // Batfish's nested form of `show config`: the same paths, written as blocks.
+        let mut root = Node { key: "config".into(), ..Node::default() };
+        for (line, ws) in crate::junos::lines(text) {
+            let ws: Vec<Word> = ws.into_iter().map(Word::One).collect();
+            insert(&mut root, &ws, line);
+        }
+        root
+    } else {
+        from_set(text, &mut d.warnings)
+    };
+    // The nested form wraps everything in `config { }`.
+    let root = match root.children.iter().position(|c| c.key == "config") {
+        Some(at) if root.children.len() <= 2 => {
+            let mut root = root;
+            let mut inner = root.children.remove(at);
+            inner.children.append(&mut root.children);
+            inner
+        }
+        _ => root,
+    };
+    extract(&root, &mut d);
+    d
+}
+
+/// Whether the first statement opens a block.
+fn brace_form(text: &str) -> bool {
+    text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).is_some_and(|l| l.ends_with('{'))
+}
+
+fn from_xml(text: &str) -> Result<Node, (usize, String)> {
+    let doc = roxmltree::Document::parse(text).map_err(|e| (e.pos().row as usize, e.to_string()))?;
+    // Line numbers by binary search over line starts (asking the document per node is a
+    // scan from the start, quadratic on a large export).
+    let starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let line_of = |at: usize| starts.partition_point(|&s| s <= at);
+    fn walk(n: roxmltree::Node, line_of: &dyn Fn(usize) -> usize) -> Node {
+        let mut out = Node {
+            key: n.tag_name().name().to_owned(),
+            name: n.attribute("name").map(str::to_owned),
+            line: line_of(n.range().start),
+            ..Node::default()
+        };
+        for c in n.children() {
+            if c.is_text() {
+                let t = c.text().unwrap_or("").trim();
+                if !t.is_empty() {
+                    out.values.push(t.to_owned());
+                }
+            } else if c.is_element() {
+                if c.tag_name().name() == "member" {
+                    out.values.push(c.text().unwrap_or("").trim().to_owned());
+                } else {
+                    out.children.push(walk(c, line_of));
+                }
+            }
+        }
+        out
+    }
+    Ok(walk(doc.root_element(), &line_of))
+}
+
+/// Keys whose next word in `set` form names an entry.
+const COLLECTIONS: &[&str] = &[
+    "address",
+    "address-group",
+    "service",
+    "service-group",
+    "application",
+    "application-group",
+    "application-filter",
+    "zone",
+    "rules",
+    "vsys",
+    "device-group",
+    "template",
+    "template-stack",
+    "devices",
+    "ethernet",
+    "loopback",
+    "tunnel",
+    "vlan",
+    "aggregate-ethernet",
+    "units",
+    "schedule",
+    "tag",
+    "external-list",
+    "virtual-router",
+    "static-route",
+    "profile-group",
+    "region",
+];
+
+/// Splits a `set` line into words: `"quoted words"` are one, `[ a b ]` a list.
+fn words(line: &str) -> Result<Vec<Word>, String> {
+    let mut out = Vec::new();
+    let mut list: Option<Vec<String>> = None;
+    let mut chars = line.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let word = if c == '"' || c == '\'' {
+            chars.next();
+            let mut w = String::new();
+            loop {
+                match chars.next() {
+                    Some(q) if q == c => break,
+                    Some(x) => w.push(x),
+                    None => return Err("a quote is not closed".into()),
+                }
+            }
+            w
+        } else {
+            // `[` and `]` are words of their own even when written against another.
+            let mut w = String::new();
+            while let Some(&x) = chars.peek() {
+                if x.is_whitespace() || (x == ']' || x == '[') && !w.is_empty() {
+                    break;
+                }
+                w.push(x);
+                chars.next();
+                if x == '[' || x == ']' {
+                    break;
+                }
+            }
+            w
+        };
+        match (word.as_str(), &mut list) {
+            ("[", None) => list = Some(Vec::new()),
+            ("]", Some(_)) => out.push(Word::List(list.take().unwrap_or_default())),
+            (_, Some(l)) => l.push(word),
+            (_, None) => out.push(Word::One(word)),
+        }
+    }
+    if list.is_some() {
+        return Err("a `[` list is not closed".into());
+    }
+    Ok(out)
+}
+
+enum Word {
+    One(String),
+    List(Vec<String>),
+}
+
+fn from_set(text: &str, warnings: &mut Vec<Warning>) -> Node {
+    let mut root = Node { key: "config".into(), ..Node::default() };
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let ws = match words(line) {
+            Ok(ws) => ws,
+            Err(why) => {
+                warnings.push(Warning { line: n, text: line.into(), message: why });
+                continue;
+            }
+        };
+        match ws.first() {
+            Some(Word::One(s)) if s == "set" => {}
+            _ => {
+                warnings.push(Warning { line: n, text: line.into(), message: "not a `set` command; left out".into() });
+                continue;
+            }
+        }
+        insert(&mut root, &ws[1..], n);
+    }
+    root
+}
+
+/// Adds one `set` command's path and value to the tree.
+fn insert(root: &mut Node, ws: &[Word], line: usize) {
+    let mut node = root;
+    let mut i = 0;
+    // Inside a rule, `application`, `service` and `tag` are member lists, not collections.
+    let mut in_rule = false;
+    while i < ws.len() {
+        let last = i + 1 == ws.len();
+        let name_next = COLLECTIONS.contains(&node.key.as_str()) && !in_rule;
+        match &ws[i] {
+            Word::List(vs) => {
+                node.values.extend(vs.iter().cloned());
+                return;
+            }
+            Word::One(w) if name_next => {
+                let at = match node.children.iter().position(|c| c.key == "entry" && c.name.as_deref() == Some(w)) {
+                    Some(at) => at,
+                    None => {
+                        node.children.push(Node {
+                            key: "entry".into(),
+                            name: Some(w.clone()),
+                            line,
+                            ..Node::default()
+                        });
+                        node.children.len() - 1
+                    }
+                };
+                in_rule = node.key == "rules";
+                node = &mut node.children[at];
+            }
+            Word::One(w) if last && i > 0 => {
+                node.values.push(w.clone());
+                return;
+            }
+            Word::One(w) => {
+                let at = match node.children.iter().position(|c| c.key == *w && c.name.is_none()) {
+                    Some(at) => at,
+                    None => {
+                        node.children.push(Node { key: w.clone(), line, ..Node::default() });
+                        node.children.len() - 1
+                    }
+                };
+                node = &mut node.children[at];
+            }
+        }
+        i += 1;
+    }
+}
+
+/// Where names are looked up: a vsys or device group, then its ancestors, then `shared`.
+struct Scope<'a> {
+    chain: Vec<&'a Node>,
+}
+
+impl<'a> Scope<'a> {
+    fn find(&self, key: &str, name: &str) -> Option<&'a Node> {
+        self.chain.iter().find_map(|n| n.entry(key, name))
+    }
+}
+
+fn extract(root: &Node, d: &mut Device) {
+    let devices: Vec<&Node> = root.entries("devices").collect();
+    let shared = root.child("shared");
+    d.hostname = devices
+        .iter()
+        .chain(std::iter::once(&root))
+        .find_map(|n| n.text(&["deviceconfig", "system", "hostname"]))
+        .map(str::to_owned);
+    for dev in devices.iter().chain(std::iter::once(&root)) {
+        if let Some(eth) = dev.at(&["network", "interface"]) {
+            for e in eth.entries("ethernet") {
+                let addresses = e
+                    .at(&["layer3", "ip"])
+                    .map(|ip| {
+                        ip.children.iter().filter_map(|c| c.name.clone()).chain(ip.values.iter().cloned()).collect()
+                    })
+                    .unwrap_or_default();
+                d.interfaces.push(Interface {
+                    line: e.line,
+                    name: e.name.clone().unwrap_or_default(),
+                    addresses,
+                    ..Interface::default()
+                });
+            }
+        }
+    }
+    // Zones: every zone defined anywhere (a vsys, or a Panorama template).
+    let mut zones = Vec::new();
+    collect_zones(root, &mut zones);
+
+    let mut vsys: Vec<&Node> = devices.iter().flat_map(|dv| dv.entries("vsys")).chain(root.entries("vsys")).collect();
+    if root.child("rulebase").is_some() || root.child("address").is_some() || root.child("zone").is_some() {
+        vsys.push(root);
+    }
+    let parents: HashMap<String, String> = root
+        .at(&["readonly"])
+        .into_iter()
+        .flat_map(|r| r.entries("devices"))
+        .flat_map(|dv| dv.entries("device-group"))
+        .filter_map(|g| Some((g.name.clone()?, g.text(&["parent-dg"])?.to_owned())))
+        .collect();
+    let mut groups: Vec<&Node> = Vec::new();
+    for g in devices.iter().flat_map(|dv| dv.entries("device-group")).chain(root.entries("device-group")) {
+        match groups.iter().find(|x| x.name == g.name) {
+            Some(first) => d.warnings.push(Warning {
+                line: g.line,
+                text: format!("device-group {}", g.name.as_deref().unwrap_or("")),
+                message: format!("defined again (first at line {}); this one is left out", first.line),
+            }),
+            None => groups.push(g),
+        }
+    }
+    // Rules a Panorama pushed to this firewall: before and after the local ones.
+    let pushed = |which: &str| root.at(&["policy", "panorama", which, "security", "rules"]);
+
+    let mut defined = Vec::new();
+    for v in &vsys {
+        let name = v.name.clone().unwrap_or_else(|| "vsys1".into());
+        // Rules a Panorama pushed bring their own objects.
+        let scope =
+            Scope { chain: [Some(*v), root.at(&["policy", "panorama"]), shared].into_iter().flatten().collect() };
+        let rulebases = [pushed("pre-rulebase"), v.at(&["rulebase", "security", "rules"]), pushed("post-rulebase")];
+        let defaults = [v.at(&["rulebase", "default-security-rules", "rules"])];
+        let own_zones: Vec<String> = v.entries("zone").filter_map(|z| z.name.clone()).collect();
+        let zones = if own_zones.is_empty() { zones.clone() } else { own_zones };
+        d.zone_policies.push(policy(&name, v.line, &scope, &rulebases, &defaults, zones, &mut d.warnings));
+        defined.push(*v);
+    }
+    for g in &groups {
+        let name = g.name.clone().unwrap_or_default();
+        // The group, then its ancestors (nearest first).
+        let mut lineage = vec![*g];
+        let mut at = name.clone();
+        while let Some(p) = parents.get(&at) {
+            match groups.iter().find(|x| x.name.as_deref() == Some(p.as_str())) {
+                Some(pg) if lineage.iter().any(|l| std::ptr::eq(*l, *pg)) => {
+                    d.warnings.push(Warning {
+                        line: g.line,
+                        text: format!("device-group {name}"),
+                        message: format!("its parents loop back through `{p}`; the loop is cut there"),
+                    });
+                    break;
+                }
+                Some(pg) => {
+                    lineage.push(pg);
+                    at = p.clone();
+                }
+                None => break,
+            }
+        }
+        let scope = Scope { chain: lineage.iter().copied().chain(shared).collect() };
+        let mut rulebases: Vec<Option<&Node>> = vec![shared.and_then(|s| s.at(&["pre-rulebase", "security", "rules"]))];
+        rulebases.extend(lineage.iter().rev().map(|n| n.at(&["pre-rulebase", "security", "rules"])));
+        rulebases.extend(lineage.iter().map(|n| n.at(&["post-rulebase", "security", "rules"])));
+        rulebases.push(shared.and_then(|s| s.at(&["post-rulebase", "security", "rules"])));
+        let defaults: Vec<Option<&Node>> = lineage
+            .iter()
+            .copied()
+            .chain(shared)
+            .map(|n| n.at(&["post-rulebase", "default-security-rules", "rules"]))
+            .collect();
+        d.zone_policies.push(policy(&name, g.line, &scope, &rulebases, &defaults, zones.clone(), &mut d.warnings));
+        defined.push(*g);
+    }
+    // A Panorama with shared rules and no device group still has a policy to analyse.
+    if groups.is_empty()
+        && let Some(s) = shared
+        && (s.at(&["pre-rulebase", "security", "rules"]).is_some()
+            || s.at(&["post-rulebase", "security", "rules"]).is_some())
+    {
+        let scope = Scope { chain: vec![s] };
+        let rulebases = [s.at(&["pre-rulebase", "security", "rules"]), s.at(&["post-rulebase", "security", "rules"])];
+        let defaults = [s.at(&["post-rulebase", "default-security-rules", "rules"])];
+        d.zone_policies.push(policy("shared", s.line, &scope, &rulebases, &defaults, zones.clone(), &mut d.warnings));
+    }
+    // Objects, for unused-object findings: used when some member list anywhere names them
+    // (a rule, a group, a NAT rule); descriptions do not count.
+    let mut named = std::collections::HashSet::new();
+    collect_values(root, &mut named);
+    for holder in defined.iter().copied().chain(shared) {
+        for key in ["address", "address-group", "service", "service-group", "application-group"] {
+            for e in holder.entries(key) {
+                if let Some(name) = &e.name {
+                    let in_use = named.contains(name.as_str());
+                    d.object_groups.push(Object { name: name.clone(), line: e.line, in_use });
+                }
+            }
+        }
+    }
+}
+
+fn collect_values<'a>(n: &'a Node, out: &mut std::collections::HashSet<&'a str>) {
+    if n.key != "description" && n.key != "comments" {
+        out.extend(n.values.iter().map(String::as_str));
+    }
+    for c in &n.children {
+        collect_values(c, out);
+    }
+}
+
+fn collect_zones(n: &Node, out: &mut Vec<String>) {
+    for z in n.entries("zone") {
+        if let Some(name) = &z.name
+            && !out.contains(name)
+        {
+            out.push(name.clone());
+        }
+    }
+    for c in &n.children {
+        collect_zones(c, out);
+    }
+}
+
+/// One policy from its rulebases (in evaluation order) and the places its defaults may be
+/// overridden (first found wins).
+fn policy(
+    name: &str,
+    line: usize,
+    scope: &Scope,
+    rulebases: &[Option<&Node>],
+    defaults: &[Option<&Node>],
+    zones: Vec<String>,
+    warnings: &mut Vec<Warning>,
+) -> ZonePolicy {
+    let mut rules = Vec::new();
+    for rb in rulebases.iter().flatten() {
+        for e in rb.children.iter().filter(|e| e.key == "entry") {
+            rules.extend(rule(e, scope, warnings));
+        }
+    }
+    let default = |which: &str, action: Action| {
+        let found = defaults.iter().flatten().find_map(|rs| {
+            let e = rs.children.iter().find(|e| e.key == "entry" && e.name.as_deref() == Some(which))?;
+            let a = e.text(&["action"])?;
+            Some((e.line, a))
+        });
+        match found {
+            Some((line, a)) => DefaultRule { name: which.into(), action: action_of(a).unwrap_or(action), line },
+            None => DefaultRule { name: which.into(), action, line: 0 },
+        }
+    };
+    ZonePolicy {
+        name: name.to_owned(),
+        line,
+        zones,
+        rules,
+        intrazone: default("intrazone-default", Action::Permit),
+        interzone: default("interzone-default", Action::Deny),
+    }
+}
+
+fn action_of(a: &str) -> Option<Action> {
+    match a {
+        "allow" => Some(Action::Permit),
+        "deny" | "drop" | "reset-client" | "reset-server" | "reset-both" => Some(Action::Deny),
+        _ => None,
+    }
+}
+
+fn labels(vs: &[String]) -> Labels {
+    if vs.is_empty() || vs.iter().any(|v| v == "any") { Labels::Any } else { Labels::Only(vs.to_vec()) }
+}
+
+/// A security rule: one [`ZoneRule`], or one per application when the service is
+/// `application-default` (each application has its own ports).
+fn rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Vec<ZoneRule> {
+    let name = e.name.clone().unwrap_or_default();
+    let line = e.line;
+    let warn = |warnings: &mut Vec<Warning>, message: String| {
+        warnings.push(Warning { line, text: format!("rule {name}"), message });
+    };
+    let action = match e.text(&["action"]).map(|a| (a, action_of(a))) {
+        Some((_, Some(a))) => a,
+        Some((a, None)) => {
+            warn(warnings, format!("action `{a}` is not allow, deny, drop or reset-*; read as deny"));
+            Action::Deny
+        }
+        None => {
+            warn(warnings, "the rule has no action; read as deny".into());
+            Action::Deny
+        }
+    };
+    let mut may = Vec::new();
+    // Addresses only known at run time (FQDNs, dynamic groups, lists) make the side match
+    // anything, undecided; negated, they can only take addresses away, again undecided.
+    let side = |key: &str, negate: bool, what: &str, may: &mut Vec<String>| {
+        let mut ms = Vec::new();
+        let before = may.len();
+        for v in e.list(key) {
+            resolve_address(v, scope, &mut Vec::new(), &mut ms, may, what);
+        }
+        if e.list(key).is_empty() {
+            ms.push(AddrMatch::Any);
+        }
+        let unknown = may.len() > before;
+        if !negate {
+            if unknown {
+                ms.push(AddrMatch::Any);
+            }
+            return AddrMatch::AnyOf(ms);
+        }
+        for m in &mut may[before..] {
+            *m = format!("{what} is not {}", m.trim_start_matches(&format!("{what} is ")));
+        }
+        match AddrMatch::AnyOf(ms).complement() {
+            Some(not) => not,
+            None => AddrMatch::Undefined(format!("negated {what} with wildcard objects")),
+        }
+    };
+    let src = side("source", e.yes("negate-source"), "source", &mut may);
+    let dst = side("destination", e.yes("negate-destination"), "destination", &mut may);
+    let users = labels(e.list("source-user"));
+    let mut apps_named = Vec::new();
+    for a in e.list("application") {
+        expand_app(a, scope, &mut Vec::new(), &mut apps_named, &mut may);
+    }
+    let apps = if e.list("application").iter().any(|a| a == "any") || e.list("application").is_empty() {
+        Labels::Any
+    } else {
+        Labels::Only(apps_named.clone())
+    };
+    for c in e.list("category").iter().filter(|c| *c != "any") {
+        may.push(format!("URL category is {c}"));
+    }
+    if let Some(s) = e.text(&["schedule"]) {
+        may.push(format!("schedule {s} is active"));
+    }
+    for key in ["source-hip", "destination-hip"] {
+        for h in e.list(key).iter().filter(|h| *h != "any") {
+            may.push(format!("{key} profile {h} matches"));
+        }
+    }
+    let log = e.text(&["log-end"]) != Some("no") || e.yes("log-start");
+    let kind = match e.text(&["rule-type"]) {
+        Some("intrazone") => RuleType::Intrazone,
+        Some("interzone") => RuleType::Interzone,
+        _ => RuleType::Universal,
+    };
+    let base = ZoneRule {
+        name: name.clone(),
+        line,
+        from: labels(e.list("from")),
+        to: labels(e.list("to")),
+        kind,
+        apps: apps.clone(),
+        users,
+        action,
+        matches: Vec::new(),
+        may,
+        disabled: e.yes("disabled"),
+        log,
+    };
+    let text = format!("rule {name}");
+    let header = |svc: &Svc| Rule {
+        line,
+        text: text.clone(),
+        action,
+        proto: svc.proto,
+        src: src.clone(),
+        sport: svc.sport.clone(),
+        dst: dst.clone(),
+        dport: svc.dport.clone(),
+        icmp: svc.icmp,
+        established: false,
+        fragments: false,
+        log,
+    };
+    let services = e.list("service");
+    if services.iter().any(|s| s == "application-default") {
+        return match &apps {
+            Labels::Any => {
+                let mut may = base.may.clone();
+                may.push("the application runs on its default ports".into());
+                vec![ZoneRule { matches: vec![header(&Svc::any())], may, ..base }]
+            }
+            Labels::Only(list) => list
+                .iter()
+                .map(|a| {
+                    let mut may = base.may.clone();
+                    let svcs = match app_default(a, scope) {
+                        Some(svcs) => svcs,
+                        None => {
+                            may.push(format!("the default ports of application {a}"));
+                            vec![Svc::any()]
+                        }
+                    };
+                    ZoneRule {
+                        apps: Labels::Only(vec![a.clone()]),
+                        matches: svcs.iter().map(header).collect(),
+                        may,
+                        ..base.clone()
+                    }
+                })
+                .collect(),
+        };
+    }
+    let mut svcs = Vec::new();
+    let mut undefined = Vec::new();
+    for s in services {
+        resolve_service(s, scope, &mut Vec::new(), &mut svcs, &mut undefined);
+    }
+    if services.is_empty() {
+        svcs.push(Svc::any());
+    }
+    let mut matches: Vec<Rule> = svcs.iter().map(header).collect();
+    matches.extend(undefined.into_iter().map(|u| Rule { src: AddrMatch::Undefined(u), ..header(&Svc::any()) }));
+    vec![ZoneRule { matches, ..base }]
+}
+
+/// A service: protocol and ports (or ICMP type).
+#[derive(Debug, Clone)]
+struct Svc {
+    proto: Option<u8>,
+    sport: PortMatch,
+    dport: PortMatch,
+    icmp: Option<(u8, Option<u8>)>,
+}
+
+impl Svc {
+    fn any() -> Svc {
+        Svc { proto: None, sport: PortMatch::any(), dport: PortMatch::any(), icmp: None }
+    }
+
+    fn port(proto: u8, ports: &[(u16, u16)]) -> Svc {
+        Svc { proto: Some(proto), dport: PortMatch(ports.to_vec()), ..Svc::any() }
+    }
+}
+
+/// `80,443,8000-8080`.
+fn port_list(s: &str) -> Option<PortMatch> {
+    let mut out = Vec::new();
+    for p in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (lo, hi) = p.split_once('-').unwrap_or((p, p));
+        let (lo, hi): (u16, u16) = (lo.trim().parse().ok()?, hi.trim().parse().ok()?);
+        out.push((lo.min(hi), lo.max(hi)));
+    }
+    (!out.is_empty()).then_some(PortMatch(out))
+}
+
+fn resolve_service(
+    name: &str,
+    scope: &Scope,
+    stack: &mut Vec<String>,
+    out: &mut Vec<Svc>,
+    undefined: &mut Vec<String>,
+) {
+    match name {
+        "any" => return out.push(Svc::any()),
+        "service-http" => return out.push(Svc::port(6, &[(80, 80), (8080, 8080)])),
+        "service-https" => return out.push(Svc::port(6, &[(443, 443)])),
+        _ => {}
+    }
+    if stack.iter().any(|s| s == name) {
+        return;
+    }
+    if let Some(s) = scope.find("service", name) {
+        for (key, proto) in [("tcp", 6), ("udp", 17), ("sctp", 132)] {
+            if let Some(p) = s.at(&["protocol", key]) {
+                let dport = p.text(&["port"]).and_then(port_list).unwrap_or_else(PortMatch::any);
+                let sport = p.text(&["source-port"]).and_then(port_list).unwrap_or_else(PortMatch::any);
+                out.push(Svc { proto: Some(proto), sport, dport, icmp: None });
+            }
+        }
+        return;
+    }
+    if let Some(g) = scope.find("service-group", name) {
+        stack.push(name.to_owned());
+        let members: Vec<String> = g.list("members").iter().chain(&g.values).cloned().collect();
+        for m in members {
+            resolve_service(&m, scope, stack, out, undefined);
+        }
+        stack.pop();
+        return;
+    }
+    undefined.push(name.to_owned());
+}
+
+/// An address member: a literal, an object, a group (static members, or dynamic: undecided)
+/// or something only known at run time.
+fn resolve_address(
+    v: &str,
+    scope: &Scope,
+    stack: &mut Vec<String>,
+    out: &mut Vec<AddrMatch>,
+    may: &mut Vec<String>,
+    what: &str,
+) {
+    if v == "any" {
+        return out.push(AddrMatch::Any);
+    }
+    if let Some(m) = literal(v) {
+        return out.push(m);
+    }
+    if stack.iter().any(|s| s == v) {
+        return;
+    }
+    if let Some(o) = scope.find("address", v) {
+        if let Some(m) = o.text(&["ip-netmask"]).and_then(literal) {
+            out.push(m);
+        } else if let Some(m) = o.text(&["ip-range"]).and_then(literal) {
+            out.push(m);
+        } else if let Some(w) = o.text(&["ip-wildcard"]).and_then(wildcard) {
+            out.push(w);
+        } else if let Some(f) = o.text(&["fqdn"]) {
+            may.push(format!("{what} is {f} (FQDN object {v})"));
+        } else {
+            out.push(AddrMatch::Undefined(v.to_owned()));
+        }
+        return;
+    }
+    if let Some(g) = scope.find("address-group", v) {
+        stack.push(v.to_owned());
+        if g.child("dynamic").is_some() {
+            may.push(format!("{what} is in dynamic group {v}"));
+        }
+        for m in g.list("static").to_vec() {
+            resolve_address(&m, scope, stack, out, may, what);
+        }
+        stack.pop();
+        return;
+    }
+    // `panw-*` lists are Palo Alto's own, predefined.
+    if scope.find("external-list", v).is_some() || v.starts_with("panw-") {
+        return may.push(format!("{what} is in external list {v}"));
+    }
+    if v.len() == 2 && v.chars().all(|c| c.is_ascii_uppercase()) || scope.find("region", v).is_some() {
+        return may.push(format!("{what} is in region {v}"));
+    }
+    out.push(AddrMatch::Undefined(v.to_owned()));
+}
+
+/// `10.0.0.0/8`, `10.0.0.1`, `2001:db8::/32`, `10.0.0.1-10.0.0.9`.
+fn literal(v: &str) -> Option<AddrMatch> {
+    if let Some((a, b)) = v.split_once('-') {
+        let (a, b): (IpAddr, IpAddr) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+        return (a.is_ipv4() == b.is_ipv4()).then(|| AddrMatch::range(a, b));
+    }
+    let (a, len) = v.split_once('/').map_or((v, None), |(a, l)| (a, Some(l)));
+    let a: IpAddr = a.parse().ok()?;
+    match a {
+        IpAddr::V4(v4) => {
+            let len: u32 = len.map_or(Some(32), |l| l.parse().ok())?;
+            (len <= 32).then(|| {
+                let wildcard = if len == 0 { u32::MAX } else { (1u32 << (32 - len)).wrapping_sub(1) };
+                AddrMatch::Wildcard { addr: u32::from(v4) & !wildcard, wildcard }
+            })
+        }
+        IpAddr::V6(v6) => {
+            let len: u8 = len.map_or(Some(128), |l| l.parse().ok())?;
+            (len <= 128).then(|| {
+                let keep = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
+                AddrMatch::Prefix6 { addr: u128::from(v6) & keep, len }
+            })
+        }
+    }
+}
+
+/// `10.0.1.0/0.0.254.255`: an address and a wildcard mask, as IOS writes them.
+fn wildcard(v: &str) -> Option<AddrMatch> {
+    let (a, m) = v.split_once('/')?;
+    let (a, m): (std::net::Ipv4Addr, std::net::Ipv4Addr) = (a.parse().ok()?, m.parse().ok()?);
+    Some(AddrMatch::Wildcard { addr: u32::from(a) & !u32::from(m), wildcard: u32::from(m) })
+}
+
+/// Application groups expanded to applications; filters cannot be (they select by
+/// attributes of App-ID's database).
+fn expand_app(a: &str, scope: &Scope, stack: &mut Vec<String>, out: &mut Vec<String>, may: &mut Vec<String>) {
+    if a == "any" || stack.iter().any(|s| s == a) {
+        return;
+    }
+    if let Some(g) = scope.find("application-group", a) {
+        stack.push(a.to_owned());
+        let members: Vec<String> = g.list("members").iter().chain(&g.values).cloned().collect();
+        for m in members {
+            expand_app(&m, scope, stack, out, may);
+        }
+        stack.pop();
+    } else if scope.find("application-filter", a).is_some() {
+        may.push(format!("application is in filter {a}"));
+        out.push(a.to_owned());
+    } else if !out.iter().any(|x| x == a) {
+        out.push(a.to_owned());
+    }
+}
+
+/// The ports `application-default` means: a custom application's own `default`, or the
+/// App-ID defaults of common predefined applications.
+fn app_default(app: &str, scope: &Scope) -> Option<Vec<Svc>> {
+    if let Some(def) = scope.find("application", app).and_then(|a| a.child("default")) {
+        let mut out = Vec::new();
+        for p in def.list("port") {
+            let (proto, ports) = p.split_once('/')?;
+            let proto = match proto {
+                "tcp" => 6,
+                "udp" => 17,
+                _ => return None,
+            };
+            out.push(if ports == "dynamic" {
+                Svc::port(proto, &[(0, u16::MAX)])
+            } else {
+                Svc::port(proto, &port_list(ports)?.0)
+            });
+        }
+        if let Some(t) = def.at(&["ident-by-icmp-type"]) {
+            let ty: u8 = t.text(&["type"])?.parse().ok()?;
+            let code = t.text(&["code"]).and_then(|c| c.parse().ok());
+            out.push(Svc { proto: Some(1), icmp: Some((ty, code)), ..Svc::any() });
+        }
+        if let Some(t) = def.at(&["ident-by-icmp6-type"]) {
+            let ty: u8 = t.text(&["type"])?.parse().ok()?;
+            let code = t.text(&["code"]).and_then(|c| c.parse().ok());
+            out.push(Svc { proto: Some(58), icmp: Some((ty, code)), ..Svc::any() });
+        }
+        if let Some(p) = def.text(&["ident-by-ip-protocol"]) {
+            out.push(Svc { proto: Some(p.parse().ok()?), ..Svc::any() });
+        }
+        return (!out.is_empty()).then_some(out);
+    }
+    let tcp = |ps: &[u16]| Svc::port(6, &ps.iter().map(|&p| (p, p)).collect::<Vec<_>>());
+    let udp = |ps: &[u16]| Svc::port(17, &ps.iter().map(|&p| (p, p)).collect::<Vec<_>>());
+    let proto = |p: u8| Svc { proto: Some(p), ..Svc::any() };
+    let icmp = |p: u8, t: u8| Svc { proto: Some(p), icmp: Some((t, None)), ..Svc::any() };
+    Some(match app {
+        "ssl" => vec![tcp(&[443])],
+        "web-browsing" => vec![tcp(&[80])],
+        "ssh" => vec![tcp(&[22])],
+        "telnet" => vec![tcp(&[23])],
+        "ftp" => vec![tcp(&[21])],
+        "smtp" => vec![tcp(&[25, 587])],
+        "dns" => vec![tcp(&[53]), udp(&[53])],
+        "ntp" => vec![udp(&[123])],
+        "snmp" => vec![udp(&[161])],
+        "snmp-trap" => vec![udp(&[162])],
+        "syslog" => vec![udp(&[514])],
+        "ldap" => vec![tcp(&[389]), udp(&[389])],
+        "kerberos" => vec![tcp(&[88]), udp(&[88])],
+        "ms-rdp" => vec![tcp(&[3389])],
+        "radius" => vec![udp(&[1812, 1813, 1645, 1646])],
+        "tacacs-plus" => vec![tcp(&[49])],
+        "bgp" => vec![tcp(&[179])],
+        "ike" => vec![udp(&[500, 4500])],
+        "ospf" => vec![proto(89)],
+        "ipsec-esp" => vec![proto(50)],
+        "gre" => vec![proto(47)],
+        "icmp" => vec![proto(1)],
+        "ipv6-icmp" => vec![proto(58)],
+        "ping" => vec![icmp(1, 8), icmp(58, 128)],
+        "traceroute" => vec![udp(&[33434]), icmp(1, 8)],
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::acl::Flow;
+    use std::net::Ipv4Addr;
+
+    fn flow(src: [u8; 4], dst: [u8; 4], proto: u8, dport: u16) -> Flow {
+        Flow {
+            src: IpAddr::V4(Ipv4Addr::from(src)),
+            dst: IpAddr::V4(Ipv4Addr::from(dst)),
+            proto,
+            sport: 40000,
+            dport,
+            icmp: None,
+            established: false,
+            fragment: false,
+        }
+    }
+
+    const SET: &str = "\
+set deviceconfig system hostname fw1
+set zone trust network layer3 ethernet1/1
+set zone untrust network layer3 ethernet1/2
+set address web ip-netmask 192.0.2.10
+set address dns-servers ip-range 198.51.100.1-198.51.100.2
+set address-group servers static [ web dns-servers ]
+set address partner fqdn partner.example.com
+set service tcp-8443 protocol tcp port 8443
+set rulebase security rules \"allow web\" from trust
+set rulebase security rules \"allow web\" to untrust
+set rulebase security rules \"allow web\" source any
+set rulebase security rules \"allow web\" destination servers
+set rulebase security rules \"allow web\" application [ ssl web-browsing ]
+set rulebase security rules \"allow web\" service application-default
+set rulebase security rules \"allow web\" action allow
+set rulebase security rules alt from trust
+set rulebase security rules alt to untrust
+set rulebase security rules alt source [ 10.0.0.0/8 ]
+set rulebase security rules alt negate-source yes
+set rulebase security rules alt destination web
+set rulebase security rules alt application any
+set rulebase security rules alt service tcp-8443
+set rulebase security rules alt action deny
+set rulebase security rules partner from any
+set rulebase security rules partner to any
+set rulebase security rules partner destination partner
+set rulebase security rules partner application any
+set rulebase security rules partner service any
+set rulebase security rules partner action allow
+set rulebase security rules missing from trust
+set rulebase security rules missing to untrust
+set rulebase security rules missing destination nosuch
+set rulebase security rules missing action allow
+";
+
+    #[test]
+    fn set_form_rules_decide_with_applications_and_negation() {
+        let d = parse(SET);
+        assert_eq!(d.hostname.as_deref(), Some("fw1"));
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        let p = &d.zone_policies[0];
+        assert_eq!(p.zones, vec!["trust", "untrust"]);
+        // application-default: ssl on 443, web-browsing on 80; one rule, two entries.
+        assert_eq!(p.rules.iter().filter(|r| r.name == "allow web").count(), 2);
+        let ssl = flow([10, 1, 1, 1], [192, 0, 2, 10], 6, 443);
+        let last = |c: Vec<crate::zone::Candidate>| c.last().cloned().unwrap();
+        let c = last(p.decide(&ssl, "trust", "untrust", Some("ssl"), None));
+        assert_eq!((c.action, c.rule.map(|i| p.rules[i].name.as_str())), (Action::Permit, Some("allow web")));
+        // web-browsing on 443 is not its default port: the rule does not take it.
+        let c = last(p.decide(&ssl, "trust", "untrust", Some("web-browsing"), None));
+        assert_eq!(c.action, Action::Deny);
+        // The range object: both ends in, the next address out.
+        let dns = |last_octet| flow([10, 1, 1, 1], [198, 51, 100, last_octet], 6, 443);
+        assert_eq!(last(p.decide(&dns(2), "trust", "untrust", Some("ssl"), None)).action, Action::Permit);
+        assert_eq!(last(p.decide(&dns(3), "trust", "untrust", Some("ssl"), None)).action, Action::Deny);
+        // Negated source: 10/8 is not denied by `alt`, 172.16.0.1 is.
+        let alt = |src| flow(src, [192, 0, 2, 10], 6, 8443);
+        let by =
+            |f: &Flow| last(p.decide(f, "trust", "untrust", Some("x"), None)).rule.map(|i| p.rules[i].name.clone());
+        assert_eq!(by(&alt([172, 16, 0, 1])).as_deref(), Some("alt"));
+        assert_ne!(by(&alt([10, 0, 0, 1])).as_deref(), Some("alt"));
+        // An FQDN destination: the rule may match, the default decides otherwise.
+        let c = p.decide(&flow([10, 1, 1, 1], [203, 0, 113, 5], 17, 53), "trust", "untrust", Some("dns"), None);
+        assert_eq!(c.len(), 2);
+        assert_eq!(p.rules[c[0].rule.unwrap()].name, "partner");
+        assert!(c[0].undecided[0].contains("partner.example.com"), "{:?}", c[0].undecided);
+        // An undefined object is a finding, not a crash.
+        let found = p.findings().unwrap();
+        let missing = p.rules.iter().position(|r| r.name == "missing").unwrap();
+        assert!(
+            found.iter().any(|f| f.rule == missing && f.kind == crate::analysis::Kind::UndefinedReference),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn xml_and_set_forms_read_alike() {
+        let xml = r#"<config><devices><entry name="localhost.localdomain"><vsys><entry name="vsys1">
+<zone><entry name="trust"/><entry name="untrust"/></zone>
+<address><entry name="web"><ip-netmask>192.0.2.10</ip-netmask></entry></address>
+<rulebase><security><rules>
+<entry name="r1"><from><member>trust</member></from><to><member>untrust</member></to>
+<source><member>any</member></source><destination><member>web</member></destination>
+<application><member>any</member></application><service><member>service-https</member></service>
+<action>allow</action></entry>
+</rules></security>
+<default-security-rules><rules><entry name="intrazone-default"><action>deny</action></entry></rules></default-security-rules>
+</rulebase></entry></vsys></entry></devices></config>"#;
+        let set = "\
+set zone trust network layer3 e1
+set zone untrust network layer3 e2
+set address web ip-netmask 192.0.2.10
+set rulebase security rules r1 from trust
+set rulebase security rules r1 to untrust
+set rulebase security rules r1 source any
+set rulebase security rules r1 destination web
+set rulebase security rules r1 application any
+set rulebase security rules r1 service service-https
+set rulebase security rules r1 action allow
+set rulebase default-security-rules rules intrazone-default action deny
+";
+        let (a, b) = (parse(xml), parse(set));
+        assert!(a.warnings.is_empty() && b.warnings.is_empty(), "{:?} {:?}", a.warnings, b.warnings);
+        let (pa, pb) = (&a.zone_policies[0], &b.zone_policies[0]);
+        assert_eq!(pa.rules[0].line, 5);
+        assert_eq!(pa.intrazone.action, Action::Deny);
+        assert_eq!(pa.zones, pb.zones);
+        assert_eq!(pa.intrazone.action, pb.intrazone.action);
+        assert_eq!(pa.rules.len(), pb.rules.len());
+        assert_eq!(pa.rules[0].matches[0].dst, pb.rules[0].matches[0].dst);
+        assert_eq!(pa.rules[0].matches[0].dport, pb.rules[0].matches[0].dport);
+    }
+
+    #[test]
+    fn broken_xml_is_a_warning_with_its_line() {
+        let d = parse("<config>\n<devices>\n</config>\n");
+        assert_eq!(d.warnings.len(), 1);
+        assert_eq!(d.warnings[0].line, 3);
+        assert!(d.zone_policies.is_empty());
+    }
+}
