@@ -69,7 +69,7 @@ pub enum PolicyError {
     #[error("{file}: {reason}")]
     Unreadable { file: String, reason: String },
     #[error(
-        "{file}: this is {what}, which Watchkeeper cannot analyse yet; supported: Cisco IOS/IOS-XE, NX-OS, IOS-XR, ASA, Arista EOS, Junos firewall filters, iptables and PAN-OS/Panorama (XML or set)"
+        "{file}: this is {what}, which Watchkeeper cannot analyse yet; supported: Cisco IOS/IOS-XE, NX-OS, IOS-XR, ASA, Arista EOS, Junos firewall filters and SRX policies, iptables and PAN-OS/Panorama (XML or set)"
     )]
     Unsupported { file: String, what: &'static str },
     #[error(
@@ -406,6 +406,11 @@ impl Logs {
     }
 }
 
+/// A zone rule as its vendor names it: `rule NAME` (PAN-OS), `policy NAME` (SRX).
+fn called(r: &zone::ZoneRule) -> String {
+    r.matches.first().map_or_else(|| format!("rule {}", r.name), |m| m.text.clone())
+}
+
 /// How many rules a zone policy has as written (one PAN-OS rule may stand as several).
 fn zone_rules(p: &ZonePolicy) -> usize {
     let mut lines: Vec<(usize, &str)> = p.rules.iter().map(|r| (r.line, r.name.as_str())).collect();
@@ -569,7 +574,7 @@ const RISKY_APPS: &[&str] =
 /// rules, and the pack's risky-rule checks.
 fn zone_findings(file: &str, p: &ZonePolicy, pack: &Pack, out: &mut Vec<FindingView>) -> Result<(), PolicyError> {
     let too_large = |source| PolicyError::TooLarge { file: file.to_owned(), source };
-    let cite = |i: usize| RuleRef { line: p.rules[i].line, rule: format!("rule {}", p.rules[i].name) };
+    let cite = |i: usize| RuleRef { line: p.rules[i].line, rule: called(&p.rules[i]) };
     let found = p.findings().map_err(too_large)?;
     for f in &found {
         let mut related: Vec<RuleRef> = f.related.iter().map(|&j| cite(j)).collect();
@@ -591,15 +596,7 @@ fn zone_findings(file: &str, p: &ZonePolicy, pack: &Pack, out: &mut Vec<FindingV
         if !r.may.is_empty() {
             message.push_str(&format!(" (even if {})", r.may.join(" and ")));
         }
-        let mut v = FindingView::plain(
-            f.kind.as_str(),
-            f.severity,
-            file,
-            r.line,
-            &p.name,
-            &format!("rule {}", r.name),
-            message,
-        );
+        let mut v = FindingView::plain(f.kind.as_str(), f.severity, file, r.line, &p.name, &called(r), message);
         v.related_total = related.len();
         related.truncate(MAX_RELATED);
         v.related_rules = related;
@@ -612,15 +609,7 @@ fn zone_findings(file: &str, p: &ZonePolicy, pack: &Pack, out: &mut Vec<FindingV
     for r in &p.rules {
         if r.disabled && seen.insert(r.line) {
             let message = "disabled: it decides nothing; remove it or enable it".to_owned();
-            out.push(FindingView::plain(
-                "risky",
-                Severity::Low,
-                file,
-                r.line,
-                &p.name,
-                &format!("rule {}", r.name),
-                message,
-            ));
+            out.push(FindingView::plain("risky", Severity::Low, file, r.line, &p.name, &called(r), message));
         }
         if r.disabled || unreachable.iter().any(|&u| p.rules[u].line == r.line) {
             continue;
@@ -640,15 +629,7 @@ fn zone_findings(file: &str, p: &ZonePolicy, pack: &Pack, out: &mut Vec<FindingV
                 continue;
             }
             let message = format!("{} ({})", check.title, check.id);
-            let mut f = FindingView::plain(
-                "risky",
-                check.severity,
-                file,
-                r.line,
-                &p.name,
-                &format!("rule {}", r.name),
-                message,
-            );
+            let mut f = FindingView::plain("risky", check.severity, file, r.line, &p.name, &called(r), message);
             f.witness = hit.witness.as_ref().map(FlowView::from);
             out.push(f);
         }
@@ -777,7 +758,7 @@ pub struct FilterChoice {
 pub fn match_flow(config: &Config, choice: &FilterChoice, query: &FlowQuery) -> Result<Vec<MatchView>, PolicyError> {
     let flow = query.flow()?;
     let d = &config.device;
-    if !d.zone_policies.is_empty() && d.acls.is_empty() {
+    if !d.zone_policies.is_empty() && (d.acls.is_empty() || choice.from_zone.is_some()) {
         return match_zones(config, choice, &flow);
     }
     let names: Vec<&str> = if let Some(name) = &choice.filter {
@@ -856,7 +837,7 @@ fn match_zones(config: &Config, choice: &FilterChoice, flow: &Flow) -> Result<Ve
         }
         let cands = p.decide(flow, from, to, choice.application.as_deref(), choice.user.as_deref());
         let view = |c: &zone::Candidate| match c.rule {
-            Some(i) => (c.action.as_str(), format!("rule {}", p.rules[i].name), p.rules[i].line),
+            Some(i) => (c.action.as_str(), called(&p.rules[i]), p.rules[i].line),
             None => {
                 let dr = p.default_for(from, to);
                 (c.action.as_str(), dr.name.clone(), dr.line)
@@ -871,7 +852,7 @@ fn match_zones(config: &Config, choice: &FilterChoice, flow: &Flow) -> Result<Ve
                 .filter(|r| r.line != p.rules[k].line && !r.disabled)
                 .filter(|r| r.from.admits(Some(from)) && r.to.admits(Some(to)))
                 .filter(|r| r.matches.iter().any(|m| m.matches(flow)))
-                .map(|r| RuleRef { line: r.line, rule: format!("rule {}", r.name) })
+                .map(|r| RuleRef { line: r.line, rule: called(r) })
                 .collect(),
             None => Vec::new(),
         };
@@ -988,7 +969,7 @@ pub fn diff_zone_policies(file: &str, old: &ZonePolicy, new: &ZonePolicy) -> Res
     let too_large = |source| PolicyError::TooLarge { file: file.to_owned(), source };
     let cite = |p: &ZonePolicy, origin: &[Option<usize>], k: Option<usize>, from: &str, to: &str| {
         k.map(|k| match origin[k] {
-            Some(i) => RuleRef { line: p.rules[i].line, rule: format!("rule {}", p.rules[i].name) },
+            Some(i) => RuleRef { line: p.rules[i].line, rule: called(&p.rules[i]) },
             None => {
                 let d = p.default_for(from, to);
                 RuleRef { line: d.line, rule: d.name.clone() }

@@ -39,7 +39,18 @@ fn statements(text: &str) -> Vec<Statement> {
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
         if let Some(rest) = t.strip_prefix("set ") {
-            out.push(Statement { words: words(rest), line: i + 1 });
+            // `set a b [ c d ]` is `set a b c` and `set a b d`.
+            let ws = words(rest);
+            match (ws.iter().position(|w| w == "["), ws.last().map(String::as_str)) {
+                (Some(open), Some("]")) => {
+                    for item in &ws[open + 1..ws.len() - 1] {
+                        let mut one = ws[..open].to_vec();
+                        one.push(item.clone());
+                        out.push(Statement { words: one, line: i + 1 });
+                    }
+                }
+                _ => out.push(Statement { words: ws, line: i + 1 }),
+            }
             braces.push('\n');
         } else if let Some(rest) = t.strip_prefix("deactivate ") {
             deactivated.push(words(rest));
@@ -220,17 +231,9 @@ pub fn parse(text: &str) -> Device {
     let mut filters: Vec<(Family, String, usize, Vec<Term>)> = Vec::new();
     let mut prefix_lists: HashMap<String, Vec<AddrMatch>> = HashMap::new();
     let mut interfaces: HashMap<String, usize> = HashMap::new();
-    let mut srx_noted = false;
-    for s in statements(text) {
+    let all = statements(text);
+    for s in &all {
         let w: Vec<&str> = s.words.iter().map(String::as_str).collect();
-        if !srx_noted && w.starts_with(&["security", "policies"]) {
-            srx_noted = true;
-            d.warnings.push(warning(
-                s.line,
-                &w,
-                "SRX security policies are not analysed yet; only firewall filters are",
-            ));
-        }
         let (family, rest) = match w.as_slice() {
             ["firewall", "family", "inet", "filter", rest @ ..] => (Some(Family::V4), rest),
             ["firewall", "family", "inet6", "filter", rest @ ..] => (Some(Family::V6), rest),
@@ -329,6 +332,8 @@ pub fn parse(text: &str) -> Device {
         }
         d.acls.push(acl);
     }
+    let flat: Vec<(usize, Vec<String>)> = all.into_iter().map(|s| (s.line, s.words)).collect();
+    crate::srx::read(&flat, &mut d);
     d.warn_undefined_bindings(|b| {
         (
             format!("{} filter {} {}", b.interface, b.direction, b.acl),
@@ -343,7 +348,7 @@ fn warning(line: usize, w: &[&str], message: &str) -> Warning {
 }
 
 /// An address or prefix (`1.2.3.4` is a /32).
-fn address(a: &str) -> Option<AddrMatch> {
+pub(crate) fn address(a: &str) -> Option<AddrMatch> {
     if a.contains(':') {
         let (p, len) = a.split_once('/').unwrap_or((a, "128"));
         let p: Ipv6Addr = p.parse().ok()?;
@@ -354,7 +359,7 @@ fn address(a: &str) -> Option<AddrMatch> {
     if a.contains('/') { prefix4(a) } else { prefix4(&format!("{a}/32")) }
 }
 
-fn protocol(p: &str, v6: bool) -> Result<Option<u8>, String> {
+pub(crate) fn protocol(p: &str, v6: bool) -> Result<Option<u8>, String> {
     Ok(Some(match p {
         "tcp" => 6,
         "udp" => 17,
@@ -377,7 +382,7 @@ fn protocol(p: &str, v6: bool) -> Result<Option<u8>, String> {
 }
 
 /// A port or range (`80`, `1024-65535`, `http`).
-fn ports(v: &str) -> Result<(u16, u16), String> {
+pub(crate) fn ports(v: &str) -> Result<(u16, u16), String> {
     let one = |p: &str| -> Result<u16, String> {
         match p {
             "http" => Ok(80),
@@ -399,7 +404,7 @@ fn ports(v: &str) -> Result<(u16, u16), String> {
     }
 }
 
-fn icmp_type(v: &str, v6: bool) -> Result<u8, String> {
+pub(crate) fn icmp_type(v: &str, v6: bool) -> Result<u8, String> {
     let named = if v6 {
         match v {
             "destination-unreachable" | "unreachable" => Some(1),

@@ -26,6 +26,7 @@ pub mod matcher;
 pub mod pack;
 pub mod panos;
 pub mod space;
+mod srx;
 pub mod synth;
 pub mod zone;
 
@@ -114,6 +115,10 @@ fn fuzz_device(data: &[u8], parse: fn(&str) -> device::Device) {
         established: false,
         fragment: false,
     };
+    for p in &d.zone_policies {
+        let zone = p.zones.first().map_or("any", String::as_str);
+        assert!(p.decide(&flow, zone, zone, None, None).last().is_some_and(|c| c.undecided.is_empty()));
+    }
     for a in &d.acls {
         let decision = a.decide(&flow);
         assert!(decision.rule.is_none_or(|i| i < a.rules.len()));

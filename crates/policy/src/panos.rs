@@ -536,8 +536,9 @@ fn rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Vec<ZoneRule> {
         }
     };
     let mut may = Vec::new();
-    // Addresses only known at run time (FQDNs, dynamic groups, lists) make the side match
-    // anything, undecided; negated, they can only take addresses away, again undecided.
+    // Addresses only known at run time (FQDNs, dynamic groups, lists): the side may match
+    // anything; negated, such addresses can only take some away. `known` is what is certain.
+    let mut address_may = Vec::new();
     let side = |key: &str, negate: bool, what: &str, may: &mut Vec<String>| {
         let mut ms = Vec::new();
         let before = may.len();
@@ -548,22 +549,20 @@ fn rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Vec<ZoneRule> {
             ms.push(AddrMatch::Any);
         }
         let unknown = may.len() > before;
+        let known = AddrMatch::AnyOf(ms);
         if !negate {
-            if unknown {
-                ms.push(AddrMatch::Any);
-            }
-            return AddrMatch::AnyOf(ms);
+            let all = if unknown { AddrMatch::Any } else { known.clone() };
+            return (all, Some(known));
         }
         for m in &mut may[before..] {
             *m = format!("{what} is not {}", m.trim_start_matches(&format!("{what} is ")));
         }
-        match AddrMatch::AnyOf(ms).complement() {
-            Some(not) => not,
-            None => AddrMatch::Undefined(format!("negated {what} with wildcard objects")),
-        }
+        let not =
+            known.complement().unwrap_or_else(|| AddrMatch::Undefined(format!("negated {what} with wildcard objects")));
+        (not.clone(), (!unknown).then_some(not))
     };
-    let src = side("source", e.yes("negate-source"), "source", &mut may);
-    let dst = side("destination", e.yes("negate-destination"), "destination", &mut may);
+    let (src, known_src) = side("source", e.yes("negate-source"), "source", &mut address_may);
+    let (dst, known_dst) = side("destination", e.yes("negate-destination"), "destination", &mut address_may);
     let users = labels(e.list("source-user"));
     let mut apps_named = Vec::new();
     for a in e.list("application") {
@@ -622,15 +621,16 @@ fn rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Vec<ZoneRule> {
     };
     let services = e.list("service");
     if services.iter().any(|s| s == "application-default") {
+        let split = |r: ZoneRule| r.with_unknown_addresses((known_src.clone(), known_dst.clone()), address_may.clone());
         return match &apps {
             Labels::Any => {
                 let mut may = base.may.clone();
                 may.push("the application runs on its default ports".into());
-                vec![ZoneRule { matches: vec![header(&Svc::any())], may, ..base }]
+                split(ZoneRule { matches: vec![header(&Svc::any())], may, ..base })
             }
             Labels::Only(list) => list
                 .iter()
-                .map(|a| {
+                .flat_map(|a| {
                     let mut may = base.may.clone();
                     let svcs = match app_default(a, scope) {
                         Some(svcs) => svcs,
@@ -639,12 +639,12 @@ fn rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Vec<ZoneRule> {
                             vec![Svc::any()]
                         }
                     };
-                    ZoneRule {
+                    split(ZoneRule {
                         apps: Labels::Only(vec![a.clone()]),
                         matches: svcs.iter().map(header).collect(),
                         may,
                         ..base.clone()
-                    }
+                    })
                 })
                 .collect(),
         };
@@ -659,7 +659,7 @@ fn rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Vec<ZoneRule> {
     }
     let mut matches: Vec<Rule> = svcs.iter().map(header).collect();
     matches.extend(undefined.into_iter().map(|u| Rule { src: AddrMatch::Undefined(u), ..header(&Svc::any()) }));
-    vec![ZoneRule { matches, ..base }]
+    ZoneRule { matches, ..base }.with_unknown_addresses((known_src, known_dst), address_may)
 }
 
 /// A service: protocol and ports (or ICMP type).
@@ -897,6 +897,7 @@ fn app_default(app: &str, scope: &Scope) -> Option<Vec<Svc>> {
         "ospf" => vec![proto(89)],
         "ipsec-esp" => vec![proto(50)],
         "gre" => vec![proto(47)],
+        "igmp" => vec![proto(2)],
         "icmp" => vec![proto(1)],
         "ipv6-icmp" => vec![proto(58)],
         "ping" => vec![icmp(1, 8), icmp(58, 128)],

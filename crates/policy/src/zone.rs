@@ -14,7 +14,7 @@
 //! reports such rules as ones that may match; the analyses never let them cover another
 //! rule, so a finding holds whatever those conditions turn out to be.
 
-use crate::acl::{Acl, Action, Family, Flow, Rule};
+use crate::acl::{Acl, Action, AddrMatch, Family, Flow, Rule};
 use crate::analysis::{self, Finding, Kind, Severity};
 use crate::space::{HeaderSpace, Result};
 use std::collections::{BTreeSet, HashMap};
@@ -84,6 +84,48 @@ impl ZoneRule {
         };
         kind && !self.disabled && self.from.admits(Some(from)) && self.to.admits(Some(to))
     }
+}
+
+impl ZoneRule {
+    /// A rule naming addresses known only at run time (FQDNs, dynamic groups, lists) stands
+    /// as two entries: the addresses the configuration gives, decided, then every address it
+    /// may match, undecided. `self.matches` carry the latter; `known` the former (`None` on
+    /// a side where nothing is certain, as when such addresses are negated).
+    pub fn with_unknown_addresses(
+        self,
+        known: (Option<AddrMatch>, Option<AddrMatch>),
+        address_may: Vec<String>,
+    ) -> Vec<ZoneRule> {
+        if address_may.is_empty() {
+            return vec![self];
+        }
+        let mut out = Vec::new();
+        if let (Some(src), Some(dst)) = known
+            && self.may.is_empty()
+            && !matches_none(&src)
+            && !matches_none(&dst)
+        {
+            // An alternative for an undefined service keeps matching nothing.
+            let matches = self
+                .matches
+                .iter()
+                .map(|m| match m.src {
+                    AddrMatch::Undefined(_) => m.clone(),
+                    _ => Rule { src: src.clone(), dst: dst.clone(), ..m.clone() },
+                })
+                .collect();
+            out.push(ZoneRule { matches, ..self.clone() });
+        }
+        let mut may = self.may.clone();
+        may.extend(address_may);
+        out.push(ZoneRule { may, ..self });
+        out
+    }
+}
+
+/// An address set with no address in it.
+fn matches_none(m: &AddrMatch) -> bool {
+    matches!(m, AddrMatch::AnyOf(all) if all.iter().all(matches_none))
 }
 
 /// What decides the flows no rule takes, for traffic within one zone or between two.
@@ -368,7 +410,8 @@ impl ZonePolicy {
         let mut pairs: Vec<ZoneFinding> = Vec::new();
         self.tally(&self.slices(false), &mut tally, Some(&mut pairs))?;
         // A rule with an undecidable condition, against the rules that surely match.
-        for m in (0..self.rules.len()).filter(|&i| self.head(i) == i && !self.rules[i].may.is_empty()) {
+        let undecided = |h: usize| self.rules.iter().enumerate().any(|(i, r)| self.head(i) == h && !r.may.is_empty());
+        for m in (0..self.rules.len()).filter(|&i| self.head(i) == i && undecided(i)) {
             let mut alone = self.clone();
             alone.rules.retain(|r| r.may.is_empty() || (r.name == self.rules[m].name && r.line == self.rules[m].line));
             let mut t = HashMap::new();
@@ -534,11 +577,13 @@ mod tests {
     const ZONES: [&str; 3] = ["trust", "untrust", "dmz"];
     const APPS: [&str; 3] = ["ssl", "dns", "ssh"];
 
-    fn policy(rules: Vec<(u8, u8, u8, bool, u8, u16, bool)>, intra: bool) -> ZonePolicy {
+    /// Rules from generated tuples; `may`: 0 decided, 1 wholly undecidable, 2 a destination
+    /// partly known (the net, decided) and partly not (any address, undecided).
+    fn policy(rules: Vec<(u8, u8, u8, bool, u8, u16, u8)>, intra: bool) -> ZonePolicy {
         let rules = rules
             .into_iter()
             .enumerate()
-            .map(|(i, (from, to, apps, permit, net, port, may))| {
+            .flat_map(|(i, (from, to, apps, permit, net, port, may))| {
                 let action = if permit { Action::Permit } else { Action::Deny };
                 let line = i + 1;
                 let m = Rule {
@@ -547,7 +592,7 @@ mod tests {
                     proto: Some(6),
                     ..Rule::any(action, line)
                 };
-                ZoneRule {
+                let rule = ZoneRule {
                     name: format!("r{line}"),
                     line,
                     from: labels(&ZONES, from),
@@ -556,10 +601,18 @@ mod tests {
                     apps: labels(&APPS, apps),
                     users: Labels::Any,
                     action,
-                    matches: vec![m],
-                    may: if may { vec!["destination is fqdn x".into()] } else { Vec::new() },
+                    matches: vec![m.clone()],
+                    may: if may == 1 { vec!["destination is fqdn x".into()] } else { Vec::new() },
                     disabled: false,
                     log: false,
+                };
+                match may {
+                    2 => ZoneRule { matches: vec![Rule { dst: AddrMatch::Any, ..m.clone() }], ..rule }
+                        .with_unknown_addresses(
+                            (Some(AddrMatch::Any), Some(m.dst.clone())),
+                            vec!["destination is fqdn x".into()],
+                        ),
+                    _ => vec![rule],
                 }
             })
             .collect();
@@ -575,7 +628,7 @@ mod tests {
     }
 
     fn arb_policy() -> impl Strategy<Value = ZonePolicy> {
-        let rule = (0u8..8, 0u8..8, 0u8..8, any::<bool>(), 0u8..4, prop_oneof![Just(0u16), 22u16..24], any::<bool>());
+        let rule = (0u8..8, 0u8..8, 0u8..8, any::<bool>(), 0u8..4, prop_oneof![Just(0u16), 22u16..24], 0u8..3);
         (proptest::collection::vec(rule, 0..8), any::<bool>()).prop_map(|(rs, intra)| policy(rs, intra))
     }
 
@@ -686,9 +739,9 @@ mod tests {
             let mut worlds = vec![decisions(&p, |_| true), decisions(&p, |_| false)];
             worlds.extend((0..p.rules.len()).filter(|&m| !p.rules[m].may.is_empty()).map(|m| decisions(&p, |i| i == m)));
             let plain = p.rules.iter().all(|r| r.may.is_empty());
-            for (i, _) in p.rules.iter().enumerate() {
+            for i in (0..p.rules.len()).filter(|&i| p.head(i) == i) {
                 let f = found.iter().find(|f| f.rule == i && matches!(f.kind, Kind::Shadowed | Kind::Redundant | Kind::Unreachable));
-                let decides = worlds.iter().any(|w| w.iter().any(|d| d.1 == Some(i)));
+                let decides = worlds.iter().any(|w| w.iter().any(|d| d.1.is_some_and(|k| p.head(k) == i)));
                 if f.is_some_and(|f| f.unreachable) {
                     prop_assert!(!decides, "rule {} said unreachable but decides: {:?}", i, f);
                 }
@@ -697,7 +750,7 @@ mod tests {
                 }
                 if plain && f.is_some_and(|f| !f.unreachable) {
                     let mut q = p.clone();
-                    q.rules.remove(i);
+                    q.rules.retain(|r| r.line != p.rules[i].line);
                     let before: Vec<Action> = worlds[0].iter().map(|d| d.0).collect();
                     let after: Vec<Action> = decisions(&q, |_| true).iter().map(|d| d.0).collect();
                     prop_assert_eq!(before, after, "rule {} said removable", i);
@@ -708,7 +761,7 @@ mod tests {
 
     #[test]
     fn intrazone_default_permits_and_interzone_denies() {
-        let p = policy(vec![(1, 2, 1, true, 0, 23, false)], true);
+        let p = policy(vec![(1, 2, 1, true, 0, 23, 0)], true);
         let f = flow(0, 23);
         let d = |from, to, app| p.decide(&f, from, to, app, None);
         assert_eq!(

@@ -382,3 +382,38 @@ set rulebase security rules block action deny
     assert_eq!(lost["dst"], serde_json::json!(["192.0.2.10"]));
     assert_eq!(lost["new_rule"]["rule"], "rule block");
 }
+
+#[test]
+fn srx_security_policies_are_matched_by_zone() {
+    // Batfish's test: zone-pair policies, then the global one, then `default-policy permit-all`.
+    let srx = path("juniper/batfish-testconfigs/firewall-combined-policies");
+    let ask = |src: &str| {
+        let args = [
+            "match",
+            &srx,
+            "--src",
+            src,
+            "--dst",
+            "9.9.9.9",
+            "--dport",
+            "80",
+            "--from-zone",
+            "trust",
+            "--to-zone",
+            "untrust",
+            "--json",
+        ];
+        let out = policy(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let m = json(&out);
+        (m["action"].as_str().unwrap().to_owned(), m["rule"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(ask("1.2.3.1"), ("permit".into(), "policy P0".into()));
+    assert_eq!(ask("1.2.3.2"), ("deny".into(), "policy P1".into()));
+    assert_eq!(ask("1.2.3.5"), ("deny".into(), "policy P1".into()));
+    assert_eq!(ask("1.2.3.9"), ("permit".into(), "default-policy".into()));
+    // Without zones the interface filter answers, as before.
+    let out = policy(&["match", &srx, "--src", "2.2.2.2", "--dst", "9.9.9.9", "--dport", "80", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(json(&out)["filter"], "FILTER1");
+}

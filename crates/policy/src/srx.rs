@@ -1,0 +1,533 @@
+//! Junos SRX security policies into a [`ZonePolicy`]: zone-pair policies in order, then
+//! global policies, then the default policy (deny-all unless `permit-all`), as the SRX
+//! evaluates them. Addresses resolve in the zone's own address book (and books attached to
+//! it), then the global one; applications are custom `applications` (terms and sets) or the
+//! predefined `junos-*` ones.
+//!
+//! Reads the statements [`crate::junos`] flattens from either form. NAT is not read yet;
+//! policies see translated destinations on an SRX, so a destination-NATed flow must be asked
+//! with its translated address.
+
+use crate::acl::{Action, AddrMatch, PortMatch, Rule};
+use crate::device::{Device, Object, Warning};
+use crate::junos::{address, icmp_type, ports, protocol};
+use crate::zone::{DefaultRule, Labels, RuleType, ZonePolicy, ZoneRule};
+use std::collections::HashMap;
+
+/// One address book: names to addresses, sets to members.
+#[derive(Default)]
+struct Book {
+    addresses: HashMap<String, Entry>,
+    sets: HashMap<String, Vec<(bool, String)>>,
+}
+
+enum Entry {
+    Match(AddrMatch),
+    /// A DNS name: resolved at run time.
+    Dns(String),
+}
+
+/// A policy as its statements build it up.
+#[derive(Default)]
+struct Policy {
+    name: String,
+    line: usize,
+    from: Option<String>,
+    to: Option<String>,
+    global: bool,
+    sources: Vec<String>,
+    destinations: Vec<String>,
+    applications: Vec<String>,
+    source_excluded: bool,
+    destination_excluded: bool,
+    users: Vec<String>,
+    dynamic_apps: Vec<String>,
+    action: Option<Action>,
+    log: bool,
+    may: Vec<String>,
+}
+
+/// A service an application stands for.
+#[derive(Clone)]
+struct Svc {
+    proto: Option<u8>,
+    sport: PortMatch,
+    dport: PortMatch,
+    icmp: Option<(u8, Option<u8>)>,
+}
+
+impl Svc {
+    fn any() -> Svc {
+        Svc { proto: None, sport: PortMatch::any(), dport: PortMatch::any(), icmp: None }
+    }
+}
+
+/// Reads the security policies among `statements` into `d.zone_policies`.
+pub(crate) fn read(statements: &[(usize, Vec<String>)], d: &mut Device) {
+    let mut zones: Vec<String> = Vec::new();
+    let mut zone_books: HashMap<String, Book> = HashMap::new();
+    let mut books: HashMap<String, Book> = HashMap::new();
+    let mut attached: HashMap<String, Vec<String>> = HashMap::new();
+    let mut apps: HashMap<String, Vec<HashMap<String, String>>> = HashMap::new();
+    let mut app_sets: HashMap<String, Vec<String>> = HashMap::new();
+    let mut policies: Vec<Policy> = Vec::new();
+    let mut default = None;
+    let mut first = None;
+    for (line, words) in statements {
+        let w: Vec<&str> = words.iter().map(String::as_str).collect();
+        match w.as_slice() {
+            ["security", "zones", "security-zone", z, rest @ ..] => {
+                if !zones.iter().any(|x| x == z) {
+                    zones.push((*z).to_owned());
+                }
+                if let ["address-book", entry @ ..] = rest {
+                    book_entry(zone_books.entry((*z).to_owned()).or_default(), entry, *line, d);
+                }
+            }
+            ["security", "address-book", name, "attach", "zone", z] => {
+                attached.entry((*z).to_owned()).or_default().push((*name).to_owned());
+            }
+            ["security", "address-book", name, entry @ ..] => {
+                book_entry(books.entry((*name).to_owned()).or_default(), entry, *line, d);
+            }
+            ["applications", "application", name, rest @ ..] => {
+                let terms = apps.entry((*name).to_owned()).or_default();
+                let (term, kv) = match rest {
+                    ["term", t, kv @ ..] => (Some(*t), kv),
+                    kv => (None, kv),
+                };
+                // A term's settings, or the application's own (one implicit term).
+                let key = term.unwrap_or("");
+                let at = match terms.iter().position(|t| t.get("") == Some(&key.to_owned())) {
+                    Some(at) => at,
+                    None => {
+                        terms.push(HashMap::from([(String::new(), key.to_owned())]));
+                        terms.len() - 1
+                    }
+                };
+                for pair in kv.chunks(2) {
+                    if let [k, v] = pair {
+                        terms[at].insert((*k).to_owned(), (*v).to_owned());
+                    }
+                }
+            }
+            ["applications", "application-set", name, "application" | "application-set", member] => {
+                app_sets.entry((*name).to_owned()).or_default().push((*member).to_owned());
+            }
+            ["security", "policies", "default-policy", what] => {
+                default = Some((if *what == "permit-all" { Action::Permit } else { Action::Deny }, *line));
+            }
+            ["security", "policies", "from-zone", f, "to-zone", t, "policy", p, rest @ ..] => {
+                first.get_or_insert(*line);
+                let at = policy_at(&mut policies, p, Some(f), Some(t), false, *line);
+                policy_statement(&mut policies[at], rest);
+            }
+            ["security", "policies", "global", "policy", p, rest @ ..] => {
+                first.get_or_insert(*line);
+                let at = policy_at(&mut policies, p, None, None, true, *line);
+                policy_statement(&mut policies[at], rest);
+            }
+            _ => {}
+        }
+    }
+    if policies.is_empty() && default.is_none() {
+        return;
+    }
+    // Zone pairs first (their order among pairs does not matter), then global policies.
+    let (zoned, global): (Vec<Policy>, Vec<Policy>) = policies.into_iter().partition(|p| !p.global);
+    let global_book = books.get("global");
+    let mut rules = Vec::new();
+    for p in zoned.iter().chain(&global) {
+        let chain = |zone: Option<&String>| -> Vec<&Book> {
+            let mut out = Vec::new();
+            if let Some(z) = zone {
+                out.extend(zone_books.get(z));
+                out.extend(attached.get(z).into_iter().flatten().filter_map(|b| books.get(b)));
+            }
+            out.extend(global_book);
+            out
+        };
+        let (src_books, dst_books) = (chain(p.from.as_ref()), chain(p.to.as_ref()));
+        rules.extend(zone_rule(p, &src_books, &dst_books, &apps, &app_sets, d));
+    }
+    let (action, line) = default.unwrap_or((Action::Deny, 0));
+    let dr = DefaultRule { name: "default-policy".into(), action, line };
+    d.zone_policies.push(ZonePolicy {
+        name: "security-policies".into(),
+        line: first.unwrap_or(line),
+        zones,
+        rules,
+        intrazone: dr.clone(),
+        interzone: dr,
+    });
+}
+
+fn policy_at(
+    policies: &mut Vec<Policy>,
+    name: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    global: bool,
+    line: usize,
+) -> usize {
+    let same = |p: &Policy| p.name == name && p.global == global && p.from.as_deref() == from && p.to.as_deref() == to;
+    match policies.iter().position(same) {
+        Some(at) => at,
+        None => {
+            policies.push(Policy {
+                name: name.to_owned(),
+                line,
+                from: from.map(str::to_owned),
+                to: to.map(str::to_owned),
+                global,
+                ..Policy::default()
+            });
+            policies.len() - 1
+        }
+    }
+}
+
+fn policy_statement(p: &mut Policy, rest: &[&str]) {
+    match rest {
+        ["match", "source-address", a] => p.sources.push((*a).to_owned()),
+        ["match", "destination-address", a] => p.destinations.push((*a).to_owned()),
+        ["match", "application", a] => p.applications.push((*a).to_owned()),
+        ["match", "source-address-excluded"] => p.source_excluded = true,
+        ["match", "destination-address-excluded"] => p.destination_excluded = true,
+        ["match", "source-identity", u] => p.users.push((*u).to_owned()),
+        ["match", "dynamic-application", a] if *a != "any" && *a != "none" => p.dynamic_apps.push((*a).to_owned()),
+        ["match", "from-zone", z] => p.from = Some((*z).to_owned()),
+        ["match", "to-zone", z] => p.to = Some((*z).to_owned()),
+        ["match", "url-category", c] if *c != "any" && *c != "none" => p.may.push(format!("URL category is {c}")),
+        ["scheduler-name", s] => p.may.push(format!("scheduler {s} is active")),
+        ["then", "permit", ..] => p.action = Some(Action::Permit),
+        ["then", "deny" | "reject", ..] => p.action = Some(Action::Deny),
+        ["then", "log", ..] => p.log = true,
+        _ => {}
+    }
+}
+
+fn book_entry(b: &mut Book, w: &[&str], line: usize, d: &mut Device) {
+    match w {
+        ["address", _, "description", ..] => {}
+        ["address", name, "dns-name", dns, ..] => {
+            b.addresses.insert((*name).to_owned(), Entry::Dns((*dns).to_owned()));
+            d.object_groups.push(Object { name: (*name).to_owned(), line, in_use: false });
+        }
+        ["address", name, "range-address", lo, "to", hi] => {
+            let m = match (lo.parse(), hi.parse()) {
+                (Ok(lo), Ok(hi)) => AddrMatch::range(lo, hi),
+                _ => AddrMatch::Undefined((*name).to_owned()),
+            };
+            b.addresses.insert((*name).to_owned(), Entry::Match(m));
+            d.object_groups.push(Object { name: (*name).to_owned(), line, in_use: false });
+        }
+        ["address", name, "wildcard-address", wa] => {
+            let m = wa.split_once('/').and_then(|(a, m)| {
+                let (a, m): (std::net::Ipv4Addr, std::net::Ipv4Addr) = (a.parse().ok()?, m.parse().ok()?);
+                Some(AddrMatch::Wildcard { addr: u32::from(a) & !u32::from(m), wildcard: u32::from(m) })
+            });
+            b.addresses.insert((*name).to_owned(), Entry::Match(m.unwrap_or(AddrMatch::Undefined((*name).to_owned()))));
+        }
+        ["address", name, prefix] => match address(prefix) {
+            Some(m) => {
+                b.addresses.insert((*name).to_owned(), Entry::Match(m));
+                d.object_groups.push(Object { name: (*name).to_owned(), line, in_use: false });
+            }
+            None => d.warnings.push(Warning {
+                line,
+                text: w.join(" "),
+                message: format!("`{prefix}` is not an address or prefix; `{name}` matches nothing"),
+            }),
+        },
+        ["address-set", name, kind @ ("address" | "address-set"), member] => {
+            let set = b.sets.entry((*name).to_owned()).or_insert_with(|| {
+                d.object_groups.push(Object { name: (*name).to_owned(), line, in_use: false });
+                Vec::new()
+            });
+            set.push((*kind == "address-set", (*member).to_owned()));
+        }
+        _ => {}
+    }
+}
+
+/// Resolves an address name through the books (first that defines it wins).
+fn resolve(
+    name: &str,
+    books: &[&Book],
+    stack: &mut Vec<String>,
+    out: &mut Vec<AddrMatch>,
+    may: &mut Vec<String>,
+    what: &str,
+) {
+    match name {
+        "any" => return out.push(AddrMatch::Any),
+        "any-ipv4" => return out.push(AddrMatch::Wildcard { addr: 0, wildcard: u32::MAX }),
+        "any-ipv6" => return out.push(AddrMatch::Prefix6 { addr: 0, len: 0 }),
+        _ => {}
+    }
+    if stack.iter().any(|s| s == name) {
+        return;
+    }
+    for b in books {
+        if let Some(e) = b.addresses.get(name) {
+            match e {
+                Entry::Match(m) => out.push(m.clone()),
+                Entry::Dns(dns) => may.push(format!("{what} is {dns} ({name})")),
+            }
+            return;
+        }
+        if let Some(members) = b.sets.get(name) {
+            stack.push(name.to_owned());
+            for (_, m) in members {
+                resolve(m, books, stack, out, may, what);
+            }
+            stack.pop();
+            return;
+        }
+    }
+    out.push(AddrMatch::Undefined(name.to_owned()));
+}
+
+fn zone_rule(
+    p: &Policy,
+    src_books: &[&Book],
+    dst_books: &[&Book],
+    apps: &HashMap<String, Vec<HashMap<String, String>>>,
+    app_sets: &HashMap<String, Vec<String>>,
+    d: &mut Device,
+) -> Vec<ZoneRule> {
+    let Some(action) = p.action else {
+        d.warnings.push(Warning {
+            line: p.line,
+            text: format!("policy {}", p.name),
+            message: "the policy has no `then permit|deny|reject`; left out".into(),
+        });
+        return Vec::new();
+    };
+    let mut may = p.may.clone();
+    // DNS names resolve at run time: the side may match anything, and `known` is what is
+    // certain (nothing, when such names are excluded).
+    let mut address_may = Vec::new();
+    let side = |names: &[String], books: &[&Book], excluded: bool, what: &str, may: &mut Vec<String>| {
+        let mut ms = Vec::new();
+        let before = may.len();
+        for n in names {
+            resolve(n, books, &mut Vec::new(), &mut ms, may, what);
+        }
+        if names.is_empty() {
+            ms.push(AddrMatch::Any);
+        }
+        let unknown = may.len() > before;
+        let known = AddrMatch::AnyOf(ms);
+        if !excluded {
+            let all = if unknown { AddrMatch::Any } else { known.clone() };
+            return (all, Some(known));
+        }
+        let not = known.complement().unwrap_or_else(|| AddrMatch::Undefined(format!("excluded {what} with wildcards")));
+        (not.clone(), (!unknown).then_some(not))
+    };
+    let (src, known_src) = side(&p.sources, src_books, p.source_excluded, "source", &mut address_may);
+    let (dst, known_dst) = side(&p.destinations, dst_books, p.destination_excluded, "destination", &mut address_may);
+    let mut svcs = Vec::new();
+    let mut undefined = Vec::new();
+    for a in &p.applications {
+        application(a, apps, app_sets, &mut Vec::new(), &mut svcs, &mut undefined, &mut may);
+    }
+    if p.applications.is_empty() {
+        svcs.push(Svc::any());
+    }
+    let text = format!("policy {}", p.name);
+    let header = |s: &Svc| Rule {
+        line: p.line,
+        text: text.clone(),
+        action,
+        proto: s.proto,
+        src: src.clone(),
+        sport: s.sport.clone(),
+        dst: dst.clone(),
+        dport: s.dport.clone(),
+        icmp: s.icmp,
+        established: false,
+        fragments: false,
+        log: p.log,
+    };
+    let mut matches: Vec<Rule> = svcs.iter().map(header).collect();
+    matches.extend(undefined.into_iter().map(|u| Rule { src: AddrMatch::Undefined(u), ..header(&Svc::any()) }));
+    let labels = |v: &[String]| {
+        if v.is_empty() || v.iter().any(|x| x == "any") { Labels::Any } else { Labels::Only(v.to_vec()) }
+    };
+    let rule = ZoneRule {
+        name: p.name.clone(),
+        line: p.line,
+        from: p.from.as_ref().map_or(Labels::Any, |z| Labels::Only(vec![z.clone()])),
+        to: p.to.as_ref().map_or(Labels::Any, |z| Labels::Only(vec![z.clone()])),
+        kind: RuleType::Universal,
+        apps: labels(&p.dynamic_apps),
+        users: labels(&p.users),
+        action,
+        matches,
+        may,
+        disabled: false,
+        log: p.log,
+    };
+    rule.with_unknown_addresses((known_src, known_dst), address_may)
+}
+
+/// The services an application (or application set) stands for.
+fn application(
+    name: &str,
+    apps: &HashMap<String, Vec<HashMap<String, String>>>,
+    sets: &HashMap<String, Vec<String>>,
+    stack: &mut Vec<String>,
+    out: &mut Vec<Svc>,
+    undefined: &mut Vec<String>,
+    may: &mut Vec<String>,
+) {
+    if name == "any" {
+        return out.push(Svc::any());
+    }
+    if stack.iter().any(|s| s == name) {
+        return;
+    }
+    if let Some(terms) = apps.get(name) {
+        for t in terms {
+            match term(t) {
+                Some(s) => out.push(s),
+                None => undefined.push(format!("{name} (a term this analysis cannot read)")),
+            }
+        }
+        return;
+    }
+    if let Some(members) = sets.get(name) {
+        stack.push(name.to_owned());
+        for m in members {
+            application(m, apps, sets, stack, out, undefined, may);
+        }
+        stack.pop();
+        return;
+    }
+    match predefined(name) {
+        Some(svcs) => out.extend(svcs),
+        None if name.starts_with("junos-") => {
+            may.push(format!("the ports of predefined application {name}"));
+            out.push(Svc::any());
+        }
+        None => undefined.push(name.to_owned()),
+    }
+}
+
+/// One application term: `protocol`, `destination-port`, `source-port`, `icmp-type`,
+/// `icmp6-type`, `icmp-code`.
+fn term(t: &HashMap<String, String>) -> Option<Svc> {
+    let v6 = t.get("protocol").is_some_and(|p| p == "icmp6");
+    let proto = match t.get("protocol") {
+        Some(p) => protocol(p, v6).ok()?,
+        None => None,
+    };
+    let range = |k: &str| t.get(k).map(|v| ports(v).ok().map(|r| PortMatch(vec![r]))).unwrap_or(Some(PortMatch::any()));
+    let icmp = match t.get("icmp-type").or_else(|| t.get("icmp6-type")) {
+        Some(ty) => {
+            let code = t.get("icmp-code").or_else(|| t.get("icmp6-code")).and_then(|c| c.parse().ok());
+            Some((icmp_type(ty, v6).ok()?, code))
+        }
+        None => None,
+    };
+    Some(Svc { proto, sport: range("source-port")?, dport: range("destination-port")?, icmp })
+}
+
+/// Junos's predefined applications that the analyses know the ports of.
+fn predefined(name: &str) -> Option<Vec<Svc>> {
+    let port = |proto: u8, p: u16| Svc { proto: Some(proto), dport: PortMatch(vec![(p, p)]), ..Svc::any() };
+    let proto = |p: u8| Svc { proto: Some(p), ..Svc::any() };
+    let icmp = |p: u8, t: u8| Svc { proto: Some(p), icmp: Some((t, None)), ..Svc::any() };
+    Some(match name {
+        "junos-http" => vec![port(6, 80)],
+        "junos-https" => vec![port(6, 443)],
+        "junos-http-ext" => vec![port(6, 7001)],
+        "junos-ssh" => vec![port(6, 22)],
+        "junos-telnet" => vec![port(6, 23)],
+        "junos-ftp" => vec![port(6, 21)],
+        "junos-ftp-data" => vec![port(6, 20)],
+        "junos-tftp" => vec![port(17, 69)],
+        "junos-smtp" => vec![port(6, 25)],
+        "junos-pop3" => vec![port(6, 110)],
+        "junos-imap" => vec![port(6, 143)],
+        "junos-imaps" => vec![port(6, 993)],
+        "junos-dns-udp" => vec![port(17, 53)],
+        "junos-dns-tcp" => vec![port(6, 53)],
+        "junos-ntp" => vec![port(17, 123)],
+        "junos-syslog" => vec![port(17, 514)],
+        "junos-ldap" => vec![port(6, 389)],
+        "junos-bgp" => vec![port(6, 179)],
+        "junos-ike" => vec![port(17, 500)],
+        "junos-ike-nat" => vec![port(17, 4500)],
+        "junos-radius" => vec![port(17, 1812)],
+        "junos-radacct" => vec![port(17, 1813)],
+        "junos-tacacs" => vec![port(6, 49)],
+        "junos-snmp-get" | "junos-snmp-get-next" | "junos-snmp-response" => vec![port(17, 161)],
+        "junos-snmp-trap" => vec![port(17, 162)],
+        "junos-ms-sql" => vec![port(6, 1433)],
+        "junos-mysql" => vec![port(6, 3306)],
+        "junos-bootpc" | "junos-dhcp-client" => vec![port(17, 68)],
+        "junos-bootps" | "junos-dhcp-server" => vec![port(17, 67)],
+        "junos-echo" => vec![port(6, 7), port(17, 7)],
+        "junos-discard" => vec![port(6, 9), port(17, 9)],
+        "junos-chargen" => vec![port(6, 19), port(17, 19)],
+        "junos-finger" => vec![port(6, 79)],
+        "junos-gopher" => vec![port(6, 70)],
+        "junos-ospf" => vec![proto(89)],
+        "junos-gre" => vec![proto(47)],
+        "junos-icmp-all" => vec![proto(1)],
+        "junos-icmp6-all" => vec![proto(58)],
+        "junos-icmp-ping" | "junos-ping" => vec![icmp(1, 8)],
+        "junos-pingv6" => vec![icmp(58, 128)],
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::acl::{Action, Flow};
+    use std::net::IpAddr;
+
+    fn flow(src: &str, dst: &str, proto: u8, dport: u16) -> Flow {
+        Flow {
+            src: src.parse::<IpAddr>().unwrap(),
+            dst: dst.parse::<IpAddr>().unwrap(),
+            proto,
+            sport: 40000,
+            dport,
+            icmp: None,
+            established: false,
+            fragment: false,
+        }
+    }
+
+    #[test]
+    fn zone_books_sets_ranges_exclusion_and_globals_decide() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds/junos_parse/srx.conf"))
+                .unwrap();
+        let d = crate::junos::parse(&text);
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        let p = &d.zone_policies[0];
+        let by = |f: &Flow| {
+            let c = p.decide(f, "trust", "untrust", None, None);
+            let last = c.last().unwrap();
+            (last.action, last.rule.map(|i| p.rules[i].name.as_str()), c.len())
+        };
+        // The zone's address set, an application set of a custom application and a predefined one.
+        assert_eq!(by(&flow("10.1.1.1", "192.0.2.10", 6, 8081)), (Action::Permit, Some("p1"), 1));
+        assert_eq!(by(&flow("10.1.1.1", "198.51.100.9", 6, 443)), (Action::Permit, Some("p1"), 1));
+        // Not from the zone's set: p2 rejects everything but `web` (excluded).
+        assert_eq!(by(&flow("172.16.0.1", "198.51.100.9", 6, 443)), (Action::Deny, Some("p2"), 1));
+        // To `web` from outside the set: past p2, the global policy permits SSH only.
+        assert_eq!(by(&flow("172.16.0.1", "192.0.2.10", 6, 22)), (Action::Permit, Some("g1"), 1));
+        assert_eq!(by(&flow("172.16.0.1", "192.0.2.10", 6, 23)), (Action::Deny, None, 1));
+        // The DNS name: p1 may match any address (it resolves at run time).
+        let c = p.decide(&flow("10.1.1.1", "203.0.113.1", 6, 443), "trust", "untrust", None, None);
+        assert_eq!(c.len(), 2);
+        assert!(c[0].undecided[0].contains("www.example.com"), "{:?}", c[0].undecided);
+    }
+}
