@@ -29,6 +29,7 @@ pub enum Vendor {
     Junos,
     Iptables,
     PanOs,
+    F5,
 }
 
 impl Vendor {
@@ -43,11 +44,12 @@ impl Vendor {
             Vendor::Junos => "junos",
             Vendor::Iptables => "iptables",
             Vendor::PanOs => "panos",
+            Vendor::F5 => "f5",
         }
     }
 
     /// The names `--vendor` takes.
-    pub const NAMES: &'static str = "ios, nxos, iosxr, eos, asa, junos, iptables, panos";
+    pub const NAMES: &'static str = "ios, nxos, iosxr, eos, asa, junos, iptables, panos, f5";
 
     pub fn parse(s: &str) -> Option<Vendor> {
         match s {
@@ -59,6 +61,7 @@ impl Vendor {
             "junos" | "juniper" => Some(Vendor::Junos),
             "iptables" | "ip6tables" | "netfilter" => Some(Vendor::Iptables),
             "panos" | "pan-os" | "paloalto" | "palo-alto" | "panorama" => Some(Vendor::PanOs),
+            "f5" | "bigip" | "big-ip" | "tmsh" => Some(Vendor::F5),
             _ => None,
         }
     }
@@ -69,11 +72,11 @@ pub enum PolicyError {
     #[error("{file}: {reason}")]
     Unreadable { file: String, reason: String },
     #[error(
-        "{file}: this is {what}, which Watchkeeper cannot analyse yet; supported: Cisco IOS/IOS-XE, NX-OS, IOS-XR, ASA, Arista EOS, Junos firewall filters and SRX policies, iptables and PAN-OS/Panorama (XML or set)"
+        "{file}: this is {what}, which Watchkeeper cannot analyse yet; supported: Cisco IOS/IOS-XE, NX-OS, IOS-XR, ASA, Arista EOS, Junos firewall filters and SRX policies, iptables, PAN-OS/Panorama (XML or set) and F5 BIG-IP tmsh"
     )]
     Unsupported { file: String, what: &'static str },
     #[error(
-        "{file}: cannot tell which vendor wrote this configuration; name it with --vendor (ios, nxos, iosxr, eos, asa, junos, iptables, panos)"
+        "{file}: cannot tell which vendor wrote this configuration; name it with --vendor (ios, nxos, iosxr, eos, asa, junos, iptables, panos, f5)"
     )]
     UnknownVendor { file: String },
     #[error("{file}: no filter named `{name}`; filters here: {known}")]
@@ -119,9 +122,12 @@ pub fn load(file: &str, bytes: &[u8], vendor: Option<Vendor>) -> Result<Config, 
         Vendor::Junos => policy::junos::parse(&text),
         Vendor::Iptables => policy::iptables::parse(&text),
         Vendor::PanOs => policy::panos::parse(&text),
+        Vendor::F5 => policy::f5::parse(&text),
     };
     let lines = match vendor {
         Vendor::Junos => policy::junos::lines(&text),
+        Vendor::PanOs => policy::panos::lines(&text),
+        Vendor::F5 => policy::f5::lines(&text),
         _ => policy::pack::lines(&text),
     };
     Ok(Config { file: file.into(), vendor, device, lines })
@@ -168,8 +174,11 @@ fn detect(text: &str) -> Result<Vendor, Option<&'static str>> {
     if lines().any(junos) {
         return Ok(Vendor::Junos);
     }
-    if lines().any(|l| l.starts_with("ltm ") || l.starts_with("net self ")) {
-        return Err(Some("F5 BIG-IP tmsh"));
+    if lines().any(|l| l == "config firewall policy" || l == "config system global") {
+        return Err(Some("Fortinet FortiOS"));
+    }
+    if head.starts_with("#TMSH-VERSION") || lines().any(|l| l.starts_with("ltm ") || l.starts_with("net self ")) {
+        return Ok(Vendor::F5);
     }
     if lines().any(|l| l.starts_with("feature ") || l.starts_with("object-group ip ")) || head.contains("cisco-nx") {
         return Ok(Vendor::CiscoNxos);
@@ -460,7 +469,13 @@ pub fn check(configs: &[Config], pack: &Pack, logs: &Logs) -> Result<CheckReport
         for p in &d.zone_policies {
             zone_findings(&c.file, p, pack, &mut report.findings)?;
         }
-        for o in d.unused_objects(&c.lines) {
+        // PAN-OS objects know their own use (member lists anywhere); their settings lines
+        // repeat a name (descriptions), so words on lines do not tell.
+        let unused: Vec<&policy::device::Object> = match c.vendor {
+            Vendor::PanOs => d.object_groups.iter().filter(|o| !o.in_use).collect(),
+            _ => d.unused_objects(&c.lines),
+        };
+        for o in unused {
             let message = "no rule or group refers to it; a candidate for removal".to_owned();
             report.findings.push(FindingView::plain(
                 "unused-object",
@@ -473,7 +488,8 @@ pub fn check(configs: &[Config], pack: &Pack, logs: &Logs) -> Result<CheckReport
             ));
         }
         // A whole device configuration (a hostname and interfaces), not a filter on its own.
-        let full = d.hostname.is_some() && !d.interfaces.is_empty();
+        // (PAN-OS and Panorama: a device's settings, with or without interfaces.)
+        let full = d.hostname.is_some() && (!d.interfaces.is_empty() || c.vendor == Vendor::PanOs);
         for hit in pack::hardening(pack, c.vendor.key(), &c.lines, full) {
             let check = &pack.hardening[hit.check];
             // Line 0: the file as a whole (a setting that is missing).
@@ -1096,9 +1112,37 @@ pub struct Removal {
 }
 
 /// Which rules each filter can lose without changing a single decision (see
-/// [`policy::analysis::cleanup`]). An explicit final deny is kept.
+/// [`policy::analysis::cleanup`]). An explicit final deny is kept. Zone policies likewise,
+/// over every class of traffic (see [`ZonePolicy::cleanup`]).
 pub fn cleanup(config: &Config) -> Result<Vec<CleanupPlan>, PolicyError> {
     let mut plans = Vec::new();
+    for p in &config.device.zone_policies {
+        let too_large = |source| PolicyError::TooLarge { file: config.file.clone(), source };
+        let found = p.findings().map_err(too_large)?;
+        let (gone, proven) = p.cleanup().map_err(too_large)?;
+        if gone.is_empty() {
+            continue;
+        }
+        let remove = gone
+            .iter()
+            .map(|&h| {
+                let f = found.iter().find(|f| f.rule == h && (f.unreachable || f.kind == Kind::Redundant));
+                let reason = match f {
+                    Some(f) if f.kind == Kind::Unreachable => "its zones or addresses never meet any traffic",
+                    Some(f) if f.unreachable => "earlier rules decide every flow it names",
+                    _ => "later rules or the default decide its flows the same way",
+                };
+                Removal { line: p.rules[h].line, rule: called(&p.rules[h]), reason: reason.to_owned() }
+            })
+            .collect();
+        plans.push(CleanupPlan {
+            file: config.file.clone(),
+            filter: p.name.clone(),
+            rules: zone_rules(p),
+            remove,
+            decisions_unchanged: proven,
+        });
+    }
     for acl in &config.device.acls {
         let too_large = |source| PolicyError::TooLarge { file: config.file.clone(), source };
         let space = HeaderSpace::new();

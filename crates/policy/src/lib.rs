@@ -4,7 +4,7 @@
 //! [`acl`] is the vendor-neutral filter model with first-match evaluation of a concrete flow
 //! (the brute-force oracle every analysis is checked against). The parsers read a
 //! configuration into a [`device::Device`]: [`ios`] (IOS/IOS-XE, NX-OS, IOS-XR, Arista),
-//! [`asa`], [`junos`], [`iptables`], and zone policies ([`zone`]) from [`panos`]. The analyses: [`matcher`] (first-match lookups),
+//! [`asa`], [`junos`], [`iptables`], [`f5`], and zone policies ([`zone`]) from [`panos`]. The analyses: [`matcher`] (first-match lookups),
 //! [`space`] (exact header-space sets), [`analysis`] (anomalies, cleanup), [`diff`] (what a
 //! change does); [`pack`] holds the risky-rule and hardening checks as data, [`logs`] reads
 //! traffic logs into flows to replay, [`synth`] generates benchmark rule sets.
@@ -17,6 +17,7 @@ pub mod asa;
 mod boxes;
 pub mod device;
 pub mod diff;
+pub mod f5;
 mod geometry;
 pub mod ios;
 pub mod iptables;
@@ -90,6 +91,12 @@ pub fn fuzz_panos(data: &[u8]) {
             assert!(found.iter().all(|f| f.rule < p.rules.len() && f.related.iter().all(|&j| j < p.rules.len())));
         }
     }
+}
+
+/// The same for the F5 tmsh parser.
+#[doc(hidden)]
+pub fn fuzz_f5(data: &[u8]) {
+    fuzz_device(data, f5::parse);
 }
 
 /// The same for the iptables parser.

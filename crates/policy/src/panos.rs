@@ -268,7 +268,7 @@ fn insert(root: &mut Node, ws: &[Word], line: usize) {
                 return;
             }
             Word::One(w) if name_next => {
-                let at = match node.children.iter().position(|c| c.key == "entry" && c.name.as_deref() == Some(w)) {
+                let at = match node.children.iter().rposition(|c| c.key == "entry" && c.name.as_deref() == Some(w)) {
                     Some(at) => at,
                     None => {
                         node.children.push(Node {
@@ -288,7 +288,7 @@ fn insert(root: &mut Node, ws: &[Word], line: usize) {
                 return;
             }
             Word::One(w) => {
-                let at = match node.children.iter().position(|c| c.key == *w && c.name.is_none()) {
+                let at = match node.children.iter().rposition(|c| c.key == *w && c.name.is_none()) {
                     Some(at) => at,
                     None => {
                         node.children.push(Node { key: w.clone(), line, ..Node::default() });
@@ -300,6 +300,57 @@ fn insert(root: &mut Node, ws: &[Word], line: usize) {
         }
         i += 1;
     }
+}
+
+/// The configuration's settings as words in `set` form (without `set`), with their lines,
+/// whichever form it is in: what the hardening checks of [`crate::pack`] read. XML paths
+/// read like `set` paths (`devices localhost.localdomain deviceconfig system …`).
+pub fn lines(text: &str) -> Vec<(usize, Vec<String>)> {
+    let mut ignored = Vec::new();
+    let root = if text.trim_start().starts_with('<') {
+        match from_xml(text) {
+            Ok(root) => root,
+            Err(_) => return Vec::new(),
+        }
+    } else if brace_form(text) {
+        let mut root = Node { key: "config".into(), ..Node::default() };
+        for (line, ws) in crate::junos::lines(text) {
+            let ws: Vec<Word> = ws.into_iter().map(Word::One).collect();
+            insert(&mut root, &ws, line);
+        }
+        root
+    } else {
+        from_set(text, &mut ignored)
+    };
+    let mut out = Vec::new();
+    let mut path = Vec::new();
+    for c in &root.children {
+        flatten(c, &mut path, &mut out);
+    }
+    out.sort_by_key(|(line, _)| *line);
+    out
+}
+
+fn flatten(n: &Node, path: &mut Vec<String>, out: &mut Vec<(usize, Vec<String>)>) {
+    let pushed = match (&n.name, n.key.as_str()) {
+        (Some(name), "entry") => vec![name.clone()],
+        (Some(name), key) => vec![key.to_owned(), name.clone()],
+        (None, key) => vec![key.to_owned()],
+    };
+    let depth = path.len();
+    path.extend(pushed);
+    for v in &n.values {
+        let mut words = path.clone();
+        words.push(v.clone());
+        out.push((n.line, words));
+    }
+    if n.values.is_empty() && n.children.is_empty() {
+        out.push((n.line, path.clone()));
+    }
+    for c in &n.children {
+        flatten(c, path, out);
+    }
+    path.truncate(depth);
 }
 
 /// Where names are looked up: a vsys or device group, then its ancestors, then `shared`.

@@ -395,10 +395,12 @@ struct Tally {
 }
 
 impl ZonePolicy {
-    /// The rule's first entry: rules the vendor writes once and that stand as several.
-    fn head(&self, i: usize) -> usize {
-        let r = &self.rules[i];
-        self.rules.iter().position(|o| o.line == r.line && o.name == r.name).unwrap_or(i)
+    /// Each entry's first entry, for all of them at once.
+    fn heads(&self) -> Vec<usize> {
+        let mut first: HashMap<(usize, &str), usize> = HashMap::new();
+        (0..self.rules.len())
+            .map(|i| *first.entry((self.rules[i].line, self.rules[i].name.as_str())).or_insert(i))
+            .collect()
     }
 
     /// Every finding on the policy, in rule order: each rule judged over every class of
@@ -406,16 +408,31 @@ impl ZonePolicy {
     /// Rules with undecidable conditions never count as covering another; their own
     /// reachability is judged as if their conditions held.
     pub fn findings(&self) -> Result<Vec<ZoneFinding>> {
+        let heads = self.heads();
         let mut tally: HashMap<usize, Tally> = HashMap::new();
         let mut pairs: Vec<ZoneFinding> = Vec::new();
-        self.tally(&self.slices(false), &mut tally, Some(&mut pairs))?;
-        // A rule with an undecidable condition, against the rules that surely match.
-        let undecided = |h: usize| self.rules.iter().enumerate().any(|(i, r)| self.head(i) == h && !r.may.is_empty());
-        for m in (0..self.rules.len()).filter(|&i| self.head(i) == i && undecided(i)) {
+        self.tally(&heads, &self.slices(false), &mut tally, Some(&mut pairs))?;
+        // Rules with an undecidable condition: as if it held, among all the rules (one
+        // reachable so is reachable with fewer rules before it too); those that are not,
+        // against the rules that surely match only.
+        let undecided: Vec<usize> = (0..self.rules.len())
+            .filter(|&h| heads[h] == h && (0..self.rules.len()).any(|i| heads[i] == h && !self.rules[i].may.is_empty()))
+            .collect();
+        let mut optimistic = HashMap::new();
+        if !undecided.is_empty() {
+            self.tally(&heads, &self.slices(true), &mut optimistic, None)?;
+        }
+        for &m in &undecided {
+            if let Some(t) = optimistic.remove(&m).filter(|t| t.unreachable < t.slices) {
+                // Reachable; whether it could go depends on the conditions: not claimed.
+                tally.insert(m, Tally { removable: 0, ..t });
+                continue;
+            }
             let mut alone = self.clone();
             alone.rules.retain(|r| r.may.is_empty() || (r.name == self.rules[m].name && r.line == self.rules[m].line));
+            let alone_heads = alone.heads();
             let mut t = HashMap::new();
-            alone.tally(&alone.slices(true), &mut t, None)?;
+            alone.tally(&alone_heads, &alone.slices(true), &mut t, None)?;
             let at = alone.rules.iter().position(|r| r.line == self.rules[m].line && r.name == self.rules[m].name);
             if let Some(entry) = at.and_then(|a| t.remove(&a)) {
                 tally.insert(m, entry);
@@ -423,7 +440,7 @@ impl ZonePolicy {
         }
         let may_after = |i: usize| self.rules[i + 1..].iter().any(|r| !r.may.is_empty() && !r.disabled);
         let mut out = Vec::new();
-        for i in (0..self.rules.len()).filter(|&i| self.head(i) == i && !self.rules[i].disabled) {
+        for i in (0..self.rules.len()).filter(|&i| heads[i] == i && !self.rules[i].disabled) {
             let Some(t) = tally.remove(&i) else {
                 out.push(ZoneFinding {
                     kind: Kind::Unreachable,
@@ -470,6 +487,7 @@ impl ZonePolicy {
     /// Runs the filter analyses on each slice and adds what they say about each rule.
     fn tally(
         &self,
+        heads: &[usize],
         slices: &[Slice],
         tally: &mut HashMap<usize, Tally>,
         mut pairs: Option<&mut Vec<ZoneFinding>>,
@@ -479,12 +497,12 @@ impl ZonePolicy {
         for s in slices {
             let c = analysis::compile(&space, &s.acl)?;
             let found = analysis::findings(&space, &s.acl, &c)?;
-            let mut heads: Vec<usize> = s.origin.iter().flatten().map(|&i| self.head(i)).collect();
-            heads.sort_unstable();
-            heads.dedup();
-            for &h in &heads {
+            let mut present: Vec<usize> = s.origin.iter().flatten().map(|&i| heads[i]).collect();
+            present.sort_unstable();
+            present.dedup();
+            for &h in &present {
                 let ks: Vec<usize> =
-                    (0..s.acl.rules.len()).filter(|&k| s.origin[k].is_some_and(|i| self.head(i) == h)).collect();
+                    (0..s.acl.rules.len()).filter(|&k| s.origin[k].is_some_and(|i| heads[i] == h)).collect();
                 let of = |k: usize| found.iter().filter(move |f| f.rule == k);
                 let t = tally.entry(h).or_default();
                 t.slices += 1;
@@ -506,7 +524,7 @@ impl ZonePolicy {
                         for &j in &f.related {
                             match s.origin[j] {
                                 Some(o) => {
-                                    t.related.insert(self.head(o));
+                                    t.related.insert(heads[o]);
                                 }
                                 None => t.by_default = true,
                             }
@@ -532,7 +550,7 @@ impl ZonePolicy {
                             .related
                             .iter()
                             .filter_map(|&j| s.origin[j])
-                            .map(|o| self.head(o))
+                            .map(|o| heads[o])
                             .filter(|&o| o != h)
                             .collect();
                         r.sort_unstable();
@@ -557,6 +575,59 @@ impl ZonePolicy {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether two versions of a policy decide every flow of every class of traffic alike,
+/// whether the undecidable conditions hold or not.
+pub fn same_decisions(a: &ZonePolicy, b: &ZonePolicy) -> Result<bool> {
+    let space = HeaderSpace::with_capacity(1 << 20);
+    for with_may in [true, false] {
+        for (_, acls) in slices(&[a, b], with_may) {
+            let (x, y) = (&acls[0].0, &acls[1].0);
+            if x.rules != y.rules && !crate::diff::diff(&space, x, y)?.is_empty() {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
+impl ZonePolicy {
+    /// The policy without the rules (all entries) that `heads` name.
+    pub fn without(&self, heads: &[usize]) -> ZonePolicy {
+        let gone = |r: &ZoneRule| heads.iter().any(|&h| self.rules[h].line == r.line && self.rules[h].name == r.name);
+        ZonePolicy { rules: self.rules.iter().filter(|r| !gone(r)).cloned().collect(), ..self.clone() }
+    }
+
+    /// The rules that can go together without changing a decision, and the proof: the policy
+    /// without them compared with the original over every class of traffic. Candidates are
+    /// the rules the findings call unreachable or removable; one that would change a decision
+    /// once others are gone (two rules redundant with each other) stays.
+    pub fn cleanup(&self) -> Result<(Vec<usize>, bool)> {
+        // Rules that never match go first: of two copies, the later one is the one to drop.
+        let found = self.findings()?;
+        let candidates: Vec<usize> = found
+            .iter()
+            .filter(|f| f.unreachable)
+            .chain(found.iter().filter(|f| !f.unreachable && f.kind == Kind::Redundant))
+            .map(|f| f.rule)
+            .collect();
+        if candidates.is_empty() {
+            return Ok((candidates, true));
+        }
+        if same_decisions(self, &self.without(&candidates))? {
+            return Ok((candidates, true));
+        }
+        let mut gone: Vec<usize> = Vec::new();
+        for c in candidates {
+            gone.push(c);
+            if !same_decisions(self, &self.without(&gone))? {
+                gone.pop();
+            }
+        }
+        let proven = same_decisions(self, &self.without(&gone))?;
+        Ok((gone, proven))
     }
 }
 
@@ -739,9 +810,10 @@ mod tests {
             let mut worlds = vec![decisions(&p, |_| true), decisions(&p, |_| false)];
             worlds.extend((0..p.rules.len()).filter(|&m| !p.rules[m].may.is_empty()).map(|m| decisions(&p, |i| i == m)));
             let plain = p.rules.iter().all(|r| r.may.is_empty());
-            for i in (0..p.rules.len()).filter(|&i| p.head(i) == i) {
+            let heads = p.heads();
+            for i in (0..p.rules.len()).filter(|&i| heads[i] == i) {
                 let f = found.iter().find(|f| f.rule == i && matches!(f.kind, Kind::Shadowed | Kind::Redundant | Kind::Unreachable));
-                let decides = worlds.iter().any(|w| w.iter().any(|d| d.1.is_some_and(|k| p.head(k) == i)));
+                let decides = worlds.iter().any(|w| w.iter().any(|d| d.1.is_some_and(|k| heads[k] == i)));
                 if f.is_some_and(|f| f.unreachable) {
                     prop_assert!(!decides, "rule {} said unreachable but decides: {:?}", i, f);
                 }
@@ -757,6 +829,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    proptest! {
+        /// A cleanup plan removes only rules whose going changes no decision, in any world.
+        #[test]
+        fn cleanup_changes_no_decision(p in arb_policy()) {
+            let (gone, proven) = p.cleanup().unwrap();
+            prop_assert!(proven);
+            let q = p.without(&gone);
+            prop_assert_eq!(q.rules.len() + gone.iter().map(|&h| p.rules.iter().filter(|r| r.line == p.rules[h].line).count()).sum::<usize>(), p.rules.len());
+            let before: Vec<Action> = decisions(&p, |_| true).iter().map(|d| d.0).collect();
+            let after: Vec<Action> = decisions(&q, |_| true).iter().map(|d| d.0).collect();
+            prop_assert_eq!(before, after);
+            let before: Vec<Action> = decisions(&p, |_| false).iter().map(|d| d.0).collect();
+            let after: Vec<Action> = decisions(&q, |_| false).iter().map(|d| d.0).collect();
+            prop_assert_eq!(before, after);
+        }
+    }
+
+    /// Two copies of one rule: each can go, not both.
+    #[test]
+    fn cleanup_keeps_one_of_two_rules_redundant_with_each_other() {
+        let p = policy(vec![(1, 2, 0, true, 0, 23, 0), (1, 2, 0, true, 0, 23, 0)], false);
+        let found = p.findings().unwrap();
+        assert_eq!(found.len(), 2, "{found:?}");
+        let (gone, proven) = p.cleanup().unwrap();
+        assert!(proven);
+        assert_eq!(gone.len(), 1);
     }
 
     #[test]

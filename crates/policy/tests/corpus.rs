@@ -69,12 +69,13 @@ fn the_batfish_example_filters_decide_as_written() {
 #[test]
 fn fuzz_seeds_replay() {
     type Target = fn(&[u8]);
-    let targets: [(&str, Target); 6] = [
+    let targets: [(&str, Target); 7] = [
         ("ios_parse", policy::fuzz_one),
         ("asa_parse", policy::fuzz_asa),
         ("junos_parse", policy::fuzz_junos),
         ("iptables_parse", policy::fuzz_iptables),
         ("panos_parse", policy::fuzz_panos),
+        ("f5_parse", policy::fuzz_f5),
         ("traffic_logs", policy::fuzz_logs),
     ];
     for (target, run) in targets {
@@ -735,4 +736,58 @@ fn srx_policies_decide_in_junos_order() {
         assert_eq!(rule.matches.len(), 1, "{to}");
         assert_eq!((rule.matches[0].proto, &rule.matches[0].sport.0), (Some(6), &vec![(1, 1)]), "{to}");
     }
+}
+
+/// F5 BIG-IP: virtual servers in precedence order with their pools, for Batfish's test
+/// configurations and the pybatfish documentation's example.
+#[test]
+fn f5_virtual_servers_parse_and_take_their_flows() {
+    let read = |rel: &str| {
+        policy::f5::parse(&String::from_utf8_lossy(
+            &std::fs::read(corpus().join("configs/f5_bigip").join(rel)).unwrap(),
+        ))
+    };
+    // (file, virtuals, interfaces, warnings): `missing_dest` has no destination;
+    // `SOME_VIRTUAL` and the SNAT test's `virtual1` name pools the files do not define.
+    let known = [
+        ("batfish-testconfigs/f5_bigip_structured_ltm_virtual_cases", 5, 4, 1),
+        ("batfish-testconfigs/f5_bigip_structured_ltm", 1, 1, 1),
+        ("batfish-testconfigs/f5_bigip_structured_snat", 1, 2, 1),
+        ("pybatfish-docs/f5bigip", 3, 3, 0),
+    ];
+    for (file, virtuals, interfaces, warnings) in known {
+        let d = read(file);
+        let vs = d.acl("virtual-servers").map_or(0, |a| a.rules.len());
+        assert_eq!(
+            (vs, d.interfaces.len(), d.warnings.len()),
+            (virtuals, interfaces, warnings),
+            "{file}: {:#?}",
+            d.warnings
+        );
+    }
+    let d = read("pybatfish-docs/f5bigip");
+    let vs = d.acl("virtual-servers").unwrap();
+    let flow = |dst: &str, dport| policy::acl::Flow {
+        src: "198.51.100.1".parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        proto: 6,
+        sport: 40000,
+        dport,
+        icmp: None,
+        established: false,
+        fragment: false,
+    };
+    let by = |f| vs.decide(&f).rule.map(|i| vs.rules[i].text.clone());
+    assert_eq!(
+        by(flow("192.0.2.3", 80)).as_deref(),
+        Some("virtual /Common/virtual3 → pool /Common/pool3 [10.0.0.3:80, 10.0.0.4:80]")
+    );
+    assert_eq!(by(flow("192.0.2.3", 81)), None);
+    let d = read("batfish-testconfigs/f5_bigip_structured_ltm_virtual_cases");
+    let vs = d.acl("virtual-servers").unwrap();
+    assert!(
+        vs.decide(&flow("dead:beef::1", 80))
+            .rule
+            .is_some_and(|i| vs.rules[i].text.starts_with("virtual /Common/ipv6_dest"))
+    );
 }

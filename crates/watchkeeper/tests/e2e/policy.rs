@@ -132,10 +132,10 @@ fn unreadable_inputs_exit_two_and_say_why() {
     let out = policy(&["check", binary.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("image.bin: binary data"), "{}", text(&out.stderr));
-    let f5 = path("f5_bigip/batfish-testconfigs/f5_bigip_structured_ltm");
-    let out = policy(&["check", &f5]);
+    let forti = path("fortios/batfish-testconfigs/firewall_policy");
+    let out = policy(&["check", &forti]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("F5 BIG-IP tmsh"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("Fortinet FortiOS"), "{}", text(&out.stderr));
     let out = policy(&["check", "/nonexistent/router.cfg"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read /nonexistent/router.cfg"), "{}", text(&out.stderr));
@@ -416,4 +416,65 @@ fn srx_security_policies_are_matched_by_zone() {
     let out = policy(&["match", &srx, "--src", "2.2.2.2", "--dst", "9.9.9.9", "--dport", "80", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(json(&out)["filter"], "FILTER1");
+}
+
+#[test]
+fn f5_virtual_servers_answer_match() {
+    let f5 = path("f5_bigip/pybatfish-docs/f5bigip");
+    let out = policy(&["match", &f5, "--src", "198.51.100.1", "--dst", "192.0.2.3", "--dport", "80", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let m = json(&out);
+    assert_eq!(m["filter"], "virtual-servers");
+    assert_eq!(m["action"], "permit");
+    assert_eq!(m["rule"], "virtual /Common/virtual3 → pool /Common/pool3 [10.0.0.3:80, 10.0.0.4:80]");
+    // No virtual listens there: the BIG-IP does not forward it.
+    let out = policy(&["match", &f5, "--src", "198.51.100.1", "--dst", "192.0.2.3", "--dport", "443"]);
+    assert!(text(&out.stdout).contains("DENY"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn panos_cleanup_is_proven_and_hardening_reads_panos_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("fw.set");
+    std::fs::write(
+        &file,
+        "\
+set deviceconfig system hostname fw1
+set deviceconfig system service disable-telnet no
+set zone trust network layer3 ethernet1/1
+set zone untrust network layer3 ethernet1/2
+set rulebase security rules web from trust
+set rulebase security rules web to untrust
+set rulebase security rules web service service-https
+set rulebase security rules web action allow
+set rulebase security rules web-again from trust
+set rulebase security rules web-again to untrust
+set rulebase security rules web-again service service-https
+set rulebase security rules web-again action allow
+set rulebase security rules old disabled yes
+set rulebase security rules old action allow
+",
+    )
+    .unwrap();
+    let file = file.display().to_string();
+    let out = policy(&["cleanup", &file, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plans = json(&out);
+    assert_eq!(plans[0]["filter"], "vsys1");
+    assert_eq!(plans[0]["decisions_unchanged"], true);
+    let removed: Vec<&str> =
+        plans[0]["remove"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap()).collect();
+    assert_eq!(removed, ["rule web-again"]);
+
+    let out = policy(&["check", &file, "--json"]);
+    let report = json(&out);
+    let findings = report["findings"].as_array().unwrap();
+    let has = |kind: &str, needle: &str| {
+        findings.iter().any(|f| f["kind"] == kind && f["message"].as_str().unwrap().contains(needle))
+    };
+    assert!(has("hardening", "(no-telnet)"), "{findings:#?}");
+    assert!(has("hardening", "(ntp)"), "{findings:#?}");
+    assert!(has("risky", "disabled"), "{findings:#?}");
+    let telnet = findings.iter().find(|f| f["message"].as_str().unwrap().contains("(no-telnet)")).unwrap();
+    assert_eq!(telnet["line"], 2);
 }
