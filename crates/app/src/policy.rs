@@ -467,7 +467,8 @@ pub fn check(configs: &[Config], pack: &Pack, logs: &Logs) -> Result<CheckReport
             }
         }
         for p in &d.zone_policies {
-            zone_findings(&c.file, p, pack, &mut report.findings)?;
+            let never = zone_findings(&c.file, p, pack, &mut report.findings)?;
+            zone_unused(&c.file, p, logs, &never, &mut report.findings);
         }
         // PAN-OS objects know their own use (member lists anywhere); their settings lines
         // repeat a name (descriptions), so words on lines do not tell.
@@ -539,6 +540,38 @@ fn unused(file: &str, acl: &Acl, compiled: &analysis::Compiled, logs: &Logs, out
     }
 }
 
+/// The rules of a zone policy no logged flow used: a log line that names its rule (PAN-OS)
+/// counts for that rule; one that gives zones is replayed with them (its application, if
+/// any, too). A policy no line reached says nothing.
+fn zone_unused(file: &str, p: &ZonePolicy, logs: &Logs, never: &[usize], out: &mut Vec<FindingView>) {
+    let mut hit: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    let mut seen = 0u64;
+    for l in &logs.flows {
+        let Some(z) = &l.zoned else { continue };
+        let named = p.rules.iter().position(|r| r.name == z.rule);
+        let decided = named.or_else(|| {
+            let app = Some(z.application.as_str()).filter(|a| !a.is_empty());
+            p.decide(&l.flow, &z.from_zone, &z.to_zone, app, None).pop().and_then(|c| c.rule)
+        });
+        if let Some(i) = decided {
+            seen += l.count;
+            hit.insert(p.rules[i].line);
+        }
+    }
+    if seen == 0 {
+        return;
+    }
+    let mut reported = std::collections::HashSet::new();
+    for r in p.rules.iter().filter(|r| !r.disabled && !hit.contains(&r.line) && !never.contains(&r.line)) {
+        if !reported.insert(r.line) {
+            continue;
+        }
+        let message =
+            format!("no logged flow used it ({seen} flows from {}); a candidate for removal", logs.files.join(", "));
+        out.push(FindingView::plain("unused", Severity::Low, file, r.line, &p.name, &called(r), message));
+    }
+}
+
 fn finding_view(file: &str, acl: &Acl, f: &Finding) -> FindingView {
     // "line 7 decides" / "lines 7, 9 decide": the related rules as a sentence subject.
     // At most eight lines in the sentence; all of them (up to a cap) in `related_rules`.
@@ -587,8 +620,13 @@ const RISKY_APPS: &[&str] =
     &["telnet", "ftp", "tftp", "rsh", "rlogin", "rexec", "pop3", "imap", "snmp", "ssh", "ms-rdp", "vnc"];
 
 /// The findings on one zone policy: the analyses over every class of traffic, disabled
-/// rules, and the pack's risky-rule checks.
-fn zone_findings(file: &str, p: &ZonePolicy, pack: &Pack, out: &mut Vec<FindingView>) -> Result<(), PolicyError> {
+/// rules, and the pack's risky-rule checks. Returns the lines of the rules that never match.
+fn zone_findings(
+    file: &str,
+    p: &ZonePolicy,
+    pack: &Pack,
+    out: &mut Vec<FindingView>,
+) -> Result<Vec<usize>, PolicyError> {
     let too_large = |source| PolicyError::TooLarge { file: file.to_owned(), source };
     let cite = |i: usize| RuleRef { line: p.rules[i].line, rule: called(&p.rules[i]) };
     let found = p.findings().map_err(too_large)?;
@@ -650,7 +688,7 @@ fn zone_findings(file: &str, p: &ZonePolicy, pack: &Pack, out: &mut Vec<FindingV
             out.push(f);
         }
     }
-    Ok(())
+    Ok(unreachable.iter().map(|&u| p.rules[u].line).collect())
 }
 
 /// A flow as the user gives it on the command line or in a form.

@@ -23,6 +23,18 @@ pub struct LogFlow {
     pub filter: Option<String>,
     pub flow: Flow,
     pub count: u64,
+    /// What a zone firewall's log adds (PAN-OS): the rule that took the flow, its
+    /// application and zones.
+    pub zoned: Option<Zoned>,
+}
+
+/// The zone-policy side of a logged flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zoned {
+    pub rule: String,
+    pub application: String,
+    pub from_zone: String,
+    pub to_zone: String,
 }
 
 /// Reads every flow the log holds; lines that are not flows are warnings.
@@ -49,7 +61,7 @@ pub fn read(text: &str) -> (Vec<LogFlow>, Vec<Warning>) {
             Err("not a flow log line this reader knows (ASA 106100/106023, PAN-OS TRAFFIC, CSV with a header)".into())
         };
         match parsed {
-            Ok(Some((filter, flow, count))) => flows.push(LogFlow { line: n, filter, flow, count }),
+            Ok(Some((filter, flow, count, zoned))) => flows.push(LogFlow { line: n, filter, flow, count, zoned }),
             Ok(None) => {}
             Err(why) => warnings.push(Warning { line: n, text: t.chars().take(200).collect(), message: why }),
         }
@@ -57,7 +69,7 @@ pub fn read(text: &str) -> (Vec<LogFlow>, Vec<Warning>) {
     (flows, warnings)
 }
 
-type Read = Result<Option<(Option<String>, Flow, u64)>, String>;
+type Read = Result<Option<(Option<String>, Flow, u64, Option<Zoned>)>, String>;
 
 fn flow(src: IpAddr, dst: IpAddr, proto: u8, sport: u16, dport: u16) -> Flow {
     // ICMP logs carry the type and code where ports would be.
@@ -116,7 +128,7 @@ fn asa(m: &str) -> Read {
                 .and_then(|i| w.get(i + 1))
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(1);
-            Ok(Some((Some((*name).to_owned()), flow(src, dst, p, sport, dport), count)))
+            Ok(Some((Some((*name).to_owned()), flow(src, dst, p, sport, dport), count, None)))
         }
         "106023" => {
             let p = proto(w.get(2).ok_or("no protocol")?)?;
@@ -144,21 +156,28 @@ fn asa(m: &str) -> Read {
                 dport = num("code").unwrap_or(0);
             }
             let name = m.split('"').nth(1).map(str::to_owned);
-            Ok(Some((name, flow(src, dst, p, sport, dport), 1)))
+            Ok(Some((name, flow(src, dst, p, sport, dport), 1, None)))
         }
         _ => Ok(None),
     }
 }
 
-/// A PAN-OS TRAFFIC line: source and destination addresses at columns 8 and 9, ports at 25
-/// and 26, protocol at 30 (PAN-OS's syslog field order). The rule it names (column 12) is
-/// PAN-OS's own; the flow is replayed through whatever filter it is checked against.
+/// A PAN-OS TRAFFIC line: source and destination addresses at columns 8 and 9, the rule at
+/// 12, the application at 15, the zones at 17 and 18, ports at 25 and 26, protocol at 30
+/// (PAN-OS's syslog field order). A PAN-OS policy counts the rule the line names as hit;
+/// other filters replay the flow.
 fn panos(t: &str) -> Read {
     let f = fields(t);
     let get = |i: usize| f.get(i - 1).map(String::as_str).ok_or_else(|| format!("only {} columns", f.len()));
     let p = proto(get(30)?)?;
     let port = |i: usize| -> Result<u16, String> { get(i)?.parse().map_err(|_| format!("column {i}: not a port")) };
-    Ok(Some((None, flow(ip(get(8)?)?, ip(get(9)?)?, p, port(25)?, port(26)?), 1)))
+    let zoned = Zoned {
+        rule: get(12)?.to_owned(),
+        application: get(15)?.to_owned(),
+        from_zone: get(17)?.to_owned(),
+        to_zone: get(18)?.to_owned(),
+    };
+    Ok(Some((None, flow(ip(get(8)?)?, ip(get(9)?)?, p, port(25)?, port(26)?), 1, Some(zoned))))
 }
 
 /// A CSV line split on commas, double quotes honoured.
@@ -187,7 +206,7 @@ fn plain(header: &[String], t: &str) -> Read {
             .map_or(Ok(0), |v| v.parse().map_err(|_| format!("`{name}`: `{v}` is not a port")))
     };
     let count = get("count").and_then(|c| c.parse().ok()).unwrap_or(1);
-    Ok(Some((None, flow(ip(need("src")?)?, ip(need("dst")?)?, p, port("sport")?, port("dport")?), count)))
+    Ok(Some((None, flow(ip(need("src")?)?, ip(need("dst")?)?, p, port("sport")?, port("dport")?), count, None)))
 }
 
 #[cfg(test)]
@@ -219,6 +238,11 @@ garbage line
         assert_eq!(
             (flows[3].flow.dst.to_string(), flows[3].flow.dport, flows[3].filter.clone()),
             ("203.0.113.9".into(), 443, None)
+        );
+        let z = flows[3].zoned.as_ref().unwrap();
+        assert_eq!(
+            (z.rule.as_str(), z.application.as_str(), z.from_zone.as_str(), z.to_zone.as_str()),
+            ("allow-web", "ssl", "trust", "untrust")
         );
         assert_eq!((flows[4].count, flows[4].line), (7, 7));
     }

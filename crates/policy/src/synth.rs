@@ -307,6 +307,34 @@ pub fn trace(acl: &Acl, n: usize, seed: u64) -> Vec<crate::acl::Flow> {
         .collect()
 }
 
+/// A seeded PAN-OS policy in `set` form: `n` rules between `zones` zones, two thirds limited
+/// to applications on their default ports (two of them custom, so undecidable), a quarter
+/// denying. For the zone-policy benchmarks.
+pub fn panos_set(n: usize, zones: usize, seed: u64) -> String {
+    const APPS: [&str; 12] =
+        ["ssl", "web-browsing", "dns", "ssh", "ntp", "snmp", "ldap", "smtp", "ms-rdp", "bgp", "custom-a", "custom-b"];
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut s = String::new();
+    for z in 0..zones {
+        let _ = writeln!(s, "set zone z{z} network layer3 ethernet1/{}", z + 1);
+    }
+    for i in 0..n {
+        let r = format!("set rulebase security rules r{i}");
+        let (from, to) = (rng.random_range(0..zones), rng.random_range(0..zones));
+        let _ = writeln!(s, "{r} from z{from}\n{r} to z{to}");
+        let _ = writeln!(s, "{r} source 10.{}.{}.0/24", rng.random_range(0..4), rng.random_range(0..256));
+        let _ = writeln!(s, "{r} destination 192.168.{}.{}", rng.random_range(0..8), rng.random_range(0..256));
+        if rng.random_range(0..3) == 0 {
+            let _ = writeln!(s, "{r} application any\n{r} service any");
+        } else {
+            let (a, b) = (APPS[rng.random_range(0..APPS.len())], APPS[rng.random_range(0..APPS.len())]);
+            let _ = writeln!(s, "{r} application [ {a} {b} ]\n{r} service application-default");
+        }
+        let _ = writeln!(s, "{r} action {}", if rng.random_range(0..4) == 0 { "deny" } else { "allow" });
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

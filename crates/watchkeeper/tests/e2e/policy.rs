@@ -361,6 +361,36 @@ set rulebase security rules block action deny
     assert_eq!((m["action"].as_str(), m["may_match"].as_bool()), (Some("permit"), Some(false)));
     let m = ask(Some("dns"));
     assert_eq!((m["action"].as_str(), m["rule"].as_str()), (Some("deny"), Some("rule block")));
+    // A PAN-OS traffic log names the rule each flow hit: `block` took none.
+    let log = write(
+        "traffic.csv",
+        "1,2026/11/23 10:00:05,0011,TRAFFIC,end,2305,2026/11/23 10:00:05,10.0.0.5,192.0.2.10,0.0.0.0,0.0.0.0,tls,,,ssl,vsys1,trust,untrust,ethernet1/1,ethernet1/2,fwd,,1,1,51000,443,0,0,0x0,tcp,allow\n",
+    );
+    let out = policy(&["check", &old, "--log", &log, "--json"]);
+    let report = json(&out);
+    let unused: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "unused")
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(unused, ["rule block"], "{report:#}");
+    // A PAN-OS traffic log names the rule each flow hit: `block` took none.
+    let log = write(
+        "traffic.csv",
+        "1,2026/11/23 10:00:05,0011,TRAFFIC,end,2305,2026/11/23 10:00:05,10.0.0.5,192.0.2.10,0.0.0.0,0.0.0.0,tls,,,ssl,vsys1,trust,untrust,ethernet1/1,ethernet1/2,fwd,,1,1,51000,443,0,0,0x0,tcp,allow\n",
+    );
+    let out = policy(&["check", &old, "--log", &log, "--json"]);
+    let report = json(&out);
+    let unused: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "unused")
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(unused, ["rule block"], "{report:#}");
     // Zones are required, and the error names them.
     let out = policy(&["match", &old, "--src", "10.0.0.5", "--dst", "192.0.2.10", "--dport", "443"]);
     assert_eq!(out.status.code(), Some(2));
