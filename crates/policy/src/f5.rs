@@ -11,37 +11,13 @@
 
 use crate::acl::{Acl, Action, AddrMatch, Family, PortMatch, Rule};
 use crate::device::{Binding, Device, Interface, Warning};
+use crate::junos::words;
 use std::net::IpAddr;
 
 /// One statement: the words of the enclosing blocks and its own, and its line.
 struct Statement {
     line: usize,
     words: Vec<String>,
-}
-
-/// Splits a line into words; `"quoted text"` is one word.
-fn words(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut chars = line.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
-        } else if c == '"' {
-            chars.next();
-            out.push(chars.by_ref().take_while(|&c| c != '"').collect());
-        } else {
-            let mut w = String::new();
-            while let Some(&c) = chars.peek() {
-                if c.is_whitespace() {
-                    break;
-                }
-                w.push(c);
-                chars.next();
-            }
-            out.push(w);
-        }
-    }
-    out
 }
 
 /// The statements of a tmsh configuration: each line inside blocks, prefixed with the

@@ -66,7 +66,7 @@ fn statements(text: &str) -> Vec<Statement> {
 }
 
 /// The words of a `set` line, quotes honoured.
-fn words(s: &str) -> Vec<String> {
+pub(crate) fn words(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut chars = s.chars().peekable();
     while let Some(&c) = chars.peek() {

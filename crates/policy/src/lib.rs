@@ -72,16 +72,7 @@ pub fn fuzz_panos(data: &[u8]) {
     for w in &d.warnings {
         assert!(w.line >= 1 && w.line <= lines, "warning at line {} of {lines}", w.line);
     }
-    let flow = acl::Flow {
-        src: std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1)),
-        dst: std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
-        proto: 6,
-        sport: 40000,
-        dport: 443,
-        icmp: None,
-        established: false,
-        fragment: false,
-    };
+    let flow = sample_flow();
     for p in &d.zone_policies {
         let zone = p.zones.first().map_or("any", String::as_str);
         let cands = p.decide(&flow, zone, zone, None, None);
@@ -112,16 +103,7 @@ fn fuzz_device(data: &[u8], parse: fn(&str) -> device::Device) {
     for w in &d.warnings {
         assert!(w.line >= 1 && w.line <= lines, "warning at line {} of {lines}", w.line);
     }
-    let flow = acl::Flow {
-        src: std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1)),
-        dst: std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
-        proto: 6,
-        sport: 40000,
-        dport: 443,
-        icmp: None,
-        established: false,
-        fragment: false,
-    };
+    let flow = sample_flow();
     for p in &d.zone_policies {
         let zone = p.zones.first().map_or("any", String::as_str);
         assert!(p.decide(&flow, zone, zone, None, None).last().is_some_and(|c| c.undecided.is_empty()));
@@ -144,5 +126,19 @@ fn fuzz_device(data: &[u8], parse: fn(&str) -> device::Device) {
                 assert_eq!(cleaned.decide(&flow).action, decision.action);
             }
         }
+    }
+}
+
+/// The flow the fuzz targets decide with every filter and policy.
+fn sample_flow() -> acl::Flow {
+    acl::Flow {
+        src: std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1)),
+        dst: std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
+        proto: 6,
+        sport: 40000,
+        dport: 443,
+        icmp: None,
+        established: false,
+        fragment: false,
     }
 }

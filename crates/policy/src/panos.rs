@@ -17,6 +17,7 @@
 
 use crate::acl::{Action, AddrMatch, PortMatch, Rule};
 use crate::device::{Device, Interface, Object, Warning};
+use crate::ios::Service;
 use crate::zone::{DefaultRule, Labels, RuleType, ZonePolicy, ZoneRule};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -67,18 +68,25 @@ impl Node {
 /// Reads a PAN-OS or Panorama configuration, XML or `set` form.
 pub fn parse(text: &str) -> Device {
     let mut d = Device::default();
-    let root = if text.trim_start().starts_with('<') {
-        match from_xml(text) {
-            Ok(root) => root,
-            Err((line, why)) => {
-                d.warnings.push(Warning {
-                    line,
-                    text: text.lines().nth(line.saturating_sub(1)).unwrap_or("").trim().to_owned(),
-                    message: format!("not well-formed XML ({why}); nothing after it was read"),
-                });
-                return d;
-            }
+    let root = match tree(text, &mut d.warnings) {
+        Ok(root) => root,
+        Err((line, why)) => {
+            d.warnings.push(Warning {
+                line,
+                text: text.lines().nth(line.saturating_sub(1)).unwrap_or("").trim().to_owned(),
+                message: format!("not well-formed XML ({why}); nothing after it was read"),
+            });
+            return d;
         }
+    };
+    extract(&root, &mut d);
+    d
+}
+
+/// The configuration as one XML-shaped tree, whichever of the three forms it is in.
+fn tree(text: &str, warnings: &mut Vec<Warning>) -> Result<Node, (usize, String)> {
+    let root = if text.trim_start().starts_with('<') {
+        from_xml(text)?
     } else if brace_form(text) {
         // Batfish's nested form of `show config`: the same paths, written as blocks.
         let mut root = Node { key: "config".into(), ..Node::default() };
@@ -88,10 +96,10 @@ pub fn parse(text: &str) -> Device {
         }
         root
     } else {
-        from_set(text, &mut d.warnings)
+        from_set(text, warnings)
     };
     // The nested form wraps everything in `config { }`.
-    let root = match root.children.iter().position(|c| c.key == "config") {
+    Ok(match root.children.iter().position(|c| c.key == "config") {
         Some(at) if root.children.len() <= 2 => {
             let mut root = root;
             let mut inner = root.children.remove(at);
@@ -99,9 +107,7 @@ pub fn parse(text: &str) -> Device {
             inner
         }
         _ => root,
-    };
-    extract(&root, &mut d);
-    d
+    })
 }
 
 /// Whether the first statement opens a block.
@@ -306,22 +312,7 @@ fn insert(root: &mut Node, ws: &[Word], line: usize) {
 /// whichever form it is in: what the hardening checks of [`crate::pack`] read. XML paths
 /// read like `set` paths (`devices localhost.localdomain deviceconfig system …`).
 pub fn lines(text: &str) -> Vec<(usize, Vec<String>)> {
-    let mut ignored = Vec::new();
-    let root = if text.trim_start().starts_with('<') {
-        match from_xml(text) {
-            Ok(root) => root,
-            Err(_) => return Vec::new(),
-        }
-    } else if brace_form(text) {
-        let mut root = Node { key: "config".into(), ..Node::default() };
-        for (line, ws) in crate::junos::lines(text) {
-            let ws: Vec<Word> = ws.into_iter().map(Word::One).collect();
-            insert(&mut root, &ws, line);
-        }
-        root
-    } else {
-        from_set(text, &mut ignored)
-    };
+    let Ok(root) = tree(text, &mut Vec::new()) else { return Vec::new() };
     let mut out = Vec::new();
     let mut path = Vec::new();
     for c in &root.children {
@@ -656,7 +647,7 @@ fn rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Vec<ZoneRule> {
         log,
     };
     let text = format!("rule {name}");
-    let header = |svc: &Svc| Rule {
+    let header = |svc: &Service| Rule {
         line,
         text: text.clone(),
         action,
@@ -677,7 +668,7 @@ fn rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Vec<ZoneRule> {
             Labels::Any => {
                 let mut may = base.may.clone();
                 may.push("the application runs on its default ports".into());
-                split(ZoneRule { matches: vec![header(&Svc::any())], may, ..base })
+                split(ZoneRule { matches: vec![header(&Service::any())], may, ..base })
             }
             Labels::Only(list) => list
                 .iter()
@@ -687,7 +678,7 @@ fn rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Vec<ZoneRule> {
                         Some(svcs) => svcs,
                         None => {
                             may.push(format!("the default ports of application {a}"));
-                            vec![Svc::any()]
+                            vec![Service::any()]
                         }
                     };
                     split(ZoneRule {
@@ -706,29 +697,21 @@ fn rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Vec<ZoneRule> {
         resolve_service(s, scope, &mut Vec::new(), &mut svcs, &mut undefined);
     }
     if services.is_empty() {
-        svcs.push(Svc::any());
+        svcs.push(Service::any());
     }
     let mut matches: Vec<Rule> = svcs.iter().map(header).collect();
-    matches.extend(undefined.into_iter().map(|u| Rule { src: AddrMatch::Undefined(u), ..header(&Svc::any()) }));
+    matches.extend(undefined.into_iter().map(|u| Rule { src: AddrMatch::Undefined(u), ..header(&Service::any()) }));
     ZoneRule { matches, ..base }.with_unknown_addresses((known_src, known_dst), address_may)
 }
 
-/// A service: protocol and ports (or ICMP type).
-#[derive(Debug, Clone)]
-struct Svc {
-    proto: Option<u8>,
-    sport: PortMatch,
-    dport: PortMatch,
-    icmp: Option<(u8, Option<u8>)>,
-}
-
-impl Svc {
-    fn any() -> Svc {
-        Svc { proto: None, sport: PortMatch::any(), dport: PortMatch::any(), icmp: None }
+/// A service and how common ones are written.
+impl Service {
+    fn any() -> Service {
+        Service::of(None)
     }
 
-    fn port(proto: u8, ports: &[(u16, u16)]) -> Svc {
-        Svc { proto: Some(proto), dport: PortMatch(ports.to_vec()), ..Svc::any() }
+    fn port(proto: u8, ports: &[(u16, u16)]) -> Service {
+        Service { dport: PortMatch(ports.to_vec()), ..Service::of(Some(proto)) }
     }
 }
 
@@ -747,13 +730,13 @@ fn resolve_service(
     name: &str,
     scope: &Scope,
     stack: &mut Vec<String>,
-    out: &mut Vec<Svc>,
+    out: &mut Vec<Service>,
     undefined: &mut Vec<String>,
 ) {
     match name {
-        "any" => return out.push(Svc::any()),
-        "service-http" => return out.push(Svc::port(6, &[(80, 80), (8080, 8080)])),
-        "service-https" => return out.push(Svc::port(6, &[(443, 443)])),
+        "any" => return out.push(Service::any()),
+        "service-http" => return out.push(Service::port(6, &[(80, 80), (8080, 8080)])),
+        "service-https" => return out.push(Service::port(6, &[(443, 443)])),
         _ => {}
     }
     if stack.iter().any(|s| s == name) {
@@ -764,7 +747,7 @@ fn resolve_service(
             if let Some(p) = s.at(&["protocol", key]) {
                 let dport = p.text(&["port"]).and_then(port_list).unwrap_or_else(PortMatch::any);
                 let sport = p.text(&["source-port"]).and_then(port_list).unwrap_or_else(PortMatch::any);
-                out.push(Svc { proto: Some(proto), sport, dport, icmp: None });
+                out.push(Service { proto: Some(proto), sport, dport, icmp: None });
             }
         }
         return;
@@ -891,7 +874,7 @@ fn expand_app(a: &str, scope: &Scope, stack: &mut Vec<String>, out: &mut Vec<Str
 
 /// The ports `application-default` means: a custom application's own `default`, or the
 /// App-ID defaults of common predefined applications.
-fn app_default(app: &str, scope: &Scope) -> Option<Vec<Svc>> {
+fn app_default(app: &str, scope: &Scope) -> Option<Vec<Service>> {
     if let Some(def) = scope.find("application", app).and_then(|a| a.child("default")) {
         let mut out = Vec::new();
         for p in def.list("port") {
@@ -902,30 +885,30 @@ fn app_default(app: &str, scope: &Scope) -> Option<Vec<Svc>> {
                 _ => return None,
             };
             out.push(if ports == "dynamic" {
-                Svc::port(proto, &[(0, u16::MAX)])
+                Service::port(proto, &[(0, u16::MAX)])
             } else {
-                Svc::port(proto, &port_list(ports)?.0)
+                Service::port(proto, &port_list(ports)?.0)
             });
         }
         if let Some(t) = def.at(&["ident-by-icmp-type"]) {
             let ty: u8 = t.text(&["type"])?.parse().ok()?;
             let code = t.text(&["code"]).and_then(|c| c.parse().ok());
-            out.push(Svc { proto: Some(1), icmp: Some((ty, code)), ..Svc::any() });
+            out.push(Service { proto: Some(1), icmp: Some((ty, code)), ..Service::any() });
         }
         if let Some(t) = def.at(&["ident-by-icmp6-type"]) {
             let ty: u8 = t.text(&["type"])?.parse().ok()?;
             let code = t.text(&["code"]).and_then(|c| c.parse().ok());
-            out.push(Svc { proto: Some(58), icmp: Some((ty, code)), ..Svc::any() });
+            out.push(Service { proto: Some(58), icmp: Some((ty, code)), ..Service::any() });
         }
         if let Some(p) = def.text(&["ident-by-ip-protocol"]) {
-            out.push(Svc { proto: Some(p.parse().ok()?), ..Svc::any() });
+            out.push(Service { proto: Some(p.parse().ok()?), ..Service::any() });
         }
         return (!out.is_empty()).then_some(out);
     }
-    let tcp = |ps: &[u16]| Svc::port(6, &ps.iter().map(|&p| (p, p)).collect::<Vec<_>>());
-    let udp = |ps: &[u16]| Svc::port(17, &ps.iter().map(|&p| (p, p)).collect::<Vec<_>>());
-    let proto = |p: u8| Svc { proto: Some(p), ..Svc::any() };
-    let icmp = |p: u8, t: u8| Svc { proto: Some(p), icmp: Some((t, None)), ..Svc::any() };
+    let tcp = |ps: &[u16]| Service::port(6, &ps.iter().map(|&p| (p, p)).collect::<Vec<_>>());
+    let udp = |ps: &[u16]| Service::port(17, &ps.iter().map(|&p| (p, p)).collect::<Vec<_>>());
+    let proto = |p: u8| Service { proto: Some(p), ..Service::any() };
+    let icmp = |p: u8, t: u8| Service { proto: Some(p), icmp: Some((t, None)), ..Service::any() };
     Some(match app {
         "ssl" => vec![tcp(&[443])],
         "web-browsing" => vec![tcp(&[80])],

@@ -10,6 +10,7 @@
 
 use crate::acl::{Action, AddrMatch, PortMatch, Rule};
 use crate::device::{Device, Object, Warning};
+use crate::ios::Service;
 use crate::junos::{address, icmp_type, ports, protocol};
 use crate::zone::{DefaultRule, Labels, RuleType, ZonePolicy, ZoneRule};
 use std::collections::HashMap;
@@ -45,21 +46,6 @@ struct Policy {
     action: Option<Action>,
     log: bool,
     may: Vec<String>,
-}
-
-/// A service an application stands for.
-#[derive(Clone)]
-struct Svc {
-    proto: Option<u8>,
-    sport: PortMatch,
-    dport: PortMatch,
-    icmp: Option<(u8, Option<u8>)>,
-}
-
-impl Svc {
-    fn any() -> Svc {
-        Svc { proto: None, sport: PortMatch::any(), dport: PortMatch::any(), icmp: None }
-    }
 }
 
 /// Reads the security policies among `statements` into `d.zone_policies`.
@@ -335,10 +321,10 @@ fn zone_rule(
         application(a, apps, app_sets, &mut Vec::new(), &mut svcs, &mut undefined, &mut may);
     }
     if p.applications.is_empty() {
-        svcs.push(Svc::any());
+        svcs.push(Service::of(None));
     }
     let text = format!("policy {}", p.name);
-    let header = |s: &Svc| Rule {
+    let header = |s: &Service| Rule {
         line: p.line,
         text: text.clone(),
         action,
@@ -353,7 +339,7 @@ fn zone_rule(
         log: p.log,
     };
     let mut matches: Vec<Rule> = svcs.iter().map(header).collect();
-    matches.extend(undefined.into_iter().map(|u| Rule { src: AddrMatch::Undefined(u), ..header(&Svc::any()) }));
+    matches.extend(undefined.into_iter().map(|u| Rule { src: AddrMatch::Undefined(u), ..header(&Service::of(None)) }));
     let labels = |v: &[String]| {
         if v.is_empty() || v.iter().any(|x| x == "any") { Labels::Any } else { Labels::Only(v.to_vec()) }
     };
@@ -380,12 +366,12 @@ fn application(
     apps: &HashMap<String, Vec<HashMap<String, String>>>,
     sets: &HashMap<String, Vec<String>>,
     stack: &mut Vec<String>,
-    out: &mut Vec<Svc>,
+    out: &mut Vec<Service>,
     undefined: &mut Vec<String>,
     may: &mut Vec<String>,
 ) {
     if name == "any" {
-        return out.push(Svc::any());
+        return out.push(Service::of(None));
     }
     if stack.iter().any(|s| s == name) {
         return;
@@ -411,7 +397,7 @@ fn application(
         Some(svcs) => out.extend(svcs),
         None if name.starts_with("junos-") => {
             may.push(format!("the ports of predefined application {name}"));
-            out.push(Svc::any());
+            out.push(Service::of(None));
         }
         None => undefined.push(name.to_owned()),
     }
@@ -419,7 +405,7 @@ fn application(
 
 /// One application term: `protocol`, `destination-port`, `source-port`, `icmp-type`,
 /// `icmp6-type`, `icmp-code`.
-fn term(t: &HashMap<String, String>) -> Option<Svc> {
+fn term(t: &HashMap<String, String>) -> Option<Service> {
     let v6 = t.get("protocol").is_some_and(|p| p == "icmp6");
     let proto = match t.get("protocol") {
         Some(p) => protocol(p, v6).ok()?,
@@ -433,14 +419,14 @@ fn term(t: &HashMap<String, String>) -> Option<Svc> {
         }
         None => None,
     };
-    Some(Svc { proto, sport: range("source-port")?, dport: range("destination-port")?, icmp })
+    Some(Service { proto, sport: range("source-port")?, dport: range("destination-port")?, icmp })
 }
 
 /// Junos's predefined applications that the analyses know the ports of.
-fn predefined(name: &str) -> Option<Vec<Svc>> {
-    let port = |proto: u8, p: u16| Svc { proto: Some(proto), dport: PortMatch(vec![(p, p)]), ..Svc::any() };
-    let proto = |p: u8| Svc { proto: Some(p), ..Svc::any() };
-    let icmp = |p: u8, t: u8| Svc { proto: Some(p), icmp: Some((t, None)), ..Svc::any() };
+fn predefined(name: &str) -> Option<Vec<Service>> {
+    let port = |proto: u8, p: u16| Service { proto: Some(proto), dport: PortMatch(vec![(p, p)]), ..Service::of(None) };
+    let proto = |p: u8| Service { proto: Some(p), ..Service::of(None) };
+    let icmp = |p: u8, t: u8| Service { proto: Some(p), icmp: Some((t, None)), ..Service::of(None) };
     Some(match name {
         "junos-http" => vec![port(6, 80)],
         "junos-https" => vec![port(6, 443)],
