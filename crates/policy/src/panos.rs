@@ -590,18 +590,7 @@ fn rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Vec<ZoneRule> {
         if e.list(key).is_empty() {
             ms.push(AddrMatch::Any);
         }
-        let unknown = may.len() > before;
-        let known = AddrMatch::AnyOf(ms);
-        if !negate {
-            let all = if unknown { AddrMatch::Any } else { known.clone() };
-            return (all, Some(known));
-        }
-        for m in &mut may[before..] {
-            *m = format!("{what} is not {}", m.trim_start_matches(&format!("{what} is ")));
-        }
-        let not =
-            known.complement().unwrap_or_else(|| AddrMatch::Undefined(format!("negated {what} with wildcard objects")));
-        (not.clone(), (!unknown).then_some(not))
+        crate::zone::address_side(ms, negate, what, &mut may[before..])
     };
     let (src, known_src) = side("source", e.yes("negate-source"), "source", &mut address_may);
     let (dst, known_dst) = side("destination", e.yes("negate-destination"), "destination", &mut address_may);

@@ -304,14 +304,7 @@ fn zone_rule(
         if names.is_empty() {
             ms.push(AddrMatch::Any);
         }
-        let unknown = may.len() > before;
-        let known = AddrMatch::AnyOf(ms);
-        if !excluded {
-            let all = if unknown { AddrMatch::Any } else { known.clone() };
-            return (all, Some(known));
-        }
-        let not = known.complement().unwrap_or_else(|| AddrMatch::Undefined(format!("excluded {what} with wildcards")));
-        (not.clone(), (!unknown).then_some(not))
+        crate::zone::address_side(ms, excluded, what, &mut may[before..])
     };
     let (src, known_src) = side(&p.sources, src_books, p.source_excluded, "source", &mut address_may);
     let (dst, known_dst) = side(&p.destinations, dst_books, p.destination_excluded, "destination", &mut address_may);

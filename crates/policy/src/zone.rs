@@ -123,6 +123,30 @@ impl ZoneRule {
     }
 }
 
+/// One side of a rule whose addresses may be partly known only at run time: every address
+/// it may match, and the ones it surely matches (`None` when none are sure: such addresses
+/// negated can only take some away). `address_may[from..]` are the run-time conditions
+/// this side added; negated, they are reworded.
+pub fn address_side(
+    known: Vec<AddrMatch>,
+    negate: bool,
+    what: &str,
+    address_may: &mut [String],
+) -> (AddrMatch, Option<AddrMatch>) {
+    let unknown = !address_may.is_empty();
+    let known = AddrMatch::AnyOf(known);
+    if !negate {
+        let all = if unknown { AddrMatch::Any } else { known.clone() };
+        return (all, Some(known));
+    }
+    for m in address_may.iter_mut() {
+        *m = format!("{what} is not {}", m.trim_start_matches(&format!("{what} is ")));
+    }
+    let not =
+        known.complement().unwrap_or_else(|| AddrMatch::Undefined(format!("negated {what} with wildcard objects")));
+    (not.clone(), (!unknown).then_some(not))
+}
+
 /// An address set with no address in it.
 fn matches_none(m: &AddrMatch) -> bool {
     matches!(m, AddrMatch::AnyOf(all) if all.iter().all(matches_none))
