@@ -17,6 +17,7 @@ mod secret;
 pub mod services;
 pub mod suppliers;
 mod tokens;
+pub mod trace;
 mod users;
 
 pub use audit::{AuditFilter, VerifyReport};

@@ -47,6 +47,8 @@ pub struct Device {
     pub object_groups: Vec<Object>,
     pub interfaces: Vec<Interface>,
     pub bindings: Vec<Binding>,
+    /// Static routes the configuration sets (connected ones come from the interfaces).
+    pub routes: Vec<crate::route::Route>,
     pub warnings: Vec<Warning>,
 }
 

@@ -10,7 +10,7 @@
 
 use crate::acl::{Acl, Action, AddrMatch, Family, PortMatch, Rule};
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use crate::device::{Binding, Device, Interface, Object, Warning};
 
@@ -86,6 +86,10 @@ pub fn parse(text: &str) -> Device {
         block = Block::None;
         match w.as_slice() {
             ["hostname", name, ..] => d.hostname = Some((*name).to_owned()),
+            ["ip", "route", rest @ ..] if rest.first() != Some(&"vrf") => match static_route(rest) {
+                Some(r) => d.routes.push(r),
+                None => d.warnings.push(warn(n, line, "not a static route this reader understands; left out")),
+            },
             ["ip", "access-list", kind @ ("standard" | "extended"), name, ..] => {
                 let kind = if *kind == "standard" { Kind::Standard } else { Kind::Extended };
                 block = Block::Acl(acl_index(&mut d, name, n, Family::V4), kind);
@@ -244,6 +248,35 @@ fn interface_line(d: &mut Device, idx: usize, n: usize, w: &[&str]) {
         ["shutdown"] => d.interfaces[idx].shutdown = true,
         _ => {}
     }
+}
+
+/// `ip route PREFIX MASK {NEXT-HOP | INTERFACE [NEXT-HOP]} [DISTANCE] [name …] [permanent]`.
+fn static_route(w: &[&str]) -> Option<crate::route::Route> {
+    use crate::route::{NextHop, Route};
+    let (prefix, mask): (Ipv4Addr, Ipv4Addr) = (w.first()?.parse().ok()?, w.get(1)?.parse().ok()?);
+    let len = u32::from(mask).count_ones() as u8;
+    let network = IpAddr::V4(Ipv4Addr::from(u32::from(prefix) & u32::from(mask)));
+    let mut at = 2;
+    let next_hop = match (w.get(at)?.parse::<Ipv4Addr>(), w.get(at + 1).map(|n| n.parse::<Ipv4Addr>())) {
+        (Ok(ip), _) => {
+            at += 1;
+            NextHop::Ip(IpAddr::V4(ip))
+        }
+        (Err(_), _) if w[at].eq_ignore_ascii_case("null0") => {
+            at += 1;
+            NextHop::Discard
+        }
+        (Err(_), Some(Ok(ip))) => {
+            at += 2;
+            NextHop::Interface { name: w[at - 2].to_owned(), ip: Some(IpAddr::V4(ip)) }
+        }
+        (Err(_), _) => {
+            at += 1;
+            NextHop::Interface { name: w[at - 1].to_owned(), ip: None }
+        }
+    };
+    let admin = w.get(at).and_then(|d| d.parse().ok()).unwrap_or(1);
+    Some(Route { network, len, next_hop, protocol: "static".into(), admin, metric: 0 })
 }
 
 /// Reads one member line of the group named first into what it stands for, or says why not.

@@ -26,9 +26,11 @@ pub mod logs;
 pub mod matcher;
 pub mod pack;
 pub mod panos;
+pub mod route;
 pub mod space;
 mod srx;
 pub mod synth;
+pub mod trace;
 pub mod zone;
 
 /// What the fuzz targets and their seed replays run on arbitrary bytes: parse (as IOS here), check that

@@ -70,6 +70,27 @@ pub enum PolicyCmd {
         #[command(flatten)]
         opts: Opts,
     },
+    /// A flow through a network of devices, hop by hop, and its reply; exit 1 unless every
+    /// path reaches the destination.
+    Trace {
+        /// A directory of configurations (any dialect above; Batfish host models as JSON with
+        /// their iptables files).
+        #[arg(long, value_name = "DIR", required = true)]
+        topology: Vec<PathBuf>,
+        #[command(flatten)]
+        flow: FlowArgs,
+        /// The device the flow starts at (by default the one owning --src, or with --src on a
+        /// connected subnet).
+        #[arg(long, value_name = "DEVICE")]
+        from: Option<String>,
+        /// The interface of --from it enters on (without one, the device sends it).
+        #[arg(long, value_name = "INTERFACE", requires = "from")]
+        in_interface: Option<String>,
+        /// Routing tables to use instead of the configurations' connected and static routes:
+        /// Batfish's `routes` answer as JSON.
+        #[arg(long, value_name = "FILE")]
+        routes: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -173,17 +194,7 @@ fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
         }
         PolicyCmd::Match { file, opts, flow, filter, in_interface, from_zone, to_zone, application, user } => {
             let config = load(&file, &opts)?;
-            let query = FlowQuery {
-                src: flow.src,
-                dst: flow.dst,
-                proto: flow.proto,
-                sport: flow.sport,
-                dport: flow.dport,
-                icmp_type: flow.icmp_type,
-                icmp_code: flow.icmp_code,
-                established: flow.established,
-                fragment: flow.fragment,
-            };
+            let query = query(flow);
             let choice = FilterChoice { filter, in_interface, from_zone, to_zone, application, user };
             let answers = use_case::match_flow(&config, &choice, &query)?;
             if json {
@@ -234,6 +245,31 @@ fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
             }
             let changed = !report.blocks.is_empty() || !report.only_old.is_empty() || !report.only_new.is_empty();
             Ok(if changed { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS })
+        }
+        PolicyCmd::Trace { topology, flow, from, in_interface, routes } => {
+            let mut files = Vec::new();
+            for dir in &topology {
+                read_dir(dir, &mut files)?;
+            }
+            files.sort_by(|a, b| a.name.cmp(&b.name));
+            let routes = match &routes {
+                Some(p) => Some((
+                    p.display().to_string(),
+                    std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+                )),
+                None => None,
+            };
+            let topo = app::trace::load(&files, routes.as_ref().map(|(n, b)| (n.as_str(), b.as_slice())))?;
+            let report = app::trace::trace(&topo, &query(flow), from.as_deref(), in_interface.as_deref())?;
+            if json {
+                print_json(&report)?;
+            } else {
+                for (file, why) in &topo.skipped {
+                    eprintln!("left out {file}: {why}");
+                }
+                print_trace(&report);
+            }
+            Ok(if report.delivered { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FINDINGS) })
         }
         PolicyCmd::Cleanup { file, opts } => {
             let config = load(&file, &opts)?;
@@ -332,6 +368,78 @@ fn print_diff(r: &use_case::DiffReport) {
         println!("  before: {}", rule(&b.old_rule));
         println!("  after:  {}", rule(&b.new_rule));
         println!("  e.g. {}\n", b.witness);
+    }
+}
+
+fn query(flow: FlowArgs) -> FlowQuery {
+    FlowQuery {
+        src: flow.src,
+        dst: flow.dst,
+        proto: flow.proto,
+        sport: flow.sport,
+        dport: flow.dport,
+        icmp_type: flow.icmp_type,
+        icmp_code: flow.icmp_code,
+        established: flow.established,
+        fragment: flow.fragment,
+    }
+}
+
+/// Every file under `dir`, for a topology.
+fn read_dir(dir: &std::path::Path, out: &mut Vec<app::trace::TopologyFile>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot read directory {}", dir.display()))?;
+    for e in entries {
+        let p = e?.path();
+        if p.is_dir() {
+            read_dir(&p, out)?;
+        } else {
+            let bytes = std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
+            out.push(app::trace::TopologyFile { name: p.display().to_string(), bytes });
+        }
+    }
+    Ok(())
+}
+
+fn print_trace(r: &app::trace::TraceReport) {
+    let from = match &r.ingress {
+        Some(i) => format!("entering {} on {i}", r.start),
+        None => format!("sent by {}", r.start),
+    };
+    println!("{}  ({from})", r.flow);
+    let show = |title: &str, traces: &[app::trace::TraceView]| {
+        for (k, t) in traces.iter().enumerate() {
+            println!("\n{title} {} of {}: {}", k + 1, traces.len(), t.disposition);
+            for h in &t.hops {
+                let ingress = h.ingress.as_deref().map(|i| format!(" in {i}")).unwrap_or_default();
+                let filter = |f: &Option<app::trace::FilterView>, dir: &str| match f {
+                    Some(f) => format!(
+                        "  [{dir} {} {}{}]",
+                        f.filter,
+                        f.action.to_uppercase(),
+                        f.line.map(|l| format!(" line {l}")).unwrap_or_else(|| " implicit deny".into())
+                    ),
+                    None => String::new(),
+                };
+                let out = match (&h.egress, &h.next_hop) {
+                    (Some(e), Some(n)) => format!(" → out {e} to {n}"),
+                    _ => String::new(),
+                };
+                println!("  {}{ingress}{}{out}{}", h.node, filter(&h.filter_in, "in"), filter(&h.filter_out, "out"));
+                if let Some(route) = h.routes.first() {
+                    println!("      route {route}");
+                }
+            }
+        }
+    };
+    show("Path", &r.traces);
+    if !r.return_traces.is_empty() {
+        show("Reply path", &r.return_traces);
+    }
+    if !r.return_traces.is_empty() && !r.reply_delivered {
+        println!("\nThe reply does not get back on every path (a stateless filter, or no route back).");
+    }
+    if r.asymmetric {
+        println!("\nThe reply crosses other devices than the flow: asymmetric routing.");
     }
 }
 

@@ -508,3 +508,114 @@ set rulebase security rules old action allow
     let telnet = findings.iter().find(|f| f["message"].as_str().unwrap().contains("(no-telnet)")).unwrap();
     assert_eq!(telnet["line"], 2);
 }
+
+/// Batfish's `traceroute` answers on its example network (`traceroute-1-2.ref`,
+/// `traceroute-2-1.ref`), reproduced from the configurations, the two hosts' models and the
+/// routing tables Batfish computed (`routes.ref`): the same equal-cost paths, node by node,
+/// and the same dispositions.
+#[test]
+fn trace_reproduces_batfish_traceroute_on_the_example_network() {
+    let reference = corpus().parent().unwrap().join("reference/batfish/tests-basic");
+    let routes = reference.join("routes.ref").display().to_string();
+    let routers = path("cisco_ios/batfish-example-live");
+    let hosts = path("hosts/batfish-example-live");
+    let batfish = |file: &str| -> Vec<(String, Vec<String>)> {
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(reference.join(file)).unwrap()).unwrap();
+        let mut out: Vec<(String, Vec<String>)> = v[0]["rows"][0]["Traces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let hops = t["hops"].as_array().unwrap().iter().map(|h| h["node"]["name"].as_str().unwrap().to_owned());
+                (t["disposition"].as_str().unwrap().to_owned(), hops.collect())
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let ours = |extra: &[&str]| -> Vec<(String, Vec<String>)> {
+        let mut args = vec!["trace", "--topology", &routers, "--topology", &hosts, "--routes", &routes, "--json"];
+        args.extend(extra);
+        let out = policy(&args);
+        let report = json(&out);
+        let mut traces: Vec<(String, Vec<String>)> = report["traces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let hops = t["hops"].as_array().unwrap().iter().map(|h| h["node"].as_str().unwrap().to_owned());
+                (t["disposition"].as_str().unwrap().to_owned(), hops.collect())
+            })
+            .collect();
+        traces.sort();
+        traces
+    };
+    let one_two = ours(&[
+        "--from",
+        "as1core1",
+        "--in-interface",
+        "GigabitEthernet0/0",
+        "--src",
+        "1.0.2.3",
+        "--dst",
+        "2.128.0.101",
+        "--proto",
+        "udp",
+        "--sport",
+        "49152",
+        "--dport",
+        "33434",
+    ]);
+    assert_eq!(one_two, batfish("traceroute-1-2.ref"));
+    assert_eq!(one_two.len(), 4);
+    let two_one =
+        ours(&["--src", "2.128.1.101", "--dst", "1.0.1.1", "--proto", "udp", "--sport", "49152", "--dport", "33434"]);
+    assert_eq!(two_one, batfish("traceroute-2-1.ref"));
+}
+
+#[test]
+fn trace_reports_an_asymmetric_return_path() {
+    // r1 sends towards 192.0.2.0/24 through r2; r4 answers through r3.
+    let tmp = tempfile::tempdir().unwrap();
+    let configs = [
+        (
+            "r1.cfg",
+            "hostname r1\ninterface Gi0/0\n ip address 10.0.0.1 255.255.255.0\ninterface Gi0/1\n ip address 10.0.12.1 255.255.255.252\ninterface Gi0/2\n ip address 10.0.13.1 255.255.255.252\nip route 192.0.2.0 255.255.255.0 10.0.12.2\n",
+        ),
+        (
+            "r2.cfg",
+            "hostname r2\ninterface Gi0/1\n ip address 10.0.12.2 255.255.255.252\ninterface Gi0/2\n ip address 10.0.24.1 255.255.255.252\nip route 192.0.2.0 255.255.255.0 10.0.24.2\n",
+        ),
+        (
+            "r3.cfg",
+            "hostname r3\ninterface Gi0/1\n ip address 10.0.13.2 255.255.255.252\ninterface Gi0/2\n ip address 10.0.34.1 255.255.255.252\nip route 10.0.0.0 255.255.255.0 10.0.13.1\n",
+        ),
+        (
+            "r4.cfg",
+            "hostname r4\ninterface Loopback0\n ip address 192.0.2.1 255.255.255.255\ninterface Gi0/1\n ip address 10.0.24.2 255.255.255.252\ninterface Gi0/2\n ip address 10.0.34.2 255.255.255.252\nip route 10.0.0.0 255.255.255.0 10.0.34.1\n",
+        ),
+    ];
+    for (name, text) in configs {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+    }
+    let dir = tmp.path().display().to_string();
+    let out =
+        policy(&["trace", "--topology", &dir, "--src", "10.0.0.5", "--dst", "192.0.2.1", "--dport", "443", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    let r = json(&out);
+    assert_eq!((r["start"].as_str(), r["ingress"].as_str()), (Some("r1"), Some("Gi0/0")));
+    let nodes = |t: &serde_json::Value| {
+        t["hops"].as_array().unwrap().iter().map(|h| h["node"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(nodes(&r["traces"][0]), ["r1", "r2", "r4"]);
+    assert_eq!(r["traces"][0]["disposition"], "ACCEPTED");
+    assert_eq!(nodes(&r["return_traces"][0]), ["r4", "r3", "r1"]);
+    assert_eq!(r["return_traces"][0]["disposition"], "DELIVERED_TO_SUBNET");
+    assert_eq!((r["asymmetric"].as_bool(), r["reply_delivered"].as_bool()), (Some(true), Some(true)));
+    // Where r2 has no route, the trace says so and exits 1.
+    std::fs::write(tmp.path().join("r2.cfg"), "hostname r2\ninterface Gi0/1\n ip address 10.0.12.2 255.255.255.252\n")
+        .unwrap();
+    let out = policy(&["trace", "--topology", &dir, "--src", "10.0.0.5", "--dst", "192.0.2.1", "--dport", "443"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("NO_ROUTE"), "{}", text(&out.stdout));
+}

@@ -1,0 +1,290 @@
+//! A flow through a network of parsed devices, hop by hop: the ingress filter of the
+//! interface it arrives on, delivery if the device owns the destination, otherwise the
+//! longest-prefix routes (every equal-cost path), the egress filter, and the device that owns
+//! the next hop's address. Like Batfish's `traceroute`, each path ends in a disposition:
+//! accepted, denied in or out, no route, null-routed, delivered to a subnet, leaving the
+//! network, or a loop.
+//!
+//! Hosts (Batfish's host models: an interface, a gateway, iptables chains) take part with
+//! their `INPUT` chain for traffic to them and `OUTPUT` for traffic they start. Zone
+//! policies and NAT are not applied yet.
+
+use crate::acl::{Action, Flow};
+use crate::device::Device;
+use crate::route::{self, Route};
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// One device of the network.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: String,
+    pub device: Device,
+    /// Its routing table: from a RIB export when there is one, else from its configuration.
+    pub rib: Vec<Route>,
+    /// A host's iptables chains stand in for interface filters (`INPUT`, `OUTPUT`).
+    pub host: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    Accepted,
+    DeniedIn,
+    DeniedOut,
+    NoRoute,
+    NullRouted,
+    /// Sent onto a connected subnet where no device of the network owns the destination.
+    DeliveredToSubnet,
+    /// Sent to a next hop no device of the network owns.
+    ExitsNetwork,
+    Loop,
+}
+
+impl Disposition {
+    /// Batfish's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Accepted => "ACCEPTED",
+            Disposition::DeniedIn => "DENIED_IN",
+            Disposition::DeniedOut => "DENIED_OUT",
+            Disposition::NoRoute => "NO_ROUTE",
+            Disposition::NullRouted => "NULL_ROUTED",
+            Disposition::DeliveredToSubnet => "DELIVERED_TO_SUBNET",
+            Disposition::ExitsNetwork => "EXITS_NETWORK",
+            Disposition::Loop => "LOOP",
+        }
+    }
+}
+
+/// A filter that looked at the flow on a hop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterStep {
+    pub filter: String,
+    pub action: Action,
+    /// The deciding rule's line and text; `None` for the implicit deny.
+    pub rule: Option<(usize, String)>,
+}
+
+/// What one device did with the flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    pub node: String,
+    pub ingress: Option<String>,
+    pub filter_in: Option<FilterStep>,
+    /// The routes that sent it on (all equal-cost ones that lead to this egress).
+    pub routes: Vec<Route>,
+    pub egress: Option<String>,
+    pub next_hop: Option<IpAddr>,
+    pub filter_out: Option<FilterStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trace {
+    pub hops: Vec<Hop>,
+    pub disposition: Disposition,
+}
+
+/// At most this many paths are followed (equal-cost paths multiply at each hop).
+pub const MAX_TRACES: usize = 256;
+
+pub struct Network {
+    pub nodes: Vec<Node>,
+    /// Which node and interface own each address.
+    owners: HashMap<IpAddr, (usize, String)>,
+}
+
+impl Network {
+    pub fn new(nodes: Vec<Node>) -> Network {
+        let mut owners = HashMap::new();
+        for (k, n) in nodes.iter().enumerate() {
+            for i in n.device.interfaces.iter().filter(|i| !i.shutdown) {
+                for a in &i.addresses {
+                    if let Some((ip, _, _)) = route::parse_prefix(a) {
+                        owners.entry(ip).or_insert((k, i.name.clone()));
+                    }
+                }
+            }
+        }
+        Network { nodes, owners }
+    }
+
+    pub fn node(&self, name: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.name == name)
+    }
+
+    /// Every path of `flow` entering `start` on `ingress` (or starting there when `None`).
+    pub fn trace(&self, start: usize, ingress: Option<&str>, flow: &Flow) -> Vec<Trace> {
+        let mut out = Vec::new();
+        self.walk(start, ingress.map(str::to_owned), flow, &mut Vec::new(), &mut out);
+        out
+    }
+
+    fn filter(&self, node: &Node, name: &str, flow: &Flow) -> Option<FilterStep> {
+        let acl = node.device.acl(name)?;
+        let d = acl.decide(flow);
+        Some(FilterStep {
+            filter: name.to_owned(),
+            action: d.action,
+            rule: d.rule.map(|i| (acl.rules[i].line, acl.rules[i].text.clone())),
+        })
+    }
+
+    /// The filter bound to `interface` in `direction` (`in`/`out`), if any, and its verdict.
+    fn bound(&self, node: &Node, interface: &str, direction: &str, flow: &Flow) -> Option<FilterStep> {
+        let b = node
+            .device
+            .bindings
+            .iter()
+            .find(|b| b.direction == direction && b.interface.eq_ignore_ascii_case(interface))?;
+        self.filter(node, &b.acl, flow)
+    }
+
+    fn walk(&self, k: usize, ingress: Option<String>, flow: &Flow, path: &mut Vec<Hop>, out: &mut Vec<Trace>) {
+        if out.len() >= MAX_TRACES {
+            return;
+        }
+        let node = &self.nodes[k];
+        let mut hop = Hop {
+            node: node.name.clone(),
+            ingress: ingress.clone(),
+            filter_in: None,
+            routes: Vec::new(),
+            egress: None,
+            next_hop: None,
+            filter_out: None,
+        };
+        let finish = |path: &mut Vec<Hop>, hop: Hop, disposition: Disposition, out: &mut Vec<Trace>| {
+            let mut hops = path.clone();
+            hops.push(hop);
+            out.push(Trace { hops, disposition });
+        };
+        if path.iter().any(|h| h.node == node.name && h.ingress == ingress) {
+            return finish(path, hop, Disposition::Loop, out);
+        }
+        let owned = self.owners.get(&flow.dst).is_some_and(|(o, _)| *o == k);
+        // A host's INPUT chain guards what reaches it; OUTPUT what it sends. A router's
+        // ingress filter is the one bound inbound on the interface.
+        hop.filter_in = match (&ingress, node.host) {
+            (Some(_), true) if owned => self.filter(node, "INPUT", flow),
+            (Some(_), true) => self.filter(node, "FORWARD", flow),
+            (None, true) => self.filter(node, "OUTPUT", flow),
+            (Some(i), false) => self.bound(node, i, "in", flow),
+            (None, false) => None,
+        };
+        if hop.filter_in.as_ref().is_some_and(|f| f.action == Action::Deny) {
+            let d = if ingress.is_some() { Disposition::DeniedIn } else { Disposition::DeniedOut };
+            return finish(path, hop, d, out);
+        }
+        if owned && ingress.is_some() {
+            return finish(path, hop, Disposition::Accepted, out);
+        }
+        let exits = route::resolve(&node.rib, flow.dst);
+        if exits.is_empty() {
+            return finish(path, hop, Disposition::NoRoute, out);
+        }
+        let best: Vec<Route> = route::lookup(&node.rib, flow.dst).into_iter().cloned().collect();
+        for exit in exits {
+            let mut h = hop.clone();
+            h.routes = best.clone();
+            let Some((egress, next_hop)) = exit else {
+                finish(path, h, Disposition::NullRouted, out);
+                continue;
+            };
+            h.egress = Some(egress.clone());
+            h.next_hop = Some(next_hop);
+            if !node.host {
+                h.filter_out = self.bound(node, &egress, "out", flow);
+                if h.filter_out.as_ref().is_some_and(|f| f.action == Action::Deny) {
+                    finish(path, h, Disposition::DeniedOut, out);
+                    continue;
+                }
+            }
+            match self.owners.get(&next_hop) {
+                Some((n, iface)) if *n != k => {
+                    path.push(h);
+                    self.walk(*n, Some(iface.clone()), flow, path, out);
+                    path.pop();
+                }
+                Some(_) => finish(path, h, Disposition::Loop, out),
+                None if next_hop == flow.dst => finish(path, h, Disposition::DeliveredToSubnet, out),
+                None => finish(path, h, Disposition::ExitsNetwork, out),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, config: &str) -> Node {
+        let device = crate::ios::parse(config);
+        let rib = route::from_device(&device);
+        Node { name: name.into(), device, rib, host: false }
+    }
+
+    fn flow(src: &str, dst: &str, dport: u16) -> Flow {
+        Flow {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            proto: 6,
+            sport: 40000,
+            dport,
+            icmp: None,
+            established: false,
+            fragment: false,
+        }
+    }
+
+    /// r1 — r2 over 10.0.12.0/30; r2 filters inbound; a static route loops back.
+    fn network() -> Network {
+        let r1 = "hostname r1
+interface Gi0/0
+ ip address 192.168.1.1 255.255.255.0
+interface Gi0/1
+ ip address 10.0.12.1 255.255.255.252
+ip route 172.16.0.0 255.255.0.0 10.0.12.2
+ip route 198.51.100.0 255.255.255.0 Null0
+ip route 203.0.113.0 255.255.255.0 10.0.12.2
+";
+        let r2 = "hostname r2
+interface Gi0/1
+ ip address 10.0.12.2 255.255.255.252
+ ip access-group EDGE in
+interface Gi0/2
+ ip address 172.16.0.1 255.255.255.0
+ip access-list extended EDGE
+ deny tcp any any eq 23
+ permit ip any any
+ip route 203.0.113.0 255.255.255.0 10.0.12.1
+";
+        Network::new(vec![node("r1", r1), node("r2", r2)])
+    }
+
+    fn run(net: &Network, f: &Flow) -> Vec<(Disposition, Vec<String>)> {
+        net.trace(0, Some("Gi0/0"), f)
+            .into_iter()
+            .map(|t| (t.disposition, t.hops.iter().map(|h| h.node.clone()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn hop_by_hop_dispositions() {
+        let net = network();
+        let r = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(run(&net, &flow("192.168.1.5", "172.16.0.1", 22)), vec![(Disposition::Accepted, r(&["r1", "r2"]))]);
+        assert_eq!(
+            run(&net, &flow("192.168.1.5", "172.16.0.9", 22)),
+            vec![(Disposition::DeliveredToSubnet, r(&["r1", "r2"]))]
+        );
+        let denied = net.trace(0, Some("Gi0/0"), &flow("192.168.1.5", "172.16.0.9", 23));
+        assert_eq!(denied[0].disposition, Disposition::DeniedIn);
+        assert_eq!(denied[0].hops[1].filter_in.as_ref().map(|f| f.rule.clone().unwrap().0), Some(8));
+        assert_eq!(run(&net, &flow("192.168.1.5", "198.51.100.1", 80)), vec![(Disposition::NullRouted, r(&["r1"]))]);
+        assert_eq!(run(&net, &flow("192.168.1.5", "8.8.8.8", 80)), vec![(Disposition::NoRoute, r(&["r1"]))]);
+        assert_eq!(
+            run(&net, &flow("192.168.1.5", "203.0.113.1", 80)),
+            vec![(Disposition::Loop, r(&["r1", "r2", "r1", "r2"]))]
+        );
+    }
+}
