@@ -357,7 +357,8 @@ pub fn fuzz_one(data: &[u8]) {
         load(&[router, TopologyFile { name: "h.json".into(), bytes: bytes.to_vec() }], None)
     };
     if let Ok(topology) = result {
-        let q = FlowQuery { src: "10.0.0.5".into(), dst: "10.0.0.9".into(), proto: "tcp".into(), ..FlowQuery::default() };
+        let q =
+            FlowQuery { src: "10.0.0.5".into(), dst: "10.0.0.9".into(), proto: "tcp".into(), ..FlowQuery::default() };
         let _ = trace(&topology, &q, None, None);
     }
 }

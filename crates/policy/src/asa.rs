@@ -47,6 +47,7 @@ pub fn parse(text: &str) -> Device {
     let (mut proto_groups, mut icmp_groups) = (Lines::new(), Lines::new());
     let mut typed: HashMap<String, String> = HashMap::new();
     let mut entries: Vec<(usize, String, Vec<String>)> = Vec::new();
+    let mut routes: Vec<(String, crate::route::Route)> = Vec::new();
     let mut block = Block::None;
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
@@ -112,6 +113,23 @@ pub fn parse(text: &str) -> Device {
             ["access-list", name, rest @ ..] => {
                 entries.push((n, (*name).to_owned(), rest.iter().map(|s| (*s).to_owned()).collect()));
             }
+            // `route IFNAME NETWORK MASK GATEWAY [DISTANCE]`: out of the interface named so.
+            ["route", ifname, net, mask, gw, rest @ ..] => {
+                match (net.parse::<Ipv4Addr>(), mask.parse::<Ipv4Addr>(), gw.parse::<Ipv4Addr>()) {
+                    (Ok(net), Ok(mask), Ok(gw)) => routes.push((
+                        (*ifname).to_owned(),
+                        crate::route::Route {
+                            network: std::net::IpAddr::V4(Ipv4Addr::from(u32::from(net) & u32::from(mask))),
+                            len: u32::from(mask).count_ones() as u8,
+                            next_hop: crate::route::NextHop::Ip(std::net::IpAddr::V4(gw)),
+                            protocol: "static".into(),
+                            admin: rest.first().and_then(|a| a.parse().ok()).unwrap_or(1),
+                            metric: 0,
+                        },
+                    )),
+                    _ => d.warnings.push(warn(n, t, "not a static route this reader understands; left out")),
+                }
+            }
             ["access-group", acl, "global"] => d.bindings.push(Binding {
                 line: n,
                 interface: "*".into(),
@@ -126,6 +144,15 @@ pub fn parse(text: &str) -> Device {
             }),
             _ => {}
         }
+    }
+    // A route names its interface by `nameif`; the gateway is on that interface's subnet.
+    for (ifname, mut r) in routes {
+        if let (Some(i), crate::route::NextHop::Ip(gw)) =
+            (d.interfaces.iter().find(|i| i.nameif.as_deref() == Some(ifname.as_str())), &r.next_hop)
+        {
+            r.next_hop = crate::route::NextHop::Interface { name: i.name.clone(), ip: Some(*gw) };
+        }
+        d.routes.push(r);
     }
     // An object carrying its own NAT rule is in use even if no access list names it.
     for o in &mut d.object_groups {

@@ -32,6 +32,8 @@ pub struct Interface {
     /// ASA: the name filters and NAT refer to the interface by, and its security level.
     pub nameif: Option<String>,
     pub security_level: Option<u8>,
+    /// The security zone it is in (PAN-OS, SRX).
+    pub zone: Option<String>,
 }
 
 /// What a parser read from one device configuration.

@@ -297,6 +297,20 @@ pub fn parse(text: &str) -> Device {
                     _ => {}
                 }
             }
+            ["routing-options", "static", "route", prefix, how @ ..]
+            | ["routing-options", "rib", _, "static", "route", prefix, how @ ..] => {
+                let next_hop = match how {
+                    ["next-hop" | "qualified-next-hop", ip, ..] => ip.parse().ok().map(crate::route::NextHop::Ip),
+                    ["discard" | "reject"] => Some(crate::route::NextHop::Discard),
+                    _ => None,
+                };
+                let network = crate::route::parse_prefix(prefix);
+                if let (Some(next_hop), Some((_, network, len))) = (next_hop, network) {
+                    let static_route =
+                        crate::route::Route { network, len, next_hop, protocol: "static".into(), admin: 5, metric: 0 };
+                    d.routes.push(static_route);
+                }
+            }
             ["interfaces", name, "disable"] => {
                 for i in d.interfaces.iter_mut().filter(|i| i.name.starts_with(&format!("{name}."))) {
                     i.shutdown = true;

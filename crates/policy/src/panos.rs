@@ -365,9 +365,13 @@ fn extract(root: &Node, d: &mut Device) {
         .map(str::to_owned);
     for dev in devices.iter().chain(std::iter::once(&root)) {
         if let Some(eth) = dev.at(&["network", "interface"]) {
-            for e in eth.entries("ethernet") {
-                let addresses = e
-                    .at(&["layer3", "ip"])
+            // Ethernet ports and their subinterfaces (`layer3 units`).
+            let ports: Vec<&Node> = eth.entries("ethernet").chain(eth.entries("aggregate-ethernet")).collect();
+            let units = ports.iter().flat_map(|e| e.at(&["layer3"]).into_iter().flat_map(|l3| l3.entries("units")));
+            let all: Vec<(&Node, Option<&Node>)> =
+                ports.iter().map(|e| (*e, e.at(&["layer3", "ip"]))).chain(units.map(|u| (u, u.at(&["ip"])))).collect();
+            for (e, ip) in all {
+                let addresses = ip
                     .map(|ip| {
                         ip.children.iter().filter_map(|c| c.name.clone()).chain(ip.values.iter().cloned()).collect()
                     })
@@ -384,6 +388,35 @@ fn extract(root: &Node, d: &mut Device) {
     // Zones: every zone defined anywhere (a vsys, or a Panorama template).
     let mut zones = Vec::new();
     collect_zones(root, &mut zones);
+    for v in devices.iter().flat_map(|dv| dv.entries("vsys")).chain(std::iter::once(root)) {
+        for z in v.entries("zone") {
+            for member in z.at(&["network", "layer3"]).map_or(&[][..], |n| &n.values) {
+                if let Some(i) = d.interfaces.iter_mut().find(|i| &i.name == member) {
+                    i.zone = z.name.clone();
+                }
+            }
+        }
+    }
+    // Static routes of every virtual router.
+    for dev in devices.iter().chain(std::iter::once(&root)) {
+        for vr in dev.at(&["network"]).into_iter().flat_map(|n| n.entries("virtual-router")) {
+            for sr in vr.at(&["routing-table", "ip"]).into_iter().flat_map(|n| n.entries("static-route")) {
+                let Some((_, network, len)) = sr.text(&["destination"]).and_then(crate::route::parse_prefix) else {
+                    continue;
+                };
+                let gw = sr.text(&["nexthop", "ip-address"]).and_then(|g| g.parse::<IpAddr>().ok());
+                let next_hop = match (sr.text(&["interface"]), gw, sr.at(&["nexthop", "discard"])) {
+                    (_, _, Some(_)) => crate::route::NextHop::Discard,
+                    (Some(i), gw, None) => crate::route::NextHop::Interface { name: i.to_owned(), ip: gw },
+                    (None, Some(gw), None) => crate::route::NextHop::Ip(gw),
+                    (None, None, None) => continue,
+                };
+                let admin = sr.text(&["admin-dist"]).and_then(|a| a.parse().ok()).unwrap_or(10);
+                let metric = sr.text(&["metric"]).and_then(|m| m.parse().ok()).unwrap_or(10);
+                d.routes.push(crate::route::Route { network, len, next_hop, protocol: "static".into(), admin, metric });
+            }
+        }
+    }
 
     let mut vsys: Vec<&Node> = devices.iter().flat_map(|dv| dv.entries("vsys")).chain(root.entries("vsys")).collect();
     if root.child("rulebase").is_some() || root.child("address").is_some() || root.child("zone").is_some() {

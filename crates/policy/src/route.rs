@@ -172,4 +172,26 @@ mod tests {
         assert_eq!(resolve(&rib, ip("198.51.100.1")), vec![None]);
         assert!(resolve(&rib, ip("2001:db8::1")).is_empty());
     }
+
+    /// Static routes as ASA (by `nameif`), Junos and IOS write them.
+    #[test]
+    fn static_routes_from_each_dialect() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let asa = crate::asa::parse(
+            "ASA Version 9.8\ninterface GigabitEthernet0/0\n nameif outside\n security-level 0\n ip address 198.51.100.2 255.255.255.0\nroute outside 0.0.0.0 0.0.0.0 198.51.100.1 1\n",
+        );
+        assert_eq!(resolve(&from_device(&asa), ip("8.8.8.8")), vec![Some(("GigabitEthernet0/0".into(), ip("198.51.100.1")))]);
+        let junos = crate::junos::parse(
+            "set interfaces ge-0/0/0 unit 0 family inet address 192.0.2.2/30\nset routing-options static route 0.0.0.0/0 next-hop 192.0.2.1\nset routing-options static route 10.9.0.0/16 discard\n",
+        );
+        let rib = from_device(&junos);
+        assert_eq!(resolve(&rib, ip("8.8.8.8")), vec![Some(("ge-0/0/0.0".into(), ip("192.0.2.1")))]);
+        assert_eq!(resolve(&rib, ip("10.9.1.1")), vec![None]);
+        let ios = crate::ios::parse(
+            "interface Gi0/0\n ip address 10.0.0.1 255.255.255.0\nip route 172.16.0.0 255.240.0.0 Gi0/0 10.0.0.9 250\nip route 0.0.0.0 0.0.0.0 10.0.0.254\n",
+        );
+        let rib = from_device(&ios);
+        assert_eq!(resolve(&rib, ip("172.20.0.1")), vec![Some(("Gi0/0".into(), ip("10.0.0.9")))]);
+        assert_eq!(lookup(&rib, ip("172.20.0.1"))[0].admin, 250);
+    }
 }

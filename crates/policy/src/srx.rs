@@ -66,6 +66,11 @@ pub(crate) fn read(statements: &[(usize, Vec<String>)], d: &mut Device) {
                 if !zones.iter().any(|x| x == z) {
                     zones.push((*z).to_owned());
                 }
+                if let ["interfaces", iface, ..] = rest
+                    && let Some(i) = d.interfaces.iter_mut().find(|i| i.name == *iface)
+                {
+                    i.zone = Some((*z).to_owned());
+                }
                 if let ["address-book", entry @ ..] = rest {
                     book_entry(zone_books.entry((*z).to_owned()).or_default(), entry, *line, d);
                 }

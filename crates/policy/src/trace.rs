@@ -7,7 +7,8 @@
 //!
 //! Hosts (Batfish's host models: an interface, a gateway, iptables chains) take part with
 //! their `INPUT` chain for traffic to them and `OUTPUT` for traffic they start. Zone
-//! policies and NAT are not applied yet.
+//! firewalls (PAN-OS, SRX) apply their policy between the zones of the ingress and egress
+//! interfaces. NAT is not applied yet.
 
 use crate::acl::{Action, Flow};
 use crate::device::Device;
@@ -130,13 +131,37 @@ impl Network {
     }
 
     /// The filter bound to `interface` in `direction` (`in`/`out`), if any, and its verdict.
+    /// ASA binds by `nameif`, and a `global` access group applies inbound everywhere.
     fn bound(&self, node: &Node, interface: &str, direction: &str, flow: &Flow) -> Option<FilterStep> {
-        let b = node
-            .device
-            .bindings
-            .iter()
-            .find(|b| b.direction == direction && b.interface.eq_ignore_ascii_case(interface))?;
+        let nameif = node.device.interfaces.iter().find(|i| i.name == interface).and_then(|i| i.nameif.as_deref());
+        let names = |b: &&crate::device::Binding| {
+            b.interface.eq_ignore_ascii_case(interface) || nameif.is_some_and(|n| b.interface == n)
+        };
+        let b = node.device.bindings.iter().find(|b| b.direction == direction && names(b)).or_else(|| {
+            (direction == "in").then(|| node.device.bindings.iter().find(|b| b.direction == "global")).flatten()
+        })?;
         self.filter(node, &b.acl, flow)
+    }
+
+    /// A zone firewall's verdict on transit from one interface to another: the zone policy
+    /// of the zones they are in. The application is not known here: where a rule may match
+    /// (it names applications), the rule that surely decides is the one shown.
+    fn zoned(&self, node: &Node, ingress: &str, egress: &str, flow: &Flow) -> Option<FilterStep> {
+        let zone = |name: &str| node.device.interfaces.iter().find(|i| i.name == name).and_then(|i| i.zone.clone());
+        let (from, to) = (zone(ingress)?, zone(egress)?);
+        let p = node.device.zone_policies.iter().find(|p| p.zones.contains(&from) || p.zones.is_empty())?;
+        let c = p.decide(flow, &from, &to, None, None).pop()?;
+        let rule = match c.rule {
+            Some(i) => {
+                let r = &p.rules[i];
+                Some((r.line, r.matches.first().map_or_else(|| r.name.clone(), |m| m.text.clone())))
+            }
+            None => {
+                let d = p.default_for(&from, &to);
+                Some((d.line, d.name.clone()))
+            }
+        };
+        Some(FilterStep { filter: format!("{} {from}→{to}", p.name), action: c.action, rule })
     }
 
     fn walk(&self, k: usize, ingress: Option<String>, flow: &Flow, path: &mut Vec<Hop>, out: &mut Vec<Trace>) {
@@ -194,6 +219,13 @@ impl Network {
             h.next_hop = Some(next_hop);
             if !node.host {
                 h.filter_out = self.bound(node, &egress, "out", flow);
+                // A zone firewall's security policy, on transit between its zones.
+                if h.filter_out.as_ref().is_none_or(|f| f.action == Action::Permit)
+                    && let Some(i) = &ingress
+                    && let Some(z) = self.zoned(node, i, &egress, flow)
+                {
+                    h.filter_out = Some(z);
+                }
                 if h.filter_out.as_ref().is_some_and(|f| f.action == Action::Deny) {
                     finish(path, h, Disposition::DeniedOut, out);
                     continue;

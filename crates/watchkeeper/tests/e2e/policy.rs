@@ -619,3 +619,70 @@ fn trace_reports_an_asymmetric_return_path() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains("NO_ROUTE"), "{}", text(&out.stdout));
 }
+
+#[test]
+fn trace_applies_a_zone_firewalls_policy_between_its_zones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "r1.cfg",
+            "hostname r1\ninterface Gi0/0\n ip address 10.1.0.1 255.255.255.0\ninterface Gi0/1\n ip address 10.0.1.1 255.255.255.252\nip route 0.0.0.0 0.0.0.0 10.0.1.2\n",
+        ),
+        (
+            "fw.set",
+            "\
+set deviceconfig system hostname fw
+set network interface ethernet ethernet1/1 layer3 ip 10.0.1.2/30
+set network interface ethernet ethernet1/2 layer3 ip 10.0.2.1/30
+set zone trust network layer3 ethernet1/1
+set zone untrust network layer3 ethernet1/2
+set network virtual-router default routing-table ip static-route lan destination 10.1.0.0/16
+set network virtual-router default routing-table ip static-route lan nexthop ip-address 10.0.1.1
+set network virtual-router default routing-table ip static-route lan interface ethernet1/1
+set network virtual-router default routing-table ip static-route out destination 0.0.0.0/0
+set network virtual-router default routing-table ip static-route out nexthop ip-address 10.0.2.2
+set rulebase security rules allow-web from trust
+set rulebase security rules allow-web to untrust
+set rulebase security rules allow-web service service-https
+set rulebase security rules allow-web action allow
+",
+        ),
+        (
+            "r2.cfg",
+            "hostname r2\ninterface Gi0/0\n ip address 10.0.2.2 255.255.255.252\ninterface Loopback0\n ip address 203.0.113.1 255.255.255.255\nip route 10.0.0.0 255.0.0.0 10.0.2.1\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+    }
+    let dir = tmp.path().display().to_string();
+    let go = |dport: &str| {
+        let out = policy(&[
+            "trace",
+            "--topology",
+            &dir,
+            "--src",
+            "10.1.0.5",
+            "--dst",
+            "203.0.113.1",
+            "--dport",
+            dport,
+            "--json",
+        ]);
+        json(&out)
+    };
+    let r = go("443");
+    let t = &r["traces"][0];
+    assert_eq!(t["disposition"], "ACCEPTED", "{r:#}");
+    let fw = &t["hops"][1];
+    assert_eq!(
+        (fw["node"].as_str(), fw["ingress"].as_str(), fw["egress"].as_str()),
+        (Some("fw"), Some("ethernet1/1"), Some("ethernet1/2"))
+    );
+    assert_eq!(fw["filter_out"]["filter"], "vsys1 trust→untrust");
+    assert_eq!(fw["filter_out"]["rule"], "rule allow-web");
+    let r = go("22");
+    let t = &r["traces"][0];
+    assert_eq!(t["disposition"], "DENIED_OUT", "{r:#}");
+    assert_eq!(t["hops"][1]["filter_out"]["rule"], "interzone-default");
+}
