@@ -466,6 +466,7 @@ pub fn check(configs: &[Config], pack: &Pack, logs: &Logs) -> Result<CheckReport
                 report.findings.push(f);
             }
         }
+        nat_findings(&c.file, &d.nat, &mut report.findings)?;
         for p in &d.zone_policies {
             let never = zone_findings(&c.file, p, pack, &mut report.findings)?;
             zone_unused(&c.file, p, logs, &never, &mut report.findings);
@@ -538,6 +539,72 @@ fn unused(file: &str, acl: &Acl, compiled: &analysis::Compiled, logs: &Logs, out
         );
         out.push(FindingView::plain("unused", Severity::Low, file, r.line, &acl.name, &r.text, message));
     }
+}
+
+/// NAT rules that never apply: earlier rules take every packet they name (first match),
+/// over every pair of zones; or they match no packet at all.
+fn nat_findings(file: &str, rules: &[policy::nat::NatRule], out: &mut Vec<FindingView>) -> Result<(), PolicyError> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let too_large = |source| PolicyError::TooLarge { file: file.to_owned(), source };
+    // As a zone policy whose every rule "permits": which rule takes a packet is all that counts.
+    let deny = || zone::DefaultRule { name: "no translation".into(), action: policy::acl::Action::Deny, line: 0 };
+    let as_policy = ZonePolicy {
+        name: "nat".into(),
+        line: rules[0].line,
+        zones: Vec::new(),
+        rules: rules
+            .iter()
+            .map(|r| zone::ZoneRule {
+                name: r.name.clone(),
+                line: r.line,
+                from: r.from.clone(),
+                to: r.to.clone(),
+                kind: zone::RuleType::Universal,
+                apps: zone::Labels::Any,
+                users: zone::Labels::Any,
+                action: policy::acl::Action::Permit,
+                matches: r.matches.clone(),
+                may: Vec::new(),
+                disabled: r.disabled,
+                log: true,
+            })
+            .collect(),
+        intrazone: deny(),
+        interzone: deny(),
+    };
+    for f in as_policy.findings().map_err(too_large)?.into_iter().filter(|f| f.unreachable) {
+        let r = &rules[f.rule];
+        let related: Vec<RuleRef> = f
+            .related
+            .iter()
+            .map(|&j| RuleRef { line: rules[j].line, rule: format!("nat rule {}", rules[j].name) })
+            .collect();
+        let message = match (f.kind, related.as_slice()) {
+            (Kind::UndefinedReference, _) => "names an object that is not defined, so it never applies".to_owned(),
+            (_, []) => "matches no packet, so it never applies".to_owned(),
+            (_, [one]) => format!("never applies: {} takes every packet it names first", one.rule),
+            (_, many) => {
+                format!("never applies: {} and {} more take every packet it names first", many[0].rule, many.len() - 1)
+            }
+        };
+        let mut v = FindingView::plain(
+            "unreachable",
+            Severity::Medium,
+            file,
+            r.line,
+            "nat",
+            &format!("nat rule {}", r.name),
+            message,
+        );
+        v.related_total = related.len();
+        v.related_rules = related;
+        v.witness = f.witness.as_ref().map(|(w, _)| FlowView::from(w));
+        v.scope = f.witness.as_ref().map(|(_, s)| ScopeView::of(s));
+        out.push(v);
+    }
+    Ok(())
 }
 
 /// The rules of a zone policy no logged flow used: a log line that names its rule (PAN-OS)
@@ -785,6 +852,17 @@ pub struct MatchView {
     /// When those conditions do not hold: the next candidates, the last one certain.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub otherwise: Vec<Otherwise>,
+    /// The translation rule that takes the flow between these zones, and the flow after it
+    /// (PAN-OS `test nat-policy-match`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nat: Option<NatMatch>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NatMatch {
+    pub rule: String,
+    pub line: usize,
+    pub translated: FlowView,
 }
 
 /// A later candidate of a may-match answer.
@@ -859,6 +937,7 @@ pub fn match_flow(config: &Config, choice: &FilterChoice, query: &FlowQuery) -> 
             scope: None,
             conditions: Vec::new(),
             otherwise: Vec::new(),
+            nat: None,
         });
     }
     Ok(out)
@@ -933,6 +1012,14 @@ fn match_zones(config: &Config, choice: &FilterChoice, flow: &Flow) -> Result<Ve
                     Otherwise { action, rule, line, conditions: c.undecided.clone() }
                 })
                 .collect(),
+            nat: policy::nat::first(&d.nat, flow, from, to).map(|r| NatMatch {
+                rule: format!("nat rule {}", r.name),
+                line: r.line,
+                translated: FlowView::from(&r.translate(flow, |iface| {
+                    let i = d.interfaces.iter().find(|i| i.name == iface)?;
+                    i.addresses.iter().find_map(|a| policy::route::parse_prefix(a)).map(|p| p.0)
+                })),
+            }),
         });
     }
     if out.is_empty() {

@@ -175,6 +175,15 @@ pub struct HopView {
     pub egress: Option<String>,
     pub next_hop: Option<String>,
     pub filter_out: Option<FilterView>,
+    /// The translation applied here: the rule, its line, and the flow sent on.
+    pub nat: Option<NatView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NatView {
+    pub rule: String,
+    pub line: usize,
+    pub flow: FlowView,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -224,6 +233,11 @@ fn view(t: &Trace) -> TraceView {
                 egress: h.egress.clone(),
                 next_hop: h.next_hop.map(|n| n.to_string()),
                 filter_out: h.filter_out.as_ref().map(FilterView::from),
+                nat: h.nat.as_ref().map(|(rule, line, f)| NatView {
+                    rule: rule.clone(),
+                    line: *line,
+                    flow: FlowView::from(f),
+                }),
             })
             .collect(),
     }

@@ -51,6 +51,8 @@ pub struct Device {
     pub bindings: Vec<Binding>,
     /// Static routes the configuration sets (connected ones come from the interfaces).
     pub routes: Vec<crate::route::Route>,
+    /// Address translation rules, in evaluation order.
+    pub nat: Vec<crate::nat::NatRule>,
     pub warnings: Vec<Warning>,
 }
 

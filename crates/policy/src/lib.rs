@@ -24,6 +24,7 @@ pub mod iptables;
 pub mod junos;
 pub mod logs;
 pub mod matcher;
+pub mod nat;
 pub mod pack;
 pub mod panos;
 pub mod route;

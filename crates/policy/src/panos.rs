@@ -18,6 +18,7 @@
 use crate::acl::{Action, AddrMatch, PortMatch, Rule};
 use crate::device::{Device, Interface, Object, Warning};
 use crate::ios::Service;
+use crate::nat::{Address, NatRule, Translation};
 use crate::zone::{DefaultRule, Labels, RuleType, ZonePolicy, ZoneRule};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -454,6 +455,12 @@ fn extract(root: &Node, d: &mut Device) {
         let own_zones: Vec<String> = v.entries("zone").filter_map(|z| z.name.clone()).collect();
         let zones = if own_zones.is_empty() { zones.clone() } else { own_zones };
         d.zone_policies.push(policy(&name, v.line, &scope, &rulebases, &defaults, zones, &mut d.warnings));
+        let pushed_nat = |which: &str| root.at(&["policy", "panorama", which, "nat", "rules"]);
+        for rb in [pushed_nat("pre-rulebase"), v.at(&["rulebase", "nat", "rules"]), pushed_nat("post-rulebase")] {
+            for e in rb.into_iter().flat_map(|rb| rb.children.iter().filter(|e| e.key == "entry")) {
+                d.nat.extend(nat_rule(e, &scope, &mut d.warnings));
+            }
+        }
         defined.push(*v);
     }
     for g in &groups {
@@ -490,6 +497,12 @@ fn extract(root: &Node, d: &mut Device) {
             .map(|n| n.at(&["post-rulebase", "default-security-rules", "rules"]))
             .collect();
         d.zone_policies.push(policy(&name, g.line, &scope, &rulebases, &defaults, zones.clone(), &mut d.warnings));
+        let mut nat: Vec<&Node> =
+            lineage.iter().rev().filter_map(|n| n.at(&["pre-rulebase", "nat", "rules"])).collect();
+        nat.extend(lineage.iter().filter_map(|n| n.at(&["post-rulebase", "nat", "rules"])));
+        for e in nat.into_iter().flat_map(|rb| rb.children.iter().filter(|e| e.key == "entry")) {
+            d.nat.extend(nat_rule(e, &scope, &mut d.warnings));
+        }
         defined.push(*g);
     }
     // A Panorama with shared rules and no device group still has a policy to analyse.
@@ -589,6 +602,122 @@ fn action_of(a: &str) -> Option<Action> {
 
 fn labels(vs: &[String]) -> Labels {
     if vs.is_empty() || vs.iter().any(|v| v == "any") { Labels::Any } else { Labels::Only(vs.to_vec()) }
+}
+
+/// A NAT rule: zones, the original packet, and the source and destination translations.
+fn nat_rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Option<NatRule> {
+    let name = e.name.clone().unwrap_or_default();
+    let mut may = Vec::new();
+    let side = |key: &str, may: &mut Vec<String>| {
+        let mut ms = Vec::new();
+        for v in e.list(key) {
+            resolve_address(v, scope, &mut Vec::new(), &mut ms, may, key);
+        }
+        if e.list(key).is_empty() {
+            ms.push(AddrMatch::Any);
+        }
+        AddrMatch::AnyOf(ms)
+    };
+    let (src, dst) = (side("source", &mut may), side("destination", &mut may));
+    if !may.is_empty() {
+        warnings.push(Warning {
+            line: e.line,
+            text: format!("nat rule {name}"),
+            message: format!("matches addresses known only at run time ({}); left out", may.join(", ")),
+        });
+        return None;
+    }
+    let mut services = Vec::new();
+    let mut undefined = Vec::new();
+    for s in e.list("service") {
+        resolve_service(s, scope, &mut Vec::new(), &mut services, &mut undefined);
+    }
+    if services.is_empty() {
+        services.push(Service::any());
+    }
+    let matches = services
+        .iter()
+        .map(|s| Rule {
+            proto: s.proto,
+            src: src.clone(),
+            sport: s.sport.clone(),
+            dst: dst.clone(),
+            dport: s.dport.clone(),
+            icmp: s.icmp,
+            text: format!("nat rule {name}"),
+            ..Rule::any(Action::Permit, e.line)
+        })
+        .chain(
+            undefined.into_iter().map(|u| Rule { src: AddrMatch::Undefined(u), ..Rule::any(Action::Permit, e.line) }),
+        )
+        .collect();
+    // A translated address: an object, a group (its first member) or a literal.
+    let address = |v: &str| -> Option<Address> {
+        let mut ms = Vec::new();
+        resolve_address(v, scope, &mut Vec::new(), &mut ms, &mut Vec::new(), "translated");
+        let first = ms.into_iter().find(|m| !matches!(m, AddrMatch::Undefined(_)))?;
+        let (lo, hi) = range_of(&first)?;
+        Some(Address::Range { lo, hi })
+    };
+    let first = |n: &Node| n.values.first().cloned();
+    let st = e.child("source-translation");
+    let source = st.and_then(|st| {
+        if let Some(dip) = st.child("dynamic-ip-and-port") {
+            if let Some(i) = dip.at(&["interface-address"]) {
+                let iface = i.text(&["interface"]).map(str::to_owned).unwrap_or_default();
+                return Some(Translation { address: Some(Address::Interface(iface)), port: None });
+            }
+            return dip
+                .child("translated-address")
+                .and_then(first)
+                .map(|a| Translation { address: address(&a), port: None });
+        }
+        if let Some(d) = st.child("dynamic-ip") {
+            return d
+                .child("translated-address")
+                .and_then(first)
+                .map(|a| Translation { address: address(&a), port: None });
+        }
+        st.child("static-ip")
+            .and_then(|s| s.child("translated-address"))
+            .and_then(first)
+            .map(|a| Translation { address: address(&a), port: None })
+    });
+    let bidirectional = st
+        .and_then(|st| st.at(&["static-ip", "bi-directional"]))
+        .and_then(|b| b.values.first())
+        .is_some_and(|v| v == "yes");
+    let destination = e.child("destination-translation").map(|dt| Translation {
+        address: dt.child("translated-address").and_then(first).and_then(|a| address(&a)),
+        port: dt.text(&["translated-port"]).and_then(|p| p.parse().ok()),
+    });
+    Some(NatRule {
+        name,
+        line: e.line,
+        from: labels(e.list("from")),
+        to: labels(e.list("to")),
+        matches,
+        source,
+        destination,
+        bidirectional,
+        disabled: e.yes("disabled"),
+    })
+}
+
+/// The addresses of one prefix or range.
+fn range_of(m: &AddrMatch) -> Option<(IpAddr, IpAddr)> {
+    match m {
+        AddrMatch::Wildcard { addr, wildcard } => {
+            Some((IpAddr::V4((addr & !wildcard).into()), IpAddr::V4((addr | wildcard).into())))
+        }
+        AddrMatch::Prefix6 { addr, len } => {
+            let host = u128::MAX.checked_shr(u32::from(*len)).unwrap_or(0);
+            Some((IpAddr::V6((addr & !host).into()), IpAddr::V6((addr | host).into())))
+        }
+        // A range object: from its first block to its last.
+        AddrMatch::AnyOf(all) => Some((range_of(all.first()?)?.0, range_of(all.last()?)?.1)),
+        _ => None,
+    }
 }
 
 /// A security rule: one [`ZoneRule`], or one per application when the service is

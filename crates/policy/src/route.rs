@@ -180,7 +180,10 @@ mod tests {
         let asa = crate::asa::parse(
             "ASA Version 9.8\ninterface GigabitEthernet0/0\n nameif outside\n security-level 0\n ip address 198.51.100.2 255.255.255.0\nroute outside 0.0.0.0 0.0.0.0 198.51.100.1 1\n",
         );
-        assert_eq!(resolve(&from_device(&asa), ip("8.8.8.8")), vec![Some(("GigabitEthernet0/0".into(), ip("198.51.100.1")))]);
+        assert_eq!(
+            resolve(&from_device(&asa), ip("8.8.8.8")),
+            vec![Some(("GigabitEthernet0/0".into(), ip("198.51.100.1")))]
+        );
         let junos = crate::junos::parse(
             "set interfaces ge-0/0/0 unit 0 family inet address 192.0.2.2/30\nset routing-options static route 0.0.0.0/0 next-hop 192.0.2.1\nset routing-options static route 10.9.0.0/16 discard\n",
         );

@@ -77,6 +77,8 @@ pub struct Hop {
     pub egress: Option<String>,
     pub next_hop: Option<IpAddr>,
     pub filter_out: Option<FilterStep>,
+    /// The translation rule that rewrote the flow here, and the flow it sent on.
+    pub nat: Option<(String, usize, Flow)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +179,7 @@ impl Network {
             egress: None,
             next_hop: None,
             filter_out: None,
+            nat: None,
         };
         let finish = |path: &mut Vec<Hop>, hop: Hop, disposition: Disposition, out: &mut Vec<Trace>| {
             let mut hops = path.clone();
@@ -203,6 +206,26 @@ impl Network {
         if owned && ingress.is_some() {
             return finish(path, hop, Disposition::Accepted, out);
         }
+        // PAN-OS order: the NAT rule is chosen by the zones of the original packet (its
+        // egress zone from the route to the original destination); the security policy sees
+        // the original addresses with the zone of the translated destination's route; the
+        // translated packet is what leaves.
+        let zone = |name: &str| node.device.interfaces.iter().find(|i| i.name == name).and_then(|i| i.zone.clone());
+        let mut sent = *flow;
+        if let Some(zi) = ingress.as_deref().and_then(zone)
+            && let Some(Some((e0, _))) = route::resolve(&node.rib, flow.dst).first()
+            && let Some(z0) = zone(e0)
+            && let Some(rule) = crate::nat::first(&node.device.nat, flow, &zi, &z0)
+        {
+            let address = |iface: &str| {
+                let i = node.device.interfaces.iter().find(|i| i.name == iface)?;
+                i.addresses.iter().find_map(|a| route::parse_prefix(a)).map(|p| p.0)
+            };
+            sent = rule.translate(flow, address);
+            hop.nat = Some((rule.name.clone(), rule.line, sent));
+        }
+        let flow_in = flow;
+        let flow = &sent;
         let exits = route::resolve(&node.rib, flow.dst);
         if exits.is_empty() {
             return finish(path, hop, Disposition::NoRoute, out);
@@ -222,7 +245,7 @@ impl Network {
                 // A zone firewall's security policy, on transit between its zones.
                 if h.filter_out.as_ref().is_none_or(|f| f.action == Action::Permit)
                     && let Some(i) = &ingress
-                    && let Some(z) = self.zoned(node, i, &egress, flow)
+                    && let Some(z) = self.zoned(node, i, &egress, flow_in)
                 {
                     h.filter_out = Some(z);
                 }

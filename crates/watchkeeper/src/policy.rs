@@ -225,6 +225,9 @@ fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
                         continue;
                     }
                     println!("  {}  {}", a.action.to_uppercase(), at(a.line, &a.rule));
+                    if let Some(n) = &a.nat {
+                        println!("  NAT  line {}: {} → {}", n.line, n.rule, n.translated);
+                    }
                     for r in &a.also_matching {
                         println!("  (also matches line {}: {})", r.line, r.rule);
                     }
@@ -425,6 +428,9 @@ fn print_trace(r: &app::trace::TraceReport) {
                     _ => String::new(),
                 };
                 println!("  {}{ingress}{}{out}{}", h.node, filter(&h.filter_in, "in"), filter(&h.filter_out, "out"));
+                if let Some(n) = &h.nat {
+                    println!("      NAT rule {} (line {}) → {}", n.rule, n.line, n.flow);
+                }
                 if let Some(route) = h.routes.first() {
                     println!("      route {route}");
                 }

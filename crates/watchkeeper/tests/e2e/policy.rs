@@ -686,3 +686,80 @@ set rulebase security rules allow-web action allow
     assert_eq!(t["disposition"], "DENIED_OUT", "{r:#}");
     assert_eq!(t["hops"][1]["filter_out"]["rule"], "interzone-default");
 }
+
+/// Batfish's PAN-OS `destination-nat` test configuration, as its comments say: the first
+/// matching NAT rule translates (the rule after it with the same match never applies), the
+/// second rewrites the port too, and the security policy sees the zones of the translated
+/// route.
+#[test]
+fn panos_destination_nat_in_match_and_trace() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("destination-nat");
+    std::fs::copy(path("paloalto_set/batfish-testconfigs/destination-nat"), &file).unwrap();
+    let file = file.display().to_string();
+    let dir = tmp.path().display().to_string();
+    let trace = |src: &str| {
+        let out = policy(&[
+            "trace",
+            "--topology",
+            &dir,
+            "--from",
+            "destination-nat",
+            "--in-interface",
+            "ethernet1/2.1",
+            "--src",
+            src,
+            "--dst",
+            "1.1.1.50",
+            "--dport",
+            "80",
+            "--json",
+        ]);
+        json(&out)
+    };
+    let r = trace("1.2.1.2");
+    let hop = &r["traces"][0]["hops"][0];
+    assert_eq!(r["traces"][0]["disposition"], "DELIVERED_TO_SUBNET", "{r:#}");
+    assert_eq!(hop["nat"]["rule"], "DEST_NAT_NAME1");
+    assert_eq!(
+        (hop["nat"]["flow"]["dst"].as_str(), hop["nat"]["flow"]["dport"].as_u64()),
+        (Some("1.1.1.99"), Some(80))
+    );
+    assert_eq!((hop["egress"].as_str(), hop["next_hop"].as_str()), (Some("ethernet1/1.1"), Some("1.1.1.99")));
+    assert_eq!(hop["filter_out"]["filter"], "vsys1 OUTSIDE→INSIDE");
+    let r = trace("1.2.1.22");
+    let hop = &r["traces"][0]["hops"][0];
+    assert_eq!(hop["nat"]["rule"], "DEST_NAT_NAME2");
+    assert_eq!(hop["nat"]["flow"]["dport"], 1234);
+    // No rule for this source: nothing is translated.
+    assert!(trace("1.2.1.9")["traces"][0]["hops"][0]["nat"].is_null());
+
+    let out = policy(&[
+        "match",
+        &file,
+        "--src",
+        "1.2.1.2",
+        "--dst",
+        "1.1.1.50",
+        "--dport",
+        "80",
+        "--from-zone",
+        "OUTSIDE",
+        "--to-zone",
+        "INSIDE",
+        "--json",
+    ]);
+    let m = json(&out);
+    assert_eq!((m["action"].as_str(), m["rule"].as_str()), (Some("permit"), Some("rule PERMIT_ALL")));
+    assert_eq!(
+        (m["nat"]["rule"].as_str(), m["nat"]["translated"]["dst"].as_str()),
+        (Some("nat rule DEST_NAT_NAME1"), Some("1.1.1.99"))
+    );
+
+    // "Should never apply this NAT since previous rule will always be applied first."
+    let report = json(&policy(&["check", &file, "--json"]));
+    let never: Vec<_> = report["findings"].as_array().unwrap().iter().filter(|f| f["filter"] == "nat").collect();
+    assert_eq!(never.len(), 1, "{never:#?}");
+    assert_eq!(never[0]["rule"], "nat rule DEST_NAT_NEVER_REACHED");
+    assert_eq!(never[0]["related_rules"][0]["rule"], "nat rule DEST_NAT_NAME1");
+}
