@@ -910,6 +910,24 @@ pub fn match_flow(config: &Config, choice: &FilterChoice, query: &FlowQuery) -> 
     } else {
         d.acls.iter().map(|a| a.name.as_str()).collect()
     };
+    // ASA packet-tracer order: a packet arriving on an interface for a static NAT's mapped
+    // address is un-NATed before the access list, which names real addresses.
+    let mut unnat = None;
+    if let Some(iface) = &choice.in_interface {
+        let nameif = d
+            .interfaces
+            .iter()
+            .find(|i| i.name.eq_ignore_ascii_case(iface) || i.nameif.as_deref() == Some(iface.as_str()))
+            .and_then(|i| i.nameif.clone())
+            .unwrap_or_else(|| iface.clone());
+        unnat = d
+            .nat
+            .iter()
+            .filter_map(|r| r.reverse())
+            .find(|r| r.from.admits(Some(&nameif)) && r.matches.iter().any(|m| m.matches(&flow)))
+            .map(|r| (r.name.clone(), r.line, r.translate(&flow, |_| None)));
+    }
+    let flow = unnat.as_ref().map_or(flow, |u| u.2);
     let family = if flow.src.is_ipv4() { policy::acl::Family::V4 } else { policy::acl::Family::V6 };
     let mut out = Vec::new();
     for name in names {
@@ -937,7 +955,11 @@ pub fn match_flow(config: &Config, choice: &FilterChoice, query: &FlowQuery) -> 
             scope: None,
             conditions: Vec::new(),
             otherwise: Vec::new(),
-            nat: None,
+            nat: unnat.as_ref().map(|(rule, line, f)| NatMatch {
+                rule: format!("un-NAT {rule}"),
+                line: *line,
+                translated: FlowView::from(f),
+            }),
         });
     }
     Ok(out)

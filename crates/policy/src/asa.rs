@@ -48,6 +48,8 @@ pub fn parse(text: &str) -> Device {
     let mut typed: HashMap<String, String> = HashMap::new();
     let mut entries: Vec<(usize, String, Vec<String>)> = Vec::new();
     let mut routes: Vec<(String, crate::route::Route)> = Vec::new();
+    // Twice NAT lines (`nat (real,mapped) source …`), in order.
+    let mut twice: Vec<(usize, Vec<String>)> = Vec::new();
     let mut block = Block::None;
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
@@ -113,6 +115,7 @@ pub fn parse(text: &str) -> Device {
             ["access-list", name, rest @ ..] => {
                 entries.push((n, (*name).to_owned(), rest.iter().map(|s| (*s).to_owned()).collect()));
             }
+            ["nat", rest @ ..] => twice.push((n, rest.iter().map(|w| (*w).to_owned()).collect())),
             // `route IFNAME NETWORK MASK GATEWAY [DISTANCE]`: out of the interface named so.
             ["route", ifname, net, mask, gw, rest @ ..] => {
                 match (net.parse::<Ipv4Addr>(), mask.parse::<Ipv4Addr>(), gw.parse::<Ipv4Addr>()) {
@@ -225,6 +228,8 @@ pub fn parse(text: &str) -> Device {
     });
     objects.services.extend(svc_group_values);
     d.warnings.extend(warnings);
+
+    nat_rules(&mut d, &net_objects, &twice, &objects);
 
     for (n, name, rest) in entries {
         let w: Vec<&str> = rest.iter().map(String::as_str).collect();
@@ -562,6 +567,144 @@ fn builtin_service(name: &str) -> Option<Service> {
     asa_protocol(name).ok().map(Service::of)
 }
 
+/// ASA NAT in its three sections: twice NAT (manual, before object NAT), object NAT (static
+/// before dynamic), then twice NAT written `after-auto`. Interfaces are named by `nameif`.
+fn nat_rules(d: &mut Device, net_objects: &Lines, twice: &[(usize, Vec<String>)], objects: &Objects) {
+    use crate::nat::{Address, NatRule, Translation};
+    use crate::zone::Labels;
+    let side = |s: &str| if s == "any" { Labels::Any } else { Labels::Only(vec![s.to_owned()]) };
+    let ifaces = |w: &str| -> Option<(Labels, Labels)> {
+        let (real, mapped) = w.strip_prefix('(')?.strip_suffix(')')?.split_once(',')?;
+        Some((side(real), side(mapped)))
+    };
+    // A mapped address: `interface`, a literal, or an object.
+    let mapped = |m: &str, to: &Labels| -> Option<Address> {
+        if m == "interface" {
+            let Labels::Only(names) = to else { return None };
+            let i = d.interfaces.iter().find(|i| i.nameif.as_deref() == Some(names[0].as_str()))?;
+            return Some(Address::Interface(i.name.clone()));
+        }
+        let value = match m.parse::<Ipv4Addr>() {
+            Ok(ip) => AddrMatch::host(u32::from(ip)),
+            Err(_) => objects.networks.get(m)?.clone(),
+        };
+        let (lo, hi) = ranges(&value)?;
+        Some(Address::Range { lo, hi })
+    };
+    let real = |o: &str| if o == "any" { Some(AddrMatch::Any) } else { objects.networks.get(o).cloned() };
+    let mut manual = Vec::new();
+    let mut after = Vec::new();
+    for (n, w) in twice {
+        let w: Vec<&str> = w.iter().map(String::as_str).collect();
+        let Some((from, to)) = w.first().and_then(|f| ifaces(f)) else {
+            d.warnings.push(warn(*n, &format!("nat {}", w.join(" ")), "expected `nat (REAL-IF,MAPPED-IF) source …`"));
+            continue;
+        };
+        let after_auto = w.contains(&"after-auto");
+        let at = |k: &str| w.iter().position(|x| *x == k);
+        let Some(s) = at("source") else { continue };
+        let (kind, src_real, src_mapped) = match (w.get(s + 1), w.get(s + 2), w.get(s + 3)) {
+            (Some(kind), Some(r), Some(m)) => (*kind, *r, *m),
+            _ => continue,
+        };
+        let Some(src) = real(src_real) else {
+            d.warnings.push(warn(
+                *n,
+                &format!("nat {}", w.join(" ")),
+                &format!("object `{src_real}` is not defined; left out"),
+            ));
+            continue;
+        };
+        let mut rule = Rule { src, ..Rule::any(crate::acl::Action::Permit, *n) };
+        let mut destination = None;
+        if let Some(dpos) = at("destination")
+            && let (Some(dm), Some(dr)) = (w.get(dpos + 2), w.get(dpos + 3))
+        {
+            // `destination static MAPPED REAL`: packets to MAPPED go to REAL.
+            rule.dst = real(dm).unwrap_or(AddrMatch::Undefined((*dm).to_owned()));
+            destination = Some(Translation { address: mapped(dr, &to), port: None });
+        }
+        let source = (src_mapped != src_real).then(|| Translation { address: mapped(src_mapped, &to), port: None });
+        let r = NatRule {
+            name: format!("nat {}", w.join(" ")),
+            line: *n,
+            from,
+            to,
+            matches: vec![rule],
+            source,
+            destination,
+            bidirectional: kind == "static",
+            disabled: w.contains(&"inactive"),
+        };
+        if after_auto { after.push(r) } else { manual.push(r) }
+    }
+    let mut static_auto = Vec::new();
+    let mut dynamic_auto = Vec::new();
+    for (name, lines) in net_objects {
+        for (n, t) in lines.iter().filter(|(_, t)| t.starts_with("nat ")) {
+            let w: Vec<&str> = t.split_whitespace().collect();
+            let (Some((from, to)), Some(kind), Some(m)) = (w.get(1).and_then(|f| ifaces(f)), w.get(2), w.get(3)) else {
+                d.warnings.push(warn(*n, t, "expected `nat (REAL-IF,MAPPED-IF) static|dynamic MAPPED`"));
+                continue;
+            };
+            let Some(src) = objects.networks.get(name).cloned() else { continue };
+            let mut rule = Rule { src, ..Rule::any(crate::acl::Action::Permit, *n) };
+            let mut port = None;
+            // `service tcp REAL-PORT MAPPED-PORT`: a port forward.
+            if let Some(sp) = w.iter().position(|x| *x == "service")
+                && let (Some(p), Some(rp), Some(mp)) = (w.get(sp + 1), w.get(sp + 2), w.get(sp + 3))
+                && let (Ok(proto), Ok(rp), Ok(mp)) = (protocol(p, false), port_number(rp), port_number(mp))
+            {
+                rule.proto = proto;
+                rule.sport = crate::acl::PortMatch(vec![(rp, rp)]);
+                port = Some(mp);
+            }
+            let address = match *m {
+                "pat-pool" => w.get(4).and_then(|p| mapped(p, &to)),
+                m => mapped(m, &to),
+            };
+            let r = NatRule {
+                name: format!("object {name}"),
+                line: *n,
+                from,
+                to,
+                matches: vec![rule],
+                source: Some(Translation { address, port }),
+                destination: None,
+                bidirectional: *kind == "static",
+                disabled: false,
+            };
+            if *kind == "static" { static_auto.push(r) } else { dynamic_auto.push(r) }
+        }
+    }
+    // Object NAT: most specific real address first within each kind, then by line.
+    let width = |r: &NatRule| r.matches.first().and_then(|m| ranges(&m.src)).map(|(lo, hi)| span(lo, hi));
+    static_auto.sort_by_key(|r| (width(r), r.line));
+    dynamic_auto.sort_by_key(|r| (width(r), r.line));
+    d.nat = manual.into_iter().chain(static_auto).chain(dynamic_auto).chain(after).collect();
+}
+
+fn port_number(p: &str) -> Result<u16, String> {
+    crate::ios::port(p)
+}
+
+/// The addresses of a prefix (or an object that is one), first to last.
+fn ranges(m: &AddrMatch) -> Option<(std::net::IpAddr, std::net::IpAddr)> {
+    match m {
+        AddrMatch::Wildcard { addr, wildcard } => Some(((addr & !wildcard).into(), (addr | wildcard).into()))
+            .map(|(a, b): (Ipv4Addr, Ipv4Addr)| (a.into(), b.into())),
+        AddrMatch::AnyOf(all) if !all.is_empty() => Some((ranges(all.first()?)?.0, ranges(all.last()?)?.1)),
+        _ => None,
+    }
+}
+
+fn span(lo: std::net::IpAddr, hi: std::net::IpAddr) -> u128 {
+    match (lo, hi) {
+        (std::net::IpAddr::V4(a), std::net::IpAddr::V4(b)) => u128::from(u32::from(b).saturating_sub(u32::from(a))),
+        _ => u128::MAX,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -638,5 +781,55 @@ access-group OUTSIDE_IN in interface outside
         let unused: Vec<&str> = d.unused_objects(&crate::pack::lines(&text)).iter().map(|o| o.name.as_str()).collect();
         // Every group CONFIG defines is named by an entry; SPARE by nothing; NATTED carries NAT.
         assert_eq!(unused, vec!["SPARE"]);
+    }
+
+    #[test]
+    fn nat_sections_in_asa_order() {
+        let text = "ASA Version 9.8(1)
+interface GigabitEthernet0/0
+ nameif outside
+ ip address 198.51.100.2 255.255.255.0
+interface GigabitEthernet0/1
+ nameif inside
+ ip address 10.1.1.1 255.255.255.0
+object network LAN
+ subnet 10.1.1.0 255.255.255.0
+ nat (inside,outside) dynamic interface
+object network WEB
+ host 10.1.1.10
+ nat (inside,outside) static 198.51.100.10 service tcp 443 8443
+object network VPN
+ subnet 172.16.0.0 255.255.0.0
+nat (inside,outside) after-auto source dynamic any interface
+nat (inside,outside) source static LAN LAN destination static VPN VPN
+";
+        let d = parse(text);
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        let names: Vec<&str> = d.nat.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "nat (inside,outside) source static LAN LAN destination static VPN VPN",
+                "object WEB",
+                "object LAN",
+                "nat (inside,outside) after-auto source dynamic any interface",
+            ]
+        );
+        // Identity NAT rewrites nothing; the port forward maps 443 to 8443 both ways.
+        assert!(d.nat[0].source.is_none());
+        let web = d.nat[1].reverse().unwrap();
+        let flow = crate::acl::Flow {
+            src: "203.0.113.5".parse().unwrap(),
+            dst: "198.51.100.10".parse().unwrap(),
+            proto: 6,
+            sport: 40000,
+            dport: 8443,
+            icmp: None,
+            established: false,
+            fragment: false,
+        };
+        assert!(web.matches.iter().any(|m| m.matches(&flow)));
+        let real = web.translate(&flow, |_| None);
+        assert_eq!((real.dst.to_string(), real.dport), ("10.1.1.10".to_owned(), 443));
     }
 }

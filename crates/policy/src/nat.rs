@@ -132,6 +132,42 @@ fn from_u128(n: u128, v4: bool) -> Option<IpAddr> {
     if v4 { u32::try_from(n).ok().map(|n| IpAddr::V4(n.into())) } else { Some(IpAddr::V6(n.into())) }
 }
 
+impl NatRule {
+    /// The other direction of a static rule: packets to the mapped addresses, coming from the
+    /// mapped side, get the real ones back (ASA "un-NAT", checked before the access list).
+    pub fn reverse(&self) -> Option<NatRule> {
+        if !self.bidirectional {
+            return None;
+        }
+        let t = self.source.as_ref()?;
+        let Some(Address::Range { lo, hi }) = &t.address else { return None };
+        let m = self.matches.first()?;
+        let (rlo, rhi) = single_range(&m.src)?;
+        let to_real = Translation { address: Some(Address::Range { lo: rlo, hi: rhi }), port: None };
+        // A port-mapping static rule answers on the mapped port and gives back the real one.
+        let (dport, port) = match t.port {
+            Some(mapped) => (crate::acl::PortMatch(vec![(mapped, mapped)]), m.sport.0.first().map(|r| r.0)),
+            None => (crate::acl::PortMatch::any(), None),
+        };
+        Some(NatRule {
+            name: self.name.clone(),
+            line: self.line,
+            from: self.to.clone(),
+            to: self.from.clone(),
+            matches: vec![Rule {
+                dst: crate::acl::AddrMatch::range(*lo, *hi),
+                dport,
+                proto: m.proto,
+                ..Rule::any(crate::acl::Action::Permit, self.line)
+            }],
+            source: None,
+            destination: Some(Translation { port, ..to_real }),
+            bidirectional: false,
+            disabled: self.disabled,
+        })
+    }
+}
+
 /// The first rule that takes the flow between these zones (or interfaces).
 pub fn first<'a>(rules: &'a [NatRule], flow: &Flow, from: &str, to: &str) -> Option<&'a NatRule> {
     rules.iter().find(|r| r.applies(flow, from, to))

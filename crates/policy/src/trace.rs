@@ -94,6 +94,9 @@ pub struct Network {
     pub nodes: Vec<Node>,
     /// Which node and interface own each address.
     owners: HashMap<IpAddr, (usize, String)>,
+    /// Addresses a node answers for on a subnet without owning them (static NAT's mapped
+    /// addresses, by proxy ARP): where packets to them are sent.
+    proxies: HashMap<IpAddr, (usize, String)>,
 }
 
 impl Network {
@@ -108,7 +111,35 @@ impl Network {
                 }
             }
         }
-        Network { nodes, owners }
+        let mut proxies = HashMap::new();
+        for (k, n) in nodes.iter().enumerate() {
+            for r in n.device.nat.iter().filter(|r| !r.disabled) {
+                // The mapped side of a static rule, and a destination NAT's original address.
+                let mapped = r.reverse().and_then(|rev| rev.matches.first().cloned()).map(|m| m.dst);
+                let original = r.destination.as_ref().and_then(|_| r.matches.first()).map(|m| m.dst.clone());
+                for side in mapped.into_iter().chain(original) {
+                    for ip in hosts(&side) {
+                        let on = n.device.interfaces.iter().find(|i| {
+                            i.addresses.iter().filter_map(|a| route::parse_prefix(a)).any(|(_, net, len)| {
+                                Route {
+                                    network: net,
+                                    len,
+                                    next_hop: route::NextHop::Discard,
+                                    protocol: String::new(),
+                                    admin: 0,
+                                    metric: 0,
+                                }
+                                .contains(ip)
+                            })
+                        });
+                        if let Some(i) = on {
+                            proxies.entry(ip).or_insert((k, i.name.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        Network { nodes, owners, proxies }
     }
 
     pub fn node(&self, name: &str) -> Option<usize> {
@@ -189,6 +220,24 @@ impl Network {
         if path.iter().any(|h| h.node == node.name && h.ingress == ingress) {
             return finish(path, hop, Disposition::Loop, out);
         }
+        // ASA order: a packet to a static NAT's mapped address is un-NATed first, so the
+        // access list and the route see the real address.
+        let nameif = |name: &str| node.device.interfaces.iter().find(|i| i.name == name).and_then(|i| i.nameif.clone());
+        let asa = !node.device.nat.is_empty() && node.device.interfaces.iter().any(|i| i.nameif.is_some());
+        let mut real = *flow;
+        if asa
+            && let Some(ni) = ingress.as_deref().and_then(nameif)
+            && let Some(r) = node
+                .device
+                .nat
+                .iter()
+                .filter_map(|r| r.reverse())
+                .find(|r| r.from.admits(Some(&ni)) && r.matches.iter().any(|m| m.matches(flow)))
+        {
+            real = r.translate(flow, |_| None);
+            hop.nat = Some((format!("un-NAT {}", r.name), r.line, real));
+        }
+        let flow = &real;
         let owned = self.owners.get(&flow.dst).is_some_and(|(o, _)| *o == k);
         // A host's INPUT chain guards what reaches it; OUTPUT what it sends. A router's
         // ingress filter is the one bound inbound on the interface.
@@ -254,10 +303,24 @@ impl Network {
                     continue;
                 }
             }
-            match self.owners.get(&next_hop) {
+            // ASA: dynamic and static NAT of the source, by the pair of interfaces.
+            let mut leaving = *flow;
+            if asa
+                && h.nat.is_none()
+                && let (Some(ni), Some(ne)) = (ingress.as_deref().and_then(nameif), nameif(&egress))
+                && let Some(r) = crate::nat::first(&node.device.nat, flow, &ni, &ne)
+            {
+                let address = |iface: &str| {
+                    let i = node.device.interfaces.iter().find(|i| i.name == iface)?;
+                    i.addresses.iter().find_map(|a| route::parse_prefix(a)).map(|p| p.0)
+                };
+                leaving = r.translate(flow, address);
+                h.nat = Some((r.name.clone(), r.line, leaving));
+            }
+            match self.owners.get(&next_hop).or_else(|| self.proxies.get(&next_hop)) {
                 Some((n, iface)) if *n != k => {
                     path.push(h);
-                    self.walk(*n, Some(iface.clone()), flow, path, out);
+                    self.walk(*n, Some(iface.clone()), &leaving, path, out);
                     path.pop();
                 }
                 Some(_) => finish(path, h, Disposition::Loop, out),
@@ -265,6 +328,19 @@ impl Network {
                 None => finish(path, h, Disposition::ExitsNetwork, out),
             }
         }
+    }
+}
+
+/// The single addresses a side names (up to a /24's worth), for proxy ARP.
+fn hosts(m: &crate::acl::AddrMatch) -> Vec<IpAddr> {
+    use crate::acl::AddrMatch;
+    match m {
+        AddrMatch::Wildcard { addr, wildcard } if *wildcard <= 0xff => {
+            (0..=*wildcard).filter(|x| x & !wildcard == 0).map(|x| IpAddr::V4((addr & !wildcard | x).into())).collect()
+        }
+        AddrMatch::Prefix6 { addr, len: 128 } => vec![IpAddr::V6((*addr).into())],
+        AddrMatch::AnyOf(all) => all.iter().flat_map(hosts).collect(),
+        _ => Vec::new(),
     }
 }
 

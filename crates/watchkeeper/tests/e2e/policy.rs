@@ -763,3 +763,93 @@ fn panos_destination_nat_in_match_and_trace() {
     assert_eq!(never[0]["rule"], "nat rule DEST_NAT_NEVER_REACHED");
     assert_eq!(never[0]["related_rules"][0]["rule"], "nat rule DEST_NAT_NAME1");
 }
+
+/// ASA: a static NAT's mapped address is answered on the outside (proxy ARP), un-NATed
+/// before the access list (which names the real address), and inside hosts leave with the
+/// interface's address.
+#[test]
+fn trace_un_nats_before_the_asa_access_list_and_nats_on_the_way_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "fw.cfg",
+            "ASA Version 9.8(1)
+hostname fw
+interface GigabitEthernet0/0
+ nameif outside
+ security-level 0
+ ip address 198.51.100.2 255.255.255.0
+interface GigabitEthernet0/1
+ nameif inside
+ security-level 100
+ ip address 10.1.1.1 255.255.255.0
+object network WEB
+ host 10.1.1.10
+ nat (inside,outside) static 198.51.100.10
+object network LAN
+ subnet 10.1.1.0 255.255.255.0
+ nat (inside,outside) dynamic interface
+access-list OUTSIDE_IN extended permit tcp any host 10.1.1.10 eq 443
+access-group OUTSIDE_IN in interface outside
+route outside 0.0.0.0 0.0.0.0 198.51.100.1
+",
+        ),
+        (
+            "edge.cfg",
+            "hostname edge\ninterface Gi0/0\n ip address 198.51.100.1 255.255.255.0\ninterface Gi0/1\n ip address 203.0.113.1 255.255.255.0\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+    }
+    let dir = tmp.path().display().to_string();
+    let go = |args: &[&str]| {
+        let mut all = vec!["trace", "--topology", dir.as_str(), "--json"];
+        all.extend(args);
+        json(&policy(&all))
+    };
+    let inbound = |dport: &str| go(&["--src", "203.0.113.5", "--dst", "198.51.100.10", "--dport", dport]);
+    let r = inbound("443");
+    let t = &r["traces"][0];
+    assert_eq!(t["disposition"], "DELIVERED_TO_SUBNET", "{r:#}");
+    let fw = &t["hops"][1];
+    assert_eq!(fw["node"], "fw");
+    assert_eq!(fw["nat"]["rule"], "un-NAT object WEB");
+    assert_eq!(fw["nat"]["flow"]["dst"], "10.1.1.10");
+    assert_eq!(
+        (fw["filter_in"]["filter"].as_str(), fw["filter_in"]["action"].as_str()),
+        (Some("OUTSIDE_IN"), Some("permit"))
+    );
+    assert_eq!(fw["next_hop"], "10.1.1.10");
+    // Not in the access list: denied on the outside, after un-NAT.
+    let r = inbound("80");
+    assert_eq!(r["traces"][0]["disposition"], "DENIED_IN", "{r:#}");
+    // Out: the source becomes the outside interface's address.
+    let r = go(&["--src", "10.1.1.20", "--dst", "203.0.113.5", "--dport", "443"]);
+    let t = &r["traces"][0];
+    assert_eq!(t["disposition"], "DELIVERED_TO_SUBNET", "{r:#}");
+    assert_eq!(t["hops"][0]["nat"]["rule"], "object LAN");
+    assert_eq!(t["hops"][0]["nat"]["flow"]["src"], "198.51.100.2");
+    // The server itself leaves with its static address.
+    let r = go(&["--src", "10.1.1.10", "--dst", "203.0.113.5", "--dport", "443"]);
+    assert_eq!(r["traces"][0]["hops"][0]["nat"]["flow"]["src"], "198.51.100.10", "{r:#}");
+    // `match` asks as packet-tracer does: the mapped address, on the outside interface.
+    let fw = tmp.path().join("fw.cfg").display().to_string();
+    let out = policy(&[
+        "match",
+        &fw,
+        "--in-interface",
+        "outside",
+        "--src",
+        "203.0.113.5",
+        "--dst",
+        "198.51.100.10",
+        "--dport",
+        "443",
+        "--json",
+    ]);
+    let m = json(&out);
+    assert_eq!((m["action"].as_str(), m["filter"].as_str()), (Some("permit"), Some("OUTSIDE_IN")), "{m:#}");
+    assert_eq!(m["nat"]["rule"], "un-NAT object WEB");
+    assert_eq!(m["flow"]["dst"], "10.1.1.10");
+}
