@@ -59,6 +59,11 @@ fn statements(text: &str) -> Vec<Statement> {
                 }
                 continue;
             }
+            // Deeper than any tmsh configuration goes: the block's words are not kept.
+            if stack.len() >= crate::junos::MAX_DEPTH {
+                stack.push(Vec::new());
+                continue;
+            }
             let mut all = prefix;
             all.extend(head.iter().cloned());
             out.push(Statement { line: i + 1, words: all });

@@ -28,11 +28,22 @@ struct Statement {
 /// The configuration's statements as words in `set` form (without `set`), with their lines:
 /// what the hardening checks of [`crate::pack`] read.
 pub fn lines(text: &str) -> Vec<(usize, Vec<String>)> {
-    statements(text).into_iter().map(|s| (s.line, s.words)).collect()
+    statements(text).0.into_iter().map(|s| (s.line, s.words)).collect()
 }
 
-/// Splits a configuration into statements, whichever form it is in.
-fn statements(text: &str) -> Vec<Statement> {
+/// [`lines`], and the lines where blocks nested too deep to read start.
+pub(crate) fn lines_checked(text: &str) -> (Vec<(usize, Vec<String>)>, Vec<usize>) {
+    let (all, too_deep) = statements(text);
+    (all.into_iter().map(|s| (s.line, s.words)).collect(), too_deep)
+}
+
+/// Blocks nested deeper than this are not read (no real configuration comes near; a file
+/// that does would otherwise cost memory in the square of its depth).
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// Splits a configuration into statements, whichever form it is in; also the lines of
+/// blocks nested too deep to read.
+fn statements(text: &str) -> (Vec<Statement>, Vec<usize>) {
     let mut out = Vec::new();
     let mut braces = String::new();
     let mut deactivated: Vec<Vec<String>> = Vec::new();
@@ -60,9 +71,10 @@ fn statements(text: &str) -> Vec<Statement> {
             braces.push('\n');
         }
     }
-    out.extend(brace_statements(&braces));
+    let (braced, too_deep) = brace_statements(&braces);
+    out.extend(braced);
     out.retain(|s| !deactivated.iter().any(|d| s.words.starts_with(d)));
-    out
+    (out, too_deep)
 }
 
 /// The words of a `set` line, quotes honoured.
@@ -93,7 +105,7 @@ pub(crate) fn words(s: &str) -> Vec<String> {
 /// The hierarchical form: `a b { c d; e [ f g ]; }` gives `a b c d`, `a b e f`, `a b e g`.
 /// Comments (`/* */`, `#` lines) are dropped; `inactive:` blocks and statements are left out;
 /// other annotations (`replace:`, `protect:`) are ignored.
-fn brace_statements(text: &str) -> Vec<Statement> {
+fn brace_statements(text: &str) -> (Vec<Statement>, Vec<usize>) {
     #[derive(PartialEq)]
     enum Tok {
         Word(String),
@@ -163,6 +175,7 @@ fn brace_statements(text: &str) -> Vec<Statement> {
         }
     }
     let mut out = Vec::new();
+    let mut too_deep = Vec::new();
     // The enclosing blocks' words, and whether each is inactive.
     let mut stack: Vec<(Vec<String>, bool)> = Vec::new();
     let mut current: Vec<String> = Vec::new();
@@ -179,7 +192,12 @@ fn brace_statements(text: &str) -> Vec<Statement> {
             Tok::ListOpen => list = Some(Vec::new()),
             Tok::ListClose => {}
             Tok::Open => {
-                stack.push((std::mem::take(&mut current), inactive));
+                // Too deep: the block is read as inactive (left out), once said.
+                let deep = stack.len() >= MAX_DEPTH;
+                if deep && stack.len() == MAX_DEPTH {
+                    too_deep.push(line);
+                }
+                stack.push((std::mem::take(&mut current), inactive || deep));
                 inactive = false;
             }
             Tok::Close => {
@@ -213,7 +231,7 @@ fn brace_statements(text: &str) -> Vec<Statement> {
             }
         }
     }
-    out
+    (out, too_deep)
 }
 
 /// The conditions and actions of one term, as written.
@@ -231,7 +249,14 @@ pub fn parse(text: &str) -> Device {
     let mut filters: Vec<(Family, String, usize, Vec<Term>)> = Vec::new();
     let mut prefix_lists: HashMap<String, Vec<AddrMatch>> = HashMap::new();
     let mut interfaces: HashMap<String, usize> = HashMap::new();
-    let all = statements(text);
+    let (all, too_deep) = statements(text);
+    for line in too_deep {
+        d.warnings.push(Warning {
+            line,
+            text: String::new(),
+            message: format!("blocks nested more than {MAX_DEPTH} deep are not read"),
+        });
+    }
     for s in &all {
         let w: Vec<&str> = s.words.iter().map(String::as_str).collect();
         let (family, rest) = match w.as_slice() {

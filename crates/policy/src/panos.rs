@@ -91,9 +91,17 @@ fn tree(text: &str, warnings: &mut Vec<Warning>) -> Result<Node, (usize, String)
     } else if brace_form(text) {
         // Batfish's nested form of `show config`: the same paths, written as blocks.
         let mut root = Node { key: "config".into(), ..Node::default() };
-        for (line, ws) in crate::junos::lines(text) {
+        let (lines, too_deep) = crate::junos::lines_checked(text);
+        for (line, ws) in lines {
             let ws: Vec<Word> = ws.into_iter().map(Word::One).collect();
             insert(&mut root, &ws, line);
+        }
+        for line in too_deep {
+            warnings.push(Warning {
+                line,
+                text: String::new(),
+                message: format!("blocks nested more than {} deep are not read", crate::junos::MAX_DEPTH),
+            });
         }
         root
     } else {
@@ -122,7 +130,7 @@ fn from_xml(text: &str) -> Result<Node, (usize, String)> {
     // scan from the start, quadratic on a large export).
     let starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
     let line_of = |at: usize| starts.partition_point(|&s| s <= at);
-    fn walk(n: roxmltree::Node, line_of: &dyn Fn(usize) -> usize) -> Node {
+    fn walk(n: roxmltree::Node, line_of: &dyn Fn(usize) -> usize, depth: usize) -> Node {
         let mut out = Node {
             key: n.tag_name().name().to_owned(),
             name: n.attribute("name").map(str::to_owned),
@@ -138,14 +146,15 @@ fn from_xml(text: &str) -> Result<Node, (usize, String)> {
             } else if c.is_element() {
                 if c.tag_name().name() == "member" {
                     out.values.push(c.text().unwrap_or("").trim().to_owned());
-                } else {
-                    out.children.push(walk(c, line_of));
+                } else if depth < crate::junos::MAX_DEPTH {
+                    // Deeper than any PAN-OS configuration goes: not read.
+                    out.children.push(walk(c, line_of, depth + 1));
                 }
             }
         }
         out
     }
-    Ok(walk(doc.root_element(), &line_of))
+    Ok(walk(doc.root_element(), &line_of, 0))
 }
 
 /// Keys whose next word in `set` form names an entry.
@@ -254,6 +263,14 @@ fn from_set(text: &str, warnings: &mut Vec<Warning>) -> Node {
                 warnings.push(Warning { line: n, text: line.into(), message: "not a `set` command; left out".into() });
                 continue;
             }
+        }
+        if ws.len() > crate::junos::MAX_DEPTH {
+            warnings.push(Warning {
+                line: n,
+                text: line.chars().take(80).collect(),
+                message: format!("a path of more than {} words is not read", crate::junos::MAX_DEPTH),
+            });
+            continue;
         }
         insert(&mut root, &ws[1..], n);
     }

@@ -791,3 +791,28 @@ fn f5_virtual_servers_parse_and_take_their_flows() {
             .is_some_and(|i| vs.rules[i].text.starts_with("virtual /Common/ipv6_dest"))
     );
 }
+
+/// Deeply nested and huge single-line inputs: warnings with lines, no panic, bounded work.
+#[test]
+fn deeply_nested_inputs_are_warned_about_not_fatal() {
+    let depth = 20_000;
+    let braces = format!("{}x;\n{}", "a {\n".repeat(depth), "}\n".repeat(depth));
+    let d = policy::junos::parse(&braces);
+    assert!(d.warnings.iter().any(|w| w.message.contains("nested more than") && w.line == 65), "{:?}", d.warnings);
+    let d = policy::panos::parse(&format!("config {{\n{braces}}}\n"));
+    assert!(d.warnings.iter().any(|w| w.message.contains("nested more than")), "{:?}", d.warnings);
+    let long = format!("set {}value\n", "deep ".repeat(depth));
+    let d = policy::panos::parse(&long);
+    assert_eq!(d.warnings.len(), 1);
+    assert_eq!(d.warnings[0].line, 1);
+    let xml = format!("<config>{}{}</config>", "<a>".repeat(5_000), "</a>".repeat(5_000));
+    let d = policy::panos::parse(&xml);
+    assert!(d.zone_policies.is_empty());
+    let tmsh = format!("{}x y\n{}", "ltm a {\n".repeat(depth), "}\n".repeat(depth));
+    let d = policy::f5::parse(&tmsh);
+    assert!(d.acls.is_empty());
+    // A file of one huge line in each IOS-style parser.
+    let huge = format!("access-list 101 permit ip {}\n", "host 10.0.0.1 ".repeat(100_000));
+    assert_eq!(policy::ios::parse(&huge).acls.len(), 1);
+    assert_eq!(policy::asa::parse(&huge).acls.len(), 1);
+}
