@@ -30,6 +30,7 @@ pub struct Interface {
     pub addresses: Vec<String>,
     pub shutdown: bool,
     /// ASA: the name filters and NAT refer to the interface by, and its security level.
+    /// IOS: the interface's NAT side (`inside`, `outside`).
     pub nameif: Option<String>,
     pub security_level: Option<u8>,
     /// The security zone it is in (PAN-OS, SRX).

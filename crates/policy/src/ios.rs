@@ -36,6 +36,10 @@ enum Block {
 /// Parses an IOS configuration. Never fails; see [`Device::warnings`].
 pub fn parse(text: &str) -> Device {
     let mut d = Device::default();
+    // `ip nat pool NAME START END …` and the `ip nat inside source …` lines, read at the end
+    // (a rule names access lists and pools defined anywhere).
+    let mut nat_pools: HashMap<String, (IpAddr, IpAddr)> = HashMap::new();
+    let mut nat_lines: Vec<(usize, String)> = Vec::new();
     let mut groups: HashMap<String, Vec<(usize, String)>> = HashMap::new();
     let mut wildcard_groups: HashMap<String, Vec<(usize, String)>> = HashMap::new();
     let mut port_groups: HashMap<String, Vec<(usize, String)>> = HashMap::new();
@@ -86,6 +90,12 @@ pub fn parse(text: &str) -> Device {
         block = Block::None;
         match w.as_slice() {
             ["hostname", name, ..] => d.hostname = Some((*name).to_owned()),
+            ["ip", "nat", "pool", name, start, end, ..] => {
+                if let (Ok(a), Ok(b)) = (start.parse::<IpAddr>(), end.parse::<IpAddr>()) {
+                    nat_pools.insert((*name).to_owned(), (a, b));
+                }
+            }
+            ["ip", "nat", "inside", "source", ..] => nat_lines.push((n, line.trim().to_owned())),
             ["ip", "route", rest @ ..] if rest.first() != Some(&"vrf") => match static_route(rest) {
                 Some(r) => d.routes.push(r),
                 None => d.warnings.push(warn(n, line, "not a static route this reader understands; left out")),
@@ -180,6 +190,7 @@ pub fn parse(text: &str) -> Device {
             }
         }
     }
+    nat_rules(&mut d, &nat_lines, &nat_pools);
     d.warn_undefined_bindings(|b| {
         (
             format!("access-group {} {}", b.acl, b.direction),
@@ -187,6 +198,114 @@ pub fn parse(text: &str) -> Device {
         )
     });
     d
+}
+
+/// `ip nat inside source static [tcp|udp] LOCAL [PORT] GLOBAL [PORT]`, `… static network
+/// LOCAL GLOBAL /LEN`, and `… list ACL {pool NAME | interface IF} [overload]`: static
+/// entries first (they are bidirectional), then the dynamic ones in order. Interfaces carry
+/// their side (`ip nat inside|outside`) as `nameif`.
+fn nat_rules(d: &mut Device, lines: &[(usize, String)], pools: &HashMap<String, (IpAddr, IpAddr)>) {
+    use crate::nat::{Address, NatRule, Translation};
+    use crate::zone::Labels;
+    let side = |s: &str| Labels::Only(vec![s.to_owned()]);
+    let mut statics = Vec::new();
+    let mut dynamics = Vec::new();
+    for (n, text) in lines {
+        let w: Vec<&str> = text.split_whitespace().skip(4).collect();
+        let host = |ip: &str| ip.parse::<Ipv4Addr>().ok();
+        let base = |src: AddrMatch| Rule { src, text: text.clone(), ..Rule::any(Action::Permit, *n) };
+        let rule = match w.as_slice() {
+            ["static", "network", local, global, len, ..] => {
+                let len: u32 = len.trim_start_matches('/').parse().unwrap_or(32).min(32);
+                let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+                match (host(local), host(global)) {
+                    (Some(l), Some(g)) => {
+                        let (g0, g1) = (u32::from(g) & mask, u32::from(g) | !mask);
+                        Some((
+                            base(AddrMatch::Wildcard { addr: u32::from(l) & mask, wildcard: !mask }),
+                            Address::Range { lo: IpAddr::V4(g0.into()), hi: IpAddr::V4(g1.into()) },
+                            None,
+                            true,
+                        ))
+                    }
+                    _ => None,
+                }
+            }
+            ["static", proto @ ("tcp" | "udp"), local, lport, global, gport, ..] => {
+                match (host(local), host(global), port(lport), port(gport)) {
+                    (Some(l), Some(g), Ok(lp), Ok(gp)) => Some((
+                        Rule {
+                            proto: Some(if *proto == "tcp" { 6 } else { 17 }),
+                            sport: PortMatch(vec![(lp, lp)]),
+                            ..base(AddrMatch::host(u32::from(l)))
+                        },
+                        Address::Range { lo: IpAddr::V4(g), hi: IpAddr::V4(g) },
+                        Some(gp),
+                        true,
+                    )),
+                    _ => None,
+                }
+            }
+            ["static", local, global, ..] => match (host(local), host(global)) {
+                (Some(l), Some(g)) => Some((
+                    base(AddrMatch::host(u32::from(l))),
+                    Address::Range { lo: IpAddr::V4(g), hi: IpAddr::V4(g) },
+                    None,
+                    true,
+                )),
+                _ => None,
+            },
+            ["list", acl, how @ ("pool" | "interface"), target, ..] => {
+                let address = match *how {
+                    "pool" => pools.get(*target).map(|&(lo, hi)| Address::Range { lo, hi }),
+                    _ => Some(Address::Interface((*target).to_owned())),
+                };
+                // The traffic the list permits (its deny entries are left out: they only
+                // exempt traffic, which then is not translated by this rule).
+                let permitted: Vec<Rule> = d
+                    .acl(acl)
+                    .map(|a| a.rules.iter().filter(|r| r.action == Action::Permit).cloned().collect())
+                    .unwrap_or_default();
+                match (address, permitted.is_empty()) {
+                    (Some(address), false) => {
+                        dynamics.push(NatRule {
+                            name: text.clone(),
+                            line: *n,
+                            from: side("inside"),
+                            to: side("outside"),
+                            matches: permitted,
+                            source: Some(Translation { address: Some(address), port: None }),
+                            destination: None,
+                            bidirectional: false,
+                            disabled: false,
+                        });
+                        continue;
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        match rule {
+            Some((matches, address, port, bidirectional)) => statics.push(NatRule {
+                name: text.clone(),
+                line: *n,
+                from: side("inside"),
+                to: side("outside"),
+                matches: vec![matches],
+                source: Some(Translation { address: Some(address), port }),
+                destination: None,
+                bidirectional,
+                disabled: false,
+            }),
+            None => d.warnings.push(warn(
+                *n,
+                text,
+                "a NAT rule this reader does not understand (or its list or pool is not defined); left out",
+            )),
+        }
+    }
+    d.nat = statics.into_iter().chain(dynamics).collect();
 }
 
 /// The entries of each filter in sequence-number order, as the device applies them: an entry
@@ -246,6 +365,8 @@ fn interface_line(d: &mut Device, idx: usize, n: usize, w: &[&str]) {
             d.interfaces[idx].addresses.push((*prefix).to_owned())
         }
         ["shutdown"] => d.interfaces[idx].shutdown = true,
+        // The interface's side for NAT: what `ip nat inside source` rules name.
+        ["ip", "nat", side @ ("inside" | "outside")] => d.interfaces[idx].nameif = Some((*side).to_owned()),
         _ => {}
     }
 }

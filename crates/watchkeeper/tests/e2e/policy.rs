@@ -853,3 +853,53 @@ route outside 0.0.0.0 0.0.0.0 198.51.100.1
     assert_eq!(m["nat"]["rule"], "un-NAT object WEB");
     assert_eq!(m["flow"]["dst"], "10.1.1.10");
 }
+
+/// IOS NAT: inside hosts leave with the outside interface's address (a list, overload); a
+/// static port forward takes traffic to the router's own address on the forwarded port.
+#[test]
+fn trace_applies_ios_inside_source_nat() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "br.cfg",
+            "hostname br
+interface Gi0/0
+ ip address 192.168.1.1 255.255.255.0
+ ip nat inside
+interface Gi0/1
+ ip address 203.0.113.2 255.255.255.252
+ ip nat outside
+ip access-list standard LAN
+ permit 192.168.1.0 0.0.0.255
+ip nat inside source list LAN interface Gi0/1 overload
+ip nat inside source static tcp 192.168.1.10 443 203.0.113.2 8443
+ip route 0.0.0.0 0.0.0.0 203.0.113.1
+",
+        ),
+        (
+            "isp.cfg",
+            "hostname isp\ninterface Gi0/0\n ip address 203.0.113.1 255.255.255.252\ninterface Gi0/1\n ip address 198.51.100.1 255.255.255.0\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+    }
+    let dir = tmp.path().display().to_string();
+    let go = |src: &str, dst: &str, dport: &str| {
+        json(&policy(&["trace", "--topology", &dir, "--src", src, "--dst", dst, "--dport", dport, "--json"]))
+    };
+    let r = go("192.168.1.20", "198.51.100.9", "80");
+    let t = &r["traces"][0];
+    assert_eq!(t["disposition"], "DELIVERED_TO_SUBNET", "{r:#}");
+    assert_eq!(t["hops"][0]["nat"]["rule"], "ip nat inside source list LAN interface Gi0/1 overload");
+    assert_eq!(t["hops"][0]["nat"]["flow"]["src"], "203.0.113.2");
+    let r = go("198.51.100.9", "203.0.113.2", "8443");
+    let t = &r["traces"][0];
+    assert_eq!(t["disposition"], "DELIVERED_TO_SUBNET", "{r:#}");
+    let br = &t["hops"][1];
+    assert_eq!(br["nat"]["flow"]["dst"], "192.168.1.10");
+    assert_eq!(br["nat"]["flow"]["dport"], 443);
+    assert_eq!(br["egress"], "Gi0/0");
+    // Another port to the router's address is the router's own.
+    assert_eq!(go("198.51.100.9", "203.0.113.2", "22")["traces"][0]["disposition"], "ACCEPTED");
+}
