@@ -54,6 +54,11 @@ pub struct Device {
     pub routes: Vec<crate::route::Route>,
     /// Address translation rules, in evaluation order.
     pub nat: Vec<crate::nat::NatRule>,
+    /// When the rules apply to a packet passing through, which is the vendor's.
+    pub nat_order: crate::nat::NatOrder,
+    /// Addresses it answers ARP for on an interface without owning them (SRX `proxy-arp`;
+    /// ASA, IOS and PAN-OS do so for their NAT addresses by themselves).
+    pub proxy_arp: Vec<(String, std::net::IpAddr)>,
     pub warnings: Vec<Warning>,
 }
 

@@ -8,6 +8,22 @@ use crate::acl::{Flow, Rule};
 use crate::zone::Labels;
 use std::net::IpAddr;
 
+/// When a device translates a packet passing through, against its filters and routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NatOrder {
+    /// ASA and IOS: a static rule's mapped destination is translated back first (before the
+    /// access list and the route); sources are translated on the way out, by the pair of
+    /// interfaces (`nameif`, or IOS's NAT side).
+    #[default]
+    Interfaces,
+    /// PAN-OS: the rule is chosen on the original packet (zones from the original route);
+    /// the security policy sees the original addresses and the translated route's zone.
+    PanOs,
+    /// SRX: static and destination NAT before the route; the policy sees the translated
+    /// destination; source NAT after the policy.
+    Srx,
+}
+
 /// What a translation writes into one side of the packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Address {

@@ -80,6 +80,7 @@ pub fn parse(text: &str) -> Device {
             return d;
         }
     };
+    d.nat_order = crate::nat::NatOrder::PanOs;
     extract(&root, &mut d);
     d
 }

@@ -57,6 +57,7 @@ pub(crate) fn read(statements: &[(usize, Vec<String>)], d: &mut Device) {
     let mut apps: HashMap<String, Vec<HashMap<String, String>>> = HashMap::new();
     let mut app_sets: HashMap<String, Vec<String>> = HashMap::new();
     let mut policies: Vec<Policy> = Vec::new();
+    let mut nat = Nat::default();
     let mut default = None;
     let mut first = None;
     for (line, words) in statements {
@@ -105,6 +106,25 @@ pub(crate) fn read(statements: &[(usize, Vec<String>)], d: &mut Device) {
             ["applications", "application-set", name, "application" | "application-set", member] => {
                 app_sets.entry((*name).to_owned()).or_default().push((*member).to_owned());
             }
+            ["security", "nat", "proxy-arp", "interface", iface, "address", a, ..] => {
+                if let Some((_, network, len)) = crate::route::parse_prefix(a) {
+                    let last = broadcast(network, len);
+                    let (lo, hi) = (to_u128(network), to_u128(last).min(to_u128(network) + 255));
+                    for n in lo..=hi {
+                        let ip = if network.is_ipv4() {
+                            std::net::IpAddr::V4((n as u32).into())
+                        } else {
+                            std::net::IpAddr::V6(n.into())
+                        };
+                        d.proxy_arp.push(((*iface).to_owned(), ip));
+                    }
+                } else if let Ok(ip) = a.parse() {
+                    d.proxy_arp.push(((*iface).to_owned(), ip));
+                }
+            }
+            ["security", "nat", kind @ ("source" | "destination" | "static"), rest @ ..] => {
+                nat_statement(&mut nat, kind, rest, *line);
+            }
             ["security", "policies", "default-policy", what] => {
                 default = Some((if *what == "permit-all" { Action::Permit } else { Action::Deny }, *line));
             }
@@ -121,6 +141,9 @@ pub(crate) fn read(statements: &[(usize, Vec<String>)], d: &mut Device) {
             _ => {}
         }
     }
+    d.nat_order = crate::nat::NatOrder::Srx;
+    let global = books.get("global");
+    d.nat = nat.rules(global);
     if policies.is_empty() && default.is_none() {
         return;
     }
@@ -513,5 +536,213 @@ mod tests {
         let c = p.decide(&flow("10.1.1.1", "203.0.113.1", 6, 443), "trust", "untrust", None, None);
         assert_eq!(c.len(), 2);
         assert!(c[0].undecided[0].contains("www.example.com"), "{:?}", c[0].undecided);
+    }
+}
+
+/// SRX NAT as its statements build it: pools, and rule-sets with their contexts and rules.
+#[derive(Default)]
+struct Nat {
+    pools: HashMap<String, (crate::nat::Address, Option<u16>)>,
+    sets: Vec<NatSet>,
+}
+
+#[derive(Default)]
+struct NatSet {
+    kind: String,
+    name: String,
+    from: Vec<String>,
+    to: Vec<String>,
+    rules: Vec<NatRuleStatements>,
+}
+
+#[derive(Default)]
+struct NatRuleStatements {
+    name: String,
+    line: usize,
+    src: Vec<String>,
+    dst: Vec<String>,
+    dports: Vec<(u16, u16)>,
+    protocols: Vec<String>,
+    then: Vec<String>,
+}
+
+fn nat_statement(nat: &mut Nat, kind: &str, w: &[&str], line: usize) {
+    match w {
+        ["pool", name, "address", a, rest @ ..] => {
+            let lo = crate::route::parse_prefix(a)
+                .map(|p| (p.1, p.2))
+                .or_else(|| a.parse().ok().map(|ip: std::net::IpAddr| (ip, if ip.is_ipv4() { 32 } else { 128 })));
+            let Some((network, len)) = lo else { return };
+            let hi = match rest {
+                ["to", b, ..] => b.split('/').next().and_then(|b| b.parse().ok()),
+                _ => None,
+            };
+            // `A/len` is the prefix's addresses; `A to B` the range.
+            let range = match hi {
+                Some(hi) => (network, hi),
+                None => (network, broadcast(network, len)),
+            };
+            let port =
+                rest.iter().position(|x| *x == "port").and_then(|k| rest.get(k + 1)).and_then(|p| p.parse().ok());
+            nat.pools.insert(format!("{kind} {name}"), (crate::nat::Address::Range { lo: range.0, hi: range.1 }, port));
+        }
+        ["rule-set", set, dir @ ("from" | "to"), "zone" | "interface", value] => {
+            let s = set_at(nat, kind, set);
+            if *dir == "from" { s.from.push((*value).to_owned()) } else { s.to.push((*value).to_owned()) }
+        }
+        ["rule-set", set, "rule", rule, rest @ ..] => {
+            let s = set_at(nat, kind, set);
+            let at = match s.rules.iter().position(|r| r.name == *rule) {
+                Some(at) => at,
+                None => {
+                    s.rules.push(NatRuleStatements { name: (*rule).to_owned(), line, ..NatRuleStatements::default() });
+                    s.rules.len() - 1
+                }
+            };
+            let r = &mut s.rules[at];
+            match rest {
+                ["match", "source-address" | "source-address-name", a] => r.src.push((*a).to_owned()),
+                ["match", "destination-address" | "destination-address-name", a] => r.dst.push((*a).to_owned()),
+                ["match", "destination-port", p, "to", q] => {
+                    if let (Ok(p), Ok(q)) = (p.parse(), q.parse()) {
+                        r.dports.push((p, q));
+                    }
+                }
+                ["match", "destination-port", p] => {
+                    if let Ok(p) = p.parse() {
+                        r.dports.push((p, p));
+                    }
+                }
+                ["match", "protocol", p] => r.protocols.push((*p).to_owned()),
+                ["then", then @ ..] => r.then = then.iter().map(|t| (*t).to_owned()).collect(),
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+}
+
+fn broadcast(network: std::net::IpAddr, len: u8) -> std::net::IpAddr {
+    match network {
+        std::net::IpAddr::V4(v4) => {
+            std::net::IpAddr::V4((u32::from(v4) | u32::MAX.checked_shr(u32::from(len)).unwrap_or(0)).into())
+        }
+        std::net::IpAddr::V6(v6) => {
+            std::net::IpAddr::V6((u128::from(v6) | u128::MAX.checked_shr(u32::from(len)).unwrap_or(0)).into())
+        }
+    }
+}
+
+fn set_at<'a>(nat: &'a mut Nat, kind: &str, name: &str) -> &'a mut NatSet {
+    let at = match nat.sets.iter().position(|s| s.kind == kind && s.name == name) {
+        Some(at) => at,
+        None => {
+            nat.sets.push(NatSet { kind: kind.to_owned(), name: name.to_owned(), ..NatSet::default() });
+            nat.sets.len() - 1
+        }
+    };
+    &mut nat.sets[at]
+}
+
+impl Nat {
+    /// Static, then destination, then source rules (the order the SRX applies them in; a
+    /// static rule also translates the source of the reply direction).
+    fn rules(&self, global: Option<&Book>) -> Vec<crate::nat::NatRule> {
+        use crate::nat::{Address, NatRule, Translation};
+        let labels = |v: &[String]| if v.is_empty() { Labels::Any } else { Labels::Only(v.to_vec()) };
+        let side = |names: &[String]| {
+            if names.is_empty() {
+                return AddrMatch::Any;
+            }
+            let mut out = Vec::new();
+            for n in names {
+                match address(n) {
+                    Some(m) => out.push(m),
+                    None => resolve(
+                        n,
+                        &global.into_iter().collect::<Vec<_>>(),
+                        &mut Vec::new(),
+                        &mut out,
+                        &mut Vec::new(),
+                        "nat",
+                    ),
+                }
+            }
+            AddrMatch::AnyOf(out)
+        };
+        let mut out = Vec::new();
+        for kind in ["static", "destination", "source"] {
+            for set in self.sets.iter().filter(|s| s.kind == kind) {
+                for r in &set.rules {
+                    let protos: Vec<Option<u8>> = if r.protocols.is_empty() {
+                        vec![None]
+                    } else {
+                        r.protocols.iter().filter_map(|p| protocol(p, false).ok()).collect()
+                    };
+                    let dport = if r.dports.is_empty() { PortMatch::any() } else { PortMatch(r.dports.clone()) };
+                    let matches: Vec<Rule> = protos
+                        .iter()
+                        .map(|&proto| Rule {
+                            proto,
+                            src: side(&r.src),
+                            dst: side(&r.dst),
+                            dport: dport.clone(),
+                            text: format!("{kind} nat rule {} {}", set.name, r.name),
+                            ..Rule::any(Action::Permit, r.line)
+                        })
+                        .collect();
+                    let then: Vec<&str> = r.then.iter().map(String::as_str).collect();
+                    let pool = |p: &str| self.pools.get(&format!("{kind} {p}")).cloned();
+                    let translation = match then.as_slice() {
+                        ["source-nat", "pool", p] | ["destination-nat", "pool", p] => {
+                            pool(p).map(|(a, port)| Translation { address: Some(a), port })
+                        }
+                        ["source-nat", "interface"] => {
+                            Some(Translation { address: Some(Address::Interface(String::new())), port: None })
+                        }
+                        ["static-nat", "prefix", p] => crate::route::parse_prefix(p).map(|(_, net, len)| Translation {
+                            address: Some(Address::Range { lo: net, hi: broadcast(net, len) }),
+                            port: None,
+                        }),
+                        // `off`, or what is not read: the packet is not translated by it.
+                        _ => None,
+                    };
+                    let name = format!("{kind} nat rule {} {}", set.name, r.name);
+                    let (source, destination) = match kind {
+                        "source" => (translation, None),
+                        _ => (None, translation),
+                    };
+                    // `off` rules still take their packets (first match): no translation.
+                    let no_op = source.is_none() && destination.is_none();
+                    out.push(NatRule {
+                        name,
+                        line: r.line,
+                        from: labels(&set.from),
+                        to: labels(&set.to),
+                        matches,
+                        source: if no_op && kind == "source" {
+                            Some(Translation { address: None, port: None })
+                        } else {
+                            source
+                        },
+                        destination: if no_op && kind != "source" {
+                            Some(Translation { address: None, port: None })
+                        } else {
+                            destination
+                        },
+                        bidirectional: false,
+                        disabled: false,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+fn to_u128(ip: std::net::IpAddr) -> u128 {
+    match ip {
+        std::net::IpAddr::V4(v4) => u128::from(u32::from(v4)),
+        std::net::IpAddr::V6(v6) => u128::from(v6),
     }
 }

@@ -12,6 +12,7 @@
 
 use crate::acl::{Action, Flow};
 use crate::device::Device;
+use crate::nat::NatOrder;
 use crate::route::{self, Route};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -113,6 +114,13 @@ impl Network {
         }
         let mut proxies = HashMap::new();
         for (k, n) in nodes.iter().enumerate() {
+            for (iface, ip) in &n.device.proxy_arp {
+                proxies.entry(*ip).or_insert((k, iface.clone()));
+            }
+            // The SRX answers only for what `proxy-arp` names.
+            if n.device.nat_order == NatOrder::Srx {
+                continue;
+            }
             for r in n.device.nat.iter().filter(|r| !r.disabled) {
                 // The mapped side of a static rule, and a destination NAT's original address.
                 let mapped = r.reverse().and_then(|rev| rev.matches.first().cloned()).map(|m| m.dst);
@@ -223,7 +231,8 @@ impl Network {
         // ASA order: a packet to a static NAT's mapped address is un-NATed first, so the
         // access list and the route see the real address.
         let nameif = |name: &str| node.device.interfaces.iter().find(|i| i.name == name).and_then(|i| i.nameif.clone());
-        let asa = !node.device.nat.is_empty() && node.device.interfaces.iter().any(|i| i.nameif.is_some());
+        let order = node.device.nat_order;
+        let asa = order == NatOrder::Interfaces && !node.device.nat.is_empty();
         let mut real = *flow;
         if asa
             && let Some(ni) = ingress.as_deref().and_then(nameif)
@@ -261,7 +270,8 @@ impl Network {
         // translated packet is what leaves.
         let zone = |name: &str| node.device.interfaces.iter().find(|i| i.name == name).and_then(|i| i.zone.clone());
         let mut sent = *flow;
-        if let Some(zi) = ingress.as_deref().and_then(zone)
+        if order == NatOrder::PanOs
+            && let Some(zi) = ingress.as_deref().and_then(zone)
             && let Some(Some((e0, _))) = route::resolve(&node.rib, flow.dst).first()
             && let Some(z0) = zone(e0)
             && let Some(rule) = crate::nat::first(&node.device.nat, flow, &zi, &z0)
@@ -273,7 +283,21 @@ impl Network {
             sent = rule.translate(flow, address);
             hop.nat = Some((rule.name.clone(), rule.line, sent));
         }
-        let flow_in = flow;
+        // SRX: static and destination NAT before the route, by the zone the packet comes
+        // from; the policy then sees the translated destination.
+        if order == NatOrder::Srx
+            && let Some(zi) = ingress.as_deref().and_then(zone)
+            && let Some(rule) = node
+                .device
+                .nat
+                .iter()
+                .filter(|r| r.destination.is_some())
+                .find(|r| r.from.admits(Some(&zi)) && r.matches.iter().any(|m| m.matches(flow)))
+        {
+            sent = rule.translate(flow, |_| None);
+            hop.nat = Some((rule.name.clone(), rule.line, sent));
+        }
+        let flow_in = if order == NatOrder::Srx { &sent } else { flow };
         let flow = &sent;
         let exits = route::resolve(&node.rib, flow.dst);
         if exits.is_empty() {
@@ -305,6 +329,25 @@ impl Network {
             }
             // ASA: dynamic and static NAT of the source, by the pair of interfaces.
             let mut leaving = *flow;
+            // SRX: source NAT after the policy, by the pair of zones.
+            if order == NatOrder::Srx
+                && let (Some(zi), Some(ze)) = (ingress.as_deref().and_then(zone), zone(&egress))
+                && let Some(r) = node.device.nat.iter().filter(|r| r.source.is_some()).find(|r| {
+                    r.from.admits(Some(&zi)) && r.to.admits(Some(&ze)) && r.matches.iter().any(|m| m.matches(flow))
+                })
+            {
+                let address = |iface: &str| {
+                    let i = node.device.interfaces.iter().find(|i| i.name == iface)?;
+                    i.addresses.iter().find_map(|a| route::parse_prefix(a)).map(|p| p.0)
+                };
+                let interface = |_: &str| address(&egress);
+                leaving = r.translate(flow, interface);
+                let name = match &h.nat {
+                    Some((before, _, _)) => format!("{before}, then {}", r.name),
+                    None => r.name.clone(),
+                };
+                h.nat = Some((name, r.line, leaving));
+            }
             if asa
                 && h.nat.is_none()
                 && let (Some(ni), Some(ne)) = (ingress.as_deref().and_then(nameif), nameif(&egress))

@@ -903,3 +903,68 @@ ip route 0.0.0.0 0.0.0.0 203.0.113.1
     // Another port to the router's address is the router's own.
     assert_eq!(go("198.51.100.9", "203.0.113.2", "22")["traces"][0]["disposition"], "ACCEPTED");
 }
+
+/// SRX: destination NAT before the route and the policy (which names the translated
+/// address), source NAT to the egress interface's address after it.
+#[test]
+fn trace_applies_srx_nat_in_junos_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "srx.conf",
+            "\
+set system host-name srx
+set interfaces ge-0/0/0 unit 0 family inet address 198.51.100.2/24
+set interfaces ge-0/0/1 unit 0 family inet address 10.1.1.1/24
+set security zones security-zone untrust interfaces ge-0/0/0.0
+set security zones security-zone trust interfaces ge-0/0/1.0
+set security nat proxy-arp interface ge-0/0/0.0 address 198.51.100.10/32
+set security nat destination pool WEB address 10.1.1.10/32
+set security nat destination rule-set IN from zone untrust
+set security nat destination rule-set IN rule web match destination-address 198.51.100.10/32
+set security nat destination rule-set IN rule web match destination-port 443
+set security nat destination rule-set IN rule web then destination-nat pool WEB
+set security nat source rule-set OUT from zone trust
+set security nat source rule-set OUT to zone untrust
+set security nat source rule-set OUT rule all match source-address 10.1.1.0/24
+set security nat source rule-set OUT rule all then source-nat interface
+set security address-book global address web-real 10.1.1.10/32
+set security policies from-zone untrust to-zone trust policy web match source-address any
+set security policies from-zone untrust to-zone trust policy web match destination-address web-real
+set security policies from-zone untrust to-zone trust policy web match application junos-https
+set security policies from-zone untrust to-zone trust policy web then permit
+set security policies from-zone trust to-zone untrust policy out match source-address any
+set security policies from-zone trust to-zone untrust policy out match destination-address any
+set security policies from-zone trust to-zone untrust policy out match application any
+set security policies from-zone trust to-zone untrust policy out then permit
+set routing-options static route 0.0.0.0/0 next-hop 198.51.100.1
+",
+        ),
+        (
+            "edge.cfg",
+            "hostname edge\ninterface Gi0/0\n ip address 198.51.100.1 255.255.255.0\ninterface Gi0/1\n ip address 203.0.113.1 255.255.255.0\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+    }
+    let dir = tmp.path().display().to_string();
+    let go = |src: &str, dst: &str, dport: &str| {
+        json(&policy(&["trace", "--topology", &dir, "--src", src, "--dst", dst, "--dport", dport, "--json"]))
+    };
+    let r = go("203.0.113.5", "198.51.100.10", "443");
+    let t = &r["traces"][0];
+    assert_eq!(t["disposition"], "DELIVERED_TO_SUBNET", "{r:#}");
+    let srx = &t["hops"][1];
+    assert_eq!(srx["nat"]["flow"]["dst"], "10.1.1.10");
+    assert_eq!(srx["filter_out"]["rule"], "policy web");
+    // Port 80 is not translated: back out of the zone it came from, which no policy allows.
+    let r = go("203.0.113.5", "198.51.100.10", "80");
+    assert_eq!(r["traces"][0]["disposition"], "DENIED_OUT", "{r:#}");
+    assert!(r["traces"][0]["hops"][1]["nat"].is_null(), "{r:#}");
+    assert_eq!(r["traces"][0]["hops"][1]["filter_out"]["rule"], "default-policy");
+    let r = go("10.1.1.20", "203.0.113.5", "443");
+    let t = &r["traces"][0];
+    assert_eq!(t["disposition"], "DELIVERED_TO_SUBNET", "{r:#}");
+    assert_eq!(t["hops"][0]["nat"]["flow"]["src"], "198.51.100.2");
+}
