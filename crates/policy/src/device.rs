@@ -35,6 +35,18 @@ pub struct Interface {
     pub security_level: Option<u8>,
     /// The security zone it is in (PAN-OS, SRX).
     pub zone: Option<String>,
+    /// First-hop redundancy groups (HSRP, VRRP) it takes part in.
+    pub redundancy: Vec<Redundancy>,
+}
+
+/// A virtual address shared by routers: the one with the highest priority answers for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redundancy {
+    /// `hsrp` or `vrrp`.
+    pub protocol: &'static str,
+    pub group: u32,
+    pub address: Option<std::net::IpAddr>,
+    pub priority: u8,
 }
 
 /// What a parser read from one device configuration.

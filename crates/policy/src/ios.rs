@@ -365,6 +365,27 @@ fn interface_line(d: &mut Device, idx: usize, n: usize, w: &[&str]) {
             d.interfaces[idx].addresses.push((*prefix).to_owned())
         }
         ["shutdown"] => d.interfaces[idx].shutdown = true,
+        // HSRP (`standby [GROUP] ip|priority …`) and VRRP (`vrrp GROUP ip|address|priority …`).
+        [proto @ ("standby" | "vrrp"), rest @ ..] => {
+            let (group, rest) = match rest.split_first() {
+                Some((g, more)) if g.parse::<u32>().is_ok() => (g.parse().unwrap_or(0), more),
+                _ => (0, rest),
+            };
+            let protocol = if *proto == "standby" { "hsrp" } else { "vrrp" };
+            let list = &mut d.interfaces[idx].redundancy;
+            let at = match list.iter().position(|r| r.protocol == protocol && r.group == group) {
+                Some(at) => at,
+                None => {
+                    list.push(crate::device::Redundancy { protocol, group, address: None, priority: 100 });
+                    list.len() - 1
+                }
+            };
+            match rest {
+                ["ip" | "address", a, ..] if !rest.contains(&"secondary") => list[at].address = a.parse().ok(),
+                ["priority", p, ..] => list[at].priority = p.parse().unwrap_or(100),
+                _ => {}
+            }
+        }
         // The interface's side for NAT: what `ip nat inside source` rules name.
         ["ip", "nat", side @ ("inside" | "outside")] => d.interfaces[idx].nameif = Some((*side).to_owned()),
         _ => {}

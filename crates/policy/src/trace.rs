@@ -113,6 +113,25 @@ impl Network {
             }
         }
         let mut proxies = HashMap::new();
+        // HSRP/VRRP: the router with the highest priority (then the highest own address)
+        // answers for the group's virtual address.
+        let mut active: HashMap<IpAddr, (u8, IpAddr, usize, String)> = HashMap::new();
+        for (k, n) in nodes.iter().enumerate() {
+            for i in n.device.interfaces.iter().filter(|i| !i.shutdown) {
+                let own = i.addresses.iter().find_map(|a| route::parse_prefix(a)).map(|p| p.0);
+                for r in &i.redundancy {
+                    let (Some(vip), Some(own)) = (r.address, own) else { continue };
+                    let candidate = (r.priority, own, k, i.name.clone());
+                    let better = active.get(&vip).is_none_or(|c| (candidate.0, candidate.1) > (c.0, c.1));
+                    if better {
+                        active.insert(vip, candidate);
+                    }
+                }
+            }
+        }
+        for (vip, (_, _, k, iface)) in active {
+            proxies.insert(vip, (k, iface));
+        }
         for (k, n) in nodes.iter().enumerate() {
             for (iface, ip) in &n.device.proxy_arp {
                 proxies.entry(*ip).or_insert((k, iface.clone()));

@@ -968,3 +968,55 @@ set routing-options static route 0.0.0.0/0 next-hop 198.51.100.1
     assert_eq!(t["disposition"], "DELIVERED_TO_SUBNET", "{r:#}");
     assert_eq!(t["hops"][0]["nat"]["flow"]["src"], "198.51.100.2");
 }
+
+/// A host's gateway is an HSRP virtual address: the router with the higher priority takes
+/// the flow; raise the other's priority and the path moves.
+#[test]
+fn trace_follows_the_active_hsrp_router() {
+    let tmp = tempfile::tempdir().unwrap();
+    let router = |name: &str, own: &str, uplink: &str, core: &str, priority: u32| {
+        format!(
+            "hostname {name}\ninterface Gi0/0\n ip address {own} 255.255.255.0\n standby 1 ip 10.0.0.1\n standby 1 priority {priority}\ninterface Gi0/1\n ip address {uplink} 255.255.255.252\nip route 0.0.0.0 0.0.0.0 {core}\n"
+        )
+    };
+    let write = |r1: u32, r2: u32| {
+        std::fs::write(tmp.path().join("r1.cfg"), router("r1", "10.0.0.2", "10.9.1.1", "10.9.1.2", r1)).unwrap();
+        std::fs::write(tmp.path().join("r2.cfg"), router("r2", "10.0.0.3", "10.9.2.1", "10.9.2.2", r2)).unwrap();
+    };
+    std::fs::write(
+        tmp.path().join("core.cfg"),
+        "hostname core\ninterface Gi0/1\n ip address 10.9.1.2 255.255.255.252\ninterface Gi0/2\n ip address 10.9.2.2 255.255.255.252\ninterface Loopback0\n ip address 192.0.2.1 255.255.255.255\nip route 10.0.0.0 255.255.255.0 10.9.1.1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("h.json"),
+        r#"{"hostname": "h", "hostInterfaces": {"eth0": {"name": "eth0", "prefix": "10.0.0.50/24", "gateway": "10.0.0.1"}}}"#,
+    )
+    .unwrap();
+    let dir = tmp.path().display().to_string();
+    let path = || {
+        let r = json(&policy(&[
+            "trace",
+            "--topology",
+            &dir,
+            "--src",
+            "10.0.0.50",
+            "--dst",
+            "192.0.2.1",
+            "--dport",
+            "22",
+            "--json",
+        ]));
+        assert_eq!(r["traces"][0]["disposition"], "ACCEPTED", "{r:#}");
+        r["traces"][0]["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["node"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    write(110, 100);
+    assert_eq!(path(), ["h", "r1", "core"]);
+    write(90, 100);
+    assert_eq!(path(), ["h", "r2", "core"]);
+}
