@@ -396,6 +396,8 @@ pub fn load_pack(file: &str, text: &str) -> Result<Pack, PolicyError> {
 pub struct Logs {
     pub files: Vec<String>,
     pub flows: Vec<LogFlow>,
+    /// Rule hit counters from `show access-list` output, with the file they came from.
+    pub hits: Vec<(String, policy::logs::HitCount)>,
     /// Lines that were not flows, by file.
     pub warnings: Vec<WarningView>,
 }
@@ -403,8 +405,12 @@ pub struct Logs {
 impl Logs {
     /// Adds one log file's flows (see [`policy::logs`] for the formats read).
     pub fn add(&mut self, file: &str, text: &str) {
-        let (flows, warnings) = policy::logs::read(text);
         self.files.push(file.to_owned());
+        if let Some(hits) = policy::logs::hit_counts(text) {
+            self.hits.extend(hits.into_iter().map(|h| (file.to_owned(), h)));
+            return;
+        }
+        let (flows, warnings) = policy::logs::read(text);
         self.flows.extend(flows);
         self.warnings.extend(warnings.into_iter().map(|w| WarningView {
             file: file.to_owned(),
@@ -457,6 +463,7 @@ pub fn check(configs: &[Config], pack: &Pack, logs: &Logs) -> Result<CheckReport
                 report.findings.push(finding_view(&c.file, acl, &f));
             }
             unused(&c.file, acl, &compiled, logs, &mut report.findings);
+            unhit(c, acl, &compiled, logs, &mut report.findings, &mut report.warnings);
             for hit in pack::risky(pack, acl).into_iter().filter(|h| compiled.reachable(h.rule)) {
                 let check = &pack.risky[hit.check];
                 let r = &acl.rules[hit.rule];
@@ -538,6 +545,62 @@ fn unused(file: &str, acl: &Acl, compiled: &analysis::Compiled, logs: &Logs, out
             logs.files.join(", ")
         );
         out.push(FindingView::plain("unused", Severity::Low, file, r.line, &acl.name, &r.text, message));
+    }
+}
+
+/// The rules `show access-list` counted no hit for (and that can match). IOS entries are
+/// counted in list order; ASA's `line N` counts remarks too, so it is matched against the
+/// configuration's own `access-list NAME` lines.
+fn unhit(
+    c: &Config,
+    acl: &Acl,
+    compiled: &analysis::Compiled,
+    logs: &Logs,
+    out: &mut Vec<FindingView>,
+    warnings: &mut Vec<WarningView>,
+) {
+    let counters: Vec<&(String, policy::logs::HitCount)> =
+        logs.hits.iter().filter(|(_, h)| h.acl == acl.name).collect();
+    if counters.is_empty() {
+        return;
+    }
+    // The configuration line of each entry, in order.
+    let mut entry_lines: Vec<usize> = Vec::new();
+    if counters.iter().any(|(_, h)| h.asa) {
+        entry_lines = c
+            .lines
+            .iter()
+            .filter(|(_, w)| w.first().is_some_and(|x| x == "access-list") && w.get(1) == Some(&acl.name))
+            .map(|(n, _)| *n)
+            .collect();
+    } else {
+        for r in &acl.rules {
+            if entry_lines.last() != Some(&r.line) {
+                entry_lines.push(r.line);
+            }
+        }
+    }
+    for (file, h) in counters {
+        let Some(&line) = entry_lines.get(h.entry.wrapping_sub(1)) else {
+            warnings.push(WarningView {
+                file: file.clone(),
+                line: h.line,
+                text: format!("{} entry {}", h.acl, h.entry),
+                message: format!(
+                    "`{}` has no entry {} in {}: the counters are from another version",
+                    h.acl, h.entry, c.file
+                ),
+            });
+            continue;
+        };
+        let Some(k) = acl.rules.iter().position(|r| r.line == line) else { continue };
+        let reachable = acl.rules.iter().enumerate().any(|(i, r)| r.line == line && compiled.reachable(i));
+        if h.count > 0 || !reachable {
+            continue;
+        }
+        let r = &acl.rules[k];
+        let message = format!("no hits in `show access-list` ({file}, line {}); a candidate for removal", h.line);
+        out.push(FindingView::plain("unused", Severity::Low, &c.file, r.line, &acl.name, &r.text, message));
     }
 }
 

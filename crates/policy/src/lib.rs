@@ -61,6 +61,9 @@ pub fn fuzz_logs(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let lines = text.lines().count();
     let (flows, warnings) = logs::read(&text);
+    for h in logs::hit_counts(&text).unwrap_or_default() {
+        assert!(h.line >= 1 && h.line <= lines);
+    }
     assert!(flows.iter().all(|f| f.line >= 1 && f.line <= lines));
     assert!(warnings.iter().all(|w| w.line >= 1 && w.line <= lines));
 }

@@ -71,6 +71,73 @@ pub fn read(text: &str) -> (Vec<LogFlow>, Vec<Warning>) {
 
 type Read = Result<Option<(Option<String>, Flow, u64, Option<Zoned>)>, String>;
 
+/// A rule's hit counter from `show access-list` output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HitCount {
+    /// The line in the `show` output.
+    pub line: usize,
+    pub acl: String,
+    /// IOS: the entry's position in the list (1 for the first, remarks not counted). ASA:
+    /// its `line N`, which counts remarks too.
+    pub entry: usize,
+    pub asa: bool,
+    pub count: u64,
+}
+
+/// Hit counters from `show access-list` (IOS `(N matches)`, ASA `(hitcnt=N)`); `None` when
+/// the text is not such output. ASA's indented lines (object-group expansions) are summed
+/// into their entry's own line already, so they are skipped.
+pub fn hit_counts(text: &str) -> Option<Vec<HitCount>> {
+    let ios_header = |t: &str| {
+        ["Standard IP access list ", "Extended IP access list ", "IPv6 access list ", "Reflexive IP access list "]
+            .iter()
+            .find_map(|h| t.strip_prefix(h))
+            .map(|name| name.split_whitespace().next().unwrap_or("").to_owned())
+    };
+    let mut out = Vec::new();
+    let mut seen = false;
+    let mut current: Option<(String, usize)> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let t = raw.trim();
+        if let Some(name) = ios_header(raw) {
+            seen = true;
+            current = Some((name, 0));
+            continue;
+        }
+        if raw.starts_with("access-list ") && raw.contains(" line ") {
+            seen = true;
+            current = None;
+            let w: Vec<&str> = raw.split_whitespace().collect();
+            let (Some(name), Some(entry)) = (w.get(1), w.get(3).and_then(|n| n.parse().ok())) else { continue };
+            if w.get(4) == Some(&"remark") {
+                continue;
+            }
+            let count = raw
+                .split("(hitcnt=")
+                .nth(1)
+                .and_then(|r| r.split(')').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            out.push(HitCount { line: i + 1, acl: (*name).to_owned(), entry, asa: true, count });
+            continue;
+        }
+        // An IOS entry: indented, under its list's header.
+        if let Some((name, k)) = current.as_mut()
+            && raw.starts_with(' ')
+            && !t.is_empty()
+        {
+            *k += 1;
+            let count = t
+                .rsplit_once('(')
+                .and_then(|(_, r)| r.strip_suffix(" matches)").or_else(|| r.strip_suffix(" match)")))
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(0);
+            out.push(HitCount { line: i + 1, acl: name.clone(), entry: *k, asa: false, count });
+        }
+    }
+    seen.then_some(out)
+}
+
 fn flow(src: IpAddr, dst: IpAddr, proto: u8, sport: u16, dport: u16) -> Flow {
     // ICMP logs carry the type and code where ports would be.
     let icmp = matches!(proto, 1 | 58).then_some((sport as u8, dport as u8));
@@ -212,6 +279,32 @@ fn plain(header: &[String], t: &str) -> Read {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn show_access_list_hit_counts() {
+        let ios = "\
+Extended IP access list OUTSIDE_IN
+    10 permit tcp any host 10.1.1.10 eq www (1523 matches)
+    20 permit udp any any eq domain
+    30 deny ip any any (12 matches)
+Standard IP access list 10
+    10 permit 10.0.0.0, wildcard bits 0.255.255.255 (1 match)
+";
+        let h = hit_counts(ios).unwrap();
+        let got: Vec<(&str, usize, u64)> = h.iter().map(|c| (c.acl.as_str(), c.entry, c.count)).collect();
+        assert_eq!(got, [("OUTSIDE_IN", 1, 1523), ("OUTSIDE_IN", 2, 0), ("OUTSIDE_IN", 3, 12), ("10", 1, 1)]);
+        let asa = "\
+access-list OUTSIDE_IN; 3 elements; name hash: 0x1
+access-list OUTSIDE_IN line 1 remark web
+access-list OUTSIDE_IN line 2 extended permit tcp any host 10.1.1.10 eq https (hitcnt=7) 0x2
+access-list OUTSIDE_IN line 3 extended permit object-group SVC any any (hitcnt=0) 0x3
+  access-list OUTSIDE_IN line 3 extended permit tcp any any eq 22 (hitcnt=0) 0x4
+";
+        let h = hit_counts(asa).unwrap();
+        let got: Vec<(usize, u64, bool)> = h.iter().map(|c| (c.entry, c.count, c.asa)).collect();
+        assert_eq!(got, [(2, 7, true), (3, 0, true)]);
+        assert!(hit_counts("src,dst,proto\n1.1.1.1,2.2.2.2,tcp\n").is_none());
+    }
 
     #[test]
     fn asa_panos_and_csv_lines_read_as_flows() {

@@ -27,7 +27,8 @@ pub enum PolicyCmd {
         #[arg(long = "rules", value_name = "FILE")]
         rules: Vec<PathBuf>,
         /// Traffic logs to replay (ASA syslog 106100/106023, PAN-OS traffic CSV, or a CSV
-        /// with src,dst,proto,sport,dport): rules no logged flow used are reported `unused`.
+        /// with src,dst,proto,sport,dport), or `show access-list` output with hit counts:
+        /// rules no logged flow used, or with no hits, are reported `unused`.
         #[arg(long = "log", value_name = "FILE")]
         logs: Vec<PathBuf>,
     },

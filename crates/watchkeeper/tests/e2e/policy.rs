@@ -1020,3 +1020,43 @@ fn trace_follows_the_active_hsrp_router() {
     write(90, 100);
     assert_eq!(path(), ["h", "r2", "core"]);
 }
+
+/// `show access-list` counters as the evidence for unused rules: IOS by entry order, ASA by
+/// `line N` (which counts remarks).
+#[test]
+fn show_access_list_hit_counts_report_unused_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let unused = |config: &str, show: &str| -> Vec<u64> {
+        let report = json(&policy(&["check", config, "--log", show, "--json"]));
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "unused")
+            .map(|f| f["line"].as_u64().unwrap())
+            .collect()
+    };
+    let asa = write(
+        "fw.cfg",
+        "ASA Version 9.8(1)\nhostname fw\naccess-list OUTSIDE_IN remark web servers\naccess-list OUTSIDE_IN extended permit tcp any host 10.1.1.10 eq 443\naccess-list OUTSIDE_IN extended permit tcp any host 10.1.1.11 eq 22\n",
+    );
+    let show = write(
+        "show-asa.txt",
+        "access-list OUTSIDE_IN; 2 elements; name hash: 0x1\naccess-list OUTSIDE_IN line 1 remark web servers\naccess-list OUTSIDE_IN line 2 extended permit tcp any host 10.1.1.10 eq https (hitcnt=7) 0x2\naccess-list OUTSIDE_IN line 3 extended permit tcp any host 10.1.1.11 eq ssh (hitcnt=0) 0x3\n",
+    );
+    assert_eq!(unused(&asa, &show), [5]);
+    let ios = write(
+        "r1.cfg",
+        "hostname r1\nip access-list extended EDGE\n remark first\n permit tcp any host 10.1.1.10 eq 443\n permit udp any any eq 53\n deny ip any any log\n",
+    );
+    let show = write(
+        "show-ios.txt",
+        "Extended IP access list EDGE\n    10 permit tcp any host 10.1.1.10 eq 443 (1523 matches)\n    20 permit udp any any eq domain\n    30 deny ip any any log (12 matches)\n",
+    );
+    assert_eq!(unused(&ios, &show), [5]);
+}
