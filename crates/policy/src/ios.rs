@@ -90,6 +90,12 @@ pub fn parse(text: &str) -> Device {
         block = Block::None;
         match w.as_slice() {
             ["hostname", name, ..] => d.hostname = Some((*name).to_owned()),
+            // Another vendor's lines in the file (a mixed or mislabelled configuration).
+            ["set", ..] | [.., "{"] | ["}"] => d.warnings.push(warn(
+                n,
+                line,
+                "not IOS syntax (a `set` command or a `{ }` block: Junos or PAN-OS?); left out",
+            )),
             ["ip", "nat", "pool", name, start, end, ..] => {
                 if let (Ok(a), Ok(b)) = (start.parse::<IpAddr>(), end.parse::<IpAddr>()) {
                     nat_pools.insert((*name).to_owned(), (a, b));

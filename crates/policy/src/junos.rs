@@ -37,6 +37,42 @@ pub(crate) fn lines_checked(text: &str) -> (Vec<(usize, Vec<String>)>, Vec<usize
     (all.into_iter().map(|s| (s.line, s.words)).collect(), too_deep)
 }
 
+/// Lines that are no Junos statement: neither `set`/`deactivate` nor part of a `{ }` block
+/// (every line of one ends in `;`, `{` or `}`), outside comments — another vendor's lines in
+/// a mixed file, say. Said, not silently dropped.
+fn foreign_lines(text: &str) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let mut in_comment = false;
+    for (i, raw) in text.lines().enumerate() {
+        let t = raw.trim();
+        if in_comment {
+            in_comment = !t.contains("*/");
+            continue;
+        }
+        if t.starts_with("/*") {
+            in_comment = !t.contains("*/");
+            continue;
+        }
+        let statement = t.is_empty()
+            || t.starts_with('#')
+            || t.starts_with("set ")
+            || t.starts_with("deactivate ")
+            || t.starts_with("delete ")
+            || t.ends_with(';')
+            || t.ends_with('{')
+            || t.ends_with('}')
+            || t.contains("*/");
+        if !statement {
+            out.push(Warning {
+                line: i + 1,
+                text: t.chars().take(120).collect(),
+                message: "not a Junos statement (neither `set` nor a line of a `{ }` block); left out".into(),
+            });
+        }
+    }
+    out
+}
+
 /// Blocks nested deeper than this are not read (no real configuration comes near; a file
 /// that does would otherwise cost memory in the square of its depth).
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -250,6 +286,7 @@ pub fn parse(text: &str) -> Device {
     let mut prefix_lists: HashMap<String, Vec<AddrMatch>> = HashMap::new();
     let mut interfaces: HashMap<String, usize> = HashMap::new();
     let (all, too_deep) = statements(text);
+    d.warnings.extend(foreign_lines(text));
     for line in too_deep {
         d.warnings.push(Warning {
             line,

@@ -1060,3 +1060,32 @@ fn show_access_list_hit_counts_report_unused_rules() {
     );
     assert_eq!(unused(&ios, &show), [5]);
 }
+
+/// A file that mixes vendors: the lines of the other vendor are warnings with their lines,
+/// whichever vendor is detected.
+#[test]
+fn mixed_vendor_files_warn_line_by_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let warned = |name: &str, text: &str| -> Vec<u64> {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let out = policy(&["check", p.to_str().unwrap(), "--json"]);
+        assert_ne!(out.status.code(), Some(2), "{}", text_of(&out));
+        json(&out)["warnings"].as_array().unwrap().iter().map(|w| w["line"].as_u64().unwrap()).collect()
+    };
+    fn text_of(out: &Output) -> String {
+        format!("{}{}", text(&out.stdout), text(&out.stderr))
+    }
+    // Junos detected: the IOS lines are named.
+    let lines = warned(
+        "a.cfg",
+        "hostname r1\nip access-list extended X\n permit ip any any\nset firewall filter F term t then accept\nset system host-name j1\n",
+    );
+    assert_eq!(lines, [1, 2, 3]);
+    // IOS detected: a `set` line and a block are named.
+    let lines = warned(
+        "b.cfg",
+        "hostname r1\nip access-list extended X\n permit ip any any\nset deviceprofile name x\nprofile {\n}\n",
+    );
+    assert_eq!(lines, [4, 5, 6]);
+}
