@@ -12,6 +12,8 @@
 use crate::acl::{Acl, Action, AddrMatch, Family, PortMatch, Rule};
 use crate::device::{Binding, Device, Interface, Warning};
 use crate::junos::words;
+use crate::nat::{Address, NatRule, Translation};
+use crate::zone::Labels;
 use std::net::IpAddr;
 
 /// One statement: the words of the enclosing blocks and its own, and its line.
@@ -118,6 +120,8 @@ pub fn parse(text: &str) -> Device {
     let mut d = Device::default();
     let mut virtuals: Vec<Virtual> = Vec::new();
     let mut pools: Vec<(String, Vec<String>)> = Vec::new();
+    let mut net_routes: Vec<(String, Option<String>, Option<String>)> = Vec::new();
+    let mut snatpools: Vec<(String, Vec<IpAddr>)> = Vec::new();
     // AFM policies and rule lists, in file order, with their rules.
     let mut firewalls: Vec<(String, usize, Vec<FwRule>)> = Vec::new();
     for s in statements(text) {
@@ -163,6 +167,14 @@ pub fn parse(text: &str) -> Device {
                     pools[at].1.push(format!("{a}:{port}"));
                 }
             }
+            ["ltm", "snatpool", name, "members", member] => {
+                let ip = member.rsplit('/').next().and_then(|m| m.parse::<IpAddr>().ok());
+                match (snatpools.iter_mut().find(|p| p.0 == *name), ip) {
+                    (Some(p), Some(ip)) => p.1.push(ip),
+                    (None, Some(ip)) => snatpools.push(((*name).to_owned(), vec![ip])),
+                    _ => {}
+                }
+            }
             ["ltm", "virtual-address", name, "address", a] => {
                 let _ = name;
                 d.interfaces.push(Interface {
@@ -171,6 +183,20 @@ pub fn parse(text: &str) -> Device {
                     addresses: vec![(*a).to_owned()],
                     ..Interface::default()
                 });
+            }
+            ["net", "route", name, rest @ ..] => {
+                let at = match net_routes.iter().position(|r: &(String, Option<String>, Option<String>)| r.0 == *name) {
+                    Some(at) => at,
+                    None => {
+                        net_routes.push(((*name).to_owned(), None, None));
+                        net_routes.len() - 1
+                    }
+                };
+                match rest {
+                    ["gw", gw] => net_routes[at].1 = Some((*gw).to_owned()),
+                    ["network", net] => net_routes[at].2 = Some((*net).to_owned()),
+                    _ => {}
+                }
             }
             ["net", "self", name, "address", a] => d.interfaces.push(Interface {
                 line: s.line,
@@ -216,7 +242,64 @@ pub fn parse(text: &str) -> Device {
             _ => {}
         }
     }
-    virtual_servers(&virtuals, &pools, &mut d);
+    virtual_servers(&virtuals, &pools, &snatpools, &mut d);
+    for (_, gw, net) in net_routes {
+        let (Some(gw), Some(net)) = (gw.and_then(|g| g.parse::<IpAddr>().ok()), net) else { continue };
+        let net = if net == "default" { "0.0.0.0/0".to_owned() } else { net };
+        if let Some((_, network, len)) = crate::route::parse_prefix(&net) {
+            let next_hop = crate::route::NextHop::Ip(gw);
+            d.routes.push(crate::route::Route {
+                network,
+                len,
+                next_hop,
+                protocol: "static".into(),
+                admin: 1,
+                metric: 0,
+            });
+        }
+    }
+    // Traffic no virtual server takes is not forwarded: the virtuals decide on every
+    // interface, and a virtual's address is answered on the self IP's subnet.
+    if d.acl("virtual-servers").is_some() {
+        d.bindings.push(Binding {
+            line: 0,
+            interface: "*".into(),
+            acl: "virtual-servers".into(),
+            direction: "global".into(),
+        });
+    }
+    d.nat_order = crate::nat::NatOrder::Srx;
+    let selfs: Vec<(String, crate::route::Route)> = d
+        .interfaces
+        .iter()
+        .flat_map(|i| {
+            i.addresses.iter().filter_map(|a| crate::route::parse_prefix(a)).map(|(_, network, len)| {
+                (
+                    i.name.clone(),
+                    crate::route::Route {
+                        network,
+                        len,
+                        next_hop: crate::route::NextHop::Discard,
+                        protocol: String::new(),
+                        admin: 0,
+                        metric: 0,
+                    },
+                )
+            })
+        })
+        .collect();
+    let mut proxies = Vec::new();
+    for r in d.acl("virtual-servers").map(|a| a.rules.as_slice()).unwrap_or_default() {
+        let ip = match r.dst {
+            AddrMatch::Wildcard { addr, wildcard: 0 } => IpAddr::V4(addr.into()),
+            AddrMatch::Prefix6 { addr, len: 128 } => IpAddr::V6(addr.into()),
+            _ => continue,
+        };
+        if let Some((iface, _)) = selfs.iter().find(|(_, s)| s.contains(ip)) {
+            proxies.push((iface.clone(), ip));
+        }
+    }
+    d.proxy_arp = proxies;
     for (name, line, rules) in firewalls {
         let mut acl = Acl { name: name.clone(), line, family: Family::Any, rules: Vec::new() };
         for r in rules {
@@ -338,12 +421,25 @@ fn port(p: &str) -> Result<(u16, u16), String> {
 }
 
 /// The virtual servers as one filter in precedence order.
-fn virtual_servers(virtuals: &[Virtual], pools: &[(String, Vec<String>)], d: &mut Device) {
+/// Where a virtual's source translation takes addresses from.
+enum Snat {
+    /// The self IP of the egress VLAN.
+    Automap,
+    Pool(Vec<IpAddr>),
+}
+
+fn virtual_servers(
+    virtuals: &[Virtual],
+    pools: &[(String, Vec<String>)],
+    snatpools: &[(String, Vec<IpAddr>)],
+    d: &mut Device,
+) {
     if virtuals.is_empty() {
         return;
     }
     // (destination length, source length, port named, protocol named, rule)
-    let mut ranked: Vec<(u32, u32, bool, bool, Rule)> = Vec::new();
+    #[allow(clippy::type_complexity)]
+    let mut ranked: Vec<(u32, u32, bool, bool, Rule, Option<String>, Option<Snat>)> = Vec::new();
     for v in virtuals {
         let warn = |d: &mut Device, message: String| {
             d.warnings.push(Warning { line: v.line, text: format!("ltm virtual {}", v.name), message });
@@ -438,10 +534,52 @@ fn virtual_servers(virtuals: &[Virtual], pools: &[(String, Vec<String>)], d: &mu
                 dport: if ported { dport } else { PortMatch::any() },
                 ..Rule::any(Action::Permit, v.line)
             },
+            v.pool.clone(),
+            match v.snat.as_deref() {
+                Some("automap") => Some(Snat::Automap),
+                Some(p) if p.starts_with("snat pool ") => {
+                    let name = &p["snat pool ".len()..];
+                    snatpools.iter().find(|(n, _)| n == name).map(|(_, m)| Snat::Pool(m.clone()))
+                }
+                _ => None,
+            },
         ));
     }
     // Most specific first; the sort is stable, so equals keep file order.
     ranked.sort_by_key(|r| std::cmp::Reverse((r.0, r.1, r.2, r.3)));
+    // Each virtual sends what it takes to its pool (the first member here) and, with source
+    // translation, from the self IP it leaves by or its SNAT pool.
+    for (_, _, _, _, rule, pool, snat) in &ranked {
+        let member = pool.as_ref().and_then(|p| pools.iter().find(|(n, _)| n == p)).and_then(|(_, m)| m.first());
+        let destination = member.and_then(|m| {
+            let (a, p) = m.rsplit_once(':')?;
+            let ip: IpAddr = a.parse().ok()?;
+            Some(Translation {
+                address: Some(Address::Range { lo: ip, hi: ip }),
+                port: p.parse().ok().filter(|&p| p != 0),
+            })
+        });
+        let source = snat.as_ref().map(|s| match s {
+            Snat::Automap => Translation { address: Some(Address::Interface(String::new())), port: None },
+            Snat::Pool(members) => {
+                Translation { address: members.first().map(|&ip| Address::Range { lo: ip, hi: ip }), port: None }
+            }
+        });
+        if destination.is_none() && source.is_none() {
+            continue;
+        }
+        d.nat.push(NatRule {
+            name: rule.text.split(" →").next().unwrap_or(&rule.text).to_owned(),
+            line: rule.line,
+            from: Labels::Any,
+            to: Labels::Any,
+            matches: vec![rule.clone()],
+            source,
+            destination,
+            bidirectional: false,
+            disabled: false,
+        });
+    }
     d.acls.push(Acl {
         name: "virtual-servers".into(),
         line: virtuals[0].line,

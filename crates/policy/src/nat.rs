@@ -19,8 +19,8 @@ pub enum NatOrder {
     /// PAN-OS: the rule is chosen on the original packet (zones from the original route);
     /// the security policy sees the original addresses and the translated route's zone.
     PanOs,
-    /// SRX: static and destination NAT before the route; the policy sees the translated
-    /// destination; source NAT after the policy.
+    /// SRX (and F5 virtual servers): static and destination NAT before the route; the
+    /// policy sees the translated destination; source NAT after the policy.
     Srx,
 }
 

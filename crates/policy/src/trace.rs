@@ -304,8 +304,11 @@ impl Network {
         }
         // SRX: static and destination NAT before the route, by the zone the packet comes
         // from; the policy then sees the translated destination.
+        // (A device without zones, an F5, is one zone: `any`.)
+        let zone_or_any = |name: &str| zone(name).unwrap_or_else(|| "any".to_owned());
+        let mut pre_nat = None;
         if order == NatOrder::Srx
-            && let Some(zi) = ingress.as_deref().and_then(zone)
+            && let Some(zi) = ingress.as_deref().map(zone_or_any)
             && let Some(rule) = node
                 .device
                 .nat
@@ -313,8 +316,12 @@ impl Network {
                 .filter(|r| r.destination.is_some())
                 .find(|r| r.from.admits(Some(&zi)) && r.matches.iter().any(|m| m.matches(flow)))
         {
-            sent = rule.translate(flow, |_| None);
+            // The destination now; a source translation of the same rule (an F5 virtual's
+            // SNAT) once the egress is known.
+            let destination_only = crate::nat::NatRule { source: None, ..rule.clone() };
+            sent = destination_only.translate(flow, |_| None);
             hop.nat = Some((rule.name.clone(), rule.line, sent));
+            pre_nat = Some(rule);
         }
         let flow_in = if order == NatOrder::Srx { &sent } else { flow };
         let flow = &sent;
@@ -350,9 +357,11 @@ impl Network {
             let mut leaving = *flow;
             // SRX: source NAT after the policy, by the pair of zones.
             if order == NatOrder::Srx
-                && let (Some(zi), Some(ze)) = (ingress.as_deref().and_then(zone), zone(&egress))
-                && let Some(r) = node.device.nat.iter().filter(|r| r.source.is_some()).find(|r| {
-                    r.from.admits(Some(&zi)) && r.to.admits(Some(&ze)) && r.matches.iter().any(|m| m.matches(flow))
+                && let (Some(zi), ze) = (ingress.as_deref().map(zone_or_any), zone_or_any(&egress))
+                && let Some(r) = pre_nat.filter(|r| r.source.is_some()).or_else(|| {
+                    node.device.nat.iter().filter(|r| r.source.is_some() && r.destination.is_none()).find(|r| {
+                        r.from.admits(Some(&zi)) && r.to.admits(Some(&ze)) && r.matches.iter().any(|m| m.matches(flow))
+                    })
                 })
             {
                 let address = |iface: &str| {
@@ -360,10 +369,10 @@ impl Network {
                     i.addresses.iter().find_map(|a| route::parse_prefix(a)).map(|p| p.0)
                 };
                 let interface = |_: &str| address(&egress);
-                leaving = r.translate(flow, interface);
+                leaving = crate::nat::NatRule { destination: None, ..r.clone() }.translate(flow, interface);
                 let name = match &h.nat {
-                    Some((before, _, _)) => format!("{before}, then {}", r.name),
-                    None => r.name.clone(),
+                    Some((before, _, _)) if *before != r.name => format!("{before}, then {}", r.name),
+                    _ => r.name.clone(),
                 };
                 h.nat = Some((name, r.line, leaving));
             }

@@ -1089,3 +1089,83 @@ fn mixed_vendor_files_warn_line_by_line() {
     );
     assert_eq!(lines, [4, 5, 6]);
 }
+
+/// F5: a virtual server's address is answered on its self IP's subnet; the flow goes to the
+/// pool member (address and port), from the egress self IP (automap); what no virtual
+/// takes is dropped.
+#[test]
+fn trace_through_an_f5_virtual_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "lb.conf",
+            "#TMSH-VERSION: 15.1.0
+sys global-settings {
+    hostname lb
+}
+net self /Common/outside {
+    address 198.51.100.5/24
+}
+net self /Common/inside {
+    address 10.2.0.5/24
+}
+net route /Common/default {
+    gw 198.51.100.1
+    network default
+}
+ltm pool /Common/web {
+    members {
+        /Common/n1:8080 {
+            address 10.2.0.10
+        }
+    }
+}
+ltm virtual /Common/vs {
+    destination /Common/198.51.100.80:443
+    ip-protocol tcp
+    mask 255.255.255.255
+    pool /Common/web
+    source-address-translation {
+        type automap
+    }
+}
+",
+        ),
+        (
+            "edge.cfg",
+            "hostname edge\ninterface Gi0/0\n ip address 198.51.100.1 255.255.255.0\ninterface Gi0/1\n ip address 203.0.113.1 255.255.255.0\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+    }
+    let dir = tmp.path().display().to_string();
+    let go = |dport: &str| {
+        json(&policy(&[
+            "trace",
+            "--topology",
+            &dir,
+            "--src",
+            "203.0.113.5",
+            "--dst",
+            "198.51.100.80",
+            "--dport",
+            dport,
+            "--json",
+        ]))
+    };
+    let r = go("443");
+    let t = &r["traces"][0];
+    assert_eq!(t["disposition"], "DELIVERED_TO_SUBNET", "{r:#}");
+    let lb = &t["hops"][1];
+    assert_eq!(lb["node"], "lb");
+    assert_eq!(lb["filter_in"]["filter"], "virtual-servers");
+    let sent = &lb["nat"]["flow"];
+    assert_eq!(
+        (sent["dst"].as_str(), sent["dport"].as_u64(), sent["src"].as_str()),
+        (Some("10.2.0.10"), Some(8080), Some("10.2.0.5")),
+        "{r:#}"
+    );
+    let r = go("80");
+    assert_eq!(r["traces"][0]["disposition"], "DENIED_IN", "{r:#}");
+}
