@@ -25,9 +25,10 @@ pub struct Topology {
     pub skipped: Vec<(String, String)>,
 }
 
-/// Reads every configuration of a topology; `routes` (Batfish's routes answer as JSON)
-/// replaces the routing tables of the nodes it names.
-pub fn load(files: &[TopologyFile], routes: Option<(&str, &[u8])>) -> Result<Topology, PolicyError> {
+/// Reads every configuration of a topology; `routes` replace the routing tables of the nodes
+/// they name: Batfish's routes answer (JSON), or a device's `show ip route` (named by the
+/// prompt in it, else by the file's name).
+pub fn load(files: &[TopologyFile], routes: &[TopologyFile]) -> Result<Topology, PolicyError> {
     let mut nodes = Vec::new();
     let mut skipped = Vec::new();
     for f in files {
@@ -54,8 +55,20 @@ pub fn load(files: &[TopologyFile], routes: Option<(&str, &[u8])>) -> Result<Top
             Err(e) => skipped.push((f.name.clone(), e.to_string())),
         }
     }
-    if let Some((file, bytes)) = routes {
-        let ribs = batfish_routes(file, bytes)?;
+    for f in routes {
+        let text = String::from_utf8_lossy(&f.bytes);
+        let ribs = if text.trim_start().starts_with(['[', '{']) {
+            batfish_routes(&f.name, &f.bytes)?
+        } else {
+            let table = policy::route::show_ip_route(&text);
+            for w in table.unread {
+                skipped.push((format!("{}:{}", f.name, w.line), format!("{}: {}", w.message, w.text)));
+            }
+            let (host, rib) = (table.host, table.routes);
+            let stem = f.name.rsplit('/').next().unwrap_or(&f.name);
+            let name = host.unwrap_or_else(|| stem.split('.').next().unwrap_or(stem).to_owned());
+            vec![(name, rib)]
+        };
         for n in &mut nodes {
             if let Some(rib) = ribs.iter().find(|(name, _)| *name == n.name) {
                 n.rib = rib.1.clone();
@@ -365,10 +378,11 @@ pub fn fuzz_one(data: &[u8]) {
         name: "r1.cfg".into(),
         bytes: b"hostname r1\ninterface Gi0/0\n ip address 10.0.0.1 255.255.255.0\n".to_vec(),
     };
-    let result = if pick % 2 == 0 {
-        load(&[router], Some(("routes.json", bytes)))
-    } else {
-        load(&[router, TopologyFile { name: "h.json".into(), bytes: bytes.to_vec() }], None)
+    let result = match pick % 3 {
+        0 => load(&[router], &[TopologyFile { name: "routes.json".into(), bytes: bytes.to_vec() }]),
+        1 => load(&[router, TopologyFile { name: "h.json".into(), bytes: bytes.to_vec() }], &[]),
+        // `show ip route` text.
+        _ => load(&[router], &[TopologyFile { name: "r1.txt".into(), bytes: bytes.to_vec() }]),
     };
     if let Ok(topology) = result {
         let q =
@@ -396,7 +410,9 @@ mod tests {
     fn a_bad_routes_answer_names_the_row() {
         let router = TopologyFile { name: "r1.cfg".into(), bytes: b"hostname r1\n".to_vec() };
         let bad = br#"[{"rows":[{"Node":{"name":"r1"},"Network":"10.0.0.0/24","Next_Hop":{"type":"interface","interface":"Gi0/0"}},{"Node":{"name":"r1"},"Network":"nonsense","Next_Hop":{}}]}]"#;
-        let Err(e) = load(&[router], Some(("routes.json", bad))) else { panic!("accepted") };
+        let Err(e) = load(&[router], &[TopologyFile { name: "routes.json".into(), bytes: bad.to_vec() }]) else {
+            panic!("accepted")
+        };
         assert_eq!(e.to_string(), "routes.json: row 2: Network is not a prefix");
     }
 }

@@ -142,6 +142,131 @@ fn resolve_into(rib: &[Route], target: IpAddr, dst: IpAddr, depth: usize, out: &
     }
 }
 
+/// A routing table read from a device's output.
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    /// The device, when its prompt is in the output.
+    pub host: Option<String>,
+    pub routes: Vec<Route>,
+    /// Lines that look like routes but could not be read.
+    pub unread: Vec<crate::device::Warning>,
+}
+
+/// A routing table as Cisco IOS and IOS-XE print it (`show ip route`, `show ipv6 route`
+/// in the same style): the device name when the prompt is in the file, the routes, and the
+/// lines that could not be read (line, text, why). Equal-cost continuations (`[110/2] via …`
+/// on the next line) belong to the route above; old-style lines without a prefix length take
+/// the one their `is subnetted` header gives.
+pub fn show_ip_route(text: &str) -> RouteTable {
+    let mut host = None;
+    let mut routes: Vec<Route> = Vec::new();
+    let mut bad = Vec::new();
+    let mut last: Option<(IpAddr, u8, String)> = None;
+    let mut subnetted: Option<u8> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let t = raw.trim();
+        if let Some((prompt, _)) = t.split_once("#show ")
+            && !prompt.contains(' ')
+        {
+            host = Some(prompt.to_owned());
+            continue;
+        }
+        if t.contains("is subnetted") || t.contains("is variably subnetted") {
+            subnetted = t.split_whitespace().next().and_then(|p| p.split_once('/')).and_then(|(_, l)| l.parse().ok());
+            continue;
+        }
+        // The legend (`Codes: L - local, …` and its continuation lines) and the header.
+        let legend = t.starts_with("Codes:") || t.starts_with("Gateway of last resort") || t.contains(" - ");
+        if t.is_empty() || legend {
+            continue;
+        }
+        let w: Vec<&str> = t.split(|c: char| c.is_whitespace() || c == ',').filter(|x| !x.is_empty()).collect();
+        // A continuation: `[AD/METRIC] via NEXT-HOP …` for the route above.
+        let (prefix, rest, protocol) = if t.starts_with('[') {
+            match &last {
+                Some((net, len, proto)) => ((*net, *len), &w[..], proto.clone()),
+                None => continue,
+            }
+        } else {
+            // Codes first (`O E2`, `S*`, `B`), then the prefix.
+            let Some(at) = w.iter().position(|x| x.parse::<IpAddr>().is_ok() || parse_prefix(x).is_some()) else {
+                if t.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && t.len() > 3 && !t.contains(':') {
+                    bad.push(crate::device::Warning {
+                        line: i + 1,
+                        text: t.to_owned(),
+                        message: "not a route line".into(),
+                    });
+                }
+                continue;
+            };
+            let code = w[..at].concat();
+            let protocol = match code.trim_end_matches(['*', '+', '%', 'p']).chars().next() {
+                Some('C') => "connected",
+                Some('L') => "local",
+                Some('S') => "static",
+                Some('O') => "ospf",
+                Some('B') => "bgp",
+                Some('D') => "eigrp",
+                Some('R') => "rip",
+                Some('i') => "isis",
+                _ => "other",
+            }
+            .to_owned();
+            let prefix = match parse_prefix(w[at]) {
+                Some((_, net, len)) => (net, len),
+                None => {
+                    let ip: IpAddr = match w[at].parse() {
+                        Ok(ip) => ip,
+                        Err(_) => continue,
+                    };
+                    (ip, subnetted.unwrap_or(if ip.is_ipv4() { 32 } else { 128 }))
+                }
+            };
+            (prefix, &w[at + 1..], protocol)
+        };
+        let (admin, metric) = rest
+            .iter()
+            .find(|x| x.starts_with('['))
+            .and_then(|x| x.trim_matches(['[', ']']).split_once('/'))
+            .map(|(a, m)| (a.parse().unwrap_or(0), m.parse().unwrap_or(0)))
+            .unwrap_or((0, 0));
+        let via =
+            rest.iter().position(|x| *x == "via").and_then(|k| rest.get(k + 1)).and_then(|x| x.parse::<IpAddr>().ok());
+        // The interface is the last word that is neither an address, a time nor a bracket.
+        // The interface: the last word that starts with a letter and is no address or
+        // keyword (uptimes like `00:00:10` and `1d02h` start with a digit).
+        let iface = rest
+            .iter()
+            .rev()
+            .find(|x| {
+                x.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && x.parse::<IpAddr>().is_err()
+                    && !matches!(**x, "via" | "is" | "directly" | "connected" | "a" | "summary")
+            })
+            .map(|x| x.to_string());
+        let next_hop = if t.contains("Null0") {
+            NextHop::Discard
+        } else {
+            match (via, iface) {
+                (Some(ip), Some(name)) => NextHop::Interface { name, ip: Some(ip) },
+                (Some(ip), None) => NextHop::Ip(ip),
+                (None, Some(name)) => NextHop::Interface { name, ip: None },
+                (None, None) => {
+                    bad.push(crate::device::Warning {
+                        line: i + 1,
+                        text: t.to_owned(),
+                        message: "neither a next hop nor an interface".into(),
+                    });
+                    continue;
+                }
+            }
+        };
+        last = Some((prefix.0, prefix.1, protocol.clone()));
+        routes.push(Route { network: prefix.0, len: prefix.1, next_hop, protocol, admin, metric });
+    }
+    RouteTable { host, routes, unread: bad }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +296,71 @@ mod tests {
         assert_eq!(resolve(&rib, ip("203.0.113.1")), vec![Some(("ge0".into(), ip("10.0.0.254")))]);
         assert_eq!(resolve(&rib, ip("198.51.100.1")), vec![None]);
         assert!(resolve(&rib, ip("2001:db8::1")).is_empty());
+    }
+
+    proptest::proptest! {
+        /// Routes printed the way IOS prints them read back as the same routes.
+        #[test]
+        fn show_ip_route_round_trips(
+            routes in proptest::collection::vec((proptest::prelude::any::<u32>(), 8u8..=32, 0u8..3, proptest::prelude::any::<u32>(), 0u32..255, 0u64..100_000), 1..20)
+        ) {
+            let mut text = String::from("r9#show ip route\nCodes: L - local, C - connected, S - static, O - OSPF\n\n");
+            let mut expected = Vec::new();
+            for (addr, len, kind, hop, admin, metric) in routes {
+                let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+                let network = IpAddr::V4((addr & mask).into());
+                let hop = IpAddr::V4(hop.into());
+                let (line, next_hop, protocol, admin, metric) = match kind {
+                    0 => (format!("C        {network}/{len} is directly connected, GigabitEthernet0/1"), NextHop::Interface { name: "GigabitEthernet0/1".into(), ip: None }, "connected", 0, 0),
+                    1 => (format!("S        {network}/{len} [{admin}/0] via {hop}"), NextHop::Ip(hop), "static", admin, 0),
+                    _ => (format!("O        {network}/{len} [{admin}/{metric}] via {hop}, 00:01:02, Vlan10"), NextHop::Interface { name: "Vlan10".into(), ip: Some(hop) }, "ospf", admin, metric),
+                };
+                text.push_str(&line);
+                text.push('\n');
+                expected.push(Route { network, len, next_hop, protocol: protocol.into(), admin, metric });
+            }
+            let t = show_ip_route(&text);
+            proptest::prop_assert_eq!(t.host.as_deref(), Some("r9"));
+            proptest::prop_assert!(t.unread.is_empty(), "{:?}", t.unread);
+            proptest::prop_assert_eq!(t.routes, expected);
+        }
+    }
+
+    #[test]
+    fn show_ip_route_reads_into_routes() {
+        let text = "\
+r1#show ip route
+Codes: L - local, C - connected, S - static, O - OSPF, B - BGP
+Gateway of last resort is 10.0.0.254 to network 0.0.0.0
+
+S*    0.0.0.0/0 [1/0] via 10.0.0.254
+      10.0.0.0/8 is variably subnetted, 3 subnets, 2 masks
+C        10.0.0.0/24 is directly connected, GigabitEthernet0/0
+L        10.0.0.1/32 is directly connected, GigabitEthernet0/0
+O E2     172.16.0.0/16 [110/20] via 10.0.0.2, 00:00:10, GigabitEthernet0/0
+                       [110/20] via 10.0.0.3, 00:00:10, GigabitEthernet0/0
+B        192.0.2.0/24 [200/0] via 10.0.0.9, 1d02h
+S        198.51.100.0/24 is directly connected, Null0
+";
+        let t = show_ip_route(text);
+        let (host, rib) = (t.host, t.routes);
+        assert_eq!(host.as_deref(), Some("r1"));
+        assert!(t.unread.is_empty(), "{:?}", t.unread);
+        assert_eq!(rib.len(), 7);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let mut ecmp = resolve(&rib, ip("172.16.1.1"));
+        ecmp.sort();
+        assert_eq!(
+            ecmp,
+            vec![
+                Some(("GigabitEthernet0/0".into(), ip("10.0.0.2"))),
+                Some(("GigabitEthernet0/0".into(), ip("10.0.0.3")))
+            ]
+        );
+        assert_eq!(resolve(&rib, ip("192.0.2.1")), vec![Some(("GigabitEthernet0/0".into(), ip("10.0.0.9")))]);
+        assert_eq!(resolve(&rib, ip("198.51.100.1")), vec![None]);
+        assert_eq!(resolve(&rib, ip("8.8.8.8")), vec![Some(("GigabitEthernet0/0".into(), ip("10.0.0.254")))]);
+        assert_eq!(lookup(&rib, ip("172.16.1.1"))[0].protocol, "ospf");
     }
 
     /// Static routes as ASA (by `nameif`), Junos and IOS write them.

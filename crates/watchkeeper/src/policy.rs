@@ -88,9 +88,10 @@ pub enum PolicyCmd {
         #[arg(long, value_name = "INTERFACE", requires = "from")]
         in_interface: Option<String>,
         /// Routing tables to use instead of the configurations' connected and static routes:
-        /// Batfish's `routes` answer as JSON.
+        /// Batfish's `routes` answer (JSON), or a device's `show ip route` output (named by
+        /// its prompt, else by the file name). May be given once per device.
         #[arg(long, value_name = "FILE")]
-        routes: Option<PathBuf>,
+        routes: Vec<PathBuf>,
     },
 }
 
@@ -256,14 +257,12 @@ fn execute(cmd: PolicyCmd, json: bool) -> Result<ExitCode> {
                 read_dir(dir, &mut files)?;
             }
             files.sort_by(|a, b| a.name.cmp(&b.name));
-            let routes = match &routes {
-                Some(p) => Some((
-                    p.display().to_string(),
-                    std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
-                )),
-                None => None,
-            };
-            let topo = app::trace::load(&files, routes.as_ref().map(|(n, b)| (n.as_str(), b.as_slice())))?;
+            let mut tables = Vec::new();
+            for p in &routes {
+                let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+                tables.push(app::trace::TopologyFile { name: p.display().to_string(), bytes });
+            }
+            let topo = app::trace::load(&files, &tables)?;
             let report = app::trace::trace(&topo, &query(flow), from.as_deref(), in_interface.as_deref())?;
             if json {
                 print_json(&report)?;

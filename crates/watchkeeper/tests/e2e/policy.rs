@@ -1169,3 +1169,30 @@ ltm virtual /Common/vs {
     let r = go("80");
     assert_eq!(r["traces"][0]["disposition"], "DENIED_IN", "{r:#}");
 }
+
+/// Routes learnt by a routing protocol come from the device's `show ip route`: without it
+/// the configuration alone has no route; with it the flow gets there.
+#[test]
+fn trace_takes_routes_from_show_ip_route() {
+    let tmp = tempfile::tempdir().unwrap();
+    let topo = tmp.path().join("configs");
+    std::fs::create_dir(&topo).unwrap();
+    std::fs::write(topo.join("r1.cfg"), "hostname r1\ninterface Gi0/0\n ip address 10.0.0.1 255.255.255.0\ninterface Gi0/1\n ip address 10.0.12.1 255.255.255.252\nrouter ospf 1\n").unwrap();
+    std::fs::write(topo.join("r2.cfg"), "hostname r2\ninterface Gi0/1\n ip address 10.0.12.2 255.255.255.252\ninterface Loopback0\n ip address 192.0.2.2 255.255.255.255\n").unwrap();
+    let show = tmp.path().join("r1-routes.txt");
+    std::fs::write(
+        &show,
+        "r1#show ip route\nCodes: L - local, C - connected, O - OSPF\n\n      10.0.0.0/8 is variably subnetted, 4 subnets, 3 masks\nC        10.0.0.0/24 is directly connected, Gi0/0\nC        10.0.12.0/30 is directly connected, Gi0/1\n      192.0.2.0/32 is subnetted, 1 subnets\nO        192.0.2.2 [110/2] via 10.0.12.2, 00:01:02, Gi0/1\n",
+    )
+    .unwrap();
+    let (dir, show) = (topo.display().to_string(), show.display().to_string());
+    let base =
+        ["trace", "--topology", dir.as_str(), "--src", "10.0.0.5", "--dst", "192.0.2.2", "--dport", "22", "--json"];
+    let r = json(&policy(&base));
+    assert_eq!(r["traces"][0]["disposition"], "NO_ROUTE", "{r:#}");
+    let mut with = base.to_vec();
+    with.extend(["--routes", show.as_str()]);
+    let r = json(&policy(&with));
+    assert_eq!(r["traces"][0]["disposition"], "ACCEPTED", "{r:#}");
+    assert_eq!(r["traces"][0]["hops"][0]["routes"][0], "192.0.2.2/32 via 10.0.12.2 on Gi0/1 (ospf)");
+}
