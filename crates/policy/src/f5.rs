@@ -622,16 +622,7 @@ mod tests {
     use crate::acl::Flow;
 
     fn flow(dst: &str, dport: u16) -> Flow {
-        Flow {
-            src: "198.51.100.7".parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            proto: 6,
-            sport: 40000,
-            dport,
-            icmp: None,
-            established: false,
-            fragment: false,
-        }
+        crate::arbitrary::flow("198.51.100.7", dst, 6, dport)
     }
 
     const CONF: &str = "#TMSH-VERSION: 13.1.1

@@ -195,16 +195,7 @@ mod tests {
     use crate::acl::{Action, AddrMatch};
 
     fn flow(src: &str, dst: &str) -> Flow {
-        Flow {
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            proto: 6,
-            sport: 40000,
-            dport: 80,
-            icmp: None,
-            established: false,
-            fragment: false,
-        }
+        crate::arbitrary::flow(src, dst, 6, 80)
     }
 
     #[test]

@@ -1116,16 +1116,7 @@ mod tests {
     use std::net::Ipv4Addr;
 
     fn flow(src: [u8; 4], dst: [u8; 4], proto: u8, dport: u16) -> Flow {
-        Flow {
-            src: IpAddr::V4(Ipv4Addr::from(src)),
-            dst: IpAddr::V4(Ipv4Addr::from(dst)),
-            proto,
-            sport: 40000,
-            dport,
-            icmp: None,
-            established: false,
-            fragment: false,
-        }
+        crate::arbitrary::flow(&Ipv4Addr::from(src).to_string(), &Ipv4Addr::from(dst).to_string(), proto, dport)
     }
 
     const SET: &str = "\

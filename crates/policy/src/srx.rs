@@ -496,20 +496,8 @@ fn predefined(name: &str) -> Option<Vec<Service>> {
 #[cfg(test)]
 mod tests {
     use crate::acl::{Action, Flow};
-    use std::net::IpAddr;
 
-    fn flow(src: &str, dst: &str, proto: u8, dport: u16) -> Flow {
-        Flow {
-            src: src.parse::<IpAddr>().unwrap(),
-            dst: dst.parse::<IpAddr>().unwrap(),
-            proto,
-            sport: 40000,
-            dport,
-            icmp: None,
-            established: false,
-            fragment: false,
-        }
-    }
+    use crate::arbitrary::flow;
 
     #[test]
     fn zone_books_sets_ranges_exclusion_and_globals_decide() {

@@ -426,16 +426,7 @@ mod tests {
     }
 
     fn flow(src: &str, dst: &str, dport: u16) -> Flow {
-        Flow {
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            proto: 6,
-            sport: 40000,
-            dport,
-            icmp: None,
-            established: false,
-            fragment: false,
-        }
+        crate::arbitrary::flow(src, dst, 6, dport)
     }
 
     /// r1 — r2 over 10.0.12.0/30; r2 filters inbound; a static route loops back.

@@ -660,7 +660,7 @@ mod tests {
     use super::*;
     use crate::acl::{AddrMatch, PortMatch};
     use proptest::prelude::*;
-    use std::net::{IpAddr, Ipv4Addr};
+    use std::net::Ipv4Addr;
 
     fn labels(all: &[&str], mask: u8) -> Labels {
         if mask == 0 {
@@ -728,16 +728,7 @@ mod tests {
     }
 
     fn flow(net: u8, port: u16) -> Flow {
-        Flow {
-            src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
-            dst: IpAddr::V4(Ipv4Addr::from(u32::from(net) << 8 | 7)),
-            proto: 6,
-            sport: 40000,
-            dport: port,
-            icmp: None,
-            established: false,
-            fragment: false,
-        }
+        crate::arbitrary::flow("10.0.0.1", &Ipv4Addr::from(u32::from(net) << 8 | 7).to_string(), 6, port)
     }
 
     proptest! {
