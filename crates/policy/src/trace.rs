@@ -28,6 +28,108 @@ pub struct Node {
     pub host: bool,
 }
 
+/// A translation a hop applied: the rule (as named in answers), its line, the flow after it.
+type NatStep = (String, usize, Flow);
+
+impl Node {
+    fn interface(&self, name: &str) -> Option<&crate::device::Interface> {
+        self.device.interfaces.iter().find(|i| i.name == name)
+    }
+
+    fn zone(&self, name: &str) -> Option<String> {
+        self.interface(name).and_then(|i| i.zone.clone())
+    }
+
+    /// The zone, or `any` for a device without zones (an F5 is one zone).
+    fn zone_or_any(&self, name: &str) -> String {
+        self.zone(name).unwrap_or_else(|| "any".to_owned())
+    }
+
+    fn nameif(&self, name: &str) -> Option<String> {
+        self.interface(name).and_then(|i| i.nameif.clone())
+    }
+
+    /// The interface's own (first) address: what interface NAT writes.
+    fn address(&self, name: &str) -> Option<IpAddr> {
+        self.interface(name)?.addresses.iter().find_map(|a| route::parse_prefix(a)).map(|p| p.0)
+    }
+
+    /// On arrival (ASA and IOS order): a packet to a static rule's mapped address gets the
+    /// real one back before the access list and the route see it.
+    fn nat_on_arrival(&self, ingress: Option<&str>, flow: &Flow) -> Option<NatStep> {
+        if self.device.nat_order != NatOrder::Interfaces {
+            return None;
+        }
+        let ni = self.nameif(ingress?)?;
+        let r = self
+            .device
+            .nat
+            .iter()
+            .filter_map(|r| r.reverse())
+            .find(|r| r.from.admits(Some(&ni)) && r.matches.iter().any(|m| m.matches(flow)))?;
+        let real = r.translate(flow, |_| None);
+        Some((format!("un-NAT {}", r.name), r.line, real))
+    }
+
+    /// Before the route. PAN-OS: the rule is chosen on the original packet's zones (the
+    /// egress zone from the route to the original destination) and rewrites the packet.
+    /// SRX and F5: static and destination NAT by the zone the packet comes from; a source
+    /// translation of the same rule waits for the egress.
+    fn nat_before_route(&self, ingress: Option<&str>, flow: &Flow) -> Option<(&crate::nat::NatRule, Flow)> {
+        let ingress = ingress?;
+        match self.device.nat_order {
+            NatOrder::PanOs => {
+                let zi = self.zone(ingress)?;
+                let first = route::resolve(&self.rib, flow.dst).into_iter().next()??;
+                let rule = crate::nat::first(&self.device.nat, flow, &zi, &self.zone(&first.0)?)?;
+                Some((rule, rule.translate(flow, |iface| self.address(iface))))
+            }
+            NatOrder::Srx => {
+                let zi = self.zone_or_any(ingress);
+                let rule = self
+                    .device
+                    .nat
+                    .iter()
+                    .filter(|r| r.destination.is_some())
+                    .find(|r| r.from.admits(Some(&zi)) && r.matches.iter().any(|m| m.matches(flow)))?;
+                let destination_only = crate::nat::NatRule { source: None, ..rule.clone() };
+                Some((rule, destination_only.translate(flow, |_| None)))
+            }
+            NatOrder::Interfaces => None,
+        }
+    }
+
+    /// On the way out, once the egress is known. SRX and F5: source NAT after the policy, by
+    /// the pair of zones (or the source half of the rule applied before the route). ASA and
+    /// IOS: by the pair of interfaces, unless the packet was un-NATed on arrival.
+    fn nat_on_leaving<'a>(
+        &'a self,
+        ingress: Option<&str>,
+        egress: &str,
+        flow: &Flow,
+        before: Option<&'a crate::nat::NatRule>,
+        unnated: bool,
+    ) -> Option<(&'a crate::nat::NatRule, Flow)> {
+        let ingress = ingress?;
+        let rule = match self.device.nat_order {
+            NatOrder::Srx => {
+                let (zi, ze) = (self.zone_or_any(ingress), self.zone_or_any(egress));
+                before.filter(|r| r.source.is_some()).or_else(|| {
+                    self.device.nat.iter().filter(|r| r.source.is_some() && r.destination.is_none()).find(|r| {
+                        r.from.admits(Some(&zi)) && r.to.admits(Some(&ze)) && r.matches.iter().any(|m| m.matches(flow))
+                    })
+                })?
+            }
+            NatOrder::Interfaces if !unnated => {
+                crate::nat::first(&self.device.nat, flow, &self.nameif(ingress)?, &self.nameif(egress)?)?
+            }
+            _ => return None,
+        };
+        let source_only = crate::nat::NatRule { destination: None, ..rule.clone() };
+        Some((rule, source_only.translate(flow, |_| self.address(egress))))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Disposition {
     Accepted,
@@ -193,9 +295,9 @@ impl Network {
     /// The filter bound to `interface` in `direction` (`in`/`out`), if any, and its verdict.
     /// ASA binds by `nameif`, and a `global` access group applies inbound everywhere.
     fn bound(&self, node: &Node, interface: &str, direction: &str, flow: &Flow) -> Option<FilterStep> {
-        let nameif = node.device.interfaces.iter().find(|i| i.name == interface).and_then(|i| i.nameif.as_deref());
+        let nameif = node.nameif(interface);
         let names = |b: &&crate::device::Binding| {
-            b.interface.eq_ignore_ascii_case(interface) || nameif.is_some_and(|n| b.interface == n)
+            b.interface.eq_ignore_ascii_case(interface) || nameif.as_deref().is_some_and(|n| b.interface == n)
         };
         let b = node.device.bindings.iter().find(|b| b.direction == direction && names(b)).or_else(|| {
             (direction == "in").then(|| node.device.bindings.iter().find(|b| b.direction == "global")).flatten()
@@ -207,8 +309,7 @@ impl Network {
     /// of the zones they are in. The application is not known here: where a rule may match
     /// (it names applications), the rule that surely decides is the one shown.
     fn zoned(&self, node: &Node, ingress: &str, egress: &str, flow: &Flow) -> Option<FilterStep> {
-        let zone = |name: &str| node.device.interfaces.iter().find(|i| i.name == name).and_then(|i| i.zone.clone());
-        let (from, to) = (zone(ingress)?, zone(egress)?);
+        let (from, to) = (node.zone(ingress)?, node.zone(egress)?);
         let p = node.device.zone_policies.iter().find(|p| p.zones.contains(&from) || p.zones.is_empty())?;
         let c = p.decide(flow, &from, &to, None, None).pop()?;
         let rule = match c.rule {
@@ -247,24 +348,9 @@ impl Network {
         if path.iter().any(|h| h.node == node.name && h.ingress == ingress) {
             return finish(path, hop, Disposition::Loop, out);
         }
-        // ASA order: a packet to a static NAT's mapped address is un-NATed first, so the
-        // access list and the route see the real address.
-        let nameif = |name: &str| node.device.interfaces.iter().find(|i| i.name == name).and_then(|i| i.nameif.clone());
-        let order = node.device.nat_order;
-        let asa = order == NatOrder::Interfaces && !node.device.nat.is_empty();
-        let mut real = *flow;
-        if asa
-            && let Some(ni) = ingress.as_deref().and_then(nameif)
-            && let Some(r) = node
-                .device
-                .nat
-                .iter()
-                .filter_map(|r| r.reverse())
-                .find(|r| r.from.admits(Some(&ni)) && r.matches.iter().any(|m| m.matches(flow)))
-        {
-            real = r.translate(flow, |_| None);
-            hop.nat = Some((format!("un-NAT {}", r.name), r.line, real));
-        }
+        hop.nat = node.nat_on_arrival(ingress.as_deref(), flow);
+        let unnated = hop.nat.is_some();
+        let real = hop.nat.as_ref().map_or(*flow, |n| n.2);
         let flow = &real;
         let owned = self.owners.get(&flow.dst).is_some_and(|(o, _)| *o == k);
         // A host's INPUT chain guards what reaches it; OUTPUT what it sends. A router's
@@ -283,47 +369,14 @@ impl Network {
         if owned && ingress.is_some() {
             return finish(path, hop, Disposition::Accepted, out);
         }
-        // PAN-OS order: the NAT rule is chosen by the zones of the original packet (its
-        // egress zone from the route to the original destination); the security policy sees
-        // the original addresses with the zone of the translated destination's route; the
-        // translated packet is what leaves.
-        let zone = |name: &str| node.device.interfaces.iter().find(|i| i.name == name).and_then(|i| i.zone.clone());
-        let mut sent = *flow;
-        if order == NatOrder::PanOs
-            && let Some(zi) = ingress.as_deref().and_then(zone)
-            && let Some(Some((e0, _))) = route::resolve(&node.rib, flow.dst).first()
-            && let Some(z0) = zone(e0)
-            && let Some(rule) = crate::nat::first(&node.device.nat, flow, &zi, &z0)
-        {
-            let address = |iface: &str| {
-                let i = node.device.interfaces.iter().find(|i| i.name == iface)?;
-                i.addresses.iter().find_map(|a| route::parse_prefix(a)).map(|p| p.0)
-            };
-            sent = rule.translate(flow, address);
+        let before = node.nat_before_route(ingress.as_deref(), flow);
+        let sent = before.as_ref().map_or(*flow, |b| b.1);
+        if let Some((rule, _)) = &before {
             hop.nat = Some((rule.name.clone(), rule.line, sent));
         }
-        // SRX: static and destination NAT before the route, by the zone the packet comes
-        // from; the policy then sees the translated destination.
-        // (A device without zones, an F5, is one zone: `any`.)
-        let zone_or_any = |name: &str| zone(name).unwrap_or_else(|| "any".to_owned());
-        let mut pre_nat = None;
-        if order == NatOrder::Srx
-            && let Some(zi) = ingress.as_deref().map(zone_or_any)
-            && let Some(rule) = node
-                .device
-                .nat
-                .iter()
-                .filter(|r| r.destination.is_some())
-                .find(|r| r.from.admits(Some(&zi)) && r.matches.iter().any(|m| m.matches(flow)))
-        {
-            // The destination now; a source translation of the same rule (an F5 virtual's
-            // SNAT) once the egress is known.
-            let destination_only = crate::nat::NatRule { source: None, ..rule.clone() };
-            sent = destination_only.translate(flow, |_| None);
-            hop.nat = Some((rule.name.clone(), rule.line, sent));
-            pre_nat = Some(rule);
-        }
-        let flow_in = if order == NatOrder::Srx { &sent } else { flow };
+        // The zone policy sees the original addresses on PAN-OS, the translated destination
+        // on an SRX.
+        let policy_flow = if node.device.nat_order == NatOrder::Srx { sent } else { *flow };
         let flow = &sent;
         let exits = route::resolve(&node.rib, flow.dst);
         if exits.is_empty() {
@@ -344,7 +397,7 @@ impl Network {
                 // A zone firewall's security policy, on transit between its zones.
                 if h.filter_out.as_ref().is_none_or(|f| f.action == Action::Permit)
                     && let Some(i) = &ingress
-                    && let Some(z) = self.zoned(node, i, &egress, flow_in)
+                    && let Some(z) = self.zoned(node, i, &egress, &policy_flow)
                 {
                     h.filter_out = Some(z);
                 }
@@ -353,40 +406,16 @@ impl Network {
                     continue;
                 }
             }
-            // ASA: dynamic and static NAT of the source, by the pair of interfaces.
             let mut leaving = *flow;
-            // SRX: source NAT after the policy, by the pair of zones.
-            if order == NatOrder::Srx
-                && let (Some(zi), ze) = (ingress.as_deref().map(zone_or_any), zone_or_any(&egress))
-                && let Some(r) = pre_nat.filter(|r| r.source.is_some()).or_else(|| {
-                    node.device.nat.iter().filter(|r| r.source.is_some() && r.destination.is_none()).find(|r| {
-                        r.from.admits(Some(&zi)) && r.to.admits(Some(&ze)) && r.matches.iter().any(|m| m.matches(flow))
-                    })
-                })
+            if let Some((r, translated)) =
+                node.nat_on_leaving(ingress.as_deref(), &egress, flow, before.as_ref().map(|b| b.0), unnated)
             {
-                let address = |iface: &str| {
-                    let i = node.device.interfaces.iter().find(|i| i.name == iface)?;
-                    i.addresses.iter().find_map(|a| route::parse_prefix(a)).map(|p| p.0)
-                };
-                let interface = |_: &str| address(&egress);
-                leaving = crate::nat::NatRule { destination: None, ..r.clone() }.translate(flow, interface);
+                leaving = translated;
                 let name = match &h.nat {
-                    Some((before, _, _)) if *before != r.name => format!("{before}, then {}", r.name),
+                    Some((earlier, _, _)) if *earlier != r.name => format!("{earlier}, then {}", r.name),
                     _ => r.name.clone(),
                 };
                 h.nat = Some((name, r.line, leaving));
-            }
-            if asa
-                && h.nat.is_none()
-                && let (Some(ni), Some(ne)) = (ingress.as_deref().and_then(nameif), nameif(&egress))
-                && let Some(r) = crate::nat::first(&node.device.nat, flow, &ni, &ne)
-            {
-                let address = |iface: &str| {
-                    let i = node.device.interfaces.iter().find(|i| i.name == iface)?;
-                    i.addresses.iter().find_map(|a| route::parse_prefix(a)).map(|p| p.0)
-                };
-                leaving = r.translate(flow, address);
-                h.nat = Some((r.name.clone(), r.line, leaving));
             }
             match self.owners.get(&next_hop).or_else(|| self.proxies.get(&next_hop)) {
                 Some((n, iface)) if *n != k => {
