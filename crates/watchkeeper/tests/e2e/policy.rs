@@ -23,6 +23,15 @@ fn path(rel: &str) -> String {
     corpus().join(rel).display().to_string()
 }
 
+/// A directory of configuration files: a topology to trace through.
+fn topology(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+    }
+    tmp
+}
+
 fn assert_flow(w: &serde_json::Value) {
     for key in ["src", "dst", "proto", "sport", "dport"] {
         assert!(!w[key].is_null(), "witness without {key}: {w}");
@@ -376,21 +385,6 @@ set rulebase security rules block action deny
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
     assert_eq!(unused, ["rule block"], "{report:#}");
-    // A PAN-OS traffic log names the rule each flow hit: `block` took none.
-    let log = write(
-        "traffic.csv",
-        "1,2026/11/23 10:00:05,0011,TRAFFIC,end,2305,2026/11/23 10:00:05,10.0.0.5,192.0.2.10,0.0.0.0,0.0.0.0,tls,,,ssl,vsys1,trust,untrust,ethernet1/1,ethernet1/2,fwd,,1,1,51000,443,0,0,0x0,tcp,allow\n",
-    );
-    let out = policy(&["check", &old, "--log", &log, "--json"]);
-    let report = json(&out);
-    let unused: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["kind"] == "unused")
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
-    assert_eq!(unused, ["rule block"], "{report:#}");
     // Zones are required, and the error names them.
     let out = policy(&["match", &old, "--src", "10.0.0.5", "--dst", "192.0.2.10", "--dport", "443"]);
     assert_eq!(out.status.code(), Some(2));
@@ -576,8 +570,7 @@ fn trace_reproduces_batfish_traceroute_on_the_example_network() {
 #[test]
 fn trace_reports_an_asymmetric_return_path() {
     // r1 sends towards 192.0.2.0/24 through r2; r4 answers through r3.
-    let tmp = tempfile::tempdir().unwrap();
-    let configs = [
+    let tmp = topology(&[
         (
             "r1.cfg",
             "hostname r1\ninterface Gi0/0\n ip address 10.0.0.1 255.255.255.0\ninterface Gi0/1\n ip address 10.0.12.1 255.255.255.252\ninterface Gi0/2\n ip address 10.0.13.1 255.255.255.252\nip route 192.0.2.0 255.255.255.0 10.0.12.2\n",
@@ -594,10 +587,7 @@ fn trace_reports_an_asymmetric_return_path() {
             "r4.cfg",
             "hostname r4\ninterface Loopback0\n ip address 192.0.2.1 255.255.255.255\ninterface Gi0/1\n ip address 10.0.24.2 255.255.255.252\ninterface Gi0/2\n ip address 10.0.34.2 255.255.255.252\nip route 10.0.0.0 255.255.255.0 10.0.34.1\n",
         ),
-    ];
-    for (name, text) in configs {
-        std::fs::write(tmp.path().join(name), text).unwrap();
-    }
+    ]);
     let dir = tmp.path().display().to_string();
     let out =
         policy(&["trace", "--topology", &dir, "--src", "10.0.0.5", "--dst", "192.0.2.1", "--dport", "443", "--json"]);
@@ -622,8 +612,7 @@ fn trace_reports_an_asymmetric_return_path() {
 
 #[test]
 fn trace_applies_a_zone_firewalls_policy_between_its_zones() {
-    let tmp = tempfile::tempdir().unwrap();
-    let files = [
+    let tmp = topology(&[
         (
             "r1.cfg",
             "hostname r1\ninterface Gi0/0\n ip address 10.1.0.1 255.255.255.0\ninterface Gi0/1\n ip address 10.0.1.1 255.255.255.252\nip route 0.0.0.0 0.0.0.0 10.0.1.2\n",
@@ -651,10 +640,7 @@ set rulebase security rules allow-web action allow
             "r2.cfg",
             "hostname r2\ninterface Gi0/0\n ip address 10.0.2.2 255.255.255.252\ninterface Loopback0\n ip address 203.0.113.1 255.255.255.255\nip route 10.0.0.0 255.0.0.0 10.0.2.1\n",
         ),
-    ];
-    for (name, text) in files {
-        std::fs::write(tmp.path().join(name), text).unwrap();
-    }
+    ]);
     let dir = tmp.path().display().to_string();
     let go = |dport: &str| {
         let out = policy(&[
@@ -769,8 +755,7 @@ fn panos_destination_nat_in_match_and_trace() {
 /// interface's address.
 #[test]
 fn trace_un_nats_before_the_asa_access_list_and_nats_on_the_way_out() {
-    let tmp = tempfile::tempdir().unwrap();
-    let files = [
+    let tmp = topology(&[
         (
             "fw.cfg",
             "ASA Version 9.8(1)
@@ -798,10 +783,7 @@ route outside 0.0.0.0 0.0.0.0 198.51.100.1
             "edge.cfg",
             "hostname edge\ninterface Gi0/0\n ip address 198.51.100.1 255.255.255.0\ninterface Gi0/1\n ip address 203.0.113.1 255.255.255.0\n",
         ),
-    ];
-    for (name, text) in files {
-        std::fs::write(tmp.path().join(name), text).unwrap();
-    }
+    ]);
     let dir = tmp.path().display().to_string();
     let go = |args: &[&str]| {
         let mut all = vec!["trace", "--topology", dir.as_str(), "--json"];
@@ -858,8 +840,7 @@ route outside 0.0.0.0 0.0.0.0 198.51.100.1
 /// static port forward takes traffic to the router's own address on the forwarded port.
 #[test]
 fn trace_applies_ios_inside_source_nat() {
-    let tmp = tempfile::tempdir().unwrap();
-    let files = [
+    let tmp = topology(&[
         (
             "br.cfg",
             "hostname br
@@ -880,10 +861,7 @@ ip route 0.0.0.0 0.0.0.0 203.0.113.1
             "isp.cfg",
             "hostname isp\ninterface Gi0/0\n ip address 203.0.113.1 255.255.255.252\ninterface Gi0/1\n ip address 198.51.100.1 255.255.255.0\n",
         ),
-    ];
-    for (name, text) in files {
-        std::fs::write(tmp.path().join(name), text).unwrap();
-    }
+    ]);
     let dir = tmp.path().display().to_string();
     let go = |src: &str, dst: &str, dport: &str| {
         json(&policy(&["trace", "--topology", &dir, "--src", src, "--dst", dst, "--dport", dport, "--json"]))
@@ -908,8 +886,7 @@ ip route 0.0.0.0 0.0.0.0 203.0.113.1
 /// address), source NAT to the egress interface's address after it.
 #[test]
 fn trace_applies_srx_nat_in_junos_order() {
-    let tmp = tempfile::tempdir().unwrap();
-    let files = [
+    let tmp = topology(&[
         (
             "srx.conf",
             "\
@@ -944,10 +921,7 @@ set routing-options static route 0.0.0.0/0 next-hop 198.51.100.1
             "edge.cfg",
             "hostname edge\ninterface Gi0/0\n ip address 198.51.100.1 255.255.255.0\ninterface Gi0/1\n ip address 203.0.113.1 255.255.255.0\n",
         ),
-    ];
-    for (name, text) in files {
-        std::fs::write(tmp.path().join(name), text).unwrap();
-    }
+    ]);
     let dir = tmp.path().display().to_string();
     let go = |src: &str, dst: &str, dport: &str| {
         json(&policy(&["trace", "--topology", &dir, "--src", src, "--dst", dst, "--dport", dport, "--json"]))
@@ -1095,8 +1069,7 @@ fn mixed_vendor_files_warn_line_by_line() {
 /// takes is dropped.
 #[test]
 fn trace_through_an_f5_virtual_server() {
-    let tmp = tempfile::tempdir().unwrap();
-    let files = [
+    let tmp = topology(&[
         (
             "lb.conf",
             "#TMSH-VERSION: 15.1.0
@@ -1135,10 +1108,7 @@ ltm virtual /Common/vs {
             "edge.cfg",
             "hostname edge\ninterface Gi0/0\n ip address 198.51.100.1 255.255.255.0\ninterface Gi0/1\n ip address 203.0.113.1 255.255.255.0\n",
         ),
-    ];
-    for (name, text) in files {
-        std::fs::write(tmp.path().join(name), text).unwrap();
-    }
+    ]);
     let dir = tmp.path().display().to_string();
     let go = |dport: &str| {
         json(&policy(&[
