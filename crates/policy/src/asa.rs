@@ -543,19 +543,8 @@ fn entry(w: &[&str], objects: &Objects) -> Result<Parsed, String> {
             other => return Err(format!("`{other}` is not supported here")),
         }
     }
-    let rules = services
-        .into_iter()
-        .map(|s| Rule {
-            proto: s.proto,
-            src: src.clone(),
-            dst: dst.clone(),
-            sport: s.sport,
-            dport: s.dport,
-            icmp: s.icmp,
-            log,
-            ..Rule::any(action, 0)
-        })
-        .collect();
+    let base = Rule { src, dst, log, ..Rule::any(action, 0) };
+    let rules = services.iter().map(|s| s.narrow(&base)).collect();
     Ok(Parsed::Rules(rules, undefined))
 }
 

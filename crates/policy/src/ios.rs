@@ -550,6 +550,18 @@ impl Service {
     pub(crate) fn of(proto: Option<u8>) -> Service {
         Service { proto, sport: PortMatch::any(), dport: PortMatch::any(), icmp: None }
     }
+
+    /// `base` limited to this service: how a rule naming a service (group) becomes one
+    /// rule per service.
+    pub(crate) fn narrow(&self, base: &Rule) -> Rule {
+        Rule {
+            proto: self.proto,
+            sport: self.sport.clone(),
+            dport: self.dport.clone(),
+            icmp: self.icmp,
+            ..base.clone()
+        }
+    }
 }
 
 /// A service object-group member, or why it is left out of `group`.
@@ -874,16 +886,7 @@ fn parse_rule(text: &str, kind: Kind, groups: &Groups) -> Result<(Vec<Rule>, Vec
             undefined.push(g.to_owned());
             return Ok((vec![Rule { src: AddrMatch::Undefined(g.to_owned()), ..rule }], undefined));
         };
-        let rules = services
-            .iter()
-            .map(|s| Rule {
-                proto: s.proto,
-                sport: s.sport.clone(),
-                dport: s.dport.clone(),
-                icmp: s.icmp,
-                ..rule.clone()
-            })
-            .collect();
+        let rules = services.iter().map(|s| s.narrow(&rule)).collect();
         return Ok((rules, undefined));
     } else {
         rule.proto = protocol(w.get(at).ok_or("the protocol is missing")?, kind == Kind::V6)?;

@@ -653,18 +653,10 @@ fn nat_rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Option<NatR
     if services.is_empty() {
         services.push(Service::any());
     }
+    let base = Rule { src, dst, text: format!("nat rule {name}"), ..Rule::any(Action::Permit, e.line) };
     let matches = services
         .iter()
-        .map(|s| Rule {
-            proto: s.proto,
-            src: src.clone(),
-            sport: s.sport.clone(),
-            dst: dst.clone(),
-            dport: s.dport.clone(),
-            icmp: s.icmp,
-            text: format!("nat rule {name}"),
-            ..Rule::any(Action::Permit, e.line)
-        })
+        .map(|s| s.narrow(&base))
         .chain(
             undefined.into_iter().map(|u| Rule { src: AddrMatch::Undefined(u), ..Rule::any(Action::Permit, e.line) }),
         )
@@ -816,20 +808,8 @@ fn rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Vec<ZoneRule> {
         log,
     };
     let text = format!("rule {name}");
-    let header = |svc: &Service| Rule {
-        line,
-        text: text.clone(),
-        action,
-        proto: svc.proto,
-        src: src.clone(),
-        sport: svc.sport.clone(),
-        dst: dst.clone(),
-        dport: svc.dport.clone(),
-        icmp: svc.icmp,
-        established: false,
-        fragments: false,
-        log,
-    };
+    let header_base = Rule { text, src, dst, log, ..Rule::any(action, line) };
+    let header = |svc: &Service| svc.narrow(&header_base);
     let services = e.list("service");
     if services.iter().any(|s| s == "application-default") {
         let split = |r: ZoneRule| r.with_unknown_addresses((known_src.clone(), known_dst.clone()), address_may.clone());

@@ -345,20 +345,8 @@ fn zone_rule(
         svcs.push(Service::of(None));
     }
     let text = format!("policy {}", p.name);
-    let header = |s: &Service| Rule {
-        line: p.line,
-        text: text.clone(),
-        action,
-        proto: s.proto,
-        src: src.clone(),
-        sport: s.sport.clone(),
-        dst: dst.clone(),
-        dport: s.dport.clone(),
-        icmp: s.icmp,
-        established: false,
-        fragments: false,
-        log: p.log,
-    };
+    let base = Rule { text, src, dst, log: p.log, ..Rule::any(action, p.line) };
+    let header = |s: &Service| s.narrow(&base);
     let mut matches: Vec<Rule> = svcs.iter().map(header).collect();
     matches.extend(undefined.into_iter().map(|u| Rule { src: AddrMatch::Undefined(u), ..header(&Service::of(None)) }));
     let labels = |v: &[String]| {

@@ -18,6 +18,36 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// A new TCP connection from port 40000.
+fn tcp(src: impl Into<std::net::IpAddr>, dst: impl Into<std::net::IpAddr>, dport: u16) -> policy::acl::Flow {
+    policy::acl::Flow {
+        src: src.into(),
+        dst: dst.into(),
+        proto: 6,
+        sport: 40000,
+        dport,
+        icmp: None,
+        established: false,
+        fragment: false,
+    }
+}
+
+/// Every file under the corpus's `configs/<dir>` for each dir, read by `parse`, named by its
+/// path below `configs`.
+fn parse_all(dirs: &[&str], parse: fn(&str) -> policy::device::Device) -> Vec<(String, policy::device::Device)> {
+    let mut all = Vec::new();
+    for dir in dirs {
+        files(&corpus().join("configs").join(dir), &mut all);
+    }
+    all.iter()
+        .map(|p| {
+            let text = String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
+            let name = p.strip_prefix(corpus().join("configs")).unwrap().display().to_string();
+            (name, parse(&text))
+        })
+        .collect()
+}
+
 fn summary(p: &Path) -> (usize, usize, usize, usize) {
     let text = String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
     let d = policy::ios::parse(&text);
@@ -374,17 +404,8 @@ fn pybatfish_refactoring_notebook_is_reproduced() {
 /// are counted. Terms matching on what the header space does not hold are warnings.
 #[test]
 fn every_junos_file_parses_and_counts_right() {
-    let mut all = Vec::new();
-    files(&corpus().join("configs/juniper"), &mut all);
-    assert!(all.len() >= 30, "expected the corpus's Junos files, found {}", all.len());
-    let parsed: Vec<(String, policy::device::Device)> = all
-        .iter()
-        .map(|p| {
-            let text = String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
-            let name = p.strip_prefix(corpus().join("configs")).unwrap().display().to_string();
-            (name, policy::junos::parse(&text))
-        })
-        .collect();
+    let parsed = parse_all(&["juniper"], policy::junos::parse);
+    assert!(parsed.len() >= 30, "expected the corpus's Junos files, found {}", parsed.len());
     let count = |d: &policy::device::Device| {
         (d.acls.len(), d.acls.iter().map(|a| a.rules.len()).sum::<usize>(), d.interfaces.len(), d.bindings.len())
     };
@@ -464,16 +485,7 @@ fn decide_zone(
     from: &str,
     to: &str,
 ) -> (policy::acl::Action, String) {
-    let flow = policy::acl::Flow {
-        src: std::net::IpAddr::V4(std::net::Ipv4Addr::new(1, 1, 1, 5)),
-        dst: std::net::IpAddr::V4(dst.into()),
-        proto: 6,
-        sport: 40000,
-        dport,
-        icmp: None,
-        established: false,
-        fragment: false,
-    };
+    let flow = tcp([1, 1, 1, 5], dst, dport);
     let c = p.decide(&flow, from, to, Some("any-app"), None).pop().unwrap();
     let by = c.rule.map_or_else(|| p.default_for(from, to).name.clone(), |i| p.rules[i].name.clone());
     (c.action, by)
@@ -481,18 +493,8 @@ fn decide_zone(
 
 #[test]
 fn every_panos_file_parses_and_counts_right() {
-    let mut all = Vec::new();
-    files(&corpus().join("configs/paloalto_set"), &mut all);
-    files(&corpus().join("configs/paloalto_xml"), &mut all);
-    assert!(all.len() >= 20, "expected the corpus's PAN-OS files, found {}", all.len());
-    let parsed: Vec<(String, policy::device::Device)> = all
-        .iter()
-        .map(|p| {
-            let text = String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
-            let name = p.strip_prefix(corpus().join("configs")).unwrap().display().to_string();
-            (name, policy::panos::parse(&text))
-        })
-        .collect();
+    let parsed = parse_all(&["paloalto_set", "paloalto_xml"], policy::panos::parse);
+    assert!(parsed.len() >= 20, "expected the corpus's PAN-OS files, found {}", parsed.len());
     // Rules as written (one PAN-OS rule stands once however many applications it names).
     let count = |d: &policy::device::Device| {
         let rules: usize = d
@@ -705,16 +707,7 @@ fn srx_policies_decide_in_junos_order() {
     let p = &d.zone_policies[0];
     assert_eq!(decide_zone(p, [1, 1, 1, 1], 80, "trust", "untrust").0, Permit, "default-policy permit-all");
     let from = |src: [u8; 4]| {
-        let flow = policy::acl::Flow {
-            src: std::net::IpAddr::V4(src.into()),
-            dst: std::net::IpAddr::V4([9, 9, 9, 9].into()),
-            proto: 6,
-            sport: 40000,
-            dport: 80,
-            icmp: None,
-            established: false,
-            fragment: false,
-        };
+        let flow = tcp(src, [9, 9, 9, 9], 80);
         let c = p.decide(&flow, "trust", "untrust", None, None).pop().unwrap();
         (
             c.action,
@@ -767,16 +760,7 @@ fn f5_virtual_servers_parse_and_take_their_flows() {
     }
     let d = read("pybatfish-docs/f5bigip");
     let vs = d.acl("virtual-servers").unwrap();
-    let flow = |dst: &str, dport| policy::acl::Flow {
-        src: "198.51.100.1".parse().unwrap(),
-        dst: dst.parse().unwrap(),
-        proto: 6,
-        sport: 40000,
-        dport,
-        icmp: None,
-        established: false,
-        fragment: false,
-    };
+    let flow = |dst: &str, dport| tcp([198, 51, 100, 1], dst.parse::<std::net::IpAddr>().unwrap(), dport);
     let by = |f| vs.decide(&f).rule.map(|i| vs.rules[i].text.clone());
     assert_eq!(
         by(flow("192.0.2.3", 80)).as_deref(),
