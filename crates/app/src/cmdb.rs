@@ -198,7 +198,7 @@ impl App {
 
     /// Whether `actor` may see `item`: site-scoped actors see only their sites' items, and
     /// not the site-less ones (services, applications) that span sites.
-    fn visible(actor: &Actor, item: &ItemRow) -> bool {
+    pub(crate) fn visible(actor: &Actor, item: &ItemRow) -> bool {
         actor.sites.is_empty() || item.site.as_ref().is_some_and(|s| actor.sites.contains(s))
     }
 

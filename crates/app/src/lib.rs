@@ -8,6 +8,7 @@ pub mod attributes;
 mod audit;
 mod auth;
 pub mod cmdb;
+pub mod configs;
 mod demo;
 mod error;
 mod import;
@@ -49,6 +50,10 @@ pub struct Settings {
     pub max_failures_per_account: i64,
     /// Failed logins per source address within the window before the source is throttled.
     pub max_failures_per_source: i64,
+    /// A directory a collector writes device configurations into (`configs::ConfigWatch`).
+    pub config_watch_dir: Option<std::path::PathBuf>,
+    /// How often the directory is read.
+    pub config_watch_interval_s: u64,
 }
 
 impl Default for Settings {
@@ -59,6 +64,8 @@ impl Default for Settings {
             throttle_window_ms: 15 * 60_000,
             max_failures_per_account: 5,
             max_failures_per_source: 20,
+            config_watch_dir: None,
+            config_watch_interval_s: 60,
         }
     }
 }

@@ -62,6 +62,9 @@ impl Role {
             ConsoleView | CmdbRead | OwnTokens => true,
             EventWork | IncidentWork => matches!(self, Operator | Engineer | ChangeManager | Admin),
             CmdbWrite | PolicyAnalyse => matches!(self, Engineer | Admin),
+            // Configurations show how the estate is defended: those who engineer it, review
+            // its changes or audit it read them, not every viewer.
+            ConfigRead => matches!(self, Engineer | ChangeManager | Admin | Auditor),
             ChangeApprove => matches!(self, ChangeManager | Admin),
             UserAdmin | TokenAdmin | SystemAdmin => matches!(self, Admin),
             AuditRead | MetricsRead => matches!(self, Admin | Auditor),
@@ -99,6 +102,8 @@ pub enum Perm {
     EventWork,
     /// Create and work incidents and problems.
     IncidentWork,
+    /// Read device configurations (secrets removed), their history and their analyses.
+    ConfigRead,
     /// Run policy analyses.
     PolicyAnalyse,
     /// Approve changes.
@@ -118,10 +123,11 @@ pub enum Perm {
 }
 
 impl Perm {
-    pub const ALL: [Perm; 13] = [
+    pub const ALL: [Perm; 14] = [
         Perm::ConsoleView,
         Perm::CmdbRead,
         Perm::CmdbWrite,
+        Perm::ConfigRead,
         Perm::EventWork,
         Perm::IncidentWork,
         Perm::PolicyAnalyse,
@@ -136,7 +142,7 @@ impl Perm {
 
     /// Whether exercising the permission changes state (a read-only token never grants it).
     pub fn writes(self) -> bool {
-        !matches!(self, Perm::ConsoleView | Perm::CmdbRead | Perm::AuditRead | Perm::MetricsRead)
+        !matches!(self, Perm::ConsoleView | Perm::CmdbRead | Perm::ConfigRead | Perm::AuditRead | Perm::MetricsRead)
     }
 }
 
@@ -176,12 +182,13 @@ impl Scope {
     pub fn admits(self, perm: Perm) -> bool {
         use Perm::*;
         match self {
-            Scope::Read => matches!(perm, ConsoleView | CmdbRead),
+            Scope::Read => matches!(perm, ConsoleView | CmdbRead | ConfigRead),
             Scope::Write => matches!(
                 perm,
                 ConsoleView
                     | CmdbRead
                     | CmdbWrite
+                    | ConfigRead
                     | EventWork
                     | IncidentWork
                     | PolicyAnalyse

@@ -13,6 +13,7 @@ pub mod acl;
 pub mod analysis;
 #[cfg(test)]
 mod arbitrary;
+pub mod archive;
 pub mod asa;
 mod boxes;
 pub mod device;
@@ -100,6 +101,20 @@ pub fn fuzz_f5(data: &[u8]) {
 #[doc(hidden)]
 pub fn fuzz_iptables(data: &[u8]) {
     fuzz_device(data, iptables::parse);
+}
+
+/// The archive's redaction: idempotent, line-preserving, and the IOS reading of a redacted
+/// text has the same filters as the original's.
+#[doc(hidden)]
+pub fn fuzz_archive(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let once = archive::redact(&text);
+    assert_eq!(once.text.lines().count(), text.lines().count());
+    assert_eq!(archive::redact(&once.text).text, once.text);
+    assert_eq!(format!("{:?}", ios::parse(&text).acls), format!("{:?}", ios::parse(&once.text).acls));
+    let stored = archive::without_volatile(&once.text);
+    let diff = archive::line_diff(&text, &stored, 3);
+    assert!(diff.removed >= text.lines().count().saturating_sub(stored.lines().count()));
 }
 
 fn fuzz_device(data: &[u8], parse: fn(&str) -> device::Device) {

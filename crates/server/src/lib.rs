@@ -135,6 +135,8 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let app = router(state.clone());
     let housekeeping = tokio::spawn(housekeeping(state.app.clone()));
+    let watch =
+        state.app.settings().config_watch_dir.clone().map(|dir| tokio::spawn(watch_configs(state.app.clone(), dir)));
     let result = match tls {
         None => {
             let listener =
@@ -168,6 +170,9 @@ pub async fn serve(
         }
     };
     housekeeping.abort();
+    if let Some(w) = watch {
+        w.abort();
+    }
     result
 }
 
@@ -177,6 +182,29 @@ async fn housekeeping(app: app::App) {
         tick.tick().await;
         if let Err(e) = app.housekeeping().await {
             tracing::warn!(error = %e, "Housekeeping failed.");
+        }
+    }
+}
+
+/// Stores what a collector writes into the watched directory, as the `system` actor.
+async fn watch_configs(app: app::App, dir: PathBuf) {
+    let every = Duration::from_secs(app.settings().config_watch_interval_s.max(1));
+    let mut watch = app::configs::ConfigWatch::new(dir);
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match watch.scan(&app, &app::Actor::system()).await {
+            Ok(r) => {
+                if !r.stored.is_empty() || !r.unmatched.is_empty() {
+                    tracing::info!(
+                        dir = %watch.dir.display(), stored = r.stored.len(), unchanged = r.unchanged,
+                        unmatched = ?r.unmatched, failed = r.failed.len(), "Read the configuration directory."
+                    );
+                }
+            }
+            Err(e) => {
+                tracing::warn!(dir = %watch.dir.display(), error = %e, "Cannot read the configuration directory.")
+            }
         }
     }
 }

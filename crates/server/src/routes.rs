@@ -3,7 +3,7 @@
 //! route test walks the same table.
 
 use crate::access::Access::{self, Needs, Public};
-use crate::api::{cmdb, suppliers};
+use crate::api::{cmdb, configs, suppliers};
 use crate::state::AppState;
 use crate::{api, assets, console, health, metrics};
 use axum::handler::Handler;
@@ -57,6 +57,13 @@ where
     T: 'static,
 {
     Route { verb, path, access, handler: axum::routing::on(verb.filter(), h) }
+}
+
+/// A route that takes a device configuration: larger bodies than the rest of the API (the
+/// JSON form escapes the text, so twice the archive's limit).
+fn takes_config(mut route: Route) -> Route {
+    route.handler = route.handler.layer(axum::extract::DefaultBodyLimit::max(2 * app::configs::MAX_CONFIG_BYTES));
+    route
 }
 
 /// The table.
@@ -129,6 +136,14 @@ pub fn table() -> Vec<Route> {
         r(Put, "/api/v1/attribute-definitions/{id}", Needs(SystemAdmin), cmdb::replace_attribute_def),
         r(Delete, "/api/v1/attribute-definitions/{id}", Needs(SystemAdmin), cmdb::delete_attribute_def),
         r(Get, "/api/v1/services/{id}/map", Needs(CmdbRead), cmdb::service_map),
+        r(Get, "/api/v1/configs", Needs(ConfigRead), configs::overview),
+        r(Get, "/api/v1/items/{id}/configs", Needs(ConfigRead), configs::versions),
+        takes_config(r(Post, "/api/v1/items/{id}/configs", Needs(CmdbWrite), configs::store)),
+        takes_config(r(Post, "/api/v1/items/{id}/configs/review", Needs(ConfigRead), configs::review)),
+        r(Get, "/api/v1/items/{id}/configs/{version}", Needs(ConfigRead), configs::get),
+        r(Get, "/api/v1/items/{id}/configs/{version}/diff", Needs(ConfigRead), configs::diff),
+        r(Get, "/api/v1/items/{id}/configs/{version}/findings", Needs(ConfigRead), configs::findings),
+        r(Get, "/api/v1/items/{id}/configs/{version}/match", Needs(ConfigRead), configs::flow_match),
         r(Get, "/api/v1/vendors", Needs(CmdbRead), suppliers::list_vendors),
         r(Post, "/api/v1/vendors", Needs(CmdbWrite), suppliers::create_vendor),
         r(Get, "/api/v1/vendors/{slug}", Needs(CmdbRead), suppliers::get_vendor),

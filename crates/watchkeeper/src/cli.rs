@@ -106,6 +106,10 @@ pub struct ServeArgs {
     /// PEM private key.
     #[arg(long, env = "WATCHKEEPER_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// A directory a collector writes device configurations into, one file per device named
+    /// after the item or its management address; each change becomes a stored version.
+    #[arg(long, env = "WATCHKEEPER_CONFIG_WATCH_DIR", value_name = "DIR")]
+    pub config_watch_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -389,7 +393,15 @@ async fn shutdown_signal() {
     tracing::info!("Shutdown requested; finishing in-flight requests.");
 }
 
-async fn serve(ctx: Ctx, args: ServeArgs) -> Result<ExitCode> {
+async fn serve(mut ctx: Ctx, args: ServeArgs) -> Result<ExitCode> {
+    if let Some(dir) = args.config_watch_dir {
+        ctx.file.configs.watch_dir = Some(dir);
+    }
+    if let Some(dir) = &ctx.file.configs.watch_dir
+        && !dir.is_dir()
+    {
+        bail!("the configuration directory {} does not exist or is not a directory", dir.display());
+    }
     let f = &ctx.file;
     let listen = config::listen(args.listen, f)?;
     let admin_file = args.admin_password_file.or_else(|| f.admin_password_file.clone());

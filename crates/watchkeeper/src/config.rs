@@ -31,6 +31,19 @@ pub struct FileConfig {
     pub session: SessionConfig,
     #[serde(default)]
     pub login: LoginConfig,
+    #[serde(default)]
+    pub configs: ConfigsConfig,
+}
+
+/// The configuration archive.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigsConfig {
+    /// A directory a collector (Oxidized, RANCID, a backup job) writes one file per device
+    /// into, named after the item or its management address.
+    pub watch_dir: Option<PathBuf>,
+    /// Seconds between reads of the directory (default 60).
+    pub watch_interval_seconds: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,6 +124,8 @@ pub fn settings(file: &FileConfig) -> app::Settings {
         throttle_window_ms: min(file.login.window_minutes, d.throttle_window_ms),
         max_failures_per_account: file.login.max_failures_per_account.map_or(d.max_failures_per_account, i64::from),
         max_failures_per_source: file.login.max_failures_per_source.map_or(d.max_failures_per_source, i64::from),
+        config_watch_dir: file.configs.watch_dir.clone(),
+        config_watch_interval_s: file.configs.watch_interval_seconds.map_or(d.config_watch_interval_s, u64::from),
     }
 }
 

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 pub mod cmdb;
+pub mod configs;
 pub mod suppliers;
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod cmdb;
 mod cmdb_import;
+mod configs;
 mod fuzz_seeds;
 mod resources;
 mod services;
