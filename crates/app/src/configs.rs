@@ -10,7 +10,8 @@ use crate::policy::{
 };
 use crate::{Actor, App, AppError, Result};
 use model::{Invalid, Perm};
-use policy::archive::{self, LineDiff};
+use policy::archive;
+pub use policy::archive::{LineChange, LineDiff};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};

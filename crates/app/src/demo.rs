@@ -61,6 +61,10 @@ const SITES: &[NewSite<'static>] = &[
     },
 ];
 
+const DEMO_RTR_V1: &str = include_str!("demo-configs/pn-wan-rtr1-v1.cfg");
+const DEMO_RTR_V2: &str = include_str!("demo-configs/pn-wan-rtr1-v2.cfg");
+const DEMO_FW: &str = include_str!("demo-configs/dc-fw1.cfg");
+
 /// The estate, one line per item:
 /// `name | class | site | vendor | model | OS | management address | criticality | support group | end of support`.
 /// Services, applications' owners and WAN circuits are items too; services belong to no site.
@@ -343,7 +347,31 @@ impl App {
         });
         tx.append_audit(event(&actor, now, "demo.seed", "estate", "demo", None, Some(after.to_string()))).await?;
         tx.commit().await?;
+        self.seed_demo_configs(&actor).await?;
         Ok(true)
+    }
+
+    /// Device configurations in the archive: the plant's WAN router before and after a
+    /// vendor's late-night change (RDP opened from anywhere, the PLC network let out), and
+    /// the datacentre firewall with a redundant rule and telnet allowed.
+    async fn seed_demo_configs(&self, actor: &Actor) -> Result<()> {
+        let configs: [(&str, &str, &str, &str); 3] = [
+            ("pn-wan-rtr1", "pn-wan-rtr1.cfg", "baseline after the 2026 audit", DEMO_RTR_V1),
+            ("pn-wan-rtr1", "pn-wan-rtr1.cfg", "vendor remote support, no change record", DEMO_RTR_V2),
+            ("dc-fw1", "dc-fw1.cfg", "nightly collection", DEMO_FW),
+        ];
+        for (item, file, note, text) in configs {
+            let id = self.resolve_item(actor, item).await?.id;
+            let upload = crate::configs::Upload {
+                file_name: file.to_owned(),
+                bytes: text.as_bytes().to_vec(),
+                vendor: None,
+                source: "demo",
+                note: note.to_owned(),
+            };
+            self.store_config(actor, id, upload).await?;
+        }
+        Ok(())
     }
 }
 

@@ -50,6 +50,8 @@ pub struct VersionRow {
 struct ItemPage {
     chrome: Chrome,
     id: i64,
+    /// Stored configuration versions, when the reader may see them.
+    configs: Option<usize>,
     name: String,
     class: String,
     site: String,
@@ -266,9 +268,15 @@ pub async fn item_page(
         support = Some(ContractLine::from(c));
     }
     let name = text(&doc, "name");
+    let configs = if actor.can(model::Perm::ConfigRead) {
+        s.app.config_versions(&actor, id).await.ok().map(|v| v.len())
+    } else {
+        None
+    };
     let page = ItemPage {
         chrome: ctx_chrome(&s, &ctx, &name, "cmdb"),
         id,
+        configs,
         class: text(&doc, "class"),
         site: text(&doc, "site"),
         status: text(&doc, "status"),

@@ -5,7 +5,9 @@
 //! again with what the user typed and the error next to each field.
 
 mod cmdb;
+mod configs;
 pub use cmdb::{item_page, risk_page, service_map_page, services_page, vendor_page, vendors_page};
+pub use configs::{config_diff_page, configs_page, item_config_page, item_config_store};
 
 use crate::access::{SESSION_COOKIE, cookie, form_urlencoded_field};
 use crate::api::rfc3339;
@@ -100,7 +102,10 @@ fn nav_for(p: &Principal, source: &str) -> Vec<NavItem> {
             nav.push(link("Vendors", "/cmdb/vendors", "vendors", "v"));
         }
     }
-    nav.extend([planned("Policies"), planned("Knowledge"), planned("Reports"), section("Admin")]);
+    if actor.can(Perm::ConfigRead) {
+        nav.push(link("Configurations", "/configs", "configs", "p"));
+    }
+    nav.extend([planned("Knowledge"), planned("Reports"), section("Admin")]);
     if actor.can(Perm::UserAdmin) {
         nav.push(link("Users", "/admin/users", "users", "u"));
     }

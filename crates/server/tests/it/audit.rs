@@ -49,7 +49,7 @@ async fn tampering(backend: Backend, tamper: &str, expected_first_bad: i64) {
         h.add_viewer(name).await;
     }
     let intact = h.app.audit_verify(|_, _| {}).await.unwrap().expect("intact before tampering");
-    assert_eq!(intact.records, 6, "bootstrap, demo seed and four users");
+    assert_eq!(intact.records, 9, "bootstrap, demo seed, its three device configurations and four users");
     let auditor = Auth::Bearer(h.token("auditor", &[Scope::Audit]).await);
     h.raw_sql(tamper).await;
     let broken = h.app.audit_verify(|_, _| {}).await.unwrap().expect_err("tampering detected");
@@ -68,7 +68,7 @@ async fn deleting_a_record_is_detected(backend: Backend) {
 }
 
 async fn deleting_the_newest_record_is_detected(backend: Backend) {
-    tampering(backend, "DELETE FROM audit_log WHERE seq = 7", 7).await;
+    tampering(backend, "DELETE FROM audit_log WHERE seq = 10", 10).await;
 }
 
 async fn inserting_a_record_is_detected(backend: Backend) {
@@ -76,8 +76,8 @@ async fn inserting_a_record_is_detected(backend: Backend) {
     tampering(
         backend,
         "INSERT INTO audit_log (seq, at_ms, actor, source, action, target_type, target_id, before_json, after_json, prev_hash, hash) \
-         SELECT 8, at_ms, 'ghost', source, 'user.create', 'user', 'ghost', NULL, NULL, hash, hash FROM audit_log WHERE seq = 7",
-        8,
+         SELECT 11, at_ms, 'ghost', source, 'user.create', 'user', 'ghost', NULL, NULL, hash, hash FROM audit_log WHERE seq = 10",
+        11,
     )
     .await;
 }

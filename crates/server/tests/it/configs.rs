@@ -147,7 +147,7 @@ async fn a_configuration_is_kept_version_by_version_without_its_secrets(backend:
 
     // Each stored version is audited, without the configuration or its secrets.
     let admin = Auth::Bearer(h.token("ops-lead", &[Scope::Audit]).await);
-    let audit = h.get("/api/v1/audit?action=config.store", &admin).await;
+    let audit = h.get(&format!("/api/v1/audit?action=config.store&target_id={id}"), &admin).await;
     assert_eq!(audit.status, StatusCode::OK, "{}", audit.text());
     let audit = audit.text();
     assert_eq!(audit.matches("config.store").count(), 3, "{audit}");
@@ -188,7 +188,8 @@ async fn the_archive_is_closed_to_those_who_may_not_read_configurations_and_refu
     assert_eq!(h.get(&base, &vendor).await.status, StatusCode::OK);
     assert_eq!(h.get(&format!("/api/v1/items/{fw}/configs"), &vendor).await.status, StatusCode::NOT_FOUND);
     let seen = h.get("/api/v1/configs", &vendor).await.json();
-    assert_eq!(seen.as_array().unwrap().len(), 1, "{seen}");
+    let seen: Vec<&str> = seen.as_array().unwrap().iter().map(|c| c["item"].as_str().unwrap()).collect();
+    assert_eq!(seen, ["pn-core-sw1", "pn-wan-rtr1"], "the plant's devices only");
 
     // Bad input: named, 4xx, nothing stored.
     // The problem+json answer, whole, to read what it names.
@@ -268,7 +269,84 @@ async fn a_watched_directory_becomes_versions_of_the_items_it_names(backend: Bac
     assert_eq!((latest["source"].as_str(), latest["actor"].as_str()), (Some("watch"), Some("system")));
 }
 
+async fn the_console_shows_versions_findings_matches_and_what_a_change_opens(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let eng = Auth::Session(h.login("engineer", app::DEMO_PASSWORD).await);
+    let rtr = item_id(&h, &eng, "pn-wan-rtr1").await;
+
+    // The demo estate's archive: the router's two versions and the firewall's one.
+    let all = h.get("/configs", &eng).await;
+    assert_eq!(all.status, StatusCode::OK);
+    let all = all.text();
+    assert!(all.contains("pn-wan-rtr1</strong>") && all.contains("dc-fw1</strong>"), "{all}");
+    assert!(all.contains("href=\"/configs\""), "the navigation links the archive");
+    let item = h.get(&format!("/cmdb/items/{rtr}"), &eng).await.text();
+    assert!(item.contains("configuration (2 versions)"), "the item links its configuration");
+
+    let page = h.get(&format!("/cmdb/items/{rtr}/config"), &eng).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let page = page.text();
+    assert!(page.contains("showing v2") && page.contains("diff with v1"), "{page}");
+    assert!(page.contains("enable secret 9 &#60;removed&#62;"), "{page}");
+    assert!(!page.contains("Pl4ntN0rth") && !page.contains("0822455D0A16544541"), "secrets stay out");
+    assert!(page.contains(">shadowed<") || page.contains(">redundant<"), "rule 56 is covered by rule 55: {page}");
+    assert!(page.contains("class=\"flagged\""), "flagged lines are marked in the text");
+
+    // The match form answers on the page; a bad address is named.
+    let asked =
+        h.get(&format!("/cmdb/items/{rtr}/config?src=192.0.2.1&dst=10.20.2.21&proto=tcp&dport=3389"), &eng).await;
+    let asked = asked.text();
+    assert!(asked.contains("decision-permit") && asked.contains("WAN-IN"), "{asked}");
+    let v1 = h.get(&format!("/cmdb/items/{rtr}/config?version=1&src=192.0.2.1&dst=10.20.2.21&dport=3389"), &eng).await;
+    assert!(v1.text().contains("decision-deny"), "version 1 denied RDP");
+    let bad = h.get(&format!("/cmdb/items/{rtr}/config?src=10.0.0.999&dst=10.20.2.21"), &eng).await.text();
+    assert!(bad.contains("field-error") && bad.contains("src"), "{bad}");
+
+    // The diff: the lines added, and RDP from anywhere now permitted by rule 55.
+    let diff = h.get(&format!("/cmdb/items/{rtr}/config/diff"), &eng).await;
+    assert_eq!(diff.status, StatusCode::OK, "{}", diff.text());
+    let diff = diff.text();
+    assert!(
+        diff.contains("class=\"added\"") && diff.contains("55 permit tcp any 10.20.2.0 0.0.0.255 eq 3389"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("decision-deny") && diff.contains("decision-permit") && diff.contains("tcp port 3389"),
+        "{diff}"
+    );
+    assert!(!diff.contains("Last configuration change"), "clock lines are not kept, so not diffed");
+
+    // Storing a pasted configuration; a paste that is no configuration is refused on the page.
+    let fw = item_id(&h, &eng, "dc-fw1").await;
+    let before = h.get(&format!("/api/v1/items/{fw}/configs"), &eng).await.json().as_array().unwrap().len();
+    let changed = include_str!("../../../app/src/demo-configs/dc-fw1.cfg").replace(" eq telnet", " eq ssh");
+    let r = h.form(&format!("/cmdb/items/{fw}/config"), &eng, &[("content", &changed), ("note", "CHG0000101")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(r.location().contains("stored=stored+as+version+2"), "{}", r.location());
+    let junk = h.form(&format!("/cmdb/items/{fw}/config"), &eng, &[("content", "hello"), ("note", "")]).await;
+    assert_eq!(junk.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(junk.text().contains("cannot tell which vendor"), "{}", junk.text());
+    let after = h.get(&format!("/api/v1/items/{fw}/configs"), &eng).await.json().as_array().unwrap().len();
+    assert_eq!(after, before + 1);
+
+    // Those who may not read configurations get neither the pages nor the link.
+    let viewer = Auth::Session(h.login("viewer", app::DEMO_PASSWORD).await);
+    assert_eq!(h.get("/configs", &viewer).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(h.get(&format!("/cmdb/items/{rtr}/config/diff"), &viewer).await.status, StatusCode::FORBIDDEN);
+    let item = h.get(&format!("/cmdb/items/{rtr}"), &viewer).await.text();
+    assert!(!item.contains("/config\"") && !h.get("/", &viewer).await.text().contains("href=\"/configs\""));
+    // A change manager reads and reviews, but has no store form.
+    let cm = Auth::Session(h.login("change-manager", app::DEMO_PASSWORD).await);
+    let page = h.get(&format!("/cmdb/items/{rtr}/config"), &cm).await.text();
+    assert!(page.contains("showing v2") && !page.contains("Store a new version"));
+    assert_eq!(
+        h.form(&format!("/cmdb/items/{fw}/config"), &cm, &[("content", &changed)]).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
 crate::both_backends!(
+    the_console_shows_versions_findings_matches_and_what_a_change_opens,
     a_configuration_is_kept_version_by_version_without_its_secrets,
     the_archive_is_closed_to_those_who_may_not_read_configurations_and_refuses_bad_input,
     a_watched_directory_becomes_versions_of_the_items_it_names,
