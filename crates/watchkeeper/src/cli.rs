@@ -84,6 +84,9 @@ pub enum Command {
     /// Check the configuration and the database without starting the server.
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// The configuration archive: store, list, show and diff devices' configurations.
+    #[command(subcommand)]
+    Archive(crate::archive::ArchiveCmd),
     /// Analyse firewall and ACL configurations: check, match, diff, cleanup.
     #[command(subcommand)]
     Policy(crate::policy::PolicyCmd),
@@ -110,6 +113,9 @@ pub struct ServeArgs {
     /// after the item or its management address; each change becomes a stored version.
     #[arg(long, env = "WATCHKEEPER_CONFIG_WATCH_DIR", value_name = "DIR")]
     pub config_watch_dir: Option<PathBuf>,
+    /// Seconds between reads of that directory (default 60).
+    #[arg(long, env = "WATCHKEEPER_CONFIG_WATCH_INTERVAL", value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub config_watch_interval: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -331,14 +337,14 @@ pub(crate) fn spinner(json: bool, msg: String) -> ProgressBar {
     bar
 }
 
-struct Ctx {
+pub(crate) struct Ctx {
     file: FileConfig,
     location: Location,
-    json: bool,
+    pub(crate) json: bool,
 }
 
 impl Ctx {
-    async fn app(&self) -> Result<App> {
+    pub(crate) async fn app(&self) -> Result<App> {
         let store = Store::open(&self.location).await?;
         Ok(App::new(store, config::settings(&self.file)))
     }
@@ -367,6 +373,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Token(cmd) => token(ctx, cmd).await,
         Command::Audit(cmd) => audit(ctx, cmd).await,
         Command::Cmdb(cmd) => cmdb(ctx, cmd).await,
+        Command::Archive(cmd) => crate::archive::run(ctx, cmd).await,
         Command::Backup { file } => backup(ctx, file).await,
         Command::Restore { file, yes } => restore(ctx, file, yes).await,
         Command::Config(ConfigCmd::Check) => config_check(ctx).await,
@@ -396,6 +403,9 @@ async fn shutdown_signal() {
 async fn serve(mut ctx: Ctx, args: ServeArgs) -> Result<ExitCode> {
     if let Some(dir) = args.config_watch_dir {
         ctx.file.configs.watch_dir = Some(dir);
+    }
+    if let Some(every) = args.config_watch_interval {
+        ctx.file.configs.watch_interval_seconds = Some(every);
     }
     if let Some(dir) = &ctx.file.configs.watch_dir
         && !dir.is_dir()

@@ -2,6 +2,7 @@
 //! server together. Every command that changes state goes through the `app` use-cases, so
 //! the CLI is audited exactly like the console and the API.
 
+mod archive;
 mod cli;
 mod config;
 mod policy;

@@ -187,3 +187,94 @@ async fn cmdb_import_reports_counts_and_refuses_bad_files() {
     let yaml = text(&export.stdout);
     assert!(yaml.contains("lab-sw1") && !yaml.contains("broken"), "nothing of the bad file was stored");
 }
+
+/// The configuration archive from the shell, and a server reading a collector's directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_archive_stores_diffs_and_collects_from_the_shell_and_a_watched_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::fresh(false, tmp.path()).await;
+    let watched = tmp.path().join("oxidized");
+    std::fs::create_dir(&watched).unwrap();
+    let config = |extra: &str| {
+        format!(
+            "hostname pn-core-sw1\nenable secret 5 $1$abcd$efgh\ninterface Vlan20\n ip access-group 110 in\n\
+             access-list 110 permit tcp any any eq 22\n{extra}access-list 110 deny ip any any\n"
+        )
+    };
+    std::fs::write(watched.join("pn-core-sw1.cfg"), config("")).unwrap();
+    let dir = watched.to_str().unwrap();
+    let server = Server::start(&db, &["--demo", "--config-watch-dir", dir, "--config-watch-interval", "1"]).unwrap();
+    let token = cli_token(&db, "admin", &["read"]);
+
+    // The server stored the collector's file at start-up as the item's first version.
+    let id = {
+        let out = cli(&db, &["archive", "versions", "pn-core-sw1", "--json"], None);
+        let mut versions: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for _ in 0..100 {
+            if !versions.as_array().unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let out = cli(&db, &["archive", "versions", "pn-core-sw1", "--json"], None);
+            versions = serde_json::from_slice(&out.stdout).unwrap();
+        }
+        assert_eq!(versions[0]["source"], "watch", "{versions}");
+        versions[0]["item_id"].as_i64().unwrap()
+    };
+
+    // The collector writes a change; the server takes it as version 2 within a pass or two.
+    std::fs::write(watched.join("pn-core-sw1.cfg"), config("access-list 110 permit tcp any any eq 23\n")).unwrap();
+    let mut latest = serde_json::Value::Null;
+    for _ in 0..100 {
+        latest = client()
+            .get(server.url(&format!("/api/v1/items/{id}/configs/latest")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if latest["version"] == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(latest["version"], 2, "{latest}");
+    assert!(latest["content"].as_str().unwrap().contains("enable secret 5 <removed>"), "{latest}");
+
+    // The shell diffs them: telnet opened, exit 1 as for `policy diff`.
+    let diff = cli(&db, &["archive", "diff", "pn-core-sw1"], None);
+    assert_eq!(diff.status.code(), Some(1), "{}", text(&diff.stderr));
+    let shown = text(&diff.stdout);
+    assert!(shown.contains("+access-list 110 permit tcp any any eq 23") && shown.contains("deny → permit"), "{shown}");
+
+    // Storing from the shell: a new version, then the same file again changes nothing.
+    let file = tmp.path().join("sw2.cfg");
+    std::fs::write(&file, config("")).unwrap();
+    let f = file.to_str().unwrap();
+    let out = cli(&db, &["archive", "store", "pn-core-sw2", f, "--note", "CHG0000007", "--json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["created"].as_bool(), v["version"].as_i64(), v["secrets_removed"].as_i64()),
+        (Some(true), Some(1), Some(1))
+    );
+    let again = cli(&db, &["archive", "store", "pn-core-sw2", f], None);
+    assert!(text(&again.stdout).contains("Unchanged"), "{}", text(&again.stdout));
+    let shown = cli(&db, &["archive", "show", "pn-core-sw2"], None);
+    assert_eq!(text(&shown.stdout), config("").replace("$1$abcd$efgh", "<removed>"));
+    let bad = cli(&db, &["archive", "store", "pn-core-sw2", "/etc/hostname-does-not-exist"], None);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("cannot read"), "{}", text(&bad.stderr));
+
+    // `collect` reads a directory once and says what it could not place.
+    let batch = tmp.path().join("batch");
+    std::fs::create_dir(&batch).unwrap();
+    std::fs::write(batch.join("10.20.1.2"), config("")).unwrap(); // pn-cell-sw1's management address
+    std::fs::write(batch.join("mystery.cfg"), config("")).unwrap();
+    let out = cli(&db, &["archive", "collect", batch.to_str().unwrap(), "--json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["stored"], serde_json::json!([["10.20.1.2", "pn-cell-sw1", 1]]));
+    assert_eq!(r["unmatched"], serde_json::json!(["mystery.cfg"]));
+}
