@@ -39,7 +39,6 @@ pub enum ArchiveCmd {
         version: Option<i64>,
     },
     /// What changed between two versions: the lines, and the flows whose decision changes.
-    /// Exits 1 when some flow is decided differently.
     Diff {
         item: String,
         /// The older version (default: the one before `--to`).
@@ -50,7 +49,7 @@ pub enum ArchiveCmd {
         to: Option<i64>,
     },
     /// Store every file of a directory whose name is an item's name or management address
-    /// (as Oxidized or RANCID write them), once.
+    /// (as Oxidized or RANCID write them), once. Exits 1 when a file could not be stored.
     Collect { dir: PathBuf },
 }
 
@@ -145,13 +144,11 @@ pub async fn run(ctx: Ctx, cmd: ArchiveCmd) -> Result<ExitCode> {
                 None => anyhow::bail!("{item} has only version 1; there is nothing to compare it with"),
             };
             let c = app.config_diff(&actor, id, from, Some(newer)).await?;
-            let changed = c.decisions.as_ref().is_some_and(|d| !d.blocks.is_empty());
             if ctx.json {
                 print(&serde_json::to_value(&c)?);
             } else {
                 print_comparison(&c);
             }
-            return Ok(if changed { ExitCode::from(1) } else { ExitCode::SUCCESS });
         }
         ArchiveCmd::Collect { dir } => {
             let mut watch = ConfigWatch::new(&dir);
@@ -176,7 +173,7 @@ pub async fn run(ctx: Ctx, cmd: ArchiveCmd) -> Result<ExitCode> {
                     report.failed.len()
                 );
             }
-            return Ok(if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) });
+            return Ok(if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
     }
     Ok(ExitCode::SUCCESS)
