@@ -37,6 +37,12 @@ pub struct Interface {
     pub zone: Option<String>,
     /// First-hop redundancy groups (HSRP, VRRP) it takes part in.
     pub redundancy: Vec<Redundancy>,
+    /// `bandwidth` in kbit/s, when configured (OSPF derives costs from it).
+    pub bandwidth_kbps: Option<u64>,
+    /// `ip ospf cost`.
+    pub ospf_cost: Option<u32>,
+    /// `ip ospf PROCESS area AREA`: OSPF enabled on the interface itself.
+    pub ospf_area: Option<u32>,
 }
 
 /// A virtual address shared by routers: the one with the highest priority answers for it.
@@ -64,6 +70,8 @@ pub struct Device {
     pub bindings: Vec<Binding>,
     /// Static routes the configuration sets (connected ones come from the interfaces).
     pub routes: Vec<crate::route::Route>,
+    /// The OSPF process (the first, when there are several).
+    pub ospf: Option<crate::ospf::Process>,
     /// Address translation rules, in evaluation order.
     pub nat: Vec<crate::nat::NatRule>,
     /// When the rules apply to a packet passing through, which is the vendor's.

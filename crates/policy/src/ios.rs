@@ -31,6 +31,8 @@ enum Block {
     Ports(String),
     Service(String),
     Interface(usize),
+    /// `router ospf N`: the device's first OSPF process (a later one is warned about).
+    Ospf,
 }
 
 /// Parses an IOS configuration. Never fails; see [`Device::warnings`].
@@ -83,6 +85,7 @@ pub fn parse(text: &str) -> Device {
                 Block::Ports(name) => port_groups.entry(name.clone()).or_default().push((n, t.to_owned())),
                 Block::Service(name) => services.entry(name.clone()).or_default().push((n, t.to_owned())),
                 Block::Interface(idx) => interface_line(&mut d, *idx, n, &w),
+                Block::Ospf => ospf_line(&mut d, n, t, &w),
                 Block::None => {}
             }
             continue;
@@ -147,6 +150,14 @@ pub fn parse(text: &str) -> Device {
             ["interface", name, ..] => {
                 d.interfaces.push(Interface { line: n, name: (*name).to_owned(), ..Interface::default() });
                 block = Block::Interface(d.interfaces.len() - 1);
+            }
+            ["router", "ospf", _, rest @ ..] if !rest.contains(&"vrf") => {
+                if d.ospf.is_some() {
+                    d.warnings.push(warn(n, t, "a second OSPF process; only the first is modelled"));
+                } else {
+                    d.ospf = Some(crate::ospf::Process { line: n, ..crate::ospf::Process::default() });
+                    block = Block::Ospf;
+                }
             }
             _ => {}
         }
@@ -392,8 +403,64 @@ fn interface_line(d: &mut Device, idx: usize, n: usize, w: &[&str]) {
                 _ => {}
             }
         }
+        ["bandwidth", kbps, ..] => d.interfaces[idx].bandwidth_kbps = kbps.parse().ok(),
+        ["ip", "ospf", "cost", cost] => d.interfaces[idx].ospf_cost = cost.parse().ok(),
+        ["ip", "ospf", _, "area", area, ..] => d.interfaces[idx].ospf_area = crate::ospf::parse_area(area),
         // The interface's side for NAT: what `ip nat inside source` rules name.
         ["ip", "nat", side @ ("inside" | "outside")] => d.interfaces[idx].nameif = Some((*side).to_owned()),
+        _ => {}
+    }
+}
+
+/// A line of `router ospf N`: what decides areas, costs, neighbours and redistribution.
+fn ospf_line(d: &mut Device, n: usize, t: &str, w: &[&str]) {
+    use crate::ospf::{DEFAULT_EXTERNAL_METRIC, Redistribution, parse_area};
+    let Some(p) = d.ospf.as_mut() else { return };
+    // `metric N` and `metric-type 1|2` after a redistribution.
+    let options = |rest: &[&str], source: &'static str| {
+        let mut r = Redistribution {
+            source,
+            subnets: rest.contains(&"subnets"),
+            metric: DEFAULT_EXTERNAL_METRIC,
+            metric_type: 2,
+            always: rest.contains(&"always"),
+        };
+        for pair in rest.windows(2) {
+            match pair {
+                ["metric", m] => r.metric = m.parse().unwrap_or(DEFAULT_EXTERNAL_METRIC),
+                ["metric-type", k] => r.metric_type = if *k == "1" { 1 } else { 2 },
+                _ => {}
+            }
+        }
+        r
+    };
+    match w {
+        ["router-id", id] => p.router_id = id.parse().ok(),
+        ["network", addr, wildcard, "area", area] => {
+            match (addr.parse::<Ipv4Addr>(), wildcard.parse::<Ipv4Addr>(), parse_area(area)) {
+                (Ok(a), Ok(m), Some(area)) => p.networks.push(crate::ospf::NetworkStatement {
+                    address: u32::from(a),
+                    wildcard: u32::from(m),
+                    area,
+                }),
+                _ => d.warnings.push(warn(n, t, "not a network statement this reader understands; left out")),
+            }
+        }
+        ["passive-interface", "default"] => p.passive_default = true,
+        ["passive-interface", name] => p.passive.push((*name).to_owned()),
+        ["no", "passive-interface", name] => p.active.push((*name).to_owned()),
+        ["redistribute", source @ ("connected" | "static"), rest @ ..] => {
+            let source = if *source == "connected" { "connected" } else { "static" };
+            p.redistribute.push(options(rest, source));
+        }
+        ["redistribute", ..] => d.warnings.push(warn(
+            n,
+            t,
+            "redistribution from another routing protocol is not modelled; use a routing-table export for those routes",
+        )),
+        ["default-information", "originate", rest @ ..] => p.default_originate = Some(options(rest, "default")),
+        ["auto-cost", "reference-bandwidth", mbps, ..] => p.reference_mbps = mbps.parse().unwrap_or(100).max(1),
+        ["distance", ad] => p.distance = ad.parse().unwrap_or(110),
         _ => {}
     }
 }

@@ -26,6 +26,7 @@ pub mod junos;
 pub mod logs;
 pub mod matcher;
 pub mod nat;
+pub mod ospf;
 pub mod pack;
 pub mod panos;
 pub mod route;
@@ -123,6 +124,14 @@ fn fuzz_device(data: &[u8], parse: fn(&str) -> device::Device) {
     let d = parse(&text);
     for w in &d.warnings {
         assert!(w.line >= 1 && w.line <= lines, "warning at line {} of {lines}", w.line);
+    }
+    // Two copies of the device are OSPF neighbours on every subnet: the computation runs
+    // over whatever the parser read, and routes only through interfaces the device has.
+    for routes in ospf::routes(&[&d, &d]) {
+        for r in routes {
+            let route::NextHop::Interface { name, .. } = &r.next_hop else { panic!("{r:?}") };
+            assert!(d.interfaces.iter().any(|i| &i.name == name));
+        }
     }
     let flow = sample_flow();
     for p in &d.zone_policies {

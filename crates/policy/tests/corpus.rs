@@ -841,3 +841,71 @@ fn archived_configurations_lose_their_secrets_and_nothing_else() {
     assert!(read >= 60, "the corpus's configurations: {read}");
     assert!(secrets >= 25, "the corpus holds passwords, hashes and communities; {secrets} removed");
 }
+
+/// OSPF computed from the configurations of Batfish's example network is the OSPF that
+/// Batfish computed (its `routes` answer in the corpus): for every router, the same
+/// intra-area and external (E2) routes with the same metrics and the same equal-cost next
+/// hops; and where Batfish installed another protocol's route instead, that route has the
+/// lower administrative distance.
+#[test]
+fn ospf_routes_of_the_batfish_example_network_are_batfishs() {
+    use policy::route::NextHop;
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut paths = Vec::new();
+    files(&corpus().join("configs/cisco_ios/batfish-example-live"), &mut paths);
+    paths.sort();
+    let devices: Vec<(String, policy::device::Device)> = paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            (p.file_stem().unwrap().to_string_lossy().into_owned(), policy::ios::parse(&text))
+        })
+        .collect();
+    let refs: Vec<&policy::device::Device> = devices.iter().map(|(_, d)| d).collect();
+    let computed = policy::ospf::routes(&refs);
+
+    let answer: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(corpus().join("reference/batfish/tests-basic/routes.ref")).unwrap(),
+    )
+    .unwrap();
+    type Key = (String, String); // (node, network)
+    let mut batfish: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
+    let mut best_admin: BTreeMap<Key, u64> = BTreeMap::new();
+    for row in answer[0]["rows"].as_array().unwrap() {
+        let key = (row["Node"]["name"].as_str().unwrap().to_owned(), row["Network"].as_str().unwrap().to_owned());
+        let admin = row["Admin_Distance"].as_u64().unwrap();
+        best_admin.entry(key.clone()).and_modify(|a| *a = (*a).min(admin)).or_insert(admin);
+        let protocol = row["Protocol"].as_str().unwrap();
+        if protocol.starts_with("ospf") {
+            let hop = &row["Next_Hop"];
+            batfish.entry(key).or_default().insert(format!(
+                "{protocol} {} via {} {}",
+                row["Metric"],
+                hop["interface"].as_str().unwrap_or(""),
+                hop["ip"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    assert!(batfish.len() > 60, "the answer's OSPF routes: {}", batfish.len());
+    let mut ours: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
+    for ((node, _), routes) in devices.iter().zip(&computed) {
+        for r in routes {
+            let NextHop::Interface { name, ip } = &r.next_hop else { panic!("{r:?}") };
+            let via =
+                format!("{} {} via {name} {}", r.protocol, r.metric, ip.map(|i| i.to_string()).unwrap_or_default());
+            ours.entry((node.clone(), format!("{}/{}", r.network, r.len))).or_default().insert(via);
+        }
+    }
+    for (key, theirs) in &batfish {
+        assert_eq!(ours.get(key), Some(theirs), "{key:?}");
+    }
+    for (key, mine) in &ours {
+        if !batfish.contains_key(key) {
+            let admin = best_admin.get(key).copied();
+            assert!(
+                admin.is_some_and(|a| a < 110),
+                "{key:?}: we route {mine:?}; Batfish installed none better ({admin:?})"
+            );
+        }
+    }
+}

@@ -527,8 +527,11 @@ fn trace_reproduces_batfish_traceroute_on_the_example_network() {
         out.sort();
         out
     };
-    let ours = |extra: &[&str]| -> Vec<(String, Vec<String>)> {
-        let mut args = vec!["trace", "--topology", &routers, "--topology", &hosts, "--routes", &routes, "--json"];
+    let traces = |exported: bool, extra: &[&str]| -> Vec<(String, Vec<String>)> {
+        let mut args = vec!["trace", "--topology", &routers, "--topology", &hosts, "--json"];
+        if exported {
+            args.extend(["--routes", routes.as_str()]);
+        }
         args.extend(extra);
         let out = policy(&args);
         let report = json(&out);
@@ -544,6 +547,7 @@ fn trace_reproduces_batfish_traceroute_on_the_example_network() {
         traces.sort();
         traces
     };
+    let ours = |extra: &[&str]| traces(true, extra);
     let one_two = ours(&[
         "--from",
         "as1core1",
@@ -565,6 +569,17 @@ fn trace_reproduces_batfish_traceroute_on_the_example_network() {
     let two_one =
         ours(&["--src", "2.128.1.101", "--dst", "1.0.1.1", "--proto", "udp", "--sport", "49152", "--dport", "33434"]);
     assert_eq!(two_one, batfish("traceroute-2-1.ref"));
+
+    // Inside one AS, without Batfish's tables: OSPF computed from the configurations takes
+    // every flow where Batfish's tables take it, equal-cost paths included.
+    for (src, dst) in
+        [("2.1.3.1", "2.1.1.1"), ("2.1.3.2", "2.1.2.1"), ("2.1.1.1", "2.34.201.10"), ("2.12.11.1", "2.23.22.3")]
+    {
+        let flow = ["--src", src, "--dst", dst, "--proto", "udp", "--sport", "49152", "--dport", "33434"];
+        let computed = traces(false, &flow);
+        assert!(computed.len() > 1 || computed.iter().all(|t| t.0 != "NO_ROUTE"), "{src} → {dst}: {computed:?}");
+        assert_eq!(computed, traces(true, &flow), "{src} → {dst}");
+    }
 }
 
 #[test]
