@@ -628,8 +628,20 @@ fn nat_findings(file: &str, rules: &[policy::nat::NatRule], out: &mut Vec<Findin
                 apps: zone::Labels::Any,
                 users: zone::Labels::Any,
                 action: policy::acl::Action::Permit,
-                matches: r.matches.clone(),
-                may: Vec::new(),
+                // A list read first-match (IOS) takes its permit entries' packets less what
+                // earlier deny entries exempt: stated as its permits with a condition, it
+                // can be found never to apply but never hides a later rule.
+                matches: r
+                    .matches
+                    .iter()
+                    .filter(|m| !r.first_match || m.action == policy::acl::Action::Permit)
+                    .cloned()
+                    .collect(),
+                may: if r.first_match && r.matches.iter().any(|m| m.action != policy::acl::Action::Permit) {
+                    vec!["unless a deny entry of its list exempts the packet".into()]
+                } else {
+                    Vec::new()
+                },
                 disabled: r.disabled,
                 log: true,
             })
@@ -987,7 +999,7 @@ pub fn match_flow(config: &Config, choice: &FilterChoice, query: &FlowQuery) -> 
             .nat
             .iter()
             .filter_map(|r| r.reverse())
-            .find(|r| r.from.admits(Some(&nameif)) && r.matches.iter().any(|m| m.matches(&flow)))
+            .find(|r| r.from.admits(Some(&nameif)) && r.takes(&flow))
             .map(|r| (r.name.clone(), r.line, r.translate(&flow, |_| None)));
     }
     let flow = unnat.as_ref().map_or(flow, |u| u.2);
@@ -1265,7 +1277,7 @@ fn block_view(
         new_rule,
         src: src.iter().map(|&(lo, hi)| ip_range(lo, hi)).collect(),
         dst: dst.iter().map(|&(lo, hi)| ip_range(lo, hi)).collect(),
-        proto: proto.iter().flat_map(|&(lo, hi)| (lo..=hi).map(|p| proto_name(p as u8))).take(16).collect(),
+        proto: proto_ranges(proto),
         sport: sport.iter().map(|&r| port_range(r)).collect(),
         dport: dport.iter().map(|&r| port_range(r)).collect(),
         exact: *exact,
@@ -1274,6 +1286,21 @@ fn block_view(
         zones: Vec::new(),
         applications: Vec::new(),
     }
+}
+
+/// Protocol ranges as people write them: `any` for all, a name for one (`tcp`), `lo-hi`
+/// for a run of numbers.
+fn proto_ranges(ranges: &[(u16, u16)]) -> Vec<String> {
+    if ranges == [(0, 255)] {
+        return vec!["any".into()];
+    }
+    ranges
+        .iter()
+        .map(|&(lo, hi)| {
+            let name = |p: u16| proto_name(u8::try_from(p).unwrap_or(u8::MAX));
+            if lo == hi { name(lo) } else { format!("{}-{}", name(lo), name(hi)) }
+        })
+        .collect()
 }
 
 /// `10.0.0.0/8` when the range is a prefix, `a–b` otherwise, `any` for everything.

@@ -623,6 +623,7 @@ fn nat_rules(d: &mut Device, net_objects: &Lines, twice: &[(usize, Vec<String>)]
             source,
             destination,
             bidirectional: kind == "static",
+            first_match: false,
             disabled: w.contains(&"inactive"),
         };
         if after_auto { after.push(r) } else { manual.push(r) }
@@ -661,6 +662,7 @@ fn nat_rules(d: &mut Device, net_objects: &Lines, twice: &[(usize, Vec<String>)]
                 source: Some(Translation { address, port }),
                 destination: None,
                 bidirectional: *kind == "static",
+                first_match: false,
                 disabled: false,
             };
             if *kind == "static" { static_auto.push(r) } else { dynamic_auto.push(r) }

@@ -577,6 +577,7 @@ fn virtual_servers(
             source,
             destination,
             bidirectional: false,
+            first_match: false,
             disabled: false,
         });
     }

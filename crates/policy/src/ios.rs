@@ -277,23 +277,22 @@ fn nat_rules(d: &mut Device, lines: &[(usize, String)], pools: &HashMap<String, 
                     "pool" => pools.get(*target).map(|&(lo, hi)| Address::Range { lo, hi }),
                     _ => Some(Address::Interface((*target).to_owned())),
                 };
-                // The traffic the list permits (its deny entries are left out: they only
-                // exempt traffic, which then is not translated by this rule).
-                let permitted: Vec<Rule> = d
-                    .acl(acl)
-                    .map(|a| a.rules.iter().filter(|r| r.action == Action::Permit).cloned().collect())
-                    .unwrap_or_default();
-                match (address, permitted.is_empty()) {
-                    (Some(address), false) => {
+                // The list read first-match: a deny entry exempts what it takes (traffic to
+                // a VPN peer, say) from translation by this rule.
+                let list: Vec<Rule> = d.acl(acl).map(|a| a.rules.clone()).unwrap_or_default();
+                let permits = list.iter().any(|r| r.action == Action::Permit);
+                match (address, permits) {
+                    (Some(address), true) => {
                         dynamics.push(NatRule {
                             name: text.clone(),
                             line: *n,
                             from: side("inside"),
                             to: side("outside"),
-                            matches: permitted,
+                            matches: list,
                             source: Some(Translation { address: Some(address), port: None }),
                             destination: None,
                             bidirectional: false,
+                            first_match: true,
                             disabled: false,
                         });
                         continue;
@@ -313,6 +312,7 @@ fn nat_rules(d: &mut Device, lines: &[(usize, String)], pools: &HashMap<String, 
                 source: Some(Translation { address: Some(address), port }),
                 destination: None,
                 bidirectional,
+                first_match: false,
                 disabled: false,
             }),
             None => d.warnings.push(warn(
@@ -1053,6 +1053,24 @@ interface GigabitEthernet0/1
  ip access-group MISSING out
  shutdown
 ";
+
+    /// A deny entry of a NAT list exempts its traffic (site-to-site VPN traffic keeps its
+    /// addresses); the rest of what the list permits leaves translated.
+    #[test]
+    fn nat_list_deny_entries_exempt_traffic() {
+        let d = parse(
+            "interface Gi0/0\n ip address 192.168.1.1 255.255.255.0\n ip nat inside\n\
+             interface Gi0/1\n ip address 203.0.113.2 255.255.255.252\n ip nat outside\n\
+             ip access-list extended NAT\n deny ip 192.168.1.0 0.0.0.255 10.0.0.0 0.255.255.255\n \
+             permit ip 192.168.1.0 0.0.0.255 any\n\
+             ip nat inside source list NAT interface Gi0/1 overload\n",
+        );
+        let rule = &d.nat[0];
+        assert!(rule.first_match);
+        let to = |dst: &str| flow("192.168.1.20", dst, 6, 443);
+        assert!(rule.applies(&to("198.51.100.9"), "inside", "outside"));
+        assert!(!rule.applies(&to("10.2.3.4"), "inside", "outside"), "VPN traffic keeps its address");
+    }
 
     #[test]
     fn reads_filters_groups_and_bindings() {

@@ -48,8 +48,12 @@ pub struct NatRule {
     /// Zones (or interfaces) the original packet comes from and goes to.
     pub from: Labels,
     pub to: Labels,
-    /// The original packets it takes: any of these headers (their action is not used).
+    /// The original packets it takes: any of these headers (their action is not used), or,
+    /// with `first_match`, those whose first matching entry permits.
     pub matches: Vec<Rule>,
+    /// `matches` is an access list read first-match: a deny entry exempts the packets it
+    /// takes from the rule (IOS `ip nat inside source list`, the usual VPN exemption).
+    pub first_match: bool,
     pub source: Option<Translation>,
     pub destination: Option<Translation>,
     /// Static NAT that also translates the reverse direction.
@@ -59,10 +63,16 @@ pub struct NatRule {
 
 impl NatRule {
     pub fn applies(&self, flow: &Flow, from: &str, to: &str) -> bool {
-        !self.disabled
-            && self.from.admits(Some(from))
-            && self.to.admits(Some(to))
-            && self.matches.iter().any(|m| m.matches(flow))
+        !self.disabled && self.from.admits(Some(from)) && self.to.admits(Some(to)) && self.takes(flow)
+    }
+
+    /// Whether the header is one the rule translates, whatever the zones.
+    pub fn takes(&self, flow: &Flow) -> bool {
+        if self.first_match {
+            self.matches.iter().find(|m| m.matches(flow)).is_some_and(|m| m.action == crate::acl::Action::Permit)
+        } else {
+            self.matches.iter().any(|m| m.matches(flow))
+        }
     }
 
     /// The flow as this rule rewrites it; `egress` gives an interface's address.
@@ -179,6 +189,7 @@ impl NatRule {
             source: None,
             destination: Some(Translation { port, ..to_real }),
             bidirectional: false,
+            first_match: false,
             disabled: self.disabled,
         })
     }
@@ -210,6 +221,7 @@ mod tests {
             source: None,
             destination: Some(Translation { address: Some(to), port }),
             bidirectional: false,
+            first_match: false,
             disabled: false,
         };
         let one_to_one = rule(

@@ -710,6 +710,7 @@ fn nat_rule(e: &Node, scope: &Scope, warnings: &mut Vec<Warning>) -> Option<NatR
         source,
         destination,
         bidirectional,
+        first_match: false,
         disabled: e.yes("disabled"),
     })
 }

@@ -707,6 +707,7 @@ impl Nat {
                             destination
                         },
                         bidirectional: false,
+                        first_match: false,
                         disabled: false,
                     });
                 }

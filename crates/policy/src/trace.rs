@@ -61,12 +61,8 @@ impl Node {
             return None;
         }
         let ni = self.nameif(ingress?)?;
-        let r = self
-            .device
-            .nat
-            .iter()
-            .filter_map(|r| r.reverse())
-            .find(|r| r.from.admits(Some(&ni)) && r.matches.iter().any(|m| m.matches(flow)))?;
+        let r =
+            self.device.nat.iter().filter_map(|r| r.reverse()).find(|r| r.from.admits(Some(&ni)) && r.takes(flow))?;
         let real = r.translate(flow, |_| None);
         Some((format!("un-NAT {}", r.name), r.line, real))
     }
@@ -91,7 +87,7 @@ impl Node {
                     .nat
                     .iter()
                     .filter(|r| r.destination.is_some())
-                    .find(|r| r.from.admits(Some(&zi)) && r.matches.iter().any(|m| m.matches(flow)))?;
+                    .find(|r| r.from.admits(Some(&zi)) && r.takes(flow))?;
                 let destination_only = crate::nat::NatRule { source: None, ..rule.clone() };
                 Some((rule, destination_only.translate(flow, |_| None)))
             }
@@ -115,9 +111,11 @@ impl Node {
             NatOrder::Srx => {
                 let (zi, ze) = (self.zone_or_any(ingress), self.zone_or_any(egress));
                 before.filter(|r| r.source.is_some()).or_else(|| {
-                    self.device.nat.iter().filter(|r| r.source.is_some() && r.destination.is_none()).find(|r| {
-                        r.from.admits(Some(&zi)) && r.to.admits(Some(&ze)) && r.matches.iter().any(|m| m.matches(flow))
-                    })
+                    self.device
+                        .nat
+                        .iter()
+                        .filter(|r| r.source.is_some() && r.destination.is_none())
+                        .find(|r| r.from.admits(Some(&zi)) && r.to.admits(Some(&ze)) && r.takes(flow))
                 })?
             }
             NatOrder::Interfaces if !unnated => {

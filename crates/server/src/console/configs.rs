@@ -439,7 +439,11 @@ pub fn block_lines(c: &Comparison) -> Vec<BlockLine> {
                 join(&b.src),
                 join(&b.dst),
                 join(&b.proto),
-                if b.dport.is_empty() { String::new() } else { format!("port {}", b.dport.join(", ")) }
+                if b.dport.is_empty() || b.dport == ["any"] {
+                    String::new()
+                } else {
+                    format!("port {}", b.dport.join(", "))
+                }
             );
             if !b.zones.is_empty() {
                 traffic.push_str(&format!(" · zones {}", b.zones.join(", ")));
