@@ -460,7 +460,10 @@ fn ospf_line(d: &mut Device, n: usize, t: &str, w: &[&str]) {
         )),
         ["default-information", "originate", rest @ ..] => p.default_originate = Some(options(rest, "default")),
         ["auto-cost", "reference-bandwidth", mbps, ..] => p.reference_mbps = mbps.parse().unwrap_or(100).max(1),
-        ["distance", ad] => p.distance = ad.parse().unwrap_or(110),
+        ["distance", ad] => {
+            p.distance = ad.parse().unwrap_or(110);
+            p.external_distance = p.distance;
+        }
         _ => {}
     }
 }

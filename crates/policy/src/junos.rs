@@ -279,12 +279,91 @@ struct Term {
     then: Vec<String>,
 }
 
+/// `100m`, `1g`, `10g` or a number of bit/s, in Mbit/s.
+fn bandwidth_mbps(s: &str) -> Option<u64> {
+    let s = s.to_ascii_lowercase();
+    let (digits, scale) = match s.chars().last()? {
+        'k' => (&s[..s.len() - 1], 0.001),
+        'm' => (&s[..s.len() - 1], 1.0),
+        'g' => (&s[..s.len() - 1], 1000.0),
+        _ => (s.as_str(), 0.000_001),
+    };
+    let n: f64 = digits.parse().ok()?;
+    Some(((n * scale) as u64).max(1))
+}
+
+/// OSPF as Junos has it: interfaces listed under their area (a loopback costs 0 unless a
+/// metric is given), and `export` policies whose terms take direct or static routes and
+/// accept them become external (type 2 unless `then external type 1`) redistribution.
+fn ospf_settings(
+    d: &mut Device,
+    interfaces: Vec<(String, u32, Vec<String>)>,
+    exports: &[(usize, String)],
+    statements: &HashMap<String, Vec<(String, Vec<String>)>>,
+) {
+    use crate::ospf::Redistribution;
+    let Some(p) = d.ospf.as_mut() else { return };
+    for (name, area, options) in interfaces {
+        let Some(i) = d.interfaces.iter_mut().find(|i| i.name == name) else { continue };
+        let opts: Vec<&str> = options.iter().map(String::as_str).collect();
+        match opts.as_slice() {
+            ["disable"] => continue,
+            ["passive", ..] => p.passive.push(name.clone()),
+            ["metric", m] => i.ospf_cost = m.parse().ok(),
+            _ => {}
+        }
+        i.ospf_area = Some(area);
+        if i.ospf_cost.is_none() && name.starts_with("lo") {
+            i.ospf_cost = Some(0);
+        }
+    }
+    for (line, policy) in exports {
+        let Some(terms) = statements.get(policy) else {
+            d.warnings.push(Warning {
+                line: *line,
+                text: format!("protocols ospf export {policy}"),
+                message: format!("policy-statement `{policy}` is not defined; nothing is exported"),
+            });
+            continue;
+        };
+        let mut by_term: Vec<(&str, Vec<&[String]>)> = Vec::new();
+        for (term, words) in terms {
+            match by_term.iter_mut().find(|(t, _)| t == term) {
+                Some((_, list)) => list.push(words),
+                None => by_term.push((term, vec![words])),
+            }
+        }
+        for (_, words) in by_term {
+            let has =
+                |a: &str, b: &str| words.iter().any(|w| w.len() >= 2 && w[0] == a && w[1..].iter().any(|x| x == b));
+            if !has("then", "accept") {
+                continue;
+            }
+            let metric = words
+                .iter()
+                .find_map(|w| (w.len() == 3 && w[0] == "then" && w[1] == "metric").then(|| w[2].parse().ok()).flatten())
+                .unwrap_or(0);
+            let metric_type = if words.iter().any(|w| w.join(" ") == "then external type 1") { 1 } else { 2 };
+            for (proto, source) in [("direct", "connected"), ("static", "static")] {
+                if has("from", proto) {
+                    p.redistribute.push(Redistribution { source, subnets: true, metric, metric_type, always: false });
+                }
+            }
+        }
+    }
+}
+
 /// Parses a Junos configuration (either form). Never fails; see [`Device::warnings`].
 pub fn parse(text: &str) -> Device {
     let mut d = Device::default();
     let mut filters: Vec<(Family, String, usize, Vec<Term>)> = Vec::new();
     let mut prefix_lists: HashMap<String, Vec<AddrMatch>> = HashMap::new();
     let mut interfaces: HashMap<String, usize> = HashMap::new();
+    // OSPF: (interface, area, options), `export` policies, and every policy-statement's
+    // (term, words) for the exports to be read at the end.
+    let mut ospf_interfaces: Vec<(String, u32, Vec<String>)> = Vec::new();
+    let mut ospf_exports: Vec<(usize, String)> = Vec::new();
+    let mut policy_statements: HashMap<String, Vec<(String, Vec<String>)>> = HashMap::new();
     let (all, too_deep) = statements(text);
     d.warnings.extend(foreign_lines(text));
     for line in too_deep {
@@ -373,6 +452,36 @@ pub fn parse(text: &str) -> Device {
                     d.routes.push(static_route);
                 }
             }
+            ["protocols", "ospf", rest @ ..] => {
+                let p = d.ospf.get_or_insert_with(|| crate::ospf::Process {
+                    line: s.line,
+                    reference_mbps: 100,
+                    distance: 10,
+                    external_distance: 150,
+                    ..crate::ospf::Process::default()
+                });
+                match rest {
+                    ["area", area, "interface", name, what @ ..] => {
+                        let Some(area) = crate::ospf::parse_area(area) else { continue };
+                        // `ge-0/0/0` means its unit 0.
+                        let name = if name.contains('.') { (*name).to_owned() } else { format!("{name}.0") };
+                        ospf_interfaces.push((name, area, what.iter().map(|w| (*w).to_owned()).collect()));
+                    }
+                    ["reference-bandwidth", bw] => p.reference_mbps = bandwidth_mbps(bw).unwrap_or(100),
+                    ["export", policy] => ospf_exports.push((s.line, (*policy).to_owned())),
+                    ["preference", n] => p.distance = n.parse().unwrap_or(10),
+                    ["external-preference", n] => p.external_distance = n.parse().unwrap_or(150),
+                    _ => {}
+                }
+            }
+            ["policy-options", "policy-statement", name, rest @ ..] => {
+                let (term, what) = match rest {
+                    ["term", t, what @ ..] => ((*t).to_owned(), what),
+                    what => (String::new(), what),
+                };
+                let words: Vec<String> = what.iter().map(|w| (*w).to_owned()).collect();
+                policy_statements.entry((*name).to_owned()).or_default().push((term, words));
+            }
             ["interfaces", name, "disable"] => {
                 for i in d.interfaces.iter_mut().filter(|i| i.name.starts_with(&format!("{name}."))) {
                     i.shutdown = true;
@@ -381,6 +490,7 @@ pub fn parse(text: &str) -> Device {
             _ => {}
         }
     }
+    ospf_settings(&mut d, ospf_interfaces, &ospf_exports, &policy_statements);
     for (family, name, line, terms) in filters {
         let mut acl = Acl { name: name.clone(), line, family, rules: Vec::new() };
         for term in terms {

@@ -325,10 +325,19 @@ impl Matcher {
     }
 
     pub fn decide(&self, f: &Flow) -> Decision {
-        let key = key(f);
         let mut best: Option<(u32, bool)> = None;
-        if key[crate::boxes::FAMILY] == 0 && !self.trees.is_empty() {
-            let k: [u32; DIMS] = std::array::from_fn(|d| key[d] as u32);
+        if let (std::net::IpAddr::V4(src), std::net::IpAddr::V4(dst)) = (f.src, f.dst)
+            && !self.trees.is_empty()
+        {
+            // The key in the trees' 32-bit fields, built directly (no 128-bit detour).
+            let (s, d) = (u32::from(src), u32::from(dst));
+            let mut k = [0u32; DIMS];
+            k[crate::boxes::SRC] = s;
+            k[crate::boxes::DST] = d;
+            k[crate::boxes::SPORT] = u32::from(f.sport);
+            k[crate::boxes::DPORT] = u32::from(f.dport);
+            k[crate::boxes::PROTO] = u32::from(f.proto);
+            k[crate::boxes::FRAG] = u32::from(f.fragment);
             // Side by side: one step in every tree per round, so the loads overlap.
             let mut at = [0usize; 4];
             for (t, tree) in self.trees.iter().enumerate() {
@@ -351,12 +360,15 @@ impl Matcher {
                 }
                 let c = tree.nodes[at[t]];
                 let items = &tree.entries[c.a as usize..(c.dim & !Cell::LEAF) as usize];
-                if let Some(hit) = self.first_hit(items, f, &key, best.map(|b| b.0)) {
+                if let Some(hit) = self.first_hit(items, f, Some((s, d)), best.map(|b| b.0)) {
                     best = Some(hit);
                 }
             }
         } else {
-            best = self.first_hit(&self.entries[self.partition.items_of(&key)], f, &key, None);
+            let key = key(f);
+            let v4 = (key[crate::boxes::FAMILY] == 0)
+                .then(|| (key[crate::boxes::SRC] as u32, key[crate::boxes::DST] as u32));
+            best = self.first_hit(&self.entries[self.partition.items_of(&key)], f, v4, None);
         }
         match best {
             Some((rule, permit)) => {
@@ -366,10 +378,17 @@ impl Matcher {
         }
     }
 
-    /// The first entry that matches the flow, among those before rule `before`.
-    fn first_hit(&self, entries: &[Entry], f: &Flow, key: &[u128; DIMS], before: Option<u32>) -> Option<(u32, bool)> {
-        let v4 = key[crate::boxes::FAMILY] == 0;
-        let (s, d) = (key[crate::boxes::SRC] as u32, key[crate::boxes::DST] as u32);
+    /// The first entry that matches the flow, among those before rule `before`; `v4` holds
+    /// an IPv4 flow's addresses as integers.
+    fn first_hit(
+        &self,
+        entries: &[Entry],
+        f: &Flow,
+        v4: Option<(u32, u32)>,
+        before: Option<u32>,
+    ) -> Option<(u32, bool)> {
+        let (s, d) = v4.unwrap_or_default();
+        let v4 = v4.is_some();
         let frag = if f.fragment { Entry::FRAGMENT } else { Entry::WHOLE };
         fn within<T: PartialOrd>(v: T, (lo, hi): (T, T)) -> bool {
             lo <= v && v <= hi

@@ -34,8 +34,10 @@ pub struct Process {
     pub default_originate: Option<Redistribution>,
     /// `auto-cost reference-bandwidth` in Mbit/s (100 by default).
     pub reference_mbps: u64,
-    /// `distance N`: the administrative distance of every OSPF route (110 by default).
+    /// `distance N`: the administrative distance of OSPF routes (IOS 110; Junos calls it
+    /// preference: 10 internal, 150 external).
     pub distance: u32,
+    pub external_distance: u32,
 }
 
 impl Default for Process {
@@ -51,6 +53,7 @@ impl Default for Process {
             default_originate: None,
             reference_mbps: 100,
             distance: 110,
+            external_distance: 110,
         }
     }
 }
@@ -87,7 +90,12 @@ pub fn parse_area(s: &str) -> Option<u32> {
 /// The bandwidth IOS assumes for an interface by its name, in kbit/s.
 fn default_bandwidth_kbps(name: &str) -> u64 {
     let n = name.to_ascii_lowercase();
-    let table: [(&str, u64); 12] = [
+    let table: [(&str, u64); 16] = [
+        // Junos: 100G, 40G, 10G, 1G and Fast Ethernet ports.
+        ("et-", 100_000_000),
+        ("xe-", 10_000_000),
+        ("ge-", 1_000_000),
+        ("fe-", 100_000),
         ("hundredgig", 100_000_000),
         ("fortygig", 40_000_000),
         ("twentyfivegig", 25_000_000),
@@ -138,7 +146,8 @@ fn interfaces(d: &Device, p: &Process) -> Vec<OspfInterface> {
             .filter(|s| (u32::from(ip) & !s.wildcard) == (s.address & !s.wildcard))
             .min_by_key(|s| s.wildcard.count_ones());
         let Some(area) = i.ospf_area.or(statement.map(|s| s.area)) else { continue };
-        let loopback = i.name.to_ascii_lowercase().starts_with("loopback");
+        let lower = i.name.to_ascii_lowercase();
+        let loopback = lower.starts_with("loopback") || lower.starts_with("lo0");
         let cost = match i.ospf_cost {
             Some(c) => u64::from(c),
             None if loopback => 1,
@@ -422,7 +431,7 @@ pub fn routes(devices: &[&Device]) -> Vec<Vec<Route>> {
                     len,
                     next_hop: NextHop::Interface { name, ip: ip.map(IpAddr::V4) },
                     protocol: KINDS[usize::from(c.kind)].to_owned(),
-                    admin: p.distance,
+                    admin: if c.kind >= 2 { p.external_distance } else { p.distance },
                     metric: c.metric,
                 });
             }

@@ -909,3 +909,41 @@ fn ospf_routes_of_the_batfish_example_network_are_batfishs() {
         }
     }
 }
+
+/// The Junos version of Batfish's example network: AS 1's borders run Junos (`protocols
+/// ospf area … interface …`, an export policy of direct routes), the rest IOS. OSPF between
+/// them takes the same paths as in the all-IOS network, with Junos' own defaults: a
+/// loopback costs 0, exported routes are type 2 with metric 0, and Junos ranks OSPF 10
+/// internal and 150 external.
+#[test]
+fn ospf_between_junos_and_ios_follows_each_vendors_defaults() {
+    use policy::route::NextHop;
+    let dir = corpus().join("configs/juniper/batfish-example-juniper");
+    let names = ["as1border1", "as1border2", "as1core1"];
+    let devices: Vec<policy::device::Device> = names
+        .iter()
+        .map(|n| {
+            let text = std::fs::read_to_string(dir.join(format!("{n}.cfg"))).unwrap();
+            if text.contains("set system") { policy::junos::parse(&text) } else { policy::ios::parse(&text) }
+        })
+        .collect();
+    let refs: Vec<&policy::device::Device> = devices.iter().collect();
+    let routes = policy::ospf::routes(&refs);
+    let show = |r: &policy::route::Route| {
+        let NextHop::Interface { name, ip } = &r.next_hop else { panic!("{r:?}") };
+        format!("{}/{} {} {} {} via {name} {}", r.network, r.len, r.protocol, r.metric, r.admin, ip.unwrap())
+    };
+    let core: Vec<String> = routes[2].iter().map(show).collect();
+    // The IOS core reaches the Junos border's loopback at the link's cost alone.
+    assert!(core.contains(&"1.1.1.1/32 ospf 1 110 via FastEthernet0/0 1.0.1.1".to_owned()), "{core:#?}");
+    // The border's eBGP link is exported as type 2 with Junos' metric 0.
+    assert!(core.contains(&"10.12.11.0/24 ospfE2 0 110 via FastEthernet0/0 1.0.1.1".to_owned()), "{core:#?}");
+    let border: Vec<String> = routes[0].iter().map(show).collect();
+    // The Junos border ranks what it learns with Junos preferences: 10 inside, 150 outside.
+    assert!(border.contains(&"1.10.1.1/32 ospf 2 10 via fe-0/0/0.0 1.0.1.2".to_owned()), "{border:#?}");
+    assert!(
+        border.iter().any(|r| r.starts_with("1.2.2.2/32 ospf ") && r.contains(" 10 via fe-0/0/0.0")),
+        "{border:#?}"
+    );
+    assert!(border.iter().all(|r| !r.contains("ospfE2") || r.contains(" 150 via ")), "{border:#?}");
+}
