@@ -1,8 +1,9 @@
 //! `policy trace`: a flow through a topology of configuration files, hop by hop, and its way
 //! back. The files of a directory become the network's devices (any dialect `policy` reads,
 //! plus Batfish's JSON host models with their iptables files); routing comes from each
-//! configuration (connected and static routes, and OSPF computed between the configurations)
-//! or from a routing-table export (Batfish's `routes` answer) when one is given.
+//! configuration (connected and static routes, and OSPF and BGP computed between the
+//! configurations) or from a routing-table export (Batfish's `routes` answer) when one is
+//! given.
 
 use crate::policy::{self as use_case, FlowQuery, FlowView, PolicyError};
 use policy::acl::Flow;
@@ -55,11 +56,16 @@ pub fn load(files: &[TopologyFile], routes: &[TopologyFile]) -> Result<Topology,
             Err(e) => skipped.push((f.name.clone(), e.to_string())),
         }
     }
-    // OSPF between the configurations read: each router's computed routes join its
-    // connected and static ones (a routing-table export below replaces them all).
-    let ospf = policy::ospf::routes(&nodes.iter().map(|n| &n.device).collect::<Vec<_>>());
-    for (n, computed) in nodes.iter_mut().zip(ospf) {
-        n.rib.extend(computed);
+    // OSPF, then BGP over it, between the configurations read: each router's computed
+    // routes join its connected and static ones (a routing-table export below replaces
+    // them all).
+    let devices: Vec<&policy::device::Device> = nodes.iter().map(|n| &n.device).collect();
+    let ospf = policy::ospf::routes(&devices);
+    let igp: Vec<Vec<Route>> = nodes.iter().zip(ospf).map(|(n, o)| n.rib.iter().cloned().chain(o).collect()).collect();
+    let (bgp, _) = policy::bgp::routes(&devices, &igp);
+    for ((n, igp), bgp) in nodes.iter_mut().zip(igp).zip(bgp) {
+        n.rib = igp;
+        n.rib.extend(bgp);
     }
     for f in routes {
         let text = String::from_utf8_lossy(&f.bytes);

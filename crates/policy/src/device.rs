@@ -72,6 +72,9 @@ pub struct Device {
     pub routes: Vec<crate::route::Route>,
     /// The OSPF process (the first, when there are several).
     pub ospf: Option<crate::ospf::Process>,
+    /// The BGP process, and the route maps, prefix lists and community lists it uses.
+    pub bgp: Option<crate::bgp::Process>,
+    pub routing_policy: crate::bgp::Policies,
     /// Address translation rules, in evaluation order.
     pub nat: Vec<crate::nat::NatRule>,
     /// When the rules apply to a packet passing through, which is the vendor's.

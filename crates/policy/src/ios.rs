@@ -33,6 +33,10 @@ enum Block {
     Interface(usize),
     /// `router ospf N`: the device's first OSPF process (a later one is warned about).
     Ospf,
+    /// `router bgp N`, its address families included.
+    Bgp,
+    /// `route-map NAME …`: the clause's index in its map.
+    RouteMap(String, usize),
 }
 
 /// Parses an IOS configuration. Never fails; see [`Device::warnings`].
@@ -86,6 +90,8 @@ pub fn parse(text: &str) -> Device {
                 Block::Service(name) => services.entry(name.clone()).or_default().push((n, t.to_owned())),
                 Block::Interface(idx) => interface_line(&mut d, *idx, n, &w),
                 Block::Ospf => ospf_line(&mut d, n, t, &w),
+                Block::Bgp => bgp_line(&mut d, n, t, &w),
+                Block::RouteMap(name, idx) => route_map_line(&mut d, name, *idx, n, t, &w),
                 Block::None => {}
             }
             continue;
@@ -151,6 +157,38 @@ pub fn parse(text: &str) -> Device {
                 d.interfaces.push(Interface { line: n, name: (*name).to_owned(), ..Interface::default() });
                 block = Block::Interface(d.interfaces.len() - 1);
             }
+            ["router", "bgp", asn] => match (asn.parse::<u32>(), d.bgp.is_some()) {
+                (Ok(asn), false) => {
+                    d.bgp = Some(crate::bgp::Process {
+                        line: n,
+                        asn,
+                        max_paths_ebgp: 1,
+                        max_paths_ibgp: 1,
+                        ..crate::bgp::Process::default()
+                    });
+                    block = Block::Bgp;
+                }
+                _ => d.warnings.push(warn(n, t, "a BGP process this reader does not model; left out")),
+            },
+            ["route-map", name, rest @ ..] => {
+                let permit = rest.first() != Some(&"deny");
+                let seq = rest.iter().find_map(|w| w.parse::<u32>().ok()).unwrap_or(10);
+                let clauses = d.routing_policy.route_maps.entry((*name).to_owned()).or_default();
+                let clause = crate::bgp::Clause { line: n, seq, permit, ..crate::bgp::Clause::default() };
+                let idx = match clauses.binary_search_by_key(&seq, |c| c.seq) {
+                    Ok(i) => {
+                        clauses[i] = clause;
+                        i
+                    }
+                    Err(i) => {
+                        clauses.insert(i, clause);
+                        i
+                    }
+                };
+                block = Block::RouteMap((*name).to_owned(), idx);
+            }
+            ["ip", "prefix-list", name, rest @ ..] => prefix_list_line(&mut d, name, rest, n, t),
+            ["ip", "community-list", rest @ ..] => community_list_line(&mut d, rest, n, t),
             ["router", "ospf", _, rest @ ..] if !rest.contains(&"vrf") => {
                 if d.ospf.is_some() {
                     d.warnings.push(warn(n, t, "a second OSPF process; only the first is modelled"));
@@ -410,6 +448,161 @@ fn interface_line(d: &mut Device, idx: usize, n: usize, w: &[&str]) {
         ["ip", "nat", side @ ("inside" | "outside")] => d.interfaces[idx].nameif = Some((*side).to_owned()),
         _ => {}
     }
+}
+
+/// A line of `router bgp N` (its `address-family ipv4` lines too): sessions and what they
+/// inherit from peer groups, originated networks, aggregates, multipath and add-paths.
+fn bgp_line(d: &mut Device, n: usize, t: &str, w: &[&str]) {
+    let Some(p) = d.bgp.as_mut() else { return };
+    let ipv4 = |s: &str| s.parse::<Ipv4Addr>().ok();
+    let classful = |a: u32| match a >> 24 {
+        0..=127 => 8,
+        128..=191 => 16,
+        _ => 24,
+    };
+    match w {
+        ["bgp", "router-id", id] => p.router_id = ipv4(id),
+        ["bgp", "additional-paths", "select", "all", ..] => p.additional_paths = true,
+        ["neighbor", who, what @ ..] => {
+            let entry = match ipv4(who) {
+                Some(ip) => {
+                    p.neighbors.entry(ip).or_insert_with(|| crate::bgp::Neighbor { line: n, ..Default::default() })
+                }
+                None => p
+                    .groups
+                    .entry((*who).to_owned())
+                    .or_insert_with(|| crate::bgp::Neighbor { line: n, ..Default::default() }),
+            };
+            match what {
+                ["peer-group", group] => entry.group = Some((*group).to_owned()),
+                ["remote-as", asn] => entry.remote_as = asn.parse().ok(),
+                ["update-source", iface] => entry.update_source = Some((*iface).to_owned()),
+                ["route-map", map, "in"] => entry.route_map_in = Some((*map).to_owned()),
+                ["route-map", map, "out"] => entry.route_map_out = Some((*map).to_owned()),
+                ["send-community", ..] => entry.send_community = true,
+                ["route-reflector-client"] => entry.reflector_client = true,
+                ["next-hop-self", ..] => entry.next_hop_self = true,
+                ["ebgp-multihop", ..] => entry.ebgp_multihop = true,
+                ["advertise", "additional-paths", ..] => entry.additional_paths = true,
+                ["shutdown"] => entry.shutdown = true,
+                _ => {}
+            }
+        }
+        ["network", a, "mask", m, ..] => {
+            if let (Some(a), Some(m)) = (ipv4(a), ipv4(m)) {
+                let len = u32::from(m).count_ones() as u8;
+                p.networks.push((u32::from(a) & u32::from(m), len));
+            }
+        }
+        ["network", a] => {
+            if let Some(a) = ipv4(a) {
+                let len = classful(u32::from(a));
+                p.networks.push((u32::from(a), len));
+            }
+        }
+        ["aggregate-address", a, m, rest @ ..] => match (ipv4(a), ipv4(m)) {
+            (Some(a), Some(m)) => {
+                let len = u32::from(m).count_ones() as u8;
+                p.aggregates.push((u32::from(a) & u32::from(m), len, rest.contains(&"summary-only")));
+            }
+            _ => d.warnings.push(warn(n, t, "not an aggregate this reader understands; left out")),
+        },
+        ["redistribute", source @ ("connected" | "static"), ..] => {
+            p.redistribute.push(if *source == "connected" { "connected" } else { "static" })
+        }
+        ["redistribute", ..] => d.warnings.push(warn(n, t, "redistribution of this source into BGP is not modelled")),
+        ["maximum-paths", count] => {
+            p.max_paths_ebgp = count.parse().unwrap_or(1);
+        }
+        ["maximum-paths", "ibgp", count] => p.max_paths_ibgp = count.parse().unwrap_or(1),
+        ["maximum-paths", "eibgp", count] => {
+            let count = count.parse().unwrap_or(1);
+            (p.max_paths_ebgp, p.max_paths_ibgp) = (count, count);
+        }
+        _ => {}
+    }
+}
+
+/// A `match` or `set` line of a route-map clause.
+fn route_map_line(d: &mut Device, name: &str, idx: usize, n: usize, t: &str, w: &[&str]) {
+    let Some(c) = d.routing_policy.route_maps.get_mut(name).and_then(|m| m.get_mut(idx)) else { return };
+    let names = |rest: &[&str]| rest.iter().filter(|w| **w != "exact-match").map(|w| (*w).to_owned()).collect();
+    let mut unmodelled = false;
+    match w {
+        ["match", "ip", "address", "prefix-list", rest @ ..] => c.matches.push(("prefix-list".into(), names(rest))),
+        ["match", "ip", "address", rest @ ..] => c.matches.push(("ip address".into(), names(rest))),
+        ["match", "community", rest @ ..] => c.matches.push(("community".into(), names(rest))),
+        ["match", ..] => {
+            // A condition not modelled matches nothing, so the clause is never taken.
+            c.matches.push((t.to_owned(), Vec::new()));
+            unmodelled = true;
+        }
+        ["set", "local-preference", v] => c.set_local_pref = v.parse().ok(),
+        ["set", "metric", v] => c.set_med = v.parse().ok(),
+        ["set", "community", "none"] => c.set_communities = Some((Vec::new(), false)),
+        ["set", "community", rest @ ..] => {
+            let additive = rest.contains(&"additive");
+            let values = rest.iter().filter(|w| **w != "additive").map(|w| (*w).to_owned()).collect();
+            c.set_communities = Some((values, additive));
+        }
+        ["set", "as-path", "prepend", rest @ ..] => c.prepend = rest.iter().filter_map(|a| a.parse().ok()).collect(),
+        ["set", "ip", "next-hop", ip] => c.set_next_hop = ip.parse().ok(),
+        ["set", ..] => unmodelled = true,
+        _ => {}
+    }
+    if unmodelled {
+        d.warnings.push(warn(n, t, "this route-map condition or action is not modelled"));
+    }
+}
+
+/// `ip prefix-list NAME [seq N] permit|deny PREFIX/LEN [ge X] [le Y]`.
+fn prefix_list_line(d: &mut Device, name: &str, rest: &[&str], n: usize, t: &str) {
+    let entries = d.routing_policy.prefix_lists.entry(name.to_owned()).or_default();
+    let (seq, rest) = match rest {
+        ["seq", seq, rest @ ..] => (seq.parse().ok(), rest),
+        rest => (None, rest),
+    };
+    let seq = seq.unwrap_or_else(|| entries.last().map_or(5, |e| e.seq + 5));
+    let [action @ ("permit" | "deny"), prefix, bounds @ ..] = rest else {
+        if !matches!(rest.first(), Some(&"description")) {
+            d.warnings.push(warn(n, t, "not a prefix-list entry this reader understands; left out"));
+        }
+        return;
+    };
+    let Some((_, IpAddr::V4(network), len)) = crate::route::parse_prefix(prefix) else {
+        d.warnings.push(warn(n, t, "not an IPv4 prefix; left out"));
+        return;
+    };
+    let bound = |key: &str| bounds.windows(2).find(|p| p[0] == key).and_then(|p| p[1].parse().ok());
+    let entry = crate::bgp::PrefixEntry {
+        seq,
+        permit: *action == "permit",
+        network: u32::from(network),
+        len,
+        ge: bound("ge"),
+        le: bound("le"),
+    };
+    let at = entries.partition_point(|e| e.seq < seq);
+    entries.insert(at, entry);
+}
+
+/// `ip community-list {standard|expanded} NAME permit|deny …` and the numbered forms.
+fn community_list_line(d: &mut Device, rest: &[&str], n: usize, t: &str) {
+    let (expanded, name, rest) = match rest {
+        ["expanded", name, rest @ ..] => (true, *name, rest),
+        ["standard", name, rest @ ..] => (false, *name, rest),
+        [num, rest @ ..] if num.parse::<u32>().is_ok() => (num.parse::<u32>().unwrap_or(0) >= 100, *num, rest),
+        _ => {
+            d.warnings.push(warn(n, t, "not a community list this reader understands; left out"));
+            return;
+        }
+    };
+    let [action @ ("permit" | "deny"), values @ ..] = rest else { return };
+    d.routing_policy.community_lists.entry(name.to_owned()).or_default().push(crate::bgp::CommunityEntry {
+        permit: *action == "permit",
+        expanded,
+        text: values.join(" "),
+    });
 }
 
 /// A line of `router ospf N`: what decides areas, costs, neighbours and redistribution.

@@ -15,6 +15,7 @@ pub mod analysis;
 mod arbitrary;
 pub mod archive;
 pub mod asa;
+pub mod bgp;
 mod boxes;
 pub mod device;
 pub mod diff;
@@ -127,10 +128,19 @@ fn fuzz_device(data: &[u8], parse: fn(&str) -> device::Device) {
     }
     // Two copies of the device are OSPF neighbours on every subnet: the computation runs
     // over whatever the parser read, and routes only through interfaces the device has.
-    for routes in ospf::routes(&[&d, &d]) {
+    let ospf = ospf::routes(&[&d, &d]);
+    for routes in &ospf {
         for r in routes {
             let route::NextHop::Interface { name, .. } = &r.next_hop else { panic!("{r:?}") };
             assert!(d.interfaces.iter().any(|i| &i.name == name));
+        }
+    }
+    // And BGP over it: every installed route is a BGP one with an address or discard.
+    let igp: Vec<Vec<route::Route>> =
+        ospf.into_iter().map(|o| route::from_device(&d).into_iter().chain(o).collect()).collect();
+    for routes in bgp::routes(&[&d, &d], &igp).0 {
+        for r in routes {
+            assert!(["bgp", "ibgp", "aggregate"].contains(&r.protocol.as_str()), "{r:?}");
         }
     }
     let flow = sample_flow();

@@ -947,3 +947,99 @@ fn ospf_between_junos_and_ios_follows_each_vendors_defaults() {
     );
     assert!(border.iter().all(|r| !r.contains("ospfE2") || r.contains(" 150 via ")), "{border:#?}");
 }
+
+/// BGP computed from the configurations of Batfish's example network — sessions over
+/// loopbacks and OSPF, route reflectors with additional paths, route maps matching access
+/// lists, prefix lists and community regular expressions, an aggregate with `summary-only`,
+/// multipath — gives every router the BGP routes of Batfish's routes answer: the same
+/// prefixes, protocols (`bgp`, `ibgp`, `aggregate`), MEDs and equal-cost next hops; and where
+/// Batfish installed another protocol's route instead, that route ranks before ours.
+#[test]
+fn bgp_routes_of_the_batfish_example_network_are_batfishs() {
+    use policy::route::NextHop;
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut paths = Vec::new();
+    files(&corpus().join("configs/cisco_ios/batfish-example-live"), &mut paths);
+    paths.sort();
+    let devices: Vec<(String, policy::device::Device)> = paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            (p.file_stem().unwrap().to_string_lossy().into_owned(), policy::ios::parse(&text))
+        })
+        .collect();
+    let refs: Vec<&policy::device::Device> = devices.iter().map(|(_, d)| d).collect();
+    let ospf = policy::ospf::routes(&refs);
+    let igp: Vec<Vec<policy::route::Route>> = refs
+        .iter()
+        .zip(ospf)
+        .map(|(d, o)| {
+            let mut rib = policy::route::from_device(d);
+            rib.extend(o);
+            rib
+        })
+        .collect();
+    let (computed, sessions) = policy::bgp::routes(&refs, &igp);
+    let down: Vec<String> = sessions
+        .iter()
+        .filter(|s| !s.established)
+        .map(|s| format!("{} → {}: {}", devices[s.node].0, s.peer_ip, s.reason))
+        .collect();
+    // as1border1's `bad-ebgp` peer is another AS's loopback and `xanadu` is nobody: no
+    // route leads to either; as1border2's AS 4 peer is not in the snapshot.
+    assert_eq!(
+        down,
+        [
+            "as1border1 → 3.2.2.2: no route to the peer's address",
+            "as1border1 → 5.6.7.8: no route to the peer's address",
+            "as1border2 → 10.14.22.4: no router has the peer's address",
+        ],
+        "{sessions:#?}"
+    );
+    assert_eq!(sessions.iter().filter(|s| s.established).count(), 34, "both ends of 17 sessions");
+
+    let answer: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(corpus().join("reference/batfish/tests-basic/routes.ref")).unwrap(),
+    )
+    .unwrap();
+    type Key = (String, String);
+    let mut batfish: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
+    let mut best_admin: BTreeMap<Key, u64> = BTreeMap::new();
+    for row in answer[0]["rows"].as_array().unwrap() {
+        let key = (row["Node"]["name"].as_str().unwrap().to_owned(), row["Network"].as_str().unwrap().to_owned());
+        let admin = row["Admin_Distance"].as_u64().unwrap();
+        best_admin.entry(key.clone()).and_modify(|a| *a = (*a).min(admin)).or_insert(admin);
+        let protocol = row["Protocol"].as_str().unwrap();
+        if ["bgp", "ibgp", "aggregate"].contains(&protocol) {
+            let hop = row["Next_Hop"]["ip"].as_str().unwrap_or("discard");
+            batfish.entry(key).or_default().insert(format!("{protocol} {} via {hop}", row["Metric"]));
+        }
+    }
+    assert!(batfish.len() > 40, "the answer's BGP routes: {}", batfish.len());
+    let mut ours: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
+    let mut admins: BTreeMap<Key, u32> = BTreeMap::new();
+    for ((node, _), routes) in devices.iter().zip(&computed) {
+        for r in routes {
+            let hop = match &r.next_hop {
+                NextHop::Ip(ip) => ip.to_string(),
+                NextHop::Discard => "discard".into(),
+                other => panic!("{other:?}"),
+            };
+            let key = (node.clone(), format!("{}/{}", r.network, r.len));
+            admins.insert(key.clone(), r.admin);
+            ours.entry(key).or_default().insert(format!("{} {} via {hop}", r.protocol, r.metric));
+        }
+    }
+    let mut wrong = Vec::new();
+    for (key, theirs) in &batfish {
+        if ours.get(key) != Some(theirs) {
+            wrong.push(format!("{key:?}: Batfish {theirs:?}, ours {:?}", ours.get(key)));
+        }
+    }
+    for (key, mine) in &ours {
+        if !batfish.contains_key(key) && best_admin.get(key).is_none_or(|&a| a >= u64::from(admins[key])) {
+            wrong.push(format!("{key:?}: ours {mine:?}, Batfish installed nothing better"));
+        }
+    }
+    assert!(wrong.is_empty(), "{} differences:\n{}", wrong.len(), wrong.join("\n"));
+}

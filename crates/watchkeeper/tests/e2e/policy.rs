@@ -569,6 +569,43 @@ fn trace_reproduces_batfish_traceroute_on_the_example_network() {
     let two_one =
         ours(&["--src", "2.128.1.101", "--dst", "1.0.1.1", "--proto", "udp", "--sport", "49152", "--dport", "33434"]);
     assert_eq!(two_one, batfish("traceroute-2-1.ref"));
+    // Without Batfish's tables: OSPF and BGP computed from the configurations route both
+    // traceroutes exactly as Batfish did.
+    let computed = |extra: &[&str]| traces(false, extra);
+    assert_eq!(
+        computed(&[
+            "--from",
+            "as1core1",
+            "--in-interface",
+            "GigabitEthernet0/0",
+            "--src",
+            "1.0.2.3",
+            "--dst",
+            "2.128.0.101",
+            "--proto",
+            "udp",
+            "--sport",
+            "49152",
+            "--dport",
+            "33434",
+        ]),
+        batfish("traceroute-1-2.ref")
+    );
+    assert_eq!(
+        computed(&[
+            "--src",
+            "2.128.1.101",
+            "--dst",
+            "1.0.1.1",
+            "--proto",
+            "udp",
+            "--sport",
+            "49152",
+            "--dport",
+            "33434"
+        ]),
+        batfish("traceroute-2-1.ref")
+    );
 
     // Inside one AS, without Batfish's tables: OSPF computed from the configurations takes
     // every flow where Batfish's tables take it, equal-cost paths included.
