@@ -1086,6 +1086,32 @@ fn app_default(app: &str, scope: &Scope) -> Option<Vec<Service>> {
         "ipv6-icmp" => vec![proto(58)],
         "ping" => vec![icmp(1, 8), icmp(58, 128)],
         "traceroute" => vec![udp(&[33434]), icmp(1, 8)],
+        // Mail, directory, file and database services.
+        "pop3" => vec![tcp(&[110])],
+        "imap" => vec![tcp(&[143])],
+        "ms-ds-smb" => vec![tcp(&[139, 445])],
+        "msrpc" => vec![tcp(&[135])],
+        "netbios-ns" => vec![udp(&[137])],
+        "netbios-dg" => vec![udp(&[138])],
+        "netbios-ss" => vec![tcp(&[139])],
+        "dhcp" => vec![udp(&[67, 68])],
+        "tftp" => vec![udp(&[69])],
+        "mssql-db" => vec![tcp(&[1433])],
+        "mssql-mon" => vec![udp(&[1434])],
+        "mysql" => vec![tcp(&[3306])],
+        "oracle" => vec![tcp(&[1521])],
+        "postgres" => vec![tcp(&[5432])],
+        "rtsp" => vec![tcp(&[554])],
+        "sip" => vec![tcp(&[5060, 5061]), udp(&[5060])],
+        "sflow" => vec![udp(&[6343])],
+        // Industrial control protocols (ICS App-IDs) a plant's firewalls carry.
+        "modbus" => vec![tcp(&[502])],
+        "dnp3" => vec![tcp(&[20000]), udp(&[20000])],
+        "iec-60870-5-104" => vec![tcp(&[2404])],
+        "bacnet" => vec![udp(&[47808])],
+        "ethernet-ip" => vec![tcp(&[44818]), udp(&[2222, 44818])],
+        "opc-ua" => vec![tcp(&[4840])],
+        "iccp" => vec![tcp(&[102])],
         _ => return None,
     })
 }
@@ -1174,6 +1200,33 @@ set rulebase security rules missing action allow
             found.iter().any(|f| f.rule == missing && f.kind == crate::analysis::Kind::UndefinedReference),
             "{found:?}"
         );
+    }
+
+    /// A plant's cell firewall: SCADA may poll PLCs with Modbus and DNP3 on their App-ID
+    /// ports only; the same application on another port is not taken by the rule.
+    #[test]
+    fn industrial_applications_take_their_default_ports() {
+        let d = parse(
+            "set zone scada network layer3 ethernet1/1\n\
+             set zone cell network layer3 ethernet1/2\n\
+             set rulebase security rules poll from scada\n\
+             set rulebase security rules poll to cell\n\
+             set rulebase security rules poll source 10.20.2.0/24\n\
+             set rulebase security rules poll destination 10.20.10.0/24\n\
+             set rulebase security rules poll application [ modbus dnp3 ]\n\
+             set rulebase security rules poll service application-default\n\
+             set rulebase security rules poll action allow\n",
+        );
+        let p = &d.zone_policies[0];
+        let last = |c: Vec<crate::zone::Candidate>| c.last().cloned().unwrap();
+        let decide = |proto, port, app| {
+            last(p.decide(&flow([10, 20, 2, 21], [10, 20, 10, 11], proto, port), "scada", "cell", Some(app), None))
+                .action
+        };
+        assert_eq!(decide(6, 502, "modbus"), Action::Permit);
+        assert_eq!(decide(17, 20000, "dnp3"), Action::Permit);
+        assert_eq!(decide(6, 20000, "dnp3"), Action::Permit);
+        assert_eq!(decide(6, 8080, "modbus"), Action::Deny, "Modbus on another port is not application-default");
     }
 
     #[test]
