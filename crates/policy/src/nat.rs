@@ -161,9 +161,34 @@ fn from_u128(n: u128, v4: bool) -> Option<IpAddr> {
 impl NatRule {
     /// The other direction of a static rule: packets to the mapped addresses, coming from the
     /// mapped side, get the real ones back (ASA "un-NAT", checked before the access list).
+    ///
+    /// And the other way round for a static destination rule (SRX `static-nat`): packets
+    /// from the real addresses, going towards the side the rule faces, leave with the
+    /// mapped ones.
     pub fn reverse(&self) -> Option<NatRule> {
         if !self.bidirectional {
             return None;
+        }
+        if self.source.is_none() {
+            let t = self.destination.as_ref()?;
+            let Some(Address::Range { lo, hi }) = &t.address else { return None };
+            let m = self.matches.first()?;
+            let (mlo, mhi) = single_range(&m.dst)?;
+            return Some(NatRule {
+                name: self.name.clone(),
+                line: self.line,
+                from: self.to.clone(),
+                to: self.from.clone(),
+                matches: vec![Rule {
+                    src: crate::acl::AddrMatch::range(*lo, *hi),
+                    ..Rule::any(crate::acl::Action::Permit, self.line)
+                }],
+                source: Some(Translation { address: Some(Address::Range { lo: mlo, hi: mhi }), port: None }),
+                destination: None,
+                bidirectional: false,
+                first_match: false,
+                disabled: self.disabled,
+            });
         }
         let t = self.source.as_ref()?;
         let Some(Address::Range { lo, hi }) = &t.address else { return None };

@@ -706,7 +706,9 @@ impl Nat {
                         } else {
                             destination
                         },
-                        bidirectional: false,
+                        // Static NAT translates both ways (the source of what the real
+                        // address sends out); `nat_on_leaving` applies the reverse.
+                        bidirectional: kind == "static" && !no_op,
                         first_match: false,
                         disabled: false,
                     });

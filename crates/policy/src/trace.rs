@@ -98,33 +98,45 @@ impl Node {
     /// On the way out, once the egress is known. SRX and F5: source NAT after the policy, by
     /// the pair of zones (or the source half of the rule applied before the route). ASA and
     /// IOS: by the pair of interfaces, unless the packet was un-NATed on arrival.
-    fn nat_on_leaving<'a>(
-        &'a self,
+    fn nat_on_leaving(
+        &self,
         ingress: Option<&str>,
         egress: &str,
         flow: &Flow,
-        before: Option<&'a crate::nat::NatRule>,
+        before: Option<&crate::nat::NatRule>,
         unnated: bool,
-    ) -> Option<(&'a crate::nat::NatRule, Flow)> {
+    ) -> Option<NatStep> {
         let ingress = ingress?;
-        let rule = match self.device.nat_order {
+        let rule: std::borrow::Cow<crate::nat::NatRule> = match self.device.nat_order {
             NatOrder::Srx => {
                 let (zi, ze) = (self.zone_or_any(ingress), self.zone_or_any(egress));
-                before.filter(|r| r.source.is_some()).or_else(|| {
-                    self.device
-                        .nat
-                        .iter()
-                        .filter(|r| r.source.is_some() && r.destination.is_none())
-                        .find(|r| r.from.admits(Some(&zi)) && r.to.admits(Some(&ze)) && r.takes(flow))
-                })?
+                let takes =
+                    |r: &crate::nat::NatRule| r.from.admits(Some(&zi)) && r.to.admits(Some(&ze)) && r.takes(flow);
+                // Static NAT comes before source rule-sets: a real address sending towards
+                // its rule's zone leaves with the mapped address.
+                let reverse =
+                    before.is_none().then(|| self.device.nat.iter().filter_map(|r| r.reverse()).find(takes)).flatten();
+                match reverse {
+                    Some(r) => std::borrow::Cow::Owned(r),
+                    None => std::borrow::Cow::Borrowed(before.filter(|r| r.source.is_some()).or_else(|| {
+                        self.device
+                            .nat
+                            .iter()
+                            .filter(|r| r.source.is_some() && r.destination.is_none())
+                            .find(|r| takes(r))
+                    })?),
+                }
             }
-            NatOrder::Interfaces if !unnated => {
-                crate::nat::first(&self.device.nat, flow, &self.nameif(ingress)?, &self.nameif(egress)?)?
-            }
+            NatOrder::Interfaces if !unnated => std::borrow::Cow::Borrowed(crate::nat::first(
+                &self.device.nat,
+                flow,
+                &self.nameif(ingress)?,
+                &self.nameif(egress)?,
+            )?),
             _ => return None,
         };
-        let source_only = crate::nat::NatRule { destination: None, ..rule.clone() };
-        Some((rule, source_only.translate(flow, |_| self.address(egress))))
+        let source_only = crate::nat::NatRule { destination: None, ..rule.clone().into_owned() };
+        Some((rule.name.clone(), rule.line, source_only.translate(flow, |_| self.address(egress))))
     }
 }
 
@@ -405,15 +417,15 @@ impl Network {
                 }
             }
             let mut leaving = *flow;
-            if let Some((r, translated)) =
+            if let Some((rule, line, translated)) =
                 node.nat_on_leaving(ingress.as_deref(), &egress, flow, before.as_ref().map(|b| b.0), unnated)
             {
                 leaving = translated;
                 let name = match &h.nat {
-                    Some((earlier, _, _)) if *earlier != r.name => format!("{earlier}, then {}", r.name),
-                    _ => r.name.clone(),
+                    Some((earlier, _, _)) if *earlier != rule => format!("{earlier}, then {rule}"),
+                    _ => rule,
                 };
-                h.nat = Some((name, r.line, leaving));
+                h.nat = Some((name, line, leaving));
             }
             match self.owners.get(&next_hop).or_else(|| self.proxies.get(&next_hop)) {
                 Some((n, iface)) if *n != k => {

@@ -953,6 +953,9 @@ set security nat destination rule-set IN from zone untrust
 set security nat destination rule-set IN rule web match destination-address 198.51.100.10/32
 set security nat destination rule-set IN rule web match destination-port 443
 set security nat destination rule-set IN rule web then destination-nat pool WEB
+set security nat static rule-set ONE from zone untrust
+set security nat static rule-set ONE rule mail match destination-address 198.51.100.25/32
+set security nat static rule-set ONE rule mail then static-nat prefix 10.1.1.25/32
 set security nat source rule-set OUT from zone trust
 set security nat source rule-set OUT to zone untrust
 set security nat source rule-set OUT rule all match source-address 10.1.1.0/24
@@ -993,6 +996,13 @@ set routing-options static route 0.0.0.0/0 next-hop 198.51.100.1
     let t = &r["traces"][0];
     assert_eq!(t["disposition"], "DELIVERED_TO_SUBNET", "{r:#}");
     assert_eq!(t["hops"][0]["nat"]["flow"]["src"], "198.51.100.2");
+    // Static NAT works both ways: the mail server sends from its mapped address, before the
+    // interface source NAT that takes the rest of the subnet.
+    let r = go("10.1.1.25", "203.0.113.5", "25");
+    let t = &r["traces"][0];
+    assert_eq!(t["disposition"], "DELIVERED_TO_SUBNET", "{r:#}");
+    assert_eq!(t["hops"][0]["nat"]["flow"]["src"], "198.51.100.25", "{r:#}");
+    assert_eq!(t["hops"][0]["nat"]["rule"], "static nat rule ONE mail");
 }
 
 /// A host's gateway is an HSRP virtual address: the router with the higher priority takes
