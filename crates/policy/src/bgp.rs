@@ -24,8 +24,14 @@ pub struct Neighbor {
     pub remote_as: Option<u32>,
     pub group: Option<String>,
     pub update_source: Option<String>,
+    /// Junos `local-address`.
+    pub local_address: Option<Ipv4Addr>,
+    /// IOS: the route maps. Junos: the first policy of `import`/`export`; the rest of the
+    /// chain is in `import_chain`/`export_chain`.
     pub route_map_in: Option<String>,
     pub route_map_out: Option<String>,
+    pub import_chain: Vec<String>,
+    pub export_chain: Vec<String>,
     pub send_community: bool,
     pub reflector_client: bool,
     pub next_hop_self: bool,
@@ -55,6 +61,10 @@ pub struct Process {
     pub max_paths_ibgp: usize,
     /// `bgp additional-paths select all`: every path may be sent where a neighbour asks.
     pub additional_paths: bool,
+    /// Junos: policies are policy-statement chains with Junos defaults (import accepts,
+    /// export sends active BGP routes), originations are what export policies take from
+    /// the routing table, and BGP routes rank 170.
+    pub junos: bool,
 }
 
 impl Process {
@@ -67,8 +77,11 @@ impl Process {
             remote_as: n.remote_as.or(g.remote_as),
             group: n.group.clone(),
             update_source: n.update_source.clone().or_else(|| g.update_source.clone()),
+            local_address: n.local_address.or(g.local_address),
             route_map_in: n.route_map_in.clone().or_else(|| g.route_map_in.clone()),
             route_map_out: n.route_map_out.clone().or_else(|| g.route_map_out.clone()),
+            import_chain: if n.import_chain.is_empty() { g.import_chain.clone() } else { n.import_chain.clone() },
+            export_chain: if n.export_chain.is_empty() { g.export_chain.clone() } else { n.export_chain.clone() },
             send_community: n.send_community || g.send_community,
             reflector_client: n.reflector_client || g.reflector_client,
             next_hop_self: n.next_hop_self || g.next_hop_self,
@@ -85,6 +98,18 @@ pub struct Policies {
     pub route_maps: BTreeMap<String, Vec<Clause>>,
     pub prefix_lists: BTreeMap<String, Vec<PrefixEntry>>,
     pub community_lists: BTreeMap<String, Vec<CommunityEntry>>,
+    /// Junos `policy-statement NAME [term T] from|then …`, terms in order.
+    pub statements: BTreeMap<String, Vec<Term>>,
+    /// Junos `community NAME members …`.
+    pub communities: BTreeMap<String, Vec<String>>,
+}
+
+/// A Junos policy term: its `from` conditions by kind and its `then` actions, as words.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Term {
+    pub name: String,
+    pub from: Vec<Vec<String>>,
+    pub then: Vec<Vec<String>>,
 }
 
 /// `route-map NAME permit|deny SEQ` with its `match` and `set` lines.
@@ -155,6 +180,9 @@ struct Path {
     communities: BTreeSet<String>,
     /// Learned over eBGP (installed as `bgp`), over iBGP (`ibgp`), or local.
     from_ebgp: bool,
+    /// What policies see as the route's protocol: `bgp` when learned, else where the
+    /// local route comes from (`direct`, `static`, `ospf`, `aggregate`, `network`).
+    protocol: &'static str,
     local: bool,
     aggregate: bool,
     /// The session it came over (the peer's address), for split horizon and add-paths ids,
@@ -259,9 +287,10 @@ pub fn sessions(devices: &[&Device], ribs: &[Vec<Route>]) -> Vec<SessionStatus> 
                 established: false,
                 reason: "",
             };
-            let local = match &n.update_source {
-                Some(i) => interface_ip(d, i),
-                None => source_towards(d, &ribs[r], peer_ip),
+            let local = match (&n.local_address, &n.update_source) {
+                (Some(ip), _) => Some(*ip),
+                (None, Some(i)) => interface_ip(d, i),
+                (None, None) => source_towards(d, &ribs[r], peer_ip),
             };
             s.local_ip = local;
             let (Some(remote_as), Some(local)) = (n.remote_as, local) else {
@@ -299,9 +328,10 @@ pub fn sessions(devices: &[&Device], ribs: &[Vec<Route>]) -> Vec<SessionStatus> 
             };
             s.remote_node = Some(q);
             let op = other.bgp.as_ref().and_then(|op| op.effective(local)).unwrap_or_default();
-            let their_source = match &op.update_source {
-                Some(i) => interface_ip(other, i),
-                None => source_towards(other, &ribs[q], local),
+            let their_source = match (&op.local_address, &op.update_source) {
+                (Some(ip), _) => Some(*ip),
+                (None, Some(i)) => interface_ip(other, i),
+                (None, None) => source_towards(other, &ribs[q], local),
             };
             if their_source != Some(peer_ip) {
                 s.reason = "the peer sends from another address";
@@ -377,6 +407,127 @@ impl<'a> Evaluator<'a> {
             fragment: false,
         };
         acl.decide(&flow).rule.is_some() && acl.decide(&flow).action == Action::Permit
+    }
+
+    /// Whether a route's communities hold every member of a Junos community (members may
+    /// be patterns: `2:*`, `^65[0-9]+:.*$`).
+    fn junos_community(&self, name: &str, communities: &BTreeSet<String>) -> bool {
+        let Some(members) = self.policies.communities.get(name) else { return false };
+        members.iter().all(|m| {
+            if m.contains(['*', '^', '$', '[', '(', '.', '+']) {
+                let pattern = format!("^{}$", m.trim_start_matches('^').trim_end_matches('$').replace('*', ".*"));
+                regex::Regex::new(&pattern).is_ok_and(|re| communities.iter().any(|c| re.is_match(c)))
+            } else {
+                communities.contains(m)
+            }
+        })
+    }
+
+    fn junos_from(&self, words: &[String], path: &Path) -> bool {
+        let w: Vec<&str> = words.iter().map(String::as_str).collect();
+        let within = |network: u32, len: u8| path.len >= len && path.network & mask(len) == network & mask(len);
+        match w.as_slice() {
+            ["protocol", p] => path.protocol == *p || (*p == "ospf" && path.protocol.starts_with("ospf")),
+            ["prefix-list", name] => self
+                .policies
+                .prefix_lists
+                .get(*name)
+                .is_some_and(|l| l.iter().any(|e| e.network == path.network && e.len == path.len)),
+            ["prefix-list-filter", name, how] => self.policies.prefix_lists.get(*name).is_some_and(|l| {
+                l.iter().any(|e| match *how {
+                    "exact" => e.network == path.network && e.len == path.len,
+                    "orlonger" => within(e.network, e.len),
+                    "longer" => within(e.network, e.len) && path.len > e.len,
+                    _ => false,
+                })
+            }),
+            ["route-filter", prefix, how @ ..] => {
+                let Some((_, IpAddr::V4(n), len)) = parse_prefix(prefix) else { return false };
+                let n = u32::from(n);
+                match how {
+                    ["exact"] => path.network == n && path.len == len,
+                    ["orlonger"] => within(n, len),
+                    ["longer"] => within(n, len) && path.len > len,
+                    ["upto", to] => within(n, len) && path.len <= to.trim_start_matches('/').parse().unwrap_or(32),
+                    _ => false,
+                }
+            }
+            ["community", name] => self.junos_community(name, &path.communities),
+            _ => false,
+        }
+    }
+
+    /// A Junos policy chain: the first term whose conditions hold and that accepts or
+    /// rejects decides, modifying the route on the way; when none does, the default
+    /// (`default_accept`) decides.
+    fn junos_chain(&self, chain: &[String], mut path: Path, default_accept: bool) -> Option<Path> {
+        for name in chain {
+            let Some(terms) = self.policies.statements.get(name) else { continue };
+            'terms: for t in terms {
+                // Conditions of one kind are alternatives; different kinds must all hold.
+                let mut kinds: BTreeMap<&str, bool> = BTreeMap::new();
+                for f in &t.from {
+                    let kind = f.first().map_or("", String::as_str);
+                    let hit = self.junos_from(f, &path);
+                    *kinds.entry(kind).or_insert(false) |= hit;
+                }
+                if kinds.values().any(|hit| !hit) {
+                    continue;
+                }
+                let mut verdict = None;
+                for a in &t.then {
+                    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+                    match a.as_slice() {
+                        ["accept"] => verdict = Some(true),
+                        ["reject"] => verdict = Some(false),
+                        ["next", "policy"] => break 'terms,
+                        ["local-preference", n] => path.local_pref = n.parse().unwrap_or(path.local_pref),
+                        ["metric", n] => path.med = n.parse().unwrap_or(path.med),
+                        ["community", op @ ("add" | "set" | "delete"), name] => {
+                            let members = self.policies.communities.get(*name).cloned().unwrap_or_default();
+                            match *op {
+                                "set" => path.communities = members.into_iter().collect(),
+                                "add" => path.communities.extend(members),
+                                _ => path.communities.retain(|c| !members.contains(c)),
+                            }
+                        }
+                        ["as-path-prepend", asns @ ..] => {
+                            let mut v: Vec<u32> = asns
+                                .iter()
+                                .flat_map(|a| a.split_whitespace())
+                                .filter_map(|a| a.trim_matches('"').parse().ok())
+                                .collect();
+                            v.extend(&path.as_path);
+                            path.as_path = v;
+                        }
+                        ["next-hop", ip] => {
+                            if let Ok(ip) = ip.parse() {
+                                path.next_hop = Some(ip);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                match verdict {
+                    Some(true) => return Some(path),
+                    Some(false) => return None,
+                    None => {}
+                }
+            }
+        }
+        default_accept.then_some(path)
+    }
+
+    /// A session's import (`out` false) or export policy: IOS route maps, Junos chains.
+    fn policy(&self, n: &Neighbor, out: bool, path: Path) -> Option<Path> {
+        let junos = self.device.bgp.as_ref().is_some_and(|p| p.junos);
+        if !junos {
+            return self.apply(if out { n.route_map_out.as_deref() } else { n.route_map_in.as_deref() }, path);
+        }
+        let chain = if out { &n.export_chain } else { &n.import_chain };
+        // Junos defaults: import takes everything; export sends active BGP routes only.
+        let default = !out || path.protocol == "bgp";
+        self.junos_chain(chain, path, default)
     }
 
     /// The route as the route map passes it, or `None` when it is denied. No route map:
@@ -522,8 +673,25 @@ pub fn routes(devices: &[&Device], igp: &[Vec<Route>]) -> (Vec<Vec<Route>>, Vec<
                 } else {
                     bests.first().cloned().into_iter().collect()
                 };
+                let all: Vec<Path> = all;
                 for path in all {
                     if let Some(out) = export(p, s, &path, router_id(d, p), &evaluators[s.from]) {
+                        sent.push(out);
+                    }
+                }
+            }
+            // Junos: what export policies may take from the routing table besides BGP.
+            if p.junos {
+                for r in &igp[s.from] {
+                    let (IpAddr::V4(n), Some(protocol)) = (r.network, junos_protocol(&r.protocol)) else { continue };
+                    if best[s.from].contains_key(&(u32::from(n), r.len)) {
+                        continue;
+                    }
+                    let mut path = local_path(u32::from(n), r.len, 0);
+                    path.protocol = protocol;
+                    if let Some(out) = export(p, s, &path, router_id(d, p), &evaluators[s.from])
+                        && !sent.contains(&out)
+                    {
                         sent.push(out);
                     }
                 }
@@ -545,7 +713,8 @@ pub fn routes(devices: &[&Device], igp: &[Vec<Route>]) -> (Vec<Vec<Route>>, Vec<
                     path.aggregate = false;
                     path.peer = Some(s.local_ip);
                     path.sender = Some(router_id(d, p));
-                    evaluators[s.to].apply(their.route_map_in.as_deref(), path)
+                    path.protocol = "bgp";
+                    evaluators[s.to].policy(&their, false, path)
                 })
                 .collect();
             next_in[s.to].insert(s.local_ip, received);
@@ -560,17 +729,19 @@ pub fn routes(devices: &[&Device], igp: &[Vec<Route>]) -> (Vec<Vec<Route>>, Vec<
         .iter()
         .enumerate()
         .map(|(r, d)| {
-            if d.bgp.is_none() {
-                return Vec::new();
-            }
+            let Some(junos) = d.bgp.as_ref().map(|p| p.junos) else { return Vec::new() };
             let mut out = Vec::new();
             for (&(network, len), paths) in &chosen[r] {
                 for path in paths {
                     let (next_hop, protocol, admin) = match (path.aggregate, path.local, path.next_hop) {
                         (true, _, _) => (NextHop::Discard, "aggregate", 200),
                         (false, true, _) | (_, _, None) => continue,
-                        (false, false, Some(nh)) if path.from_ebgp => (NextHop::Ip(IpAddr::V4(nh)), "bgp", 20),
-                        (false, false, Some(nh)) => (NextHop::Ip(IpAddr::V4(nh)), "ibgp", 200),
+                        (false, false, Some(nh)) if path.from_ebgp => {
+                            (NextHop::Ip(IpAddr::V4(nh)), "bgp", if junos { 170 } else { 20 })
+                        }
+                        (false, false, Some(nh)) => {
+                            (NextHop::Ip(IpAddr::V4(nh)), "ibgp", if junos { 170 } else { 200 })
+                        }
                     };
                     out.push(Route {
                         network: IpAddr::V4(Ipv4Addr::from(network)),
@@ -589,6 +760,16 @@ pub fn routes(devices: &[&Device], igp: &[Vec<Route>]) -> (Vec<Vec<Route>>, Vec<
     (ribs, status)
 }
 
+/// A routing-table protocol as Junos policies name it.
+fn junos_protocol(protocol: &str) -> Option<&'static str> {
+    match protocol {
+        "connected" => Some("direct"),
+        "static" => Some("static"),
+        p if p.starts_with("ospf") => Some("ospf"),
+        _ => None,
+    }
+}
+
 fn local_path(network: u32, len: u8, med: u32) -> Path {
     Path {
         network,
@@ -600,6 +781,7 @@ fn local_path(network: u32, len: u8, med: u32) -> Path {
         origin: 0,
         communities: BTreeSet::new(),
         from_ebgp: false,
+        protocol: "network",
         local: true,
         aggregate: false,
         peer: None,
@@ -663,7 +845,7 @@ fn export(p: &Process, s: &Session, path: &Path, rid: Ipv4Addr, eval: &Evaluator
     if !s.settings.send_community {
         out.communities.clear();
     }
-    let mut out = eval.apply(s.settings.route_map_out.as_deref(), out)?;
+    let mut out = eval.policy(&s.settings, true, out)?;
     out.local = path.local;
     Some(out)
 }

@@ -246,6 +246,7 @@ pub fn parse(text: &str) -> Device {
         }
     }
     nat_rules(&mut d, &nat_lines, &nat_pools);
+    undefined_route_maps(&mut d);
     d.warn_undefined_bindings(|b| {
         (
             format!("access-group {} {}", b.acl, b.direction),
@@ -521,6 +522,27 @@ fn bgp_line(d: &mut Device, n: usize, t: &str, w: &[&str]) {
         }
         _ => {}
     }
+}
+
+/// A BGP session that names a route map nobody defined takes (or sends) no routes at all:
+/// say so where the session is configured.
+fn undefined_route_maps(d: &mut Device) {
+    let Some(p) = &d.bgp else { return };
+    let mut found = Vec::new();
+    let sessions =
+        p.neighbors.iter().map(|(ip, n)| (ip.to_string(), n)).chain(p.groups.iter().map(|(g, n)| (g.clone(), n)));
+    for (who, n) in sessions {
+        for (map, dir) in [(&n.route_map_in, "in"), (&n.route_map_out, "out")] {
+            if let Some(map) = map.as_ref().filter(|m| !d.routing_policy.route_maps.contains_key(*m)) {
+                found.push(warn(
+                    n.line,
+                    &format!("neighbor {who} route-map {map} {dir}"),
+                    &format!("route-map `{map}` is not defined; the session passes no routes {dir}"),
+                ));
+            }
+        }
+    }
+    d.warnings.extend(found);
 }
 
 /// A `match` or `set` line of a route-map clause.

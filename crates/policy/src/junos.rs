@@ -353,6 +353,139 @@ fn ospf_settings(
     }
 }
 
+/// Words after a keyword: one value, or a `[ … ]` list.
+fn values(words: &[&str]) -> Vec<String> {
+    words.iter().filter(|w| !matches!(**w, "[" | "]")).map(|w| w.trim_matches('"').to_owned()).collect()
+}
+
+/// BGP as Junos has it: `protocols bgp` groups (type, peer-as, local-address, import and
+/// export chains, `cluster` making its neighbours reflector clients, `multipath`) and
+/// neighbours, the AS and router id from `routing-options`, and the policy objects the
+/// chains use (policy-statements, communities, prefix lists).
+fn bgp_settings(d: &mut Device, all: &[Statement], statements: &HashMap<String, Vec<(String, Vec<String>)>>) {
+    use crate::bgp::{Neighbor, Process, Term};
+    let mut p = Process { junos: true, max_paths_ebgp: 1, max_paths_ibgp: 1, ..Process::default() };
+    let mut autonomous_system = None;
+    let mut internal: Vec<String> = Vec::new();
+    let mut seen = false;
+    for s in all {
+        let w: Vec<&str> = s.words.iter().map(String::as_str).collect();
+        match w.as_slice() {
+            ["routing-options", "router-id", id] => p.router_id = id.parse().ok(),
+            ["routing-options", "autonomous-system", asn, ..] => autonomous_system = asn.parse().ok(),
+            ["policy-options", "community", name, "members", members @ ..] => {
+                d.routing_policy.communities.entry((*name).to_owned()).or_default().extend(values(members));
+            }
+            ["policy-options", "prefix-list", name, prefix] => {
+                if let Some((_, std::net::IpAddr::V4(n), len)) = crate::route::parse_prefix(prefix) {
+                    let list = d.routing_policy.prefix_lists.entry((*name).to_owned()).or_default();
+                    let seq = list.len() as u32;
+                    list.push(crate::bgp::PrefixEntry {
+                        seq,
+                        permit: true,
+                        network: u32::from(n),
+                        len,
+                        ge: None,
+                        le: None,
+                    });
+                }
+            }
+            ["protocols", "bgp", rest @ ..] => {
+                seen = true;
+                if p.line == 0 {
+                    p.line = s.line;
+                }
+                let (target, what): (Option<Result<std::net::Ipv4Addr, String>>, &[&str]) = match rest {
+                    ["group", g, "neighbor", ip, what @ ..] => {
+                        if let Ok(ip) = ip.parse::<std::net::Ipv4Addr>() {
+                            let n = p
+                                .neighbors
+                                .entry(ip)
+                                .or_insert_with(|| Neighbor { line: s.line, ..Neighbor::default() });
+                            n.group = Some((*g).to_owned());
+                            (Some(Ok(ip)), what)
+                        } else {
+                            (None, &[])
+                        }
+                    }
+                    ["group", g, what @ ..] => (Some(Err((*g).to_owned())), what),
+                    ["local-as", asn, ..] => {
+                        p.asn = asn.parse().unwrap_or(p.asn);
+                        (None, &[])
+                    }
+                    _ => (None, &[]),
+                };
+                let Some(target) = target else { continue };
+                let n = match &target {
+                    Ok(ip) => p.neighbors.entry(*ip).or_default(),
+                    Err(g) => {
+                        p.groups.entry(g.clone()).or_insert_with(|| Neighbor { line: s.line, ..Neighbor::default() })
+                    }
+                };
+                match what {
+                    ["type", "internal"] => {
+                        if let Err(g) = &target {
+                            internal.push(g.clone());
+                        }
+                    }
+                    ["peer-as", asn] => n.remote_as = asn.parse().ok(),
+                    ["local-address", ip] => n.local_address = ip.parse().ok(),
+                    ["import", chain @ ..] => {
+                        n.import_chain = values(chain);
+                        n.route_map_in = n.import_chain.first().cloned();
+                    }
+                    ["export", chain @ ..] => {
+                        n.export_chain = values(chain);
+                        n.route_map_out = n.export_chain.first().cloned();
+                    }
+                    ["cluster", _] => n.reflector_client = true,
+                    ["multiple-as" | "multipath", ..] => {
+                        p.max_paths_ebgp = 64;
+                        p.max_paths_ibgp = 64;
+                    }
+                    ["multihop", ..] => n.ebgp_multihop = true,
+                    ["shutdown" | "disable"] => n.shutdown = true,
+                    _ => {}
+                }
+                // Junos sends communities unless told otherwise.
+                n.send_community = true;
+            }
+            _ => {}
+        }
+    }
+    if !seen {
+        return;
+    }
+    if p.asn == 0 {
+        p.asn = autonomous_system.unwrap_or(0);
+    }
+    // An internal group peers within the AS.
+    for g in internal {
+        if let Some(group) = p.groups.get_mut(&g) {
+            group.remote_as = group.remote_as.or(Some(p.asn));
+        }
+    }
+    for (name, entries) in statements {
+        let mut terms: Vec<Term> = Vec::new();
+        for (term, words) in entries {
+            let t = match terms.iter_mut().position(|t| &t.name == term) {
+                Some(i) => &mut terms[i],
+                None => {
+                    terms.push(Term { name: term.clone(), ..Term::default() });
+                    terms.last_mut().expect("just pushed")
+                }
+            };
+            match words.split_first() {
+                Some((k, rest)) if k == "from" => t.from.push(rest.to_vec()),
+                Some((k, rest)) if k == "then" => t.then.push(rest.to_vec()),
+                _ => {}
+            }
+        }
+        d.routing_policy.statements.insert(name.clone(), terms);
+    }
+    d.bgp = Some(p);
+}
+
 /// Parses a Junos configuration (either form). Never fails; see [`Device::warnings`].
 pub fn parse(text: &str) -> Device {
     let mut d = Device::default();
@@ -491,6 +624,7 @@ pub fn parse(text: &str) -> Device {
         }
     }
     ospf_settings(&mut d, ospf_interfaces, &ospf_exports, &policy_statements);
+    bgp_settings(&mut d, &all, &policy_statements);
     for (family, name, line, terms) in filters {
         let mut acl = Acl { name: name.clone(), line, family, rules: Vec::new() };
         for term in terms {

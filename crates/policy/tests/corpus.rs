@@ -948,24 +948,33 @@ fn ospf_between_junos_and_ios_follows_each_vendors_defaults() {
     assert!(border.iter().all(|r| !r.contains("ospfE2") || r.contains(" 150 via ")), "{border:#?}");
 }
 
-/// BGP computed from the configurations of Batfish's example network — sessions over
-/// loopbacks and OSPF, route reflectors with additional paths, route maps matching access
-/// lists, prefix lists and community regular expressions, an aggregate with `summary-only`,
-/// multipath — gives every router the BGP routes of Batfish's routes answer: the same
-/// prefixes, protocols (`bgp`, `ibgp`, `aggregate`), MEDs and equal-cost next hops; and where
-/// Batfish installed another protocol's route instead, that route ranks before ours.
-#[test]
-fn bgp_routes_of_the_batfish_example_network_are_batfishs() {
+/// The example network's configurations (IOS, or Junos where the file is in `set` form)
+/// with OSPF and BGP computed between them: the BGP routes per (node, prefix) as
+/// `protocol metric via next-hop`, their administrative distances, and the sessions.
+/// Routes per (node, prefix) as `protocol metric via next-hop`.
+type RouteTable = std::collections::BTreeMap<(String, String), std::collections::BTreeSet<String>>;
+
+/// What BGP computed over a directory of configurations.
+struct Computed {
+    routes: RouteTable,
+    admins: std::collections::BTreeMap<(String, String), u32>,
+    /// Sessions that stay down, as `node → peer: reason`.
+    down: Vec<String>,
+    /// Session ends that come up.
+    up: usize,
+}
+
+fn example_network_bgp(dir: &str) -> Computed {
     use policy::route::NextHop;
-    use std::collections::{BTreeMap, BTreeSet};
     let mut paths = Vec::new();
-    files(&corpus().join("configs/cisco_ios/batfish-example-live"), &mut paths);
+    files(&corpus().join("configs").join(dir), &mut paths);
     paths.sort();
     let devices: Vec<(String, policy::device::Device)> = paths
         .iter()
         .map(|p| {
             let text = std::fs::read_to_string(p).unwrap();
-            (p.file_stem().unwrap().to_string_lossy().into_owned(), policy::ios::parse(&text))
+            let d = if text.contains("set system") { policy::junos::parse(&text) } else { policy::ios::parse(&text) };
+            (p.file_stem().unwrap().to_string_lossy().into_owned(), d)
         })
         .collect();
     let refs: Vec<&policy::device::Device> = devices.iter().map(|(_, d)| d).collect();
@@ -980,44 +989,14 @@ fn bgp_routes_of_the_batfish_example_network_are_batfishs() {
         })
         .collect();
     let (computed, sessions) = policy::bgp::routes(&refs, &igp);
-    let down: Vec<String> = sessions
+    let down = sessions
         .iter()
         .filter(|s| !s.established)
         .map(|s| format!("{} → {}: {}", devices[s.node].0, s.peer_ip, s.reason))
         .collect();
-    // as1border1's `bad-ebgp` peer is another AS's loopback and `xanadu` is nobody: no
-    // route leads to either; as1border2's AS 4 peer is not in the snapshot.
-    assert_eq!(
-        down,
-        [
-            "as1border1 → 3.2.2.2: no route to the peer's address",
-            "as1border1 → 5.6.7.8: no route to the peer's address",
-            "as1border2 → 10.14.22.4: no router has the peer's address",
-        ],
-        "{sessions:#?}"
-    );
-    assert_eq!(sessions.iter().filter(|s| s.established).count(), 34, "both ends of 17 sessions");
-
-    let answer: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(corpus().join("reference/batfish/tests-basic/routes.ref")).unwrap(),
-    )
-    .unwrap();
-    type Key = (String, String);
-    let mut batfish: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
-    let mut best_admin: BTreeMap<Key, u64> = BTreeMap::new();
-    for row in answer[0]["rows"].as_array().unwrap() {
-        let key = (row["Node"]["name"].as_str().unwrap().to_owned(), row["Network"].as_str().unwrap().to_owned());
-        let admin = row["Admin_Distance"].as_u64().unwrap();
-        best_admin.entry(key.clone()).and_modify(|a| *a = (*a).min(admin)).or_insert(admin);
-        let protocol = row["Protocol"].as_str().unwrap();
-        if ["bgp", "ibgp", "aggregate"].contains(&protocol) {
-            let hop = row["Next_Hop"]["ip"].as_str().unwrap_or("discard");
-            batfish.entry(key).or_default().insert(format!("{protocol} {} via {hop}", row["Metric"]));
-        }
-    }
-    assert!(batfish.len() > 40, "the answer's BGP routes: {}", batfish.len());
-    let mut ours: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
-    let mut admins: BTreeMap<Key, u32> = BTreeMap::new();
+    let up = sessions.iter().filter(|s| s.established).count();
+    let mut ours = std::collections::BTreeMap::new();
+    let mut admins = std::collections::BTreeMap::new();
     for ((node, _), routes) in devices.iter().zip(&computed) {
         for r in routes {
             let hop = match &r.next_hop {
@@ -1027,9 +1006,61 @@ fn bgp_routes_of_the_batfish_example_network_are_batfishs() {
             };
             let key = (node.clone(), format!("{}/{}", r.network, r.len));
             admins.insert(key.clone(), r.admin);
-            ours.entry(key).or_default().insert(format!("{} {} via {hop}", r.protocol, r.metric));
+            ours.entry(key)
+                .or_insert_with(std::collections::BTreeSet::new)
+                .insert(format!("{} {} via {hop}", r.protocol, r.metric));
         }
     }
+    Computed { routes: ours, admins, down, up }
+}
+
+/// Batfish's BGP rows of its routes answer, and the best administrative distance per
+/// (node, prefix) of every row.
+fn batfish_bgp_rows() -> (RouteTable, std::collections::BTreeMap<(String, String), u64>) {
+    let answer: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(corpus().join("reference/batfish/tests-basic/routes.ref")).unwrap(),
+    )
+    .unwrap();
+    let mut batfish = std::collections::BTreeMap::new();
+    let mut best_admin = std::collections::BTreeMap::new();
+    for row in answer[0]["rows"].as_array().unwrap() {
+        let key = (row["Node"]["name"].as_str().unwrap().to_owned(), row["Network"].as_str().unwrap().to_owned());
+        let admin = row["Admin_Distance"].as_u64().unwrap();
+        best_admin.entry(key.clone()).and_modify(|a: &mut u64| *a = (*a).min(admin)).or_insert(admin);
+        let protocol = row["Protocol"].as_str().unwrap();
+        if ["bgp", "ibgp", "aggregate"].contains(&protocol) {
+            let hop = row["Next_Hop"]["ip"].as_str().unwrap_or("discard");
+            batfish
+                .entry(key)
+                .or_insert_with(std::collections::BTreeSet::new)
+                .insert(format!("{protocol} {} via {hop}", row["Metric"]));
+        }
+    }
+    (batfish, best_admin)
+}
+
+/// BGP computed from the configurations of Batfish's example network — sessions over
+/// loopbacks and OSPF, route reflectors with additional paths, route maps matching access
+/// lists, prefix lists and community regular expressions, an aggregate with `summary-only`,
+/// multipath — gives every router the BGP routes of Batfish's routes answer: the same
+/// prefixes, protocols (`bgp`, `ibgp`, `aggregate`), MEDs and equal-cost next hops; and where
+/// Batfish installed another protocol's route instead, that route ranks before ours.
+#[test]
+fn bgp_routes_of_the_batfish_example_network_are_batfishs() {
+    let Computed { routes: ours, admins, down, up } = example_network_bgp("cisco_ios/batfish-example-live");
+    // as1border1's `bad-ebgp` peer is another AS's loopback and `xanadu` is nobody: no
+    // route leads to either; as1border2's AS 4 peer is not in the snapshot.
+    assert_eq!(
+        down,
+        [
+            "as1border1 → 3.2.2.2: no route to the peer's address",
+            "as1border1 → 5.6.7.8: no route to the peer's address",
+            "as1border2 → 10.14.22.4: no router has the peer's address",
+        ]
+    );
+    assert_eq!(up, 34, "both ends of 17 sessions");
+    let (batfish, best_admin) = batfish_bgp_rows();
+    assert!(batfish.len() > 40, "the answer's BGP routes: {}", batfish.len());
     let mut wrong = Vec::new();
     for (key, theirs) in &batfish {
         if ours.get(key) != Some(theirs) {
@@ -1042,4 +1073,46 @@ fn bgp_routes_of_the_batfish_example_network_are_batfishs() {
         }
     }
     assert!(wrong.is_empty(), "{} differences:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+/// The same network with AS 1's borders on Junos (`protocols bgp` groups, policy-statement
+/// chains with Junos defaults, communities with wildcards, prefix lists): sessions between
+/// Junos and IOS come up, and AS 2 and AS 3 learn exactly what they learn from the IOS
+/// borders — the routes of Batfish's answer for the IOS network.
+#[test]
+fn bgp_between_junos_and_ios_borders_routes_as_the_ios_network() {
+    let Computed { routes: ours, admins, down, up } = example_network_bgp("juniper/batfish-example-juniper");
+    assert_eq!(
+        down,
+        [
+            "as1border1 → 3.2.2.2: no route to the peer's address",
+            "as1border1 → 5.6.7.8: no route to the peer's address",
+            "as1border2 → 10.14.22.4: no router has the peer's address",
+        ]
+    );
+    assert_eq!(up, 34);
+    // This snapshot's AS 2 aggregates differently (2.0.0.0/8); what AS 1 and AS 3 originate
+    // travels as in the IOS network.
+    let (batfish, _) = batfish_bgp_rows();
+    // as2core2 names an inbound route map it does not define (`filter-bogons`), so it takes
+    // no routes from its clients.
+    assert!(ours.keys().all(|k| k.0 != "as2core2"), "{ours:#?}");
+    let compared = |k: &(String, String)| {
+        !k.0.starts_with("as1") && k.0 != "as2core2" && (k.1.starts_with("1.") || k.1.starts_with("3."))
+    };
+    let theirs: Vec<_> = batfish.iter().filter(|(k, _)| compared(k)).collect();
+    let mine: Vec<_> = ours.iter().filter(|(k, _)| compared(k)).collect();
+    assert_eq!(mine, theirs);
+    // Inside AS 1 the Junos border ranks BGP 170; it prefers AS 3's routes from its iBGP
+    // peer (one AS away) over AS 2's copies (two), as the IOS border does.
+    let border: Vec<String> = ours
+        .iter()
+        .filter(|(k, _)| k.0 == "as1border1")
+        .map(|(k, v)| format!("{} {}", k.1, v.iter().cloned().collect::<Vec<_>>().join(",")))
+        .collect();
+    assert_eq!(
+        border,
+        ["2.0.0.0/8 bgp 50 via 10.12.11.2", "3.0.1.0/24 ibgp 50 via 10.13.22.3", "3.0.2.0/24 ibgp 50 via 10.13.22.3"]
+    );
+    assert!(admins.iter().filter(|(k, _)| k.0 == "as1border1").all(|(_, &a)| a == 170), "{admins:?}");
 }
