@@ -611,7 +611,7 @@ pub fn routes(devices: &[&Device], igp: &[Vec<Route>]) -> (Vec<Vec<Route>>, Vec<
                 loc.push(table);
                 continue;
             };
-            for (network, len) in originated(d, p, &igp[r]) {
+            for (network, len) in originated(p, &igp[r]) {
                 table.entry((network, len)).or_default().push(local_path(network, len, 0));
             }
             for paths in adj_in[r].values() {
@@ -673,7 +673,6 @@ pub fn routes(devices: &[&Device], igp: &[Vec<Route>]) -> (Vec<Vec<Route>>, Vec<
                 } else {
                     bests.first().cloned().into_iter().collect()
                 };
-                let all: Vec<Path> = all;
                 for path in all {
                     if let Some(out) = export(p, s, &path, router_id(d, p), &evaluators[s.from]) {
                         sent.push(out);
@@ -793,7 +792,7 @@ fn local_path(network: u32, len: u8, med: u32) -> Path {
 
 /// What a router originates: `network` statements whose exact prefix its IGP table has, and
 /// redistributed connected and static routes.
-fn originated(d: &Device, p: &Process, rib: &[Route]) -> Vec<(u32, u8)> {
+fn originated(p: &Process, rib: &[Route]) -> Vec<(u32, u8)> {
     let has = |n: u32, l: u8| {
         rib.iter().any(|r| r.len == l && r.network == IpAddr::V4(Ipv4Addr::from(n)) && r.protocol != "local")
     };
@@ -805,7 +804,6 @@ fn originated(d: &Device, p: &Process, rib: &[Route]) -> Vec<(u32, u8)> {
             }
         }
     }
-    let _ = d;
     out.sort();
     out.dedup();
     out

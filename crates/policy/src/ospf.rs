@@ -266,21 +266,20 @@ fn offer(table: &mut BTreeMap<(u32, u8), Candidate>, key: (u32, u8), c: Candidat
     }
 }
 
+/// The IPv4 subnets of a router's interfaces that are up.
+fn connected_subnets(d: &Device) -> impl Iterator<Item = (u32, u8)> + '_ {
+    d.interfaces.iter().filter(|i| !i.shutdown).flat_map(|i| i.addresses.iter()).filter_map(|a| match parse_prefix(a) {
+        Some((_, IpAddr::V4(n), len)) => Some((u32::from(n), len)),
+        _ => None,
+    })
+}
+
 /// The external routes a boundary router injects: (network, length, redistribution).
 fn externals(d: &Device, p: &Process, own: &[OspfInterface]) -> Vec<(u32, u8, Redistribution)> {
     let mut out = Vec::new();
     for r in &p.redistribute {
         let prefixes: Vec<(u32, u8)> = match r.source {
-            "connected" => d
-                .interfaces
-                .iter()
-                .filter(|i| !i.shutdown)
-                .flat_map(|i| i.addresses.iter())
-                .filter_map(|a| match parse_prefix(a) {
-                    Some((_, IpAddr::V4(n), len)) => Some((u32::from(n), len)),
-                    _ => None,
-                })
-                .collect(),
+            "connected" => connected_subnets(d).collect(),
             "static" => d
                 .routes
                 .iter()
@@ -409,17 +408,8 @@ pub fn routes(devices: &[&Device]) -> Vec<Vec<Route>> {
                 }
             }
         }
-        let connected: BTreeSet<(u32, u8)> = d
-            .interfaces
-            .iter()
-            .filter(|i| !i.shutdown)
-            .flat_map(|i| i.addresses.iter())
-            .filter_map(|a| match parse_prefix(a) {
-                Some((_, IpAddr::V4(n), len)) => Some((u32::from(n), len)),
-                _ => None,
-            })
-            .chain(ifaces[r].iter().map(|i| (i.network, i.len)))
-            .collect();
+        let connected: BTreeSet<(u32, u8)> =
+            connected_subnets(d).chain(ifaces[r].iter().map(|i| (i.network, i.len))).collect();
         let mut routes = Vec::new();
         for ((n, len), c) in table {
             if connected.contains(&(n & mask(len), len)) || c.hops.is_empty() {

@@ -131,14 +131,7 @@ fn upload(headers: &HeaderMap, pairs: &[(String, String)], body: &[u8]) -> Resul
         .map(|m| m.trim().to_ascii_lowercase())
         .unwrap_or_default();
     let param = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
-    for (k, _) in pairs {
-        if !["file_name", "vendor", "note", "base"].contains(&k.as_str()) {
-            return Err(ApiError::Invalid(vec![FieldError::new(
-                k.clone(),
-                "unknown parameter; this takes file_name, vendor, note and base",
-            )]));
-        }
-    }
+    one_param(pairs, &["file_name", "vendor", "note", "base"])?;
     let base = |raw: Option<&str>| {
         raw.map(|b| b.parse::<i64>().map_err(|_| ApiError::Invalid(vec![FieldError::new("base", "a version number")])))
             .transpose()
