@@ -93,8 +93,14 @@ fn label(meta: &ConfigMeta) -> String {
     format!("{} v{}", if meta.item.is_empty() { &meta.file_name } else { &meta.item }, meta.version)
 }
 
-fn load(meta: &ConfigMeta, content: &str) -> std::result::Result<Config, PolicyError> {
-    analyse::load(&label(meta), content.as_bytes(), Vendor::parse(&meta.vendor))
+/// A stored version read for analysis, in the dialect it was stored as.
+pub fn load(row: &ConfigRow) -> std::result::Result<Config, PolicyError> {
+    analyse::load(&label(&row.meta), row.content.as_bytes(), Vendor::parse(&row.meta.vendor))
+}
+
+/// The findings of a loaded version under the standard rule pack.
+pub fn findings(config: &Config) -> std::result::Result<CheckReport, PolicyError> {
+    analyse::check(std::slice::from_ref(config), &analyse::Pack::standard(), &analyse::Logs::default())
 }
 
 /// Compares two configuration texts: their line diff, and the flows whose decision changes.
@@ -247,8 +253,7 @@ impl App {
     /// The findings of a stored version under the standard rule pack.
     pub async fn config_findings(&self, actor: &Actor, item_id: i64, version: Option<i64>) -> Result<CheckReport> {
         let row = self.config(actor, item_id, version).await?;
-        let config = load(&row.meta, &row.content)?;
-        Ok(analyse::check(&[config], &analyse::Pack::standard(), &analyse::Logs::default())?)
+        Ok(findings(&load(&row)?)?)
     }
 
     /// Which rule of a stored version decides a flow.
@@ -261,8 +266,7 @@ impl App {
         query: &FlowQuery,
     ) -> Result<Vec<MatchView>> {
         let row = self.config(actor, item_id, version).await?;
-        let config = load(&row.meta, &row.content)?;
-        Ok(analyse::match_flow(&config, choice, query)?)
+        Ok(analyse::match_flow(&load(&row)?, choice, query)?)
     }
 }
 

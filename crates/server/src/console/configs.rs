@@ -242,15 +242,20 @@ async fn item_config_response(
             Ok(r) => r,
             Err(e) => return app_error_page(s, ctx, e),
         };
-        let version = row.meta.version;
         let mut flagged = std::collections::BTreeSet::new();
-        match s.app.config_findings(&actor, id, Some(version)).await {
+        // Read once for the findings and the match form (the version is already allowed).
+        let loaded = app::configs::load(&row);
+        match loaded
+            .as_ref()
+            .map_err(ToString::to_string)
+            .and_then(|c| app::configs::findings(c).map_err(|e| e.to_string()))
+        {
             Ok(report) => {
                 warnings = report.warnings.len();
                 flagged.extend(report.findings.iter().map(|f| f.line));
                 findings = report.findings.into_iter().map(FindingLine::from).collect();
             }
-            Err(e) => analysis_error = e.to_string(),
+            Err(e) => analysis_error = e,
         }
         text = row
             .content
@@ -267,10 +272,12 @@ async fn item_config_response(
         if !asked.is_empty() {
             matcher.asked = true;
             match flow_query(&asked) {
-                Ok((choice, query)) => match s.app.config_match(&actor, id, Some(version), &choice, &query).await {
-                    Ok(m) => matcher.results = m.into_iter().map(MatchLine::from).collect(),
-                    Err(AppError::Invalid(i)) => matcher.errors = i.0,
-                    Err(e) => return app_error_page(s, ctx, e),
+                Ok((choice, query)) => match loaded.map(|c| app::policy::match_flow(&c, &choice, &query)) {
+                    Ok(Ok(m)) => matcher.results = m.into_iter().map(MatchLine::from).collect(),
+                    Ok(Err(e)) | Err(e) => match AppError::from(e) {
+                        AppError::Invalid(i) => matcher.errors = i.0,
+                        e => return app_error_page(s, ctx, e),
+                    },
                 },
                 Err(ApiError::Invalid(e)) => matcher.errors = e,
                 Err(_) => matcher.errors = vec![FieldError::new("flow", "the flow could not be read")],
