@@ -6,6 +6,9 @@
 //! multipath — computed to a fixed point over the routers' IGP tables (connected, static,
 //! OSPF), as Batfish's routes answer lists them.
 //!
+//! Rounds exchange updates until nothing changes; a policy that never settles (a BGP
+//! wedgie, a MED oscillation) is cut off after 64 rounds with the last round's routes.
+//!
 //! What is not modelled: timers, dampening and graceful restart (sessions that the
 //! configuration lets up are up), confederations, weights, `as-path access-list` matches,
 //! conditional advertisement, route maps on redistribution, VRFs and address families
@@ -576,6 +579,9 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// Update rounds before a computation that does not settle is cut off.
+const MAX_ROUNDS: usize = 64;
+
 /// IGP cost to a next hop: the metric of the route that reaches it (connected: 0).
 fn igp_cost(rib: &[Route], ip: Ipv4Addr) -> Option<u64> {
     route::lookup(rib, IpAddr::V4(ip)).first().map(|r| r.metric)
@@ -602,7 +608,7 @@ pub fn routes(devices: &[&Device], igp: &[Vec<Route>]) -> (Vec<Vec<Route>>, Vec<
     // What each router received, per sending session.
     let mut adj_in: Vec<BTreeMap<Ipv4Addr, Vec<Path>>> = vec![BTreeMap::new(); devices.len()];
     let mut chosen: Vec<BTreeMap<(u32, u8), Vec<Path>>> = vec![BTreeMap::new(); devices.len()];
-    for _round in 0..64 {
+    for _round in 0..MAX_ROUNDS {
         // Each router's candidates and best paths.
         let mut loc: Vec<BTreeMap<(u32, u8), Vec<Path>>> = Vec::with_capacity(devices.len());
         for (r, d) in devices.iter().enumerate() {
