@@ -7,10 +7,12 @@
 pub mod access;
 pub mod attributes;
 pub mod audit;
+pub mod calendar;
 pub mod cmdb;
 pub mod firmware;
 pub mod impact;
 pub mod list;
+pub mod sla;
 pub mod supplier;
 pub mod user;
 pub mod validation;
