@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod cmdb;
 pub mod firmware;
 pub mod impact;
+pub mod incident;
 pub mod list;
 pub mod sla;
 pub mod supplier;

@@ -1,0 +1,346 @@
+//! Incidents' rules as data: the ITIL states and which moves between them are allowed
+//! (with what each move needs), the hold reasons and which of them stop the SLA clock,
+//! the impact × urgency priority matrix (ITIL's 3×3 and an OT preset with a safety,
+//! quality, reliability, operations axis), and the default SLA targets per priority.
+
+use crate::{FieldError, Invalid};
+use std::fmt;
+
+/// ServiceNow's incident states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum State {
+    New,
+    InProgress,
+    OnHold,
+    Resolved,
+    Closed,
+    Cancelled,
+}
+
+impl State {
+    pub const ALL: [State; 6] =
+        [State::New, State::InProgress, State::OnHold, State::Resolved, State::Closed, State::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::New => "new",
+            State::InProgress => "in-progress",
+            State::OnHold => "on-hold",
+            State::Resolved => "resolved",
+            State::Closed => "closed",
+            State::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<State> {
+        State::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Whether work on the incident is over.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, State::Closed | State::Cancelled)
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an incident waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HoldReason {
+    AwaitingCaller,
+    AwaitingVendor,
+    AwaitingChange,
+    AwaitingProblem,
+}
+
+impl HoldReason {
+    pub const ALL: [HoldReason; 4] = [
+        HoldReason::AwaitingCaller,
+        HoldReason::AwaitingVendor,
+        HoldReason::AwaitingChange,
+        HoldReason::AwaitingProblem,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldReason::AwaitingCaller => "awaiting-caller",
+            HoldReason::AwaitingVendor => "awaiting-vendor",
+            HoldReason::AwaitingChange => "awaiting-change",
+            HoldReason::AwaitingProblem => "awaiting-problem",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HoldReason> {
+        HoldReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The SLA clock stops while the requester or a vendor is awaited; waiting for our own
+    /// change or problem work does not stop it.
+    pub fn pauses_sla(self) -> bool {
+        matches!(self, HoldReason::AwaitingCaller | HoldReason::AwaitingVendor)
+    }
+}
+
+/// What a move asks for besides the new state.
+#[derive(Debug, Clone, Default)]
+pub struct Move {
+    pub hold_reason: Option<HoldReason>,
+    /// A requester-visible comment with the move.
+    pub comment: String,
+    pub resolution_code: String,
+    pub resolution_notes: String,
+    pub cancel_reason: String,
+}
+
+/// The allowed moves: (from, to).
+pub const TRANSITIONS: &[(State, State)] = &[
+    (State::New, State::InProgress),
+    (State::New, State::OnHold),
+    (State::New, State::Resolved),
+    (State::New, State::Cancelled),
+    (State::InProgress, State::OnHold),
+    (State::InProgress, State::Resolved),
+    (State::InProgress, State::Cancelled),
+    (State::OnHold, State::InProgress),
+    (State::OnHold, State::Resolved),
+    (State::OnHold, State::Cancelled),
+    (State::Resolved, State::Closed),
+    // Reopen, within the reopen period.
+    (State::Resolved, State::InProgress),
+];
+
+/// Checks a move from `from` to `to` at `now`, naming every missing field. `resolved_at`
+/// and `reopen_ms` decide whether a resolved incident may still be reopened.
+pub fn check_move(
+    from: State,
+    to: State,
+    m: &Move,
+    now: i64,
+    resolved_at: Option<i64>,
+    reopen_ms: i64,
+) -> Result<(), Invalid> {
+    if !TRANSITIONS.contains(&(from, to)) {
+        let allowed: Vec<&str> = TRANSITIONS.iter().filter(|t| t.0 == from).map(|t| t.1.as_str()).collect();
+        let hint =
+            if allowed.is_empty() { "it is final".to_owned() } else { format!("from {from}: {}", allowed.join(", ")) };
+        return Err(Invalid::one("state", format!("cannot move from {from} to {to}; {hint}")));
+    }
+    let mut errors = Vec::new();
+    match to {
+        State::OnHold => match m.hold_reason {
+            None => errors.push(FieldError::new(
+                "hold_reason",
+                "say why it waits: awaiting-caller, awaiting-vendor, awaiting-change or awaiting-problem",
+            )),
+            Some(HoldReason::AwaitingCaller) if m.comment.trim().is_empty() => {
+                errors.push(FieldError::new("comment", "tell the caller what is needed from them"))
+            }
+            _ => {}
+        },
+        State::Resolved => {
+            if m.resolution_code.trim().is_empty() {
+                errors.push(FieldError::new("resolution_code", "required to resolve"));
+            }
+            if m.resolution_notes.trim().is_empty() {
+                errors.push(FieldError::new("resolution_notes", "say what was done"));
+            }
+        }
+        State::Cancelled if m.cancel_reason.trim().is_empty() => {
+            errors.push(FieldError::new("cancel_reason", "duplicate, not an incident, or no longer needed?"))
+        }
+        State::InProgress if from == State::Resolved && resolved_at.is_none_or(|at| now - at > reopen_ms) => {
+            errors.push(FieldError::new(
+                "state",
+                format!("the reopen period ({} days) has passed; open a new incident", reopen_ms / 86_400_000),
+            ));
+        }
+        _ => {}
+    }
+    if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
+}
+
+/// Priorities P1 (critical) to P5 (planning).
+pub type Priority = u8;
+
+/// An impact × urgency lookup, versioned: changing it makes a new version, and each
+/// incident records the version its priority came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorityMatrix {
+    pub name: String,
+    pub version: u32,
+    /// Impact levels, most severe first (rows).
+    pub impacts: Vec<String>,
+    /// Urgency levels, most urgent first (columns).
+    pub urgencies: Vec<String>,
+    /// `cells[impact][urgency]`.
+    pub cells: Vec<Vec<Priority>>,
+}
+
+impl PriorityMatrix {
+    /// ITIL's 3×3 grid, as ServiceNow ships it.
+    pub fn itil() -> PriorityMatrix {
+        PriorityMatrix {
+            name: "itil".into(),
+            version: 1,
+            impacts: vec!["high".into(), "medium".into(), "low".into()],
+            urgencies: vec!["high".into(), "medium".into(), "low".into()],
+            cells: vec![vec![1, 2, 3], vec![2, 3, 4], vec![3, 4, 5]],
+        }
+    }
+
+    /// For plants: impact is what is at stake — safety first, then product quality,
+    /// reliability of the process, day-to-day operations, anything else.
+    pub fn ot() -> PriorityMatrix {
+        PriorityMatrix {
+            name: "ot".into(),
+            version: 1,
+            impacts: ["safety", "quality", "reliability", "operations", "other"].map(String::from).to_vec(),
+            urgencies: vec!["high".into(), "medium".into(), "low".into()],
+            cells: vec![vec![1, 1, 2], vec![1, 2, 3], vec![2, 3, 4], vec![2, 3, 4], vec![3, 4, 5]],
+        }
+    }
+
+    pub fn priority(&self, impact: &str, urgency: &str) -> Result<Priority, Invalid> {
+        let i = self.impacts.iter().position(|x| x == impact);
+        let u = self.urgencies.iter().position(|x| x == urgency);
+        let mut errors = Vec::new();
+        if i.is_none() {
+            errors.push(FieldError::new("impact", format!("one of {}", self.impacts.join(", "))));
+        }
+        if u.is_none() {
+            errors.push(FieldError::new("urgency", format!("one of {}", self.urgencies.join(", "))));
+        }
+        match (i, u) {
+            (Some(i), Some(u)) if errors.is_empty() => Ok(self.cells[i][u]),
+            _ => Err(Invalid(errors)),
+        }
+    }
+
+    /// A matrix an administrator wrote: every cell filled with P1–P5, levels named once.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        let mut errors = Vec::new();
+        for (field, levels) in [("impacts", &self.impacts), ("urgencies", &self.urgencies)] {
+            if levels.is_empty() {
+                errors.push(FieldError::new(field, "at least one level"));
+            }
+            let mut seen = std::collections::HashSet::new();
+            for l in levels {
+                if l.trim().is_empty() || !seen.insert(l) {
+                    errors.push(FieldError::new(field, format!("`{l}` is empty or named twice")));
+                }
+            }
+        }
+        if self.cells.len() != self.impacts.len() || self.cells.iter().any(|r| r.len() != self.urgencies.len()) {
+            errors.push(FieldError::new("cells", "one row per impact, one column per urgency"));
+        }
+        if self.cells.iter().flatten().any(|p| !(1..=5).contains(p)) {
+            errors.push(FieldError::new("cells", "priorities are 1 (P1) to 5 (P5)"));
+        }
+        if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
+    }
+}
+
+/// A priority someone set by hand over the matrix's: allowed only with a reason.
+pub fn check_override(computed: Priority, chosen: Priority, reason: &str) -> Result<(), Invalid> {
+    if !(1..=5).contains(&chosen) {
+        return Err(Invalid::one("priority", "1 (P1) to 5 (P5)"));
+    }
+    if chosen != computed && reason.trim().is_empty() {
+        return Err(Invalid::one(
+            "priority_reason",
+            format!("the matrix gives P{computed}; say why this incident is P{chosen}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The default targets of a 24×7 NOC, per priority: (response, resolution) in working
+/// milliseconds, and whether they run round the clock (else on office hours). P5 has none.
+pub fn default_targets(p: Priority) -> Option<(i64, i64, bool)> {
+    const M: i64 = 60_000;
+    const H: i64 = 60 * M;
+    // A working day of the office calendar: 8 hours.
+    const DAY: i64 = 8 * H;
+    match p {
+        1 => Some((15 * M, 4 * H, true)),
+        2 => Some((30 * M, 8 * H, true)),
+        3 => Some((4 * H, 3 * DAY, false)),
+        4 => Some((DAY, 5 * DAY, false)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400_000;
+
+    fn fields(e: Invalid) -> Vec<String> {
+        e.0.into_iter().map(|f| f.field).collect()
+    }
+
+    #[test]
+    fn moves_follow_the_itil_model_and_name_what_they_need() {
+        let ok = |from, to, m: &Move| check_move(from, to, m, 10 * DAY, Some(9 * DAY), 7 * DAY);
+        assert!(ok(State::New, State::InProgress, &Move::default()).is_ok());
+        let e = ok(State::Closed, State::InProgress, &Move::default()).unwrap_err();
+        assert!(e.0[0].message.contains("final"), "{e:?}");
+        let e = ok(State::New, State::Closed, &Move::default()).unwrap_err();
+        assert!(e.0[0].message.contains("in-progress, on-hold, resolved, cancelled"), "{e:?}");
+        assert_eq!(fields(ok(State::InProgress, State::OnHold, &Move::default()).unwrap_err()), ["hold_reason"]);
+        let caller = Move { hold_reason: Some(HoldReason::AwaitingCaller), ..Move::default() };
+        assert_eq!(fields(ok(State::InProgress, State::OnHold, &caller).unwrap_err()), ["comment"]);
+        let vendor = Move { hold_reason: Some(HoldReason::AwaitingVendor), ..Move::default() };
+        assert!(ok(State::InProgress, State::OnHold, &vendor).is_ok());
+        assert_eq!(
+            fields(ok(State::OnHold, State::Resolved, &Move::default()).unwrap_err()),
+            ["resolution_code", "resolution_notes"]
+        );
+        assert_eq!(fields(ok(State::New, State::Cancelled, &Move::default()).unwrap_err()), ["cancel_reason"]);
+        // Reopen: a day after resolution yes, eight days after no.
+        assert!(ok(State::Resolved, State::InProgress, &Move::default()).is_ok());
+        let late = check_move(State::Resolved, State::InProgress, &Move::default(), 17 * DAY, Some(9 * DAY), 7 * DAY);
+        assert!(late.unwrap_err().0[0].message.contains("reopen period (7 days)"));
+    }
+
+    #[test]
+    fn only_the_requesters_and_vendors_holds_stop_the_clock() {
+        let pausing: Vec<&str> =
+            HoldReason::ALL.into_iter().filter(|r| r.pauses_sla()).map(HoldReason::as_str).collect();
+        assert_eq!(pausing, ["awaiting-caller", "awaiting-vendor"]);
+    }
+
+    #[test]
+    fn matrices_look_up_priorities_and_refuse_unknown_levels() {
+        let itil = PriorityMatrix::itil();
+        assert_eq!(itil.priority("high", "high").unwrap(), 1);
+        assert_eq!(itil.priority("medium", "low").unwrap(), 4);
+        assert_eq!(itil.priority("low", "low").unwrap(), 5);
+        assert_eq!(fields(itil.priority("severe", "urgent").unwrap_err()), ["impact", "urgency"]);
+        let ot = PriorityMatrix::ot();
+        assert_eq!(ot.priority("safety", "medium").unwrap(), 1, "a safety impact is P1 unless it can wait");
+        assert_eq!(ot.priority("operations", "low").unwrap(), 4);
+        assert!(itil.validate().is_ok() && ot.validate().is_ok());
+        let mut broken = PriorityMatrix::itil();
+        broken.cells[1].pop();
+        broken.cells[0][0] = 0;
+        broken.impacts[2] = "high".into();
+        assert_eq!(fields(broken.validate().unwrap_err()), ["impacts", "cells", "cells"]);
+    }
+
+    #[test]
+    fn overrides_need_a_reason_and_targets_follow_the_noc_preset() {
+        assert!(check_override(3, 3, "").is_ok());
+        assert!(check_override(3, 1, "  ").unwrap_err().0[0].message.contains("matrix gives P3"));
+        assert!(check_override(3, 1, "substation protection relay offline").is_ok());
+        assert!(check_override(3, 6, "x").is_err());
+        assert_eq!(default_targets(1), Some((15 * 60_000, 4 * 3_600_000, true)));
+        assert_eq!(default_targets(3).map(|t| t.2), Some(false), "P3 runs on office hours");
+        assert_eq!(default_targets(5), None);
+    }
+}
