@@ -274,6 +274,57 @@ pub fn default_targets(p: Priority) -> Option<(i64, i64, bool)> {
     }
 }
 
+/// One entry of an incident's state history: when it entered a state, and why it waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entered {
+    pub at: i64,
+    pub state: State,
+    pub hold: Option<HoldReason>,
+}
+
+/// The events of an incident's two SLA clocks from its state history (oldest first):
+/// response starts when it is opened and stops when someone takes it (In Progress) or
+/// resolves it; resolution starts when it is opened, pauses while it waits for the caller
+/// or a vendor, stops when it is resolved (a reopen starts a new attachment, as
+/// ServiceNow's reset does), and is cancelled with the incident.
+pub fn sla_events(history: &[Entered]) -> (crate::sla::Timeline, crate::sla::Timeline) {
+    use crate::sla::SlaEvent::*;
+    let (mut response, mut resolution) = (Vec::new(), Vec::new());
+    let mut previous: Option<Entered> = None;
+    for e in history {
+        match previous {
+            None => {
+                response.push((e.at, Start));
+                resolution.push((e.at, Start));
+            }
+            Some(p) => {
+                let was_paused = p.state == State::OnHold && p.hold.is_some_and(HoldReason::pauses_sla);
+                let pauses = e.state == State::OnHold && e.hold.is_some_and(HoldReason::pauses_sla);
+                if was_paused && !pauses {
+                    resolution.push((e.at, Resume));
+                }
+                match e.state {
+                    State::OnHold if pauses && !was_paused => resolution.push((e.at, Pause)),
+                    State::Resolved => resolution.push((e.at, Stop)),
+                    State::InProgress if p.state == State::Resolved => resolution.push((e.at, Reset)),
+                    State::Cancelled => resolution.push((e.at, Cancel)),
+                    _ => {}
+                }
+            }
+        }
+        // The response clock ends once: when the incident is first taken, resolved or cancelled.
+        if previous.is_some() && response.len() == 1 {
+            match e.state {
+                State::InProgress | State::Resolved => response.push((e.at, Stop)),
+                State::Cancelled => response.push((e.at, Cancel)),
+                _ => {}
+            }
+        }
+        previous = Some(*e);
+    }
+    (response, resolution)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +382,38 @@ mod tests {
         broken.cells[0][0] = 0;
         broken.impacts[2] = "high".into();
         assert_eq!(fields(broken.validate().unwrap_err()), ["impacts", "cells", "cells"]);
+    }
+
+    /// A life with a hold for the caller (paused), one for a change (not paused), a
+    /// resolution and a reopen, read into the two clocks and evaluated.
+    #[test]
+    fn the_state_history_drives_both_clocks() {
+        use crate::sla::{SlaDefinition, SlaEvent::*, Stage, evaluate};
+        let h = 3_600_000;
+        let at = |state, hours: i64, hold| Entered { at: hours * h, state, hold };
+        let history = [
+            at(State::New, 0, None),
+            at(State::InProgress, 1, None),
+            at(State::OnHold, 2, Some(HoldReason::AwaitingCaller)),
+            at(State::InProgress, 5, None),
+            at(State::OnHold, 6, Some(HoldReason::AwaitingChange)),
+            at(State::Resolved, 8, None),
+            at(State::InProgress, 9, None),
+        ];
+        let (response, resolution) = sla_events(&history);
+        assert_eq!(response, [(0, Start), (h, Stop)]);
+        assert_eq!(resolution, [(0, Start), (2 * h, Pause), (5 * h, Resume), (8 * h, Stop), (9 * h, Reset)]);
+        let cal = crate::calendar::Calendar::always("24x7", jiff::tz::TimeZone::UTC);
+        let before_reopen = evaluate(&SlaDefinition::new("P2", 8 * h), &cal, &resolution, 8 * h + 1);
+        assert_eq!(
+            (before_reopen.stage, before_reopen.elapsed_ms),
+            (Stage::Achieved, 5 * h),
+            "3 h held for the caller"
+        );
+        let reopened = evaluate(&SlaDefinition::new("P2", 8 * h), &cal, &resolution, 10 * h);
+        assert_eq!((reopened.stage, reopened.elapsed_ms), (Stage::Running, h));
+        let response = evaluate(&SlaDefinition::new("P2", h / 2), &cal, &sla_events(&history).0, 10 * h);
+        assert_eq!(response.stage, Stage::Breached, "taken after an hour against 30 minutes");
     }
 
     #[test]

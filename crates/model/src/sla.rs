@@ -23,6 +23,9 @@ pub enum SlaEvent {
     Reset,
 }
 
+/// A clock's events, each with its instant.
+pub type Timeline = Vec<(i64, SlaEvent)>;
+
 /// A response or resolution target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlaDefinition {
