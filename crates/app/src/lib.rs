@@ -12,6 +12,7 @@ pub mod configs;
 mod demo;
 mod error;
 mod import;
+pub mod incidents;
 pub mod policy;
 mod risk;
 mod secret;

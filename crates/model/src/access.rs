@@ -59,7 +59,7 @@ impl Role {
         use Perm::*;
         use Role::*;
         match perm {
-            ConsoleView | CmdbRead | OwnTokens => true,
+            ConsoleView | CmdbRead | IncidentRead | OwnTokens => true,
             EventWork | IncidentWork => matches!(self, Operator | Engineer | ChangeManager | Admin),
             CmdbWrite | PolicyAnalyse => matches!(self, Engineer | Admin),
             // Configurations show how the estate is defended: those who engineer it, review
@@ -100,6 +100,8 @@ pub enum Perm {
     CmdbWrite,
     /// Acknowledge and silence events.
     EventWork,
+    /// Read incidents and problems (within the user's sites).
+    IncidentRead,
     /// Create and work incidents and problems.
     IncidentWork,
     /// Read device configurations (secrets removed), their history and their analyses.
@@ -123,12 +125,13 @@ pub enum Perm {
 }
 
 impl Perm {
-    pub const ALL: [Perm; 14] = [
+    pub const ALL: [Perm; 15] = [
         Perm::ConsoleView,
         Perm::CmdbRead,
         Perm::CmdbWrite,
         Perm::ConfigRead,
         Perm::EventWork,
+        Perm::IncidentRead,
         Perm::IncidentWork,
         Perm::PolicyAnalyse,
         Perm::ChangeApprove,
@@ -142,7 +145,15 @@ impl Perm {
 
     /// Whether exercising the permission changes state (a read-only token never grants it).
     pub fn writes(self) -> bool {
-        !matches!(self, Perm::ConsoleView | Perm::CmdbRead | Perm::ConfigRead | Perm::AuditRead | Perm::MetricsRead)
+        !matches!(
+            self,
+            Perm::ConsoleView
+                | Perm::CmdbRead
+                | Perm::ConfigRead
+                | Perm::IncidentRead
+                | Perm::AuditRead
+                | Perm::MetricsRead
+        )
     }
 }
 
@@ -182,13 +193,14 @@ impl Scope {
     pub fn admits(self, perm: Perm) -> bool {
         use Perm::*;
         match self {
-            Scope::Read => matches!(perm, ConsoleView | CmdbRead | ConfigRead),
+            Scope::Read => matches!(perm, ConsoleView | CmdbRead | ConfigRead | IncidentRead),
             Scope::Write => matches!(
                 perm,
                 ConsoleView
                     | CmdbRead
                     | CmdbWrite
                     | ConfigRead
+                    | IncidentRead
                     | EventWork
                     | IncidentWork
                     | PolicyAnalyse

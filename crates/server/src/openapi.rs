@@ -2,7 +2,7 @@
 //! `/api/openapi.json` and rendered as the browsable page at `/api`.
 
 use crate::api;
-use crate::api::{cmdb, configs, suppliers};
+use crate::api::{cmdb, configs, incidents, suppliers};
 use crate::health;
 use crate::problem::{Problem, ProblemField};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
@@ -70,6 +70,10 @@ use utoipa::{Modify, OpenApi};
         suppliers::create_baseline,
         suppliers::replace_baseline,
         suppliers::delete_baseline,
+        incidents::list,
+        incidents::open,
+        incidents::get,
+        incidents::move_state,
         configs::overview,
         configs::versions,
         configs::store,
@@ -87,6 +91,7 @@ use utoipa::{Modify, OpenApi};
         (name = "users", description = "Account administration"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "cmdb", description = "Sites, configuration items, relationships, redundancy groups and impact analysis"),
+        (name = "incidents", description = "Incidents: priority from the impact × urgency matrix, ITIL states, SLA clocks and the journal"),
         (name = "configs", description = "The configuration archive: device configurations per item, version by version, their diffs, findings and flow match"),
         (name = "vendors", description = "Vendors and carriers, support contracts, escalation ladders and firmware baselines"),
         (name = "health", description = "Liveness and readiness"),

@@ -3,7 +3,7 @@
 //! route test walks the same table.
 
 use crate::access::Access::{self, Needs, Public};
-use crate::api::{cmdb, configs, suppliers};
+use crate::api::{cmdb, configs, incidents, suppliers};
 use crate::state::AppState;
 use crate::{api, assets, console, health, metrics};
 use axum::handler::Handler;
@@ -140,6 +140,10 @@ pub fn table() -> Vec<Route> {
         r(Put, "/api/v1/attribute-definitions/{id}", Needs(SystemAdmin), cmdb::replace_attribute_def),
         r(Delete, "/api/v1/attribute-definitions/{id}", Needs(SystemAdmin), cmdb::delete_attribute_def),
         r(Get, "/api/v1/services/{id}/map", Needs(CmdbRead), cmdb::service_map),
+        r(Get, "/api/v1/incidents", Needs(IncidentRead), incidents::list),
+        r(Post, "/api/v1/incidents", Needs(IncidentWork), incidents::open),
+        r(Get, "/api/v1/incidents/{number}", Needs(IncidentRead), incidents::get),
+        r(Post, "/api/v1/incidents/{number}/state", Needs(IncidentWork), incidents::move_state),
         r(Get, "/api/v1/configs", Needs(ConfigRead), configs::overview),
         r(Get, "/api/v1/items/{id}/configs", Needs(ConfigRead), configs::versions),
         takes_config(r(Post, "/api/v1/items/{id}/configs", Needs(CmdbWrite), configs::store)),

@@ -12,6 +12,7 @@ mod cmdb;
 mod cmdb_import;
 mod configs;
 mod fuzz_seeds;
+mod incidents;
 mod resources;
 mod services;
 mod vendors;

@@ -1,0 +1,284 @@
+//! Incident use-cases: open (priority from the impact × urgency matrix, or overridden with a
+//! reason), read with both SLA clocks computed from the journal, list the open ones, and
+//! move between states as `model::incident` allows — each change journaled and audited in
+//! one transaction.
+//!
+//! Clocks: P1 and P2 run round the clock; P3 and P4 on office hours (Monday to Friday,
+//! 09:00–17:00) in the time zone of the item's site, UTC when there is none.
+
+use crate::audit::event;
+use crate::{Actor, App, AppError, Result};
+use model::calendar::Calendar;
+use model::incident::{self, Entered, HoldReason, Move, PriorityMatrix, State};
+use model::sla::{self, SlaDefinition, SlaState};
+use model::{FieldError, Invalid, Perm};
+use serde_json::json;
+use store::{IncidentRow, JournalEntry, JournalRow, NewIncident, StateWrite};
+
+/// What an incident may be about.
+pub const CATEGORIES: &[&str] =
+    &["network", "security", "server", "ot", "voice-vtc", "crypto", "application", "facilities", "other"];
+
+/// Days within which a resolved incident may be reopened.
+pub const REOPEN_DAYS: i64 = 7;
+
+/// An incident as someone opens it.
+#[derive(Debug, Clone, Default)]
+pub struct OpenIncident {
+    pub short_description: String,
+    pub description: String,
+    pub caller: String,
+    pub category: String,
+    pub subcategory: String,
+    /// The configuration item: `name`, `site/name` or `#id`.
+    pub item: Option<String>,
+    pub impact: String,
+    pub urgency: String,
+    /// A priority over the matrix's, with the reason.
+    pub priority: Option<u8>,
+    pub priority_reason: String,
+    pub assignment_group: String,
+}
+
+/// One SLA clock of an incident.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    pub name: String,
+    pub target_ms: i64,
+    /// `24x7`, or `office hours (ZONE)`.
+    pub calendar: String,
+    pub state: SlaState,
+}
+
+#[derive(Debug, Clone)]
+pub struct IncidentView {
+    pub row: IncidentRow,
+    pub state: State,
+    /// Response and resolution; none for P5.
+    pub clocks: Vec<Clock>,
+    pub journal: Vec<JournalRow>,
+}
+
+fn calendar(row: &IncidentRow, round_the_clock: bool) -> Calendar {
+    let tz = row.time_zone.as_deref().and_then(|z| jiff::tz::TimeZone::get(z).ok()).unwrap_or(jiff::tz::TimeZone::UTC);
+    if round_the_clock {
+        return Calendar::always("24x7", tz);
+    }
+    use jiff::civil::Weekday::*;
+    let name = format!("office hours ({})", row.time_zone.as_deref().unwrap_or("UTC"));
+    Calendar::business(&name, tz, (9, 0), (17, 0), &[Monday, Tuesday, Wednesday, Thursday, Friday])
+}
+
+/// The incident's clocks at `now`, from its journal.
+fn clocks(row: &IncidentRow, journal: &[JournalRow], now: i64) -> Vec<Clock> {
+    let Some((response, resolution, round)) = incident::default_targets(row.priority as u8) else { return Vec::new() };
+    let history: Vec<Entered> = journal
+        .iter()
+        .filter_map(|j| {
+            let state = State::parse(j.state.as_deref()?)?;
+            Some(Entered { at: j.at_ms, state, hold: j.hold_reason.as_deref().and_then(HoldReason::parse) })
+        })
+        .collect();
+    let (response_events, resolution_events) = incident::sla_events(&history);
+    let cal = calendar(row, round);
+    [("response", response, response_events), ("resolution", resolution, resolution_events)]
+        .into_iter()
+        .map(|(kind, target, events)| {
+            let def = SlaDefinition::new(&format!("P{} {kind}", row.priority), target);
+            Clock {
+                name: def.name.clone(),
+                target_ms: target,
+                calendar: cal.name.clone(),
+                state: sla::evaluate(&def, &cal, &events, now),
+            }
+        })
+        .collect()
+}
+
+impl App {
+    /// Whether `actor` may see an incident: site-scoped actors see those on their sites' items.
+    fn incident_visible(actor: &Actor, row: &IncidentRow) -> bool {
+        actor.sites.is_empty() || row.site.as_ref().is_some_and(|s| actor.sites.contains(s))
+    }
+
+    async fn view(&self, row: IncidentRow) -> Result<IncidentView> {
+        let journal = self.store.incident_journal(row.id).await?;
+        let state = State::parse(&row.state).unwrap_or(State::New);
+        Ok(IncidentView { clocks: clocks(&row, &journal, self.now_ms()), state, journal, row })
+    }
+
+    pub async fn incident(&self, actor: &Actor, number: &str) -> Result<IncidentView> {
+        actor.require(Perm::IncidentRead)?;
+        match self.store.incident(number).await? {
+            Some(row) if Self::incident_visible(actor, &row) => self.view(row).await,
+            _ => Err(AppError::NotFound(format!("incident `{number}`"))),
+        }
+    }
+
+    /// Open incidents (all with `all`), most urgent and oldest first, at most 500.
+    pub async fn incidents(&self, actor: &Actor, all: bool) -> Result<Vec<IncidentView>> {
+        actor.require(Perm::IncidentRead)?;
+        let mut out = Vec::new();
+        for row in self.store.incidents(all, 500).await?.into_iter().filter(|r| Self::incident_visible(actor, r)) {
+            out.push(self.view(row).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn open_incident(&self, actor: &Actor, input: OpenIncident) -> Result<IncidentView> {
+        actor.require(Perm::IncidentWork)?;
+        let matrix = PriorityMatrix::itil();
+        let mut errors = Vec::new();
+        let text = |v: &str| v.trim().to_owned();
+        if text(&input.short_description).is_empty() || input.short_description.chars().count() > 160 {
+            errors.push(FieldError::new("short_description", "required, up to 160 characters"));
+        }
+        if text(&input.caller).is_empty() {
+            errors.push(FieldError::new("caller", "who reported it"));
+        }
+        if !CATEGORIES.contains(&input.category.as_str()) {
+            errors.push(FieldError::new("category", format!("one of {}", CATEGORIES.join(", "))));
+        }
+        let computed = match matrix.priority(&input.impact, &input.urgency) {
+            Ok(p) => Some(p),
+            Err(Invalid(e)) => {
+                errors.extend(e);
+                None
+            }
+        };
+        let priority = match (computed, input.priority) {
+            (Some(c), Some(chosen)) => match incident::check_override(c, chosen, &input.priority_reason) {
+                Ok(()) => Some(chosen),
+                Err(Invalid(e)) => {
+                    errors.extend(e);
+                    None
+                }
+            },
+            (c, _) => c,
+        };
+        let item = match input.item.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(reference) => match self.resolve_item(actor, reference).await {
+                Ok(i) => Some(i),
+                Err(AppError::NotFound(_)) => {
+                    errors.push(FieldError::new("item", format!("no configuration item `{reference}`")));
+                    None
+                }
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
+        if !actor.sites.is_empty()
+            && item.as_ref().and_then(|i| i.site.as_ref()).is_none_or(|s| !actor.sites.contains(s))
+        {
+            errors.push(FieldError::new("item", "name an item at one of your sites"));
+        }
+        let Some(priority) = priority.filter(|_| errors.is_empty()) else { return Err(Invalid(errors).into()) };
+        let now = self.now_ms();
+        let reason = if Some(priority) == computed { String::new() } else { text(&input.priority_reason) };
+        let new = NewIncident {
+            short_description: input.short_description.trim(),
+            description: input.description.trim(),
+            caller: input.caller.trim(),
+            category: &input.category,
+            subcategory: input.subcategory.trim(),
+            item_id: item.as_ref().map(|i| i.id),
+            impact: &input.impact,
+            urgency: &input.urgency,
+            priority: i64::from(priority),
+            matrix: &matrix.name,
+            matrix_version: i64::from(matrix.version),
+            priority_reason: &reason,
+            assignment_group: input.assignment_group.trim(),
+        };
+        let mut tx = self.store.begin().await?;
+        let (id, number) = tx.insert_incident(&new, now).await?;
+        let opened = JournalEntry {
+            incident_id: id,
+            at_ms: now,
+            actor: &actor.name,
+            kind: "opened",
+            state: Some(State::New.as_str()),
+            hold_reason: None,
+            text: new.short_description,
+        };
+        tx.append_journal(&opened).await?;
+        let after = json!({
+            "number": number, "short_description": new.short_description, "caller": new.caller,
+            "category": new.category, "item": item.as_ref().map(|i| &i.name), "impact": new.impact,
+            "urgency": new.urgency, "priority": priority, "computed_priority": computed,
+            "priority_reason": reason, "matrix": format!("{} v{}", matrix.name, matrix.version),
+        });
+        tx.append_audit(event(actor, now, "incident.open", "incident", &number, None, Some(after.to_string()))).await?;
+        tx.commit().await?;
+        self.incident(actor, &number).await
+    }
+
+    /// Moves an incident to another state. `version`, when given, must be the version read
+    /// (someone else's change in between is a conflict, not an overwrite).
+    pub async fn move_incident(
+        &self,
+        actor: &Actor,
+        number: &str,
+        to: State,
+        m: Move,
+        version: Option<i64>,
+    ) -> Result<IncidentView> {
+        actor.require(Perm::IncidentWork)?;
+        let current = self.incident(actor, number).await?;
+        let row = &current.row;
+        if version.is_some_and(|v| v != row.version) {
+            return Err(AppError::Conflict(format!(
+                "{number} changed since it was read (version {} now); reload it",
+                row.version
+            )));
+        }
+        let now = self.now_ms();
+        incident::check_move(current.state, to, &m, now, row.resolved_at_ms, REOPEN_DAYS * 86_400_000)?;
+        let hold = (to == State::OnHold).then_some(m.hold_reason).flatten();
+        let (code, notes, resolved_at) = match to {
+            State::Resolved => (m.resolution_code.trim(), m.resolution_notes.trim(), Some(now)),
+            State::Closed => (row.resolution_code.as_str(), row.resolution_notes.as_str(), row.resolved_at_ms),
+            _ => ("", "", None),
+        };
+        // Taking it: whoever moves it to In Progress owns it unless someone already does.
+        let assignee = (to == State::InProgress && row.assignee.is_none()).then_some(actor.name.as_str());
+        let write = StateWrite {
+            state: to.as_str(),
+            hold_reason: hold.map(HoldReason::as_str),
+            resolution_code: code,
+            resolution_notes: notes,
+            resolved_at_ms: resolved_at,
+            assignee,
+        };
+        let note = [m.comment.trim(), m.resolution_notes.trim(), m.cancel_reason.trim()]
+            .into_iter()
+            .find(|t| !t.is_empty())
+            .unwrap_or_default();
+        let mut tx = self.store.begin().await?;
+        tx.update_incident_state(row.id, row.version, &write, now).await?;
+        let entry = JournalEntry {
+            incident_id: row.id,
+            at_ms: now,
+            actor: &actor.name,
+            kind: "state",
+            state: Some(to.as_str()),
+            hold_reason: write.hold_reason,
+            text: note,
+        };
+        tx.append_journal(&entry).await?;
+        let before = json!({"state": current.state.as_str(), "hold_reason": row.hold_reason});
+        let after = json!({"state": to.as_str(), "hold_reason": write.hold_reason, "resolution_code": code});
+        tx.append_audit(event(
+            actor,
+            now,
+            "incident.state",
+            "incident",
+            number,
+            Some(before.to_string()),
+            Some(after.to_string()),
+        ))
+        .await?;
+        tx.commit().await?;
+        self.incident(actor, number).await
+    }
+}

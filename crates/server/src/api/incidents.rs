@@ -1,0 +1,292 @@
+//! Incidents under `/api/v1`: open, list, read (with both SLA clocks and the journal), and
+//! move between states.
+
+use super::{ApiResult, rfc3339};
+use crate::extract::{ApiJson, ApiPath, Ctx, QueryPairs};
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use app::incidents::{IncidentView, OpenIncident};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use model::FieldError;
+use model::incident::{HoldReason, Move};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClockDto {
+    /// `P1 response`, `P3 resolution`…
+    pub name: String,
+    pub target_ms: i64,
+    /// `24x7` or `office hours (ZONE)`.
+    pub calendar: String,
+    /// not-started, running, paused, achieved, breached, cancelled.
+    pub stage: String,
+    pub elapsed_ms: i64,
+    pub percent: f64,
+    /// While running: when it breaches.
+    pub deadline: Option<String>,
+    pub breached_at: Option<String>,
+    /// Warning thresholds crossed: `{percent, at}`.
+    pub warnings: Vec<WarningDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WarningDto {
+    pub percent: u8,
+    pub at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JournalDto {
+    pub at: String,
+    pub actor: String,
+    /// opened, state, assigned, work-note, comment.
+    pub kind: String,
+    pub state: Option<String>,
+    pub hold_reason: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentDto {
+    pub number: String,
+    pub short_description: String,
+    pub description: String,
+    pub caller: String,
+    pub category: String,
+    pub subcategory: String,
+    pub item: Option<String>,
+    pub site: Option<String>,
+    pub impact: String,
+    pub urgency: String,
+    /// 1 (P1, critical) to 5 (P5, planning).
+    pub priority: i64,
+    /// The matrix the priority came from (`itil v1`), and the reason when it was overridden.
+    pub matrix: String,
+    pub priority_reason: String,
+    /// new, in-progress, on-hold, resolved, closed, cancelled.
+    pub state: String,
+    pub hold_reason: Option<String>,
+    pub assignment_group: String,
+    pub assignee: Option<String>,
+    pub resolution_code: String,
+    pub resolution_notes: String,
+    pub opened_at: String,
+    pub resolved_at: Option<String>,
+    pub version: i64,
+    pub sla: Vec<ClockDto>,
+    pub journal: Vec<JournalDto>,
+}
+
+fn stage(s: model::sla::Stage) -> &'static str {
+    use model::sla::Stage::*;
+    match s {
+        NotStarted => "not-started",
+        Running => "running",
+        Paused => "paused",
+        Achieved => "achieved",
+        Breached => "breached",
+        Cancelled => "cancelled",
+    }
+}
+
+impl From<IncidentView> for IncidentDto {
+    fn from(v: IncidentView) -> Self {
+        let r = v.row;
+        IncidentDto {
+            number: r.number,
+            short_description: r.short_description,
+            description: r.description,
+            caller: r.caller,
+            category: r.category,
+            subcategory: r.subcategory,
+            item: r.item,
+            site: r.site,
+            impact: r.impact,
+            urgency: r.urgency,
+            priority: r.priority,
+            matrix: format!("{} v{}", r.matrix, r.matrix_version),
+            priority_reason: r.priority_reason,
+            state: r.state,
+            hold_reason: r.hold_reason,
+            assignment_group: r.assignment_group,
+            assignee: r.assignee,
+            resolution_code: r.resolution_code,
+            resolution_notes: r.resolution_notes,
+            opened_at: rfc3339(r.opened_at_ms),
+            resolved_at: r.resolved_at_ms.map(rfc3339),
+            version: r.version,
+            sla: v
+                .clocks
+                .into_iter()
+                .map(|c| ClockDto {
+                    name: c.name,
+                    target_ms: c.target_ms,
+                    calendar: c.calendar,
+                    stage: stage(c.state.stage).into(),
+                    elapsed_ms: c.state.elapsed_ms,
+                    percent: (c.state.percent * 10.0).round() / 10.0,
+                    deadline: c.state.deadline.map(rfc3339),
+                    breached_at: c.state.breached_at.map(rfc3339),
+                    warnings: c
+                        .state
+                        .warnings
+                        .into_iter()
+                        .map(|(percent, at)| WarningDto { percent, at: rfc3339(at) })
+                        .collect(),
+                })
+                .collect(),
+            journal: v
+                .journal
+                .into_iter()
+                .map(|j| JournalDto {
+                    at: rfc3339(j.at_ms),
+                    actor: j.actor,
+                    kind: j.kind,
+                    state: j.state,
+                    hold_reason: j.hold_reason,
+                    text: j.text,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An incident to open.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenDto {
+    pub short_description: String,
+    #[serde(default)]
+    pub description: String,
+    pub caller: String,
+    /// network, security, server, ot, voice-vtc, crypto, application, facilities, other.
+    pub category: String,
+    #[serde(default)]
+    pub subcategory: String,
+    /// A configuration item: `name`, `site/name` or `#id`.
+    pub item: Option<String>,
+    /// high, medium, low.
+    pub impact: String,
+    /// high, medium, low.
+    pub urgency: String,
+    /// Overrides the matrix's priority; needs `priority_reason`.
+    pub priority: Option<u8>,
+    #[serde(default)]
+    pub priority_reason: String,
+    #[serde(default)]
+    pub assignment_group: String,
+}
+
+/// A move to another state.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveDto {
+    /// in-progress, on-hold, resolved, closed, cancelled.
+    pub state: String,
+    /// For on-hold: awaiting-caller, awaiting-vendor, awaiting-change, awaiting-problem.
+    pub hold_reason: Option<String>,
+    #[serde(default)]
+    pub comment: String,
+    #[serde(default)]
+    pub resolution_code: String,
+    #[serde(default)]
+    pub resolution_notes: String,
+    #[serde(default)]
+    pub cancel_reason: String,
+    /// The version read; a change made since is refused with 409.
+    pub version: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents",
+    params(("all" = Option<bool>, Query, description = "Include resolved, closed and cancelled ones")),
+    responses((status = 200, body = Vec<IncidentDto>, description = "Most urgent and oldest first")))]
+pub async fn list(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    QueryPairs(pairs): QueryPairs,
+) -> ApiResult<Json<Vec<IncidentDto>>> {
+    let mut all = false;
+    for (k, v) in pairs {
+        match (k.as_str(), v.as_str()) {
+            ("all", "true" | "1") => all = true,
+            ("all", "false" | "0") => all = false,
+            _ => return Err(ApiError::Invalid(vec![FieldError::new(k, "this takes only `all` (true or false)")])),
+        }
+    }
+    Ok(Json(s.app.incidents(&ctx.actor(), all).await?.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", request_body = OpenDto,
+    responses((status = 201, body = IncidentDto), (status = 422, body = Problem)))]
+pub async fn open(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(b): ApiJson<OpenDto>,
+) -> ApiResult<(StatusCode, Json<IncidentDto>)> {
+    let input = OpenIncident {
+        short_description: b.short_description,
+        description: b.description,
+        caller: b.caller,
+        category: b.category,
+        subcategory: b.subcategory,
+        item: b.item,
+        impact: b.impact,
+        urgency: b.urgency,
+        priority: b.priority,
+        priority_reason: b.priority_reason,
+        assignment_group: b.assignment_group,
+    };
+    Ok((StatusCode::CREATED, Json(s.app.open_incident(&ctx.actor(), input).await?.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{number}", tag = "incidents", params(("number" = String, Path)),
+    responses((status = 200, body = IncidentDto), (status = 404, body = Problem)))]
+pub async fn get(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(number): ApiPath<String>,
+) -> ApiResult<Json<IncidentDto>> {
+    Ok(Json(s.app.incident(&ctx.actor(), &number).await?.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{number}/state", tag = "incidents", params(("number" = String, Path)),
+    request_body = MoveDto,
+    responses((status = 200, body = IncidentDto), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn move_state(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(b): ApiJson<MoveDto>,
+) -> ApiResult<Json<IncidentDto>> {
+    let mut bad = Vec::new();
+    let to = model::incident::State::parse(&b.state);
+    if to.is_none() {
+        bad.push(FieldError::new("state", "in-progress, on-hold, resolved, closed or cancelled"));
+    }
+    let hold = match b.hold_reason.as_deref() {
+        None => None,
+        Some(r) => {
+            let parsed = HoldReason::parse(r);
+            if parsed.is_none() {
+                bad.push(FieldError::new(
+                    "hold_reason",
+                    "awaiting-caller, awaiting-vendor, awaiting-change or awaiting-problem",
+                ));
+            }
+            parsed
+        }
+    };
+    let Some(to) = to.filter(|_| bad.is_empty()) else { return Err(ApiError::Invalid(bad)) };
+    let m = Move {
+        hold_reason: hold,
+        comment: b.comment,
+        resolution_code: b.resolution_code,
+        resolution_notes: b.resolution_notes,
+        cancel_reason: b.cancel_reason,
+    };
+    Ok(Json(s.app.move_incident(&ctx.actor(), &number, to, m, b.version).await?.into()))
+}

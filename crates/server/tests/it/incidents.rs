@@ -1,0 +1,163 @@
+//! Incidents through the API: a P1 on a core switch opened, taken, held for a vendor and
+//! resolved, with both SLA clocks right at each step; a P3 on office hours in the site's
+//! time zone; priority overrides that need a reason; the ITIL moves refused with what they
+//! need; and who may read and work them.
+
+use crate::common::{Auth, Backend, Harness};
+use axum::http::{Method, StatusCode};
+use model::Scope;
+use serde_json::{Value, json};
+
+const MIN: i64 = 60_000;
+
+fn clock<'a>(incident: &'a Value, kind: &str) -> &'a Value {
+    incident["sla"].as_array().unwrap().iter().find(|c| c["name"].as_str().unwrap().ends_with(kind)).unwrap()
+}
+
+async fn a_p1_is_taken_held_for_a_vendor_and_resolved_with_its_clocks_right(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let eng = Auth::Bearer(h.token("engineer", &[Scope::Write]).await);
+    let opened = h
+        .json(
+            Method::POST,
+            "/api/v1/incidents",
+            &eng,
+            json!({"short_description": "pn-core-sw1 down, plant north cell network dark", "caller": "Omar (night shift)",
+                   "category": "network", "item": "pn-core-sw1", "impact": "high", "urgency": "high"}),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text());
+    let i = opened.json();
+    assert_eq!(
+        (i["number"].as_str(), i["priority"].as_i64(), i["state"].as_str()),
+        (Some("INC0000001"), Some(1), Some("new"))
+    );
+    assert_eq!(
+        (i["item"].as_str(), i["site"].as_str(), i["matrix"].as_str()),
+        (Some("pn-core-sw1"), Some("plant-north"), Some("itil v1"))
+    );
+    // The test clock stands at 2027-01-15 08:00 UTC: 15 minutes to respond, 4 hours to resolve, round the clock.
+    assert_eq!(clock(&i, "response")["deadline"], "2027-01-15T08:15:00Z");
+    assert_eq!(clock(&i, "resolution")["deadline"], "2027-01-15T12:00:00Z");
+    assert_eq!(clock(&i, "resolution")["calendar"], "24x7");
+    let path = "/api/v1/incidents/INC0000001";
+    let go = |body: Value| h.json(Method::POST, "/api/v1/incidents/INC0000001/state", &eng, body);
+
+    h.advance(10 * MIN);
+    let taken = go(json!({"state": "in-progress"})).await.json();
+    assert_eq!(taken["assignee"], "engineer");
+    let response = clock(&taken, "response");
+    assert_eq!((response["stage"].as_str(), response["percent"].as_f64()), (Some("achieved"), Some(66.7)));
+    assert_eq!(response["warnings"][0]["at"], "2027-01-15T08:07:30Z", "the 50 % warning came at 7½ minutes");
+
+    h.advance(20 * MIN);
+    let no_reason = go(json!({"state": "on-hold"})).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.text().contains("hold_reason"), "{}", no_reason.text());
+    let held =
+        go(json!({"state": "on-hold", "hold_reason": "awaiting-vendor", "comment": "Cisco TAC case 698412"})).await;
+    assert_eq!(held.status, StatusCode::OK, "{}", held.text());
+    h.advance(60 * MIN);
+    let waiting = h.get(path, &eng).await.json();
+    let r = clock(&waiting, "resolution");
+    assert_eq!(
+        (r["stage"].as_str(), r["elapsed_ms"].as_i64(), &r["deadline"]),
+        (Some("paused"), Some(30 * MIN), &Value::Null)
+    );
+
+    go(json!({"state": "in-progress"})).await;
+    let resumed = h.get(path, &eng).await.json();
+    assert_eq!(clock(&resumed, "resolution")["deadline"], "2027-01-15T13:00:00Z", "an hour held moves it an hour");
+    h.advance(60 * MIN);
+    let bare = go(json!({"state": "resolved"})).await;
+    assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bare.text().contains("resolution_code") && bare.text().contains("resolution_notes"), "{}", bare.text());
+    let stale =
+        go(json!({"state": "resolved", "resolution_code": "fixed", "resolution_notes": "x", "version": 1})).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.text());
+    let resolved = go(json!({"state": "resolved", "resolution_code": "hardware-replaced",
+        "resolution_notes": "Supervisor module swapped under TAC RMA; uplinks up"}))
+    .await
+    .json();
+    let r = clock(&resolved, "resolution");
+    assert_eq!((r["stage"].as_str(), r["elapsed_ms"].as_i64()), (Some("achieved"), Some(90 * MIN)));
+    assert_eq!(r["warnings"], json!([]), "90 minutes of 4 hours: no warning");
+    assert_eq!(go(json!({"state": "closed"})).await.status, StatusCode::OK);
+    let final_move = go(json!({"state": "in-progress"})).await;
+    assert_eq!(final_move.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(final_move.text().contains("final"), "{}", final_move.text());
+
+    // The journal is the timeline; every change is audited.
+    let done = h.get(path, &eng).await.json();
+    let states: Vec<&str> = done["journal"].as_array().unwrap().iter().filter_map(|j| j["state"].as_str()).collect();
+    assert_eq!(states, ["new", "in-progress", "on-hold", "in-progress", "resolved", "closed"]);
+    let admin = Auth::Bearer(h.token("ops-lead", &[Scope::Audit]).await);
+    let audit = h.get("/api/v1/audit?target_id=INC0000001", &admin).await.json();
+    assert_eq!(audit["total"], 6, "{audit}");
+}
+
+async fn a_p3_runs_on_office_hours_and_priorities_are_overridden_only_with_a_reason(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let op = Auth::Bearer(h.token("operator", &[Scope::Write]).await);
+    let open = |body: Value| h.json(Method::POST, "/api/v1/incidents", &op, body);
+    let base = json!({"short_description": "Historian slow to answer", "caller": "Process engineer",
+                      "category": "server", "item": "pn-historian", "impact": "medium", "urgency": "medium"});
+    let p3 = open(base.clone()).await.json();
+    assert_eq!(p3["priority"], 3);
+    // Friday 08:00 UTC (08:00 in London in January): the clock starts at 09:00; 4 working
+    // hours to respond, three working days to resolve, the weekend not counted.
+    assert_eq!(clock(&p3, "response")["deadline"], "2027-01-15T13:00:00Z");
+    assert_eq!(clock(&p3, "resolution")["deadline"], "2027-01-19T17:00:00Z");
+    assert_eq!(clock(&p3, "resolution")["calendar"], "office hours (Europe/London)");
+
+    let mut raised = base.clone();
+    raised["priority"] = json!(2);
+    let refused = open(raised.clone()).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text().contains("priority_reason") && refused.text().contains("matrix gives P3"),
+        "{}",
+        refused.text()
+    );
+    raised["priority_reason"] = json!("the filtration line's batch records depend on it");
+    let p2 = open(raised).await.json();
+    assert_eq!(
+        (p2["priority"].as_i64(), p2["priority_reason"].as_str()),
+        (Some(2), Some("the filtration line's batch records depend on it"))
+    );
+    assert_eq!(clock(&p2, "resolution")["calendar"], "24x7");
+
+    // Bad input is named field by field; nothing is stored.
+    let bad = open(json!({"short_description": "", "caller": "x", "category": "plumbing", "item": "no-such-box",
+                          "impact": "huge", "urgency": "high"}))
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["short_description", "category", "impact", "item"] {
+        assert!(bad.text().contains(field), "{field}: {}", bad.text());
+    }
+    let unknown = open(json!({"short_description": "x", "caller": "x", "category": "server", "impact": "low",
+                              "urgency": "low", "colour": "red"}))
+    .await;
+    assert!(unknown.text().contains("colour"), "{}", unknown.text());
+    let listed = h.get("/api/v1/incidents", &op).await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "P2 first, then P3");
+    assert_eq!(listed[0]["priority"], 2);
+
+    // Viewers read incidents but do not open them; a plant vendor sees the plant's only.
+    let viewer = Auth::Bearer(h.token("viewer", &[Scope::Read]).await);
+    assert_eq!(h.get("/api/v1/incidents/INC0000001", &viewer).await.status, StatusCode::OK);
+    assert_eq!(h.json(Method::POST, "/api/v1/incidents", &viewer, base.clone()).await.status, StatusCode::FORBIDDEN);
+    let mut dc = base;
+    dc["item"] = json!("dc-san-a");
+    let dc = open(dc).await.json();
+    let vendor = Auth::Bearer(h.token("vendor-siemens", &[Scope::Read]).await);
+    assert_eq!(h.get("/api/v1/incidents/INC0000001", &vendor).await.status, StatusCode::OK);
+    let path = format!("/api/v1/incidents/{}", dc["number"].as_str().unwrap());
+    assert_eq!(h.get(&path, &vendor).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(h.get("/api/v1/incidents/INC9999999", &op).await.status, StatusCode::NOT_FOUND);
+}
+
+crate::both_backends!(
+    a_p1_is_taken_held_for_a_vendor_and_resolved_with_its_clocks_right,
+    a_p3_runs_on_office_hours_and_priorities_are_overridden_only_with_a_reason,
+);

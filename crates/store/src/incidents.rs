@@ -1,0 +1,166 @@
+//! Incidents and their journal (state changes, assignments, work notes, comments).
+
+use crate::{Result, Store, Tx, on, on_tx};
+use sqlx::AssertSqlSafe;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IncidentRow {
+    pub id: i64,
+    pub number: String,
+    pub short_description: String,
+    pub description: String,
+    pub caller: String,
+    pub category: String,
+    pub subcategory: String,
+    pub item_id: Option<i64>,
+    /// The item's name and its site's slug and time zone, when it names one.
+    pub item: Option<String>,
+    pub site: Option<String>,
+    pub time_zone: Option<String>,
+    pub impact: String,
+    pub urgency: String,
+    pub priority: i64,
+    pub matrix: String,
+    pub matrix_version: i64,
+    pub priority_reason: String,
+    pub state: String,
+    pub hold_reason: Option<String>,
+    pub assignment_group: String,
+    pub assignee: Option<String>,
+    pub resolution_code: String,
+    pub resolution_notes: String,
+    pub opened_at_ms: i64,
+    pub resolved_at_ms: Option<i64>,
+    pub updated_at_ms: i64,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JournalRow {
+    pub at_ms: i64,
+    pub actor: String,
+    pub kind: String,
+    pub state: Option<String>,
+    pub hold_reason: Option<String>,
+    pub text: String,
+}
+
+/// An incident to open.
+#[derive(Debug, Clone)]
+pub struct NewIncident<'a> {
+    pub short_description: &'a str,
+    pub description: &'a str,
+    pub caller: &'a str,
+    pub category: &'a str,
+    pub subcategory: &'a str,
+    pub item_id: Option<i64>,
+    pub impact: &'a str,
+    pub urgency: &'a str,
+    pub priority: i64,
+    pub matrix: &'a str,
+    pub matrix_version: i64,
+    pub priority_reason: &'a str,
+    pub assignment_group: &'a str,
+}
+
+/// A journal entry to write.
+#[derive(Debug, Clone)]
+pub struct JournalEntry<'a> {
+    pub incident_id: i64,
+    pub at_ms: i64,
+    pub actor: &'a str,
+    /// opened, state, assigned, work-note, comment
+    pub kind: &'a str,
+    pub state: Option<&'a str>,
+    pub hold_reason: Option<&'a str>,
+    pub text: &'a str,
+}
+
+/// A state change to write.
+#[derive(Debug, Clone)]
+pub struct StateWrite<'a> {
+    pub state: &'a str,
+    pub hold_reason: Option<&'a str>,
+    pub resolution_code: &'a str,
+    pub resolution_notes: &'a str,
+    pub resolved_at_ms: Option<i64>,
+    pub assignee: Option<&'a str>,
+}
+
+const SELECT: &str = "SELECT n.id, n.number, n.short_description, n.description, n.caller, n.category, \
+    n.subcategory, n.item_id, i.name AS item, s.slug AS site, s.time_zone, n.impact, n.urgency, n.priority, n.matrix, \
+    n.matrix_version, n.priority_reason, n.state, n.hold_reason, n.assignment_group, n.assignee, n.resolution_code, \
+    n.resolution_notes, n.opened_at_ms, n.resolved_at_ms, n.updated_at_ms, n.version \
+    FROM incidents n LEFT JOIN config_items i ON i.id = n.item_id LEFT JOIN sites s ON s.id = i.site_id";
+
+impl Store {
+    pub async fn incident(&self, number: &str) -> Result<Option<IncidentRow>> {
+        let sql = format!("{SELECT} WHERE n.number = $1");
+        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(number).fetch_optional(p).await?))
+    }
+
+    /// Incidents, open ones only unless `all`, most urgent and oldest first.
+    pub async fn incidents(&self, all: bool, limit: i64) -> Result<Vec<IncidentRow>> {
+        let sql = format!(
+            "{SELECT} WHERE $1 OR n.state NOT IN ('resolved', 'closed', 'cancelled') \
+             ORDER BY n.priority, n.opened_at_ms LIMIT $2"
+        );
+        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(all).bind(limit).fetch_all(p).await?))
+    }
+
+    pub async fn incident_journal(&self, incident_id: i64) -> Result<Vec<JournalRow>> {
+        let sql = "SELECT at_ms, actor, kind, state, hold_reason, text FROM incident_journal \
+                   WHERE incident_id = $1 ORDER BY at_ms, id";
+        Ok(on!(self.pool(), p => sqlx::query_as(sql).bind(incident_id).fetch_all(p).await?))
+    }
+}
+
+impl Tx {
+    /// Opens an incident in state `new`; its number comes from its id (INC0000001).
+    pub async fn insert_incident(&mut self, n: &NewIncident<'_>, now_ms: i64) -> Result<(i64, String)> {
+        let id: i64 = on_tx!(self, t => sqlx::query_scalar(
+            "INSERT INTO incidents (number, short_description, description, caller, category, subcategory, item_id, \
+             impact, urgency, priority, matrix, matrix_version, priority_reason, state, assignment_group, \
+             opened_at_ms, updated_at_ms) VALUES ('', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'new', $13, \
+             $14, $14) RETURNING id",
+        )
+        .bind(n.short_description).bind(n.description).bind(n.caller).bind(n.category).bind(n.subcategory)
+        .bind(n.item_id).bind(n.impact).bind(n.urgency).bind(n.priority).bind(n.matrix).bind(n.matrix_version)
+        .bind(n.priority_reason).bind(n.assignment_group).bind(now_ms)
+        .fetch_one(&mut **t).await?);
+        let number = format!("INC{id:07}");
+        on_tx!(self, t => sqlx::query("UPDATE incidents SET number = $1 WHERE id = $2").bind(&number).bind(id)
+            .execute(&mut **t).await?.rows_affected());
+        Ok((id, number))
+    }
+
+    /// Writes a state change if the incident is still at `version`; returns the new version,
+    /// or [`StoreError::Stale`](crate::StoreError) when someone else changed it first.
+    pub async fn update_incident_state(
+        &mut self,
+        id: i64,
+        version: i64,
+        w: &StateWrite<'_>,
+        now_ms: i64,
+    ) -> Result<i64> {
+        let n = on_tx!(self, t => sqlx::query(
+            "UPDATE incidents SET state = $1, hold_reason = $2, resolution_code = $3, resolution_notes = $4, \
+             resolved_at_ms = $5, assignee = COALESCE($6, assignee), updated_at_ms = $7, version = version + 1 \
+             WHERE id = $8 AND version = $9",
+        )
+        .bind(w.state).bind(w.hold_reason).bind(w.resolution_code).bind(w.resolution_notes).bind(w.resolved_at_ms)
+        .bind(w.assignee).bind(now_ms).bind(id).bind(version)
+        .execute(&mut **t).await?.rows_affected());
+        if n == 0 { Err(crate::StoreError::Stale) } else { Ok(version + 1) }
+    }
+
+    pub async fn append_journal(&mut self, e: &JournalEntry<'_>) -> Result<()> {
+        on_tx!(self, t => sqlx::query(
+            "INSERT INTO incident_journal (incident_id, at_ms, actor, kind, state, hold_reason, text) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(e.incident_id).bind(e.at_ms).bind(e.actor).bind(e.kind).bind(e.state).bind(e.hold_reason).bind(e.text)
+        .execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+}
