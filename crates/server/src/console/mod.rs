@@ -6,8 +6,10 @@
 
 mod cmdb;
 mod configs;
+mod incidents;
 pub use cmdb::{item_page, risk_page, service_map_page, services_page, vendor_page, vendors_page};
 pub use configs::{config_diff_page, configs_page, item_config_page, item_config_store};
+pub use incidents::{incident_move, incident_page, incidents_open, incidents_page};
 
 use crate::access::{SESSION_COOKIE, cookie, form_urlencoded_field};
 use crate::api::rfc3339;
@@ -84,15 +86,11 @@ fn nav_for(p: &Principal, source: &str) -> Vec<NavItem> {
     let link = |label, href, key, shortcut| NavItem { label, href, key, shortcut, section: false, planned: false };
     let planned = |label| NavItem { label, href: "", key: "", shortcut: "", section: false, planned: true };
     let section = |label| NavItem { label, href: "", key: "", shortcut: "", section: true, planned: false };
-    let mut nav = vec![
-        section("Operate"),
-        link("Dashboard", "/", "dashboard", "d"),
-        planned("Incidents"),
-        planned("Problems"),
-        planned("Changes"),
-        planned("Events"),
-        section("Know"),
-    ];
+    let mut nav = vec![section("Operate"), link("Dashboard", "/", "dashboard", "d")];
+    if actor.can(Perm::IncidentRead) {
+        nav.push(link("Incidents", "/incidents", "incidents", "i"));
+    }
+    nav.extend([planned("Problems"), planned("Changes"), planned("Events"), section("Know")]);
     if actor.can(Perm::CmdbRead) {
         nav.push(link("CMDB", "/cmdb", "cmdb", "c"));
         nav.push(link("Services", "/cmdb/services", "services", "s"));

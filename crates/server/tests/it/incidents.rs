@@ -157,7 +157,116 @@ async fn a_p3_runs_on_office_hours_and_priorities_are_overridden_only_with_a_rea
     assert_eq!(h.get("/api/v1/incidents/INC9999999", &op).await.status, StatusCode::NOT_FOUND);
 }
 
+/// The console: an operator opens an incident from the queue page, an engineer takes it,
+/// puts it on hold for the caller and resolves it; the SLA panel reads right at each step.
+async fn the_console_opens_works_and_resolves_an_incident_with_the_sla_shown(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let op = Auth::Session(h.login("operator", app::DEMO_PASSWORD).await);
+    let queue = h.get("/incidents", &op).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.text().contains("No open incidents") && queue.text().contains("Open an incident"));
+    let opened = h
+        .form(
+            "/incidents",
+            &op,
+            &[
+                ("short_description", "Firewall pn-fw1 dropping SCADA polls"),
+                ("caller", "Control room"),
+                ("category", "ot"),
+                ("item", "pn-fw1"),
+                ("impact", "high"),
+                ("urgency", "medium"),
+                ("priority", ""),
+                ("priority_reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.text());
+    assert_eq!(opened.location(), "/incidents/INC0000001");
+    let page = h.get("/incidents/INC0000001", &op).await.text();
+    // High × medium is P2: 30 minutes to respond, 8 hours to resolve, round the clock.
+    assert!(page.contains("prio-2") && page.contains("P2 response"), "{page}");
+    assert!(page.contains("class=\"clock-deadline\">2027-01-15T08:30:00Z"), "{page}");
+    let listed = h.get("/incidents", &op).await.text();
+    assert!(listed.contains("INC0000001") && listed.contains("Firewall pn-fw1"), "{listed}");
+
+    let mut eng = Auth::Session(h.login("engineer", app::DEMO_PASSWORD).await);
+    h.advance(20 * MIN);
+    let take = h.form("/incidents/INC0000001/state", &eng, &[("state", "in-progress"), ("version", "1")]).await;
+    assert_eq!(take.status, StatusCode::SEE_OTHER, "{}", take.text());
+    let page = h.get("/incidents/INC0000001", &eng).await.text();
+    assert!(
+        page.contains("data-clock=\"P2 response\"") && page.contains("<span class=\"clock-stage\">met</span>"),
+        "{page}"
+    );
+    assert!(page.contains("<span class=\"clock-percent\">67 %</span>"), "20 of 30 minutes: {page}");
+
+    // On hold for the caller needs a comment: the page says so and nothing moves.
+    h.advance(10 * MIN);
+    let refused = h
+        .form(
+            "/incidents/INC0000001/state",
+            &eng,
+            &[("state", "on-hold"), ("hold_reason", "awaiting-caller"), ("version", "2")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().contains("comment: tell the caller"), "{}", refused.text());
+    let held = h
+        .form(
+            "/incidents/INC0000001/state",
+            &eng,
+            &[
+                ("state", "on-hold"),
+                ("hold_reason", "awaiting-caller"),
+                ("comment", "Which PLC stopped answering?"),
+                ("version", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER, "{}", held.text());
+    h.advance(60 * MIN);
+    // An hour idle ends a console session: sign in again.
+    eng = Auth::Session(h.login("engineer", app::DEMO_PASSWORD).await);
+    let page = h.get("/incidents/INC0000001", &eng).await.text();
+    assert!(
+        page.contains("on-hold</strong> (awaiting-caller)")
+            && page.contains("<span class=\"clock-stage\">paused</span>"),
+        "{page}"
+    );
+    // 30 minutes of 8 hours ran before the hold: 6 %.
+    assert!(page.contains("<span class=\"clock-percent\">6 %</span>"), "{page}");
+
+    h.form("/incidents/INC0000001/state", &eng, &[("state", "in-progress"), ("version", "3")]).await;
+    h.advance(25 * MIN);
+    let resolved = h
+        .form(
+            "/incidents/INC0000001/state",
+            &eng,
+            &[
+                ("state", "resolved"),
+                ("resolution_code", "config-fixed"),
+                ("resolution_notes", "Restored rule 14 from the archive"),
+                ("version", "4"),
+            ],
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::SEE_OTHER, "{}", resolved.text());
+    let page = h.get("/incidents/INC0000001", &eng).await.text();
+    assert!(page.contains("resolved</strong>") && page.contains("config-fixed: Restored rule 14"), "{page}");
+    assert!(
+        page.contains("<span class=\"clock-percent\">11 %</span>") && !page.contains("clock-deadline"),
+        "55 min of 8 h, stopped: {page}"
+    );
+    // A viewer reads the page but has no form.
+    let viewer = Auth::Session(h.login("viewer", app::DEMO_PASSWORD).await);
+    let page = h.get("/incidents/INC0000001", &viewer).await.text();
+    assert!(page.contains("INC0000001") && !page.contains("Move it"));
+    assert_eq!(h.form("/incidents", &viewer, &[("short_description", "x")]).await.status, StatusCode::FORBIDDEN);
+}
+
 crate::both_backends!(
+    the_console_opens_works_and_resolves_an_incident_with_the_sla_shown,
     a_p1_is_taken_held_for_a_vendor_and_resolved_with_its_clocks_right,
     a_p3_runs_on_office_hours_and_priorities_are_overridden_only_with_a_reason,
 );

@@ -1,0 +1,293 @@
+//! The incident pages: the queue (open incidents, most urgent first, with both SLA clocks),
+//! opening an incident, and an incident's page — its clocks as bars with their deadlines,
+//! the moves its state allows, and the journal as a timeline.
+
+use super::{Chrome, When, app_error_page, ctx_chrome, field, form_pairs, not_found_page, render, when};
+use crate::extract::{Ctx, QueryPairs};
+use crate::state::AppState;
+use app::AppError;
+use app::incidents::{CATEGORIES, Clock, IncidentView, OpenIncident};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use model::incident::{HoldReason, Move, State as IncidentState, TRANSITIONS};
+use model::{FieldError, Perm};
+
+/// A clock as the pages show it.
+pub struct ClockLine {
+    pub name: String,
+    pub stage: &'static str,
+    pub percent: u32,
+    /// ok, warn (75 % or more), breach
+    pub class: &'static str,
+    pub deadline: Option<When>,
+    pub calendar: String,
+}
+
+fn clock_line(c: &Clock, now: i64) -> ClockLine {
+    use model::sla::Stage::*;
+    let s = &c.state;
+    let stage = match s.stage {
+        NotStarted => "not started",
+        Running => "running",
+        Paused => "paused",
+        Achieved => "met",
+        Breached => "breached",
+        Cancelled => "cancelled",
+    };
+    let class = match (s.stage, s.percent) {
+        (Breached, _) => "breach",
+        (_, p) if p >= 100.0 => "breach",
+        (_, p) if p >= 75.0 => "warn",
+        _ => "ok",
+    };
+    ClockLine {
+        name: c.name.clone(),
+        stage,
+        percent: s.percent.round().clamp(0.0, 999.0) as u32,
+        class,
+        deadline: s.deadline.map(|d| when(d, now)),
+        calendar: c.calendar.clone(),
+    }
+}
+
+pub struct IncidentLine {
+    pub number: String,
+    pub priority: i64,
+    pub short_description: String,
+    pub item: String,
+    pub state: String,
+    pub assignee: String,
+    pub opened: When,
+    pub clocks: Vec<ClockLine>,
+}
+
+fn line(v: &IncidentView, now: i64) -> IncidentLine {
+    IncidentLine {
+        number: v.row.number.clone(),
+        priority: v.row.priority,
+        short_description: v.row.short_description.clone(),
+        item: v.row.item.clone().unwrap_or_default(),
+        state: v.row.state.clone(),
+        assignee: v.row.assignee.clone().unwrap_or_default(),
+        opened: when(v.row.opened_at_ms, now),
+        clocks: v.clocks.iter().map(|c| clock_line(c, now)).collect(),
+    }
+}
+
+/// The open form as typed, with its errors.
+#[derive(Default)]
+pub struct OpenForm {
+    pub short_description: String,
+    pub caller: String,
+    pub category: String,
+    pub item: String,
+    pub impact: String,
+    pub urgency: String,
+    pub priority: String,
+    pub priority_reason: String,
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Template)]
+#[template(path = "incidents.html")]
+struct QueuePage {
+    chrome: Chrome,
+    incidents: Vec<IncidentLine>,
+    all: bool,
+    can_open: bool,
+    form: OpenForm,
+    categories: &'static [&'static str],
+    levels: [&'static str; 3],
+}
+
+async fn queue(s: &AppState, ctx: &Ctx, all: bool, form: OpenForm, status: StatusCode) -> Response {
+    let actor = ctx.actor();
+    let now = s.app.now_ms();
+    let incidents = match s.app.incidents(&actor, all).await {
+        Ok(v) => v.iter().map(|v| line(v, now)).collect(),
+        Err(e) => return app_error_page(s, ctx, e),
+    };
+    let page = QueuePage {
+        chrome: ctx_chrome(s, ctx, "Incidents", "incidents"),
+        incidents,
+        all,
+        can_open: actor.can(Perm::IncidentWork),
+        form,
+        categories: CATEGORIES,
+        levels: ["high", "medium", "low"],
+    };
+    render(status, &page)
+}
+
+pub async fn incidents_page(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): QueryPairs) -> Response {
+    let all = pairs.iter().any(|(k, v)| k == "all" && v == "1");
+    let form = OpenForm { impact: "medium".into(), urgency: "medium".into(), ..OpenForm::default() };
+    queue(&s, &ctx, all, form, StatusCode::OK).await
+}
+
+pub async fn incidents_open(State(s): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let p = form_pairs(&body);
+    let mut form = OpenForm {
+        short_description: field(&p, "short_description").to_owned(),
+        caller: field(&p, "caller").to_owned(),
+        category: field(&p, "category").to_owned(),
+        item: field(&p, "item").to_owned(),
+        impact: field(&p, "impact").to_owned(),
+        urgency: field(&p, "urgency").to_owned(),
+        priority: field(&p, "priority").to_owned(),
+        priority_reason: field(&p, "priority_reason").to_owned(),
+        errors: Vec::new(),
+    };
+    let priority = match form.priority.trim() {
+        "" => None,
+        p => match p.trim_start_matches(['P', 'p']).parse::<u8>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                form.errors.push(FieldError::new("priority", "P1 to P5, or leave it to the matrix"));
+                None
+            }
+        },
+    };
+    if form.errors.is_empty() {
+        let input = OpenIncident {
+            short_description: form.short_description.clone(),
+            caller: form.caller.clone(),
+            category: form.category.clone(),
+            item: Some(form.item.clone()),
+            impact: form.impact.clone(),
+            urgency: form.urgency.clone(),
+            priority,
+            priority_reason: form.priority_reason.clone(),
+            ..OpenIncident::default()
+        };
+        match s.app.open_incident(&ctx.actor(), input).await {
+            Ok(v) => return Redirect::to(&format!("/incidents/{}", v.row.number)).into_response(),
+            Err(AppError::Invalid(i)) => form.errors = i.0,
+            Err(e) => return app_error_page(&s, &ctx, e),
+        }
+    }
+    queue(&s, &ctx, false, form, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+pub struct JournalLine {
+    pub at: When,
+    pub actor: String,
+    pub what: String,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "incident.html")]
+struct IncidentPage {
+    chrome: Chrome,
+    i: IncidentLine,
+    caller: String,
+    category: String,
+    impact: String,
+    urgency: String,
+    priority_note: String,
+    hold_reason: String,
+    resolution: String,
+    version: i64,
+    moves: Vec<&'static str>,
+    holds: Vec<&'static str>,
+    can_work: bool,
+    errors: Vec<FieldError>,
+    journal: Vec<JournalLine>,
+}
+
+async fn incident_response(s: &AppState, ctx: &Ctx, number: &str, errors: Vec<FieldError>) -> Response {
+    let actor = ctx.actor();
+    let now = s.app.now_ms();
+    let v = match s.app.incident(&actor, number).await {
+        Ok(v) => v,
+        Err(e) => return app_error_page(s, ctx, e),
+    };
+    let r = &v.row;
+    let page = IncidentPage {
+        chrome: ctx_chrome(s, ctx, &format!("{} {}", r.number, r.short_description), "incidents"),
+        caller: r.caller.clone(),
+        category: if r.subcategory.is_empty() {
+            r.category.clone()
+        } else {
+            format!("{} / {}", r.category, r.subcategory)
+        },
+        impact: r.impact.clone(),
+        urgency: r.urgency.clone(),
+        priority_note: if r.priority_reason.is_empty() {
+            format!("from the {} v{} matrix", r.matrix, r.matrix_version)
+        } else {
+            format!("set by hand: {}", r.priority_reason)
+        },
+        hold_reason: r.hold_reason.clone().unwrap_or_default(),
+        resolution: if r.resolution_code.is_empty() {
+            String::new()
+        } else {
+            format!("{}: {}", r.resolution_code, r.resolution_notes)
+        },
+        version: r.version,
+        moves: TRANSITIONS.iter().filter(|t| t.0 == v.state).map(|t| t.1.as_str()).collect(),
+        holds: HoldReason::ALL.iter().map(|h| h.as_str()).collect(),
+        can_work: actor.can(Perm::IncidentWork),
+        errors,
+        journal: v
+            .journal
+            .iter()
+            .rev()
+            .map(|j| JournalLine {
+                at: when(j.at_ms, now),
+                actor: j.actor.clone(),
+                what: match (&j.state, &j.hold_reason) {
+                    (Some(st), Some(h)) => format!("{st} ({h})"),
+                    (Some(st), None) => st.clone(),
+                    _ => j.kind.clone(),
+                },
+                text: j.text.clone(),
+            })
+            .collect(),
+        i: line(&v, now),
+    };
+    render(if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &page)
+}
+
+pub async fn incident_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    number: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(number)) = number else { return not_found_page() };
+    incident_response(&s, &ctx, &number, Vec::new()).await
+}
+
+pub async fn incident_move(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    number: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
+    let Ok(Path(number)) = number else { return not_found_page() };
+    let p = form_pairs(&body);
+    let Some(to) = IncidentState::parse(field(&p, "state")) else {
+        return incident_response(&s, &ctx, &number, vec![FieldError::new("state", "choose where it goes")]).await;
+    };
+    let m = Move {
+        hold_reason: HoldReason::parse(field(&p, "hold_reason")),
+        comment: field(&p, "comment").to_owned(),
+        resolution_code: field(&p, "resolution_code").to_owned(),
+        resolution_notes: field(&p, "resolution_notes").to_owned(),
+        cancel_reason: field(&p, "cancel_reason").to_owned(),
+    };
+    let version = field(&p, "version").parse().ok();
+    match s.app.move_incident(&ctx.actor(), &number, to, m, version).await {
+        Ok(_) => Redirect::to(&format!("/incidents/{number}")).into_response(),
+        Err(AppError::Invalid(i)) => incident_response(&s, &ctx, &number, i.0).await,
+        Err(AppError::Conflict(why)) => {
+            incident_response(&s, &ctx, &number, vec![FieldError::new("version", why)]).await
+        }
+        Err(e) => app_error_page(&s, &ctx, e),
+    }
+}
