@@ -21,6 +21,8 @@ pub struct ClockLine {
     pub name: String,
     pub stage: &'static str,
     pub percent: u32,
+    /// The percentage as a bar shows it (full at the target).
+    pub bar: u32,
     /// ok, warn (75 % or more), breach
     pub class: &'static str,
     pub deadline: Option<When>,
@@ -48,6 +50,7 @@ fn clock_line(c: &Clock, now: i64) -> ClockLine {
         name: c.name.clone(),
         stage,
         percent: s.percent.round().clamp(0.0, 999.0) as u32,
+        bar: s.percent.round().clamp(0.0, 100.0) as u32,
         class,
         deadline: s.deadline.map(|d| when(d, now)),
         calendar: c.calendar.clone(),

@@ -173,3 +173,67 @@ async fn an_operator_signs_in_sees_the_dashboard_and_is_refused_admin_pages() {
     d.quit().await;
     drop(server);
 }
+
+/// The desk in a browser: an operator opens an incident from the console; an engineer takes
+/// it, puts it on hold for a vendor and resolves it; the SLA panel is right at each step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_opens_an_incident_and_an_engineer_takes_holds_and_resolves_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::fresh(false, tmp.path()).await;
+    let server = Server::start(&db, &["--demo"]).unwrap();
+    let d = Driver::start(&tmp.path().join("chromium-profile")).await;
+    let sign_in = |user: &'static str| {
+        let d = &d;
+        let server = &server;
+        async move {
+            d.goto(&server.url("/login")).await;
+            wait_for(d, "the login page", |t| t.contains("Sign in")).await;
+            d.type_into("#username", user).await;
+            d.type_into("#password", app::DEMO_PASSWORD).await;
+            d.click("button[type=submit]").await;
+            wait_for(d, "the dashboard", |t| t.contains("Configuration items by class")).await;
+        }
+    };
+
+    sign_in("operator").await;
+    d.click("a[href='/incidents']").await;
+    wait_for(&d, "the queue", |t| t.contains("No open incidents")).await;
+    d.type_into("#n-short", "Cell network in plant north unreachable").await;
+    d.type_into("#n-caller", "Control room").await;
+    d.click("#n-category option[value=network]").await;
+    d.type_into("#n-item", "pn-core-sw1").await;
+    d.click("#n-impact option[value=high]").await;
+    d.click("#n-urgency option[value=medium]").await;
+    d.click("form[action='/incidents'] button").await;
+    let page = wait_for(&d, "the new incident", |t| t.contains("INC0000001")).await;
+    assert!(page.contains("P2 response running") && page.contains("P2 resolution running"), "{page}");
+    d.screenshot("incident-opened").await;
+    d.click("form[action='/logout'] button").await;
+    wait_for(&d, "the login page", |t| t.contains("Sign in")).await;
+
+    sign_in("engineer").await;
+    d.goto(&server.url("/incidents/INC0000001")).await;
+    wait_for(&d, "the incident", |t| t.contains("Move it")).await;
+    d.click("#m-state option[value='in-progress']").await;
+    d.click("form[action$='/state'] button").await;
+    let taken = wait_for(&d, "the response met", |t| t.contains("P2 response met")).await;
+    assert!(taken.contains("in-progress") && taken.contains("engineer"), "{taken}");
+
+    d.click("#m-state option[value='on-hold']").await;
+    d.click("#m-hold option[value='awaiting-vendor']").await;
+    d.type_into("#m-comment", "Cisco TAC case 698412").await;
+    d.click("form[action$='/state'] button").await;
+    let held = wait_for(&d, "the resolution paused", |t| t.contains("P2 resolution paused")).await;
+    assert!(held.contains("on-hold (awaiting-vendor)") && !held.contains("due"), "{held}");
+    d.screenshot("incident-on-hold").await;
+
+    d.click("#m-state option[value='resolved']").await;
+    d.type_into("#m-code", "hardware-replaced").await;
+    d.type_into("#m-notes", "Uplink module replaced under RMA").await;
+    d.click("form[action$='/state'] button").await;
+    let resolved = wait_for(&d, "the resolution met", |t| t.contains("P2 resolution met")).await;
+    assert!(resolved.contains("hardware-replaced: Uplink module replaced"), "{resolved}");
+    d.screenshot("incident-resolved").await;
+    d.quit().await;
+    drop(server);
+}
