@@ -78,16 +78,7 @@ pub struct SlaState {
 pub fn evaluate(def: &SlaDefinition, cal: &Calendar, events: &[(i64, SlaEvent)], now: i64) -> SlaState {
     let mut events: Vec<(i64, SlaEvent)> = events.iter().copied().filter(|e| e.0 <= now).collect();
     events.sort();
-    let mut s = SlaState {
-        stage: Stage::NotStarted,
-        started_at: None,
-        elapsed_ms: 0,
-        percent: 0.0,
-        deadline: None,
-        breached_at: None,
-        warnings: Vec::new(),
-        ended_at: None,
-    };
+    let mut s = empty();
     // The running segment's start, while the clock runs.
     let mut since: Option<i64> = None;
     let target = def.target_ms.max(1);
@@ -156,6 +147,7 @@ pub fn evaluate(def: &SlaDefinition, cal: &Calendar, events: &[(i64, SlaEvent)],
     s
 }
 
+/// A clock that has not started.
 fn empty() -> SlaState {
     SlaState {
         stage: Stage::NotStarted,
