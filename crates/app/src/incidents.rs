@@ -13,7 +13,7 @@ use model::incident::{self, Entered, HoldReason, Move, PriorityMatrix, State};
 use model::sla::{self, SlaDefinition, SlaState};
 use model::{FieldError, Invalid, Perm};
 use serde_json::json;
-use store::{IncidentRow, JournalEntry, JournalRow, NewIncident, StateWrite};
+use store::{IncidentRow, JournalEntry, JournalRow, NewIncident, PriorityWrite, StateWrite};
 
 /// What an incident may be about.
 pub const CATEGORIES: &[&str] =
@@ -272,6 +272,187 @@ impl App {
             actor,
             now,
             "incident.state",
+            "incident",
+            number,
+            Some(before.to_string()),
+            Some(after.to_string()),
+        ))
+        .await?;
+        tx.commit().await?;
+        self.incident(actor, number).await
+    }
+
+    /// The incident for a change: visible, still at `version` when one is given, and not
+    /// closed or cancelled.
+    async fn for_change(&self, actor: &Actor, number: &str, version: Option<i64>) -> Result<IncidentView> {
+        actor.require(Perm::IncidentWork)?;
+        let current = self.incident(actor, number).await?;
+        if version.is_some_and(|v| v != current.row.version) {
+            return Err(AppError::Conflict(format!(
+                "{number} changed since it was read (version {} now); reload it",
+                current.row.version
+            )));
+        }
+        if current.state.is_terminal() {
+            return Err(Invalid::one("state", format!("{number} is {}; open a new incident", current.state)).into());
+        }
+        Ok(current)
+    }
+
+    /// A work note (for the team) or a comment (the requester sees it) on the timeline.
+    pub async fn add_note(&self, actor: &Actor, number: &str, text: &str, visible: bool) -> Result<IncidentView> {
+        actor.require(Perm::IncidentWork)?;
+        let current = self.incident(actor, number).await?;
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > 20_000 {
+            return Err(Invalid::one("text", "write something, up to 20,000 characters").into());
+        }
+        let now = self.now_ms();
+        let kind = if visible { "comment" } else { "work-note" };
+        let mut tx = self.store.begin().await?;
+        let entry = JournalEntry {
+            incident_id: current.row.id,
+            at_ms: now,
+            actor: &actor.name,
+            kind,
+            state: None,
+            hold_reason: None,
+            text,
+        };
+        tx.append_journal(&entry).await?;
+        let after = json!({ "kind": kind, "characters": text.chars().count() });
+        tx.append_audit(event(
+            actor,
+            now,
+            &format!("incident.{kind}"),
+            "incident",
+            number,
+            None,
+            Some(after.to_string()),
+        ))
+        .await?;
+        tx.commit().await?;
+        self.incident(actor, number).await
+    }
+
+    /// Hands the incident to a group (and a person in it, or nobody yet).
+    pub async fn assign_incident(
+        &self,
+        actor: &Actor,
+        number: &str,
+        group: &str,
+        assignee: Option<&str>,
+        version: Option<i64>,
+    ) -> Result<IncidentView> {
+        let current = self.for_change(actor, number, version).await?;
+        let row = &current.row;
+        let group = group.trim();
+        let assignee = assignee.map(str::trim).filter(|a| !a.is_empty());
+        if group.is_empty() {
+            return Err(Invalid::one(
+                "group",
+                "the assignment group: service desk, L2, L3 network, L3 security, a vendor…",
+            )
+            .into());
+        }
+        if let Some(a) = assignee
+            && self.store.user_by_name(a).await?.is_none()
+        {
+            return Err(Invalid::one("assignee", format!("no account `{a}`")).into());
+        }
+        let now = self.now_ms();
+        let mut tx = self.store.begin().await?;
+        tx.update_incident_assignment(row.id, row.version, group, assignee, now).await?;
+        let text = format!("{group}{}", assignee.map(|a| format!(" / {a}")).unwrap_or_default());
+        let entry = JournalEntry {
+            incident_id: row.id,
+            at_ms: now,
+            actor: &actor.name,
+            kind: "assigned",
+            state: None,
+            hold_reason: None,
+            text: &text,
+        };
+        tx.append_journal(&entry).await?;
+        let before = json!({"group": row.assignment_group, "assignee": row.assignee});
+        let after = json!({"group": group, "assignee": assignee});
+        tx.append_audit(event(
+            actor,
+            now,
+            "incident.assign",
+            "incident",
+            number,
+            Some(before.to_string()),
+            Some(after.to_string()),
+        ))
+        .await?;
+        tx.commit().await?;
+        self.incident(actor, number).await
+    }
+
+    /// New impact and urgency (and an override with its reason): the priority and with it the
+    /// SLA targets change, and the audit record keeps the deadlines before and after.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn reprioritise(
+        &self,
+        actor: &Actor,
+        number: &str,
+        impact: &str,
+        urgency: &str,
+        priority: Option<u8>,
+        reason: &str,
+        version: Option<i64>,
+    ) -> Result<IncidentView> {
+        let current = self.for_change(actor, number, version).await?;
+        let row = &current.row;
+        let matrix = PriorityMatrix::itil();
+        let computed = matrix.priority(impact, urgency)?;
+        let chosen = priority.unwrap_or(computed);
+        incident::check_override(computed, chosen, reason)?;
+        if chosen == row.priority as u8 && impact == row.impact && urgency == row.urgency {
+            return Err(Invalid::one("priority", format!("{number} is P{chosen} already")).into());
+        }
+        let reason = if chosen == computed { "" } else { reason.trim() };
+        let now = self.now_ms();
+        let write = PriorityWrite {
+            impact,
+            urgency,
+            priority: i64::from(chosen),
+            matrix: &matrix.name,
+            matrix_version: i64::from(matrix.version),
+            reason,
+        };
+        let deadlines = |clocks: &[Clock]| -> serde_json::Value {
+            clocks.iter().map(|c| (c.name.clone(), json!(c.state.deadline))).collect::<serde_json::Map<_, _>>().into()
+        };
+        let mut changed = row.clone();
+        changed.priority = i64::from(chosen);
+        let after_clocks = clocks(&changed, &current.journal, now);
+        let mut tx = self.store.begin().await?;
+        tx.update_incident_priority(row.id, row.version, &write, now).await?;
+        let text = format!(
+            "P{} → P{chosen}{}",
+            row.priority,
+            if reason.is_empty() { String::new() } else { format!(": {reason}") }
+        );
+        let entry = JournalEntry {
+            incident_id: row.id,
+            at_ms: now,
+            actor: &actor.name,
+            kind: "priority",
+            state: None,
+            hold_reason: None,
+            text: &text,
+        };
+        tx.append_journal(&entry).await?;
+        let before = json!({"priority": row.priority, "impact": row.impact, "urgency": row.urgency,
+                            "deadlines": deadlines(&current.clocks)});
+        let after = json!({"priority": chosen, "impact": impact, "urgency": urgency, "reason": reason,
+                           "deadlines": deadlines(&after_clocks)});
+        tx.append_audit(event(
+            actor,
+            now,
+            "incident.priority",
             "incident",
             number,
             Some(before.to_string()),

@@ -76,6 +76,17 @@ pub struct JournalEntry<'a> {
     pub text: &'a str,
 }
 
+/// A priority change to write.
+#[derive(Debug, Clone)]
+pub struct PriorityWrite<'a> {
+    pub impact: &'a str,
+    pub urgency: &'a str,
+    pub priority: i64,
+    pub matrix: &'a str,
+    pub matrix_version: i64,
+    pub reason: &'a str,
+}
+
 /// A state change to write.
 #[derive(Debug, Clone)]
 pub struct StateWrite<'a> {
@@ -150,6 +161,43 @@ impl Tx {
         )
         .bind(w.state).bind(w.hold_reason).bind(w.resolution_code).bind(w.resolution_notes).bind(w.resolved_at_ms)
         .bind(w.assignee).bind(now_ms).bind(id).bind(version)
+        .execute(&mut **t).await?.rows_affected());
+        if n == 0 { Err(crate::StoreError::Stale) } else { Ok(version + 1) }
+    }
+
+    /// New impact, urgency and priority (with the matrix version and the reason), if the
+    /// incident is still at `version`.
+    pub async fn update_incident_priority(
+        &mut self,
+        id: i64,
+        version: i64,
+        p: &PriorityWrite<'_>,
+        now_ms: i64,
+    ) -> Result<i64> {
+        let n = on_tx!(self, t => sqlx::query(
+            "UPDATE incidents SET impact = $1, urgency = $2, priority = $3, matrix = $4, matrix_version = $5, \
+             priority_reason = $6, updated_at_ms = $7, version = version + 1 WHERE id = $8 AND version = $9",
+        )
+        .bind(p.impact).bind(p.urgency).bind(p.priority).bind(p.matrix).bind(p.matrix_version).bind(p.reason)
+        .bind(now_ms).bind(id).bind(version)
+        .execute(&mut **t).await?.rows_affected());
+        if n == 0 { Err(crate::StoreError::Stale) } else { Ok(version + 1) }
+    }
+
+    /// A new assignment group and assignee, if the incident is still at `version`.
+    pub async fn update_incident_assignment(
+        &mut self,
+        id: i64,
+        version: i64,
+        group: &str,
+        assignee: Option<&str>,
+        now_ms: i64,
+    ) -> Result<i64> {
+        let n = on_tx!(self, t => sqlx::query(
+            "UPDATE incidents SET assignment_group = $1, assignee = $2, updated_at_ms = $3, version = version + 1 \
+             WHERE id = $4 AND version = $5",
+        )
+        .bind(group).bind(assignee).bind(now_ms).bind(id).bind(version)
         .execute(&mut **t).await?.rows_affected());
         if n == 0 { Err(crate::StoreError::Stale) } else { Ok(version + 1) }
     }

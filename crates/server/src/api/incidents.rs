@@ -290,3 +290,73 @@ pub async fn move_state(
     };
     Ok(Json(s.app.move_incident(&ctx.actor(), &number, to, m, b.version).await?.into()))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteDto {
+    pub text: String,
+    /// A comment the requester sees (true), or a work note for the team (false, default).
+    #[serde(default)]
+    pub visible: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{number}/notes", tag = "incidents", params(("number" = String, Path)),
+    request_body = NoteDto, responses((status = 200, body = IncidentDto), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn note(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(b): ApiJson<NoteDto>,
+) -> ApiResult<Json<IncidentDto>> {
+    Ok(Json(s.app.add_note(&ctx.actor(), &number, &b.text, b.visible).await?.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignDto {
+    /// The assignment group: service desk, L2, L3 network, L3 security, a vendor…
+    pub group: String,
+    /// A user in it, or none yet.
+    pub assignee: Option<String>,
+    pub version: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{number}/assignment", tag = "incidents", params(("number" = String, Path)),
+    request_body = AssignDto, responses((status = 200, body = IncidentDto), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn assign(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(b): ApiJson<AssignDto>,
+) -> ApiResult<Json<IncidentDto>> {
+    Ok(Json(s.app.assign_incident(&ctx.actor(), &number, &b.group, b.assignee.as_deref(), b.version).await?.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityDto {
+    pub impact: String,
+    pub urgency: String,
+    /// Overrides the matrix; needs `reason`.
+    pub priority: Option<u8>,
+    #[serde(default)]
+    pub reason: String,
+    pub version: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{number}/priority", tag = "incidents", params(("number" = String, Path)),
+    request_body = PriorityDto,
+    responses((status = 200, body = IncidentDto, description = "The SLA clocks are recomputed for the new priority; \
+        the audit record keeps the deadlines before and after"), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn reprioritise(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(b): ApiJson<PriorityDto>,
+) -> ApiResult<Json<IncidentDto>> {
+    let v = s.app.reprioritise(&ctx.actor(), &number, &b.impact, &b.urgency, b.priority, &b.reason, b.version).await?;
+    Ok(Json(v.into()))
+}

@@ -192,6 +192,8 @@ struct IncidentPage {
     category: String,
     impact: String,
     urgency: String,
+    group: String,
+    levels: [&'static str; 3],
     priority_note: String,
     hold_reason: String,
     resolution: String,
@@ -221,6 +223,8 @@ async fn incident_response(s: &AppState, ctx: &Ctx, number: &str, errors: Vec<Fi
         },
         impact: r.impact.clone(),
         urgency: r.urgency.clone(),
+        group: r.assignment_group.clone(),
+        levels: ["high", "medium", "low"],
         priority_note: if r.priority_reason.is_empty() {
             format!("from the {} v{} matrix", r.matrix, r.matrix_version)
         } else {
@@ -285,12 +289,58 @@ pub async fn incident_move(
         cancel_reason: field(&p, "cancel_reason").to_owned(),
     };
     let version = field(&p, "version").parse().ok();
-    match s.app.move_incident(&ctx.actor(), &number, to, m, version).await {
+    let r = s.app.move_incident(&ctx.actor(), &number, to, m, version).await;
+    after_change(&s, &ctx, &number, r).await
+}
+
+/// What a form on the incident page did: back to the page, or the page again with the errors.
+async fn after_change(s: &AppState, ctx: &Ctx, number: &str, r: app::Result<IncidentView>) -> Response {
+    match r {
         Ok(_) => Redirect::to(&format!("/incidents/{number}")).into_response(),
-        Err(AppError::Invalid(i)) => incident_response(&s, &ctx, &number, i.0).await,
-        Err(AppError::Conflict(why)) => {
-            incident_response(&s, &ctx, &number, vec![FieldError::new("version", why)]).await
-        }
-        Err(e) => app_error_page(&s, &ctx, e),
+        Err(AppError::Invalid(i)) => incident_response(s, ctx, number, i.0).await,
+        Err(AppError::Conflict(why)) => incident_response(s, ctx, number, vec![FieldError::new("version", why)]).await,
+        Err(e) => app_error_page(s, ctx, e),
     }
+}
+
+pub async fn incident_note(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    number: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
+    let Ok(Path(number)) = number else { return not_found_page() };
+    let p = form_pairs(&body);
+    let visible = field(&p, "visible") == "on";
+    let r = s.app.add_note(&ctx.actor(), &number, field(&p, "text"), visible).await;
+    after_change(&s, &ctx, &number, r).await
+}
+
+pub async fn incident_assign(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    number: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
+    let Ok(Path(number)) = number else { return not_found_page() };
+    let p = form_pairs(&body);
+    let assignee = Some(field(&p, "assignee")).filter(|a| !a.trim().is_empty());
+    let version = field(&p, "version").parse().ok();
+    let r = s.app.assign_incident(&ctx.actor(), &number, field(&p, "group"), assignee, version).await;
+    after_change(&s, &ctx, &number, r).await
+}
+
+pub async fn incident_priority(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    number: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
+    let Ok(Path(number)) = number else { return not_found_page() };
+    let p = form_pairs(&body);
+    let priority = field(&p, "priority").trim_start_matches(['P', 'p']).parse::<u8>().ok();
+    let version = field(&p, "version").parse().ok();
+    let (impact, urgency, reason) = (field(&p, "impact"), field(&p, "urgency"), field(&p, "reason"));
+    let r = s.app.reprioritise(&ctx.actor(), &number, impact, urgency, priority, reason, version).await;
+    after_change(&s, &ctx, &number, r).await
 }

@@ -9,7 +9,9 @@ mod configs;
 mod incidents;
 pub use cmdb::{item_page, risk_page, service_map_page, services_page, vendor_page, vendors_page};
 pub use configs::{config_diff_page, configs_page, item_config_page, item_config_store};
-pub use incidents::{incident_move, incident_page, incidents_open, incidents_page};
+pub use incidents::{
+    incident_assign, incident_move, incident_note, incident_page, incident_priority, incidents_open, incidents_page,
+};
 
 use crate::access::{SESSION_COOKIE, cookie, form_urlencoded_field};
 use crate::api::rfc3339;

@@ -258,6 +258,18 @@ async fn the_console_opens_works_and_resolves_an_incident_with_the_sla_shown(bac
         page.contains("<span class=\"clock-percent\">11 %</span>") && !page.contains("clock-deadline"),
         "55 min of 8 h, stopped: {page}"
     );
+    let noted = h
+        .form(
+            "/incidents/INC0000001/notes",
+            &eng,
+            &[("text", "RMA 88412 raised for the faulty module"), ("visible", "on")],
+        )
+        .await;
+    assert_eq!(noted.status, StatusCode::SEE_OTHER, "{}", noted.text());
+    let empty = h.form("/incidents/INC0000001/notes", &eng, &[("text", " ")]).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = h.get("/incidents/INC0000001", &eng).await.text();
+    assert!(page.contains("<td>comment</td><td>RMA 88412 raised"), "{page}");
     // A viewer reads the page but has no form.
     let viewer = Auth::Session(h.login("viewer", app::DEMO_PASSWORD).await);
     let page = h.get("/incidents/INC0000001", &viewer).await.text();
@@ -265,7 +277,85 @@ async fn the_console_opens_works_and_resolves_an_incident_with_the_sla_shown(bac
     assert_eq!(h.form("/incidents", &viewer, &[("short_description", "x")]).await.status, StatusCode::FORBIDDEN);
 }
 
+async fn notes_assignments_and_priority_changes_are_journaled_and_the_clocks_follow(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let eng = Auth::Bearer(h.token("engineer", &[Scope::Write]).await);
+    let opened = h
+        .json(Method::POST, "/api/v1/incidents", &eng, json!({"short_description": "Backups failing on dc-backup-01",
+            "caller": "Storage team", "category": "server", "item": "dc-backup-01", "impact": "medium", "urgency": "medium"}))
+        .await
+        .json();
+    assert_eq!(
+        (opened["priority"].as_i64(), clock(&opened, "resolution")["deadline"].as_str()),
+        (Some(3), Some("2027-01-19T17:00:00Z"))
+    );
+    let path = "/api/v1/incidents/INC0000001";
+    let (h, eng) = (&h, &eng);
+    let post = |what: &str, body: Value| {
+        let url = format!("{path}/{what}");
+        async move { h.json(Method::POST, &url, eng, body).await }
+    };
+
+    let assigned = post("assignment", json!({"group": "L3 Network", "assignee": "engineer"})).await;
+    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.text());
+    assert_eq!(
+        (assigned.json()["assignment_group"].as_str(), assigned.json()["assignee"].as_str()),
+        (Some("L3 Network"), Some("engineer"))
+    );
+    let nobody = post("assignment", json!({"group": "L3 Network", "assignee": "ghost"})).await;
+    assert!(
+        nobody.status == StatusCode::UNPROCESSABLE_ENTITY && nobody.text().contains("no account `ghost`"),
+        "{}",
+        nobody.text()
+    );
+    assert_eq!(post("assignment", json!({"group": " "})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(post("notes", json!({"text": "Veeam job 14 fails on the tape proxy"})).await.status, StatusCode::OK);
+    assert_eq!(
+        post("notes", json!({"text": "We are on it; next update at 10:00", "visible": true})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(post("notes", json!({"text": "   "})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Raised to P1: the clocks run round the clock from the opening, 4 hours to resolve.
+    let raised = post("priority", json!({"impact": "high", "urgency": "high"})).await;
+    assert_eq!(raised.status, StatusCode::OK, "{}", raised.text());
+    let raised = raised.json();
+    assert_eq!(raised["priority"], 1);
+    assert_eq!(
+        (clock(&raised, "resolution")["deadline"].as_str(), clock(&raised, "resolution")["calendar"].as_str()),
+        (Some("2027-01-15T12:00:00Z"), Some("24x7"))
+    );
+    assert_eq!(
+        post("priority", json!({"impact": "high", "urgency": "high"})).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no change"
+    );
+    let unexplained = post("priority", json!({"impact": "low", "urgency": "low", "priority": 2})).await;
+    assert!(unexplained.text().contains("matrix gives P5"), "{}", unexplained.text());
+    let kinds: Vec<&str> = raised["journal"].as_array().unwrap().iter().map(|j| j["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["opened", "assigned", "work-note", "comment", "priority"]);
+    assert!(raised["journal"][4]["text"].as_str().unwrap().starts_with("P3 → P1"));
+
+    // The recomputation is audited with the deadlines before and after.
+    let admin = Auth::Bearer(h.token("ops-lead", &[Scope::Audit]).await);
+    let audit = h.get("/api/v1/audit?action=incident.priority", &admin).await.json();
+    let record = &audit["items"][0];
+    assert!(record["before"]["deadlines"]["P3 resolution"].is_i64(), "{record}");
+    assert!(record["after"]["deadlines"]["P1 resolution"].is_i64(), "{record}");
+    assert!(
+        record["after"]["deadlines"]["P1 resolution"].as_i64()
+            < record["before"]["deadlines"]["P3 resolution"].as_i64()
+    );
+    // A closed incident takes no more changes.
+    post("state", json!({"state": "resolved", "resolution_code": "fixed", "resolution_notes": "proxy restarted"}))
+        .await;
+    post("state", json!({"state": "closed"})).await;
+    let closed = post("assignment", json!({"group": "L2"})).await;
+    assert!(closed.status == StatusCode::UNPROCESSABLE_ENTITY && closed.text().contains("closed"), "{}", closed.text());
+}
+
 crate::both_backends!(
+    notes_assignments_and_priority_changes_are_journaled_and_the_clocks_follow,
     the_console_opens_works_and_resolves_an_incident_with_the_sla_shown,
     a_p1_is_taken_held_for_a_vendor_and_resolved_with_its_clocks_right,
     a_p3_runs_on_office_hours_and_priorities_are_overridden_only_with_a_reason,
