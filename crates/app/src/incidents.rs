@@ -59,18 +59,38 @@ pub struct IncidentView {
     pub journal: Vec<JournalRow>,
 }
 
-fn calendar(row: &IncidentRow, round_the_clock: bool) -> Calendar {
-    let tz = row.time_zone.as_deref().and_then(|z| jiff::tz::TimeZone::get(z).ok()).unwrap_or(jiff::tz::TimeZone::UTC);
+/// The calendar a clock runs on: 24×7, or the office calendar (the stored one named
+/// `office`, else Monday to Friday 09:00–17:00) in the site's time zone.
+fn calendar(row: &IncidentRow, round_the_clock: bool, office: Option<&Calendar>) -> Calendar {
+    let site_tz = row.time_zone.as_deref().and_then(|z| jiff::tz::TimeZone::get(z).ok());
     if round_the_clock {
-        return Calendar::always("24x7", tz);
+        return Calendar::always("24x7", site_tz.unwrap_or(jiff::tz::TimeZone::UTC));
     }
-    use jiff::civil::Weekday::*;
-    let name = format!("office hours ({})", row.time_zone.as_deref().unwrap_or("UTC"));
-    Calendar::business(&name, tz, (9, 0), (17, 0), &[Monday, Tuesday, Wednesday, Thursday, Friday])
+    let zone_name = |tz: &jiff::tz::TimeZone| tz.iana_name().unwrap_or("UTC").to_owned();
+    match office {
+        Some(c) => {
+            let tz = site_tz.unwrap_or_else(|| c.tz.clone());
+            Calendar { name: format!("office hours ({})", zone_name(&tz)), tz, ..c.clone() }
+        }
+        None => {
+            use jiff::civil::Weekday::*;
+            let tz = site_tz.unwrap_or(jiff::tz::TimeZone::UTC);
+            let name = format!("office hours ({})", zone_name(&tz));
+            Calendar::business(&name, tz, (9, 0), (17, 0), &[Monday, Tuesday, Wednesday, Thursday, Friday])
+        }
+    }
+}
+
+/// A stored calendar as the SLA engine reads it (`None` when the stored form no longer reads).
+pub fn stored_calendar(r: &store::CalendarRow) -> Option<Calendar> {
+    let tz = jiff::tz::TimeZone::get(&r.time_zone).ok()?;
+    let days: Vec<(String, Vec<String>)> = serde_json::from_str(&r.week).ok()?;
+    let holidays: Vec<String> = serde_json::from_str(&r.holidays).ok()?;
+    Calendar::from_spec(&r.name, tz, &days, &holidays).ok()
 }
 
 /// The incident's clocks at `now`, from its journal.
-fn clocks(row: &IncidentRow, journal: &[JournalRow], now: i64) -> Vec<Clock> {
+fn clocks(row: &IncidentRow, journal: &[JournalRow], now: i64, office: Option<&Calendar>) -> Vec<Clock> {
     let Some((response, resolution, round)) = incident::default_targets(row.priority as u8) else { return Vec::new() };
     let history: Vec<Entered> = journal
         .iter()
@@ -80,7 +100,7 @@ fn clocks(row: &IncidentRow, journal: &[JournalRow], now: i64) -> Vec<Clock> {
         })
         .collect();
     let (response_events, resolution_events) = incident::sla_events(&history);
-    let cal = calendar(row, round);
+    let cal = calendar(row, round, office);
     [("response", response, response_events), ("resolution", resolution, resolution_events)]
         .into_iter()
         .map(|(kind, target, events)| {
@@ -101,16 +121,23 @@ impl App {
         actor.sites.is_empty() || row.site.as_ref().is_some_and(|s| actor.sites.contains(s))
     }
 
-    async fn view(&self, row: IncidentRow) -> Result<IncidentView> {
+    async fn office_calendar(&self) -> Result<Option<Calendar>> {
+        Ok(self.store.calendar("office").await?.as_ref().and_then(stored_calendar))
+    }
+
+    async fn view(&self, row: IncidentRow, office: Option<&Calendar>) -> Result<IncidentView> {
         let journal = self.store.incident_journal(row.id).await?;
         let state = State::parse(&row.state).unwrap_or(State::New);
-        Ok(IncidentView { clocks: clocks(&row, &journal, self.now_ms()), state, journal, row })
+        Ok(IncidentView { clocks: clocks(&row, &journal, self.now_ms(), office), state, journal, row })
     }
 
     pub async fn incident(&self, actor: &Actor, number: &str) -> Result<IncidentView> {
         actor.require(Perm::IncidentRead)?;
         match self.store.incident(number).await? {
-            Some(row) if Self::incident_visible(actor, &row) => self.view(row).await,
+            Some(row) if Self::incident_visible(actor, &row) => {
+                let office = self.office_calendar().await?;
+                self.view(row, office.as_ref()).await
+            }
             _ => Err(AppError::NotFound(format!("incident `{number}`"))),
         }
     }
@@ -118,9 +145,10 @@ impl App {
     /// Open incidents (all with `all`), most urgent and oldest first, at most 500.
     pub async fn incidents(&self, actor: &Actor, all: bool) -> Result<Vec<IncidentView>> {
         actor.require(Perm::IncidentRead)?;
+        let office = self.office_calendar().await?;
         let mut out = Vec::new();
         for row in self.store.incidents(all, 500).await?.into_iter().filter(|r| Self::incident_visible(actor, r)) {
-            out.push(self.view(row).await?);
+            out.push(self.view(row, office.as_ref()).await?);
         }
         Ok(out)
     }
@@ -427,7 +455,8 @@ impl App {
         };
         let mut changed = row.clone();
         changed.priority = i64::from(chosen);
-        let after_clocks = clocks(&changed, &current.journal, now);
+        let office = self.office_calendar().await?;
+        let after_clocks = clocks(&changed, &current.journal, now, office.as_ref());
         let mut tx = self.store.begin().await?;
         tx.update_incident_priority(row.id, row.version, &write, now).await?;
         let text = format!(
@@ -461,5 +490,47 @@ impl App {
         .await?;
         tx.commit().await?;
         self.incident(actor, number).await
+    }
+
+    /// The stored calendars.
+    pub async fn calendars(&self, actor: &Actor) -> Result<Vec<store::CalendarRow>> {
+        actor.require(Perm::IncidentRead)?;
+        Ok(self.store.calendars().await?)
+    }
+
+    /// Creates or replaces a calendar (`office` is what P3 and P4 run on); every clock
+    /// computed after it uses the new one. Audited with the calendar before and after.
+    pub async fn put_calendar(
+        &self,
+        actor: &Actor,
+        name: &str,
+        time_zone: &str,
+        days: &[(String, Vec<String>)],
+        holidays: &[String],
+    ) -> Result<store::CalendarRow> {
+        actor.require(Perm::SystemAdmin)?;
+        let name = name.trim();
+        if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(Invalid::one("name", "letters, digits and dashes, up to 64").into());
+        }
+        let tz = jiff::tz::TimeZone::get(time_zone).map_err(|_| {
+            Invalid::one("time_zone", format!("`{time_zone}` is not an IANA time zone (Europe/London, UTC…)"))
+        })?;
+        Calendar::from_spec(name, tz, days, holidays)?;
+        let week = serde_json::to_string(days).unwrap_or_default();
+        let holidays = serde_json::to_string(holidays).unwrap_or_default();
+        let before = self.store.calendar(name).await?;
+        let now = self.now_ms();
+        let doc = |tz: &str, w: &str, h: &str| {
+            let read = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
+            json!({"time_zone": tz, "days": read(w), "holidays": read(h)}).to_string()
+        };
+        let mut tx = self.store.begin().await?;
+        tx.put_calendar(name, time_zone, &week, &holidays, now).await?;
+        let before_doc = before.as_ref().map(|b| doc(&b.time_zone, &b.week, &b.holidays));
+        let after_doc = Some(doc(time_zone, &week, &holidays));
+        tx.append_audit(event(actor, now, "calendar.put", "calendar", name, before_doc, after_doc)).await?;
+        tx.commit().await?;
+        self.store.calendar(name).await?.ok_or_else(|| AppError::NotFound(format!("calendar `{name}`")))
     }
 }

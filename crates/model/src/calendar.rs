@@ -127,6 +127,70 @@ impl Calendar {
     }
 }
 
+/// The weekday names a calendar is written with, Monday first.
+pub const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
+/// `09:00-17:00` as minutes from midnight (`24:00` ends a day).
+pub fn parse_window(s: &str) -> Result<(u16, u16), String> {
+    let minute = |t: &str| -> Option<u16> {
+        let (h, m) = t.trim().split_once(':')?;
+        let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+        (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+    };
+    let (a, b) = s.split_once('-').ok_or_else(|| format!("`{s}`: write a window as 09:00-17:00"))?;
+    match (minute(a), minute(b)) {
+        (Some(a), Some(b)) if a < b => Ok((a, b)),
+        (Some(_), Some(_)) => Err(format!("`{s}`: the window ends before it starts (split a night shift at 24:00)")),
+        _ => Err(format!("`{s}`: times are HH:MM, 00:00 to 24:00")),
+    }
+}
+
+impl Calendar {
+    /// A calendar from what an administrator wrote: per weekday the windows as `09:00-17:00`
+    /// (days left out have none), and holidays as dates; every bad entry named.
+    pub fn from_spec(
+        name: &str,
+        tz: TimeZone,
+        days: &[(String, Vec<String>)],
+        holidays: &[String],
+    ) -> Result<Calendar, crate::Invalid> {
+        let mut errors = Vec::new();
+        let mut week: [Vec<(u16, u16)>; 7] = Default::default();
+        for (day, windows) in days {
+            let Some(i) = WEEKDAYS.iter().position(|d| d == day) else {
+                errors.push(crate::FieldError::new(format!("days.{day}"), "not a weekday (monday … sunday)"));
+                continue;
+            };
+            for w in windows {
+                match parse_window(w) {
+                    Ok(window) => week[i].push(window),
+                    Err(e) => errors.push(crate::FieldError::new(format!("days.{day}"), e)),
+                }
+            }
+            week[i].sort();
+            if week[i].windows(2).any(|p| p[0].1 > p[1].0) {
+                errors.push(crate::FieldError::new(format!("days.{day}"), "windows overlap"));
+            }
+        }
+        let mut dates = BTreeSet::new();
+        for h in holidays {
+            match h.parse::<Date>() {
+                Ok(d) => {
+                    dates.insert(d);
+                }
+                Err(_) => errors.push(crate::FieldError::new("holidays", format!("`{h}` is not a date (YYYY-MM-DD)"))),
+            }
+        }
+        if week.iter().all(Vec::is_empty) {
+            errors.push(crate::FieldError::new("days", "a calendar needs some working time"));
+        }
+        if !errors.is_empty() {
+            return Err(crate::Invalid(errors));
+        }
+        Ok(Calendar { name: name.into(), tz, week, holidays: dates })
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -170,6 +234,30 @@ pub(crate) mod tests {
         let c = Calendar::business("never", TimeZone::UTC, (9, 0), (17, 0), &[]);
         assert_eq!(c.add_working(0, 1), None);
         assert_eq!(c.working_ms(0, 86_400_000 * 30), 0);
+    }
+
+    #[test]
+    fn a_written_calendar_is_read_or_refused_entry_by_entry() {
+        let days = |d: &str, w: &[&str]| (d.to_owned(), w.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        let c = Calendar::from_spec(
+            "office",
+            TimeZone::UTC,
+            &[days("monday", &["08:00-12:00", "13:00-17:30"]), days("saturday", &["22:00-24:00"])],
+            &["2027-12-27".to_owned()],
+        )
+        .unwrap();
+        assert_eq!(c.week[0], [(480, 720), (780, 1050)]);
+        assert_eq!(c.week[5], [(1320, 1440)]);
+        let bad = Calendar::from_spec(
+            "x",
+            TimeZone::UTC,
+            &[days("mondy", &["09:00-17:00"]), days("tuesday", &["17:00-09:00", "09:00-12:00", "11:00-13:00"])],
+            &["27/12/2027".to_owned()],
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = bad.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["days.mondy", "days.tuesday", "days.tuesday", "holidays"], "{bad:?}");
+        assert!(Calendar::from_spec("none", TimeZone::UTC, &[], &[]).is_err());
     }
 
     proptest! {

@@ -77,6 +77,8 @@ use utoipa::{Modify, OpenApi};
         incidents::note,
         incidents::assign,
         incidents::reprioritise,
+        incidents::calendars,
+        incidents::put_calendar,
         configs::overview,
         configs::versions,
         configs::store,

@@ -212,3 +212,51 @@ impl Tx {
         Ok(())
     }
 }
+
+/// A stored working-time calendar.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CalendarRow {
+    pub name: String,
+    pub time_zone: String,
+    /// JSON: seven lists of `[start_minute, end_minute]`, Monday first.
+    pub week: String,
+    /// JSON: local dates.
+    pub holidays: String,
+    pub updated_at_ms: i64,
+    pub version: i64,
+}
+
+impl Store {
+    pub async fn calendars(&self) -> Result<Vec<CalendarRow>> {
+        let sql =
+            "SELECT name, time_zone, week, holidays, updated_at_ms, version FROM business_calendars ORDER BY name";
+        Ok(on!(self.pool(), p => sqlx::query_as(sql).fetch_all(p).await?))
+    }
+
+    pub async fn calendar(&self, name: &str) -> Result<Option<CalendarRow>> {
+        let sql =
+            "SELECT name, time_zone, week, holidays, updated_at_ms, version FROM business_calendars WHERE name = $1";
+        Ok(on!(self.pool(), p => sqlx::query_as(sql).bind(name).fetch_optional(p).await?))
+    }
+}
+
+impl Tx {
+    /// Creates or replaces a calendar.
+    pub async fn put_calendar(
+        &mut self,
+        name: &str,
+        time_zone: &str,
+        week: &str,
+        holidays: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        on_tx!(self, t => sqlx::query(
+            "INSERT INTO business_calendars (name, time_zone, week, holidays, updated_at_ms) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (name) DO UPDATE SET time_zone = $2, week = $3, holidays = $4, updated_at_ms = $5, \
+             version = business_calendars.version + 1",
+        )
+        .bind(name).bind(time_zone).bind(week).bind(holidays).bind(now_ms)
+        .execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+}

@@ -360,3 +360,61 @@ pub async fn reprioritise(
     let v = s.app.reprioritise(&ctx.actor(), &number, &b.impact, &b.urgency, b.priority, &b.reason, b.version).await?;
     Ok(Json(v.into()))
 }
+
+/// A working-time calendar: `office` is what P3 and P4 clocks run on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarDto {
+    pub name: String,
+    /// An IANA time zone, used where the incident's item has no site.
+    pub time_zone: String,
+    /// Per weekday (`monday` … `sunday`), working windows such as `09:00-17:00`.
+    pub days: std::collections::BTreeMap<String, Vec<String>>,
+    /// Dates with no working time, `YYYY-MM-DD`.
+    pub holidays: Vec<String>,
+    pub version: i64,
+}
+
+/// A calendar to store (what `GET` returns can be sent back as it is).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarInput {
+    pub time_zone: String,
+    pub days: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// Ignored: the path names the calendar.
+    pub name: Option<String>,
+    /// Ignored.
+    pub version: Option<i64>,
+}
+
+fn calendar_dto(r: store::CalendarRow) -> CalendarDto {
+    let days: Vec<(String, Vec<String>)> = serde_json::from_str(&r.week).unwrap_or_default();
+    CalendarDto {
+        name: r.name,
+        time_zone: r.time_zone,
+        days: days.into_iter().collect(),
+        holidays: serde_json::from_str(&r.holidays).unwrap_or_default(),
+        version: r.version,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/calendars", tag = "incidents", responses((status = 200, body = Vec<CalendarDto>)))]
+pub async fn calendars(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<Vec<CalendarDto>>> {
+    Ok(Json(s.app.calendars(&ctx.actor()).await?.into_iter().map(calendar_dto).collect()))
+}
+
+#[utoipa::path(put, path = "/api/v1/calendars/{name}", tag = "incidents", params(("name" = String, Path)),
+    request_body = CalendarInput,
+    responses((status = 200, body = CalendarDto, description = "Clocks computed from now on use it"),
+        (status = 422, body = Problem)))]
+pub async fn put_calendar(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(b): ApiJson<CalendarInput>,
+) -> ApiResult<Json<CalendarDto>> {
+    let days: Vec<(String, Vec<String>)> = b.days.into_iter().collect();
+    let row = s.app.put_calendar(&ctx.actor(), &name, &b.time_zone, &days, &b.holidays).await?;
+    Ok(Json(calendar_dto(row)))
+}

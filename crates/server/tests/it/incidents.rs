@@ -354,7 +354,68 @@ async fn notes_assignments_and_priority_changes_are_journaled_and_the_clocks_fol
     assert!(closed.status == StatusCode::UNPROCESSABLE_ENTITY && closed.text().contains("closed"), "{}", closed.text());
 }
 
+/// The office calendar is data: an administrator adds a holiday and the open P3's
+/// deadline moves by a working day; bad calendars are refused entry by entry.
+async fn editing_the_office_calendar_moves_the_office_hours_deadlines(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let op = Auth::Bearer(h.token("operator", &[Scope::Write]).await);
+    let p3 = h
+        .json(
+            Method::POST,
+            "/api/v1/incidents",
+            &op,
+            json!({"short_description": "Historian slow", "caller": "x",
+            "category": "server", "item": "pn-historian", "impact": "medium", "urgency": "medium"}),
+        )
+        .await
+        .json();
+    assert_eq!(clock(&p3, "resolution")["deadline"], "2027-01-19T17:00:00Z");
+    let admin = Auth::Bearer(h.token("ops-lead", &[Scope::Admin, Scope::Read, Scope::Audit]).await);
+    let office = json!({"time_zone": "Europe/London", "holidays": ["2027-01-18"],
+        "days": {"monday": ["09:00-17:00"], "tuesday": ["09:00-17:00"], "wednesday": ["09:00-17:00"],
+                 "thursday": ["09:00-17:00"], "friday": ["09:00-17:00"]}});
+    let put = h.json(Method::PUT, "/api/v1/calendars/office", &admin, office.clone()).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+    let moved = h.get("/api/v1/incidents/INC0000001", &op).await.json();
+    assert_eq!(clock(&moved, "resolution")["deadline"], "2027-01-20T17:00:00Z", "Monday 18 is now a holiday");
+    // What GET returns can be sent back; the change is audited.
+    let listed = h.get("/api/v1/calendars", &op).await.json();
+    assert_eq!(listed[0]["name"], "office");
+    assert_eq!(h.json(Method::PUT, "/api/v1/calendars/office", &admin, listed[0].clone()).await.status, StatusCode::OK);
+    let audit = h.get("/api/v1/audit?action=calendar.put", &admin).await.json();
+    assert_eq!(audit["total"], 2);
+    assert_eq!(audit["items"][0]["before"]["holidays"], json!(["2027-01-18"]));
+
+    let bad = h
+        .json(
+            Method::PUT,
+            "/api/v1/calendars/office",
+            &admin,
+            json!({"time_zone": "Mars/Olympus",
+            "days": {"mondy": ["09:00-17:00"], "tuesday": ["17:00-09:00"]}, "holidays": ["18/01/2027"]}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("time_zone"), "{}", bad.text());
+    let bad = h
+        .json(
+            Method::PUT,
+            "/api/v1/calendars/office",
+            &admin,
+            json!({"time_zone": "UTC",
+            "days": {"mondy": ["09:00-17:00"], "tuesday": ["17:00-09:00"]}, "holidays": ["18/01/2027"]}),
+        )
+        .await;
+    for field in ["days.mondy", "days.tuesday", "holidays"] {
+        assert!(bad.text().contains(field), "{field}: {}", bad.text());
+    }
+    assert_eq!(h.json(Method::PUT, "/api/v1/calendars/office", &op, office).await.status, StatusCode::FORBIDDEN);
+    let unchanged = h.get("/api/v1/incidents/INC0000001", &op).await.json();
+    assert_eq!(clock(&unchanged, "resolution")["deadline"], "2027-01-20T17:00:00Z", "refused edits change nothing");
+}
+
 crate::both_backends!(
+    editing_the_office_calendar_moves_the_office_hours_deadlines,
     notes_assignments_and_priority_changes_are_journaled_and_the_clocks_follow,
     the_console_opens_works_and_resolves_an_incident_with_the_sla_shown,
     a_p1_is_taken_held_for_a_vendor_and_resolved_with_its_clocks_right,
