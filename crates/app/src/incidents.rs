@@ -155,7 +155,7 @@ impl App {
 
     pub async fn open_incident(&self, actor: &Actor, input: OpenIncident) -> Result<IncidentView> {
         actor.require(Perm::IncidentWork)?;
-        let matrix = PriorityMatrix::itil();
+        let matrix = self.current_matrix().await?;
         let mut errors = Vec::new();
         let text = |v: &str| v.trim().to_owned();
         if text(&input.short_description).is_empty() || input.short_description.chars().count() > 160 {
@@ -433,7 +433,7 @@ impl App {
     ) -> Result<IncidentView> {
         let current = self.for_change(actor, number, version).await?;
         let row = &current.row;
-        let matrix = PriorityMatrix::itil();
+        let matrix = self.current_matrix().await?;
         let computed = matrix.priority(impact, urgency)?;
         let chosen = priority.unwrap_or(computed);
         incident::check_override(computed, chosen, reason)?;
@@ -532,5 +532,64 @@ impl App {
         tx.append_audit(event(actor, now, "calendar.put", "calendar", name, before_doc, after_doc)).await?;
         tx.commit().await?;
         self.store.calendar(name).await?.ok_or_else(|| AppError::NotFound(format!("calendar `{name}`")))
+    }
+
+    /// The matrix in force: the latest stored version, else the built-in ITIL grid (v1).
+    async fn current_matrix(&self) -> Result<PriorityMatrix> {
+        let Some(r) = self.store.priority_matrix().await? else { return Ok(PriorityMatrix::itil()) };
+        let read = || -> Option<PriorityMatrix> {
+            Some(PriorityMatrix {
+                name: r.name.clone(),
+                version: u32::try_from(r.version).ok()?,
+                impacts: serde_json::from_str(&r.impacts).ok()?,
+                urgencies: serde_json::from_str(&r.urgencies).ok()?,
+                cells: serde_json::from_str(&r.cells).ok()?,
+            })
+        };
+        read().ok_or_else(|| AppError::Internal(format!("priority matrix v{} does not read", r.version)))
+    }
+
+    pub async fn priority_matrix(&self, actor: &Actor) -> Result<PriorityMatrix> {
+        actor.require(Perm::IncidentRead)?;
+        self.current_matrix().await
+    }
+
+    /// Puts a new version of the matrix in force; incidents opened or re-prioritised from
+    /// now on take their priority from it (and record its version). Audited.
+    pub async fn put_priority_matrix(&self, actor: &Actor, mut m: PriorityMatrix) -> Result<PriorityMatrix> {
+        actor.require(Perm::SystemAdmin)?;
+        m.validate()?;
+        let before = self.current_matrix().await?;
+        let now = self.now_ms();
+        let row = store::MatrixRow {
+            version: 0,
+            name: m.name.trim().to_owned(),
+            impacts: serde_json::to_string(&m.impacts).unwrap_or_default(),
+            urgencies: serde_json::to_string(&m.urgencies).unwrap_or_default(),
+            cells: serde_json::to_string(&m.cells).unwrap_or_default(),
+            actor: actor.name.clone(),
+            created_at_ms: now,
+        };
+        let doc = |m: &PriorityMatrix| {
+            json!({"name": m.name, "version": m.version, "impacts": m.impacts, "urgencies": m.urgencies, "cells": m.cells})
+                .to_string()
+        };
+        let mut tx = self.store.begin().await?;
+        let version = tx.insert_priority_matrix(&row).await?;
+        m.version = u32::try_from(version).unwrap_or(u32::MAX);
+        m.name = row.name;
+        let target = format!("v{version}");
+        tx.append_audit(event(
+            actor,
+            now,
+            "priority-matrix.put",
+            "priority-matrix",
+            &target,
+            Some(doc(&before)),
+            Some(doc(&m)),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(m)
     }
 }

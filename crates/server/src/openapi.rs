@@ -79,6 +79,8 @@ use utoipa::{Modify, OpenApi};
         incidents::reprioritise,
         incidents::calendars,
         incidents::put_calendar,
+        incidents::priority_matrix,
+        incidents::put_priority_matrix,
         configs::overview,
         configs::versions,
         configs::store,

@@ -155,6 +155,8 @@ pub fn table() -> Vec<Route> {
         r(Post, "/api/v1/incidents/{number}/assignment", Needs(IncidentWork), incidents::assign),
         r(Post, "/api/v1/incidents/{number}/priority", Needs(IncidentWork), incidents::reprioritise),
         r(Get, "/api/v1/calendars", Needs(IncidentRead), incidents::calendars),
+        r(Get, "/api/v1/priority-matrix", Needs(IncidentRead), incidents::priority_matrix),
+        r(Put, "/api/v1/priority-matrix", Needs(SystemAdmin), incidents::put_priority_matrix),
         r(Put, "/api/v1/calendars/{name}", Needs(SystemAdmin), incidents::put_calendar),
         r(Get, "/api/v1/configs", Needs(ConfigRead), configs::overview),
         r(Get, "/api/v1/items/{id}/configs", Needs(ConfigRead), configs::versions),

@@ -260,3 +260,43 @@ impl Tx {
         Ok(())
     }
 }
+
+/// One version of the priority matrix.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MatrixRow {
+    pub version: i64,
+    pub name: String,
+    /// JSON arrays.
+    pub impacts: String,
+    pub urgencies: String,
+    pub cells: String,
+    pub actor: String,
+    pub created_at_ms: i64,
+}
+
+impl Store {
+    /// The matrix in force: the highest version.
+    pub async fn priority_matrix(&self) -> Result<Option<MatrixRow>> {
+        let sql = "SELECT version, name, impacts, urgencies, cells, actor, created_at_ms FROM priority_matrices \
+                   ORDER BY version DESC LIMIT 1";
+        Ok(on!(self.pool(), p => sqlx::query_as(sql).fetch_optional(p).await?))
+    }
+}
+
+impl Tx {
+    /// Stores the next version of the matrix and returns its number.
+    pub async fn insert_priority_matrix(&mut self, m: &MatrixRow) -> Result<i64> {
+        let latest: Option<i64> = on_tx!(self, t => sqlx::query_scalar("SELECT MAX(version) FROM priority_matrices")
+            .fetch_one(&mut **t).await?);
+        // Version 1 is the built-in ITIL grid, in force before anything is stored.
+        let version = latest.unwrap_or(1) + 1;
+        on_tx!(self, t => sqlx::query(
+            "INSERT INTO priority_matrices (version, name, impacts, urgencies, cells, actor, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(version).bind(&m.name).bind(&m.impacts).bind(&m.urgencies).bind(&m.cells).bind(&m.actor)
+        .bind(m.created_at_ms)
+        .execute(&mut **t).await?.rows_affected());
+        Ok(version)
+    }
+}

@@ -26,7 +26,9 @@ pub use audit::{AUDIT_LIST, AuditPage};
 pub use bulk::InsertedItem;
 pub use cmdb::{ITEM_LIST, ItemRow, ItemVersion, ItemWrite, NewSite, SITE_LIST, SiteRow};
 pub use configs::{ConfigMeta, ConfigRow, NewConfig};
-pub use incidents::{CalendarRow, IncidentRow, JournalEntry, JournalRow, NewIncident, PriorityWrite, StateWrite};
+pub use incidents::{
+    CalendarRow, IncidentRow, JournalEntry, JournalRow, MatrixRow, NewIncident, PriorityWrite, StateWrite,
+};
 pub use relations::{GraphEdges, GroupRow, RelationshipChange, RelationshipRow, Removing, Target};
 pub use sessions::SessionRow;
 pub use suppliers::{BaselineRow, ContractRow, VendorRow};

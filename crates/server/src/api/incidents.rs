@@ -418,3 +418,70 @@ pub async fn put_calendar(
     let row = s.app.put_calendar(&ctx.actor(), &name, &b.time_zone, &days, &b.holidays).await?;
     Ok(Json(calendar_dto(row)))
 }
+
+/// The impact × urgency → priority matrix in force.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatrixDto {
+    pub name: String,
+    pub version: u32,
+    /// Rows, most severe first.
+    pub impacts: Vec<String>,
+    /// Columns, most urgent first.
+    pub urgencies: Vec<String>,
+    /// `cells[impact][urgency]`: 1 (P1) to 5 (P5).
+    pub cells: Vec<Vec<u8>>,
+}
+
+impl From<model::incident::PriorityMatrix> for MatrixDto {
+    fn from(m: model::incident::PriorityMatrix) -> Self {
+        MatrixDto { name: m.name, version: m.version, impacts: m.impacts, urgencies: m.urgencies, cells: m.cells }
+    }
+}
+
+/// A new matrix: a preset (`itil`, or `ot` with safety, quality, reliability, operations and
+/// other impacts), or a grid of your own.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixInput {
+    pub preset: Option<String>,
+    pub name: Option<String>,
+    pub impacts: Option<Vec<String>>,
+    pub urgencies: Option<Vec<String>>,
+    pub cells: Option<Vec<Vec<u8>>>,
+}
+
+#[utoipa::path(get, path = "/api/v1/priority-matrix", tag = "incidents", responses((status = 200, body = MatrixDto)))]
+pub async fn priority_matrix(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<MatrixDto>> {
+    Ok(Json(s.app.priority_matrix(&ctx.actor()).await?.into()))
+}
+
+#[utoipa::path(put, path = "/api/v1/priority-matrix", tag = "incidents", request_body = MatrixInput,
+    responses((status = 200, body = MatrixDto, description = "The new version, in force for incidents opened or \
+        re-prioritised from now on"), (status = 422, body = Problem)))]
+pub async fn put_priority_matrix(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(b): ApiJson<MatrixInput>,
+) -> ApiResult<Json<MatrixDto>> {
+    use model::incident::PriorityMatrix;
+    let m = match (b.preset.as_deref(), b.impacts, b.urgencies, b.cells) {
+        (Some("itil"), None, None, None) => PriorityMatrix::itil(),
+        (Some("ot"), None, None, None) => PriorityMatrix::ot(),
+        (Some(other), ..) => {
+            return Err(ApiError::Invalid(vec![FieldError::new(
+                "preset",
+                format!("`{other}`: itil or ot, without impacts, urgencies or cells"),
+            )]));
+        }
+        (None, Some(impacts), Some(urgencies), Some(cells)) => {
+            PriorityMatrix { name: b.name.unwrap_or_else(|| "custom".into()), version: 0, impacts, urgencies, cells }
+        }
+        _ => {
+            return Err(ApiError::Invalid(vec![FieldError::new(
+                "preset",
+                "name a preset (itil, ot) or give impacts, urgencies and cells",
+            )]));
+        }
+    };
+    Ok(Json(s.app.put_priority_matrix(&ctx.actor(), m).await?.into()))
+}

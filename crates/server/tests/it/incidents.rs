@@ -414,7 +414,48 @@ async fn editing_the_office_calendar_moves_the_office_hours_deadlines(backend: B
     assert_eq!(clock(&unchanged, "resolution")["deadline"], "2027-01-20T17:00:00Z", "refused edits change nothing");
 }
 
+/// The matrix is versioned data: switching to the OT preset makes safety the top impact,
+/// and each incident records the version its priority came from.
+async fn the_priority_matrix_is_versioned_and_the_ot_preset_ranks_safety_first(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let op = Auth::Bearer(h.token("operator", &[Scope::Write]).await);
+    let admin = Auth::Bearer(h.token("ops-lead", &[Scope::Admin, Scope::Read, Scope::Audit]).await);
+    let current = h.get("/api/v1/priority-matrix", &op).await.json();
+    assert_eq!((current["name"].as_str(), current["version"].as_i64()), (Some("itil"), Some(1)));
+    let open = |impact: &str| {
+        let body = json!({"short_description": "Dosing pump PLC faulted", "caller": "Shift lead", "category": "ot",
+            "item": "pn-plc-dosing", "impact": impact, "urgency": "medium"});
+        h.json(Method::POST, "/api/v1/incidents", &op, body)
+    };
+    assert!(open("safety").await.text().contains("one of high, medium, low"), "the ITIL grid has no safety impact");
+    let ot = h.json(Method::PUT, "/api/v1/priority-matrix", &admin, json!({"preset": "ot"})).await;
+    assert_eq!(ot.status, StatusCode::OK, "{}", ot.text());
+    assert_eq!((ot.json()["name"].as_str(), ot.json()["version"].as_i64()), (Some("ot"), Some(2)));
+    let safety = open("safety").await.json();
+    assert_eq!((safety["priority"].as_i64(), safety["matrix"].as_str()), (Some(1), Some("ot v2")));
+    assert_eq!(open("operations").await.json()["priority"], 3);
+
+    let bad = h
+        .json(
+            Method::PUT,
+            "/api/v1/priority-matrix",
+            &admin,
+            json!({"impacts": ["a", "a"], "urgencies": ["u"], "cells": [[1], [9]]}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("named twice") && bad.text().contains("1 (P1) to 5 (P5)"), "{}", bad.text());
+    assert_eq!(
+        h.json(Method::PUT, "/api/v1/priority-matrix", &op, json!({"preset": "itil"})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(h.get("/api/v1/priority-matrix", &op).await.json()["version"], 2, "refused versions are not stored");
+    let audit = h.get("/api/v1/audit?action=priority-matrix.put", &admin).await.json();
+    assert_eq!((audit["total"].as_i64(), audit["items"][0]["before"]["name"].as_str()), (Some(1), Some("itil")));
+}
+
 crate::both_backends!(
+    the_priority_matrix_is_versioned_and_the_ot_preset_ranks_safety_first,
     editing_the_office_calendar_moves_the_office_hours_deadlines,
     notes_assignments_and_priority_changes_are_journaled_and_the_clocks_follow,
     the_console_opens_works_and_resolves_an_incident_with_the_sla_shown,
