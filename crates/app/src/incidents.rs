@@ -592,4 +592,20 @@ impl App {
         tx.commit().await?;
         Ok(m)
     }
+
+    /// Incidents that keep coming back within `window_days` (`min` or more on one item, or in
+    /// one category for those without an item): candidates for a problem record.
+    pub async fn recurring(&self, actor: &Actor, window_days: i64, min: usize) -> Result<Vec<incident::Recurrence>> {
+        actor.require(Perm::IncidentRead)?;
+        if !(1..=365).contains(&window_days) || !(2..=1000).contains(&min) {
+            return Err(Invalid::one("days", "a window of 1 to 365 days and a minimum of 2 to 1000 incidents").into());
+        }
+        let rows = self.store.incidents(true, 5000).await?;
+        let seen: Vec<incident::Occurrence> = rows
+            .into_iter()
+            .filter(|r| Self::incident_visible(actor, r))
+            .map(|r| incident::Occurrence { number: r.number, at: r.opened_at_ms, item: r.item, category: r.category })
+            .collect();
+        Ok(incident::recurrences(&seen, window_days * 86_400_000, min))
+    }
 }

@@ -325,6 +325,64 @@ pub fn sla_events(history: &[Entered]) -> (crate::sla::Timeline, crate::sla::Tim
     (response, resolution)
 }
 
+/// What an incident is about, for recurrence: when it was opened and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occurrence {
+    pub number: String,
+    pub at: i64,
+    pub item: Option<String>,
+    pub category: String,
+}
+
+/// Incidents that keep coming back: `min` or more on the same item (or, for those without
+/// one, in the same category) within `window_ms`. Each group is the largest such cluster,
+/// by the key it shares, newest last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recurrence {
+    /// `item:NAME` or `category:NAME`.
+    pub key: String,
+    pub numbers: Vec<String>,
+    pub first: i64,
+    pub last: i64,
+}
+
+/// Recurring incidents worth a problem record.
+pub fn recurrences(incidents: &[Occurrence], window_ms: i64, min: usize) -> Vec<Recurrence> {
+    let mut by_key: std::collections::BTreeMap<String, Vec<&Occurrence>> = std::collections::BTreeMap::new();
+    for o in incidents {
+        let key = match &o.item {
+            Some(item) => format!("item:{item}"),
+            None => format!("category:{}", o.category),
+        };
+        by_key.entry(key).or_default().push(o);
+    }
+    let mut out = Vec::new();
+    for (key, mut list) in by_key {
+        list.sort_by_key(|o| (o.at, o.number.clone()));
+        // The widest run inside any window (two pointers over the times).
+        let (mut best, mut start) = ((0usize, 0usize), 0usize);
+        for end in 0..list.len() {
+            while list[end].at - list[start].at > window_ms {
+                start += 1;
+            }
+            if end + 1 - start > best.1 - best.0 {
+                best = (start, end + 1);
+            }
+        }
+        if best.1 - best.0 >= min.max(2) {
+            let run = &list[best.0..best.1];
+            out.push(Recurrence {
+                key,
+                numbers: run.iter().map(|o| o.number.clone()).collect(),
+                first: run[0].at,
+                last: run[run.len() - 1].at,
+            });
+        }
+    }
+    out.sort_by(|a, b| b.numbers.len().cmp(&a.numbers.len()).then(a.key.cmp(&b.key)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,6 +472,51 @@ mod tests {
         assert_eq!((reopened.stage, reopened.elapsed_ms), (Stage::Running, h));
         let response = evaluate(&SlaDefinition::new("P2", h / 2), &cal, &sla_events(&history).0, 10 * h);
         assert_eq!(response.stage, Stage::Breached, "taken after an hour against 30 minutes");
+    }
+
+    #[test]
+    fn incidents_that_keep_coming_back_are_grouped_by_item_then_category() {
+        let o = |n: &str, day: i64, item: Option<&str>, category: &str| Occurrence {
+            number: n.into(),
+            at: day * DAY,
+            item: item.map(str::to_owned),
+            category: category.into(),
+        };
+        let incidents = [
+            o("INC1", 0, Some("pn-fw1"), "security"),
+            o("INC2", 2, Some("pn-fw1"), "security"),
+            o("INC3", 20, Some("pn-fw1"), "security"),
+            o("INC4", 21, Some("pn-fw1"), "network"),
+            o("INC5", 23, Some("pn-fw1"), "security"),
+            o("INC6", 1, None, "voice-vtc"),
+            o("INC7", 3, None, "voice-vtc"),
+            o("INC8", 4, Some("dc-san-a"), "server"),
+        ];
+        let found = recurrences(&incidents, 7 * DAY, 3);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].key, "item:pn-fw1");
+        assert_eq!(found[0].numbers, ["INC3", "INC4", "INC5"], "the three within a week, not the older two");
+        assert_eq!((found[0].first, found[0].last), (20 * DAY, 23 * DAY));
+        let two = recurrences(&incidents, 7 * DAY, 2);
+        assert_eq!(two.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["item:pn-fw1", "category:voice-vtc"]);
+    }
+
+    proptest::proptest! {
+        /// A group's incidents share its key, lie within the window, and no window holds
+        /// more incidents of that key than the group.
+        #[test]
+        fn recurrence_groups_are_the_densest_windows(times in proptest::collection::vec((0i64..60, 0usize..3), 0..30), window in 1i64..20, min in 2usize..5) {
+            let items = ["a", "b", "c"];
+            let incidents: Vec<Occurrence> = times.iter().enumerate().map(|(k, &(day, i))| Occurrence {
+                number: format!("INC{k}"), at: day * DAY, item: Some(items[i].into()), category: "x".into(),
+            }).collect();
+            for r in recurrences(&incidents, window * DAY, min) {
+                proptest::prop_assert!(r.numbers.len() >= min && r.last - r.first <= window * DAY);
+                let key_times: Vec<i64> = incidents.iter().filter(|o| r.key == format!("item:{}", o.item.as_deref().unwrap())).map(|o| o.at).collect();
+                let densest = key_times.iter().map(|&t| key_times.iter().filter(|&&u| u >= t && u - t <= window * DAY).count()).max().unwrap_or(0);
+                proptest::prop_assert_eq!(r.numbers.len(), densest);
+            }
+        }
     }
 
     #[test]

@@ -72,6 +72,7 @@ use utoipa::{Modify, OpenApi};
         suppliers::delete_baseline,
         incidents::list,
         incidents::open,
+        incidents::recurring,
         incidents::get,
         incidents::move_state,
         incidents::note,

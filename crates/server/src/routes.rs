@@ -149,6 +149,7 @@ pub fn table() -> Vec<Route> {
         r(Get, "/api/v1/services/{id}/map", Needs(CmdbRead), cmdb::service_map),
         r(Get, "/api/v1/incidents", Needs(IncidentRead), incidents::list),
         r(Post, "/api/v1/incidents", Needs(IncidentWork), incidents::open),
+        r(Get, "/api/v1/incidents/recurring", Needs(IncidentRead), incidents::recurring),
         r(Get, "/api/v1/incidents/{number}", Needs(IncidentRead), incidents::get),
         r(Post, "/api/v1/incidents/{number}/state", Needs(IncidentWork), incidents::move_state),
         r(Post, "/api/v1/incidents/{number}/notes", Needs(IncidentWork), incidents::note),

@@ -485,3 +485,40 @@ pub async fn put_priority_matrix(
     };
     Ok(Json(s.app.put_priority_matrix(&ctx.actor(), m).await?.into()))
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecurrenceDto {
+    /// `item:NAME`, or `category:NAME` for incidents without an item.
+    pub key: String,
+    pub incidents: Vec<String>,
+    pub first: String,
+    pub last: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/recurring", tag = "incidents",
+    params(("days" = Option<i64>, Query, description = "The window (default 7)"),
+        ("min" = Option<usize>, Query, description = "Incidents in it (default 3)")),
+    responses((status = 200, body = Vec<RecurrenceDto>, description = "Largest groups first: candidates for a problem"),
+        (status = 422, body = Problem)))]
+pub async fn recurring(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    QueryPairs(pairs): QueryPairs,
+) -> ApiResult<Json<Vec<RecurrenceDto>>> {
+    let (mut days, mut min) = (7i64, 3usize);
+    for (k, v) in pairs {
+        let bad = |k: &str| ApiError::Invalid(vec![FieldError::new(k, "a whole number")]);
+        match k.as_str() {
+            "days" => days = v.parse().map_err(|_| bad("days"))?,
+            "min" => min = v.parse().map_err(|_| bad("min"))?,
+            _ => return Err(ApiError::Invalid(vec![FieldError::new(k, "this takes days and min")])),
+        }
+    }
+    let found = s.app.recurring(&ctx.actor(), days, min).await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|r| RecurrenceDto { key: r.key, incidents: r.numbers, first: rfc3339(r.first), last: rfc3339(r.last) })
+            .collect(),
+    ))
+}

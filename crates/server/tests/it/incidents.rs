@@ -454,7 +454,30 @@ async fn the_priority_matrix_is_versioned_and_the_ot_preset_ranks_safety_first(b
     assert_eq!((audit["total"].as_i64(), audit["items"][0]["before"]["name"].as_str()), (Some(1), Some("itil")));
 }
 
+/// Incidents that keep coming back on one item are proposed for a problem record.
+async fn recurring_incidents_on_one_item_are_proposed_for_a_problem(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let op = Auth::Bearer(h.token("operator", &[Scope::Write]).await);
+    for (item, category) in
+        [("pn-fw1", "security"), ("pn-fw1", "security"), ("dc-san-a", "server"), ("pn-fw1", "network")]
+    {
+        let body = json!({"short_description": "VPN tunnel to the vendor flaps", "caller": "x", "category": category,
+            "item": item, "impact": "low", "urgency": "low"});
+        assert_eq!(h.json(Method::POST, "/api/v1/incidents", &op, body).await.status, StatusCode::CREATED);
+        h.advance(24 * 60 * MIN);
+    }
+    let found = h.get("/api/v1/incidents/recurring", &op).await.json();
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found[0]["key"], "item:pn-fw1");
+    assert_eq!(found[0]["incidents"], json!(["INC0000001", "INC0000002", "INC0000004"]));
+    let narrow = h.get("/api/v1/incidents/recurring?days=1&min=2", &op).await.json();
+    assert_eq!(narrow[0]["incidents"], json!(["INC0000001", "INC0000002"]), "{narrow}");
+    assert_eq!(h.get("/api/v1/incidents/recurring?days=0", &op).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(h.get("/api/v1/incidents/recurring?weeks=1", &op).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 crate::both_backends!(
+    recurring_incidents_on_one_item_are_proposed_for_a_problem,
     the_priority_matrix_is_versioned_and_the_ot_preset_ranks_safety_first,
     editing_the_office_calendar_moves_the_office_hours_deadlines,
     notes_assignments_and_priority_changes_are_journaled_and_the_clocks_follow,
