@@ -54,6 +54,9 @@ pub struct Clock {
 pub struct IncidentView {
     pub row: IncidentRow,
     pub state: State,
+    /// Services the item's failure takes down or degrades, from the CMDB's impact analysis
+    /// (computed, not typed; read for one incident, empty in lists).
+    pub impacted: Vec<crate::cmdb::ServiceVerdict>,
     /// Response and resolution; none for P5.
     pub clocks: Vec<Clock>,
     pub journal: Vec<JournalRow>,
@@ -128,7 +131,13 @@ impl App {
     async fn view(&self, row: IncidentRow, office: Option<&Calendar>) -> Result<IncidentView> {
         let journal = self.store.incident_journal(row.id).await?;
         let state = State::parse(&row.state).unwrap_or(State::New);
-        Ok(IncidentView { clocks: clocks(&row, &journal, self.now_ms(), office), state, journal, row })
+        Ok(IncidentView {
+            clocks: clocks(&row, &journal, self.now_ms(), office),
+            state,
+            journal,
+            row,
+            impacted: Vec::new(),
+        })
     }
 
     pub async fn incident(&self, actor: &Actor, number: &str) -> Result<IncidentView> {
@@ -136,7 +145,12 @@ impl App {
         match self.store.incident(number).await? {
             Some(row) if Self::incident_visible(actor, &row) => {
                 let office = self.office_calendar().await?;
-                self.view(row, office.as_ref()).await
+                let mut v = self.view(row, office.as_ref()).await?;
+                if let Some(item_id) = v.row.item_id {
+                    let report = self.impact(actor, &[format!("#{item_id}")]).await?;
+                    v.impacted = report.services.into_iter().filter(|s| s.status != "unaffected").collect();
+                }
+                Ok(v)
             }
             _ => Err(AppError::NotFound(format!("incident `{number}`"))),
         }

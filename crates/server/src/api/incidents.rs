@@ -39,6 +39,15 @@ pub struct WarningDto {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct ImpactedDto {
+    pub name: String,
+    /// down or degraded.
+    pub status: String,
+    pub criticality: String,
+    pub explanation: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct JournalDto {
     pub at: String,
     pub actor: String,
@@ -76,6 +85,8 @@ pub struct IncidentDto {
     pub opened_at: String,
     pub resolved_at: Option<String>,
     pub version: i64,
+    /// Services the item's failure takes down or degrades (computed from the CMDB).
+    pub impacted_services: Vec<ImpactedDto>,
     pub sla: Vec<ClockDto>,
     pub journal: Vec<JournalDto>,
 }
@@ -118,6 +129,16 @@ impl From<IncidentView> for IncidentDto {
             opened_at: rfc3339(r.opened_at_ms),
             resolved_at: r.resolved_at_ms.map(rfc3339),
             version: r.version,
+            impacted_services: v
+                .impacted
+                .into_iter()
+                .map(|i| ImpactedDto {
+                    name: i.name,
+                    status: i.status.into(),
+                    criticality: i.criticality,
+                    explanation: i.explanation,
+                })
+                .collect(),
             sla: v
                 .clocks
                 .into_iter()

@@ -203,6 +203,8 @@ struct IncidentPage {
     can_work: bool,
     errors: Vec<FieldError>,
     journal: Vec<JournalLine>,
+    /// (service, down or degraded, why)
+    impacted: Vec<(String, &'static str, String)>,
 }
 
 async fn incident_response(s: &AppState, ctx: &Ctx, number: &str, errors: Vec<FieldError>) -> Response {
@@ -241,6 +243,7 @@ async fn incident_response(s: &AppState, ctx: &Ctx, number: &str, errors: Vec<Fi
         holds: HoldReason::ALL.iter().map(|h| h.as_str()).collect(),
         can_work: actor.can(Perm::IncidentWork),
         errors,
+        impacted: v.impacted.iter().map(|i| (i.name.clone(), i.status, i.explanation.clone())).collect(),
         journal: v
             .journal
             .iter()

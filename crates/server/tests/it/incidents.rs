@@ -36,6 +36,9 @@ async fn a_p1_is_taken_held_for_a_vendor_and_resolved_with_its_clocks_right(back
         (i["item"].as_str(), i["site"].as_str(), i["matrix"].as_str()),
         (Some("pn-core-sw1"), Some("plant-north"), Some("itil v1"))
     );
+    // The CMDB says what the core switch's failure does: its pair keeps the plant up, degraded.
+    let impacted = i["impacted_services"].as_array().unwrap();
+    assert!(!impacted.is_empty() && impacted.iter().all(|s| s["status"] == "degraded"), "{impacted:?}");
     // The test clock stands at 2027-01-15 08:00 UTC: 15 minutes to respond, 4 hours to resolve, round the clock.
     assert_eq!(clock(&i, "response")["deadline"], "2027-01-15T08:15:00Z");
     assert_eq!(clock(&i, "resolution")["deadline"], "2027-01-15T12:00:00Z");
@@ -189,6 +192,7 @@ async fn the_console_opens_works_and_resolves_an_incident_with_the_sla_shown(bac
     assert!(page.contains("class=\"clock-deadline\">2027-01-15T08:30:00Z"), "{page}");
     let listed = h.get("/incidents", &op).await.text();
     assert!(listed.contains("INC0000001") && listed.contains("Firewall pn-fw1"), "{listed}");
+    assert!(page.contains("Services affected") && page.contains("health-degraded"), "pn-fw1 has a pair: {page}");
 
     let mut eng = Auth::Session(h.login("engineer", app::DEMO_PASSWORD).await);
     h.advance(20 * MIN);
