@@ -14,6 +14,7 @@ mod error;
 mod import;
 pub mod incidents;
 pub mod policy;
+pub mod problems;
 mod risk;
 mod secret;
 pub mod services;

@@ -2,7 +2,7 @@
 //! `/api/openapi.json` and rendered as the browsable page at `/api`.
 
 use crate::api;
-use crate::api::{cmdb, configs, incidents, suppliers};
+use crate::api::{cmdb, configs, incidents, problems, suppliers};
 use crate::health;
 use crate::problem::{Problem, ProblemField};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
@@ -78,6 +78,11 @@ use utoipa::{Modify, OpenApi};
         incidents::note,
         incidents::assign,
         incidents::reprioritise,
+        problems::known_errors,
+        problems::list,
+        problems::raise,
+        problems::get,
+        problems::work,
         incidents::calendars,
         incidents::put_calendar,
         incidents::priority_matrix,

@@ -3,7 +3,7 @@
 //! route test walks the same table.
 
 use crate::access::Access::{self, Needs, Public};
-use crate::api::{cmdb, configs, incidents, suppliers};
+use crate::api::{cmdb, configs, incidents, problems, suppliers};
 use crate::state::AppState;
 use crate::{api, assets, console, health, metrics};
 use axum::handler::Handler;
@@ -155,6 +155,11 @@ pub fn table() -> Vec<Route> {
         r(Post, "/api/v1/incidents/{number}/notes", Needs(IncidentWork), incidents::note),
         r(Post, "/api/v1/incidents/{number}/assignment", Needs(IncidentWork), incidents::assign),
         r(Post, "/api/v1/incidents/{number}/priority", Needs(IncidentWork), incidents::reprioritise),
+        r(Get, "/api/v1/incidents/{number}/known-errors", Needs(IncidentRead), problems::known_errors),
+        r(Get, "/api/v1/problems", Needs(IncidentRead), problems::list),
+        r(Post, "/api/v1/problems", Needs(IncidentWork), problems::raise),
+        r(Get, "/api/v1/problems/{number}", Needs(IncidentRead), problems::get),
+        r(Post, "/api/v1/problems/{number}", Needs(IncidentWork), problems::work),
         r(Get, "/api/v1/calendars", Needs(IncidentRead), incidents::calendars),
         r(Get, "/api/v1/priority-matrix", Needs(IncidentRead), incidents::priority_matrix),
         r(Put, "/api/v1/priority-matrix", Needs(SystemAdmin), incidents::put_priority_matrix),

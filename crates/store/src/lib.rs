@@ -14,6 +14,7 @@ mod bulk;
 mod cmdb;
 mod configs;
 mod incidents;
+mod problems;
 mod relations;
 mod sessions;
 mod sql;
@@ -29,6 +30,7 @@ pub use configs::{ConfigMeta, ConfigRow, NewConfig};
 pub use incidents::{
     CalendarRow, IncidentRow, JournalEntry, JournalRow, MatrixRow, NewIncident, PriorityWrite, StateWrite,
 };
+pub use problems::{AnalysisWrite, ProblemRow};
 pub use relations::{GraphEdges, GroupRow, RelationshipChange, RelationshipRow, Removing, Target};
 pub use sessions::SessionRow;
 pub use suppliers::{BaselineRow, ContractRow, VendorRow};

@@ -20,6 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 pub mod cmdb;
 pub mod configs;
 pub mod incidents;
+pub mod problems;
 pub mod suppliers;
 
 pub type ApiResult<T> = Result<T, ApiError>;

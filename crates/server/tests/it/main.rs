@@ -13,6 +13,7 @@ mod cmdb_import;
 mod configs;
 mod fuzz_seeds;
 mod incidents;
+mod problems;
 mod resources;
 mod services;
 mod vendors;

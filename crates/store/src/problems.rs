@@ -1,0 +1,113 @@
+//! Problems and the incidents they explain.
+
+use crate::{Result, Store, Tx, on, on_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProblemRow {
+    pub id: i64,
+    pub number: String,
+    pub short_description: String,
+    pub state: String,
+    pub symptom: String,
+    pub root_cause: String,
+    pub contributing_factors: String,
+    /// JSON array.
+    pub five_whys: String,
+    pub workaround: String,
+    pub fix: String,
+    pub close_code: String,
+    pub opened_by: String,
+    pub opened_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub version: i64,
+}
+
+/// The analysis fields a problem's owner writes.
+#[derive(Debug, Clone)]
+pub struct AnalysisWrite<'a> {
+    pub symptom: &'a str,
+    pub root_cause: &'a str,
+    pub contributing_factors: &'a str,
+    pub five_whys: &'a str,
+    pub workaround: &'a str,
+    pub fix: &'a str,
+    pub close_code: &'a str,
+    pub state: &'a str,
+}
+
+const SELECT: &str = "SELECT id, number, short_description, state, symptom, root_cause, contributing_factors, five_whys, \
+    workaround, fix, close_code, opened_by, opened_at_ms, updated_at_ms, version FROM problems";
+
+impl Store {
+    pub async fn problem(&self, number: &str) -> Result<Option<ProblemRow>> {
+        let sql = format!("{SELECT} WHERE number = $1");
+        Ok(on!(self.pool(), p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(number).fetch_optional(p).await?))
+    }
+
+    pub async fn problems(&self) -> Result<Vec<ProblemRow>> {
+        let sql = format!("{SELECT} ORDER BY opened_at_ms DESC LIMIT 500");
+        Ok(on!(self.pool(), p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?))
+    }
+
+    /// The numbers of the incidents a problem explains.
+    pub async fn problem_incidents(&self, problem_id: i64) -> Result<Vec<String>> {
+        let sql = "SELECT i.number FROM problem_incidents p JOIN incidents i ON i.id = p.incident_id \
+                   WHERE p.problem_id = $1 ORDER BY i.number";
+        Ok(on!(self.pool(), p => sqlx::query_scalar(sql).bind(problem_id).fetch_all(p).await?))
+    }
+
+    /// Known errors (problems with a workaround, not closed) whose incidents were on this
+    /// item or, without an item, in this category.
+    pub async fn known_errors_for(&self, item_id: Option<i64>, category: &str) -> Result<Vec<ProblemRow>> {
+        let sql = format!(
+            "{SELECT} WHERE workaround <> '' AND state <> 'closed' AND id IN (SELECT p.problem_id FROM problem_incidents p \
+             JOIN incidents i ON i.id = p.incident_id WHERE ($1 IS NOT NULL AND i.item_id = $1) \
+             OR ($1 IS NULL AND i.item_id IS NULL AND i.category = $2)) ORDER BY opened_at_ms DESC"
+        );
+        Ok(
+            on!(self.pool(), p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(item_id).bind(category).fetch_all(p).await?),
+        )
+    }
+}
+
+impl Tx {
+    pub async fn insert_problem(
+        &mut self,
+        short_description: &str,
+        opened_by: &str,
+        now_ms: i64,
+    ) -> Result<(i64, String)> {
+        let id: i64 = on_tx!(self, t => sqlx::query_scalar(
+            "INSERT INTO problems (number, short_description, state, opened_by, opened_at_ms, updated_at_ms) \
+             VALUES ('', $1, 'new', $2, $3, $3) RETURNING id",
+        )
+        .bind(short_description).bind(opened_by).bind(now_ms)
+        .fetch_one(&mut **t).await?);
+        let number = format!("PRB{id:07}");
+        on_tx!(self, t => sqlx::query("UPDATE problems SET number = $1 WHERE id = $2").bind(&number).bind(id)
+            .execute(&mut **t).await?.rows_affected());
+        Ok((id, number))
+    }
+
+    pub async fn link_problem_incident(&mut self, problem_id: i64, incident_id: i64) -> Result<()> {
+        on_tx!(self, t => sqlx::query(
+            "INSERT INTO problem_incidents (problem_id, incident_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(problem_id).bind(incident_id)
+        .execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Writes the analysis and state if the problem is still at `version`.
+    pub async fn update_problem(&mut self, id: i64, version: i64, a: &AnalysisWrite<'_>, now_ms: i64) -> Result<i64> {
+        let n = on_tx!(self, t => sqlx::query(
+            "UPDATE problems SET symptom = $1, root_cause = $2, contributing_factors = $3, five_whys = $4, \
+             workaround = $5, fix = $6, close_code = $7, state = $8, updated_at_ms = $9, version = version + 1 \
+             WHERE id = $10 AND version = $11",
+        )
+        .bind(a.symptom).bind(a.root_cause).bind(a.contributing_factors).bind(a.five_whys).bind(a.workaround)
+        .bind(a.fix).bind(a.close_code).bind(a.state).bind(now_ms).bind(id).bind(version)
+        .execute(&mut **t).await?.rows_affected());
+        if n == 0 { Err(crate::StoreError::Stale) } else { Ok(version + 1) }
+    }
+}
