@@ -118,7 +118,26 @@ fn clocks(row: &IncidentRow, journal: &[JournalRow], now: i64, office: Option<&C
         .collect()
 }
 
+/// What a change writes besides its own row: the journal entry and the audit record.
+struct Record<'a> {
+    entry: JournalEntry<'a>,
+    action: &'a str,
+    number: &'a str,
+    before: Option<serde_json::Value>,
+    after: serde_json::Value,
+}
+
 impl App {
+    /// Writes a change's journal entry and audit record in its transaction, commits, and
+    /// reads the incident back as the actor sees it.
+    async fn finish(&self, mut tx: store::Tx, actor: &Actor, r: Record<'_>) -> Result<IncidentView> {
+        tx.append_journal(&r.entry).await?;
+        let (before, after) = (r.before.map(|b| b.to_string()), Some(r.after.to_string()));
+        tx.append_audit(event(actor, r.entry.at_ms, r.action, "incident", r.number, before, after)).await?;
+        tx.commit().await?;
+        self.incident(actor, r.number).await
+    }
+
     /// Whether `actor` may see an incident: site-scoped actors see those on their sites' items.
     fn incident_visible(actor: &Actor, row: &IncidentRow) -> bool {
         actor.sites.is_empty() || row.site.as_ref().is_some_and(|s| actor.sites.contains(s))
@@ -243,16 +262,14 @@ impl App {
             hold_reason: None,
             text: new.short_description,
         };
-        tx.append_journal(&opened).await?;
         let after = json!({
             "number": number, "short_description": new.short_description, "caller": new.caller,
             "category": new.category, "item": item.as_ref().map(|i| &i.name), "impact": new.impact,
             "urgency": new.urgency, "priority": priority, "computed_priority": computed,
             "priority_reason": reason, "matrix": format!("{} v{}", matrix.name, matrix.version),
         });
-        tx.append_audit(event(actor, now, "incident.open", "incident", &number, None, Some(after.to_string()))).await?;
-        tx.commit().await?;
-        self.incident(actor, &number).await
+        let record = Record { entry: opened, action: "incident.open", number: &number, before: None, after };
+        self.finish(tx, actor, record).await
     }
 
     /// Moves an incident to another state. `version`, when given, must be the version read
@@ -307,21 +324,10 @@ impl App {
             hold_reason: write.hold_reason,
             text: note,
         };
-        tx.append_journal(&entry).await?;
         let before = json!({"state": current.state.as_str(), "hold_reason": row.hold_reason});
         let after = json!({"state": to.as_str(), "hold_reason": write.hold_reason, "resolution_code": code});
-        tx.append_audit(event(
-            actor,
-            now,
-            "incident.state",
-            "incident",
-            number,
-            Some(before.to_string()),
-            Some(after.to_string()),
-        ))
-        .await?;
-        tx.commit().await?;
-        self.incident(actor, number).await
+        let record = Record { entry, action: "incident.state", number, before: Some(before), after };
+        self.finish(tx, actor, record).await
     }
 
     /// The incident for a change: visible, still at `version` when one is given, and not
@@ -351,7 +357,7 @@ impl App {
         }
         let now = self.now_ms();
         let kind = if visible { "comment" } else { "work-note" };
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let entry = JournalEntry {
             incident_id: current.row.id,
             at_ms: now,
@@ -361,20 +367,9 @@ impl App {
             hold_reason: None,
             text,
         };
-        tx.append_journal(&entry).await?;
         let after = json!({ "kind": kind, "characters": text.chars().count() });
-        tx.append_audit(event(
-            actor,
-            now,
-            &format!("incident.{kind}"),
-            "incident",
-            number,
-            None,
-            Some(after.to_string()),
-        ))
-        .await?;
-        tx.commit().await?;
-        self.incident(actor, number).await
+        let record = Record { entry, action: &format!("incident.{kind}"), number, before: None, after };
+        self.finish(tx, actor, record).await
     }
 
     /// Hands the incident to a group (and a person in it, or nobody yet).
@@ -415,21 +410,10 @@ impl App {
             hold_reason: None,
             text: &text,
         };
-        tx.append_journal(&entry).await?;
         let before = json!({"group": row.assignment_group, "assignee": row.assignee});
         let after = json!({"group": group, "assignee": assignee});
-        tx.append_audit(event(
-            actor,
-            now,
-            "incident.assign",
-            "incident",
-            number,
-            Some(before.to_string()),
-            Some(after.to_string()),
-        ))
-        .await?;
-        tx.commit().await?;
-        self.incident(actor, number).await
+        let record = Record { entry, action: "incident.assign", number, before: Some(before), after };
+        self.finish(tx, actor, record).await
     }
 
     /// New impact and urgency (and an override with its reason): the priority and with it the
@@ -487,23 +471,12 @@ impl App {
             hold_reason: None,
             text: &text,
         };
-        tx.append_journal(&entry).await?;
         let before = json!({"priority": row.priority, "impact": row.impact, "urgency": row.urgency,
                             "deadlines": deadlines(&current.clocks)});
         let after = json!({"priority": chosen, "impact": impact, "urgency": urgency, "reason": reason,
                            "deadlines": deadlines(&after_clocks)});
-        tx.append_audit(event(
-            actor,
-            now,
-            "incident.priority",
-            "incident",
-            number,
-            Some(before.to_string()),
-            Some(after.to_string()),
-        ))
-        .await?;
-        tx.commit().await?;
-        self.incident(actor, number).await
+        let record = Record { entry, action: "incident.priority", number, before: Some(before), after };
+        self.finish(tx, actor, record).await
     }
 
     /// The stored calendars.
