@@ -351,6 +351,55 @@ impl App {
         Ok(true)
     }
 
+    /// A desk at work, for a newcomer to `serve --demo`: a P2 being worked on the plant's
+    /// core switch, a P3 waiting to be taken, a P4 on hold for a vendor. Not part of
+    /// [`App::seed_demo`], which the tests share: their desks start empty.
+    pub async fn seed_demo_desk(&self) -> Result<()> {
+        let as_user =
+            |name: &str, role: Role| Actor { name: name.into(), source: "demo".into(), role, ..Actor::system() };
+        let (operator, engineer) = (as_user("operator", Role::Operator), as_user("engineer", Role::Engineer));
+        let open =
+            |short: &str, category: &str, item: &str, impact: &str, urgency: &str| crate::incidents::OpenIncident {
+                short_description: short.into(),
+                caller: "Control room, plant north".into(),
+                category: category.into(),
+                item: Some(item.into()),
+                impact: impact.into(),
+                urgency: urgency.into(),
+                assignment_group: "Service desk".into(),
+                ..Default::default()
+            };
+        use model::incident::{HoldReason, Move, State};
+        let p2 = self
+            .open_incident(
+                &operator,
+                open("Uplink between pn-core-sw1 and pn-core-sw2 flapping", "network", "pn-core-sw1", "high", "medium"),
+            )
+            .await?;
+        self.assign_incident(&operator, &p2.row.number, "L3 Network", Some("engineer"), None).await?;
+        self.move_incident(&engineer, &p2.row.number, State::InProgress, Move::default(), None).await?;
+        self.add_note(&engineer, &p2.row.number, "CRC errors on Te1/1/1; optic swap scheduled with the plant", false)
+            .await?;
+        self.open_incident(
+            &operator,
+            open("Historian replication lagging by 20 minutes", "server", "pn-historian", "medium", "medium"),
+        )
+        .await?;
+        let p4 = self
+            .open_incident(
+                &operator,
+                open("Vendor remote-access VPN drops at 02:00", "security", "pn-fw1", "low", "medium"),
+            )
+            .await?;
+        let hold = Move {
+            hold_reason: Some(HoldReason::AwaitingVendor),
+            comment: "Siemens asked to confirm their IKE lifetime".into(),
+            ..Move::default()
+        };
+        self.move_incident(&engineer, &p4.row.number, State::OnHold, hold, None).await?;
+        Ok(())
+    }
+
     /// Device configurations in the archive: the plant's WAN router before and after a
     /// vendor's late-night change (RDP opened from anywhere, the PLC network let out), and
     /// the datacentre firewall with a redundant rule and telnet allowed.

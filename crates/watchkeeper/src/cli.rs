@@ -435,6 +435,7 @@ async fn serve(mut ctx: Ctx, args: ServeArgs) -> Result<ExitCode> {
         );
     }
     if demo && app.seed_demo().await? {
+        app.seed_demo_desk().await?;
         tracing::info!(
             password = app::DEMO_PASSWORD,
             "Seeded the demo estate; demo accounts are listed on the login page."

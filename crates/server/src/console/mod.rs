@@ -454,6 +454,9 @@ struct Dashboard {
     by_class: Vec<(String, i64)>,
     chart: String,
     recent: Vec<RecentRow>,
+    /// Open incidents, by priority P1–P5, and those whose clocks are at 75 % or past
+    /// (`None` when the reader may not see incidents).
+    incidents: Option<([usize; 5], usize)>,
 }
 
 /// A horizontal bar chart as inline SVG: readable without JavaScript, prints cleanly. Each
@@ -521,6 +524,27 @@ pub async fn dashboard(State(s): State<AppState>, ctx: Ctx) -> Response {
             })
             .collect();
     }
+    let incidents = if actor.can(Perm::IncidentRead) {
+        let open = s.app.incidents(&actor, false).await.unwrap_or_default();
+        let mut by_priority = [0usize; 5];
+        for v in &open {
+            if let Some(n) = by_priority.get_mut((v.row.priority as usize).saturating_sub(1)) {
+                *n += 1;
+            }
+        }
+        let at_risk = open
+            .iter()
+            .filter(|v| {
+                v.clocks.iter().any(|c| {
+                    matches!(c.state.stage, model::sla::Stage::Running | model::sla::Stage::Breached)
+                        && c.state.percent >= 75.0
+                })
+            })
+            .count();
+        Some((by_priority, at_risk))
+    } else {
+        None
+    };
     let chart = bar_chart(&overview.items_by_class, "Bar chart of configuration items by class", |class| {
         format!("/cmdb?{}", serde_urlencoded::to_string([("class", class)]).unwrap_or_default())
     });
@@ -533,6 +557,7 @@ pub async fn dashboard(State(s): State<AppState>, ctx: Ctx) -> Response {
         by_class: overview.items_by_class,
         chart,
         recent,
+        incidents,
     };
     render(StatusCode::OK, &page)
 }

@@ -196,8 +196,15 @@ async fn an_operator_opens_an_incident_and_an_engineer_takes_holds_and_resolves_
     };
 
     sign_in("operator").await;
-    d.click("a[href='/incidents']").await;
-    wait_for(&d, "the queue", |t| t.contains("No open incidents")).await;
+    let dash = d.page_text().await;
+    assert!(dash.to_lowercase().contains("open incidents\n3") && dash.contains("P2 1 · P3 1 · P4 1"), "{dash}");
+    d.click("nav a[href='/incidents']").await;
+    // The demo desk has three incidents at work already.
+    let queue = wait_for(&d, "the queue", |t| t.contains("Open an incident")).await;
+    assert!(
+        queue.contains("Uplink between pn-core-sw1 and pn-core-sw2 flapping") && queue.contains("on-hold"),
+        "{queue}"
+    );
     d.type_into("#n-short", "Cell network in plant north unreachable").await;
     d.type_into("#n-caller", "Control room").await;
     d.click("#n-category option[value=network]").await;
@@ -205,14 +212,14 @@ async fn an_operator_opens_an_incident_and_an_engineer_takes_holds_and_resolves_
     d.click("#n-impact option[value=high]").await;
     d.click("#n-urgency option[value=medium]").await;
     d.click("form[action='/incidents'] button").await;
-    let page = wait_for(&d, "the new incident", |t| t.contains("INC0000001")).await;
+    let page = wait_for(&d, "the new incident", |t| t.contains("INC0000004")).await;
     assert!(page.contains("P2 response running") && page.contains("P2 resolution running"), "{page}");
     d.screenshot("incident-opened").await;
     d.click("form[action='/logout'] button").await;
     wait_for(&d, "the login page", |t| t.contains("Sign in")).await;
 
     sign_in("engineer").await;
-    d.goto(&server.url("/incidents/INC0000001")).await;
+    d.goto(&server.url("/incidents/INC0000004")).await;
     wait_for(&d, "the incident", |t| t.contains("Move it")).await;
     d.click("#m-state option[value='in-progress']").await;
     d.click("form[action$='/state'] button").await;
