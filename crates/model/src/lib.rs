@@ -13,6 +13,7 @@ pub mod firmware;
 pub mod impact;
 pub mod incident;
 pub mod list;
+pub mod oncall;
 pub mod problem;
 pub mod sla;
 pub mod supplier;
