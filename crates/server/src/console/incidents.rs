@@ -101,23 +101,48 @@ struct QueuePage {
     chrome: Chrome,
     incidents: Vec<IncidentLine>,
     all: bool,
+    /// (key, label, whether it is the one shown)
+    queues: Vec<(&'static str, &'static str, bool)>,
+    empty_note: &'static str,
     can_open: bool,
     form: OpenForm,
     categories: &'static [&'static str],
     levels: [&'static str; 3],
 }
 
-async fn queue(s: &AppState, ctx: &Ctx, all: bool, form: OpenForm, status: StatusCode) -> Response {
+/// The queues people work from.
+pub const QUEUES: [(&str, &str); 4] =
+    [("open", "Open"), ("mine", "Mine"), ("unassigned", "Unassigned"), ("breaching", "Breaching soon")];
+
+/// Whether an incident is in a queue for `me`: `breaching` is a clock running at 75 % of its
+/// target or past it.
+fn in_queue(queue: &str, v: &IncidentView, me: &str) -> bool {
+    match queue {
+        "mine" => v.row.assignee.as_deref() == Some(me),
+        "unassigned" => v.row.assignee.is_none(),
+        "breaching" => v.clocks.iter().any(|c| {
+            matches!(c.state.stage, model::sla::Stage::Running | model::sla::Stage::Breached) && c.state.percent >= 75.0
+        }),
+        _ => true,
+    }
+}
+
+async fn queue(s: &AppState, ctx: &Ctx, all: bool, which: &str, form: OpenForm, status: StatusCode) -> Response {
     let actor = ctx.actor();
     let now = s.app.now_ms();
     let incidents = match s.app.incidents(&actor, all).await {
-        Ok(v) => v.iter().map(|v| line(v, now)).collect(),
+        Ok(v) => v.iter().filter(|v| in_queue(which, v, &actor.name)).map(|v| line(v, now)).collect(),
         Err(e) => return app_error_page(s, ctx, e),
     };
     let page = QueuePage {
         chrome: ctx_chrome(s, ctx, "Incidents", "incidents"),
         incidents,
         all,
+        queues: QUEUES
+            .iter()
+            .map(|&(k, l)| (k, l, k == which || (k == "open" && !QUEUES.iter().any(|q| q.0 == which))))
+            .collect(),
+        empty_note: if which == "open" { "No open incidents." } else { "Nothing in this queue." },
         can_open: actor.can(Perm::IncidentWork),
         form,
         categories: CATEGORIES,
@@ -128,8 +153,9 @@ async fn queue(s: &AppState, ctx: &Ctx, all: bool, form: OpenForm, status: Statu
 
 pub async fn incidents_page(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): QueryPairs) -> Response {
     let all = pairs.iter().any(|(k, v)| k == "all" && v == "1");
+    let which = pairs.iter().find(|(k, _)| k == "queue").map_or("open", |(_, v)| v.as_str());
     let form = OpenForm { impact: "medium".into(), urgency: "medium".into(), ..OpenForm::default() };
-    queue(&s, &ctx, all, form, StatusCode::OK).await
+    queue(&s, &ctx, all, which, form, StatusCode::OK).await
 }
 
 pub async fn incidents_open(State(s): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
@@ -173,7 +199,7 @@ pub async fn incidents_open(State(s): State<AppState>, ctx: Ctx, body: Bytes) ->
             Err(e) => return app_error_page(&s, &ctx, e),
         }
     }
-    queue(&s, &ctx, false, form, StatusCode::UNPROCESSABLE_ENTITY).await
+    queue(&s, &ctx, false, "open", form, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 pub struct JournalLine {

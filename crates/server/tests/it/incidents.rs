@@ -192,12 +192,21 @@ async fn the_console_opens_works_and_resolves_an_incident_with_the_sla_shown(bac
     assert!(page.contains("class=\"clock-deadline\">2027-01-15T08:30:00Z"), "{page}");
     let listed = h.get("/incidents", &op).await.text();
     assert!(listed.contains("INC0000001") && listed.contains("Firewall pn-fw1"), "{listed}");
+    // Queues: unassigned holds it; nobody has it yet; it is not breaching.
+    assert!(h.get("/incidents?queue=unassigned", &op).await.text().contains("INC0000001"));
+    assert!(h.get("/incidents?queue=mine", &op).await.text().contains("Nothing in this queue"));
+    assert!(h.get("/incidents?queue=breaching", &op).await.text().contains("Nothing in this queue"));
     assert!(page.contains("Services affected") && page.contains("health-degraded"), "pn-fw1 has a pair: {page}");
 
     let mut eng = Auth::Session(h.login("engineer", app::DEMO_PASSWORD).await);
     h.advance(20 * MIN);
     let take = h.form("/incidents/INC0000001/state", &eng, &[("state", "in-progress"), ("version", "1")]).await;
     assert_eq!(take.status, StatusCode::SEE_OTHER, "{}", take.text());
+    let mine = h.get("/incidents?queue=mine", &eng).await.text();
+    assert!(
+        mine.contains("INC0000001") && mine.contains("aria-current=\"page\">Mine"),
+        "taken, it is the engineer's: {mine}"
+    );
     let page = h.get("/incidents/INC0000001", &eng).await.text();
     assert!(
         page.contains("data-clock=\"P2 response\"") && page.contains("<span class=\"clock-stage\">met</span>"),
