@@ -62,6 +62,19 @@ pub struct IncidentView {
     pub journal: Vec<JournalRow>,
 }
 
+/// The share of a target past which a running clock counts as breaching soon.
+pub const AT_RISK_PERCENT: f64 = 75.0;
+
+impl IncidentView {
+    /// Whether a clock still counts against the incident at [`AT_RISK_PERCENT`] of its
+    /// target or past it: the "breaching soon" queue and the dashboard's SLA tile.
+    pub fn at_risk(&self) -> bool {
+        self.clocks.iter().any(|c| {
+            matches!(c.state.stage, sla::Stage::Running | sla::Stage::Breached) && c.state.percent >= AT_RISK_PERCENT
+        })
+    }
+}
+
 /// The calendar a clock runs on: 24×7, or the office calendar (the stored one named
 /// `office`, else Monday to Friday 09:00–17:00) in the site's time zone.
 fn calendar(row: &IncidentRow, round_the_clock: bool, office: Option<&Calendar>) -> Calendar {

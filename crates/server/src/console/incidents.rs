@@ -120,9 +120,7 @@ fn in_queue(queue: &str, v: &IncidentView, me: &str) -> bool {
     match queue {
         "mine" => v.row.assignee.as_deref() == Some(me),
         "unassigned" => v.row.assignee.is_none(),
-        "breaching" => v.clocks.iter().any(|c| {
-            matches!(c.state.stage, model::sla::Stage::Running | model::sla::Stage::Breached) && c.state.percent >= 75.0
-        }),
+        "breaching" => v.at_risk(),
         _ => true,
     }
 }
@@ -158,6 +156,18 @@ pub async fn incidents_page(State(s): State<AppState>, ctx: Ctx, QueryPairs(pair
     queue(&s, &ctx, all, which, form, StatusCode::OK).await
 }
 
+/// A priority typed over the matrix's: empty for none, `P2` or `2`.
+fn override_priority(raw: &str) -> Result<Option<u8>, FieldError> {
+    match raw.trim() {
+        "" => Ok(None),
+        p => p
+            .trim_start_matches(['P', 'p'])
+            .parse::<u8>()
+            .map(Some)
+            .map_err(|_| FieldError::new("priority", "P1 to P5, or leave it to the matrix")),
+    }
+}
+
 pub async fn incidents_open(State(s): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
     let p = form_pairs(&body);
     let mut form = OpenForm {
@@ -171,16 +181,10 @@ pub async fn incidents_open(State(s): State<AppState>, ctx: Ctx, body: Bytes) ->
         priority_reason: field(&p, "priority_reason").to_owned(),
         errors: Vec::new(),
     };
-    let priority = match form.priority.trim() {
-        "" => None,
-        p => match p.trim_start_matches(['P', 'p']).parse::<u8>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                form.errors.push(FieldError::new("priority", "P1 to P5, or leave it to the matrix"));
-                None
-            }
-        },
-    };
+    let priority = override_priority(&form.priority).unwrap_or_else(|e| {
+        form.errors.push(e);
+        None
+    });
     if form.errors.is_empty() {
         let input = OpenIncident {
             short_description: form.short_description.clone(),
@@ -367,7 +371,10 @@ pub async fn incident_priority(
 ) -> Response {
     let Ok(Path(number)) = number else { return not_found_page() };
     let p = form_pairs(&body);
-    let priority = field(&p, "priority").trim_start_matches(['P', 'p']).parse::<u8>().ok();
+    let priority = match override_priority(field(&p, "priority")) {
+        Ok(priority) => priority,
+        Err(e) => return incident_response(&s, &ctx, &number, vec![e]).await,
+    };
     let version = field(&p, "version").parse().ok();
     let (impact, urgency, reason) = (field(&p, "impact"), field(&p, "urgency"), field(&p, "reason"));
     let r = s.app.reprioritise(&ctx.actor(), &number, impact, urgency, priority, reason, version).await;

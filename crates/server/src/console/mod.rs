@@ -532,15 +532,7 @@ pub async fn dashboard(State(s): State<AppState>, ctx: Ctx) -> Response {
                 *n += 1;
             }
         }
-        let at_risk = open
-            .iter()
-            .filter(|v| {
-                v.clocks.iter().any(|c| {
-                    matches!(c.state.stage, model::sla::Stage::Running | model::sla::Stage::Breached)
-                        && c.state.percent >= 75.0
-                })
-            })
-            .count();
+        let at_risk = open.iter().filter(|v| v.at_risk()).count();
         Some((by_priority, at_risk))
     } else {
         None
