@@ -612,6 +612,21 @@ impl App {
     }
 
     /// What fails, and why, when the items named by `references` fail together.
+    /// The services an item's failure takes down or degrades, `(id, name, status)`, whoever
+    /// asks: what an incident on the item affects, and so which SLA policies it runs on.
+    pub(crate) async fn services_affected(&self, item_id: i64) -> Result<Vec<(i64, String, String)>> {
+        let g = self.impact_graph().await?;
+        let imp = g.graph.impact([item_id]);
+        Ok(g.services
+            .iter()
+            .filter_map(|&id| {
+                let health = imp.health(Node::Item(id));
+                let name = &g.nodes.get(&id)?.name;
+                (health != Health::Unaffected).then(|| (id, name.clone(), health.as_str().to_owned()))
+            })
+            .collect())
+    }
+
     pub async fn impact(&self, actor: &Actor, references: &[String]) -> Result<ImpactReport> {
         actor.require(Perm::CmdbRead)?;
         if references.is_empty() {

@@ -344,7 +344,12 @@ impl App {
             "contracts": contracts,
             "firmware_baselines": baselines,
             "users": DEMO_USERS.iter().map(|u| u.0).collect::<Vec<_>>(),
+            "sla_policies": demo_sla_policies().into_iter().map(|p| p.name).collect::<Vec<_>>(),
         });
+        for p in demo_sla_policies() {
+            let targets = serde_json::to_string(&p.targets).unwrap_or_default();
+            tx.put_sla_policy(&p.name, &p.description, &targets, now).await?;
+        }
         tx.append_audit(event(&actor, now, "demo.seed", "estate", "demo", None, Some(after.to_string()))).await?;
         tx.commit().await?;
         self.seed_demo_configs(&actor).await?;
@@ -633,4 +638,40 @@ fn hash(s: &str) -> u32 {
 /// The demo accounts, for the login page.
 pub fn demo_accounts() -> impl Iterator<Item = (&'static str, Role)> {
     DEMO_USERS.iter().map(|u| (u.0, u.2))
+}
+
+/// The SLA policies the demo services name: critical services run every priority round the
+/// clock on tighter targets; the others keep P1 round the clock and the rest on office hours.
+fn demo_sla_policies() -> Vec<model::sla::SlaPolicy> {
+    use model::sla::{ROUND_THE_CLOCK, SlaPolicy, SlaTarget};
+    const M: i64 = 60_000;
+    const H: i64 = 60 * M;
+    let t = |priority, response_ms, resolution_ms, calendar: &str| SlaTarget {
+        priority,
+        response_ms,
+        resolution_ms,
+        calendar: calendar.into(),
+    };
+    vec![
+        SlaPolicy {
+            name: "24x7-critical".into(),
+            description: "Critical services: every priority round the clock".into(),
+            targets: vec![
+                t(1, 10 * M, 2 * H, ROUND_THE_CLOCK),
+                t(2, 15 * M, 4 * H, ROUND_THE_CLOCK),
+                t(3, H, 8 * H, ROUND_THE_CLOCK),
+                t(4, 4 * H, 24 * H, ROUND_THE_CLOCK),
+            ],
+        },
+        SlaPolicy {
+            name: "business-hours".into(),
+            description: "Other services: P1 round the clock, the rest on office hours".into(),
+            targets: vec![
+                t(1, 15 * M, 4 * H, ROUND_THE_CLOCK),
+                t(2, H, 8 * H, "office"),
+                t(3, 4 * H, 24 * H, "office"),
+                t(4, 8 * H, 40 * H, "office"),
+            ],
+        },
+    ]
 }

@@ -3,17 +3,21 @@
 //! move between states as `model::incident` allows — each change journaled and audited in
 //! one transaction.
 //!
-//! Clocks: P1 and P2 run round the clock; P3 and P4 on office hours (Monday to Friday,
-//! 09:00–17:00) in the time zone of the item's site, UTC when there is none.
+//! Clocks: each incident's response and resolution clocks run on the tightest SLA policy of
+//! the services it affects (`crate::slas`), recomputed and kept with every change.
 
 use crate::audit::event;
+use crate::slas::{self, AT_RISK_PERCENT};
 use crate::{Actor, App, AppError, Result};
 use model::calendar::Calendar;
-use model::incident::{self, Entered, HoldReason, Move, PriorityMatrix, State};
-use model::sla::{self, SlaDefinition, SlaState};
+use model::incident::{self, HoldReason, Move, PriorityMatrix, State};
+use model::sla::{self, SlaState};
 use model::{FieldError, Invalid, Perm};
 use serde_json::json;
-use store::{IncidentRow, JournalEntry, JournalRow, NewIncident, PriorityWrite, StateWrite};
+use std::collections::HashMap;
+use store::{
+    IncidentRow, IncidentServiceRow, IncidentSlaRow, JournalEntry, JournalRow, NewIncident, PriorityWrite, StateWrite,
+};
 
 /// What an incident may be about.
 pub const CATEGORIES: &[&str] =
@@ -43,9 +47,12 @@ pub struct OpenIncident {
 /// One SLA clock of an incident.
 #[derive(Debug, Clone)]
 pub struct Clock {
+    /// `P1 resolution`.
     pub name: String,
+    /// The SLA policy the target came from.
+    pub policy: String,
     pub target_ms: i64,
-    /// `24x7`, or `office hours (ZONE)`.
+    /// `24x7`, or `office (ZONE)`.
     pub calendar: String,
     pub state: SlaState,
 }
@@ -57,96 +64,77 @@ pub struct IncidentView {
     /// Services the item's failure takes down or degrades, from the CMDB's impact analysis
     /// (computed, not typed; read for one incident, empty in lists).
     pub impacted: Vec<crate::cmdb::ServiceVerdict>,
+    /// The services it affected when it was opened, as kept (their policies set its SLA).
+    pub services: Vec<IncidentServiceRow>,
     /// Response and resolution; none for P5.
     pub clocks: Vec<Clock>,
+    /// The clocks' definitions as attached (policy, target, calendar).
+    pub slas: Vec<IncidentSlaRow>,
     pub journal: Vec<JournalRow>,
 }
-
-/// The share of a target past which a running clock counts as breaching soon.
-pub const AT_RISK_PERCENT: f64 = 75.0;
 
 impl IncidentView {
     /// Whether a clock still counts against the incident at [`AT_RISK_PERCENT`] of its
     /// target or past it: the "breaching soon" queue and the dashboard's SLA tile.
     pub fn at_risk(&self) -> bool {
         self.clocks.iter().any(|c| {
-            matches!(c.state.stage, sla::Stage::Running | sla::Stage::Breached) && c.state.percent >= AT_RISK_PERCENT
+            c.state.ended_at.is_none()
+                && matches!(c.state.stage, sla::Stage::Running | sla::Stage::Breached)
+                && c.state.percent >= AT_RISK_PERCENT
         })
     }
 }
 
-/// The calendar a clock runs on: 24×7, or the office calendar (the stored one named
-/// `office`, else Monday to Friday 09:00–17:00) in the site's time zone.
-fn calendar(row: &IncidentRow, round_the_clock: bool, office: Option<&Calendar>) -> Calendar {
-    let site_tz = row.time_zone.as_deref().and_then(|z| jiff::tz::TimeZone::get(z).ok());
-    if round_the_clock {
-        return Calendar::always("24x7", site_tz.unwrap_or(jiff::tz::TimeZone::UTC));
-    }
-    let zone_name = |tz: &jiff::tz::TimeZone| tz.iana_name().unwrap_or("UTC").to_owned();
-    match office {
-        Some(c) => {
-            let tz = site_tz.unwrap_or_else(|| c.tz.clone());
-            Calendar { name: format!("office hours ({})", zone_name(&tz)), tz, ..c.clone() }
-        }
-        None => {
-            use jiff::civil::Weekday::*;
-            let tz = site_tz.unwrap_or(jiff::tz::TimeZone::UTC);
-            let name = format!("office hours ({})", zone_name(&tz));
-            Calendar::business(&name, tz, (9, 0), (17, 0), &[Monday, Tuesday, Wednesday, Thursday, Friday])
-        }
-    }
-}
-
-/// A stored calendar as the SLA engine reads it (`None` when the stored form no longer reads).
-pub fn stored_calendar(r: &store::CalendarRow) -> Option<Calendar> {
-    let tz = jiff::tz::TimeZone::get(&r.time_zone).ok()?;
-    let days: Vec<(String, Vec<String>)> = serde_json::from_str(&r.week).ok()?;
-    let holidays: Vec<String> = serde_json::from_str(&r.holidays).ok()?;
-    Calendar::from_spec(&r.name, tz, &days, &holidays).ok()
-}
-
-/// The incident's clocks at `now`, from its journal.
-fn clocks(row: &IncidentRow, journal: &[JournalRow], now: i64, office: Option<&Calendar>) -> Vec<Clock> {
-    let Some((response, resolution, round)) = incident::default_targets(row.priority as u8) else { return Vec::new() };
-    let history: Vec<Entered> = journal
-        .iter()
-        .filter_map(|j| {
-            let state = State::parse(j.state.as_deref()?)?;
-            Some(Entered { at: j.at_ms, state, hold: j.hold_reason.as_deref().and_then(HoldReason::parse) })
-        })
-        .collect();
-    let (response_events, resolution_events) = incident::sla_events(&history);
-    let cal = calendar(row, round, office);
-    [("response", response, response_events), ("resolution", resolution, resolution_events)]
-        .into_iter()
-        .map(|(kind, target, events)| {
-            let def = SlaDefinition::new(&format!("P{} {kind}", row.priority), target);
-            Clock {
-                name: def.name.clone(),
-                target_ms: target,
-                calendar: cal.name.clone(),
-                state: sla::evaluate(&def, &cal, &events, now),
-            }
-        })
-        .collect()
-}
-
-/// What a change writes besides its own row: the journal entry and the audit record.
+/// What a change writes besides its own row: the journal entry, the audit record, and the
+/// clocks recomputed with the entry (`row` as it stands after the change, its clocks'
+/// definitions and its journal before the entry).
 struct Record<'a> {
     entry: JournalEntry<'a>,
     action: &'a str,
     number: &'a str,
     before: Option<serde_json::Value>,
     after: serde_json::Value,
+    row: IncidentRow,
+    slas: Vec<IncidentSlaRow>,
+    journal: Vec<JournalRow>,
+}
+
+impl<'a> Record<'a> {
+    /// A change to an incident as read in `current`, its clocks staying on their definitions.
+    fn on(current: &IncidentView, entry: JournalEntry<'a>, action: &'a str, number: &'a str) -> Record<'a> {
+        Record {
+            entry,
+            action,
+            number,
+            before: None,
+            after: serde_json::Value::Null,
+            row: current.row.clone(),
+            slas: current.slas.clone(),
+            journal: current.journal.clone(),
+        }
+    }
 }
 
 impl App {
-    /// Writes a change's journal entry and audit record in its transaction, commits, and
-    /// reads the incident back as the actor sees it.
-    async fn finish(&self, mut tx: store::Tx, actor: &Actor, r: Record<'_>) -> Result<IncidentView> {
+    /// Writes a change's journal entry, audit record and recomputed clocks in its transaction,
+    /// commits, and reads the incident back as the actor sees it.
+    async fn finish(&self, mut tx: store::Tx, actor: &Actor, mut r: Record<'_>) -> Result<IncidentView> {
         tx.append_journal(&r.entry).await?;
         let (before, after) = (r.before.map(|b| b.to_string()), Some(r.after.to_string()));
         tx.append_audit(event(actor, r.entry.at_ms, r.action, "incident", r.number, before, after)).await?;
+        let e = &r.entry;
+        r.journal.push(JournalRow {
+            at_ms: e.at_ms,
+            actor: e.actor.into(),
+            kind: e.kind.into(),
+            state: e.state.map(Into::into),
+            hold_reason: e.hold_reason.map(Into::into),
+            text: e.text.into(),
+        });
+        let cals = self.load_calendars().await?;
+        for (_, kept) in slas::compute(&r.row, &r.slas, &r.journal, e.at_ms, &cals) {
+            tx.put_incident_sla(&kept).await?;
+        }
         tx.commit().await?;
         self.incident(actor, r.number).await
     }
@@ -156,28 +144,52 @@ impl App {
         actor.sites.is_empty() || row.site.as_ref().is_some_and(|s| actor.sites.contains(s))
     }
 
-    async fn office_calendar(&self) -> Result<Option<Calendar>> {
-        Ok(self.store.calendar("office").await?.as_ref().and_then(stored_calendar))
-    }
-
-    async fn view(&self, row: IncidentRow, office: Option<&Calendar>) -> Result<IncidentView> {
-        let journal = self.store.incident_journal(row.id).await?;
-        let state = State::parse(&row.state).unwrap_or(State::New);
-        Ok(IncidentView {
-            clocks: clocks(&row, &journal, self.now_ms(), office),
-            state,
-            journal,
-            row,
-            impacted: Vec::new(),
-        })
+    /// Incidents as read with their clocks at now: three queries for the page, whatever its
+    /// length (stored definitions, state histories, services).
+    async fn views(&self, rows: Vec<IncidentRow>) -> Result<Vec<IncidentView>> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let cals = self.load_calendars().await?;
+        let mut slas: HashMap<i64, Vec<IncidentSlaRow>> = HashMap::new();
+        for s in self.store.incident_slas(&ids).await? {
+            slas.entry(s.incident_id).or_default().push(s);
+        }
+        let mut histories: HashMap<i64, Vec<JournalRow>> = HashMap::new();
+        for (id, j) in self.store.incident_state_histories(&ids).await? {
+            histories.entry(id).or_default().push(j);
+        }
+        let mut services: HashMap<i64, Vec<IncidentServiceRow>> = HashMap::new();
+        for s in self.store.incident_services(&ids).await? {
+            services.entry(s.incident_id).or_default().push(s);
+        }
+        let now = self.now_ms();
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let stored = slas.remove(&row.id).unwrap_or_default();
+                let defs = slas::definitions(&row, &stored, &cals);
+                let journal = histories.remove(&row.id).unwrap_or_default();
+                let (clocks, slas) = slas::compute(&row, &defs, &journal, now, &cals).into_iter().unzip();
+                IncidentView {
+                    state: State::parse(&row.state).unwrap_or(State::New),
+                    services: services.remove(&row.id).unwrap_or_default(),
+                    impacted: Vec::new(),
+                    clocks,
+                    slas,
+                    journal,
+                    row,
+                }
+            })
+            .collect())
     }
 
     pub async fn incident(&self, actor: &Actor, number: &str) -> Result<IncidentView> {
         actor.require(Perm::IncidentRead)?;
         match self.store.incident(number).await? {
             Some(row) if Self::incident_visible(actor, &row) => {
-                let office = self.office_calendar().await?;
-                let mut v = self.view(row, office.as_ref()).await?;
+                let id = row.id;
+                let mut v = self.views(vec![row]).await?.pop().expect("one row, one view");
+                // The whole journal, not only the state entries the clocks need.
+                v.journal = self.store.incident_journal(id).await?;
                 if let Some(item_id) = v.row.item_id {
                     let report = self.impact(actor, &[format!("#{item_id}")]).await?;
                     v.impacted = report.services.into_iter().filter(|s| s.status != "unaffected").collect();
@@ -188,15 +200,12 @@ impl App {
         }
     }
 
-    /// Open incidents (all with `all`), most urgent and oldest first, at most 500.
+    /// Open incidents (all with `all`), most urgent and oldest first, at most 500. Journals
+    /// hold only the state entries the clocks are computed from.
     pub async fn incidents(&self, actor: &Actor, all: bool) -> Result<Vec<IncidentView>> {
         actor.require(Perm::IncidentRead)?;
-        let office = self.office_calendar().await?;
-        let mut out = Vec::new();
-        for row in self.store.incidents(all, 500).await?.into_iter().filter(|r| Self::incident_visible(actor, r)) {
-            out.push(self.view(row, office.as_ref()).await?);
-        }
-        Ok(out)
+        let rows = self.store.incidents(all, 500).await?.into_iter().filter(|r| Self::incident_visible(actor, r));
+        self.views(rows.collect()).await
     }
 
     pub async fn open_incident(&self, actor: &Actor, input: OpenIncident) -> Result<IncidentView> {
@@ -281,7 +290,32 @@ impl App {
             "urgency": new.urgency, "priority": priority, "computed_priority": computed,
             "priority_reason": reason, "matrix": format!("{} v{}", matrix.name, matrix.version),
         });
-        let record = Record { entry: opened, action: "incident.open", number: &number, before: None, after };
+        let services = match &item {
+            Some(i) => self.services_affected(i.id).await?,
+            None => Vec::new(),
+        };
+        tx.insert_incident_services(id, &services).await?;
+        let service_ids: Vec<i64> = services.iter().map(|s| s.0).collect();
+        let policies = self.policies_for(&service_ids).await?;
+        let site = item.as_ref().and_then(|i| i.site.clone());
+        let time_zone = match &site {
+            Some(slug) => self.store.all_sites().await?.into_iter().find(|s| &s.slug == slug).map(|s| s.time_zone),
+            None => None,
+        };
+        let row =
+            IncidentRow { id, priority: i64::from(priority), opened_at_ms: now, site, time_zone, ..Default::default() };
+        let cals = self.load_calendars().await?;
+        let slas = slas::attach(&row, &policies, &cals, &[]);
+        let record = Record {
+            entry: opened,
+            action: "incident.open",
+            number: &number,
+            before: None,
+            after,
+            row,
+            slas,
+            journal: Vec::new(),
+        };
         self.finish(tx, actor, record).await
     }
 
@@ -339,7 +373,8 @@ impl App {
         };
         let before = json!({"state": current.state.as_str(), "hold_reason": row.hold_reason});
         let after = json!({"state": to.as_str(), "hold_reason": write.hold_reason, "resolution_code": code});
-        let record = Record { entry, action: "incident.state", number, before: Some(before), after };
+        let mut record = Record::on(&current, entry, "incident.state", number);
+        (record.before, record.after) = (Some(before), after);
         self.finish(tx, actor, record).await
     }
 
@@ -381,7 +416,9 @@ impl App {
             text,
         };
         let after = json!({ "kind": kind, "characters": text.chars().count() });
-        let record = Record { entry, action: &format!("incident.{kind}"), number, before: None, after };
+        let action = format!("incident.{kind}");
+        let mut record = Record::on(&current, entry, &action, number);
+        record.after = after;
         self.finish(tx, actor, record).await
     }
 
@@ -425,7 +462,8 @@ impl App {
         };
         let before = json!({"group": row.assignment_group, "assignee": row.assignee});
         let after = json!({"group": group, "assignee": assignee});
-        let record = Record { entry, action: "incident.assign", number, before: Some(before), after };
+        let mut record = Record::on(&current, entry, "incident.assign", number);
+        (record.before, record.after) = (Some(before), after);
         self.finish(tx, actor, record).await
     }
 
@@ -462,12 +500,26 @@ impl App {
             reason,
         };
         let deadlines = |clocks: &[Clock]| -> serde_json::Value {
-            clocks.iter().map(|c| (c.name.clone(), json!(c.state.deadline))).collect::<serde_json::Map<_, _>>().into()
+            clocks
+                .iter()
+                .map(|c| {
+                    (
+                        c.name.clone(),
+                        json!({"policy": c.policy, "target_ms": c.target_ms, "deadline": c.state.deadline}),
+                    )
+                })
+                .collect::<serde_json::Map<_, _>>()
+                .into()
         };
+        // The clocks attach again, to the new priority's targets of the same services' policies.
         let mut changed = row.clone();
         changed.priority = i64::from(chosen);
-        let office = self.office_calendar().await?;
-        let after_clocks = clocks(&changed, &current.journal, now, office.as_ref());
+        let service_ids: Vec<i64> = current.services.iter().map(|s| s.service_id).collect();
+        let policies = self.policies_for(&service_ids).await?;
+        let cals = self.load_calendars().await?;
+        let slas = slas::attach(&changed, &policies, &cals, &current.slas);
+        let after_clocks: Vec<Clock> =
+            slas::compute(&changed, &slas, &current.journal, now, &cals).into_iter().map(|c| c.0).collect();
         let mut tx = self.store.begin().await?;
         tx.update_incident_priority(row.id, row.version, &write, now).await?;
         let text = format!(
@@ -488,7 +540,8 @@ impl App {
                             "deadlines": deadlines(&current.clocks)});
         let after = json!({"priority": chosen, "impact": impact, "urgency": urgency, "reason": reason,
                            "deadlines": deadlines(&after_clocks)});
-        let record = Record { entry, action: "incident.priority", number, before: Some(before), after };
+        let mut record = Record::on(&current, entry, "incident.priority", number);
+        (record.before, record.after, record.row, record.slas) = (Some(before), after, changed, slas);
         self.finish(tx, actor, record).await
     }
 

@@ -18,6 +18,7 @@ pub mod problems;
 mod risk;
 mod secret;
 pub mod services;
+pub mod slas;
 pub mod suppliers;
 mod tokens;
 pub mod trace;

@@ -258,22 +258,6 @@ pub fn check_override(computed: Priority, chosen: Priority, reason: &str) -> Res
     Ok(())
 }
 
-/// The default targets of a 24×7 NOC, per priority: (response, resolution) in working
-/// milliseconds, and whether they run round the clock (else on office hours). P5 has none.
-pub fn default_targets(p: Priority) -> Option<(i64, i64, bool)> {
-    const M: i64 = 60_000;
-    const H: i64 = 60 * M;
-    // A working day of the office calendar: 8 hours.
-    const DAY: i64 = 8 * H;
-    match p {
-        1 => Some((15 * M, 4 * H, true)),
-        2 => Some((30 * M, 8 * H, true)),
-        3 => Some((4 * H, 3 * DAY, false)),
-        4 => Some((DAY, 5 * DAY, false)),
-        _ => None,
-    }
-}
-
 /// One entry of an incident's state history: when it entered a state, and why it waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entered {
@@ -520,13 +504,10 @@ mod tests {
     }
 
     #[test]
-    fn overrides_need_a_reason_and_targets_follow_the_noc_preset() {
+    fn overrides_need_a_reason() {
         assert!(check_override(3, 3, "").is_ok());
         assert!(check_override(3, 1, "  ").unwrap_err().0[0].message.contains("matrix gives P3"));
         assert!(check_override(3, 1, "substation protection relay offline").is_ok());
         assert!(check_override(3, 6, "x").is_err());
-        assert_eq!(default_targets(1), Some((15 * 60_000, 4 * 3_600_000, true)));
-        assert_eq!(default_targets(3).map(|t| t.2), Some(false), "P3 runs on office hours");
-        assert_eq!(default_targets(5), None);
     }
 }

@@ -147,6 +147,176 @@ pub fn evaluate(def: &SlaDefinition, cal: &Calendar, events: &[(i64, SlaEvent)],
     s
 }
 
+/// The next mark a running clock will cross after `now` — a warning percentage, or 100 for
+/// the breach — with the instant it will be crossed. `None` when the clock is not running or
+/// has crossed them all. This is when a sweeper next has something to record.
+pub fn next_threshold(def: &SlaDefinition, cal: &Calendar, s: &SlaState, now: i64) -> Option<(u8, i64)> {
+    if s.stage != Stage::Running {
+        return None;
+    }
+    let mut marks: Vec<u8> = def.warnings.iter().copied().filter(|&p| p < 100).collect();
+    marks.sort();
+    marks.push(100);
+    marks.into_iter().find_map(|p| {
+        let mark = def.target_ms.max(1) * i64::from(p) / 100;
+        (mark > s.elapsed_ms).then(|| cal.add_working(now, mark - s.elapsed_ms).map(|at| (p, at))).flatten()
+    })
+}
+
+/// What an SLA policy promises for one priority: working time to respond and to resolve, on
+/// a calendar (`24x7`, or the name of a stored working-time calendar such as `office`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SlaTarget {
+    pub priority: u8,
+    pub response_ms: i64,
+    pub resolution_ms: i64,
+    pub calendar: String,
+}
+
+/// A named set of targets per priority. Services name their policy (`sla_policy`); an
+/// incident runs on the policies of the services it affects, the tightest one winning.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SlaPolicy {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub targets: Vec<SlaTarget>,
+}
+
+/// The calendar that runs round the clock.
+pub const ROUND_THE_CLOCK: &str = "24x7";
+
+/// Which clock of an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ClockKind {
+    Response,
+    Resolution,
+}
+
+impl ClockKind {
+    pub const ALL: [ClockKind; 2] = [ClockKind::Response, ClockKind::Resolution];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockKind::Response => "response",
+            ClockKind::Resolution => "resolution",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ClockKind> {
+        ClockKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl SlaPolicy {
+    /// The policy every incident runs on when none of its services names another: the
+    /// targets of a 24×7 NOC. P1 and P2 run round the clock, P3 and P4 on office hours
+    /// (a working day is 8 hours); P5 has none.
+    pub fn standard() -> SlaPolicy {
+        const M: i64 = 60_000;
+        const H: i64 = 60 * M;
+        const DAY: i64 = 8 * H;
+        let t = |priority, response_ms, resolution_ms, calendar: &str| SlaTarget {
+            priority,
+            response_ms,
+            resolution_ms,
+            calendar: calendar.into(),
+        };
+        SlaPolicy {
+            name: "standard".into(),
+            description: "The default: P1/P2 round the clock, P3/P4 on office hours".into(),
+            targets: vec![
+                t(1, 15 * M, 4 * H, ROUND_THE_CLOCK),
+                t(2, 30 * M, 8 * H, ROUND_THE_CLOCK),
+                t(3, 4 * H, 3 * DAY, "office"),
+                t(4, DAY, 5 * DAY, "office"),
+            ],
+        }
+    }
+
+    pub fn target(&self, priority: u8) -> Option<&SlaTarget> {
+        self.targets.iter().find(|t| t.priority == priority)
+    }
+
+    /// Checks names, priorities (1–5, once each), targets (positive, response no longer than
+    /// resolution, at most a year) and that each calendar is one of `calendars`.
+    pub fn validate(&self, calendars: &[&str]) -> Result<(), crate::Invalid> {
+        use crate::FieldError;
+        let mut errors = Vec::new();
+        let name = self.name.trim();
+        if name.is_empty()
+            || name.len() > 64
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            errors.push(FieldError::new("name", "letters, digits, dashes and underscores, up to 64"));
+        }
+        let mut seen = Vec::new();
+        const YEAR: i64 = 366 * 24 * 3_600_000;
+        for (i, t) in self.targets.iter().enumerate() {
+            let field = |f: &str| format!("targets[{i}].{f}");
+            if !(1..=5).contains(&t.priority) || seen.contains(&t.priority) {
+                errors.push(FieldError::new(field("priority"), "1 to 5, each priority once"));
+            }
+            seen.push(t.priority);
+            if !(60_000..=YEAR).contains(&t.response_ms) {
+                errors.push(FieldError::new(field("response_ms"), "from one minute to a year"));
+            }
+            if !(60_000..=YEAR).contains(&t.resolution_ms) || t.resolution_ms < t.response_ms {
+                errors
+                    .push(FieldError::new(field("resolution_ms"), "from one minute to a year, not under the response"));
+            }
+            if t.calendar != ROUND_THE_CLOCK && !calendars.contains(&t.calendar.as_str()) {
+                errors.push(FieldError::new(
+                    field("calendar"),
+                    format!("`24x7` or a stored calendar ({}); `{}` is neither", calendars.join(", "), t.calendar),
+                ));
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(crate::Invalid(errors)) }
+    }
+}
+
+/// One clock's definition as an incident runs it: where it came from, the target and the
+/// calendar.
+#[derive(Debug, Clone)]
+pub struct Chosen {
+    pub policy: String,
+    pub target_ms: i64,
+    /// The policy's name for the calendar (`24x7`, `office`…) and the calendar it resolved to.
+    pub calendar_name: String,
+    pub calendar: Calendar,
+}
+
+/// The definition a clock runs on: among `policies` (those of the incident's services, or the
+/// standard one), the target for `priority` whose deadline, counted from `start`, comes
+/// first — on its own calendar, so 4 hours round the clock beats 4 working hours. Ties go to
+/// the first policy given. `calendar` resolves a policy's calendar name.
+pub fn tightest(
+    policies: &[SlaPolicy],
+    priority: u8,
+    kind: ClockKind,
+    start: i64,
+    calendar: impl Fn(&str) -> Calendar,
+) -> Option<Chosen> {
+    let mut best: Option<(i64, Chosen)> = None;
+    for p in policies {
+        let Some(t) = p.target(priority) else { continue };
+        let target_ms = match kind {
+            ClockKind::Response => t.response_ms,
+            ClockKind::Resolution => t.resolution_ms,
+        };
+        let cal = calendar(&t.calendar);
+        let due = cal.add_working(start, target_ms).unwrap_or(i64::MAX);
+        if best.as_ref().is_none_or(|(b, _)| due < *b) {
+            best = Some((
+                due,
+                Chosen { policy: p.name.clone(), target_ms, calendar_name: t.calendar.clone(), calendar: cal },
+            ));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
 /// A clock that has not started.
 fn empty() -> SlaState {
     SlaState {
@@ -172,6 +342,54 @@ mod tests {
 
     const H: i64 = 3_600_000;
     const M: i64 = 60_000;
+
+    #[test]
+    fn the_tightest_policy_wins_on_its_own_calendar() {
+        let office = london_office();
+        let cal =
+            |name: &str| if name == ROUND_THE_CLOCK { Calendar::always("24x7", TimeZone::UTC) } else { office.clone() };
+        let mut critical = SlaPolicy::standard();
+        critical.name = "24x7-critical".into();
+        for t in &mut critical.targets {
+            t.calendar = ROUND_THE_CLOCK.into();
+        }
+        // Friday 16:00 in London: 4 working hours of the office calendar end on Monday,
+        // 4 hours round the clock end at 20:00 — the critical policy's P3 response wins.
+        let friday = ms("2027-01-15T16:00:00Z");
+        let policies = [SlaPolicy::standard(), critical];
+        let c = tightest(&policies, 3, ClockKind::Response, friday, cal).unwrap();
+        assert_eq!((c.policy.as_str(), c.target_ms), ("24x7-critical", 4 * H));
+        // The same targets on the same calendar: the first policy given keeps it.
+        let c = tightest(&policies, 1, ClockKind::Resolution, friday, cal).unwrap();
+        assert_eq!(c.policy, "standard");
+        assert!(tightest(&policies, 5, ClockKind::Resolution, friday, cal).is_none(), "P5 has no target");
+    }
+
+    #[test]
+    fn the_next_mark_is_the_next_warning_then_the_breach() {
+        let cal = Calendar::always("24x7", TimeZone::UTC);
+        let def = SlaDefinition::new("P1 resolution", 4 * H);
+        let t0 = ms("2027-01-15T08:00:00Z");
+        let s = evaluate(&def, &cal, &[(t0, Start)], t0 + H);
+        assert_eq!(next_threshold(&def, &cal, &s, t0 + H), Some((50, t0 + 2 * H)));
+        let s = evaluate(&def, &cal, &[(t0, Start)], t0 + 3 * H + 40 * M);
+        assert_eq!(next_threshold(&def, &cal, &s, t0 + 3 * H + 40 * M), Some((100, t0 + 4 * H)));
+        let s = evaluate(&def, &cal, &[(t0, Start), (t0 + H, Pause)], t0 + 2 * H);
+        assert_eq!(next_threshold(&def, &cal, &s, t0 + 2 * H), None, "a paused clock crosses nothing");
+    }
+
+    #[test]
+    fn policies_name_known_calendars_and_sane_targets() {
+        assert!(SlaPolicy::standard().validate(&["office"]).is_ok());
+        let e = SlaPolicy::standard().validate(&[]).unwrap_err();
+        assert!(e.0.iter().any(|f| f.field == "targets[2].calendar" && f.message.contains("`office`")), "{e:?}");
+        let mut p = SlaPolicy::standard();
+        p.targets[0].resolution_ms = p.targets[0].response_ms - 1;
+        p.targets[1].priority = 1;
+        let e = p.validate(&["office"]).unwrap_err();
+        let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["targets[0].resolution_ms", "targets[1].priority"]);
+    }
 
     /// A P1 on the 24×7 calendar across the night the clocks go forward: response in 15
     /// minutes, resolution in 4 hours, on hold for a vendor for 45 minutes.

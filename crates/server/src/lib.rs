@@ -135,6 +135,7 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let app = router(state.clone());
     let housekeeping = tokio::spawn(housekeeping(state.app.clone()));
+    let desk = tokio::spawn(desk(state.app.clone()));
     let watch =
         state.app.settings().config_watch_dir.clone().map(|dir| tokio::spawn(watch_configs(state.app.clone(), dir)));
     let result = match tls {
@@ -170,6 +171,7 @@ pub async fn serve(
         }
     };
     housekeeping.abort();
+    desk.abort();
     if let Some(w) = watch {
         w.abort();
     }
@@ -182,6 +184,22 @@ async fn housekeeping(app: app::App) {
         tick.tick().await;
         if let Err(e) = app.housekeeping().await {
             tracing::warn!(error = %e, "Housekeeping failed.");
+        }
+    }
+}
+
+/// The desk's clockwork: records SLA warnings and breaches as they come due.
+async fn desk(app: app::App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(15));
+    loop {
+        tick.tick().await;
+        match app.sweep_slas(500).await {
+            Ok(crossed) => {
+                for c in crossed {
+                    tracing::info!(incident = %c.number, clock = %c.clock, percent = c.percent, "SLA mark crossed.");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "Cannot sweep the SLA clocks."),
         }
     }
 }

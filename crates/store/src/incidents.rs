@@ -3,7 +3,7 @@
 use crate::{Result, Store, Tx, on, on_tx};
 use sqlx::AssertSqlSafe;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct IncidentRow {
     pub id: i64,
     pub number: String,

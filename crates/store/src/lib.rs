@@ -17,6 +17,7 @@ mod incidents;
 mod problems;
 mod relations;
 mod sessions;
+mod slas;
 mod sql;
 mod suppliers;
 mod tokens;
@@ -33,6 +34,7 @@ pub use incidents::{
 pub use problems::{AnalysisWrite, ProblemRow};
 pub use relations::{GraphEdges, GroupRow, RelationshipChange, RelationshipRow, Removing, Target};
 pub use sessions::SessionRow;
+pub use slas::{IncidentServiceRow, IncidentSlaRow, SlaPolicyRow};
 pub use suppliers::{BaselineRow, ContractRow, VendorRow};
 pub use tokens::TokenRow;
 pub use users::{USER_LIST, UserRecord};

@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use model::FieldError;
 use model::incident::{HoldReason, Move};
+use model::sla::{SlaPolicy, SlaTarget};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -18,8 +19,10 @@ use utoipa::ToSchema;
 pub struct ClockDto {
     /// `P1 response`, `P3 resolution`…
     pub name: String,
+    /// The SLA policy the target came from: the tightest of the affected services' policies.
+    pub policy: String,
     pub target_ms: i64,
-    /// `24x7` or `office hours (ZONE)`.
+    /// `24x7`, or a working-time calendar in the site's zone: `office (Europe/London)`.
     pub calendar: String,
     /// not-started, running, paused, achieved, breached, cancelled.
     pub stage: String,
@@ -45,6 +48,14 @@ pub struct ImpactedDto {
     pub status: String,
     pub criticality: String,
     pub explanation: String,
+}
+
+/// A service the incident affected when it was opened (its SLA policy counts).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AffectedDto {
+    pub name: String,
+    /// down or degraded.
+    pub status: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -85,6 +96,8 @@ pub struct IncidentDto {
     pub opened_at: String,
     pub resolved_at: Option<String>,
     pub version: i64,
+    /// Services it affected when it was opened, from the CMDB: their SLA policies set its clocks.
+    pub services: Vec<AffectedDto>,
     /// Services the item's failure takes down or degrades (computed from the CMDB).
     pub impacted_services: Vec<ImpactedDto>,
     pub sla: Vec<ClockDto>,
@@ -129,6 +142,7 @@ impl From<IncidentView> for IncidentDto {
             opened_at: rfc3339(r.opened_at_ms),
             resolved_at: r.resolved_at_ms.map(rfc3339),
             version: r.version,
+            services: v.services.into_iter().map(|s| AffectedDto { name: s.service, status: s.status }).collect(),
             impacted_services: v
                 .impacted
                 .into_iter()
@@ -144,6 +158,7 @@ impl From<IncidentView> for IncidentDto {
                 .into_iter()
                 .map(|c| ClockDto {
                     name: c.name,
+                    policy: c.policy,
                     target_ms: c.target_ms,
                     calendar: c.calendar,
                     stage: stage(c.state.stage).into(),
@@ -438,6 +453,92 @@ pub async fn put_calendar(
     let days: Vec<(String, Vec<String>)> = b.days.into_iter().collect();
     let row = s.app.put_calendar(&ctx.actor(), &name, &b.time_zone, &days, &b.holidays).await?;
     Ok(Json(calendar_dto(row)))
+}
+
+/// An SLA policy: response and resolution targets per priority, each on a calendar. Services
+/// name their policy; an incident's clocks attach to the tightest policy of the services it
+/// affects (`standard` when none names one).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlaPolicyDto {
+    /// Ignored on `PUT`: the path names the policy.
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub targets: Vec<SlaTargetDto>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlaTargetDto {
+    /// 1 to 5.
+    pub priority: u8,
+    /// Working time to respond (someone takes it), in milliseconds.
+    pub response_ms: i64,
+    /// Working time to resolve, in milliseconds.
+    pub resolution_ms: i64,
+    /// `24x7`, or the name of a stored calendar (`office`…).
+    pub calendar: String,
+}
+
+impl From<SlaPolicy> for SlaPolicyDto {
+    fn from(p: SlaPolicy) -> Self {
+        SlaPolicyDto {
+            name: p.name,
+            description: p.description,
+            targets: p
+                .targets
+                .into_iter()
+                .map(|t| SlaTargetDto {
+                    priority: t.priority,
+                    response_ms: t.response_ms,
+                    resolution_ms: t.resolution_ms,
+                    calendar: t.calendar,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/sla-policies", tag = "incidents", responses((status = 200, body = Vec<SlaPolicyDto>)))]
+pub async fn sla_policies(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<Vec<SlaPolicyDto>>> {
+    Ok(Json(s.app.sla_policies(&ctx.actor()).await?.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(put, path = "/api/v1/sla-policies/{name}", tag = "incidents", params(("name" = String, Path)),
+    request_body = SlaPolicyDto,
+    responses((status = 200, body = SlaPolicyDto, description = "Incidents opened or re-prioritised from now on attach to it"),
+        (status = 422, body = Problem)))]
+pub async fn put_sla_policy(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(b): ApiJson<SlaPolicyDto>,
+) -> ApiResult<Json<SlaPolicyDto>> {
+    let targets = b
+        .targets
+        .into_iter()
+        .map(|t| SlaTarget {
+            priority: t.priority,
+            response_ms: t.response_ms,
+            resolution_ms: t.resolution_ms,
+            calendar: t.calendar,
+        })
+        .collect();
+    let p = SlaPolicy { name, description: b.description, targets };
+    Ok(Json(s.app.put_sla_policy(&ctx.actor(), p).await?.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/sla-policies/{name}", tag = "incidents", params(("name" = String, Path)),
+    responses((status = 204, description = "Removed; running clocks keep their targets"), (status = 404, body = Problem)))]
+pub async fn delete_sla_policy(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    s.app.delete_sla_policy(&ctx.actor(), &name).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The impact × urgency → priority matrix in force.

@@ -27,6 +27,7 @@ pub struct ClockLine {
     pub class: &'static str,
     pub deadline: Option<When>,
     pub calendar: String,
+    pub policy: String,
 }
 
 fn clock_line(c: &Clock, now: i64) -> ClockLine {
@@ -54,6 +55,7 @@ fn clock_line(c: &Clock, now: i64) -> ClockLine {
         class,
         deadline: s.deadline.map(|d| when(d, now)),
         calendar: c.calendar.clone(),
+        policy: c.policy.clone(),
     }
 }
 

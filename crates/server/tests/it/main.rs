@@ -16,4 +16,5 @@ mod incidents;
 mod problems;
 mod resources;
 mod services;
+mod slas;
 mod vendors;
