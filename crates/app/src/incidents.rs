@@ -316,7 +316,10 @@ impl App {
             slas,
             journal: Vec::new(),
         };
-        self.finish(tx, actor, record).await
+        let opened = self.finish(tx, actor, record).await?;
+        self.escalate_opened(&opened.row.number, opened.row.priority).await;
+        // Read again: a functional rule may have handed it on.
+        self.incident(actor, &opened.row.number).await
     }
 
     /// Moves an incident to another state. `version`, when given, must be the version read
@@ -405,7 +408,8 @@ impl App {
         }
         let now = self.now_ms();
         let kind = if visible { "comment" } else { "work-note" };
-        let tx = self.store.begin().await?;
+        let mut tx = self.store.begin().await?;
+        tx.touch_incident(current.row.id, now).await?;
         let entry = JournalEntry {
             incident_id: current.row.id,
             at_ms: now,

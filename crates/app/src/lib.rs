@@ -11,8 +11,10 @@ pub mod cmdb;
 pub mod configs;
 mod demo;
 mod error;
+pub mod escalation;
 mod import;
 pub mod incidents;
+pub mod notifications;
 pub mod policy;
 pub mod problems;
 mod risk;
@@ -57,6 +59,11 @@ pub struct Settings {
     pub config_watch_dir: Option<std::path::PathBuf>,
     /// How often the directory is read.
     pub config_watch_interval_s: u64,
+    /// The console's address as people reach it (`https://wk.plant.example`), for links in
+    /// notifications.
+    pub public_url: Option<String>,
+    /// The SMTP relay e-mail notifications go through.
+    pub smtp: Option<notify::Smtp>,
 }
 
 impl Default for Settings {
@@ -69,6 +76,8 @@ impl Default for Settings {
             max_failures_per_source: 20,
             config_watch_dir: None,
             config_watch_interval_s: 60,
+            public_url: None,
+            smtp: None,
         }
     }
 }

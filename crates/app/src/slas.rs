@@ -201,6 +201,8 @@ pub struct Crossing {
     pub priority: i64,
     /// `P1 resolution`.
     pub clock: String,
+    /// `response` or `resolution`.
+    pub kind: String,
     /// 50, 75, 90, or 100 for the breach.
     pub percent: u8,
     pub at: i64,
@@ -345,6 +347,7 @@ impl App {
                         number: number.clone(),
                         priority: row.priority,
                         clock: clock.name.clone(),
+                        kind: kept.kind.clone(),
                         percent,
                         at,
                     });

@@ -9,6 +9,7 @@ pub mod attributes;
 pub mod audit;
 pub mod calendar;
 pub mod cmdb;
+pub mod escalation;
 pub mod firmware;
 pub mod impact;
 pub mod incident;

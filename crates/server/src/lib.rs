@@ -188,18 +188,39 @@ async fn housekeeping(app: app::App) {
     }
 }
 
-/// The desk's clockwork: records SLA warnings and breaches as they come due.
+/// The desk's clockwork: records SLA warnings and breaches as they come due, applies the
+/// escalation rules and delivers the notifications queued.
 async fn desk(app: app::App) {
+    let courier = match notify::Courier::new(app.settings().smtp.clone(), Duration::from_secs(10)) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "Cannot start notification delivery; SLA sweeps and escalations stop too.");
+            return;
+        }
+    };
     let mut tick = tokio::time::interval(Duration::from_secs(15));
     loop {
         tick.tick().await;
-        match app.sweep_slas(500).await {
-            Ok(crossed) => {
-                for c in crossed {
+        match app.desk_round(&courier).await {
+            Ok(round) => {
+                for c in &round.crossings {
                     tracing::info!(incident = %c.number, clock = %c.clock, percent = c.percent, "SLA mark crossed.");
                 }
+                for (incident, rule) in &round.escalations {
+                    tracing::info!(%incident, %rule, "Escalated.");
+                }
+                let d = &round.delivery;
+                if d.sent + d.retrying + d.failed + d.deferred > 0 {
+                    tracing::info!(
+                        sent = d.sent,
+                        retrying = d.retrying,
+                        failed = d.failed,
+                        deferred = d.deferred,
+                        "Notifications delivered."
+                    );
+                }
             }
-            Err(e) => tracing::warn!(error = %e, "Cannot sweep the SLA clocks."),
+            Err(e) => tracing::warn!(error = %e, "The desk round failed; trying again at the next tick."),
         }
     }
 }

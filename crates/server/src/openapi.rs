@@ -2,7 +2,7 @@
 //! `/api/openapi.json` and rendered as the browsable page at `/api`.
 
 use crate::api;
-use crate::api::{cmdb, configs, incidents, problems, suppliers};
+use crate::api::{cmdb, configs, desk, incidents, problems, suppliers};
 use crate::health;
 use crate::problem::{Problem, ProblemField};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
@@ -88,6 +88,14 @@ use utoipa::{Modify, OpenApi};
         incidents::sla_policies,
         incidents::put_sla_policy,
         incidents::delete_sla_policy,
+        desk::channels,
+        desk::put_channel,
+        desk::delete_channel,
+        desk::test_channel,
+        desk::notifications,
+        desk::rules,
+        desk::put_rule,
+        desk::delete_rule,
         incidents::priority_matrix,
         incidents::put_priority_matrix,
         configs::overview,
@@ -108,6 +116,7 @@ use utoipa::{Modify, OpenApi};
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "cmdb", description = "Sites, configuration items, relationships, redundancy groups and impact analysis"),
         (name = "incidents", description = "Incidents: priority from the impact × urgency matrix, ITIL states, SLA clocks and the journal"),
+        (name = "desk", description = "Notification channels (e-mail, Teams, Mattermost, Slack), every notification with its delivery attempts, and escalation rules"),
         (name = "configs", description = "The configuration archive: device configurations per item, version by version, their diffs, findings and flow match"),
         (name = "vendors", description = "Vendors and carriers, support contracts, escalation ladders and firmware baselines"),
         (name = "health", description = "Liveness and readiness"),

@@ -3,7 +3,7 @@
 //! route test walks the same table.
 
 use crate::access::Access::{self, Needs, Public};
-use crate::api::{cmdb, configs, incidents, problems, suppliers};
+use crate::api::{cmdb, configs, desk, incidents, problems, suppliers};
 use crate::state::AppState;
 use crate::{api, assets, console, health, metrics};
 use axum::handler::Handler;
@@ -167,6 +167,14 @@ pub fn table() -> Vec<Route> {
         r(Get, "/api/v1/sla-policies", Needs(IncidentRead), incidents::sla_policies),
         r(Put, "/api/v1/sla-policies/{name}", Needs(SystemAdmin), incidents::put_sla_policy),
         r(Delete, "/api/v1/sla-policies/{name}", Needs(SystemAdmin), incidents::delete_sla_policy),
+        r(Get, "/api/v1/notification-channels", Needs(IncidentRead), desk::channels),
+        r(Put, "/api/v1/notification-channels/{name}", Needs(SystemAdmin), desk::put_channel),
+        r(Delete, "/api/v1/notification-channels/{name}", Needs(SystemAdmin), desk::delete_channel),
+        r(Post, "/api/v1/notification-channels/{name}/test", Needs(SystemAdmin), desk::test_channel),
+        r(Get, "/api/v1/notifications", Needs(IncidentRead), desk::notifications),
+        r(Get, "/api/v1/escalation-rules", Needs(IncidentRead), desk::rules),
+        r(Put, "/api/v1/escalation-rules/{name}", Needs(SystemAdmin), desk::put_rule),
+        r(Delete, "/api/v1/escalation-rules/{name}", Needs(SystemAdmin), desk::delete_rule),
         r(Get, "/api/v1/configs", Needs(ConfigRead), configs::overview),
         r(Get, "/api/v1/items/{id}/configs", Needs(ConfigRead), configs::versions),
         takes_config(r(Post, "/api/v1/items/{id}/configs", Needs(CmdbWrite), configs::store)),

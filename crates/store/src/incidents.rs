@@ -202,6 +202,14 @@ impl Tx {
         if n == 0 { Err(crate::StoreError::Stale) } else { Ok(version + 1) }
     }
 
+    /// Marks the incident updated (a note) without a new version: notes never conflict with
+    /// someone else's change, but they do count as an update.
+    pub async fn touch_incident(&mut self, id: i64, now_ms: i64) -> Result<()> {
+        on_tx!(self, t => sqlx::query("UPDATE incidents SET updated_at_ms = $1 WHERE id = $2").bind(now_ms).bind(id)
+            .execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+
     pub async fn append_journal(&mut self, e: &JournalEntry<'_>) -> Result<()> {
         on_tx!(self, t => sqlx::query(
             "INSERT INTO incident_journal (incident_id, at_ms, actor, kind, state, hold_reason, text) \

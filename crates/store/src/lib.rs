@@ -14,6 +14,7 @@ mod bulk;
 mod cmdb;
 mod configs;
 mod incidents;
+mod notifications;
 mod problems;
 mod relations;
 mod sessions;
@@ -31,6 +32,7 @@ pub use configs::{ConfigMeta, ConfigRow, NewConfig};
 pub use incidents::{
     CalendarRow, IncidentRow, JournalEntry, JournalRow, MatrixRow, NewIncident, PriorityWrite, StateWrite,
 };
+pub use notifications::{AttemptResult, AttemptRow, ChannelRow, NewNotification, NotificationRow};
 pub use problems::{AnalysisWrite, ProblemRow};
 pub use relations::{GraphEdges, GroupRow, RelationshipChange, RelationshipRow, Removing, Target};
 pub use sessions::SessionRow;

@@ -346,7 +346,7 @@ pub(crate) struct Ctx {
 impl Ctx {
     pub(crate) async fn app(&self) -> Result<App> {
         let store = Store::open(&self.location).await?;
-        Ok(App::new(store, config::settings(&self.file)))
+        Ok(App::new(store, config::settings(&self.file)?))
     }
 }
 

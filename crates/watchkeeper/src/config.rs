@@ -33,6 +33,26 @@ pub struct FileConfig {
     pub login: LoginConfig,
     #[serde(default)]
     pub configs: ConfigsConfig,
+    /// The console's address as people reach it, for links in notifications.
+    pub public_url: Option<String>,
+    /// The SMTP relay e-mail notifications go through.
+    pub smtp: Option<SmtpConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    /// Default 25 (587 with starttls, 465 with tls).
+    pub port: Option<u16>,
+    /// none, starttls or tls.
+    #[serde(default)]
+    pub security: notify::SmtpSecurity,
+    /// The sender: `Watchkeeper <watchkeeper@plant.example>`.
+    pub from: String,
+    pub username: Option<String>,
+    /// A file holding the password (kept out of the configuration file).
+    pub password_file: Option<PathBuf>,
 }
 
 /// The configuration archive.
@@ -115,10 +135,42 @@ pub fn listen(flag: Option<String>, file: &FileConfig) -> Result<SocketAddr> {
     raw.parse().with_context(|| format!("`{raw}` is not a listen address such as 127.0.0.1:8080 or [::]:8443"))
 }
 
-pub fn settings(file: &FileConfig) -> app::Settings {
+pub fn settings(file: &FileConfig) -> Result<app::Settings> {
     let d = app::Settings::default();
+    let smtp = match &file.smtp {
+        None => None,
+        Some(c) => {
+            let password = match &c.password_file {
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("cannot read the SMTP password file {}", p.display()))?
+                        .trim_end()
+                        .to_owned(),
+                ),
+                None => None,
+            };
+            let port = c.port.unwrap_or(match c.security {
+                notify::SmtpSecurity::None => 25,
+                notify::SmtpSecurity::StartTls => 587,
+                notify::SmtpSecurity::Tls => 465,
+            });
+            Some(notify::Smtp {
+                host: c.host.clone(),
+                port,
+                security: c.security,
+                from: c.from.clone(),
+                username: c.username.clone(),
+                password,
+            })
+        }
+    };
+    if let Some(u) = &file.public_url
+        && !(u.starts_with("http://") || u.starts_with("https://"))
+    {
+        bail!("public_url `{u}` must start with http:// or https://");
+    }
     let min = |m: Option<u32>, default: i64| m.map_or(default, |m| i64::from(m) * 60_000);
-    app::Settings {
+    Ok(app::Settings {
         session_idle_ms: min(file.session.idle_minutes, d.session_idle_ms),
         session_absolute_ms: file.session.absolute_hours.map_or(d.session_absolute_ms, |h| i64::from(h) * 3_600_000),
         throttle_window_ms: min(file.login.window_minutes, d.throttle_window_ms),
@@ -126,7 +178,9 @@ pub fn settings(file: &FileConfig) -> app::Settings {
         max_failures_per_source: file.login.max_failures_per_source.map_or(d.max_failures_per_source, i64::from),
         config_watch_dir: file.configs.watch_dir.clone(),
         config_watch_interval_s: file.configs.watch_interval_seconds.map_or(d.config_watch_interval_s, u64::from),
-    }
+        public_url: file.public_url.clone(),
+        smtp,
+    })
 }
 
 #[cfg(test)]
@@ -153,7 +207,7 @@ mod tests {
     #[test]
     fn settings_from_file() {
         let file = parse_file("[session]\nidle_minutes = 5\n[login]\nmax_failures_per_account = 3").unwrap();
-        let s = settings(&file);
+        let s = settings(&file).unwrap();
         assert_eq!(s.session_idle_ms, 300_000);
         assert_eq!(s.max_failures_per_account, 3);
     }

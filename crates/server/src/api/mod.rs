@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 pub mod cmdb;
 pub mod configs;
+pub mod desk;
 pub mod incidents;
 pub mod problems;
 pub mod suppliers;

@@ -11,6 +11,7 @@ mod bad_input;
 mod cmdb;
 mod cmdb_import;
 mod configs;
+mod desk;
 mod fuzz_seeds;
 mod incidents;
 mod problems;
