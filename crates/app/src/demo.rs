@@ -402,6 +402,58 @@ impl App {
             ..Move::default()
         };
         self.move_incident(&engineer, &p4.row.number, State::OnHold, hold, None).await?;
+        self.seed_demo_oncall().await
+    }
+
+    /// The desk's on-call and escalation, for `serve --demo`: a weekly L3 rotation, a chain
+    /// paging whoever is on call and then the operations lead, P1s paging it when opened,
+    /// and P1/P2s handed to L3 when nobody responds in time.
+    async fn seed_demo_oncall(&self) -> Result<()> {
+        use model::escalation::{EscalationKind, EscalationRule, Trigger};
+        use model::oncall::{ChainSpec, LayerSpec, ScheduleSpec, StepSpec};
+        let system = Actor::system();
+        let layer = LayerSpec {
+            name: "weekly".into(),
+            members: vec!["engineer".into(), "ops-lead".into()],
+            start: "2026-01-05T09:00".into(),
+            shift: "1w".into(),
+            hours: None,
+        };
+        let schedule = ScheduleSpec {
+            name: "L3 network".into(),
+            time_zone: "Europe/London".into(),
+            layers: vec![layer],
+            overrides: vec![],
+        };
+        self.put_schedule(&system, schedule).await?;
+        let step = |after_minutes, target: &str| StepSpec { after_minutes, targets: vec![target.into()] };
+        let chain = ChainSpec {
+            name: "network".into(),
+            steps: vec![step(0, "oncall:L3 network"), step(15, "user:ops-lead")],
+            repeats: 1,
+        };
+        self.put_chain(&system, chain).await?;
+        let rule = |name: &str, kind, trigger, priorities: &[u8], group: &str, page: Option<&str>| EscalationRule {
+            name: name.into(),
+            kind,
+            trigger,
+            priorities: priorities.to_vec(),
+            reassign_group: group.into(),
+            channels: Vec::new(),
+            page: page.map(Into::into),
+            enabled: true,
+        };
+        self.put_escalation_rule(
+            &system,
+            rule("p1-page", EscalationKind::Hierarchical, Trigger::Opened, &[1], "", Some("network")),
+        )
+        .await?;
+        let breach = Trigger::Sla { clock: "response".into(), percent: 100 };
+        self.put_escalation_rule(
+            &system,
+            rule("response-breach-to-l3", EscalationKind::Functional, breach, &[1, 2], "L3 network", None),
+        )
+        .await?;
         Ok(())
     }
 

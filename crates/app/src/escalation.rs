@@ -20,6 +20,8 @@ pub struct DeskRound {
     pub crossings: Vec<Crossing>,
     /// `(incident, rule)` for each rule that fired.
     pub escalations: Vec<(String, String)>,
+    /// `(incident, whom)` for each page sent.
+    pub pages: Vec<(String, String)>,
     pub delivery: DeliveryRun,
 }
 
@@ -48,7 +50,9 @@ impl App {
         rule.reassign_group = rule.reassign_group.trim().to_owned();
         let channels: Vec<String> = self.store.channels().await?.into_iter().map(|c| c.name).collect();
         let names: Vec<&str> = channels.iter().map(String::as_str).collect();
-        rule.validate(&names, &[50, 75, 90, 100])?;
+        let chains: Vec<String> = self.chains(actor).await?.into_iter().map(|c| c.name).collect();
+        let chain_names: Vec<&str> = chains.iter().map(String::as_str).collect();
+        rule.validate(&names, &chain_names, &[50, 75, 90, 100])?;
         let before = self.rules().await?.into_iter().find(|r| r.name == rule.name);
         let doc = |r: &EscalationRule| serde_json::to_string(r).unwrap_or_default();
         let now = self.now_ms();
@@ -108,10 +112,18 @@ impl App {
             if !tx.mark_escalated(row.id, &rule.name, key, now).await? {
                 continue;
             }
-            let how = match rule.kind {
+            let mut how = match rule.kind {
                 EscalationKind::Functional => format!("handed to {}", rule.reassign_group),
+                EscalationKind::Hierarchical if rule.channels.is_empty() => String::new(),
                 EscalationKind::Hierarchical => format!("told {}", rule.channels.join(", ")),
             };
+            if let Some(chain) = &rule.page {
+                how = [how, format!("paging chain {chain}")]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+            }
             let text = format!("Escalated by rule {}: {what}; {how}", rule.name);
             let entry = JournalEntry {
                 incident_id: row.id,
@@ -146,6 +158,9 @@ impl App {
             };
             for channel in &rule.channels {
                 self.queue(&mut tx, channel, number, &rule.name, &notice, now).await?;
+            }
+            if let Some(chain) = &rule.page {
+                self.raise_page(&mut tx, row.id, chain, now).await?;
             }
             let after = json!({"rule": rule.name, "kind": rule.kind, "occasion": key, "channels": rule.channels,
                                "reassign_group": rule.reassign_group});
@@ -204,6 +219,7 @@ impl App {
                 }
             }
         }
+        round.pages = self.page_round().await?;
         round.delivery = self.deliver_notifications(courier, 200).await?;
         Ok(round)
     }

@@ -15,6 +15,7 @@ pub mod escalation;
 mod import;
 pub mod incidents;
 pub mod notifications;
+pub mod oncall;
 pub mod policy;
 pub mod problems;
 mod risk;

@@ -173,11 +173,27 @@ impl App {
         notice: &Notice,
         now: i64,
     ) -> Result<(i64, &'static str)> {
+        self.enqueue(tx, channel, None, subject, reason, notice, now).await
+    }
+
+    /// [`App::queue`], or with `address` a page to a person (`channel` names them:
+    /// `page:erin`), delivered by e-mail without a channel.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn enqueue(
+        &self,
+        tx: &mut store::Tx,
+        channel: &str,
+        address: Option<&str>,
+        subject: &str,
+        reason: &str,
+        notice: &Notice,
+        now: i64,
+    ) -> Result<(i64, &'static str)> {
         let key = format!("{subject}|{channel}|{}", notice.title);
         let body = serde_json::to_string(notice).map_err(|e| AppError::Internal(e.to_string()))?;
-        let n = NewNotification { channel, subject, reason, dedupe_key: &key, notice: &body };
-        // A test goes out every time it is asked for.
-        let window = if reason == "test" { 0 } else { DEDUPE_WINDOW_MS };
+        let n = NewNotification { channel, subject, reason, dedupe_key: &key, notice: &body, address };
+        // A test goes out every time it is asked for; a page at every step.
+        let window = if reason == "test" || address.is_some() { 0 } else { DEDUPE_WINDOW_MS };
         Ok(tx.enqueue_notification(&n, now, window).await?)
     }
 
@@ -213,7 +229,17 @@ impl App {
             fn failed(detail: &str) -> AttemptResult<'_> {
                 AttemptResult { ok: false, detail, state: "failed", next_attempt_at_ms: None }
             }
-            let Some(channel) = channels.iter().find(|c| c.name == n.channel) else {
+            // A page to a person: e-mail to their address, at the default rate.
+            let personal = n.address.as_ref().map(|a| ChannelRow {
+                name: n.channel.clone(),
+                kind: ChannelKind::Email.as_str().into(),
+                target: a.clone(),
+                rate_per_hour: 60,
+                enabled: true,
+                updated_at_ms: 0,
+                version: 0,
+            });
+            let Some(channel) = personal.as_ref().or_else(|| channels.iter().find(|c| c.name == n.channel)) else {
                 self.store.record_attempt(n.id, now, &failed("the channel was removed")).await?;
                 run.failed += 1;
                 continue;

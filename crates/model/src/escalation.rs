@@ -43,6 +43,10 @@ pub struct EscalationRule {
     /// Notification channels told when it fires.
     #[serde(default)]
     pub channels: Vec<String>,
+    /// An escalation chain to start paging (the on-call engineer first, then up), until
+    /// someone acknowledges or takes the incident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
     #[serde(default = "yes")]
     pub enabled: bool,
 }
@@ -85,9 +89,9 @@ impl EscalationRule {
         }
     }
 
-    /// Checks the rule; `channels` are the notification channels that exist, `percents` the
-    /// marks the SLA clocks record (warnings and 100).
-    pub fn validate(&self, channels: &[&str], percents: &[u8]) -> Result<(), Invalid> {
+    /// Checks the rule; `channels` and `chains` are the notification channels and escalation
+    /// chains that exist, `percents` the marks the SLA clocks record (warnings and 100).
+    pub fn validate(&self, channels: &[&str], chains: &[&str], percents: &[u8]) -> Result<(), Invalid> {
         let mut errors = Vec::new();
         let name = self.name.trim();
         if name.is_empty()
@@ -128,8 +132,13 @@ impl EscalationRule {
             )),
             _ => {}
         }
-        if self.kind == EscalationKind::Hierarchical && self.channels.is_empty() {
-            errors.push(FieldError::new("channels", "whom to tell: one or more notification channels"));
+        if self.kind == EscalationKind::Hierarchical && self.channels.is_empty() && self.page.is_none() {
+            errors.push(FieldError::new("channels", "whom to tell: notification channels, or a chain to page"));
+        }
+        if let Some(chain) = &self.page
+            && !chains.contains(&chain.as_str())
+        {
+            errors.push(FieldError::new("page", format!("no escalation chain `{chain}`")));
         }
         for c in &self.channels {
             if !channels.contains(&c.as_str()) {
@@ -152,6 +161,7 @@ mod tests {
             priorities: priorities.to_vec(),
             reassign_group: String::new(),
             channels: vec!["ops-lead".into()],
+            page: None,
             enabled: true,
         }
     }
@@ -181,7 +191,7 @@ mod tests {
         let mut r = rule(Trigger::Sla { clock: "fix".into(), percent: 80 }, &[0]);
         r.channels.push("pager".into());
         r.reassign_group = "L3 network".into();
-        let e = r.validate(&["ops-lead"], &marks).unwrap_err();
+        let e = r.validate(&["ops-lead"], &[], &marks).unwrap_err();
         let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["trigger.clock", "trigger.percent", "priorities", "reassign_group", "channels"]);
         let functional = EscalationRule {
@@ -189,8 +199,8 @@ mod tests {
             channels: Vec::new(),
             ..rule(Trigger::Idle { minutes: 60 }, &[2])
         };
-        assert_eq!(functional.validate(&[], &marks).unwrap_err().0[0].field, "reassign_group");
+        assert_eq!(functional.validate(&[], &[], &marks).unwrap_err().0[0].field, "reassign_group");
         let ok = EscalationRule { reassign_group: "L3 network".into(), ..functional };
-        assert!(ok.validate(&[], &marks).is_ok());
+        assert!(ok.validate(&[], &[], &marks).is_ok());
     }
 }

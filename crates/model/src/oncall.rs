@@ -148,6 +148,215 @@ pub fn due_steps(steps: &[Step], repeats: u32, raised: i64, acknowledged: Option
     out
 }
 
+/// A schedule as people write it (the API, the console, a config-as-code file): instants in
+/// the schedule's time zone unless they carry an offset, shifts as `12h`, `1d`, `1w`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSpec {
+    #[serde(default)]
+    pub name: String,
+    pub time_zone: String,
+    /// Lowest first.
+    pub layers: Vec<LayerSpec>,
+    #[serde(default)]
+    pub overrides: Vec<OverrideSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerSpec {
+    pub name: String,
+    /// Accounts, in turn.
+    pub members: Vec<String>,
+    /// When the first member's first shift starts: `2027-01-04T09:00`.
+    pub start: String,
+    /// `12h`, `1d`, `1w`…
+    pub shift: String,
+    /// A stored working-time calendar: the layer applies only within its working time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideSpec {
+    pub start: String,
+    pub end: String,
+    pub who: String,
+}
+
+/// An escalation chain as people write it: steps that page their targets in turn, each
+/// `after_minutes` after the previous one, until someone acknowledges; then `repeats` more
+/// rounds. Targets are `oncall:SCHEDULE` (whoever is on call then), `user:NAME` or
+/// `channel:NAME`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainSpec {
+    #[serde(default)]
+    pub name: String,
+    pub steps: Vec<StepSpec>,
+    #[serde(default)]
+    pub repeats: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    pub after_minutes: u32,
+    pub targets: Vec<String>,
+}
+
+/// Reads `12h`, `1d`, `2w`, `90m` as milliseconds.
+pub fn parse_span(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
+    let unit_ms = match unit {
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(unit_ms)
+}
+
+/// Reads an instant: RFC 3339 with an offset, or a local date and time (`2027-01-04T09:00`)
+/// in `tz` (the earlier of two in a DST fold).
+pub fn parse_instant(s: &str, tz: &jiff::tz::TimeZone) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Some(t.as_millisecond());
+    }
+    let local: jiff::civil::DateTime = s.parse().ok()?;
+    Some(local.to_zoned(tz.clone()).ok()?.timestamp().as_millisecond())
+}
+
+impl ScheduleSpec {
+    /// The schedule, checked: a known time zone, people from `accounts`, calendars that
+    /// `calendar` knows, instants and shifts that read, overrides that end after they start.
+    pub fn build(
+        &self,
+        accounts: &[&str],
+        calendar: impl Fn(&str) -> Option<Calendar>,
+    ) -> Result<Schedule, crate::Invalid> {
+        use crate::FieldError;
+        let mut errors = Vec::new();
+        let tz = jiff::tz::TimeZone::get(&self.time_zone).unwrap_or_else(|_| {
+            errors.push(FieldError::new("time_zone", format!("`{}` is not an IANA time zone", self.time_zone)));
+            jiff::tz::TimeZone::UTC
+        });
+        if self.layers.is_empty() {
+            errors.push(FieldError::new("layers", "at least one layer: who is on call, in turn"));
+        }
+        let person = |field: String, who: &str, errors: &mut Vec<FieldError>| {
+            if !accounts.contains(&who) {
+                errors.push(FieldError::new(field, format!("no account `{who}`")));
+            }
+        };
+        let mut layers = Vec::new();
+        for (i, l) in self.layers.iter().enumerate() {
+            let f = |x: &str| format!("layers[{i}].{x}");
+            if l.members.is_empty() {
+                errors.push(FieldError::new(f("members"), "at least one account"));
+            }
+            for m in &l.members {
+                person(f("members"), m, &mut errors);
+            }
+            let start = parse_instant(&l.start, &tz);
+            if start.is_none() {
+                errors.push(FieldError::new(f("start"), "a date and time: 2027-01-04T09:00"));
+            }
+            let shift = parse_span(&l.shift);
+            if shift.is_none() {
+                errors.push(FieldError::new(f("shift"), "a length such as 12h, 1d or 1w"));
+            }
+            let hours = match &l.hours {
+                None => None,
+                Some(name) => {
+                    let c = calendar(name);
+                    if c.is_none() {
+                        errors.push(FieldError::new(f("hours"), format!("no calendar `{name}`")));
+                    }
+                    // The layer's hours are local to the schedule.
+                    c.map(|c| Calendar { tz: tz.clone(), ..c })
+                }
+            };
+            if let (Some(start), Some(shift_ms)) = (start, shift) {
+                layers.push(Layer {
+                    name: l.name.clone(),
+                    rotation: Rotation { members: l.members.clone(), start, shift_ms },
+                    hours,
+                });
+            }
+        }
+        let mut overrides = Vec::new();
+        for (i, o) in self.overrides.iter().enumerate() {
+            let f = |x: &str| format!("overrides[{i}].{x}");
+            person(f("who"), &o.who, &mut errors);
+            match (parse_instant(&o.start, &tz), parse_instant(&o.end, &tz)) {
+                (Some(start), Some(end)) if end > start => overrides.push(Override { start, end, who: o.who.clone() }),
+                (Some(_), Some(_)) => errors.push(FieldError::new(f("end"), "after the start")),
+                (None, _) => errors.push(FieldError::new(f("start"), "a date and time: 2027-01-04T09:00")),
+                (_, None) => errors.push(FieldError::new(f("end"), "a date and time: 2027-01-04T09:00")),
+            }
+        }
+        if errors.is_empty() {
+            Ok(Schedule { name: self.name.clone(), layers, overrides })
+        } else {
+            Err(crate::Invalid(errors))
+        }
+    }
+}
+
+impl ChainSpec {
+    /// The steps, checked against what exists.
+    pub fn build(&self, schedules: &[&str], accounts: &[&str], channels: &[&str]) -> Result<Vec<Step>, crate::Invalid> {
+        use crate::FieldError;
+        let mut errors = Vec::new();
+        if self.steps.is_empty() {
+            errors.push(FieldError::new("steps", "at least one step"));
+        }
+        if self.repeats > 10 {
+            errors.push(FieldError::new("repeats", "at most 10"));
+        }
+        for (i, s) in self.steps.iter().enumerate() {
+            let field = format!("steps[{i}].targets");
+            if s.targets.is_empty() {
+                errors.push(FieldError::new(field.clone(), "whom to page"));
+            }
+            if s.after_minutes > 24 * 60 {
+                errors.push(FieldError::new(format!("steps[{i}].after_minutes"), "at most a day (1440)"));
+            }
+            for t in &s.targets {
+                let known = match t.split_once(':') {
+                    Some(("oncall", n)) => schedules.contains(&n),
+                    Some(("user", n)) => accounts.contains(&n),
+                    Some(("channel", n)) => channels.contains(&n),
+                    _ => {
+                        errors.push(FieldError::new(
+                            field.clone(),
+                            format!("`{t}`: oncall:SCHEDULE, user:NAME or channel:NAME"),
+                        ));
+                        continue;
+                    }
+                };
+                if !known {
+                    errors.push(FieldError::new(field.clone(), format!("`{t}` does not exist")));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(crate::Invalid(errors));
+        }
+        Ok(self
+            .steps
+            .iter()
+            .map(|s| Step { delay_ms: i64::from(s.after_minutes) * 60_000, targets: s.targets.clone() })
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +429,70 @@ mod tests {
         assert_eq!(fired, [(0, 0), (15 * 60_000, 1), (30 * 60_000, 2), (30 * 60_000, 0), (45 * 60_000, 1)]);
         let acked = due_steps(&steps, 1, 0, Some(20 * 60_000), 50 * 60_000);
         assert_eq!(acked.len(), 2, "acknowledged after the second step");
+    }
+
+    #[test]
+    fn specs_read_as_people_write_them() {
+        let spec = ScheduleSpec {
+            name: "L3 network".into(),
+            time_zone: "Europe/London".into(),
+            layers: vec![
+                LayerSpec {
+                    name: "round the clock".into(),
+                    members: vec!["erin".into(), "sam".into(), "priya".into()],
+                    start: "2027-03-22T09:00".into(),
+                    shift: "1w".into(),
+                    hours: None,
+                },
+                LayerSpec {
+                    name: "office hours".into(),
+                    members: vec!["day-desk".into()],
+                    start: "2027-03-22T09:00".into(),
+                    shift: "1d".into(),
+                    hours: Some("office".into()),
+                },
+            ],
+            overrides: vec![OverrideSpec {
+                start: "2027-03-23T20:00".into(),
+                end: "2027-03-24T08:00".into(),
+                who: "lee".into(),
+            }],
+        };
+        let people = ["erin", "sam", "priya", "day-desk", "lee"];
+        let s = spec.build(&people, |n| (n == "office").then(london_office)).unwrap();
+        assert_eq!(s.layers[0].rotation.start, ms("2027-03-22T09:00:00Z"), "London is on GMT until the 28th");
+        assert_eq!(s.on_call(ms("2027-03-23T10:00:00Z")), Some("day-desk"));
+        assert_eq!(s.on_call(ms("2027-03-23T22:00:00Z")), Some("lee"));
+        assert_eq!(s.on_call(ms("2027-03-30T22:00:00Z")), Some("sam"));
+
+        let mut bad = spec.clone();
+        bad.time_zone = "Mars/Olympus".into();
+        bad.layers[0].members.push("nobody".into());
+        bad.layers[1].shift = "fortnightly".into();
+        bad.layers[1].hours = Some("night".into());
+        bad.overrides[0].end = "2027-03-23T19:00".into();
+        let e = bad.build(&people, |n| (n == "office").then(london_office)).unwrap_err();
+        let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["time_zone", "layers[0].members", "layers[1].shift", "layers[1].hours", "overrides[0].end"]
+        );
+
+        let chain = ChainSpec {
+            name: "network".into(),
+            steps: vec![
+                StepSpec { after_minutes: 0, targets: vec!["oncall:L3 network".into()] },
+                StepSpec { after_minutes: 15, targets: vec!["user:ops-lead".into(), "channel:noc".into()] },
+            ],
+            repeats: 1,
+        };
+        let steps = chain.build(&["L3 network"], &["ops-lead"], &["noc"]).unwrap();
+        assert_eq!(steps[1].delay_ms, 15 * 60_000);
+        let e = chain.build(&[], &["ops-lead"], &[]).unwrap_err();
+        assert_eq!(e.0.len(), 2, "{e:?}");
+        assert_eq!(parse_span("12h"), Some(12 * H));
+        assert_eq!(parse_span("0d"), None);
+        assert_eq!(parse_span("h"), None);
     }
 
     proptest! {

@@ -32,7 +32,7 @@ pub use configs::{ConfigMeta, ConfigRow, NewConfig};
 pub use incidents::{
     CalendarRow, IncidentRow, JournalEntry, JournalRow, MatrixRow, NewIncident, PriorityWrite, StateWrite,
 };
-pub use notifications::{AttemptResult, AttemptRow, ChannelRow, NewNotification, NotificationRow};
+pub use notifications::{AttemptResult, AttemptRow, ChannelRow, NewNotification, NotificationRow, PageRow, Specs};
 pub use problems::{AnalysisWrite, ProblemRow};
 pub use relations::{GraphEdges, GroupRow, RelationshipChange, RelationshipRow, Removing, Target};
 pub use sessions::SessionRow;

@@ -28,6 +28,8 @@ pub struct NotificationRow {
     pub last_result: String,
     pub created_at_ms: i64,
     pub sent_at_ms: Option<i64>,
+    /// A page to a person: their e-mail address, with `channel` naming them (`page:erin`).
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -46,6 +48,8 @@ pub struct NewNotification<'a> {
     pub reason: &'a str,
     pub dedupe_key: &'a str,
     pub notice: &'a str,
+    /// For a page to a person: the address (`channel` names them).
+    pub address: Option<&'a str>,
 }
 
 /// What an attempt came to.
@@ -59,7 +63,7 @@ pub struct AttemptResult<'a> {
 }
 
 const NOTIFICATION: &str = "SELECT id, channel, subject, reason, dedupe_key, notice, state, attempts, \
-    next_attempt_at_ms, last_result, created_at_ms, sent_at_ms FROM notifications";
+    next_attempt_at_ms, last_result, created_at_ms, sent_at_ms, address FROM notifications";
 
 impl Store {
     pub async fn channels(&self) -> Result<Vec<ChannelRow>> {
@@ -180,10 +184,10 @@ impl Tx {
         let result = if earlier > 0 { "the same notification went out within the dedupe window" } else { "" };
         let id: i64 = on_tx!(self, t => sqlx::query_scalar(
             "INSERT INTO notifications (channel, subject, reason, dedupe_key, notice, state, next_attempt_at_ms, \
-             last_result, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+             last_result, created_at_ms, address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(n.channel).bind(n.subject).bind(n.reason).bind(n.dedupe_key).bind(n.notice).bind(state).bind(next)
-        .bind(result).bind(now_ms)
+        .bind(result).bind(now_ms).bind(n.address)
         .fetch_one(&mut **t).await?);
         Ok((id, state))
     }
@@ -213,5 +217,124 @@ impl Tx {
         .bind(incident_id).bind(rule).bind(occasion).bind(now_ms)
         .execute(&mut **t).await?.rows_affected());
         Ok(n == 1)
+    }
+}
+
+/// A page an incident raised.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PageRow {
+    pub incident_id: i64,
+    pub number: String,
+    pub chain: String,
+    pub raised_at_ms: i64,
+    pub steps_sent: i64,
+    pub acknowledged_at_ms: Option<i64>,
+    pub acknowledged_by: Option<String>,
+}
+
+const PAGE: &str = "SELECT p.incident_id, n.number, p.chain, p.raised_at_ms, p.steps_sent, p.acknowledged_at_ms, \
+    p.acknowledged_by FROM incident_pages p JOIN incidents n ON n.id = p.incident_id";
+
+impl Store {
+    /// Schedules or chains (`table` from code: `oncall_schedules` or `escalation_chains`) as
+    /// stored JSON specs, by name.
+    pub async fn specs(&self, table: Specs) -> Result<Vec<(String, String)>> {
+        let sql = format!("SELECT name, spec FROM {} ORDER BY name", table.table());
+        Ok(on!(self.pool(), p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?))
+    }
+
+    /// Where each account is reached: `(username, email)`.
+    pub async fn contacts(&self) -> Result<Vec<(String, String)>> {
+        let sql = "SELECT u.username, c.email FROM user_contacts c JOIN users u ON u.id = c.user_id \
+                   WHERE u.disabled = FALSE ORDER BY u.username";
+        Ok(on!(self.pool(), p => sqlx::query_as(sql).fetch_all(p).await?))
+    }
+
+    /// Pages nobody has acknowledged yet.
+    pub async fn open_pages(&self) -> Result<Vec<PageRow>> {
+        let sql = format!("{PAGE} WHERE p.acknowledged_at_ms IS NULL ORDER BY p.raised_at_ms");
+        Ok(on!(self.pool(), p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?))
+    }
+
+    pub async fn incident_pages(&self, incident_id: i64) -> Result<Vec<PageRow>> {
+        let sql = format!("{PAGE} WHERE p.incident_id = $1 ORDER BY p.raised_at_ms");
+        Ok(on!(self.pool(), p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(incident_id).fetch_all(p).await?))
+    }
+}
+
+/// The tables holding JSON specs by name.
+#[derive(Debug, Clone, Copy)]
+pub enum Specs {
+    Schedules,
+    Chains,
+}
+
+impl Specs {
+    fn table(self) -> &'static str {
+        match self {
+            Specs::Schedules => "oncall_schedules",
+            Specs::Chains => "escalation_chains",
+        }
+    }
+}
+
+impl Tx {
+    pub async fn put_spec(&mut self, table: Specs, name: &str, spec: &str, now_ms: i64) -> Result<()> {
+        let t = table.table();
+        let sql = format!(
+            "INSERT INTO {t} (name, spec, updated_at_ms) VALUES ($1, $2, $3) ON CONFLICT (name) \
+             DO UPDATE SET spec = $2, updated_at_ms = $3, version = {t}.version + 1"
+        );
+        on_tx!(self, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).bind(spec).bind(now_ms)
+            .execute(&mut **c).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn delete_spec(&mut self, table: Specs, name: &str) -> Result<bool> {
+        let sql = format!("DELETE FROM {} WHERE name = $1", table.table());
+        let n = on_tx!(self, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name)
+            .execute(&mut **c).await?.rows_affected());
+        Ok(n > 0)
+    }
+
+    pub async fn put_contact(&mut self, user_id: i64, email: &str, now_ms: i64) -> Result<()> {
+        on_tx!(self, t => sqlx::query(
+            "INSERT INTO user_contacts (user_id, email, updated_at_ms) VALUES ($1, $2, $3) ON CONFLICT (user_id) \
+             DO UPDATE SET email = $2, updated_at_ms = $3",
+        )
+        .bind(user_id).bind(email).bind(now_ms)
+        .execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Starts paging a chain for an incident; false when that chain already pages it.
+    pub async fn raise_page(&mut self, incident_id: i64, chain: &str, now_ms: i64) -> Result<bool> {
+        let n = on_tx!(self, t => sqlx::query(
+            "INSERT INTO incident_pages (incident_id, chain, raised_at_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (incident_id, chain) DO NOTHING",
+        )
+        .bind(incident_id).bind(chain).bind(now_ms)
+        .execute(&mut **t).await?.rows_affected());
+        Ok(n == 1)
+    }
+
+    /// Records how many steps of a page have gone out (only ever more).
+    pub async fn page_steps_sent(&mut self, incident_id: i64, chain: &str, steps: i64) -> Result<()> {
+        on_tx!(self, t => sqlx::query(
+            "UPDATE incident_pages SET steps_sent = $1 WHERE incident_id = $2 AND chain = $3 AND steps_sent < $1",
+        )
+        .bind(steps).bind(incident_id).bind(chain)
+        .execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Acknowledges every open page of an incident; how many there were.
+    pub async fn acknowledge_pages(&mut self, incident_id: i64, who: &str, now_ms: i64) -> Result<u64> {
+        Ok(on_tx!(self, t => sqlx::query(
+            "UPDATE incident_pages SET acknowledged_at_ms = $1, acknowledged_by = $2 \
+             WHERE incident_id = $3 AND acknowledged_at_ms IS NULL",
+        )
+        .bind(now_ms).bind(who).bind(incident_id)
+        .execute(&mut **t).await?.rows_affected()))
     }
 }

@@ -91,6 +91,14 @@ impl Store {
         row.into_record(sites)
     }
 
+    /// The names of the accounts that are not disabled.
+    pub async fn active_usernames(&self) -> Result<Vec<String>> {
+        Ok(
+            on!(self.pool(), p => sqlx::query_scalar("SELECT username FROM users WHERE disabled = FALSE ORDER BY username")
+            .fetch_all(p).await?),
+        )
+    }
+
     pub async fn count_users(&self) -> Result<i64> {
         Ok(on!(self.pool(), p => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(p).await?))
     }

@@ -90,6 +90,9 @@ pub enum Command {
     /// Analyse firewall and ACL configurations: check, match, diff, cleanup.
     #[command(subcommand)]
     Policy(crate::policy::PolicyCmd),
+    /// On-call as code: apply and export schedules and escalation chains; who is on call.
+    #[command(subcommand)]
+    Oncall(crate::oncall::OncallCmd),
 }
 
 #[derive(Debug, Args)]
@@ -374,6 +377,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(cmd) => audit(ctx, cmd).await,
         Command::Cmdb(cmd) => cmdb(ctx, cmd).await,
         Command::Archive(cmd) => crate::archive::run(ctx, cmd).await,
+        Command::Oncall(cmd) => crate::oncall::run(ctx, cmd).await,
         Command::Backup { file } => backup(ctx, file).await,
         Command::Restore { file, yes } => restore(ctx, file, yes).await,
         Command::Config(ConfigCmd::Check) => config_check(ctx).await,

@@ -5,6 +5,7 @@
 mod archive;
 mod cli;
 mod config;
+mod oncall;
 mod policy;
 
 use clap::Parser;

@@ -356,7 +356,178 @@ async fn a_channel_over_its_hourly_rate_waits_and_loses_nothing(backend: Backend
     assert_eq!(test.status, StatusCode::ACCEPTED, "{}", test.text());
 }
 
+fn smtp_settings(smtp: &SmtpSink) -> Settings {
+    Settings {
+        public_url: Some("https://wk.plant.example".into()),
+        smtp: Some(notify::Smtp {
+            host: "127.0.0.1".into(),
+            port: smtp.port,
+            security: notify::SmtpSecurity::None,
+            from: "Watchkeeper <watchkeeper@plant.example>".into(),
+            username: None,
+            password: None,
+        }),
+        ..Settings::default()
+    }
+}
+
+async fn the_on_call_engineer_is_paged_and_the_chain_steps_up_until_acknowledged(backend: Backend) {
+    let smtp = SmtpSink::start().await;
+    let h = Harness::with_settings(backend, smtp_settings(&smtp)).await;
+    let courier = notify::Courier::new(h.app.settings().smtp.clone(), Duration::from_secs(2)).unwrap();
+    let admin = Auth::Bearer(h.token("ops-lead", &[Scope::Admin, Scope::Read, Scope::Write]).await);
+    let eng = Auth::Bearer(h.token("engineer", &[Scope::Write, Scope::Read]).await);
+    let op = Auth::Bearer(h.token("operator", &[Scope::Write, Scope::Read]).await);
+
+    // People say where pages reach them; the operator has not yet.
+    for (who, auth) in [("engineer", &eng), ("ops-lead", &admin)] {
+        let r = h
+            .json(
+                Method::PUT,
+                &format!("/api/v1/users/{who}/contact"),
+                auth,
+                json!({"email": format!("{who}@plant.example")}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    }
+    let r = h.json(Method::PUT, "/api/v1/users/ops-lead/contact", &eng, json!({"email": "x@plant.example"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "only administrators set someone else's");
+
+    // A weekly rotation of the engineer and the operator, from Monday 11 January 09:00 London.
+    let schedule = json!({"time_zone": "Europe/London", "layers": [{"name": "weekly", "members": ["engineer", "operator"],
+                          "start": "2027-01-11T09:00", "shift": "1w"}]});
+    let r = h.json(Method::PUT, "/api/v1/oncall-schedules/L3%20network", &admin, schedule.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let mut bad = schedule.clone();
+    bad["layers"][0]["members"] = json!(["engineer", "nobody"]);
+    bad["layers"][0]["shift"] = json!("fortnightly");
+    let r = h.json(Method::PUT, "/api/v1/oncall-schedules/L3%20network", &admin, bad).await;
+    assert!(r.text().contains("layers[0].members") && r.text().contains("layers[0].shift"), "{}", r.text());
+    // The operator covers two hours this afternoon: any engineer may record that.
+    let r = h
+        .json(
+            Method::POST,
+            "/api/v1/oncall-schedules/L3%20network/overrides",
+            &eng,
+            json!({"start": "2027-01-15T12:00", "end": "2027-01-15T14:00", "who": "operator"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let now = h.get("/api/v1/oncall-schedules", &op).await.json();
+    assert_eq!(
+        (now[0]["on_call"].as_str(), now[0]["until"].as_str()),
+        (Some("engineer"), Some("2027-01-15T12:00:00Z"))
+    );
+    let shifts =
+        h.get("/api/v1/oncall-schedules/L3%20network/shifts?from=2027-01-15T00:00:00Z&days=7", &op).await.json();
+    let hands: Vec<(&str, &str)> =
+        shifts.as_array().unwrap().iter().map(|s| (s["from"].as_str().unwrap(), s["who"].as_str().unwrap())).collect();
+    assert_eq!(
+        hands,
+        [
+            ("2027-01-15T00:00:00Z", "engineer"),
+            ("2027-01-15T12:00:00Z", "operator"),
+            ("2027-01-15T14:00:00Z", "engineer"),
+            ("2027-01-18T09:00:00Z", "operator")
+        ]
+    );
+
+    // The chain: the on-call engineer at once, the operations lead a quarter of an hour later.
+    let chain = json!({"steps": [{"after_minutes": 0, "targets": ["oncall:L3 network"]},
+                                 {"after_minutes": 15, "targets": ["user:ops-lead"]}]});
+    let r = h.json(Method::PUT, "/api/v1/escalation-chains/network", &admin, chain).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = h
+        .json(
+            Method::PUT,
+            "/api/v1/escalation-chains/x",
+            &admin,
+            json!({"steps": [{"after_minutes": 0, "targets": ["pager:42"]}]}),
+        )
+        .await;
+    assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY && r.text().contains("oncall:SCHEDULE"), "{}", r.text());
+    let rule = json!({"kind": "hierarchical", "trigger": {"on": "opened"}, "priorities": [1], "page": "network"});
+    assert_eq!(h.json(Method::PUT, "/api/v1/escalation-rules/p1-page", &admin, rule).await.status, StatusCode::OK);
+    let r = h
+        .json(
+            Method::PUT,
+            "/api/v1/escalation-rules/x",
+            &admin,
+            json!({"kind": "hierarchical", "trigger": {"on": "opened"}, "page": "nope"}),
+        )
+        .await;
+    assert!(r.text().contains("no escalation chain `nope`"), "{}", r.text());
+
+    let open = |what: &'static str| {
+        h.json(
+            Method::POST,
+            "/api/v1/incidents",
+            &op,
+            json!({"short_description": what, "caller": "Control room",
+            "category": "network", "item": "pn-core-sw1", "impact": "high", "urgency": "high"}),
+        )
+    };
+    // 08:00 — nobody answers: the engineer, then the lead.
+    assert_eq!(open("pn-core-sw1 down").await.status, StatusCode::CREATED);
+    let round = h.app.desk_round(&courier).await.unwrap();
+    assert_eq!(round.pages, [("INC0000001".to_owned(), "engineer, on call for L3 network".to_owned())]);
+    h.advance(15 * MIN);
+    let round = h.app.desk_round(&courier).await.unwrap();
+    assert_eq!(round.pages, [("INC0000001".to_owned(), "ops-lead".to_owned())]);
+    h.advance(15 * MIN);
+    assert!(h.app.desk_round(&courier).await.unwrap().pages.is_empty(), "the chain has run out");
+    let mail = smtp.messages();
+    assert_eq!(mail.len(), 2);
+    assert!(
+        mail.iter()
+            .any(|m| m.contains("To: engineer@plant.example")
+                && m.contains("Subject: PAGE INC0000001 P1: pn-core-sw1 down")),
+        "{mail:?}"
+    );
+    assert!(mail.iter().any(|m| m.contains("To: ops-lead@plant.example")), "{mail:?}");
+
+    // 08:30 — the engineer acknowledges: the lead is not woken.
+    assert_eq!(open("pn-fw1 failover loop").await.status, StatusCode::CREATED);
+    assert_eq!(h.app.desk_round(&courier).await.unwrap().pages.len(), 1);
+    let ack = h.json(Method::POST, "/api/v1/incidents/INC0000002/acknowledge", &eng, json!({})).await;
+    assert_eq!(ack.status, StatusCode::NO_CONTENT, "{}", ack.text());
+    let again = h.json(Method::POST, "/api/v1/incidents/INC0000002/acknowledge", &eng, json!({})).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "nothing left to acknowledge");
+    h.advance(20 * MIN);
+    assert!(h.app.desk_round(&courier).await.unwrap().pages.is_empty());
+    let pages = h.get("/api/v1/incidents/INC0000002/pages", &op).await.json();
+    assert_eq!((pages[0]["acknowledged_by"].as_str(), pages[0]["steps_sent"].as_i64()), (Some("engineer"), Some(1)));
+
+    // 12:30 — the operator covers but has no address: the timeline says so and the chain goes on.
+    h.advance(3 * 60 * MIN + 40 * MIN);
+    assert_eq!(open("pn-core-sw2 down").await.status, StatusCode::CREATED);
+    assert!(h.app.desk_round(&courier).await.unwrap().pages.is_empty());
+    h.advance(15 * MIN);
+    assert_eq!(h.app.desk_round(&courier).await.unwrap().pages, [("INC0000003".to_owned(), "ops-lead".to_owned())]);
+    let i = h.get("/api/v1/incidents/INC0000003", &op).await.json();
+    let notes: Vec<&str> = i["journal"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["kind"] == "page")
+        .map(|j| j["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes, ["Could not page operator, on call for L3 network: no contact address", "Paged ops-lead"]);
+
+    // Taking an incident answers its page.
+    assert_eq!(open("pn-core-sw1 flapping").await.status, StatusCode::CREATED);
+    h.app.desk_round(&courier).await.unwrap();
+    let taken = h.json(Method::POST, "/api/v1/incidents/INC0000004/state", &eng, json!({"state": "in-progress"})).await;
+    assert_eq!(taken.status, StatusCode::OK);
+    h.advance(15 * MIN);
+    assert!(h.app.desk_round(&courier).await.unwrap().pages.is_empty());
+    let pages = h.get("/api/v1/incidents/INC0000004/pages", &op).await.json();
+    assert_eq!(pages[0]["acknowledged_by"], "engineer");
+}
+
 crate::both_backends!(
+    the_on_call_engineer_is_paged_and_the_chain_steps_up_until_acknowledged,
     escalations_page_mail_and_retry_until_delivered,
     a_channel_over_its_hourly_rate_waits_and_loses_nothing,
 );

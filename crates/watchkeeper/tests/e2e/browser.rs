@@ -37,6 +37,7 @@ impl Driver {
             .spawn()
             .expect("chromedriver (Debian package chromium-driver) is needed; ./scripts/test installs it");
         let base = format!("http://127.0.0.1:{port}");
+        crate::tls_provider();
         let http = reqwest::Client::new();
         for _ in 0..100 {
             if http.get(format!("{base}/status")).send().await.is_ok() {

@@ -278,3 +278,90 @@ async fn the_archive_stores_diffs_and_collects_from_the_shell_and_a_watched_dire
     assert_eq!(r["stored"], serde_json::json!([["10.20.1.2", "pn-cell-sw1", 1]]));
     assert_eq!(r["unmatched"], serde_json::json!(["mystery.cfg"]));
 }
+
+/// On-call as code: a team's YAML applies (dry run first), re-applies as unchanged, exports
+/// back to the same document, and a mistake names the schedule and the field and writes
+/// nothing; a running server answers who is on call from what the CLI stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_call_applies_from_a_file_and_reads_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::fresh(false, tmp.path()).await;
+    let server = Server::start(&db, &["--demo"]).unwrap();
+    let file = tmp.path().join("oncall.yaml");
+    std::fs::write(
+        &file,
+        "schedules:\n\
+         - name: L3 security\n\
+         \x20 time_zone: Europe/London\n\
+         \x20 layers:\n\
+         \x20 - name: nights\n\
+         \x20   members: [engineer, ops-lead]\n\
+         \x20   start: 2026-01-05T09:00\n\
+         \x20   shift: 1w\n\
+         chains:\n\
+         - name: security\n\
+         \x20 steps:\n\
+         \x20 - after_minutes: 0\n\
+         \x20   targets: ['oncall:L3 security']\n\
+         \x20 - after_minutes: 10\n\
+         \x20   targets: ['user:ops-lead']\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let dry = cli(&db, &["oncall", "apply", path, "--dry-run", "--json"], None);
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert_eq!(plan["plan"][0], serde_json::json!({"kind": "schedule", "name": "L3 security", "action": "create"}));
+    assert_eq!(
+        text(&cli(&db, &["oncall", "export", "--json"], None).stdout).matches("L3 security").count(),
+        0,
+        "a dry run writes nothing"
+    );
+    let applied = cli(&db, &["oncall", "apply", path], None);
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    assert!(text(&applied.stdout).contains("schedule L3 security: created"), "{}", text(&applied.stdout));
+    let again = cli(&db, &["oncall", "apply", path], None);
+    assert!(text(&again.stdout).contains("chain security: unchanged"), "{}", text(&again.stdout));
+
+    // Export reads back as the same document.
+    let exported = cli(&db, &["oncall", "export"], None);
+    let back = tmp.path().join("back.yaml");
+    std::fs::write(&back, &exported.stdout).unwrap();
+    let reapplied = cli(&db, &["oncall", "apply", back.to_str().unwrap(), "--json"], None);
+    let plan: serde_json::Value = serde_json::from_slice(&reapplied.stdout).unwrap();
+    assert!(plan["plan"].as_array().unwrap().iter().all(|p| p["action"] == "same"), "{plan}");
+
+    // A mistake names where, and nothing of the document is written.
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("[engineer, ops-lead]", "[engineer, nobody]")
+            .replace("name: security", "name: security-2"),
+    )
+    .unwrap();
+    let bad = cli(&db, &["oncall", "apply", path], None);
+    assert!(!bad.status.success());
+    let err = text(&bad.stderr);
+    assert!(err.contains("schedules[0] (L3 security).layers[0].members: no account `nobody`"), "{err}");
+    assert!(!text(&cli(&db, &["oncall", "export"], None).stdout).contains("security-2"), "nothing half-written");
+    std::fs::write(&file, "schedules: [").unwrap();
+    let broken = cli(&db, &["oncall", "apply", path], None);
+    assert!(!broken.status.success() && text(&broken.stderr).contains("oncall.yaml"), "{}", text(&broken.stderr));
+
+    // The running server reads what the CLI stored.
+    let token = cli_token(&db, "admin", &["read"]);
+    let now: serde_json::Value = client()
+        .get(server.url("/api/v1/oncall-schedules"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = now.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"L3 security"), "{now}");
+    let who = cli(&db, &["oncall", "now"], None);
+    assert!(text(&who.stdout).contains("L3 security: "), "{}", text(&who.stdout));
+}

@@ -193,6 +193,12 @@ pub fn cli_token(db: &Db, user: &str, scopes: &[&str]) -> String {
     text(&out.stdout).lines().last().unwrap().to_owned()
 }
 
+/// reqwest's TLS (on through the notifier's features) needs a crypto provider chosen first.
+pub fn tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 pub fn client() -> reqwest::Client {
+    tls_provider();
     reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
