@@ -22,6 +22,10 @@ pub struct DeskRound {
     pub escalations: Vec<(String, String)>,
     /// `(incident, whom)` for each page sent.
     pub pages: Vec<(String, String)>,
+    /// Resolved incidents closed for want of the requester's answer.
+    pub closed: Vec<String>,
+    /// Major incidents whose commander was reminded that an update is due.
+    pub reminded: Vec<String>,
     pub delivery: DeliveryRun,
 }
 
@@ -50,7 +54,7 @@ impl App {
         rule.reassign_group = rule.reassign_group.trim().to_owned();
         let channels: Vec<String> = self.store.channels().await?.into_iter().map(|c| c.name).collect();
         let names: Vec<&str> = channels.iter().map(String::as_str).collect();
-        let chains: Vec<String> = self.chains(actor).await?.into_iter().map(|c| c.name).collect();
+        let chains: Vec<String> = self.store.specs(store::Specs::Chains).await?.into_iter().map(|c| c.0).collect();
         let chain_names: Vec<&str> = chains.iter().map(String::as_str).collect();
         rule.validate(&names, &chain_names, &[50, 75, 90, 100])?;
         let before = self.rules().await?.into_iter().find(|r| r.name == rule.name);
@@ -220,6 +224,8 @@ impl App {
             }
         }
         round.pages = self.page_round().await?;
+        round.closed = self.auto_close(200).await?;
+        round.reminded = self.remind_updates().await?;
         round.delivery = self.deliver_notifications(courier, 200).await?;
         Ok(round)
     }

@@ -70,6 +70,8 @@ pub struct IncidentView {
     pub clocks: Vec<Clock>,
     /// The clocks' definitions as attached (policy, target, calendar).
     pub slas: Vec<IncidentSlaRow>,
+    /// Its children's numbers (read for one incident, empty in lists).
+    pub children: Vec<String>,
     pub journal: Vec<JournalRow>,
 }
 
@@ -177,6 +179,7 @@ impl App {
                     slas,
                     journal,
                     row,
+                    children: Vec::new(),
                 }
             })
             .collect())
@@ -190,6 +193,7 @@ impl App {
                 let mut v = self.views(vec![row]).await?.pop().expect("one row, one view");
                 // The whole journal, not only the state entries the clocks need.
                 v.journal = self.store.incident_journal(id).await?;
+                v.children = self.store.incident_children(id).await?.into_iter().map(|c| c.number).collect();
                 if let Some(item_id) = v.row.item_id {
                     let report = self.impact(actor, &[format!("#{item_id}")]).await?;
                     v.impacted = report.services.into_iter().filter(|s| s.status != "unaffected").collect();
@@ -378,7 +382,11 @@ impl App {
         let after = json!({"state": to.as_str(), "hold_reason": write.hold_reason, "resolution_code": code});
         let mut record = Record::on(&current, entry, "incident.state", number);
         (record.before, record.after) = (Some(before), after);
-        self.finish(tx, actor, record).await
+        let moved = self.finish(tx, actor, record).await?;
+        if to == State::Resolved && !self.resolve_children(actor, &moved).await?.is_empty() {
+            return self.incident(actor, number).await;
+        }
+        Ok(moved)
     }
 
     /// The incident for a change: visible, still at `version` when one is given, and not

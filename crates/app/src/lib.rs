@@ -4,6 +4,7 @@
 //! `model`), opens one store transaction, writes the change together with its audit record,
 //! and commits. Callers never touch a transaction, so no caller can forget the audit record.
 
+pub mod attachments;
 pub mod attributes;
 mod audit;
 mod auth;
@@ -14,10 +15,12 @@ mod error;
 pub mod escalation;
 mod import;
 pub mod incidents;
+pub mod major;
 pub mod notifications;
 pub mod oncall;
 pub mod policy;
 pub mod problems;
+pub mod resolution;
 mod risk;
 mod secret;
 pub mod services;

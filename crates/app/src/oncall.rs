@@ -53,6 +53,11 @@ impl App {
         Ok(move |name: &str| cals.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone()))
     }
 
+    /// The accounts that may be put on call.
+    pub async fn on_call_people(&self) -> Result<Vec<String>> {
+        self.accounts().await
+    }
+
     pub async fn schedules(&self, actor: &Actor) -> Result<Vec<ScheduleSpec>> {
         actor.require(Perm::IncidentRead)?;
         self.stored_specs(Specs::Schedules).await

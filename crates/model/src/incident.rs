@@ -1,7 +1,8 @@
 //! Incidents' rules as data: the ITIL states and which moves between them are allowed
 //! (with what each move needs), the hold reasons and which of them stop the SLA clock,
 //! the impact × urgency priority matrix (ITIL's 3×3 and an OT preset with a safety,
-//! quality, reliability, operations axis), and the default SLA targets per priority.
+//! quality, reliability, operations axis), parent/child linking, and the requester's
+//! verification of a resolution.
 
 use crate::{FieldError, Invalid};
 use std::fmt;
@@ -258,6 +259,66 @@ pub fn check_override(computed: Priority, chosen: Priority, reason: &str) -> Res
     Ok(())
 }
 
+/// An incident as parent/child linking sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Linked<'a> {
+    pub number: &'a str,
+    pub state: State,
+    pub parent: Option<&'a str>,
+    pub children: usize,
+}
+
+/// Whether `child` may be put under `parent`. One level, as a major incident gathers the
+/// reports of one outage: a parent is no one's child, a child has no children, and a
+/// finished incident neither takes nor gives children.
+pub fn check_parent(child: &Linked<'_>, parent: &Linked<'_>) -> Result<(), Invalid> {
+    let why = if child.number == parent.number {
+        Some("an incident cannot be its own parent".to_owned())
+    } else if parent.parent.is_some() {
+        Some(format!("{} is itself a child of {}; link to that one", parent.number, parent.parent.unwrap_or_default()))
+    } else if child.children > 0 {
+        Some(format!("{} has children of its own; a parent cannot become a child", child.number))
+    } else if parent.state.is_terminal() || parent.state == State::Resolved {
+        Some(format!("{} is {}; link to an open incident", parent.number, parent.state))
+    } else if child.state.is_terminal() {
+        Some(format!("{} is {}", child.number, child.state))
+    } else {
+        None
+    };
+    match why {
+        Some(w) => Err(Invalid::one("parent", w)),
+        None => Ok(()),
+    }
+}
+
+/// The requester's verdict on a resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Fixed as far as they are concerned: the incident closes. Otherwise it reopens.
+    pub accepted: bool,
+    /// 1 (very dissatisfied) to 5 (very satisfied); asked when accepting.
+    pub satisfaction: Option<u8>,
+    pub comment: String,
+}
+
+/// Checks a verification of an incident in `state`: only a resolved one is verified; an
+/// acceptance carries a satisfaction from 1 to 5, a rejection says what is still wrong.
+pub fn check_verification(state: State, v: &Verification) -> Result<(), Invalid> {
+    if state != State::Resolved {
+        return Err(Invalid::one("state", format!("only a resolved incident is verified; this one is {state}")));
+    }
+    let mut errors = Vec::new();
+    match (v.accepted, v.satisfaction) {
+        (true, None) => errors.push(FieldError::new("satisfaction", "how satisfied the requester is: 1 to 5")),
+        (true, Some(s)) if !(1..=5).contains(&s) => errors.push(FieldError::new("satisfaction", "1 to 5")),
+        (false, _) if v.comment.trim().is_empty() => {
+            errors.push(FieldError::new("comment", "what is still wrong, in the requester's words"))
+        }
+        _ => {}
+    }
+    if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
+}
+
 /// One entry of an incident's state history: when it entered a state, and why it waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entered {
@@ -501,6 +562,38 @@ mod tests {
                 proptest::prop_assert_eq!(r.numbers.len(), densest);
             }
         }
+    }
+
+    #[test]
+    fn children_hang_one_level_under_an_open_parent() {
+        let l = |number, state, parent, children| Linked { number, state, parent, children };
+        let parent = l("INC1", State::InProgress, None, 0);
+        assert!(check_parent(&l("INC2", State::New, None, 0), &parent).is_ok());
+        let msg = |r: Result<(), Invalid>| r.unwrap_err().0[0].message.clone();
+        assert!(msg(check_parent(&l("INC1", State::New, None, 0), &parent)).contains("own parent"));
+        assert!(
+            msg(check_parent(&l("INC2", State::New, None, 0), &l("INC3", State::New, Some("INC1"), 0)))
+                .contains("link to that one")
+        );
+        assert!(msg(check_parent(&l("INC2", State::New, None, 1), &parent)).contains("children of its own"));
+        assert!(
+            msg(check_parent(&l("INC2", State::New, None, 0), &l("INC1", State::Resolved, None, 0)))
+                .contains("open incident")
+        );
+        assert!(msg(check_parent(&l("INC2", State::Closed, None, 0), &parent)).contains("closed"));
+    }
+
+    #[test]
+    fn verification_needs_a_resolution_and_a_verdict() {
+        let ok = Verification { accepted: true, satisfaction: Some(4), comment: String::new() };
+        assert!(check_verification(State::Resolved, &ok).is_ok());
+        assert!(check_verification(State::InProgress, &ok).is_err());
+        let no_score = Verification { satisfaction: None, ..ok.clone() };
+        assert_eq!(check_verification(State::Resolved, &no_score).unwrap_err().0[0].field, "satisfaction");
+        let six = Verification { satisfaction: Some(6), ..ok.clone() };
+        assert!(check_verification(State::Resolved, &six).is_err());
+        let rejected = Verification { accepted: false, satisfaction: None, comment: " ".into() };
+        assert_eq!(check_verification(State::Resolved, &rejected).unwrap_err().0[0].field, "comment");
     }
 
     #[test]

@@ -94,12 +94,14 @@ async fn check_csrf(expected: &str, req: Request) -> Result<Request, Denied> {
     if let Some(h) = req.headers().get(CSRF_HEADER) {
         return if tokens_match(expected, h.to_str().unwrap_or("")) { Ok(req) } else { Err(Denied::Csrf) };
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    // A file upload form cannot have its body read here (it may be megabytes): its token
+    // comes in the form's action URL.
+    if content_type.starts_with("multipart/form-data") {
+        let given = req.uri().query().and_then(|q| form_urlencoded_field(q.as_bytes(), CSRF_FIELD)).unwrap_or_default();
+        return if tokens_match(expected, &given) { Ok(req) } else { Err(Denied::Csrf) };
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(Denied::Csrf);
     }
     let (parts, body) = req.into_parts();

@@ -2,7 +2,7 @@
 //! `/api/openapi.json` and rendered as the browsable page at `/api`.
 
 use crate::api;
-use crate::api::{cmdb, configs, desk, incidents, problems, suppliers};
+use crate::api::{cmdb, configs, desk, incidents, major, problems, suppliers};
 use crate::health;
 use crate::problem::{Problem, ProblemField};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
@@ -78,6 +78,17 @@ use utoipa::{Modify, OpenApi};
         incidents::note,
         incidents::assign,
         incidents::reprioritise,
+        incidents::set_parent,
+        major::declare,
+        major::get,
+        major::post_update,
+        major::status,
+        major::review,
+        major::put_review,
+        incidents::verify,
+        incidents::attachments,
+        incidents::attach,
+        incidents::download,
         problems::known_errors,
         problems::list,
         problems::raise,

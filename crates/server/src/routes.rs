@@ -3,7 +3,7 @@
 //! route test walks the same table.
 
 use crate::access::Access::{self, Needs, Public};
-use crate::api::{cmdb, configs, desk, incidents, problems, suppliers};
+use crate::api::{cmdb, configs, desk, incidents, major, problems, suppliers};
 use crate::state::AppState;
 use crate::{api, assets, console, health, metrics};
 use axum::handler::Handler;
@@ -66,6 +66,12 @@ fn takes_config(mut route: Route) -> Route {
     route
 }
 
+/// Routes that take a file: an attachment up to its limit (with room for a form's framing).
+fn takes_file(mut route: Route) -> Route {
+    route.handler = route.handler.layer(axum::extract::DefaultBodyLimit::max(model::attachment::MAX_BYTES + 64 * 1024));
+    route
+}
+
 /// The table.
 pub fn table() -> Vec<Route> {
     use Verb::*;
@@ -91,6 +97,19 @@ pub fn table() -> Vec<Route> {
         r(Post, "/incidents/{number}/notes", Needs(IncidentWork), console::incident_note),
         r(Post, "/incidents/{number}/assignment", Needs(IncidentWork), console::incident_assign),
         r(Post, "/incidents/{number}/priority", Needs(IncidentWork), console::incident_priority),
+        r(Get, "/oncall", Needs(IncidentRead), console::oncall_page),
+        r(Get, "/status", Needs(IncidentRead), console::status_page),
+        r(Post, "/incidents/{number}/major", Needs(IncidentWork), console::major_declare),
+        r(Post, "/incidents/{number}/updates", Needs(IncidentWork), console::major_update),
+        r(Get, "/incidents/{number}/review", Needs(IncidentRead), console::review_page),
+        r(Post, "/incidents/{number}/review", Needs(IncidentWork), console::review_save),
+        r(Post, "/oncall/overrides", Needs(IncidentWork), console::oncall_override),
+        r(Post, "/oncall/apply", Needs(SystemAdmin), console::oncall_apply),
+        r(Post, "/incidents/{number}/acknowledge", Needs(IncidentWork), console::incident_acknowledge),
+        r(Post, "/incidents/{number}/parent", Needs(IncidentWork), console::incident_parent),
+        r(Post, "/incidents/{number}/verification", Needs(IncidentWork), console::incident_verify),
+        takes_file(r(Post, "/incidents/{number}/attachments", Needs(IncidentWork), console::incident_attach)),
+        r(Get, "/incidents/{number}/attachments/{id}", Needs(IncidentRead), console::incident_download),
         r(Get, "/configs", Needs(ConfigRead), console::configs_page),
         r(Get, "/cmdb/items/{id}/config", Needs(ConfigRead), console::item_config_page),
         r(Post, "/cmdb/items/{id}/config", Needs(CmdbWrite), console::item_config_store),
@@ -156,6 +175,17 @@ pub fn table() -> Vec<Route> {
         r(Post, "/api/v1/incidents/{number}/assignment", Needs(IncidentWork), incidents::assign),
         r(Post, "/api/v1/incidents/{number}/priority", Needs(IncidentWork), incidents::reprioritise),
         r(Get, "/api/v1/incidents/{number}/known-errors", Needs(IncidentRead), problems::known_errors),
+        r(Post, "/api/v1/incidents/{number}/parent", Needs(IncidentWork), incidents::set_parent),
+        r(Get, "/api/v1/incidents/{number}/major", Needs(IncidentRead), major::get),
+        r(Post, "/api/v1/incidents/{number}/major", Needs(IncidentWork), major::declare),
+        r(Post, "/api/v1/incidents/{number}/updates", Needs(IncidentWork), major::post_update),
+        r(Get, "/api/v1/incidents/{number}/review", Needs(IncidentRead), major::review),
+        r(Put, "/api/v1/incidents/{number}/review", Needs(IncidentWork), major::put_review),
+        r(Get, "/api/v1/status", Needs(IncidentRead), major::status),
+        r(Post, "/api/v1/incidents/{number}/verification", Needs(IncidentWork), incidents::verify),
+        r(Get, "/api/v1/incidents/{number}/attachments", Needs(IncidentRead), incidents::attachments),
+        takes_file(r(Post, "/api/v1/incidents/{number}/attachments", Needs(IncidentWork), incidents::attach)),
+        r(Get, "/api/v1/incidents/{number}/attachments/{id}", Needs(IncidentRead), incidents::download),
         r(Get, "/api/v1/problems", Needs(IncidentRead), problems::list),
         r(Post, "/api/v1/problems", Needs(IncidentWork), problems::raise),
         r(Get, "/api/v1/problems/{number}", Needs(IncidentRead), problems::get),

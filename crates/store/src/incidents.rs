@@ -33,6 +33,11 @@ pub struct IncidentRow {
     pub resolved_at_ms: Option<i64>,
     pub updated_at_ms: i64,
     pub version: i64,
+    /// The parent incident's number, when this one is a child.
+    pub parent: Option<String>,
+    pub satisfaction: Option<i64>,
+    pub verified_by: Option<String>,
+    pub closed_at_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -101,8 +106,10 @@ pub struct StateWrite<'a> {
 const SELECT: &str = "SELECT n.id, n.number, n.short_description, n.description, n.caller, n.category, \
     n.subcategory, n.item_id, i.name AS item, s.slug AS site, s.time_zone, n.impact, n.urgency, n.priority, n.matrix, \
     n.matrix_version, n.priority_reason, n.state, n.hold_reason, n.assignment_group, n.assignee, n.resolution_code, \
-    n.resolution_notes, n.opened_at_ms, n.resolved_at_ms, n.updated_at_ms, n.version \
-    FROM incidents n LEFT JOIN config_items i ON i.id = n.item_id LEFT JOIN sites s ON s.id = i.site_id";
+    n.resolution_notes, n.opened_at_ms, n.resolved_at_ms, n.updated_at_ms, n.version, pa.number AS parent, \
+    n.satisfaction, n.verified_by, n.closed_at_ms \
+    FROM incidents n LEFT JOIN config_items i ON i.id = n.item_id LEFT JOIN sites s ON s.id = i.site_id \
+    LEFT JOIN incidents pa ON pa.id = n.parent_id";
 
 impl Store {
     pub async fn incident(&self, number: &str) -> Result<Option<IncidentRow>> {
@@ -123,6 +130,110 @@ impl Store {
         let sql = "SELECT at_ms, actor, kind, state, hold_reason, text FROM incident_journal \
                    WHERE incident_id = $1 ORDER BY at_ms, id";
         Ok(on!(self.pool(), p => sqlx::query_as(sql).bind(incident_id).fetch_all(p).await?))
+    }
+}
+
+/// A file attached to an incident, without its bytes.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttachmentMeta {
+    pub id: i64,
+    pub incident_id: i64,
+    pub file_name: String,
+    pub media_type: String,
+    pub label: String,
+    pub size: i64,
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub uploaded_at_ms: i64,
+}
+
+const ATTACHMENT: &str = "SELECT id, incident_id, file_name, media_type, label, size, sha256, uploaded_by, uploaded_at_ms FROM incident_attachments";
+
+impl Store {
+    /// The children of an incident, by number.
+    pub async fn incident_children(&self, id: i64) -> Result<Vec<IncidentRow>> {
+        let sql = format!("{SELECT} WHERE n.parent_id = $1 ORDER BY n.id");
+        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_all(p).await?))
+    }
+
+    /// Resolved incidents resolved before `before_ms`, oldest first: to close for want of an answer.
+    pub async fn resolved_before(&self, before_ms: i64, limit: i64) -> Result<Vec<String>> {
+        let sql = "SELECT number FROM incidents WHERE state = 'resolved' AND resolved_at_ms <= $1 \
+                   ORDER BY resolved_at_ms LIMIT $2";
+        Ok(on!(self.pool(), p => sqlx::query_scalar(sql).bind(before_ms).bind(limit).fetch_all(p).await?))
+    }
+
+    pub async fn attachments(&self, incident_id: i64) -> Result<Vec<AttachmentMeta>> {
+        let sql = format!("{ATTACHMENT} WHERE incident_id = $1 ORDER BY id");
+        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(incident_id).fetch_all(p).await?))
+    }
+
+    /// One attachment with its bytes.
+    pub async fn attachment(&self, incident_id: i64, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
+        let sql = format!("{ATTACHMENT} WHERE incident_id = $1 AND id = $2");
+        let meta: Option<AttachmentMeta> = on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(incident_id).bind(id).fetch_optional(p).await?);
+        let Some(meta) = meta else { return Ok(None) };
+        let bytes: Vec<u8> = on!(self.pool(), p => sqlx::query_scalar("SELECT content FROM incident_attachments WHERE id = $1")
+            .bind(id).fetch_one(p).await?);
+        Ok(Some((meta, bytes)))
+    }
+}
+
+impl Tx {
+    /// Puts an incident under a parent (or none), if it is still at `version`.
+    pub async fn set_incident_parent(
+        &mut self,
+        id: i64,
+        version: i64,
+        parent: Option<i64>,
+        now_ms: i64,
+    ) -> Result<i64> {
+        let n = on_tx!(self, t => sqlx::query(
+            "UPDATE incidents SET parent_id = $1, updated_at_ms = $2, version = version + 1 WHERE id = $3 AND version = $4",
+        )
+        .bind(parent).bind(now_ms).bind(id).bind(version)
+        .execute(&mut **t).await?.rows_affected());
+        if n == 0 { Err(crate::StoreError::Stale) } else { Ok(version + 1) }
+    }
+
+    /// Records who verified the resolution and how satisfied the requester was.
+    pub async fn set_verification(&mut self, id: i64, satisfaction: Option<i64>, verified_by: &str) -> Result<()> {
+        on_tx!(self, t => sqlx::query("UPDATE incidents SET satisfaction = $1, verified_by = $2 WHERE id = $3")
+            .bind(satisfaction).bind(verified_by).bind(id)
+            .execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Stores a file; refuses it (`None`) when the incident's files would pass `max_total` bytes.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_attachment(
+        &mut self,
+        incident_id: i64,
+        file_name: &str,
+        media_type: &str,
+        label: &str,
+        sha256: &str,
+        content: &[u8],
+        uploaded_by: &str,
+        now_ms: i64,
+        max_total: i64,
+    ) -> Result<Option<i64>> {
+        let used: Option<i64> = on_tx!(self, t => sqlx::query_scalar(
+            "SELECT CAST(SUM(size) AS BIGINT) FROM incident_attachments WHERE incident_id = $1",
+        )
+        .bind(incident_id).fetch_one(&mut **t).await?);
+        let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
+        if used.unwrap_or(0) + size > max_total {
+            return Ok(None);
+        }
+        let id: i64 = on_tx!(self, t => sqlx::query_scalar(
+            "INSERT INTO incident_attachments (incident_id, file_name, media_type, label, size, sha256, content, \
+             uploaded_by, uploaded_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(incident_id).bind(file_name).bind(media_type).bind(label).bind(size).bind(sha256).bind(content)
+        .bind(uploaded_by).bind(now_ms)
+        .fetch_one(&mut **t).await?);
+        Ok(Some(id))
     }
 }
 
@@ -156,8 +267,8 @@ impl Tx {
     ) -> Result<i64> {
         let n = on_tx!(self, t => sqlx::query(
             "UPDATE incidents SET state = $1, hold_reason = $2, resolution_code = $3, resolution_notes = $4, \
-             resolved_at_ms = $5, assignee = COALESCE($6, assignee), updated_at_ms = $7, version = version + 1 \
-             WHERE id = $8 AND version = $9",
+             resolved_at_ms = $5, assignee = COALESCE($6, assignee), updated_at_ms = $7, version = version + 1, \
+             closed_at_ms = CASE WHEN $1 = 'closed' THEN $7 ELSE NULL END WHERE id = $8 AND version = $9",
         )
         .bind(w.state).bind(w.hold_reason).bind(w.resolution_code).bind(w.resolution_notes).bind(w.resolved_at_ms)
         .bind(w.assignee).bind(now_ms).bind(id).bind(version)

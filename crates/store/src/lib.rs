@@ -14,6 +14,7 @@ mod bulk;
 mod cmdb;
 mod configs;
 mod incidents;
+mod major;
 mod notifications;
 mod problems;
 mod relations;
@@ -30,8 +31,10 @@ pub use bulk::InsertedItem;
 pub use cmdb::{ITEM_LIST, ItemRow, ItemVersion, ItemWrite, NewSite, SITE_LIST, SiteRow};
 pub use configs::{ConfigMeta, ConfigRow, NewConfig};
 pub use incidents::{
-    CalendarRow, IncidentRow, JournalEntry, JournalRow, MatrixRow, NewIncident, PriorityWrite, StateWrite,
+    AttachmentMeta, CalendarRow, IncidentRow, JournalEntry, JournalRow, MatrixRow, NewIncident, PriorityWrite,
+    StateWrite,
 };
+pub use major::{MajorRow, NewMajor, ReviewRow, UpdateRow};
 pub use notifications::{AttemptResult, AttemptRow, ChannelRow, NewNotification, NotificationRow, PageRow, Specs};
 pub use problems::{AnalysisWrite, ProblemRow};
 pub use relations::{GraphEdges, GroupRow, RelationshipChange, RelationshipRow, Removing, Target};

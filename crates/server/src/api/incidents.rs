@@ -97,6 +97,14 @@ pub struct IncidentDto {
     pub resolved_at: Option<String>,
     pub version: i64,
     /// Services it affected when it was opened, from the CMDB: their SLA policies set its clocks.
+    /// The parent incident, when this one is a child.
+    pub parent: Option<String>,
+    /// Its children (on a single incident; empty in lists).
+    pub children: Vec<String>,
+    /// The requester's satisfaction (1–5) when they verified the resolution, and who recorded it.
+    pub satisfaction: Option<i64>,
+    pub verified_by: Option<String>,
+    pub closed_at: Option<String>,
     pub services: Vec<AffectedDto>,
     /// Services the item's failure takes down or degrades (computed from the CMDB).
     pub impacted_services: Vec<ImpactedDto>,
@@ -143,6 +151,11 @@ impl From<IncidentView> for IncidentDto {
             resolved_at: r.resolved_at_ms.map(rfc3339),
             version: r.version,
             services: v.services.into_iter().map(|s| AffectedDto { name: s.service, status: s.status }).collect(),
+            parent: r.parent,
+            children: v.children,
+            satisfaction: r.satisfaction,
+            verified_by: r.verified_by,
+            closed_at: r.closed_at_ms.map(rfc3339),
             impacted_services: v
                 .impacted
                 .into_iter()
@@ -643,4 +656,128 @@ pub async fn recurring(
             .map(|r| RecurrenceDto { key: r.key, incidents: r.numbers, first: rfc3339(r.first), last: rfc3339(r.last) })
             .collect(),
     ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParentDto {
+    /// The parent incident (`INC…`), or null to take it out of its parent.
+    pub parent: Option<String>,
+    pub version: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{number}/parent", tag = "incidents", params(("number" = String, Path)),
+    request_body = ParentDto,
+    responses((status = 200, body = IncidentDto, description = "Resolving the parent resolves its open children"),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_parent(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(b): ApiJson<ParentDto>,
+) -> ApiResult<Json<IncidentDto>> {
+    Ok(Json(s.app.set_parent(&ctx.actor(), &number, b.parent.as_deref(), b.version).await?.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationDto {
+    /// The requester accepts the resolution (the incident closes) or not (it reopens).
+    pub accepted: bool,
+    /// 1 (very dissatisfied) to 5 (very satisfied), when accepting.
+    pub satisfaction: Option<u8>,
+    /// What is still wrong, when rejecting.
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{number}/verification", tag = "incidents", params(("number" = String, Path)),
+    request_body = VerificationDto,
+    responses((status = 200, body = IncidentDto, description = "Closed, or reopened"), (status = 422, body = Problem)))]
+pub async fn verify(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(b): ApiJson<VerificationDto>,
+) -> ApiResult<Json<IncidentDto>> {
+    let v = model::incident::Verification { accepted: b.accepted, satisfaction: b.satisfaction, comment: b.comment };
+    Ok(Json(s.app.verify(&ctx.actor(), &number, v).await?.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentDto {
+    pub id: i64,
+    pub name: String,
+    /// As read from the file's bytes.
+    pub media_type: String,
+    pub label: String,
+    pub size: i64,
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+}
+
+impl From<store::AttachmentMeta> for AttachmentDto {
+    fn from(a: store::AttachmentMeta) -> Self {
+        AttachmentDto {
+            id: a.id,
+            name: a.file_name,
+            media_type: a.media_type,
+            label: a.label,
+            size: a.size,
+            sha256: a.sha256,
+            uploaded_by: a.uploaded_by,
+            uploaded_at: rfc3339(a.uploaded_at_ms),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{number}/attachments", tag = "incidents", params(("number" = String, Path)),
+    responses((status = 200, body = Vec<AttachmentDto>)))]
+pub async fn attachments(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(number): ApiPath<String>,
+) -> ApiResult<Json<Vec<AttachmentDto>>> {
+    Ok(Json(s.app.attachments(&ctx.actor(), &number).await?.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{number}/attachments", tag = "incidents",
+    params(("number" = String, Path), ("name" = String, Query, description = "The file's name")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "The file itself, up to 10 MiB (100 MiB per incident). Its kind is read from its bytes: text and logs, packet captures, PDF, PNG/JPEG/GIF, ZIP or gzip."),
+    responses((status = 201, body = AttachmentDto), (status = 413, body = Problem), (status = 422, body = Problem)))]
+pub async fn attach(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(number): ApiPath<String>,
+    QueryPairs(q): QueryPairs,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<AttachmentDto>)> {
+    let mut name = None;
+    for (k, v) in q {
+        match k.as_str() {
+            "name" => name = Some(v),
+            other => return Err(ApiError::Invalid(vec![FieldError::new(other, "unknown parameter; give `name`")])),
+        }
+    }
+    let Some(name) = name else {
+        return Err(ApiError::Invalid(vec![FieldError::new("name", "the file's name: ?name=show-tech.txt")]));
+    };
+    let a = s.app.attach(&ctx.actor(), &number, &name, &body).await?;
+    Ok((StatusCode::CREATED, Json(a.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{number}/attachments/{id}", tag = "incidents",
+    params(("number" = String, Path), ("id" = i64, Path)),
+    responses((status = 200, description = "The file, as an attachment download"), (status = 404, body = Problem)))]
+pub async fn download(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath((number, id)): ApiPath<(String, String)>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let id: i64 = id.parse().map_err(|_| ApiError::Invalid(vec![FieldError::new("id", "an attachment number")]))?;
+    let (meta, bytes) = s.app.attachment(&ctx.actor(), &number, id).await?;
+    Ok(crate::console::download(&meta.file_name, &meta.media_type, bytes).into_response())
 }

@@ -21,6 +21,7 @@ pub mod cmdb;
 pub mod configs;
 pub mod desk;
 pub mod incidents;
+pub mod major;
 pub mod problems;
 pub mod suppliers;
 

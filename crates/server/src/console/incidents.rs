@@ -237,6 +237,21 @@ struct IncidentPage {
     journal: Vec<JournalLine>,
     /// (service, down or degraded, why)
     impacted: Vec<(String, &'static str, String)>,
+    /// Escalation chains paging for it: (chain, what became of it).
+    pages: Vec<(String, String)>,
+    paging: bool,
+    /// (channel, what, state, last result)
+    notifications: Vec<(String, String, String, String)>,
+    parent: String,
+    children: Vec<String>,
+    /// (id, name, kind, size)
+    attachments: Vec<(i64, String, String, String)>,
+    satisfaction: String,
+    resolved: bool,
+    major: Option<super::major::MajorLine>,
+    can_declare: bool,
+    people: Vec<String>,
+    statuses: Vec<&'static str>,
 }
 
 async fn incident_response(s: &AppState, ctx: &Ctx, number: &str, errors: Vec<FieldError>) -> Response {
@@ -247,7 +262,62 @@ async fn incident_response(s: &AppState, ctx: &Ctx, number: &str, errors: Vec<Fi
         Err(e) => return app_error_page(s, ctx, e),
     };
     let r = &v.row;
+    let pages = s.app.pages(&actor, number).await.unwrap_or_default();
+    let paging = pages.iter().any(|p| p.acknowledged_at_ms.is_none());
+    let pages = pages
+        .into_iter()
+        .map(|p| {
+            let status = match (p.acknowledged_at_ms, p.acknowledged_by) {
+                (Some(at), by) => format!("acknowledged by {} {}", by.unwrap_or_default(), when(at, now).rel),
+                (None, _) => format!("paging since {}: {} step(s) sent", when(p.raised_at_ms, now).rel, p.steps_sent),
+            };
+            (p.chain, status)
+        })
+        .collect();
+    let notifications = s
+        .app
+        .notifications(&actor, Some(number))
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| {
+            let title = serde_json::from_str::<notify::Notice>(&d.row.notice).map(|n| n.title).unwrap_or_default();
+            (d.row.channel, title, d.row.state, d.row.last_result)
+        })
+        .collect();
+    let attachments = s
+        .app
+        .attachments(&actor, number)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| {
+            let size = if a.size >= 1_048_576 {
+                format!("{:.1} MiB", a.size as f64 / 1_048_576.0)
+            } else {
+                format!("{} KiB", (a.size + 1023) / 1024)
+            };
+            (a.id, a.file_name, a.label, size)
+        })
+        .collect();
+    let major = s.app.major(&actor, number).await.ok().flatten().map(|m| super::major::major_line(&m, now));
+    let open = !v.state.is_terminal() && v.state != IncidentState::Resolved;
     let page = IncidentPage {
+        can_declare: major.is_none() && open && r.priority == 1 && actor.can(Perm::IncidentWork),
+        major,
+        people: s.app.on_call_people().await.unwrap_or_default(),
+        statuses: model::major::UpdateStatus::ALL.iter().map(|u| u.as_str()).collect(),
+        pages,
+        paging,
+        notifications,
+        parent: r.parent.clone().unwrap_or_default(),
+        children: v.children.clone(),
+        attachments,
+        satisfaction: r
+            .satisfaction
+            .map(|x| format!("{x}/5, recorded by {}", r.verified_by.clone().unwrap_or_default()))
+            .unwrap_or_default(),
+        resolved: v.state == IncidentState::Resolved,
         chrome: ctx_chrome(s, ctx, &format!("{} {}", r.number, r.short_description), "incidents"),
         caller: r.caller.clone(),
         category: if r.subcategory.is_empty() {
@@ -294,6 +364,11 @@ async fn incident_response(s: &AppState, ctx: &Ctx, number: &str, errors: Vec<Fi
         i: line(&v, now),
     };
     render(if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &page)
+}
+
+/// The incident page again, with what was wrong with a form on it.
+pub(super) async fn incident_with_errors(s: &AppState, ctx: &Ctx, number: &str, errors: Vec<FieldError>) -> Response {
+    incident_response(s, ctx, number, errors).await
 }
 
 pub async fn incident_page(
@@ -381,4 +456,103 @@ pub async fn incident_priority(
     let (impact, urgency, reason) = (field(&p, "impact"), field(&p, "urgency"), field(&p, "reason"));
     let r = s.app.reprioritise(&ctx.actor(), &number, impact, urgency, priority, reason, version).await;
     after_change(&s, &ctx, &number, r).await
+}
+
+/// Someone answers the pages: the chains stop.
+pub async fn incident_acknowledge(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    number: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(number)) = number else { return not_found_page() };
+    match s.app.acknowledge(&ctx.actor(), &number).await {
+        Ok(_) => Redirect::to(&format!("/incidents/{number}")).into_response(),
+        Err(AppError::Invalid(i)) => incident_response(&s, &ctx, &number, i.0).await,
+        Err(e) => app_error_page(&s, &ctx, e),
+    }
+}
+
+pub async fn incident_parent(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    number: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
+    let Ok(Path(number)) = number else { return not_found_page() };
+    let p = form_pairs(&body);
+    let parent = Some(field(&p, "parent")).filter(|x| !x.trim().is_empty());
+    let r = s.app.set_parent(&ctx.actor(), &number, parent, field(&p, "version").parse().ok()).await;
+    after_change(&s, &ctx, &number, r).await
+}
+
+pub async fn incident_verify(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    number: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Response {
+    let Ok(Path(number)) = number else { return not_found_page() };
+    let p = form_pairs(&body);
+    let v = model::incident::Verification {
+        accepted: field(&p, "verdict") == "accept",
+        satisfaction: field(&p, "satisfaction").parse().ok(),
+        comment: field(&p, "comment").to_owned(),
+    };
+    let r = s.app.verify(&ctx.actor(), &number, v).await;
+    after_change(&s, &ctx, &number, r).await
+}
+
+/// A file from the upload form (multipart; the CSRF token rides in the action URL).
+pub async fn incident_attach(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    number: Result<Path<String>, PathRejection>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let Ok(Path(number)) = number else { return not_found_page() };
+    let bad = |why: String| vec![FieldError::new("file", why)];
+    let Ok(mut form) = multipart else {
+        return incident_response(&s, &ctx, &number, bad("send the file from the upload form".into())).await;
+    };
+    let mut file = None;
+    loop {
+        match form.next_field().await {
+            Ok(Some(f)) if f.name() == Some("file") => {
+                let name = f.file_name().unwrap_or_default().to_owned();
+                match f.bytes().await {
+                    Ok(b) => file = Some((name, b)),
+                    Err(_) => {
+                        let why =
+                            format!("over {} MiB, the limit for one file", model::attachment::MAX_BYTES / 1_048_576);
+                        return incident_response(&s, &ctx, &number, bad(why)).await;
+                    }
+                }
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(_) => {
+                return incident_response(&s, &ctx, &number, bad("the upload was cut short; try again".into())).await;
+            }
+        }
+    }
+    let Some((name, bytes)) = file.filter(|f| !f.0.is_empty()) else {
+        return incident_response(&s, &ctx, &number, bad("choose a file".into())).await;
+    };
+    match s.app.attach(&ctx.actor(), &number, &name, &bytes).await {
+        Ok(_) => Redirect::to(&format!("/incidents/{number}")).into_response(),
+        Err(AppError::Invalid(i)) => incident_response(&s, &ctx, &number, i.0).await,
+        Err(e) => app_error_page(&s, &ctx, e),
+    }
+}
+
+pub async fn incident_download(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    path: Result<Path<(String, i64)>, PathRejection>,
+) -> Response {
+    let Ok(Path((number, id))) = path else { return not_found_page() };
+    match s.app.attachment(&ctx.actor(), &number, id).await {
+        Ok((meta, bytes)) => super::download(&meta.file_name, &meta.media_type, bytes),
+        Err(e) => app_error_page(&s, &ctx, e),
+    }
 }

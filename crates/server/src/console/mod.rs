@@ -6,12 +6,17 @@
 
 mod cmdb;
 mod configs;
+mod desk;
 mod incidents;
+mod major;
 pub use cmdb::{item_page, risk_page, service_map_page, services_page, vendor_page, vendors_page};
 pub use configs::{config_diff_page, configs_page, item_config_page, item_config_store};
+pub use desk::{oncall_apply, oncall_override, oncall_page};
 pub use incidents::{
-    incident_assign, incident_move, incident_note, incident_page, incident_priority, incidents_open, incidents_page,
+    incident_acknowledge, incident_assign, incident_attach, incident_download, incident_move, incident_note,
+    incident_page, incident_parent, incident_priority, incident_verify, incidents_open, incidents_page,
 };
+pub use major::{major_declare, major_update, review_page, review_save, status_page};
 
 use crate::access::{SESSION_COOKIE, cookie, form_urlencoded_field};
 use crate::api::rfc3339;
@@ -91,6 +96,8 @@ fn nav_for(p: &Principal, source: &str) -> Vec<NavItem> {
     let mut nav = vec![section("Operate"), link("Dashboard", "/", "dashboard", "d")];
     if actor.can(Perm::IncidentRead) {
         nav.push(link("Incidents", "/incidents", "incidents", "i"));
+        nav.push(link("On call", "/oncall", "oncall", "o"));
+        nav.push(link("Service status", "/status", "status", "t"));
     }
     nav.extend([planned("Problems"), planned("Changes"), planned("Events"), section("Know")]);
     if actor.can(Perm::CmdbRead) {
@@ -213,6 +220,32 @@ pub struct Opt {
 
 fn errors_pairs(e: &[FieldError]) -> Vec<(String, String)> {
     e.iter().map(|e| (e.field.clone(), e.message.clone())).collect()
+}
+
+/// A stored file as a download: the checked type, never sniffed, never rendered in the
+/// console's origin (sandboxed), saved under its name.
+pub(crate) fn download(name: &str, media_type: &str, bytes: Vec<u8>) -> Response {
+    use axum::http::{HeaderValue, header};
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || "._- ".contains(c) { c } else { '_' }).collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
+        .collect();
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(media_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    resp
 }
 
 fn form_pairs(body: &Bytes) -> Vec<(String, String)> {

@@ -526,7 +526,95 @@ async fn the_on_call_engineer_is_paged_and_the_chain_steps_up_until_acknowledged
     assert_eq!(pages[0]["acknowledged_by"], "engineer");
 }
 
+/// The on-call page: everyone who reads incidents sees who is on call and the hand-overs;
+/// engineers cover shifts; administrators edit schedules and chains as YAML, all or nothing;
+/// an incident that pages shows it, with an Acknowledge button that stops the chain.
+async fn the_console_shows_who_is_on_call_and_edits_schedules_as_code(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let lead = Auth::Session(h.login("ops-lead", app::DEMO_PASSWORD).await);
+    let yaml = "schedules:\n- name: L3 network\n  time_zone: Europe/London\n  layers:\n  - name: weekly\n    members: [engineer, operator]\n    start: 2027-01-11T09:00\n    shift: 1w\nchains:\n- name: network\n  steps:\n  - after_minutes: 0\n    targets: ['oncall:L3 network']\n";
+    let applied = h.form("/oncall/apply", &lead, &[("yaml", yaml)]).await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.text());
+    assert!(
+        applied.text().contains("Applied: schedule L3 network created, chain network created."),
+        "{}",
+        applied.text()
+    );
+    let bad = h.form("/oncall/apply", &lead, &[("yaml", &yaml.replace("operator]", "nobody]"))]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text().contains("no account `nobody`") && bad.text().contains("nobody]"),
+        "the text is kept to fix: {}",
+        bad.text()
+    );
+    let broken = h.form("/oncall/apply", &lead, &[("yaml", "schedules: [")]).await;
+    assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let eng = Auth::Session(h.login("engineer", app::DEMO_PASSWORD).await);
+    let page = h.get("/oncall", &eng).await.text();
+    assert!(page.contains("<strong>engineer</strong> is on call"), "{page}");
+    assert!(!page.contains("Schedules and chains as code"), "engineers do not edit schedules");
+    let covered = h
+        .form(
+            "/oncall/overrides",
+            &eng,
+            &[
+                ("schedule", "L3 network"),
+                ("who", "operator"),
+                ("start", "2027-01-15T07:00"),
+                ("end", "2027-01-15T10:00"),
+            ],
+        )
+        .await;
+    assert_eq!(covered.status, StatusCode::SEE_OTHER, "{}", covered.text());
+    assert!(h.get("/oncall", &eng).await.text().contains("<strong>operator</strong> is on call"));
+    let backwards = h
+        .form(
+            "/oncall/overrides",
+            &eng,
+            &[
+                ("schedule", "L3 network"),
+                ("who", "operator"),
+                ("start", "2027-01-15T10:00"),
+                ("end", "2027-01-15T09:00"),
+            ],
+        )
+        .await;
+    assert!(backwards.status == StatusCode::UNPROCESSABLE_ENTITY && backwards.text().contains("after the start"));
+    assert_eq!(h.form("/oncall/apply", &eng, &[("yaml", yaml)]).await.status, StatusCode::FORBIDDEN);
+    let viewer = Auth::Session(h.login("viewer", app::DEMO_PASSWORD).await);
+    let seen = h.get("/oncall", &viewer).await;
+    assert!(seen.status == StatusCode::OK && !seen.text().contains("Cover a shift"), "{}", seen.text());
+
+    // A P1 pages the chain; its page offers the acknowledgement.
+    let admin = Auth::Bearer(h.token("ops-lead", &[Scope::Admin]).await);
+    let rule = json!({"kind": "hierarchical", "trigger": {"on": "opened"}, "priorities": [1], "page": "network"});
+    assert_eq!(h.json(Method::PUT, "/api/v1/escalation-rules/p1-page", &admin, rule).await.status, StatusCode::OK);
+    let opened = h
+        .form(
+            "/incidents",
+            &eng,
+            &[
+                ("short_description", "pn-core-sw1 down"),
+                ("caller", "Control room"),
+                ("category", "network"),
+                ("item", "pn-core-sw1"),
+                ("impact", "high"),
+                ("urgency", "high"),
+            ],
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.text());
+    let page = h.get("/incidents/INC0000001", &eng).await.text();
+    assert!(page.contains("paging since") && page.contains(">Acknowledge</button>"), "{page}");
+    let acked = h.form("/incidents/INC0000001/acknowledge", &eng, &[]).await;
+    assert_eq!(acked.status, StatusCode::SEE_OTHER, "{}", acked.text());
+    let page = h.get("/incidents/INC0000001", &eng).await.text();
+    assert!(page.contains("acknowledged by engineer") && !page.contains(">Acknowledge</button>"), "{page}");
+}
+
 crate::both_backends!(
+    the_console_shows_who_is_on_call_and_edits_schedules_as_code,
     the_on_call_engineer_is_paged_and_the_chain_steps_up_until_acknowledged,
     escalations_page_mail_and_retry_until_delivered,
     a_channel_over_its_hourly_rate_waits_and_loses_nothing,

@@ -70,6 +70,13 @@ impl Resp {
         assert_eq!(v["status"].as_u64(), Some(u64::from(self.status.as_u16())));
         v["type"].as_str().unwrap_or("").rsplit(':').next().unwrap_or("").to_owned()
     }
+    /// A header's value, or empty.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+    pub fn bytes(&self) -> &[u8] {
+        &self.body
+    }
     pub fn location(&self) -> &str {
         self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
@@ -166,6 +173,11 @@ impl Harness {
             .body(Body::from(body.to_string()))
             .expect("req");
         self.send(req).await
+    }
+
+    /// A JSON POST to a path built on the spot (closures over it can return the future).
+    pub async fn post(&self, path: String, auth: &Auth, body: serde_json::Value) -> Resp {
+        self.json(Method::POST, &path, auth, body).await
     }
 
     pub async fn form(&self, path: &str, auth: &Auth, fields: &[(&str, &str)]) -> Resp {
