@@ -11,6 +11,7 @@ use crate::slas::{self, AT_RISK_PERCENT};
 use crate::{Actor, App, AppError, Result};
 use model::calendar::Calendar;
 use model::incident::{self, HoldReason, Move, PriorityMatrix, State};
+use model::kpi;
 use model::sla::{self, SlaState};
 use model::{FieldError, Invalid, Perm};
 use serde_json::json;
@@ -18,6 +19,57 @@ use std::collections::HashMap;
 use store::{
     IncidentRow, IncidentServiceRow, IncidentSlaRow, JournalEntry, JournalRow, NewIncident, PriorityWrite, StateWrite,
 };
+
+/// Which incidents a queue holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueName {
+    #[default]
+    Open,
+    Mine,
+    Unassigned,
+    /// A running clock at 75 % of its target or past it.
+    Breaching,
+    /// Major incidents under way.
+    Major,
+    /// Every incident, newest first.
+    All,
+}
+
+impl QueueName {
+    pub const ALL: [QueueName; 6] = [
+        QueueName::Open,
+        QueueName::Mine,
+        QueueName::Unassigned,
+        QueueName::Breaching,
+        QueueName::Major,
+        QueueName::All,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueName::Open => "open",
+            QueueName::Mine => "mine",
+            QueueName::Unassigned => "unassigned",
+            QueueName::Breaching => "breaching",
+            QueueName::Major => "major",
+            QueueName::All => "all",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<QueueName> {
+        QueueName::ALL.into_iter().find(|q| q.as_str() == s)
+    }
+}
+
+/// A queue as asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Queue {
+    pub name: QueueName,
+    pub priority: Option<i64>,
+    pub search: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
 
 /// What an incident may be about.
 pub const CATEGORIES: &[&str] =
@@ -134,11 +186,52 @@ impl App {
             text: e.text.into(),
         });
         let cals = self.load_calendars().await?;
-        for (_, kept) in slas::compute(&r.row, &r.slas, &r.journal, e.at_ms, &cals) {
+        let mut resolution_met = None;
+        for (clock, kept) in slas::compute(&r.row, &r.slas, &r.journal, e.at_ms, &cals) {
+            if kept.kind == "resolution" {
+                resolution_met = match clock.state.stage {
+                    sla::Stage::Achieved => Some(true),
+                    sla::Stage::Breached => Some(false),
+                    _ => None,
+                };
+            }
             tx.put_incident_sla(&kept).await?;
+        }
+        let event = match (e.kind, e.state) {
+            ("opened", _) => Some(kpi::Event::Opened),
+            ("state", Some(state)) => Some(kpi::Event::Entered { state, resolution_met }),
+            _ => None,
+        };
+        if let Some(event) = event {
+            let prior = &r.journal[..r.journal.len() - 1];
+            self.count(&mut tx, &r.row, prior, event, e.actor, e.at_ms).await?;
         }
         tx.commit().await?;
         self.incident(actor, r.number).await
+    }
+
+    /// Adds what an event contributes to the dashboard's roll-ups, in its transaction.
+    pub(crate) async fn count(
+        &self,
+        tx: &mut store::Tx,
+        row: &IncidentRow,
+        prior: &[JournalRow],
+        event: kpi::Event<'_>,
+        actor: &str,
+        at: i64,
+    ) -> Result<()> {
+        let past: Vec<kpi::Past<'_>> = prior
+            .iter()
+            .map(|j| kpi::Past { at: j.at_ms, actor: &j.actor, kind: &j.kind, state: j.state.as_deref() })
+            .collect();
+        let adds: Vec<(&str, i64)> = kpi::contribution(row.opened_at_ms, &past, event, actor, at)
+            .into_iter()
+            .map(|(c, n)| (c.column(), n))
+            .collect();
+        if !adds.is_empty() {
+            tx.bump_rollups(&kpi::day(at), row.priority, &adds).await?;
+        }
+        Ok(())
     }
 
     /// Whether `actor` may see an incident: site-scoped actors see those on their sites' items.
@@ -207,9 +300,34 @@ impl App {
     /// Open incidents (all with `all`), most urgent and oldest first, at most 500. Journals
     /// hold only the state entries the clocks are computed from.
     pub async fn incidents(&self, actor: &Actor, all: bool) -> Result<Vec<IncidentView>> {
+        let q = Queue { name: if all { QueueName::All } else { QueueName::Open }, limit: 500, ..Queue::default() };
+        self.incident_queue(actor, &q).await
+    }
+
+    /// A queue of incidents as the actor may see them: the open ones (most urgent and oldest
+    /// first), theirs, unassigned, breaching soon, majors, or all (newest first), narrowed by
+    /// priority and by words searched in the full-text index.
+    pub async fn incident_queue(&self, actor: &Actor, q: &Queue) -> Result<Vec<IncidentView>> {
         actor.require(Perm::IncidentRead)?;
-        let rows = self.store.incidents(all, 500).await?.into_iter().filter(|r| Self::incident_visible(actor, r));
-        self.views(rows.collect()).await
+        let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if search.is_some_and(|s| store::search_terms(s).is_none()) {
+            return Err(Invalid::one("q", "search for words or numbers").into());
+        }
+        let f = store::QueueFilter {
+            open_only: q.name != QueueName::All,
+            assignee: (q.name == QueueName::Mine).then_some(actor.name.as_str()),
+            unassigned: q.name == QueueName::Unassigned,
+            major: q.name == QueueName::Major,
+            at_risk_by: (q.name == QueueName::Breaching).then(|| self.now_ms()),
+            priority: q.priority,
+            search,
+            sites: &actor.sites,
+            limit: q.limit.clamp(1, 500),
+            offset: q.offset.max(0),
+            ..store::QueueFilter::default()
+        };
+        let rows = self.store.incident_queue(&f).await?;
+        self.views(rows.into_iter().filter(|r| Self::incident_visible(actor, r)).collect()).await
     }
 
     pub async fn open_incident(&self, actor: &Actor, input: OpenIncident) -> Result<IncidentView> {
@@ -299,6 +417,14 @@ impl App {
             None => Vec::new(),
         };
         tx.insert_incident_services(id, &services).await?;
+        let today = kpi::day(now);
+        tx.bump_count(&today, "category", new.category).await?;
+        if let Some(i) = &item {
+            tx.bump_count(&today, "item", &i.name).await?;
+        }
+        for (_, name, _) in &services {
+            tx.bump_count(&today, "service", name).await?;
+        }
         let service_ids: Vec<i64> = services.iter().map(|s| s.0).collect();
         let policies = self.policies_for(&service_ids).await?;
         let site = item.as_ref().and_then(|i| i.site.clone());

@@ -15,6 +15,7 @@ mod error;
 pub mod escalation;
 mod import;
 pub mod incidents;
+pub mod kpis;
 pub mod major;
 pub mod notifications;
 pub mod oncall;

@@ -132,6 +132,10 @@ impl App {
         let now = self.now_ms();
         let mut tx = self.store.begin().await?;
         tx.set_verification(current.row.id, v.satisfaction.map(i64::from), &actor.name).await?;
+        if let (true, Some(score)) = (v.accepted, v.satisfaction) {
+            let event = model::kpi::Event::Verified { satisfaction: score };
+            self.count(&mut tx, &current.row, &current.journal, event, &actor.name, now).await?;
+        }
         let text = match (v.accepted, v.satisfaction) {
             (true, Some(s)) => format!("The requester accepted the resolution (satisfaction {s}/5){}", tail(&comment)),
             _ => format!("The requester rejected the resolution: {comment}"),

@@ -14,6 +14,7 @@ pub mod escalation;
 pub mod firmware;
 pub mod impact;
 pub mod incident;
+pub mod kpi;
 pub mod list;
 pub mod major;
 pub mod oncall;

@@ -83,6 +83,7 @@ use utoipa::{Modify, OpenApi};
         major::get,
         major::post_update,
         major::status,
+        incidents::kpis,
         major::review,
         major::put_review,
         incidents::verify,

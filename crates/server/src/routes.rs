@@ -182,6 +182,7 @@ pub fn table() -> Vec<Route> {
         r(Get, "/api/v1/incidents/{number}/review", Needs(IncidentRead), major::review),
         r(Put, "/api/v1/incidents/{number}/review", Needs(IncidentWork), major::put_review),
         r(Get, "/api/v1/status", Needs(IncidentRead), major::status),
+        r(Get, "/api/v1/kpis", Needs(IncidentRead), incidents::kpis),
         r(Post, "/api/v1/incidents/{number}/verification", Needs(IncidentWork), incidents::verify),
         r(Get, "/api/v1/incidents/{number}/attachments", Needs(IncidentRead), incidents::attachments),
         takes_file(r(Post, "/api/v1/incidents/{number}/attachments", Needs(IncidentWork), incidents::attach)),

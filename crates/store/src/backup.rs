@@ -62,7 +62,7 @@ impl Store {
             }
             let tables: Vec<String> = sqlx::query_scalar(
                 "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-                 AND name <> '_sqlx_migrations' ORDER BY name",
+                 AND name <> '_sqlx_migrations' AND name NOT LIKE 'incidents_fts%' ORDER BY name",
             )
             .fetch_all(&mut *conn)
             .await?;
@@ -77,6 +77,8 @@ impl Store {
                         .await?
                         .rows_affected();
                 }
+                // The search index is derived: rebuilt from the restored incidents, not copied.
+                sqlx::query("INSERT INTO main.incidents_fts (incidents_fts) VALUES ('rebuild')").execute(&mut *conn).await?;
                 Ok::<_, sqlx::Error>(())
             }
             .await;

@@ -50,6 +50,39 @@ pub struct JournalRow {
     pub text: String,
 }
 
+/// What a queue shows.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter<'a> {
+    pub open_only: bool,
+    pub assignee: Option<&'a str>,
+    /// Any of these assignment groups.
+    pub groups: &'a [String],
+    pub unassigned: bool,
+    pub priority: Option<i64>,
+    /// Major incidents under way.
+    pub major: bool,
+    /// Breaching soon: a running clock past its at-risk mark by this instant.
+    pub at_risk_by: Option<i64>,
+    /// Words to find (number, short description, description, resolution notes).
+    pub search: Option<&'a str>,
+    /// Only incidents on items at these sites (a site-scoped account's); empty: all.
+    pub sites: &'a [String],
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A search as both backends take it: an FTS5 query and a tsquery, built from the words'
+/// letters and digits only (so nothing a user types is query syntax), all words required,
+/// the last one a prefix. `None` when there is nothing to search for.
+pub fn search_terms(text: &str) -> Option<(String, String)> {
+    let tokens: Vec<String> =
+        text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).take(8).map(str::to_lowercase).collect();
+    let (last, rest) = tokens.split_last()?;
+    let fts: Vec<String> = rest.iter().map(|t| format!("\"{t}\"")).chain([format!("\"{last}\"*")]).collect();
+    let tsq: Vec<String> = rest.iter().cloned().chain([format!("{last}:*")]).collect();
+    Some((fts.join(" "), tsq.join(" & ")))
+}
+
 /// An incident to open.
 #[derive(Debug, Clone)]
 pub struct NewIncident<'a> {
@@ -119,11 +152,61 @@ impl Store {
 
     /// Incidents, open ones only unless `all`, most urgent and oldest first.
     pub async fn incidents(&self, all: bool, limit: i64) -> Result<Vec<IncidentRow>> {
-        let sql = format!(
-            "{SELECT} WHERE $1 OR n.state NOT IN ('resolved', 'closed', 'cancelled') \
-             ORDER BY n.priority, n.opened_at_ms LIMIT $2"
-        );
-        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(all).bind(limit).fetch_all(p).await?))
+        self.incident_queue(&QueueFilter { open_only: !all, limit, ..QueueFilter::default() }).await
+    }
+
+    /// A queue: open (or all) incidents matching the filter, most urgent and oldest first
+    /// (newest first when not only the open ones). The open queue reads its own partial
+    /// index; a search reads the full-text index (FTS5 on SQLite, tsvector on PostgreSQL).
+    pub async fn incident_queue(&self, f: &QueueFilter<'_>) -> Result<Vec<IncidentRow>> {
+        let mut w = crate::sql::Where::default();
+        if f.open_only {
+            // The partial index's own predicate, word for word.
+            w.raw("n.state IN ('new', 'in-progress', 'on-hold')".into());
+        }
+        if let Some(a) = f.assignee {
+            w.eq("n.assignee", crate::sql::Arg::Text(a.into()));
+        }
+        if !f.groups.is_empty() {
+            w.in_text("n.assignment_group", f.groups);
+        }
+        if f.unassigned {
+            w.raw("n.assignee IS NULL".into());
+        }
+        if let Some(p) = f.priority {
+            w.eq("n.priority", crate::sql::Arg::Int(p));
+        }
+        if !f.sites.is_empty() {
+            w.in_text("s.slug", f.sites);
+        }
+        if f.major {
+            w.raw("n.id IN (SELECT incident_id FROM major_incidents WHERE ended_at_ms IS NULL)".into());
+        }
+        if let Some(now) = f.at_risk_by {
+            w.raw(format!(
+                "n.id IN (SELECT incident_id FROM incident_slas WHERE stage IN ('running', 'breached') \
+                 AND ended_at_ms IS NULL AND at_risk_at_ms <= {now})"
+            ));
+        }
+        let search = f.search.and_then(search_terms);
+        let order = if f.open_only { "n.priority, n.opened_at_ms, n.id" } else { "n.id DESC" };
+        let tail = format!(" ORDER BY {order} LIMIT {} OFFSET {}", f.limit.clamp(1, 5000), f.offset.max(0));
+        Ok(match (self.pool(), search) {
+            (crate::Pool::Sqlite(p), Some((fts, _))) => {
+                w.raw("n.id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH $SEARCH)".into());
+                let sql = format!("{SELECT}{}{tail}", w.sql()).replace("$SEARCH", &format!("${}", w.args.len() + 1));
+                crate::sql::bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).bind(fts).fetch_all(p).await?
+            }
+            (crate::Pool::Postgres(p), Some((_, tsq))) => {
+                w.raw("n.search @@ to_tsquery('simple', $SEARCH)".into());
+                let sql = format!("{SELECT}{}{tail}", w.sql()).replace("$SEARCH", &format!("${}", w.args.len() + 1));
+                crate::sql::bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).bind(tsq).fetch_all(p).await?
+            }
+            (pool, None) => {
+                let sql = format!("{SELECT}{}{tail}", w.sql());
+                on!(pool, p => crate::sql::bind_args!(sqlx::query_as(AssertSqlSafe(sql)), &w.args).fetch_all(p).await?)
+            }
+        })
     }
 
     pub async fn incident_journal(&self, incident_id: i64) -> Result<Vec<JournalRow>> {

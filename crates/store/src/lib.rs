@@ -14,6 +14,7 @@ mod bulk;
 mod cmdb;
 mod configs;
 mod incidents;
+mod kpis;
 mod major;
 mod notifications;
 mod problems;
@@ -32,8 +33,9 @@ pub use cmdb::{ITEM_LIST, ItemRow, ItemVersion, ItemWrite, NewSite, SITE_LIST, S
 pub use configs::{ConfigMeta, ConfigRow, NewConfig};
 pub use incidents::{
     AttachmentMeta, CalendarRow, IncidentRow, JournalEntry, JournalRow, MatrixRow, NewIncident, PriorityWrite,
-    StateWrite,
+    QueueFilter, StateWrite, search_terms,
 };
+pub use kpis::{COUNTERS, RollupRow};
 pub use major::{MajorRow, NewMajor, ReviewRow, UpdateRow};
 pub use notifications::{AttemptResult, AttemptRow, ChannelRow, NewNotification, NotificationRow, PageRow, Specs};
 pub use problems::{AnalysisWrite, ProblemRow};

@@ -250,22 +250,45 @@ pub struct MoveDto {
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents",
-    params(("all" = Option<bool>, Query, description = "Include resolved, closed and cancelled ones")),
-    responses((status = 200, body = Vec<IncidentDto>, description = "Most urgent and oldest first")))]
+    params(("queue" = Option<String>, Query, description = "open (default), mine, unassigned, breaching, major, or all (closed included, newest first)"),
+        ("q" = Option<String>, Query, description = "Words to find in the number, description and resolution (full-text; the last word a prefix)"),
+        ("priority" = Option<u8>, Query), ("limit" = Option<i64>, Query, description = "1–500, default 100"),
+        ("offset" = Option<i64>, Query), ("all" = Option<bool>, Query, description = "The same as queue=all")),
+    responses((status = 200, body = Vec<IncidentDto>, description = "Open queues: most urgent and oldest first")))]
 pub async fn list(
     State(s): State<AppState>,
     ctx: Ctx,
     QueryPairs(pairs): QueryPairs,
 ) -> ApiResult<Json<Vec<IncidentDto>>> {
-    let mut all = false;
+    use app::incidents::{Queue, QueueName};
+    let mut q = Queue { limit: 100, ..Queue::default() };
+    let bad = |k: &str, why: &str| ApiError::Invalid(vec![FieldError::new(k, why)]);
     for (k, v) in pairs {
         match (k.as_str(), v.as_str()) {
-            ("all", "true" | "1") => all = true,
-            ("all", "false" | "0") => all = false,
-            _ => return Err(ApiError::Invalid(vec![FieldError::new(k, "this takes only `all` (true or false)")])),
+            ("all", "true" | "1") => q.name = QueueName::All,
+            ("all", "false" | "0") => {}
+            ("queue", name) => {
+                q.name = QueueName::parse(name)
+                    .ok_or_else(|| bad("queue", "open, mine, unassigned, breaching, major or all"))?
+            }
+            ("q", words) => q.search = Some(words.to_owned()),
+            ("priority", p) => {
+                q.priority = Some(
+                    p.trim_start_matches('P')
+                        .parse()
+                        .ok()
+                        .filter(|p| (1..=5).contains(p))
+                        .ok_or_else(|| bad("priority", "1 to 5"))?,
+                )
+            }
+            ("limit", n) => {
+                q.limit = n.parse().ok().filter(|n| (1..=500).contains(n)).ok_or_else(|| bad("limit", "1 to 500"))?
+            }
+            ("offset", n) => q.offset = n.parse().ok().filter(|n| *n >= 0).ok_or_else(|| bad("offset", "0 or more"))?,
+            _ => return Err(bad(&k, "parameters: queue, q, priority, limit, offset (and all=true)")),
         }
     }
-    Ok(Json(s.app.incidents(&ctx.actor(), all).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(s.app.incident_queue(&ctx.actor(), &q).await?.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", request_body = OpenDto,
@@ -780,4 +803,106 @@ pub async fn download(
     let id: i64 = id.parse().map_err(|_| ApiError::Invalid(vec![FieldError::new("id", "an attachment number")]))?;
     let (meta, bytes) = s.app.attachment(&ctx.actor(), &number, id).await?;
     Ok(crate::console::download(&meta.file_name, &meta.media_type, bytes).into_response())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KpiFiguresDto {
+    pub opened: i64,
+    pub resolved: i64,
+    pub reopened: i64,
+    /// Mean time to acknowledge (open → In Progress), minutes.
+    pub mtta_minutes: Option<f64>,
+    /// Mean time to resolve, minutes.
+    pub mttr_minutes: Option<f64>,
+    /// Resolution clocks that ended within target, percent.
+    pub sla_compliance: Option<f64>,
+    /// Resolved by whoever opened them without handing them on, percent.
+    pub first_contact_resolution: Option<f64>,
+    /// Mean of the requesters' 1–5 scores.
+    pub satisfaction: Option<f64>,
+}
+
+fn figures(t: &model::kpi::Totals) -> KpiFiguresDto {
+    use model::kpi::Counter;
+    let round = |v: Option<f64>| v.map(|v| (v * 10.0).round() / 10.0);
+    KpiFiguresDto {
+        opened: t.get(Counter::Opened),
+        resolved: t.get(Counter::Resolved),
+        reopened: t.get(Counter::Reopened),
+        mtta_minutes: round(t.mtta_minutes()),
+        mttr_minutes: round(t.mttr_minutes()),
+        sla_compliance: round(t.sla_compliance()),
+        first_contact_resolution: round(t.fcr()),
+        satisfaction: round(t.satisfaction()),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KpiDayDto {
+    pub day: String,
+    pub opened: i64,
+    pub resolved: i64,
+    pub breached: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BacklogDto {
+    pub age: String,
+    pub open: usize,
+    /// P1…P5.
+    pub by_priority: [usize; 5],
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountDto {
+    pub name: String,
+    pub incidents: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KpiDto {
+    pub from: String,
+    pub to: String,
+    pub totals: KpiFiguresDto,
+    /// P1…P5.
+    pub by_priority: Vec<KpiFiguresDto>,
+    pub days: Vec<KpiDayDto>,
+    pub backlog: Vec<BacklogDto>,
+    pub top_items: Vec<CountDto>,
+    pub top_services: Vec<CountDto>,
+    pub top_categories: Vec<CountDto>,
+}
+
+#[utoipa::path(get, path = "/api/v1/kpis", tag = "incidents",
+    params(("days" = Option<i64>, Query, description = "The window, 1–366 days up to today (default 30)")),
+    responses((status = 200, body = KpiDto, description = "From the maintained daily roll-ups"), (status = 403, body = Problem)))]
+pub async fn kpis(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): QueryPairs) -> ApiResult<Json<KpiDto>> {
+    let mut days = 30;
+    for (k, v) in pairs {
+        match k.as_str() {
+            "days" => days = v.parse().map_err(|_| ApiError::Invalid(vec![FieldError::new("days", "1 to 366")]))?,
+            other => return Err(ApiError::Invalid(vec![FieldError::new(other, "the parameter is `days`")])),
+        }
+    }
+    let r = s.app.kpis(&ctx.actor(), days).await?;
+    let counts = |v: Vec<(String, i64)>| v.into_iter().map(|(name, incidents)| CountDto { name, incidents }).collect();
+    Ok(Json(KpiDto {
+        from: r.from_day,
+        to: r.to_day,
+        totals: figures(&r.totals),
+        by_priority: r.by_priority.iter().map(|(_, t)| figures(t)).collect(),
+        days: r
+            .days
+            .into_iter()
+            .map(|d| KpiDayDto { day: d.day, opened: d.opened, resolved: d.resolved, breached: d.breached })
+            .collect(),
+        backlog: r
+            .backlog
+            .into_iter()
+            .map(|(age, open, by_priority)| BacklogDto { age: age.into(), open, by_priority })
+            .collect(),
+        top_items: counts(r.top_items),
+        top_services: counts(r.top_services),
+        top_categories: counts(r.top_categories),
+    }))
 }

@@ -6,7 +6,7 @@ use super::{Chrome, When, app_error_page, ctx_chrome, field, form_pairs, not_fou
 use crate::extract::{Ctx, QueryPairs};
 use crate::state::AppState;
 use app::AppError;
-use app::incidents::{CATEGORIES, Clock, IncidentView, OpenIncident};
+use app::incidents::{CATEGORIES, Clock, IncidentView, OpenIncident, Queue, QueueName};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
@@ -106,6 +106,11 @@ struct QueuePage {
     /// (key, label, whether it is the one shown)
     queues: Vec<(&'static str, &'static str, bool)>,
     empty_note: &'static str,
+    /// The words searched, the queue searched in, and links to the pages around this one.
+    search: String,
+    queue_key: &'static str,
+    previous: Option<String>,
+    next: Option<String>,
     can_open: bool,
     form: OpenForm,
     categories: &'static [&'static str],
@@ -113,36 +118,55 @@ struct QueuePage {
 }
 
 /// The queues people work from.
-pub const QUEUES: [(&str, &str); 4] =
-    [("open", "Open"), ("mine", "Mine"), ("unassigned", "Unassigned"), ("breaching", "Breaching soon")];
+pub const QUEUES: [(&str, &str); 5] = [
+    ("open", "Open"),
+    ("mine", "Mine"),
+    ("unassigned", "Unassigned"),
+    ("breaching", "Breaching soon"),
+    ("major", "Major"),
+];
 
-/// Whether an incident is in a queue for `me`: `breaching` is a clock running at 75 % of its
-/// target or past it.
-fn in_queue(queue: &str, v: &IncidentView, me: &str) -> bool {
-    match queue {
-        "mine" => v.row.assignee.as_deref() == Some(me),
-        "unassigned" => v.row.assignee.is_none(),
-        "breaching" => v.at_risk(),
-        _ => true,
-    }
-}
+/// Rows a queue page shows.
+const PAGE: i64 = 50;
 
-async fn queue(s: &AppState, ctx: &Ctx, all: bool, which: &str, form: OpenForm, status: StatusCode) -> Response {
+async fn queue(s: &AppState, ctx: &Ctx, pairs: &[(String, String)], form: OpenForm, status: StatusCode) -> Response {
     let actor = ctx.actor();
     let now = s.app.now_ms();
-    let incidents = match s.app.incidents(&actor, all).await {
-        Ok(v) => v.iter().filter(|v| in_queue(which, v, &actor.name)).map(|v| line(v, now)).collect(),
+    let all = pairs.iter().any(|(k, v)| k == "all" && v == "1");
+    let which = pairs.iter().find(|(k, _)| k == "queue").map_or("open", |(_, v)| v.as_str());
+    let search = pairs.iter().find(|(k, _)| k == "q").map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let page_no: i64 = pairs.iter().find(|(k, _)| k == "page").and_then(|(_, v)| v.parse().ok()).unwrap_or(1).max(1);
+    let name = if all { QueueName::All } else { QueueName::parse(which).unwrap_or(QueueName::Open) };
+    let q = Queue { name, search: search.clone(), limit: PAGE + 1, offset: (page_no - 1) * PAGE, ..Queue::default() };
+    let (incidents, more): (Vec<IncidentLine>, bool) = match s.app.incident_queue(&actor, &q).await {
+        Ok(v) => (v.iter().take(PAGE as usize).map(|v| line(v, now)).collect(), v.len() as i64 > PAGE),
+        Err(AppError::Invalid(_)) => (Vec::new(), false),
         Err(e) => return app_error_page(s, ctx, e),
+    };
+    let keep = |page: i64| {
+        let mut p: Vec<(&str, String)> = vec![("queue", name.as_str().to_owned()), ("page", page.to_string())];
+        if let Some(q) = &search {
+            p.push(("q", q.clone()));
+        }
+        if all {
+            p.push(("all", "1".into()));
+        }
+        serde_urlencoded::to_string(p).unwrap_or_default()
     };
     let page = QueuePage {
         chrome: ctx_chrome(s, ctx, "Incidents", "incidents"),
         incidents,
         all,
-        queues: QUEUES
-            .iter()
-            .map(|&(k, l)| (k, l, k == which || (k == "open" && !QUEUES.iter().any(|q| q.0 == which))))
-            .collect(),
-        empty_note: if which == "open" { "No open incidents." } else { "Nothing in this queue." },
+        queues: QUEUES.iter().map(|&(k, l)| (k, l, !all && k == name.as_str())).collect(),
+        empty_note: match (&search, name) {
+            (Some(_), _) => "Nothing matches those words.",
+            (None, QueueName::Open) => "No open incidents.",
+            _ => "Nothing in this queue.",
+        },
+        search: search.clone().unwrap_or_default(),
+        queue_key: name.as_str(),
+        previous: (page_no > 1).then(|| keep(page_no - 1)),
+        next: more.then(|| keep(page_no + 1)),
         can_open: actor.can(Perm::IncidentWork),
         form,
         categories: CATEGORIES,
@@ -152,10 +176,8 @@ async fn queue(s: &AppState, ctx: &Ctx, all: bool, which: &str, form: OpenForm, 
 }
 
 pub async fn incidents_page(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): QueryPairs) -> Response {
-    let all = pairs.iter().any(|(k, v)| k == "all" && v == "1");
-    let which = pairs.iter().find(|(k, _)| k == "queue").map_or("open", |(_, v)| v.as_str());
     let form = OpenForm { impact: "medium".into(), urgency: "medium".into(), ..OpenForm::default() };
-    queue(&s, &ctx, all, which, form, StatusCode::OK).await
+    queue(&s, &ctx, &pairs, form, StatusCode::OK).await
 }
 
 /// A priority typed over the matrix's: empty for none, `P2` or `2`.
@@ -205,7 +227,7 @@ pub async fn incidents_open(State(s): State<AppState>, ctx: Ctx, body: Bytes) ->
             Err(e) => return app_error_page(&s, &ctx, e),
         }
     }
-    queue(&s, &ctx, false, "open", form, StatusCode::UNPROCESSABLE_ENTITY).await
+    queue(&s, &ctx, &[], form, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 pub struct JournalLine {

@@ -490,6 +490,8 @@ struct Dashboard {
     /// Open incidents, by priority P1–P5, and those whose clocks are at 75 % or past
     /// (`None` when the reader may not see incidents).
     incidents: Option<([usize; 5], usize)>,
+    /// The desk's last 30 days (estate-wide readers only).
+    kpis: Option<DeskKpis>,
 }
 
 /// A horizontal bar chart as inline SVG: readable without JavaScript, prints cleanly. Each
@@ -529,6 +531,75 @@ pub(super) fn bar_chart(rows: &[(String, i64)], aria: &str, href: impl Fn(&str) 
     svg
 }
 
+/// Opened and resolved incidents per day as paired columns, the days along the bottom.
+fn trend_chart(days: &[app::kpis::DayLine]) -> String {
+    let max = days.iter().map(|d| d.opened.max(d.resolved)).max().unwrap_or(1).max(1);
+    let (col, gap, h, base) = (8_i64, 6_i64, 120_i64, 130_i64);
+    let w = i64::try_from(days.len()).unwrap_or(0) * (2 * col + gap) + 10;
+    let mut svg = format!(
+        "<svg class=\"kpi-chart\" role=\"img\" aria-label=\"Incidents opened and resolved per day\" viewBox=\"0 0 {w} {}\" \
+         preserveAspectRatio=\"xMinYMin meet\">",
+        base + 16
+    );
+    for (i, d) in days.iter().enumerate() {
+        let x = i64::try_from(i).unwrap_or(0) * (2 * col + gap) + 5;
+        for (k, (n, class)) in [(d.opened, "opened"), (d.resolved, "resolved")].into_iter().enumerate() {
+            let bar = n * h / max;
+            let _ = write!(
+                svg,
+                "<rect x=\"{}\" y=\"{}\" width=\"{col}\" height=\"{bar}\" class=\"{class}\"><title>{}: {n} {class}</title></rect>",
+                x + i64::try_from(k).unwrap_or(0) * col,
+                base - bar,
+                esc(&d.day)
+            );
+        }
+        if i % 7 == 0 || i + 1 == days.len() {
+            let _ = write!(svg, "<text x=\"{x}\" y=\"{}\">{}</text>", base + 12, esc(d.day.get(5..).unwrap_or(&d.day)));
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The dashboard's desk section: 30 days of KPIs from the roll-ups.
+pub struct DeskKpis {
+    pub mtta: String,
+    pub mttr: String,
+    pub sla: String,
+    pub fcr: String,
+    pub satisfaction: String,
+    pub opened: i64,
+    pub resolved: i64,
+    pub chart: String,
+    /// (age, open, per priority)
+    pub backlog: Vec<(&'static str, usize, [usize; 5])>,
+    pub top_items: Vec<(String, i64)>,
+    pub top_services: Vec<(String, i64)>,
+}
+
+fn desk_kpis(r: app::kpis::KpiReport) -> DeskKpis {
+    use model::kpi::Counter;
+    let minutes = |m: Option<f64>| match m {
+        None => "—".to_owned(),
+        Some(m) if m >= 120.0 => format!("{:.1} h", m / 60.0),
+        Some(m) => format!("{m:.0} min"),
+    };
+    let pct = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.0} %"));
+    DeskKpis {
+        mtta: minutes(r.totals.mtta_minutes()),
+        mttr: minutes(r.totals.mttr_minutes()),
+        sla: pct(r.totals.sla_compliance()),
+        fcr: pct(r.totals.fcr()),
+        satisfaction: r.totals.satisfaction().map_or("—".to_owned(), |v| format!("{v:.1} / 5")),
+        opened: r.totals.get(Counter::Opened),
+        resolved: r.totals.get(Counter::Resolved),
+        chart: trend_chart(&r.days),
+        backlog: r.backlog,
+        top_items: r.top_items,
+        top_services: r.top_services,
+    }
+}
+
 pub async fn dashboard(State(s): State<AppState>, ctx: Ctx) -> Response {
     let actor = ctx.actor();
     let now = s.app.now_ms();
@@ -557,18 +628,34 @@ pub async fn dashboard(State(s): State<AppState>, ctx: Ctx) -> Response {
             })
             .collect();
     }
-    let incidents = if actor.can(Perm::IncidentRead) {
-        let open = s.app.incidents(&actor, false).await.unwrap_or_default();
-        let mut by_priority = [0usize; 5];
-        for v in &open {
-            if let Some(n) = by_priority.get_mut((v.row.priority as usize).saturating_sub(1)) {
-                *n += 1;
-            }
-        }
-        let at_risk = open.iter().filter(|v| v.at_risk()).count();
-        Some((by_priority, at_risk))
+    // Estate-wide figures come from the roll-ups and the open queue's index; a site-scoped
+    // account counts the incidents it sees.
+    let kpis = if actor.can(Perm::IncidentRead) && actor.sites.is_empty() {
+        s.app.kpis(&actor, 30).await.ok().map(desk_kpis)
     } else {
         None
+    };
+    let incidents = match (&kpis, actor.can(Perm::IncidentRead)) {
+        (Some(k), _) => {
+            let mut by_priority = [0usize; 5];
+            for (_, _, per) in &k.backlog {
+                for (i, n) in per.iter().enumerate() {
+                    by_priority[i] += n;
+                }
+            }
+            Some((by_priority, s.app.at_risk_count(&actor).await.unwrap_or(0)))
+        }
+        (None, true) => {
+            let open = s.app.incidents(&actor, false).await.unwrap_or_default();
+            let mut by_priority = [0usize; 5];
+            for v in &open {
+                if let Some(n) = by_priority.get_mut((v.row.priority as usize).saturating_sub(1)) {
+                    *n += 1;
+                }
+            }
+            Some((by_priority, open.iter().filter(|v| v.at_risk()).count()))
+        }
+        (None, false) => None,
     };
     let chart = bar_chart(&overview.items_by_class, "Bar chart of configuration items by class", |class| {
         format!("/cmdb?{}", serde_urlencoded::to_string([("class", class)]).unwrap_or_default())
@@ -583,6 +670,7 @@ pub async fn dashboard(State(s): State<AppState>, ctx: Ctx) -> Response {
         chart,
         recent,
         incidents,
+        kpis,
     };
     render(StatusCode::OK, &page)
 }

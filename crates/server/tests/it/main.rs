@@ -15,6 +15,7 @@ mod desk;
 mod fuzz_seeds;
 mod incident_links;
 mod incidents;
+mod kpis;
 mod major;
 mod problems;
 mod resources;

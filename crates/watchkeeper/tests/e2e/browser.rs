@@ -212,7 +212,7 @@ async fn an_operator_opens_an_incident_and_an_engineer_takes_holds_and_resolves_
     d.type_into("#n-item", "pn-core-sw1").await;
     d.click("#n-impact option[value=high]").await;
     d.click("#n-urgency option[value=medium]").await;
-    d.click("form[action='/incidents'] button").await;
+    d.click("form[action='/incidents'][method='post'] button").await;
     let page = wait_for(&d, "the new incident", |t| t.contains("INC0000004")).await;
     assert!(page.contains("P2 response running") && page.contains("P2 resolution running"), "{page}");
     d.screenshot("incident-opened").await;
