@@ -722,6 +722,8 @@ impl App {
         let after_doc = Some(doc(time_zone, &week, &holidays));
         tx.append_audit(event(actor, now, "calendar.put", "calendar", name, before_doc, after_doc)).await?;
         tx.commit().await?;
+        // Deadlines on this calendar move: the kept clocks (queues, sweeps) follow at once.
+        self.recompute_open_slas().await?;
         self.store.calendar(name).await?.ok_or_else(|| AppError::NotFound(format!("calendar `{name}`")))
     }
 

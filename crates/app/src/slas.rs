@@ -194,6 +194,13 @@ pub(crate) fn compute(
         .collect()
 }
 
+/// Whether two computations of one clock agree on everything but the time they were made and
+/// the working time run since.
+fn same_standing(a: &IncidentSlaRow, b: &IncidentSlaRow) -> bool {
+    let strip = |r: &IncidentSlaRow| IncidentSlaRow { elapsed_ms: 0, computed_at_ms: 0, ..r.clone() };
+    strip(a) == strip(b)
+}
+
 /// A warning or a breach the sweep recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crossing {
@@ -294,6 +301,54 @@ impl App {
         tx.append_audit(event(actor, now, "sla-policy.delete", "sla-policy", name, Some(doc), None)).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Recomputes and keeps every open incident's clocks — what a calendar edit moves — in
+    /// batches of 2,000 incidents, each batch one transaction. Returns how many incidents.
+    pub async fn recompute_slas(&self, actor: &Actor) -> Result<usize> {
+        actor.require(Perm::SystemAdmin)?;
+        self.recompute_open_slas().await
+    }
+
+    pub(crate) async fn recompute_open_slas(&self) -> Result<usize> {
+        let cals = self.load_calendars().await?;
+        let now = self.now_ms();
+        let (mut after, mut done) = (0, 0);
+        loop {
+            let rows = self.store.open_incidents_after(after, 2000).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let mut stored: HashMap<i64, Vec<IncidentSlaRow>> = HashMap::new();
+            for s in self.store.incident_slas(&ids).await? {
+                stored.entry(s.incident_id).or_default().push(s);
+            }
+            let mut histories: HashMap<i64, Vec<JournalRow>> = HashMap::new();
+            for (id, j) in self.store.incident_state_histories(&ids).await? {
+                histories.entry(id).or_default().push(j);
+            }
+            let mut kept = Vec::with_capacity(rows.len() * 2);
+            for row in &rows {
+                let before = stored.get(&row.id).map_or(&[][..], Vec::as_slice);
+                let defs = definitions(row, before, &cals);
+                let journal = histories.get(&row.id).map_or(&[][..], Vec::as_slice);
+                // Only clocks whose standing moved are written: a running clock's elapsed time
+                // grows by itself, its deadline and marks do not unless something changed.
+                kept.extend(
+                    compute(row, &defs, journal, now, &cals)
+                        .into_iter()
+                        .map(|(_, k)| k)
+                        .filter(|k| !before.iter().any(|b| same_standing(b, k))),
+                );
+            }
+            if !kept.is_empty() {
+                let mut tx = self.store.begin().await?;
+                tx.put_incident_slas(&kept).await?;
+                tx.commit().await?;
+            }
+            done += rows.len();
+        }
+        Ok(done)
     }
 
     /// Records every warning and breach that has come due (up to `limit` incidents a run) on

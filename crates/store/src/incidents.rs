@@ -216,6 +216,94 @@ impl Store {
     }
 }
 
+/// An incident as an import brings it: its own number, state and times, with the journal
+/// entries that give its clocks (`(at, actor, kind, state)`).
+#[derive(Debug, Clone, Default)]
+pub struct ImportedIncident {
+    pub number: String,
+    pub short_description: String,
+    pub description: String,
+    pub caller: String,
+    pub category: String,
+    pub item_id: Option<i64>,
+    pub impact: String,
+    pub urgency: String,
+    pub priority: i64,
+    pub state: String,
+    pub assignment_group: String,
+    pub assignee: Option<String>,
+    pub resolution_code: String,
+    pub resolution_notes: String,
+    pub opened_at_ms: i64,
+    pub resolved_at_ms: Option<i64>,
+    pub closed_at_ms: Option<i64>,
+    pub journal: Vec<ImportedEntry>,
+}
+
+/// A journal entry of an imported incident: when, who, what kind, and the state entered.
+pub type ImportedEntry = (i64, String, String, Option<String>);
+
+impl Tx {
+    /// Writes imported incidents, a few hundred to a statement, with their journals.
+    pub async fn insert_imported_incidents(&mut self, rows: &[ImportedIncident], matrix: &str) -> Result<Vec<i64>> {
+        const COLS: usize = 19;
+        let mut ids = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(300) {
+            // RETURNING's order is not promised: rows are matched back by number.
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let ps: Vec<String> = (1..=COLS).map(|k| format!("${}", i * COLS + k)).collect();
+                    format!("({}, 1)", ps.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO incidents (number, short_description, description, caller, category, item_id, impact, \
+                 urgency, priority, matrix, state, assignment_group, assignee, resolution_code, resolution_notes, \
+                 opened_at_ms, resolved_at_ms, closed_at_ms, updated_at_ms, matrix_version) VALUES {} RETURNING id, number",
+                values.join(", ")
+            );
+            let returned: Vec<(i64, String)> = on_tx!(self, t => {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                for r in chunk {
+                    let updated = r.closed_at_ms.or(r.resolved_at_ms).unwrap_or(r.opened_at_ms);
+                    q = q.bind(&r.number).bind(&r.short_description).bind(&r.description).bind(&r.caller)
+                        .bind(&r.category).bind(r.item_id).bind(&r.impact).bind(&r.urgency).bind(r.priority)
+                        .bind(matrix).bind(&r.state).bind(&r.assignment_group).bind(&r.assignee)
+                        .bind(&r.resolution_code).bind(&r.resolution_notes).bind(r.opened_at_ms)
+                        .bind(r.resolved_at_ms).bind(r.closed_at_ms).bind(updated);
+                }
+                q.fetch_all(&mut **t).await?
+            });
+            let by_number: std::collections::HashMap<String, i64> =
+                returned.into_iter().map(|(id, n)| (n, id)).collect();
+            let got: Vec<i64> = chunk.iter().map(|r| by_number.get(&r.number).copied().unwrap_or_default()).collect();
+            // Journals, a few hundred entries to a statement.
+            let entries: Vec<(i64, &ImportedEntry)> =
+                got.iter().zip(chunk).flat_map(|(id, r)| r.journal.iter().map(move |j| (*id, j))).collect();
+            for part in entries.chunks(500) {
+                let values: Vec<String> = (0..part.len())
+                    .map(|i| {
+                        format!("(${}, ${}, ${}, ${}, ${})", i * 5 + 1, i * 5 + 2, i * 5 + 3, i * 5 + 4, i * 5 + 5)
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO incident_journal (incident_id, at_ms, actor, kind, state) VALUES {}",
+                    values.join(", ")
+                );
+                on_tx!(self, t => {
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for (id, (at, actor, kind, state)) in part {
+                        q = q.bind(*id).bind(*at).bind(actor).bind(kind).bind(state);
+                    }
+                    q.execute(&mut **t).await?.rows_affected()
+                });
+            }
+            ids.extend(got);
+        }
+        Ok(ids)
+    }
+}
+
 /// A file attached to an incident, without its bytes.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AttachmentMeta {
@@ -237,6 +325,13 @@ impl Store {
     pub async fn incident_children(&self, id: i64) -> Result<Vec<IncidentRow>> {
         let sql = format!("{SELECT} WHERE n.parent_id = $1 ORDER BY n.id");
         Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_all(p).await?))
+    }
+
+    /// Open incidents after `after_id`, by id: a page of a walk over all of them.
+    pub async fn open_incidents_after(&self, after_id: i64, limit: i64) -> Result<Vec<IncidentRow>> {
+        let sql =
+            format!("{SELECT} WHERE n.state IN ('new', 'in-progress', 'on-hold') AND n.id > $1 ORDER BY n.id LIMIT $2");
+        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(after_id).bind(limit).fetch_all(p).await?))
     }
 
     /// Resolved incidents resolved before `before_ms`, oldest first: to close for want of an answer.

@@ -32,8 +32,8 @@ pub use bulk::InsertedItem;
 pub use cmdb::{ITEM_LIST, ItemRow, ItemVersion, ItemWrite, NewSite, SITE_LIST, SiteRow};
 pub use configs::{ConfigMeta, ConfigRow, NewConfig};
 pub use incidents::{
-    AttachmentMeta, CalendarRow, IncidentRow, JournalEntry, JournalRow, MatrixRow, NewIncident, PriorityWrite,
-    QueueFilter, StateWrite, search_terms,
+    AttachmentMeta, CalendarRow, ImportedIncident, IncidentRow, JournalEntry, JournalRow, MatrixRow, NewIncident,
+    PriorityWrite, QueueFilter, StateWrite, search_terms,
 };
 pub use kpis::{COUNTERS, RollupRow};
 pub use major::{MajorRow, NewMajor, ReviewRow, UpdateRow};
