@@ -80,11 +80,14 @@ impl App {
         }
         let mut backlog: Vec<(&'static str, usize, [usize; 5])> =
             kpi::AGE_BUCKETS.iter().map(|(label, _)| (*label, 0, [0; 5])).collect();
-        for (priority, opened_at) in self.store.open_ages().await? {
-            let b = &mut backlog[kpi::age_bucket(opened_at, now)];
-            b.1 += 1;
-            if let Some(n) = b.2.get_mut(usize::try_from(priority - 1).unwrap_or(4)) {
-                *n += 1;
+        // Every bucket but the open-ended last one bounds an age.
+        let limits: Vec<i64> = kpi::AGE_BUCKETS[..kpi::AGE_BUCKETS.len() - 1].iter().map(|b| b.1).collect();
+        for (priority, bucket, n) in self.store.open_ages(now, &limits).await? {
+            let Some(b) = backlog.get_mut(usize::try_from(bucket).unwrap_or(0)) else { continue };
+            let n = usize::try_from(n).unwrap_or(0);
+            b.1 += n;
+            if let Some(slot) = b.2.get_mut(usize::try_from(priority - 1).unwrap_or(4)) {
+                *slot += n;
             }
         }
         Ok(KpiReport {

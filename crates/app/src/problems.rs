@@ -7,13 +7,15 @@ use crate::{Actor, App, AppError, Result};
 use model::problem::{self, Analysis, State};
 use model::{Invalid, Perm};
 use serde_json::json;
-use store::{AnalysisWrite, ProblemRow};
+use store::{ActionRow, AnalysisWrite, ProblemRow};
 
 #[derive(Debug, Clone)]
 pub struct ProblemView {
     pub row: ProblemRow,
     pub five_whys: Vec<String>,
     pub incidents: Vec<String>,
+    /// Corrective and preventive actions, oldest first.
+    pub actions: Vec<ActionRow>,
 }
 
 /// The analysis as someone writes it; fields left `None` keep their value.
@@ -31,7 +33,8 @@ pub struct AnalysisInput {
 impl App {
     async fn problem_view(&self, row: ProblemRow) -> Result<ProblemView> {
         let incidents = self.store.problem_incidents(row.id).await?;
-        Ok(ProblemView { five_whys: serde_json::from_str(&row.five_whys).unwrap_or_default(), incidents, row })
+        let actions = self.store.problem_actions(row.id).await?;
+        Ok(ProblemView { five_whys: serde_json::from_str(&row.five_whys).unwrap_or_default(), incidents, actions, row })
     }
 
     pub async fn problem(&self, actor: &Actor, number: &str) -> Result<ProblemView> {
@@ -120,6 +123,7 @@ impl App {
             workaround: pick(&input.workaround, &r.workaround),
             fix: pick(&input.fix, &r.fix),
             close_code: pick(&input.close_code, &r.close_code),
+            open_corrective: current.actions.iter().filter(|a| a.kind == "corrective" && a.state == "open").count(),
         };
         let state = match to {
             Some(to) => {
@@ -163,6 +167,59 @@ impl App {
             Some(doc(state.as_str(), &analysis.root_cause, &analysis.workaround)),
         ))
         .await?;
+        tx.commit().await?;
+        self.problem(actor, number).await
+    }
+
+    /// Adds a corrective or preventive action to a problem that is not closed. Audited.
+    pub async fn add_problem_action(
+        &self,
+        actor: &Actor,
+        number: &str,
+        kind: &str,
+        description: &str,
+        owner: &str,
+        due_on: &str,
+    ) -> Result<ProblemView> {
+        actor.require(Perm::IncidentWork)?;
+        let p = self.problem(actor, number).await?;
+        if p.row.state == State::Closed.as_str() {
+            return Err(Invalid::one("state", format!("{number} is closed")).into());
+        }
+        let accounts = self.on_call_people().await?;
+        let names: Vec<&str> = accounts.iter().map(String::as_str).collect();
+        let now = self.now_ms();
+        let today = model::kpi::day(now);
+        let (owner, due_on) = (owner.trim(), due_on.trim());
+        problem::check_action(kind, description, owner, due_on, &today, &names)?;
+        let mut tx = self.store.begin().await?;
+        let id = tx.insert_problem_action(p.row.id, kind, description.trim(), owner, due_on, &actor.name, now).await?;
+        let after = json!({"id": id, "kind": kind, "owner": owner, "due_on": due_on}).to_string();
+        tx.append_audit(event(actor, now, "problem.action", "problem", number, None, Some(after))).await?;
+        tx.commit().await?;
+        self.problem(actor, number).await
+    }
+
+    /// Marks an action done, with what came of it. Audited.
+    pub async fn complete_problem_action(
+        &self,
+        actor: &Actor,
+        number: &str,
+        id: i64,
+        note: &str,
+    ) -> Result<ProblemView> {
+        actor.require(Perm::IncidentWork)?;
+        let p = self.problem(actor, number).await?;
+        if note.trim().is_empty() || note.chars().count() > 2000 {
+            return Err(Invalid::one("note", "what was done, up to 2000 characters").into());
+        }
+        let now = self.now_ms();
+        let mut tx = self.store.begin().await?;
+        if !tx.complete_problem_action(p.row.id, id, note.trim(), now).await? {
+            return Err(AppError::NotFound(format!("open action {id} of {number}")));
+        }
+        let after = json!({"id": id, "state": "done"}).to_string();
+        tx.append_audit(event(actor, now, "problem.action-done", "problem", number, None, Some(after))).await?;
         tx.commit().await?;
         self.problem(actor, number).await
     }

@@ -57,6 +57,8 @@ pub struct Analysis {
     pub fix: String,
     /// For closing: fix-applied, risk-accepted, duplicate, not-a-problem.
     pub close_code: String,
+    /// Corrective actions not yet done: a problem is not resolved while one is open.
+    pub open_corrective: usize,
 }
 
 /// How a problem ends.
@@ -82,11 +84,53 @@ pub fn check_move(from: State, to: State, a: &Analysis) -> Result<(), Invalid> {
     match to {
         State::RootCauseAnalysis => need(&mut errors, &a.symptom, "symptom", "what is seen, before analysing why"),
         State::FixInProgress => need(&mut errors, &a.root_cause, "root_cause", "the cause the fix addresses"),
-        State::Resolved => need(&mut errors, &a.fix, "fix", "what was changed"),
+        State::Resolved => {
+            need(&mut errors, &a.fix, "fix", "what was changed");
+            if a.open_corrective > 0 {
+                errors.push(FieldError::new(
+                    "actions",
+                    format!("{} corrective action(s) still open; finish them first", a.open_corrective),
+                ));
+            }
+        }
         State::Closed if !CLOSE_CODES.contains(&a.close_code.as_str()) => {
             errors.push(FieldError::new("close_code", CLOSE_CODES.join(", ")))
         }
         _ => {}
+    }
+    if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
+}
+
+/// What an action does about a problem (ITIL's CAPA).
+pub const ACTION_KINDS: [&str; 2] = ["corrective", "preventive"];
+
+/// Checks a new corrective or preventive action: a kind, something to do, an owner who
+/// exists, and a due date that reads and is not in the past (`today`, `YYYY-MM-DD`).
+pub fn check_action(
+    kind: &str,
+    description: &str,
+    owner: &str,
+    due_on: &str,
+    today: &str,
+    accounts: &[&str],
+) -> Result<(), Invalid> {
+    let mut errors = Vec::new();
+    if !ACTION_KINDS.contains(&kind) {
+        errors.push(FieldError::new("kind", "corrective (removes the cause) or preventive (stops it coming back)"));
+    }
+    let n = description.trim().chars().count();
+    if n == 0 || n > 2000 {
+        errors.push(FieldError::new("description", "what is to be done, up to 2000 characters"));
+    }
+    if !accounts.contains(&owner) {
+        errors.push(FieldError::new("owner", format!("no account `{owner}`")));
+    }
+    match due_on.parse::<jiff::civil::Date>() {
+        Err(_) => errors.push(FieldError::new("due_on", "a date: 2027-02-01")),
+        Ok(d) if today.parse::<jiff::civil::Date>().is_ok_and(|t| d < t) => {
+            errors.push(FieldError::new("due_on", "not in the past"))
+        }
+        Ok(_) => {}
     }
     if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
 }
@@ -112,5 +156,19 @@ mod tests {
         let closing = Analysis { close_code: "risk-accepted".into(), ..with };
         assert!(check_move(State::Assess, State::Closed, &closing).is_ok());
         assert!(check_move(State::Closed, State::Assess, &closing).unwrap_err().0[0].message.contains("final"));
+        let unfinished = Analysis { fix: "IKE lifetime aligned".into(), open_corrective: 1, ..closing };
+        assert_eq!(check_move(State::FixInProgress, State::Resolved, &unfinished).unwrap_err().0[0].field, "actions");
+    }
+
+    #[test]
+    fn actions_have_an_owner_and_a_date_ahead() {
+        let people = ["engineer"];
+        assert!(
+            check_action("corrective", "Align IKE lifetimes", "engineer", "2027-02-01", "2027-01-15", &people).is_ok()
+        );
+        let e = check_action("fix", " ", "nobody", "2027-01-14", "2027-01-15", &people).unwrap_err();
+        let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["kind", "description", "owner", "due_on"]);
+        assert!(check_action("preventive", "x", "engineer", "soon", "2027-01-15", &people).is_err());
     }
 }

@@ -95,6 +95,8 @@ use utoipa::{Modify, OpenApi};
         problems::raise,
         problems::get,
         problems::work,
+        problems::add_action,
+        problems::complete_action,
         incidents::calendars,
         incidents::put_calendar,
         incidents::sla_policies,

@@ -62,10 +62,29 @@ impl Store {
         Ok(on!(self.pool(), p => sqlx::query_scalar(sql).bind(now_ms).fetch_one(p).await?))
     }
 
-    /// Open incidents' priorities and opening instants (read through the queue's index).
-    pub async fn open_ages(&self) -> Result<Vec<(i64, i64)>> {
-        let sql = "SELECT priority, opened_at_ms FROM incidents WHERE state IN ('new', 'in-progress', 'on-hold')";
-        Ok(on!(self.pool(), p => sqlx::query_as(sql).fetch_all(p).await?))
+    /// Open incidents counted by priority and by age (the bucket a `limits` entry bounds, in
+    /// milliseconds, youngest first; beyond the last, the last bucket), read off the queue's
+    /// index.
+    pub async fn open_ages(&self, now_ms: i64, limits: &[i64]) -> Result<Vec<(i64, i64, i64)>> {
+        let cases: Vec<String> = limits
+            .iter()
+            .enumerate()
+            .map(|(k, limit)| format!("WHEN opened_at_ms > {} THEN {k}", now_ms.saturating_sub(*limit)))
+            .collect();
+        let sql = format!(
+            "SELECT priority, CAST(CASE {} ELSE {} END AS BIGINT) AS bucket, COUNT(*) FROM incidents \
+             WHERE state IN ('new', 'in-progress', 'on-hold') GROUP BY 1, 2",
+            cases.join(" "),
+            limits.len()
+        );
+        Ok(match self.pool() {
+            // The queue's index holds both columns: a scan of it alone, not of the table.
+            crate::Pool::Sqlite(p) => {
+                let sql = sql.replacen("FROM incidents ", "FROM incidents INDEXED BY incidents_queue ", 1);
+                sqlx::query_as(AssertSqlSafe(sql)).fetch_all(p).await?
+            }
+            crate::Pool::Postgres(p) => sqlx::query_as(AssertSqlSafe(sql)).fetch_all(p).await?,
+        })
     }
 }
 

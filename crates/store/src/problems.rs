@@ -111,3 +111,59 @@ impl Tx {
         if n == 0 { Err(crate::StoreError::Stale) } else { Ok(version + 1) }
     }
 }
+
+/// A corrective or preventive action of a problem.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ActionRow {
+    pub id: i64,
+    pub problem_id: i64,
+    pub kind: String,
+    pub description: String,
+    pub owner: String,
+    pub due_on: String,
+    pub state: String,
+    pub created_by: String,
+    pub created_at_ms: i64,
+    pub done_at_ms: Option<i64>,
+    pub done_note: String,
+}
+
+impl Store {
+    pub async fn problem_actions(&self, problem_id: i64) -> Result<Vec<ActionRow>> {
+        let sql = "SELECT id, problem_id, kind, description, owner, due_on, state, created_by, created_at_ms, \
+                   done_at_ms, done_note FROM problem_actions WHERE problem_id = $1 ORDER BY id";
+        Ok(on!(self.pool(), p => sqlx::query_as(sql).bind(problem_id).fetch_all(p).await?))
+    }
+}
+
+impl Tx {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_problem_action(
+        &mut self,
+        problem_id: i64,
+        kind: &str,
+        description: &str,
+        owner: &str,
+        due_on: &str,
+        created_by: &str,
+        now_ms: i64,
+    ) -> Result<i64> {
+        Ok(on_tx!(self, t => sqlx::query_scalar(
+            "INSERT INTO problem_actions (problem_id, kind, description, owner, due_on, state, created_by, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) RETURNING id",
+        )
+        .bind(problem_id).bind(kind).bind(description).bind(owner).bind(due_on).bind(created_by).bind(now_ms)
+        .fetch_one(&mut **t).await?))
+    }
+
+    /// Marks an open action done; false when it was not open.
+    pub async fn complete_problem_action(&mut self, problem_id: i64, id: i64, note: &str, now_ms: i64) -> Result<bool> {
+        let n = on_tx!(self, t => sqlx::query(
+            "UPDATE problem_actions SET state = 'done', done_at_ms = $1, done_note = $2 \
+             WHERE id = $3 AND problem_id = $4 AND state = 'open'",
+        )
+        .bind(now_ms).bind(note).bind(id).bind(problem_id)
+        .execute(&mut **t).await?.rows_affected());
+        Ok(n == 1)
+    }
+}

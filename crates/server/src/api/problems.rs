@@ -29,6 +29,8 @@ pub struct ProblemDto {
     pub fix: String,
     pub close_code: String,
     pub incidents: Vec<String>,
+    /// Corrective and preventive actions; corrective ones must be done before it is resolved.
+    pub actions: Vec<ActionDto>,
     pub opened_by: String,
     pub opened_at: String,
     pub version: i64,
@@ -50,11 +52,59 @@ impl From<ProblemView> for ProblemDto {
             fix: r.fix,
             close_code: r.close_code,
             incidents: v.incidents,
+            actions: v
+                .actions
+                .into_iter()
+                .map(|a| ActionDto {
+                    id: a.id,
+                    kind: a.kind,
+                    description: a.description,
+                    owner: a.owner,
+                    due_on: a.due_on,
+                    state: a.state,
+                    done_at: a.done_at_ms.map(rfc3339),
+                    done_note: a.done_note,
+                })
+                .collect(),
             opened_by: r.opened_by,
             opened_at: rfc3339(r.opened_at_ms),
             version: r.version,
         }
     }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionDto {
+    pub id: i64,
+    /// corrective or preventive.
+    pub kind: String,
+    pub description: String,
+    pub owner: String,
+    /// YYYY-MM-DD.
+    pub due_on: String,
+    /// open or done.
+    pub state: String,
+    pub done_at: Option<String>,
+    pub done_note: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewActionDto {
+    /// corrective (removes the cause) or preventive (stops it coming back).
+    pub kind: String,
+    pub description: String,
+    /// The account that owns it.
+    pub owner: String,
+    /// YYYY-MM-DD, today or later.
+    pub due_on: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DoneDto {
+    /// What was done.
+    pub note: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -142,4 +192,29 @@ pub async fn known_errors(
     ApiPath(number): ApiPath<String>,
 ) -> ApiResult<Json<Vec<ProblemDto>>> {
     Ok(Json(s.app.known_errors(&ctx.actor(), &number).await?.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/problems/{number}/actions", tag = "incidents", params(("number" = String, Path)),
+    request_body = NewActionDto, responses((status = 201, body = ProblemDto), (status = 422, body = Problem)))]
+pub async fn add_action(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(b): ApiJson<NewActionDto>,
+) -> ApiResult<(StatusCode, Json<ProblemDto>)> {
+    let p = s.app.add_problem_action(&ctx.actor(), &number, &b.kind, &b.description, &b.owner, &b.due_on).await?;
+    Ok((StatusCode::CREATED, Json(p.into())))
+}
+
+#[utoipa::path(post, path = "/api/v1/problems/{number}/actions/{id}/done", tag = "incidents",
+    params(("number" = String, Path), ("id" = i64, Path)), request_body = DoneDto,
+    responses((status = 200, body = ProblemDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn complete_action(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath((number, id)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<DoneDto>,
+) -> ApiResult<Json<ProblemDto>> {
+    let id: i64 = id.parse().map_err(|_| ApiError::Invalid(vec![FieldError::new("id", "an action number")]))?;
+    Ok(Json(s.app.complete_problem_action(&ctx.actor(), &number, id, &b.note).await?.into()))
 }

@@ -274,6 +274,8 @@ struct IncidentPage {
     can_declare: bool,
     people: Vec<String>,
     statuses: Vec<&'static str>,
+    /// Known errors that may match: (problem, short description, workaround).
+    known_errors: Vec<(String, String, String)>,
 }
 
 async fn incident_response(s: &AppState, ctx: &Ctx, number: &str, errors: Vec<FieldError>) -> Response {
@@ -324,7 +326,16 @@ async fn incident_response(s: &AppState, ctx: &Ctx, number: &str, errors: Vec<Fi
         .collect();
     let major = s.app.major(&actor, number).await.ok().flatten().map(|m| super::major::major_line(&m, now));
     let open = !v.state.is_terminal() && v.state != IncidentState::Resolved;
+    let known_errors = s
+        .app
+        .known_errors(&actor, number)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (p.row.number, p.row.short_description, p.row.workaround))
+        .collect();
     let page = IncidentPage {
+        known_errors,
         can_declare: major.is_none() && open && r.priority == 1 && actor.can(Perm::IncidentWork),
         major,
         people: s.app.on_call_people().await.unwrap_or_default(),

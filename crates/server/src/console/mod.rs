@@ -9,6 +9,7 @@ mod configs;
 mod desk;
 mod incidents;
 mod major;
+mod problems;
 pub use cmdb::{item_page, risk_page, service_map_page, services_page, vendor_page, vendors_page};
 pub use configs::{config_diff_page, configs_page, item_config_page, item_config_store};
 pub use desk::{oncall_apply, oncall_override, oncall_page};
@@ -17,6 +18,7 @@ pub use incidents::{
     incident_page, incident_parent, incident_priority, incident_verify, incidents_open, incidents_page,
 };
 pub use major::{major_declare, major_update, review_page, review_save, status_page};
+pub use problems::{problem_action, problem_action_done, problem_page, problem_work, problems_page, problems_raise};
 
 use crate::access::{SESSION_COOKIE, cookie, form_urlencoded_field};
 use crate::api::rfc3339;
@@ -99,7 +101,10 @@ fn nav_for(p: &Principal, source: &str) -> Vec<NavItem> {
         nav.push(link("On call", "/oncall", "oncall", "o"));
         nav.push(link("Service status", "/status", "status", "t"));
     }
-    nav.extend([planned("Problems"), planned("Changes"), planned("Events"), section("Know")]);
+    if actor.can(Perm::IncidentRead) && actor.sites.is_empty() {
+        nav.push(link("Problems", "/problems", "problems", "b"));
+    }
+    nav.extend([planned("Changes"), planned("Events"), section("Know")]);
     if actor.can(Perm::CmdbRead) {
         nav.push(link("CMDB", "/cmdb", "cmdb", "c"));
         nav.push(link("Services", "/cmdb/services", "services", "s"));

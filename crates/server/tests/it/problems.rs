@@ -102,4 +102,101 @@ async fn a_recurrence_becomes_a_known_error_that_new_incidents_are_shown(backend
     assert_eq!(audit["total"], 6, "raised, then five moves (refused ones leave no record): {audit}");
 }
 
-crate::both_backends!(a_recurrence_becomes_a_known_error_that_new_incidents_are_shown);
+/// Corrective and preventive actions with owners and due dates; a problem is not resolved
+/// while a corrective one is open. The console raises a problem from a recurrence, shows its
+/// actions (overdue ones flagged) and the known error on the next matching incident.
+async fn actions_gate_the_resolution_and_the_console_works_problems(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let eng = Auth::Bearer(h.token("engineer", &[Scope::Write, Scope::Read]).await);
+    let session = Auth::Session(h.login("engineer", app::DEMO_PASSWORD).await);
+    for _ in 0..3 {
+        let body = json!({"short_description": "Vendor VPN tunnel flaps", "caller": "Siemens field service",
+            "category": "security", "item": "pn-fw1", "impact": "low", "urgency": "medium"});
+        assert_eq!(h.json(Method::POST, "/api/v1/incidents", &eng, body).await.status, StatusCode::CREATED);
+    }
+    // The problems page proposes the recurrence and raises it in one click.
+    let list = h.get("/problems", &session).await.text();
+    assert!(list.contains("Keeps coming back") && list.contains("INC0000001,INC0000002,INC0000003"), "{list}");
+    let raised = h
+        .form(
+            "/problems",
+            &session,
+            &[
+                ("incidents", "INC0000001,INC0000002,INC0000003"),
+                ("short_description", "Recurring incidents on item:pn-fw1"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (raised.status, raised.location()),
+        (StatusCode::SEE_OTHER, "/problems/PRB0000001"),
+        "{}",
+        raised.text()
+    );
+    assert!(!h.get("/problems", &session).await.text().contains("Keeps coming back"), "explained now");
+
+    let action = |body: Value| h.post("/api/v1/problems/PRB0000001/actions".into(), &eng, body);
+    let bad = action(json!({"kind": "fix", "description": "", "owner": "nobody", "due_on": "2027-01-01"})).await;
+    let text = bad.text();
+    assert!(
+        bad.status == StatusCode::UNPROCESSABLE_ENTITY
+            && text.contains("kind")
+            && text.contains("owner")
+            && text.contains("not in the past"),
+        "{text}"
+    );
+    let r = action(json!({"kind": "corrective", "description": "Align IKE lifetimes with Siemens", "owner": "engineer", "due_on": "2027-01-20"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    action(json!({"kind": "preventive", "description": "Add IKE lifetime to the vendor onboarding checklist", "owner": "ops-lead", "due_on": "2027-02-15"})).await;
+    let p = r.json();
+    assert_eq!(p["actions"][0]["state"], "open");
+
+    // Analysed and fixed, but the corrective action is open: not resolved yet.
+    let work = |body: Value| h.post("/api/v1/problems/PRB0000001".into(), &eng, body);
+    for (state, extra) in [
+        ("assess", json!({})),
+        ("root-cause-analysis", json!({"symptom": "Tunnel drops at 02:00"})),
+        ("fix-in-progress", json!({"root_cause": "IKE lifetime mismatch", "workaround": "Clear the SA from the ASA"})),
+    ] {
+        let mut body = extra;
+        body["state"] = json!(state);
+        assert_eq!(work(body).await.status, StatusCode::OK, "{state}");
+    }
+    let r = work(json!({"state": "resolved", "fix": "Lifetimes aligned"})).await;
+    assert!(
+        r.status == StatusCode::UNPROCESSABLE_ENTITY && r.text().contains("corrective action(s) still open"),
+        "{}",
+        r.text()
+    );
+    // Overdue actions are flagged on the page.
+    h.advance(6 * 86_400_000);
+    let session = Auth::Session(h.login("engineer", app::DEMO_PASSWORD).await);
+    let page = h.get("/problems/PRB0000001", &session).await.text();
+    assert!(page.contains("Align IKE lifetimes with Siemens") && page.contains("overdue"), "{page}");
+    let id = p["actions"][0]["id"].as_i64().unwrap();
+    let done = h
+        .form(&format!("/problems/PRB0000001/actions/{id}/done"), &session, &[("note", "Both sides on 28800 s")])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    let eng = Auth::Bearer(h.token("engineer", &[Scope::Write, Scope::Read]).await);
+    let r = h
+        .post("/api/v1/problems/PRB0000001".into(), &eng, json!({"state": "resolved", "fix": "Lifetimes aligned"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["actions"][1]["state"], "open", "preventive actions may outlive the fix");
+
+    // The next incident on the firewall shows the known error.
+    let body = json!({"short_description": "VPN down again", "caller": "Siemens", "category": "security",
+                      "item": "pn-fw1", "impact": "low", "urgency": "medium"});
+    assert_eq!(h.json(Method::POST, "/api/v1/incidents", &eng, body).await.status, StatusCode::CREATED);
+    let incident = h.get("/incidents/INC0000004", &session).await.text();
+    assert!(
+        incident.contains("Known errors that may match") && incident.contains("Clear the SA from the ASA"),
+        "{incident}"
+    );
+}
+
+crate::both_backends!(
+    a_recurrence_becomes_a_known_error_that_new_incidents_are_shown,
+    actions_gate_the_resolution_and_the_console_works_problems,
+);
