@@ -90,8 +90,14 @@ impl App {
 
     /// Applies the rules to one occasion of an incident; `key` names the occasion so that a
     /// rule fires once for it. Returns the rules that fired.
-    pub(crate) async fn escalate(&self, number: &str, occasion: Occasion<'_>, key: &str) -> Result<Vec<String>> {
-        let rules: Vec<EscalationRule> = self.rules().await?.into_iter().filter(|r| r.fires(occasion)).collect();
+    pub(crate) async fn escalate(
+        &self,
+        all: &[EscalationRule],
+        number: &str,
+        occasion: Occasion<'_>,
+        key: &str,
+    ) -> Result<Vec<String>> {
+        let rules: Vec<&EscalationRule> = all.iter().filter(|r| r.fires(occasion)).collect();
         if rules.is_empty() {
             return Ok(Vec::new());
         }
@@ -187,7 +193,7 @@ impl App {
                     Err(e) => return Err(e),
                 }
             }
-            fired.push(rule.name);
+            fired.push(rule.name.clone());
         }
         Ok(fired)
     }
@@ -196,17 +202,17 @@ impl App {
     /// deliver the notifications due. The server runs it every few seconds.
     pub async fn desk_round(&self, courier: &Courier) -> Result<DeskRound> {
         let mut round = DeskRound { crossings: self.sweep_slas(500).await?, ..DeskRound::default() };
+        // Read once a round: every occasion below is judged against the same rules.
+        let rules = self.rules().await?;
         for c in &round.crossings {
             let occasion =
                 Occasion::Sla { priority: u8::try_from(c.priority).unwrap_or(5), clock: &c.kind, percent: c.percent };
             let key = format!("{}:{}@{}", c.kind, c.percent, c.at);
-            for rule in self.escalate(&c.number, occasion, &key).await? {
+            for rule in self.escalate(&rules, &c.number, occasion, &key).await? {
                 round.escalations.push((c.number.clone(), rule));
             }
         }
-        let quiet_for = self
-            .rules()
-            .await?
+        let quiet_for = rules
             .iter()
             .filter(|r| r.enabled)
             .filter_map(|r| match r.trigger {
@@ -218,7 +224,7 @@ impl App {
             let now = self.now_ms();
             for (number, priority, updated) in self.store.quiet_incidents(now - quiet, 500).await? {
                 let occasion = Occasion::Idle { priority: u8::try_from(priority).unwrap_or(5), idle_ms: now - updated };
-                for rule in self.escalate(&number, occasion, &format!("idle@{updated}")).await? {
+                for rule in self.escalate(&rules, &number, occasion, &format!("idle@{updated}")).await? {
                     round.escalations.push((number.clone(), rule));
                 }
             }
@@ -234,7 +240,11 @@ impl App {
     /// (the incident is already stored).
     pub(crate) async fn escalate_opened(&self, number: &str, priority: i64) {
         let occasion = Occasion::Opened { priority: u8::try_from(priority).unwrap_or(5) };
-        if let Err(e) = self.escalate(number, occasion, "opened").await {
+        let fired = match self.rules().await {
+            Ok(rules) => self.escalate(&rules, number, occasion, "opened").await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = fired {
             tracing::warn!(incident = %number, error = %e, "Cannot apply the escalation rules to a new incident.");
         }
     }

@@ -80,13 +80,7 @@ impl App {
     pub async fn put_channel(&self, actor: &Actor, name: &str, input: ChannelInput) -> Result<ChannelView> {
         actor.require(Perm::SystemAdmin)?;
         let name = name.trim();
-        let mut errors = Vec::new();
-        if name.is_empty()
-            || name.len() > 64
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            errors.push(FieldError::new("name", "letters, digits, dashes and underscores, up to 64"));
-        }
+        let mut errors: Vec<FieldError> = model::validation::check_name(name).into_iter().collect();
         let kind = ChannelKind::parse(&input.kind);
         match kind {
             None => errors.push(FieldError::new("kind", "email, teams, mattermost or slack")),

@@ -361,23 +361,13 @@ impl App {
                         ],
                     };
                     let is_person = to.starts_with("page:") || to.starts_with("oncall:");
-                    if is_person && address.is_none() {
-                        // Nobody to reach: say so on the timeline, and let the next step come.
-                        let text = format!("Could not page {why}: no contact address");
-                        let entry = JournalEntry {
-                            incident_id: row.id,
-                            at_ms: now,
-                            actor: "system",
-                            kind: "page",
-                            state: None,
-                            hold_reason: None,
-                            text: &text,
-                        };
-                        tx.append_journal(&entry).await?;
-                        continue;
-                    }
-                    self.enqueue(&mut tx, &to, address.as_deref(), &row.number, &spec.name, &notice, now).await?;
-                    let text = format!("Paged {why}");
+                    // Nobody to reach is said on the timeline, and the next step comes.
+                    let reached = !is_person || address.is_some();
+                    let text = if reached {
+                        format!("Paged {why}")
+                    } else {
+                        format!("Could not page {why}: no contact address")
+                    };
                     let entry = JournalEntry {
                         incident_id: row.id,
                         at_ms: now,
@@ -388,6 +378,10 @@ impl App {
                         text: &text,
                     };
                     tx.append_journal(&entry).await?;
+                    if !reached {
+                        continue;
+                    }
+                    self.enqueue(&mut tx, &to, address.as_deref(), &row.number, &spec.name, &notice, now).await?;
                     sent.push((row.number.clone(), why));
                 }
             }

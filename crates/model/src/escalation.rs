@@ -93,13 +93,7 @@ impl EscalationRule {
     /// chains that exist, `percents` the marks the SLA clocks record (warnings and 100).
     pub fn validate(&self, channels: &[&str], chains: &[&str], percents: &[u8]) -> Result<(), Invalid> {
         let mut errors = Vec::new();
-        let name = self.name.trim();
-        if name.is_empty()
-            || name.len() > 64
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            errors.push(FieldError::new("name", "letters, digits, dashes and underscores, up to 64"));
-        }
+        errors.extend(crate::validation::check_name(self.name.trim()));
         match &self.trigger {
             Trigger::Sla { clock, percent } => {
                 if !matches!(clock.as_str(), "response" | "resolution" | "any") {
@@ -145,7 +139,7 @@ impl EscalationRule {
                 errors.push(FieldError::new("channels", format!("no notification channel `{c}`")));
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
+        Invalid::check(errors)
     }
 }
 

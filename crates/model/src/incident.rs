@@ -161,7 +161,7 @@ pub fn check_move(
         }
         _ => {}
     }
-    if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
+    Invalid::check(errors)
 }
 
 /// Priorities P1 (critical) to P5 (planning).
@@ -241,7 +241,7 @@ impl PriorityMatrix {
         if self.cells.iter().flatten().any(|p| !(1..=5).contains(p)) {
             errors.push(FieldError::new("cells", "priorities are 1 (P1) to 5 (P5)"));
         }
-        if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
+        Invalid::check(errors)
     }
 }
 
@@ -316,7 +316,7 @@ pub fn check_verification(state: State, v: &Verification) -> Result<(), Invalid>
         }
         _ => {}
     }
-    if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
+    Invalid::check(errors)
 }
 
 /// One entry of an incident's state history: when it entered a state, and why it waits.

@@ -68,7 +68,7 @@ pub fn check_declaration(priority: u8, open: bool, d: &Declaration, accounts: &[
     if !CADENCE_MINUTES.contains(&d.update_every_minutes) {
         errors.push(FieldError::new("update_every_minutes", "every 10 to 240 minutes"));
     }
-    if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
+    Invalid::check(errors)
 }
 
 /// A stakeholder update as written.
@@ -89,7 +89,7 @@ pub fn check_update(u: &Update) -> Result<(), Invalid> {
             errors.push(FieldError::new(field, "write it for the stakeholders, up to 4000 characters"));
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
+    Invalid::check(errors)
 }
 
 /// When the next update is due after one at `last`.

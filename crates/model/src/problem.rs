@@ -98,7 +98,7 @@ pub fn check_move(from: State, to: State, a: &Analysis) -> Result<(), Invalid> {
         }
         _ => {}
     }
-    if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
+    Invalid::check(errors)
 }
 
 /// What an action does about a problem (ITIL's CAPA).
@@ -132,7 +132,7 @@ pub fn check_action(
         }
         Ok(_) => {}
     }
-    if errors.is_empty() { Ok(()) } else { Err(Invalid(errors)) }
+    Invalid::check(errors)
 }
 
 #[cfg(test)]

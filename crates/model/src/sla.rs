@@ -243,13 +243,7 @@ impl SlaPolicy {
     pub fn validate(&self, calendars: &[&str]) -> Result<(), crate::Invalid> {
         use crate::FieldError;
         let mut errors = Vec::new();
-        let name = self.name.trim();
-        if name.is_empty()
-            || name.len() > 64
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            errors.push(FieldError::new("name", "letters, digits, dashes and underscores, up to 64"));
-        }
+        errors.extend(crate::validation::check_name(self.name.trim()));
         let mut seen = Vec::new();
         const YEAR: i64 = 366 * 24 * 3_600_000;
         for (i, t) in self.targets.iter().enumerate() {
@@ -272,7 +266,7 @@ impl SlaPolicy {
                 ));
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(crate::Invalid(errors)) }
+        crate::Invalid::check(errors)
     }
 }
 

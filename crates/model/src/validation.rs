@@ -35,6 +35,14 @@ impl Invalid {
     }
 }
 
+/// The name of something configured (a policy, a channel, a rule): letters, digits, dashes
+/// and underscores, up to 64 — it appears in paths, files and audit records.
+pub fn check_name(name: &str) -> Option<FieldError> {
+    let ok =
+        !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    (!ok).then(|| FieldError::new("name", "letters, digits, dashes and underscores, up to 64"))
+}
+
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, e) in self.0.iter().enumerate() {

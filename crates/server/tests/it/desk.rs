@@ -107,18 +107,7 @@ async fn put_json(h: &Harness, auth: &Auth, path: String, body: Value) -> crate:
 async fn escalations_page_mail_and_retry_until_delivered(backend: Backend) {
     let smtp = SmtpSink::start().await;
     let (chat, chat_port) = Receiver::start().await;
-    let settings = Settings {
-        public_url: Some("https://wk.plant.example".into()),
-        smtp: Some(notify::Smtp {
-            host: "127.0.0.1".into(),
-            port: smtp.port,
-            security: notify::SmtpSecurity::None,
-            from: "Watchkeeper <watchkeeper@plant.example>".into(),
-            username: None,
-            password: None,
-        }),
-        ..Settings::default()
-    };
+    let settings = smtp_settings(&smtp);
     let h = Harness::with_settings(backend, settings).await;
     let courier = notify::Courier::new(h.app.settings().smtp.clone(), Duration::from_secs(2)).unwrap();
     let admin = Auth::Bearer(h.token("ops-lead", &[Scope::Admin, Scope::Read, Scope::Write, Scope::Audit]).await);
