@@ -11,6 +11,7 @@ mod auth;
 pub mod cmdb;
 pub mod configs;
 mod demo;
+pub mod desk_import;
 mod error;
 pub mod escalation;
 mod import;

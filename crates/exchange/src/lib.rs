@@ -7,6 +7,7 @@
 //! `devices.json: results[3] (id 17): field role: …` and nothing is written.
 
 pub mod csv;
+pub mod desk;
 pub mod netbox;
 pub mod plan;
 pub mod yaml;

@@ -233,7 +233,10 @@ impl Store {
 /// entries that give its clocks (`(at, actor, kind, state)`).
 #[derive(Debug, Clone, Default)]
 pub struct ImportedIncident {
+    /// Empty: numbered like any other incident (INC + id).
     pub number: String,
+    /// The number or key it had where it came from.
+    pub source_ref: Option<String>,
     pub short_description: String,
     pub description: String,
     pub caller: String,
@@ -259,7 +262,7 @@ pub type ImportedEntry = (i64, String, String, Option<String>);
 impl Tx {
     /// Writes imported incidents, a few hundred to a statement, with their journals.
     pub async fn insert_imported_incidents(&mut self, rows: &[ImportedIncident], matrix: &str) -> Result<Vec<i64>> {
-        const COLS: usize = 19;
+        const COLS: usize = 20;
         let mut ids = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(300) {
             // RETURNING's order is not promised: rows are matched back by number.
@@ -272,24 +275,32 @@ impl Tx {
             let sql = format!(
                 "INSERT INTO incidents (number, short_description, description, caller, category, item_id, impact, \
                  urgency, priority, matrix, state, assignment_group, assignee, resolution_code, resolution_notes, \
-                 opened_at_ms, resolved_at_ms, closed_at_ms, updated_at_ms, matrix_version) VALUES {} RETURNING id, number",
+                 opened_at_ms, resolved_at_ms, closed_at_ms, updated_at_ms, source_ref, matrix_version) VALUES {} \
+                 RETURNING id, number",
                 values.join(", ")
             );
             let returned: Vec<(i64, String)> = on_tx!(self, t => {
                 let mut q = sqlx::query_as(AssertSqlSafe(sql));
                 for r in chunk {
                     let updated = r.closed_at_ms.or(r.resolved_at_ms).unwrap_or(r.opened_at_ms);
-                    q = q.bind(&r.number).bind(&r.short_description).bind(&r.description).bind(&r.caller)
+                    q = q.bind(placeholder(r)).bind(&r.short_description).bind(&r.description).bind(&r.caller)
                         .bind(&r.category).bind(r.item_id).bind(&r.impact).bind(&r.urgency).bind(r.priority)
                         .bind(matrix).bind(&r.state).bind(&r.assignment_group).bind(&r.assignee)
                         .bind(&r.resolution_code).bind(&r.resolution_notes).bind(r.opened_at_ms)
-                        .bind(r.resolved_at_ms).bind(r.closed_at_ms).bind(updated);
+                        .bind(r.resolved_at_ms).bind(r.closed_at_ms).bind(updated).bind(&r.source_ref);
                 }
                 q.fetch_all(&mut **t).await?
             });
             let by_number: std::collections::HashMap<String, i64> =
                 returned.into_iter().map(|(id, n)| (n, id)).collect();
-            let got: Vec<i64> = chunk.iter().map(|r| by_number.get(&r.number).copied().unwrap_or_default()).collect();
+            let got: Vec<i64> =
+                chunk.iter().map(|r| by_number.get(&placeholder(r)).copied().unwrap_or_default()).collect();
+            // Numbered now that their ids are known.
+            for (id, _) in got.iter().zip(chunk).filter(|(_, r)| r.number.is_empty()) {
+                on_tx!(self, t => sqlx::query("UPDATE incidents SET number = $1 WHERE id = $2")
+                    .bind(format!("INC{id:07}")).bind(id)
+                    .execute(&mut **t).await?.rows_affected());
+            }
             // Journals, a few hundred entries to a statement.
             let entries: Vec<(i64, &ImportedEntry)> =
                 got.iter().zip(chunk).flat_map(|(id, r)| r.journal.iter().map(move |j| (*id, j))).collect();
@@ -314,6 +325,35 @@ impl Tx {
             ids.extend(got);
         }
         Ok(ids)
+    }
+}
+
+/// The number an imported incident is written with until its id is known.
+fn placeholder(r: &ImportedIncident) -> String {
+    if r.number.is_empty() {
+        format!("import:{}", r.source_ref.as_deref().unwrap_or_default())
+    } else {
+        r.number.clone()
+    }
+}
+
+impl Store {
+    /// Which of these source references were imported already.
+    pub async fn imported_refs(&self, refs: &[String]) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for chunk in refs.chunks(500) {
+            let ps: Vec<String> = (1..=chunk.len()).map(|k| format!("${k}")).collect();
+            let sql = format!("SELECT source_ref FROM incidents WHERE source_ref IN ({})", ps.join(", "));
+            let found: Vec<String> = on!(self.pool(), p => {
+                let mut q = sqlx::query_scalar(AssertSqlSafe(sql));
+                for r in chunk {
+                    q = q.bind(r);
+                }
+                q.fetch_all(p).await?
+            });
+            out.extend(found);
+        }
+        Ok(out)
     }
 }
 

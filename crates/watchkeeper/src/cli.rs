@@ -93,6 +93,9 @@ pub enum Command {
     /// On-call as code: apply and export schedules and escalation chains; who is on call.
     #[command(subcommand)]
     Oncall(crate::oncall::OncallCmd),
+    /// Migrate in from another desk: incidents from ServiceNow or Jira Service Management CSV.
+    #[command(subcommand)]
+    Desk(crate::desk::DeskCmd),
 }
 
 #[derive(Debug, Args)]
@@ -378,6 +381,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Cmdb(cmd) => cmdb(ctx, cmd).await,
         Command::Archive(cmd) => crate::archive::run(ctx, cmd).await,
         Command::Oncall(cmd) => crate::oncall::run(ctx, cmd).await,
+        Command::Desk(cmd) => crate::desk::run(ctx, cmd).await,
         Command::Backup { file } => backup(ctx, file).await,
         Command::Restore { file, yes } => restore(ctx, file, yes).await,
         Command::Config(ConfigCmd::Check) => config_check(ctx).await,

@@ -5,6 +5,7 @@
 mod archive;
 mod cli;
 mod config;
+mod desk;
 mod oncall;
 mod policy;
 

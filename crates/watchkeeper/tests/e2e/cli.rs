@@ -365,3 +365,87 @@ async fn on_call_applies_from_a_file_and_reads_back() {
     let who = cli(&db, &["oncall", "now"], None);
     assert!(text(&who.stdout).contains("L3 security: "), "{}", text(&who.stdout));
 }
+
+/// Migration in: a ServiceNow export is dry-run (every mistake and what would be imported,
+/// nothing written), imported all or nothing, and imported again without doubling; a JSM
+/// export with a column mapped; a running server shows the imported incidents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incidents_migrate_in_from_servicenow_and_jsm_exports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::fresh(false, tmp.path()).await;
+    let server = Server::start(&db, &["--demo"]).unwrap();
+    let snow = tmp.path().join("incident.csv");
+    std::fs::write(
+        &snow,
+        "number,short_description,caller_id,category,cmdb_ci,priority,state,assignment_group,assigned_to,close_code,close_notes,opened_at,resolved_at,closed_at\n\
+         INC0010001,Core switch down,Omar,Network,pn-core-sw1,1 - Critical,Closed,L3 Network,engineer,Solved (Permanently),Supervisor replaced,2026-03-01 08:15:00,2026-03-01 11:00:00,2026-03-03 09:00:00\n\
+         INC0010002,VPN drops nightly,Siemens,Security,pn-fw1,3 - Moderate,In Progress,L2,j.smith,,,2026-03-02 02:00:00,,\n\
+         INC0010003,Badge reader offline,Guard,Facilities,gate-7-reader,4 - Low,New,Facilities,,,,2026-03-03 07:30:00,,\n",
+    )
+    .unwrap();
+    let path = snow.to_str().unwrap();
+    let dry = cli(
+        &db,
+        &["desk", "import", path, "--from", "servicenow", "--time-zone", "Europe/London", "--dry-run", "--json"],
+        None,
+    );
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert_eq!((report["imported"].as_i64(), report["errors"].as_array().unwrap().len()), (Some(3), 0), "{report}");
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("gate-7-reader") && warnings.contains("j.smith"), "{warnings}");
+    let token = cli_token(&db, "admin", &["read"]);
+    let count = || async {
+        let v: serde_json::Value = client()
+            .get(server.url("/api/v1/incidents?queue=all&limit=500"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v.as_array().unwrap().len()
+    };
+    let before = count().await;
+
+    let done = cli(&db, &["desk", "import", path, "--from", "servicenow", "--time-zone", "Europe/London"], None);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert!(text(&done.stdout).contains("3 rows: imported 3, 0 imported before"), "{}", text(&done.stdout));
+    assert_eq!(count().await, before + 3);
+    let found: serde_json::Value = client()
+        .get(server.url("/api/v1/incidents?queue=all&q=supervisor"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let closed = &found[0];
+    assert_eq!(
+        (closed["state"].as_str(), closed["priority"].as_i64(), closed["item"].as_str()),
+        (Some("closed"), Some(1), Some("pn-core-sw1")),
+        "{found}"
+    );
+    assert_eq!(closed["resolved_at"], "2026-03-01T11:00:00Z");
+    let again = cli(&db, &["desk", "import", path, "--from", "servicenow"], None);
+    assert!(text(&again.stdout).contains("imported 0, 3 imported before"), "{}", text(&again.stdout));
+
+    // A JSM export with its key in another column; and one with mistakes writes nothing.
+    let jsm = tmp.path().join("jsm.csv");
+    std::fs::write(&jsm, "Key,Summary,Reporter,Priority,Status,Created\nIT-7,Printer jam in the control room,Ana,Highest,Waiting for support,01/Mar/26 8:15 AM\n").unwrap();
+    let j = cli(
+        &db,
+        &["desk", "import", jsm.to_str().unwrap(), "--from", "jsm", "--map", "source_ref=Key", "--json"],
+        None,
+    );
+    assert!(j.status.success(), "{}", text(&j.stderr));
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(&bad, "Issue key,Summary,Reporter,Priority,Status,Created\nIT-8,Fine,Bo,Low,Open,02/Mar/26 9:00 AM\nIT-9,,Cy,Urgent-ish,Sleeping,yesterday\n").unwrap();
+    let b = cli(&db, &["desk", "import", bad.to_str().unwrap(), "--from", "jsm"], None);
+    assert_eq!(b.status.code(), Some(1));
+    let err = text(&b.stderr);
+    assert!(err.contains("bad.csv: row 2") && err.contains("priority") && err.contains("state"), "{err}");
+    assert_eq!(count().await, before + 4, "the good row of a file with mistakes is not written either");
+}
