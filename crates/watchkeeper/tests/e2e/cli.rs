@@ -1,6 +1,6 @@
 //! The CLI beside a running server on the same data directory.
 
-use crate::{ADMIN_PASSWORD, Db, Server, cli, cli_token, client, text};
+use crate::{ADMIN_PASSWORD, Db, Server, cli, cli_token, client, get_json, text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_works_beside_a_running_server() {
@@ -12,8 +12,7 @@ async fn cli_works_beside_a_running_server() {
     // A token made by the CLI works against the running server at once.
     let token = cli_token(&db, "admin", &["admin", "audit", "read"]);
     assert!(token.starts_with("wk_"), "{token}");
-    let me: serde_json::Value =
-        client().get(server.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let me: serde_json::Value = get_json(&server, "/api/v1/me", &token).await;
     assert_eq!(me["username"], "admin");
 
     // Users made by the CLI can sign in; the password comes from stdin.
@@ -40,15 +39,7 @@ async fn cli_works_beside_a_running_server() {
     assert!(std::fs::metadata(&backup).unwrap().len() > 10_000);
     let out = cli(&db, &["user", "disable", "nightshift"], None);
     assert!(out.status.success());
-    let audit: serde_json::Value = client()
-        .get(server.url("/api/v1/audit?target_id=nightshift"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit: serde_json::Value = get_json(&server, "/api/v1/audit?target_id=nightshift", &token).await;
     let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["user.disable", "user.create"], "CLI changes are audited");
     assert!(audit["items"][0]["actor"].as_str().unwrap().starts_with("cli:"));
@@ -351,15 +342,7 @@ async fn on_call_applies_from_a_file_and_reads_back() {
 
     // The running server reads what the CLI stored.
     let token = cli_token(&db, "admin", &["read"]);
-    let now: serde_json::Value = client()
-        .get(server.url("/api/v1/oncall-schedules"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let now: serde_json::Value = get_json(&server, "/api/v1/oncall-schedules", &token).await;
     let names: Vec<&str> = now.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert!(names.contains(&"L3 security"), "{now}");
     let who = cli(&db, &["oncall", "now"], None);
@@ -396,15 +379,7 @@ async fn incidents_migrate_in_from_servicenow_and_jsm_exports() {
     assert!(warnings.contains("gate-7-reader") && warnings.contains("j.smith"), "{warnings}");
     let token = cli_token(&db, "admin", &["read"]);
     let count = || async {
-        let v: serde_json::Value = client()
-            .get(server.url("/api/v1/incidents?queue=all&limit=500"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: serde_json::Value = get_json(&server, "/api/v1/incidents?queue=all&limit=500", &token).await;
         v.as_array().unwrap().len()
     };
     let before = count().await;
@@ -413,15 +388,7 @@ async fn incidents_migrate_in_from_servicenow_and_jsm_exports() {
     assert!(done.status.success(), "{}", text(&done.stderr));
     assert!(text(&done.stdout).contains("3 rows: imported 3, 0 imported before"), "{}", text(&done.stdout));
     assert_eq!(count().await, before + 3);
-    let found: serde_json::Value = client()
-        .get(server.url("/api/v1/incidents?queue=all&q=supervisor"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found: serde_json::Value = get_json(&server, "/api/v1/incidents?queue=all&q=supervisor", &token).await;
     let closed = &found[0];
     assert_eq!(
         (closed["state"].as_str(), closed["priority"].as_i64(), closed["item"].as_str()),

@@ -198,6 +198,11 @@ pub fn tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// `GET` a JSON answer from the server with a token.
+pub async fn get_json(server: &Server, path: &str, token: &str) -> serde_json::Value {
+    client().get(server.url(path)).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
+
 pub fn client() -> reqwest::Client {
     tls_provider();
     reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
