@@ -51,6 +51,13 @@
       case "k": moveRow(-1); break;
       case "t": toggleTheme(); break;
       case "?": var d = document.getElementById("shortcuts"); if (d && d.showModal) d.showModal(); break;
+      default:
+        // A page's own shortcuts: the element marked with the key is focused (a field) or pressed.
+        var el = document.querySelector('[data-key="' + ev.key + '"]');
+        if (el) {
+          ev.preventDefault();
+          if (/^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)) el.focus(); else el.click();
+        }
     }
   });
 

@@ -87,6 +87,14 @@ impl Driver {
         self.cmd(reqwest::Method::POST, &format!("/element/{id}/value"), json!({ "text": text })).await;
     }
 
+    /// Types into whatever has the focus (after a shortcut moved it there). WebDriver's
+    /// modifier keys stay down to the end of the text, so `"\u{E009}\u{E007}"` is Ctrl+Enter.
+    async fn type_active(&self, text: &str) {
+        let v = self.cmd(reqwest::Method::GET, "/element/active", Value::Null).await;
+        let id = v.as_object().and_then(|o| o.values().next()).and_then(|i| i.as_str()).unwrap_or_default().to_owned();
+        self.cmd(reqwest::Method::POST, &format!("/element/{id}/value"), json!({ "text": text })).await;
+    }
+
     async fn click(&self, css: &str) {
         let id = self.find(css).await;
         self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), json!({})).await;
@@ -242,6 +250,11 @@ async fn an_operator_opens_an_incident_and_an_engineer_takes_holds_and_resolves_
     let resolved = wait_for(&d, "the resolution met", |t| t.contains("P2 resolution met")).await;
     assert!(resolved.contains("hardware-replaced: Uplink module replaced"), "{resolved}");
     d.screenshot("incident-resolved").await;
+    // Keyboard: `n` goes to the note, Ctrl+Enter sends it.
+    d.type_into("body", "n").await;
+    d.type_active("Control room confirms the cell network is back").await;
+    d.type_active("\u{E009}\u{E007}").await;
+    wait_for(&d, "the note on the timeline", |t| t.contains("Control room confirms the cell network is back")).await;
     d.quit().await;
     drop(server);
 }
