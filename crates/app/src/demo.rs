@@ -334,6 +334,13 @@ impl App {
             let id = tx.insert_user(username, display, role, &hash, expires, now).await?;
             let sites: Vec<String> = sites.iter().map(|s| (*s).to_owned()).collect();
             tx.set_user_sites(id, &sites).await?;
+            let groups: &[&str] = match username {
+                "operator" => &["Service desk"],
+                "engineer" => &["L2", "L3 network"],
+                "ops-lead" => &["L3 network", "L3 security"],
+                _ => &[],
+            };
+            tx.set_user_groups(id, &groups.iter().map(|g| (*g).to_owned()).collect::<Vec<_>>()).await?;
         }
         let after = json!({
             "sites": SITES.len(),

@@ -26,6 +26,8 @@ pub enum QueueName {
     #[default]
     Open,
     Mine,
+    /// Assigned to one of the actor's groups.
+    MyGroups,
     Unassigned,
     /// A running clock at 75 % of its target or past it.
     Breaching,
@@ -36,9 +38,10 @@ pub enum QueueName {
 }
 
 impl QueueName {
-    pub const ALL: [QueueName; 6] = [
+    pub const ALL: [QueueName; 7] = [
         QueueName::Open,
         QueueName::Mine,
+        QueueName::MyGroups,
         QueueName::Unassigned,
         QueueName::Breaching,
         QueueName::Major,
@@ -49,6 +52,7 @@ impl QueueName {
         match self {
             QueueName::Open => "open",
             QueueName::Mine => "mine",
+            QueueName::MyGroups => "my-groups",
             QueueName::Unassigned => "unassigned",
             QueueName::Breaching => "breaching",
             QueueName::Major => "major",
@@ -313,8 +317,13 @@ impl App {
         if search.is_some_and(|s| store::search_terms(s).is_none()) {
             return Err(Invalid::one("q", "search for words or numbers").into());
         }
+        let groups = if q.name == QueueName::MyGroups { self.store.groups_of(&actor.name).await? } else { Vec::new() };
+        if q.name == QueueName::MyGroups && groups.is_empty() {
+            return Ok(Vec::new());
+        }
         let f = store::QueueFilter {
             open_only: q.name != QueueName::All,
+            groups: &groups,
             assignee: (q.name == QueueName::Mine).then_some(actor.name.as_str()),
             unassigned: q.name == QueueName::Unassigned,
             major: q.name == QueueName::Major,
@@ -324,7 +333,6 @@ impl App {
             sites: &actor.sites,
             limit: q.limit.clamp(1, 500),
             offset: q.offset.max(0),
-            ..store::QueueFilter::default()
         };
         let rows = self.store.incident_queue(&f).await?;
         self.views(rows.into_iter().filter(|r| Self::incident_visible(actor, r)).collect()).await
@@ -530,6 +538,35 @@ impl App {
             return Err(Invalid::one("state", format!("{number} is {}; open a new incident", current.state)).into());
         }
         Ok(current)
+    }
+
+    /// The assignment groups `username` belongs to.
+    pub async fn groups_of(&self, actor: &Actor, username: &str) -> Result<Vec<String>> {
+        actor.require(Perm::UserAdmin)?;
+        Ok(self.store.groups_of(username).await?)
+    }
+
+    /// Puts an account in these assignment groups (replacing its groups). Audited.
+    pub async fn set_groups(&self, actor: &Actor, username: &str, groups: &[String]) -> Result<Vec<String>> {
+        actor.require(Perm::UserAdmin)?;
+        let mut clean: Vec<String> = groups.iter().map(|g| g.trim().to_owned()).filter(|g| !g.is_empty()).collect();
+        clean.sort();
+        clean.dedup();
+        if clean.len() > 50 || clean.iter().any(|g| g.chars().count() > 64) {
+            return Err(Invalid::one("groups", "up to 50 groups of up to 64 characters").into());
+        }
+        let Some(user) = self.store.user_by_name(username).await? else {
+            return Err(AppError::NotFound(format!("account `{username}`")));
+        };
+        let before = self.store.groups_of(username).await?;
+        let now = self.now_ms();
+        let mut tx = self.store.begin().await?;
+        tx.set_user_groups(user.user.id, &clean).await?;
+        let doc = |g: &[String]| json!({ "groups": g }).to_string();
+        tx.append_audit(event(actor, now, "user.groups", "user", username, Some(doc(&before)), Some(doc(&clean))))
+            .await?;
+        tx.commit().await?;
+        Ok(clean)
     }
 
     /// A work note (for the team) or a comment (the requester sees it) on the timeline.

@@ -119,6 +119,8 @@ use utoipa::{Modify, OpenApi};
         desk::put_chain,
         desk::delete_chain,
         desk::put_contact,
+        desk::groups,
+        desk::put_groups,
         desk::pages,
         desk::acknowledge,
         incidents::priority_matrix,

@@ -223,6 +223,8 @@ pub fn table() -> Vec<Route> {
         r(Put, "/api/v1/escalation-chains/{name}", Needs(SystemAdmin), desk::put_chain),
         r(Delete, "/api/v1/escalation-chains/{name}", Needs(SystemAdmin), desk::delete_chain),
         r(Put, "/api/v1/users/{username}/contact", Needs(IncidentWork), desk::put_contact),
+        r(Get, "/api/v1/users/{username}/groups", Needs(UserAdmin), desk::groups),
+        r(Put, "/api/v1/users/{username}/groups", Needs(UserAdmin), desk::put_groups),
         r(Get, "/api/v1/incidents/{number}/pages", Needs(IncidentRead), desk::pages),
         r(Post, "/api/v1/incidents/{number}/acknowledge", Needs(IncidentWork), desk::acknowledge),
         r(Get, "/api/v1/configs", Needs(ConfigRead), configs::overview),

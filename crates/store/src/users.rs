@@ -91,6 +91,17 @@ impl Store {
         row.into_record(sites)
     }
 
+    /// The assignment groups an account belongs to.
+    pub async fn groups_of(&self, username: &str) -> Result<Vec<String>> {
+        Ok(on!(self.pool(), p => sqlx::query_scalar(
+            "SELECT g.group_name FROM user_groups g JOIN users u ON u.id = g.user_id WHERE u.username = $1 \
+             ORDER BY g.group_name",
+        )
+        .bind(username)
+        .fetch_all(p)
+        .await?))
+    }
+
     /// The names of the accounts that are not disabled.
     pub async fn active_usernames(&self) -> Result<Vec<String>> {
         Ok(
@@ -141,6 +152,18 @@ impl Store {
 }
 
 impl Tx {
+    /// Replaces an account's assignment groups.
+    pub async fn set_user_groups(&mut self, user_id: i64, groups: &[String]) -> Result<()> {
+        on_tx!(self, t => sqlx::query("DELETE FROM user_groups WHERE user_id = $1").bind(user_id)
+            .execute(&mut **t).await?.rows_affected());
+        for g in groups {
+            on_tx!(self, t => sqlx::query("INSERT INTO user_groups (user_id, group_name) VALUES ($1, $2)")
+                .bind(user_id).bind(g)
+                .execute(&mut **t).await?.rows_affected());
+        }
+        Ok(())
+    }
+
     pub async fn insert_user(
         &mut self,
         username: &str,

@@ -492,3 +492,31 @@ pub async fn acknowledge(
     s.app.acknowledge(&ctx.actor(), &number).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupsDto {
+    /// Assignment groups (service desk, L2, L3 network…): the account's "my groups" queue.
+    pub groups: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{username}/groups", tag = "desk", params(("username" = String, Path)),
+    responses((status = 200, body = GroupsDto, description = "The account's groups (user administrators)")))]
+pub async fn groups(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(username): ApiPath<String>,
+) -> ApiResult<Json<GroupsDto>> {
+    Ok(Json(GroupsDto { groups: s.app.groups_of(&ctx.actor(), &username).await? }))
+}
+
+#[utoipa::path(put, path = "/api/v1/users/{username}/groups", tag = "desk", params(("username" = String, Path)),
+    request_body = GroupsDto, responses((status = 200, body = GroupsDto), (status = 422, body = Problem)))]
+pub async fn put_groups(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(username): ApiPath<String>,
+    ApiJson(b): ApiJson<GroupsDto>,
+) -> ApiResult<Json<GroupsDto>> {
+    Ok(Json(GroupsDto { groups: s.app.set_groups(&ctx.actor(), &username, &b.groups).await? }))
+}

@@ -250,7 +250,7 @@ pub struct MoveDto {
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents",
-    params(("queue" = Option<String>, Query, description = "open (default), mine, unassigned, breaching, major, or all (closed included, newest first)"),
+    params(("queue" = Option<String>, Query, description = "open (default), mine, my-groups, unassigned, breaching, major, or all (closed included, newest first)"),
         ("q" = Option<String>, Query, description = "Words to find in the number, description and resolution (full-text; the last word a prefix)"),
         ("priority" = Option<u8>, Query), ("limit" = Option<i64>, Query, description = "1–500, default 100"),
         ("offset" = Option<i64>, Query), ("all" = Option<bool>, Query, description = "The same as queue=all")),
@@ -269,7 +269,7 @@ pub async fn list(
             ("all", "false" | "0") => {}
             ("queue", name) => {
                 q.name = QueueName::parse(name)
-                    .ok_or_else(|| bad("queue", "open, mine, unassigned, breaching, major or all"))?
+                    .ok_or_else(|| bad("queue", "open, mine, my-groups, unassigned, breaching, major or all"))?
             }
             ("q", words) => q.search = Some(words.to_owned()),
             ("priority", p) => {

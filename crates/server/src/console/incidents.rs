@@ -118,9 +118,10 @@ struct QueuePage {
 }
 
 /// The queues people work from.
-pub const QUEUES: [(&str, &str); 5] = [
+pub const QUEUES: [(&str, &str); 6] = [
     ("open", "Open"),
     ("mine", "Mine"),
+    ("my-groups", "My groups"),
     ("unassigned", "Unassigned"),
     ("breaching", "Breaching soon"),
     ("major", "Major"),

@@ -138,4 +138,67 @@ async fn search_finds_words_and_ignores_query_syntax(backend: Backend) {
     assert!(page.contains(&b) && page.contains(&dc) && !page.contains(&format!(">{a}<")), "{page}");
 }
 
-crate::both_backends!(kpis_read_a_days_work_exactly, search_finds_words_and_ignores_query_syntax);
+/// "My groups": incidents assigned to any of the account's groups, which a user
+/// administrator sets (the demo puts the engineer in L2 and L3 network).
+async fn my_groups_holds_what_my_groups_were_given(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let op = Auth::Bearer(h.token("operator", &[Scope::Write, Scope::Read]).await);
+    let eng = Auth::Bearer(h.token("engineer", &[Scope::Write, Scope::Read]).await);
+    let mut numbers = Vec::new();
+    for group in ["L3 network", "L3 security", "Service desk"] {
+        let r = h
+            .json(
+                Method::POST,
+                "/api/v1/incidents",
+                &op,
+                json!({"short_description": format!("for {group}"), "caller": "NOC",
+                "category": "network", "impact": "low", "urgency": "low", "assignment_group": group}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        numbers.push(r.json()["number"].as_str().unwrap().to_owned());
+    }
+    let queue = |auth: &Auth| {
+        let auth = auth.clone();
+        let h = &h;
+        async move {
+            let v = h.get("/api/v1/incidents?queue=my-groups", &auth).await.json();
+            v.as_array()
+                .unwrap_or_else(|| panic!("{v}"))
+                .iter()
+                .map(|i| i["number"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(queue(&eng).await, [numbers[0].clone()]);
+    let admin = Auth::Bearer(h.token("ops-lead", &[Scope::Admin, Scope::Read]).await);
+    assert_eq!(h.get("/api/v1/users/engineer/groups", &admin).await.json()["groups"], json!(["L2", "L3 network"]));
+    let r = h
+        .json(
+            Method::PUT,
+            "/api/v1/users/engineer/groups",
+            &admin,
+            json!({"groups": ["L3 security", " L3 network ", "L3 security"]}),
+        )
+        .await;
+    assert_eq!(r.json()["groups"], json!(["L3 network", "L3 security"]), "{}", r.text());
+    assert_eq!(queue(&eng).await, [numbers[0].clone(), numbers[1].clone()]);
+    assert_eq!(
+        h.json(Method::PUT, "/api/v1/users/engineer/groups", &eng, json!({"groups": []})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        h.get("/api/v1/users/ops-lead/groups", &eng).await.status,
+        StatusCode::FORBIDDEN,
+        "others' groups are the admins'"
+    );
+    let session = Auth::Session(h.login("engineer", app::DEMO_PASSWORD).await);
+    let page = h.get("/incidents?queue=my-groups", &session).await.text();
+    assert!(page.contains(&numbers[1]) && !page.contains(&numbers[2]), "{page}");
+}
+
+crate::both_backends!(
+    kpis_read_a_days_work_exactly,
+    search_finds_words_and_ignores_query_syntax,
+    my_groups_holds_what_my_groups_were_given,
+);
