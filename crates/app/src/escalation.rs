@@ -170,7 +170,7 @@ impl App {
                 self.queue(&mut tx, channel, number, &rule.name, &notice, now).await?;
             }
             if let Some(chain) = &rule.page {
-                self.raise_page(&mut tx, row.id, chain, now).await?;
+                tx.raise_page(row.id, chain, now).await?;
             }
             let after = json!({"rule": rule.name, "kind": rule.kind, "occasion": key, "channels": rule.channels,
                                "reassign_group": rule.reassign_group});

@@ -20,6 +20,8 @@ pub struct OnCallNow {
     pub who: Option<String>,
     /// When the current person's turn ends (the next change of hands within two weeks).
     pub until: Option<i64>,
+    /// The final schedule of the next two weeks: from, to, who.
+    pub shifts: Vec<(i64, i64, Option<String>)>,
 }
 
 fn check_name(name: &str) -> Result<()> {
@@ -180,7 +182,7 @@ impl App {
         Ok(())
     }
 
-    /// Who is on call for each schedule now, and until when.
+    /// Who is on call for each schedule now, until when, and the next two weeks' hand-overs.
     pub async fn on_call_now(&self, actor: &Actor) -> Result<Vec<OnCallNow>> {
         actor.require(Perm::IncidentRead)?;
         let now = self.now_ms();
@@ -194,6 +196,7 @@ impl App {
                     schedule: s.name.clone(),
                     who: s.on_call(now).map(str::to_owned),
                     until: shifts.first().map(|f| f.1).filter(|_| shifts.len() > 1),
+                    shifts,
                 }
             })
             .collect())
@@ -249,11 +252,6 @@ impl App {
         tx.append_audit(event(actor, now, "user.contact", "user", username, None, Some(after))).await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Starts paging `chain` for an incident, in `tx` (the escalation that decided it).
-    pub(crate) async fn raise_page(&self, tx: &mut store::Tx, incident_id: i64, chain: &str, now: i64) -> Result<bool> {
-        Ok(tx.raise_page(incident_id, chain, now).await?)
     }
 
     pub async fn pages(&self, actor: &Actor, number: &str) -> Result<Vec<PageRow>> {

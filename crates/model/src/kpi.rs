@@ -174,12 +174,6 @@ pub const AGE_BUCKETS: [(&str, i64); 5] = [
     ("over 30 days", i64::MAX),
 ];
 
-/// The bucket an incident opened at `opened_at` falls in at `now`.
-pub fn age_bucket(opened_at: i64, now: i64) -> usize {
-    let age = now - opened_at;
-    AGE_BUCKETS.iter().position(|(_, limit)| age < *limit).unwrap_or(AGE_BUCKETS.len() - 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,8 +251,6 @@ mod tests {
         assert_eq!((t.mtta_minutes(), t.mttr_minutes()), (Some(15.0), Some(150.0)));
         assert_eq!((t.sla_compliance(), t.fcr(), t.satisfaction()), (Some(75.0), Some(50.0), Some(4.5)));
         assert_eq!(Totals::default().mttr_minutes(), None, "no resolutions: no figure, not zero");
-        assert_eq!(age_bucket(0, 2 * 86_400_000), 1);
-        assert_eq!(age_bucket(0, 400 * 86_400_000), 4);
         assert_eq!(day(1_800_000_000_000), "2027-01-15");
     }
 }

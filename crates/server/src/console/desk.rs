@@ -74,12 +74,13 @@ async fn page(s: &AppState, ctx: &Ctx, errors: Vec<FieldError>, yaml: Option<Str
         for spec in &specs {
             let tz = jiff::tz::TimeZone::get(&spec.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
             let c = current.iter().find(|c| c.schedule == spec.name);
-            let shifts = s.app.shifts(&actor, &spec.name, now, now + 14 * 86_400_000).await.unwrap_or_default();
             schedules.push(ScheduleLine {
                 name: spec.name.clone(),
                 who: c.and_then(|c| c.who.clone()).unwrap_or_else(|| "nobody".into()),
                 until: c.and_then(|c| c.until).map(|u| when(u, now)),
-                shifts: shifts
+                shifts: c
+                    .map(|c| c.shifts.clone())
+                    .unwrap_or_default()
                     .into_iter()
                     .map(|(a, b, w)| (stamp(a, &tz), stamp(b, &tz), w.unwrap_or_else(|| "nobody".into())))
                     .collect(),
