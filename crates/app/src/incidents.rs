@@ -18,6 +18,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use store::{
     IncidentRow, IncidentServiceRow, IncidentSlaRow, JournalEntry, JournalRow, NewIncident, PriorityWrite, StateWrite,
+    TimelineRow,
 };
 
 /// Which incidents a queue holds.
@@ -129,6 +130,9 @@ pub struct IncidentView {
     /// Its children's numbers (read for one incident, empty in lists).
     pub children: Vec<String>,
     pub journal: Vec<JournalRow>,
+    /// The id of the journal's latest entry (read for one incident): where its live
+    /// timeline resumes.
+    pub journal_cursor: i64,
 }
 
 impl IncidentView {
@@ -277,6 +281,7 @@ impl App {
                     journal,
                     row,
                     children: Vec::new(),
+                    journal_cursor: 0,
                 }
             })
             .collect())
@@ -289,7 +294,9 @@ impl App {
                 let id = row.id;
                 let mut v = self.views(vec![row]).await?.pop().expect("one row, one view");
                 // The whole journal, not only the state entries the clocks need.
-                v.journal = self.store.incident_journal(id).await?;
+                let timeline = self.store.incident_journal(id).await?;
+                v.journal_cursor = timeline.iter().map(|t| t.id).max().unwrap_or(0);
+                v.journal = timeline.into_iter().map(|t| t.entry).collect();
                 v.children = self.store.incident_children(id).await?.into_iter().map(|c| c.number).collect();
                 if let Some(item_id) = v.row.item_id {
                     let report = self.impact(actor, &[format!("#{item_id}")]).await?;
@@ -299,6 +306,26 @@ impl App {
             }
             _ => Err(AppError::NotFound(format!("incident `{number}`"))),
         }
+    }
+
+    /// Opens an incident's live timeline: checks the actor may see the incident and returns
+    /// its id with the latest journal entry's id, where following starts when the reader
+    /// names no entry of its own.
+    pub async fn follow_incident(&self, actor: &Actor, number: &str) -> Result<(i64, i64)> {
+        actor.require(Perm::IncidentRead)?;
+        match self.store.incident(number).await? {
+            Some(row) if Self::incident_visible(actor, &row) => {
+                Ok((row.id, self.store.incident_journal_cursor(row.id).await?))
+            }
+            _ => Err(AppError::NotFound(format!("incident `{number}`"))),
+        }
+    }
+
+    /// The journal entries of an incident (opened with [`App::follow_incident`]) written
+    /// after the entry `after`, as written, at most 100: what a live timeline sends next.
+    pub async fn incident_timeline(&self, actor: &Actor, incident_id: i64, after: i64) -> Result<Vec<TimelineRow>> {
+        actor.require(Perm::IncidentRead)?;
+        Ok(self.store.incident_journal_after(incident_id, after, 100).await?)
     }
 
     /// Open incidents (all with `all`), most urgent and oldest first, at most 500. Journals

@@ -362,7 +362,7 @@ impl App {
         let mut out = Vec::new();
         for number in self.store.incidents_due(now, limit).await? {
             let Some(row) = self.store.incident(&number).await? else { continue };
-            let journal = self.store.incident_journal(row.id).await?;
+            let journal: Vec<_> = self.store.incident_journal(row.id).await?.into_iter().map(|t| t.entry).collect();
             let stored = self.store.incident_slas(&[row.id]).await?;
             let defs = definitions(&row, &stored, &cals);
             let mut raised = defs.clone();

@@ -1,5 +1,6 @@
 // Watchkeeper console enhancements. Everything works without this file; it adds the theme
-// switch, keyboard shortcuts and Ctrl+Enter submit. No network requests, no dependencies.
+// switch, keyboard shortcuts, Ctrl+Enter submit and an incident's live timeline (server-sent
+// events from this server's own API). No other network requests, no dependencies.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -70,4 +71,34 @@
       if (d && d.showModal) d.showModal();
     }
   });
+
+  // An incident's live timeline: entries written by anyone (console, API, CLI, the desk's
+  // sweep) appear at the top as they happen. A change of state, assignment, priority or an SLA
+  // mark also asks for a reload, since the clocks and the allowed moves are drawn by the server.
+  // The script runs in the head (the theme must apply before the first paint), so the page's
+  // elements are looked for once it is parsed.
+  function followTimeline() {
+    var follow = document.querySelector("[data-follow]");
+    if (!follow || !window.EventSource) return;
+    var changed = document.querySelector("[data-timeline-changed]");
+    var REDRAWN = ["state", "assigned", "priority", "major", "link", "verification", "acknowledged", "sla"];
+    var source = new EventSource(follow.getAttribute("data-follow"));
+    source.addEventListener("entry", function (ev) {
+      var e;
+      try { e = JSON.parse(ev.data); } catch (err) { return; }
+      var what = e.state ? (e.hold_reason ? e.state + " (" + e.hold_reason + ")" : e.state) : e.kind;
+      var tr = document.createElement("tr");
+      tr.className = "fresh";
+      [["just now", e.at], [e.actor], [what], [e.text]].forEach(function (c) {
+        var td = document.createElement("td");
+        td.textContent = c[0];
+        if (c[1]) td.title = c[1];
+        tr.appendChild(td);
+      });
+      follow.insertBefore(tr, follow.firstChild);
+      if (changed && REDRAWN.indexOf(e.kind) >= 0) changed.hidden = false;
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", followTimeline);
+  else followTimeline();
 })();

@@ -74,6 +74,7 @@ use utoipa::{Modify, OpenApi};
         incidents::open,
         incidents::recurring,
         incidents::get,
+        incidents::events,
         incidents::move_state,
         incidents::note,
         incidents::assign,

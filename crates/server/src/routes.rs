@@ -176,6 +176,7 @@ pub fn table() -> Vec<Route> {
         r(Post, "/api/v1/incidents", Needs(IncidentWork), incidents::open),
         r(Get, "/api/v1/incidents/recurring", Needs(IncidentRead), incidents::recurring),
         r(Get, "/api/v1/incidents/{number}", Needs(IncidentRead), incidents::get),
+        r(Get, "/api/v1/incidents/{number}/events", Needs(IncidentRead), incidents::events),
         r(Post, "/api/v1/incidents/{number}/state", Needs(IncidentWork), incidents::move_state),
         r(Post, "/api/v1/incidents/{number}/notes", Needs(IncidentWork), incidents::note),
         r(Post, "/api/v1/incidents/{number}/assignment", Needs(IncidentWork), incidents::assign),

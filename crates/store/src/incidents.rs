@@ -50,6 +50,16 @@ pub struct JournalRow {
     pub text: String,
 }
 
+/// A journal entry with its id: the cursor a live timeline resumes from. Ids grow with
+/// every write, while `at_ms` need not (a mark the sweep records is dated when it was
+/// crossed), so "after this id" is what catches every new entry.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TimelineRow {
+    pub id: i64,
+    #[sqlx(flatten)]
+    pub entry: JournalRow,
+}
+
 /// What a queue shows.
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter<'a> {
@@ -222,10 +232,24 @@ impl Store {
         })
     }
 
-    pub async fn incident_journal(&self, incident_id: i64) -> Result<Vec<JournalRow>> {
-        let sql = "SELECT at_ms, actor, kind, state, hold_reason, text FROM incident_journal \
+    pub async fn incident_journal(&self, incident_id: i64) -> Result<Vec<TimelineRow>> {
+        let sql = "SELECT id, at_ms, actor, kind, state, hold_reason, text FROM incident_journal \
                    WHERE incident_id = $1 ORDER BY at_ms, id";
         Ok(on!(self.pool(), p => sqlx::query_as(sql).bind(incident_id).fetch_all(p).await?))
+    }
+
+    /// The id of an incident's latest journal entry (0 for none).
+    pub async fn incident_journal_cursor(&self, incident_id: i64) -> Result<i64> {
+        let sql = "SELECT COALESCE(MAX(id), 0) FROM incident_journal WHERE incident_id = $1";
+        Ok(on!(self.pool(), p => sqlx::query_scalar(sql).bind(incident_id).fetch_one(p).await?))
+    }
+
+    /// The journal entries written after the one with id `after`, as written (by id, so a
+    /// reader taking them `limit` at a time never skips one), at most `limit`.
+    pub async fn incident_journal_after(&self, incident_id: i64, after: i64, limit: i64) -> Result<Vec<TimelineRow>> {
+        let sql = "SELECT id, at_ms, actor, kind, state, hold_reason, text FROM incident_journal \
+                   WHERE incident_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+        Ok(on!(self.pool(), p => sqlx::query_as(sql).bind(incident_id).bind(after).bind(limit).fetch_all(p).await?))
     }
 }
 

@@ -33,7 +33,7 @@ pub use cmdb::{ITEM_LIST, ItemRow, ItemVersion, ItemWrite, NewSite, SITE_LIST, S
 pub use configs::{ConfigMeta, ConfigRow, NewConfig};
 pub use incidents::{
     AttachmentMeta, CalendarRow, ImportedIncident, IncidentRow, JournalEntry, JournalRow, MatrixRow, NewIncident,
-    PriorityWrite, QueueFilter, StateWrite, search_terms,
+    PriorityWrite, QueueFilter, StateWrite, TimelineRow, search_terms,
 };
 pub use kpis::{COUNTERS, RollupRow};
 pub use major::{MajorRow, NewMajor, ReviewRow, UpdateRow};

@@ -110,6 +110,9 @@ pub struct IncidentDto {
     pub impacted_services: Vec<ImpactedDto>,
     pub sla: Vec<ClockDto>,
     pub journal: Vec<JournalDto>,
+    /// The id of the journal's latest entry: follow the timeline live from here
+    /// (`GET /api/v1/incidents/{number}/events?after=…`).
+    pub timeline_cursor: i64,
 }
 
 fn stage(s: model::sla::Stage) -> &'static str {
@@ -187,20 +190,125 @@ impl From<IncidentView> for IncidentDto {
                         .collect(),
                 })
                 .collect(),
-            journal: v
-                .journal
-                .into_iter()
-                .map(|j| JournalDto {
-                    at: rfc3339(j.at_ms),
-                    actor: j.actor,
-                    kind: j.kind,
-                    state: j.state,
-                    hold_reason: j.hold_reason,
-                    text: j.text,
-                })
-                .collect(),
+            journal: v.journal.into_iter().map(JournalDto::from).collect(),
+            timeline_cursor: v.journal_cursor,
         }
     }
+}
+
+impl From<store::JournalRow> for JournalDto {
+    fn from(j: store::JournalRow) -> Self {
+        JournalDto {
+            at: rfc3339(j.at_ms),
+            actor: j.actor,
+            kind: j.kind,
+            state: j.state,
+            hold_reason: j.hold_reason,
+            text: j.text,
+        }
+    }
+}
+
+/// An `entry` event of the live timeline: a journal entry and its id.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEntryDto {
+    /// The entry's id, also the event's id: follow again from here with `after` (or
+    /// `Last-Event-ID`).
+    pub id: i64,
+    #[serde(flatten)]
+    pub entry: JournalDto,
+}
+
+/// How often a live timeline looks for new entries. A poll of one indexed range, so changes
+/// made by any process on the database (the CLI, a second server) arrive as well.
+const TIMELINE_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long one stream lasts. EventSource reconnects by itself with `Last-Event-ID`, and the
+/// reconnection checks the caller's session or token again, so a revoked one stops following.
+const TIMELINE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(300);
+
+#[utoipa::path(get, path = "/api/v1/incidents/{number}/events", tag = "incidents",
+    params(("number" = String, Path),
+        ("after" = Option<i64>, Query, description = "Send the entries written after this one (an entry's id, or `timeline_cursor` from a read); by default only new ones.")),
+    responses((status = 200, content_type = "text/event-stream", body = TimelineEntryDto,
+        description = "Server-sent events: one `entry` event per journal entry as it is written, its id the entry's; a `Last-Event-ID` header resumes after that entry."),
+        (status = 404, body = Problem)))]
+/// Follows an incident's timeline as server-sent events.
+pub async fn events(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiPath(number): ApiPath<String>,
+    headers: axum::http::HeaderMap,
+    QueryPairs(q): QueryPairs,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let after = match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
+        Some(v) => Some(v.trim().to_owned()),
+        None => q.into_iter().find(|(k, _)| k == "after").map(|(_, v)| v),
+    };
+    let after = match after {
+        Some(v) => Some(v.parse::<i64>().map_err(|_| {
+            ApiError::Invalid(vec![FieldError::new(
+                "after",
+                format!("`{v}` is not an entry id; give the id of a journal entry"),
+            )])
+        })?),
+        None => None,
+    };
+    let actor = ctx.actor();
+    let (incident_id, cursor) = s.app.follow_incident(&actor, &number).await?;
+    let start = after.unwrap_or(cursor);
+    let until = tokio::time::Instant::now() + TIMELINE_LIFETIME;
+    struct Follow {
+        app: app::App,
+        actor: app::Actor,
+        incident_id: i64,
+        cursor: i64,
+        pending: std::collections::VecDeque<Event>,
+        until: tokio::time::Instant,
+        first: bool,
+    }
+    let state = Follow {
+        app: s.app.clone(),
+        actor,
+        incident_id,
+        cursor: start,
+        pending: Default::default(),
+        until,
+        first: true,
+    };
+    let stream = futures_util::stream::unfold(state, |mut f| async move {
+        loop {
+            if let Some(e) = f.pending.pop_front() {
+                return Some((Ok::<_, std::convert::Infallible>(e), f));
+            }
+            if !f.first {
+                if tokio::time::Instant::now() >= f.until {
+                    return None;
+                }
+                tokio::time::sleep_until((tokio::time::Instant::now() + TIMELINE_POLL).min(f.until)).await;
+            }
+            f.first = false;
+            match f.app.incident_timeline(&f.actor, f.incident_id, f.cursor).await {
+                Ok(rows) => {
+                    for t in rows {
+                        f.cursor = f.cursor.max(t.id);
+                        let dto = TimelineEntryDto { id: t.id, entry: t.entry.into() };
+                        let data = serde_json::to_string(&dto).unwrap_or_default();
+                        f.pending.push_back(Event::default().event("entry").id(t.id.to_string()).data(data));
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, incident = f.incident_id, "The live timeline stopped: its journal could not be read.");
+                    return None;
+                }
+            }
+        }
+    });
+    let mut resp = Sse::new(stream).keep_alive(KeepAlive::default()).into_response();
+    // Reverse proxies (nginx) buffer responses unless told not to; a buffered timeline is not live.
+    resp.headers_mut().insert("x-accel-buffering", axum::http::HeaderValue::from_static("no"));
+    Ok(resp)
 }
 
 /// An incident to open.

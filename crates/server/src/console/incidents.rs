@@ -258,6 +258,8 @@ struct IncidentPage {
     can_work: bool,
     errors: Vec<FieldError>,
     journal: Vec<JournalLine>,
+    /// The latest journal entry's id: the live timeline sends what comes after it.
+    cursor: i64,
     /// (service, down or degraded, why)
     impacted: Vec<(String, &'static str, String)>,
     /// Escalation chains paging for it: (chain, what became of it).
@@ -380,6 +382,7 @@ async fn incident_response(s: &AppState, ctx: &Ctx, number: &str, errors: Vec<Fi
         can_work: actor.can(Perm::IncidentWork),
         errors,
         impacted: v.impacted.iter().map(|i| (i.name.clone(), i.status, i.explanation.clone())).collect(),
+        cursor: v.journal_cursor,
         journal: v
             .journal
             .iter()

@@ -21,4 +21,5 @@ mod problems;
 mod resources;
 mod services;
 mod slas;
+mod timeline;
 mod vendors;

@@ -100,6 +100,11 @@ impl Driver {
         self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), json!({})).await;
     }
 
+    /// Runs a script in the page and returns what it returns.
+    async fn execute(&self, script: &str) -> Value {
+        self.cmd(reqwest::Method::POST, "/execute/sync", json!({ "script": script, "args": [] })).await
+    }
+
     async fn current_url(&self) -> String {
         self.cmd(reqwest::Method::GET, "/url", Value::Null).await.as_str().unwrap_or("").to_owned()
     }
@@ -255,6 +260,35 @@ async fn an_operator_opens_an_incident_and_an_engineer_takes_holds_and_resolves_
     d.type_active("Control room confirms the cell network is back").await;
     d.type_active("\u{E009}\u{E007}").await;
     wait_for(&d, "the note on the timeline", |t| t.contains("Control room confirms the cell network is back")).await;
+    // The live timeline: the lead writes from elsewhere and the open page shows it unreloaded.
+    // A mark on the page as drawn: a reload would wipe it.
+    d.execute("window.wkDrawn = 'this page'; return true;").await;
+    crate::tls_provider();
+    let lead = crate::cli_token(&db, "ops-lead", &["write"]);
+    let sent = reqwest::Client::new()
+        .post(server.url("/api/v1/incidents/INC0000004/notes"))
+        .bearer_auth(&lead)
+        .json(&serde_json::json!({"text": "Lead: RMA part to be returned by Friday", "visible": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let live =
+        wait_for(&d, "the lead's note arriving live", |t| t.contains("Lead: RMA part to be returned by Friday")).await;
+    assert!(live.contains("Lead: RMA part to be returned by Friday"), "{live}");
+    assert_eq!(d.execute("return window.wkDrawn || null;").await, "this page", "the page was not reloaded");
+    // A change the page draws (the assignment here) also asks for a reload.
+    assert!(!live.contains("changed since this page was drawn"), "{live}");
+    let moved = reqwest::Client::new()
+        .post(server.url("/api/v1/incidents/INC0000004/assignment"))
+        .bearer_auth(&lead)
+        .json(&serde_json::json!({"group": "L3 network", "assignee": "engineer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    wait_for(&d, "the reload asked for", |t| t.contains("The incident changed since this page was drawn")).await;
+    d.screenshot("incident-live-timeline").await;
     d.quit().await;
     drop(server);
 }

@@ -53,6 +53,55 @@ pub struct Resp {
     pub body: Vec<u8>,
 }
 
+/// A server-sent events stream being read.
+pub struct EventStream {
+    pub headers: HeaderMap,
+    body: Body,
+    buf: String,
+}
+
+/// One event: its id, type and JSON data.
+#[derive(Debug)]
+pub struct Sent {
+    pub id: String,
+    pub event: String,
+    pub data: serde_json::Value,
+}
+
+impl EventStream {
+    /// The next event, or `None` when none comes within `wait` (comments skipped).
+    pub async fn next_within(&mut self, wait: std::time::Duration) -> Option<Sent> {
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let (mut id, mut event, mut data) = (String::new(), String::new(), String::new());
+                for line in block.lines() {
+                    match line.split_once(':') {
+                        Some(("id", v)) => id = v.trim_start().to_owned(),
+                        Some(("event", v)) => event = v.trim_start().to_owned(),
+                        Some(("data", v)) => data.push_str(v.trim_start()),
+                        _ => {}
+                    }
+                }
+                if data.is_empty() {
+                    continue;
+                }
+                return Some(Sent { id, event, data: serde_json::from_str(&data).expect("event data is JSON") });
+            }
+            let frame = tokio::time::timeout_at(until, self.body.frame()).await.ok()??.expect("stream");
+            if let Ok(bytes) = frame.into_data() {
+                self.buf.push_str(std::str::from_utf8(&bytes).expect("utf-8"));
+            }
+        }
+    }
+
+    /// The next event, which must come within five seconds.
+    pub async fn next(&mut self) -> Sent {
+        self.next_within(std::time::Duration::from_secs(5)).await.expect("an event within five seconds")
+    }
+}
+
 impl Resp {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -161,6 +210,24 @@ impl Harness {
         let (parts, body) = resp.into_parts();
         let body = body.collect().await.expect("body").to_bytes().to_vec();
         Resp { status: parts.status, headers: parts.headers, body }
+    }
+
+    /// Opens a server-sent events stream; a refusal comes back as the whole response.
+    pub async fn events(&self, path: &str, auth: &Auth, last_event_id: Option<&str>) -> Result<EventStream, Resp> {
+        let mut b = auth.apply(Request::builder().method(Method::GET).uri(path));
+        if let Some(id) = last_event_id {
+            b = b.header("last-event-id", id);
+        }
+        let mut req = b.body(Body::empty()).expect("req");
+        req.extensions_mut().insert(ConnectInfo("192.0.2.10:40000".parse::<SocketAddr>().expect("addr")));
+        let resp = self.router.clone().oneshot(req).await.expect("infallible");
+        if resp.status() != StatusCode::OK {
+            let (parts, body) = resp.into_parts();
+            let body = body.collect().await.expect("body").to_bytes().to_vec();
+            return Err(Resp { status: parts.status, headers: parts.headers, body });
+        }
+        let headers = resp.headers().clone();
+        Ok(EventStream { headers, body: resp.into_body(), buf: String::new() })
     }
 
     pub async fn get(&self, path: &str, auth: &Auth) -> Resp {
