@@ -80,6 +80,27 @@ pub struct Queue {
 pub const CATEGORIES: &[&str] =
     &["network", "security", "server", "ot", "voice-vtc", "crypto", "application", "facilities", "other"];
 
+/// What a queue's bulk action does to each incident chosen.
+#[derive(Debug, Clone)]
+pub enum BulkAction {
+    /// Hand them to a group (and a person in it).
+    Assign { group: String, assignee: Option<String> },
+    /// Move them to a state, with what the move needs.
+    Move { to: State, how: Move },
+    /// The same work note or comment on each.
+    Note { text: String, visible: bool },
+}
+
+/// What a bulk action did: the incidents changed, and those refused with why.
+#[derive(Debug, Default)]
+pub struct BulkOutcome {
+    pub updated: Vec<String>,
+    pub refused: Vec<(String, AppError)>,
+}
+
+/// Incidents one bulk action may change.
+pub const BULK_MAX: usize = 200;
+
 /// Days within which a resolved incident may be reopened.
 pub const REOPEN_DAYS: i64 = 7;
 
@@ -594,6 +615,55 @@ impl App {
             .await?;
         tx.commit().await?;
         Ok(clean)
+    }
+
+    /// Does one action to many incidents, as a queue's bulk action: each incident changes in
+    /// its own transaction with its own journal entry and audit record — exactly as if it had
+    /// been changed alone — and one that cannot (a move its state does not allow, someone
+    /// else's site) is reported with why, without stopping the others. The action is checked
+    /// before any incident is touched, so a mistake in it changes nothing.
+    pub async fn bulk_update(&self, actor: &Actor, numbers: &[String], action: &BulkAction) -> Result<BulkOutcome> {
+        actor.require(Perm::IncidentWork)?;
+        let mut wanted: Vec<&str> = Vec::new();
+        for n in numbers.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+            if !wanted.contains(&n) {
+                wanted.push(n);
+            }
+        }
+        if wanted.is_empty() {
+            return Err(Invalid::one("numbers", "choose at least one incident").into());
+        }
+        if wanted.len() > BULK_MAX {
+            return Err(
+                Invalid::one("numbers", format!("{} incidents; at most {BULK_MAX} at a time", wanted.len())).into()
+            );
+        }
+        match action {
+            BulkAction::Assign { group, .. } if group.trim().is_empty() => {
+                return Err(Invalid::one("group", "name the assignment group").into());
+            }
+            BulkAction::Note { text, .. } if text.trim().is_empty() || text.chars().count() > 20_000 => {
+                return Err(Invalid::one("text", "write something, up to 20,000 characters").into());
+            }
+            _ => {}
+        }
+        let mut out = BulkOutcome::default();
+        for number in wanted {
+            let done = match action {
+                BulkAction::Assign { group, assignee } => {
+                    self.assign_incident(actor, number, group, assignee.as_deref(), None).await
+                }
+                BulkAction::Move { to, how } => self.move_incident(actor, number, *to, how.clone(), None).await,
+                BulkAction::Note { text, visible } => self.add_note(actor, number, text, *visible).await,
+            };
+            match done {
+                Ok(v) => out.updated.push(v.row.number),
+                // The database failing is not about this incident: stop, and say so.
+                Err(e @ (AppError::Store(_) | AppError::Internal(_))) => return Err(e),
+                Err(e) => out.refused.push((number.to_owned(), e)),
+            }
+        }
+        Ok(out)
     }
 
     /// A work note (for the team) or a comment (the requester sees it) on the timeline.

@@ -62,6 +62,13 @@
     }
   });
 
+  // A queue's "choose all": ticks or clears every row's box on the page.
+  document.addEventListener("change", function (ev) {
+    var name = ev.target.getAttribute && ev.target.getAttribute("data-pick-all");
+    if (!name) return;
+    document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (b) { b.checked = ev.target.checked; });
+  });
+
   document.addEventListener("click", function (ev) {
     var t = ev.target.closest ? ev.target.closest("[data-action]") : null;
     if (!t) return;

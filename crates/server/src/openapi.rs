@@ -75,6 +75,7 @@ use utoipa::{Modify, OpenApi};
         incidents::recurring,
         incidents::get,
         incidents::events,
+        incidents::bulk,
         incidents::move_state,
         incidents::note,
         incidents::assign,

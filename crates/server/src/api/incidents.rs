@@ -442,33 +442,43 @@ pub async fn move_state(
     ApiPath(number): ApiPath<String>,
     ApiJson(b): ApiJson<MoveDto>,
 ) -> ApiResult<Json<IncidentDto>> {
-    let mut bad = Vec::new();
-    let to = model::incident::State::parse(&b.state);
-    if to.is_none() {
-        bad.push(FieldError::new("state", "in-progress, on-hold, resolved, closed or cancelled"));
-    }
-    let hold = match b.hold_reason.as_deref() {
-        None => None,
-        Some(r) => {
-            let parsed = HoldReason::parse(r);
-            if parsed.is_none() {
-                bad.push(FieldError::new(
-                    "hold_reason",
-                    "awaiting-caller, awaiting-vendor, awaiting-change or awaiting-problem",
-                ));
-            }
-            parsed
+    let version = b.version;
+    let (to, m) = b.into_move()?;
+    Ok(Json(s.app.move_incident(&ctx.actor(), &number, to, m, version).await?.into()))
+}
+
+impl MoveDto {
+    /// The state and what the move carries, every unknown name reported.
+    fn into_move(self) -> Result<(model::incident::State, Move), ApiError> {
+        let b = self;
+        let mut bad = Vec::new();
+        let to = model::incident::State::parse(&b.state);
+        if to.is_none() {
+            bad.push(FieldError::new("state", "in-progress, on-hold, resolved, closed or cancelled"));
         }
-    };
-    let Some(to) = to.filter(|_| bad.is_empty()) else { return Err(ApiError::Invalid(bad)) };
-    let m = Move {
-        hold_reason: hold,
-        comment: b.comment,
-        resolution_code: b.resolution_code,
-        resolution_notes: b.resolution_notes,
-        cancel_reason: b.cancel_reason,
-    };
-    Ok(Json(s.app.move_incident(&ctx.actor(), &number, to, m, b.version).await?.into()))
+        let hold = match b.hold_reason.as_deref() {
+            None => None,
+            Some(r) => {
+                let parsed = HoldReason::parse(r);
+                if parsed.is_none() {
+                    bad.push(FieldError::new(
+                        "hold_reason",
+                        "awaiting-caller, awaiting-vendor, awaiting-change or awaiting-problem",
+                    ));
+                }
+                parsed
+            }
+        };
+        let Some(to) = to.filter(|_| bad.is_empty()) else { return Err(ApiError::Invalid(bad)) };
+        let m = Move {
+            hold_reason: hold,
+            comment: b.comment,
+            resolution_code: b.resolution_code,
+            resolution_notes: b.resolution_notes,
+            cancel_reason: b.cancel_reason,
+        };
+        Ok((to, m))
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1012,5 +1022,73 @@ pub async fn kpis(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): QueryP
         top_items: counts(r.top_items),
         top_services: counts(r.top_services),
         top_categories: counts(r.top_categories),
+    }))
+}
+
+/// One action on many incidents: exactly one of `assign`, `state` or `note`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkDto {
+    /// The incidents, at most 200.
+    pub numbers: Vec<String>,
+    /// Hand them to a group (and a person in it); `version` has no place here.
+    pub assign: Option<AssignDto>,
+    /// Move them to a state; `version` has no place here.
+    pub state: Option<MoveDto>,
+    /// The same work note or comment on each.
+    pub note: Option<NoteDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkRefusedDto {
+    pub number: String,
+    /// Why, as the incident's own route would have answered.
+    pub problem: Problem,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResultDto {
+    /// The incidents changed, each in its own transaction with its own audit record.
+    pub updated: Vec<String>,
+    /// The incidents left as they were, with why.
+    pub refused: Vec<BulkRefusedDto>,
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/bulk", tag = "incidents", request_body = BulkDto,
+    responses((status = 200, body = BulkResultDto, description = "Each incident changed or refused on its own; a refusal does not stop the others."),
+        (status = 422, body = Problem, description = "The action itself is wrong: nothing was changed.")))]
+/// Assigns, moves or annotates many incidents at once (a queue's bulk action).
+pub async fn bulk(State(s): State<AppState>, ctx: Ctx, ApiJson(b): ApiJson<BulkDto>) -> ApiResult<Json<BulkResultDto>> {
+    use app::incidents::BulkAction;
+    let versioned =
+        b.assign.as_ref().is_some_and(|a| a.version.is_some()) || b.state.as_ref().is_some_and(|m| m.version.is_some());
+    if versioned {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "version",
+            "a bulk action applies to each incident as it stands; leave `version` out",
+        )]));
+    }
+    let action = match (b.assign, b.state, b.note) {
+        (Some(a), None, None) => BulkAction::Assign { group: a.group, assignee: a.assignee },
+        (None, Some(m), None) => {
+            let (to, how) = m.into_move()?;
+            BulkAction::Move { to, how }
+        }
+        (None, None, Some(n)) => BulkAction::Note { text: n.text, visible: n.visible },
+        _ => {
+            return Err(ApiError::Invalid(vec![FieldError::new(
+                "action",
+                "give exactly one of `assign`, `state` or `note`",
+            )]));
+        }
+    };
+    let out = s.app.bulk_update(&ctx.actor(), &b.numbers, &action).await?;
+    Ok(Json(BulkResultDto {
+        updated: out.updated,
+        refused: out
+            .refused
+            .into_iter()
+            .map(|(number, e)| BulkRefusedDto { number, problem: ApiError::from(e).problem() })
+            .collect(),
     }))
 }

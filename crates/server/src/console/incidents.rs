@@ -97,6 +97,12 @@ pub struct OpenForm {
     pub errors: Vec<FieldError>,
 }
 
+impl OpenForm {
+    fn fresh() -> OpenForm {
+        OpenForm { impact: "medium".into(), urgency: "medium".into(), ..OpenForm::default() }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "incidents.html")]
 struct QueuePage {
@@ -115,6 +121,12 @@ struct QueuePage {
     form: OpenForm,
     categories: &'static [&'static str],
     levels: [&'static str; 3],
+    bulk: Option<BulkNotice>,
+    /// This queue's query string, for the bulk form to come back to.
+    here: String,
+    /// States and hold reasons the bulk move offers.
+    states: Vec<&'static str>,
+    holds: Vec<&'static str>,
 }
 
 /// The queues people work from.
@@ -130,7 +142,14 @@ pub const QUEUES: [(&str, &str); 6] = [
 /// Rows a queue page shows.
 const PAGE: i64 = 50;
 
-async fn queue(s: &AppState, ctx: &Ctx, pairs: &[(String, String)], form: OpenForm, status: StatusCode) -> Response {
+async fn queue(
+    s: &AppState,
+    ctx: &Ctx,
+    pairs: &[(String, String)],
+    form: OpenForm,
+    bulk: Option<BulkNotice>,
+    status: StatusCode,
+) -> Response {
     let actor = ctx.actor();
     let now = s.app.now_ms();
     let all = pairs.iter().any(|(k, v)| k == "all" && v == "1");
@@ -172,13 +191,79 @@ async fn queue(s: &AppState, ctx: &Ctx, pairs: &[(String, String)], form: OpenFo
         form,
         categories: CATEGORIES,
         levels: ["high", "medium", "low"],
+        bulk,
+        here: keep(page_no),
+        states: IncidentState::ALL.iter().filter(|st| **st != IncidentState::New).map(|st| st.as_str()).collect(),
+        holds: HoldReason::ALL.iter().map(|h| h.as_str()).collect(),
     };
     render(status, &page)
 }
 
 pub async fn incidents_page(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): QueryPairs) -> Response {
-    let form = OpenForm { impact: "medium".into(), urgency: "medium".into(), ..OpenForm::default() };
-    queue(&s, &ctx, &pairs, form, StatusCode::OK).await
+    queue(&s, &ctx, &pairs, OpenForm::fresh(), None, StatusCode::OK).await
+}
+
+/// What a bulk action did, shown above the queue it was chosen from.
+#[derive(Default)]
+pub struct BulkNotice {
+    pub updated: Vec<String>,
+    /// (number, why)
+    pub refused: Vec<(String, String)>,
+    /// The action itself was wrong: nothing changed.
+    pub errors: Vec<FieldError>,
+}
+
+fn why(e: &AppError) -> String {
+    match e {
+        AppError::Invalid(i) => {
+            i.0.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+        }
+        e => e.to_string(),
+    }
+}
+
+/// A queue's bulk action: the chosen rows (`n`), and the button pressed (`action`: assign,
+/// move or note) with its fields. The queue is drawn again with what happened to each.
+pub async fn incidents_bulk(State(s): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    use app::incidents::BulkAction;
+    let p = form_pairs(&body);
+    let back: Vec<(String, String)> = serde_urlencoded::from_str(field(&p, "back")).unwrap_or_default();
+    let numbers = super::fields(&p, "n");
+    let action = match field(&p, "action") {
+        "assign" => Ok(BulkAction::Assign {
+            group: field(&p, "group").to_owned(),
+            assignee: Some(field(&p, "assignee").trim().to_owned()).filter(|a| !a.is_empty()),
+        }),
+        "move" => match IncidentState::parse(field(&p, "state")) {
+            Some(to) => Ok(BulkAction::Move {
+                to,
+                how: Move {
+                    hold_reason: HoldReason::parse(field(&p, "hold_reason")),
+                    comment: field(&p, "comment").to_owned(),
+                    resolution_code: field(&p, "resolution_code").to_owned(),
+                    resolution_notes: field(&p, "resolution_notes").to_owned(),
+                    cancel_reason: field(&p, "cancel_reason").to_owned(),
+                },
+            }),
+            None => Err(FieldError::new("state", "choose where they go")),
+        },
+        "note" => Ok(BulkAction::Note { text: field(&p, "text").to_owned(), visible: field(&p, "visible") == "1" }),
+        _ => Err(FieldError::new("action", "press Assign, Move or Add note")),
+    };
+    let notice = match action {
+        Err(e) => BulkNotice { errors: vec![e], ..BulkNotice::default() },
+        Ok(action) => match s.app.bulk_update(&ctx.actor(), &numbers, &action).await {
+            Ok(out) => BulkNotice {
+                updated: out.updated,
+                refused: out.refused.iter().map(|(n, e)| (n.clone(), why(e))).collect(),
+                errors: Vec::new(),
+            },
+            Err(AppError::Invalid(i)) => BulkNotice { errors: i.0, ..BulkNotice::default() },
+            Err(e) => return app_error_page(&s, &ctx, e),
+        },
+    };
+    let status = if notice.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    queue(&s, &ctx, &back, OpenForm::fresh(), Some(notice), status).await
 }
 
 /// A priority typed over the matrix's: empty for none, `P2` or `2`.
@@ -228,7 +313,7 @@ pub async fn incidents_open(State(s): State<AppState>, ctx: Ctx, body: Bytes) ->
             Err(e) => return app_error_page(&s, &ctx, e),
         }
     }
-    queue(&s, &ctx, &[], form, StatusCode::UNPROCESSABLE_ENTITY).await
+    queue(&s, &ctx, &[], form, None, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 pub struct JournalLine {

@@ -8,6 +8,7 @@ mod access_matrix;
 mod audit;
 mod auth;
 mod bad_input;
+mod bulk;
 mod cmdb;
 mod cmdb_import;
 mod configs;

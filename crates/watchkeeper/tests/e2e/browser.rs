@@ -289,6 +289,20 @@ async fn an_operator_opens_an_incident_and_an_engineer_takes_holds_and_resolves_
     assert_eq!(moved.status(), 200);
     wait_for(&d, "the reload asked for", |t| t.contains("The incident changed since this page was drawn")).await;
     d.screenshot("incident-live-timeline").await;
+
+    // A bulk action from the queue: two of the demo's incidents get the same hand-over note.
+    d.goto(&server.url("/incidents")).await;
+    wait_for(&d, "the queue", |t| t.contains("With the chosen incidents")).await;
+    d.click("input[name=n][value=INC0000001]").await;
+    d.click("input[name=n][value=INC0000002]").await;
+    d.type_into("#b-text", "Night shift hand-over: both watched until 06:00").await;
+    d.click("button[name=action][value=note]").await;
+    let bulk = wait_for(&d, "the bulk result", |t| t.contains("2 updated")).await;
+    assert!(bulk.contains("INC0000001") && bulk.contains("INC0000002"), "{bulk}");
+    d.screenshot("queue-bulk-note").await;
+    d.goto(&server.url("/incidents/INC0000002")).await;
+    wait_for(&d, "the note on the second incident", |t| t.contains("Night shift hand-over: both watched until 06:00"))
+        .await;
     d.quit().await;
     drop(server);
 }
