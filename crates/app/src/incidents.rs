@@ -67,13 +67,87 @@ impl QueueName {
 }
 
 /// A queue as asked for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Queue {
     pub name: QueueName,
     pub priority: Option<i64>,
     pub search: Option<String>,
+    /// Only this category.
+    pub category: Option<String>,
+    /// Only incidents assigned to this group.
+    pub group: Option<String>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// The query parameters that say which incidents a queue shows (a saved filter keeps these).
+pub const QUEUE_VIEW_KEYS: [&str; 6] = ["queue", "all", "q", "priority", "category", "group"];
+
+impl Queue {
+    /// Reads a queue from query parameters — the view's (`QUEUE_VIEW_KEYS`) and `limit`
+    /// (1–500) and `offset` — every wrong or unknown one named. Empty values mean "any".
+    pub fn from_query(pairs: &[(String, String)]) -> Result<Queue, Invalid> {
+        let mut q = Queue { limit: 100, ..Queue::default() };
+        let mut bad = Vec::new();
+        for (k, v) in pairs {
+            let v = v.trim();
+            match (k.as_str(), v) {
+                (_, "") => {}
+                ("all", "true" | "1") => q.name = QueueName::All,
+                ("all", "false" | "0") => {}
+                ("all", _) => bad.push(FieldError::new("all", "true or false")),
+                ("queue", name) => match QueueName::parse(name) {
+                    Some(n) => q.name = n,
+                    None => {
+                        bad.push(FieldError::new("queue", "open, mine, my-groups, unassigned, breaching, major or all"))
+                    }
+                },
+                ("q", words) => q.search = Some(words.to_owned()),
+                ("priority", p) => {
+                    match p.trim_start_matches(['P', 'p']).parse().ok().filter(|p| (1..=5).contains(p)) {
+                        Some(p) => q.priority = Some(p),
+                        None => bad.push(FieldError::new("priority", "1 to 5")),
+                    }
+                }
+                ("category", c) if CATEGORIES.contains(&c) => q.category = Some(c.to_owned()),
+                ("category", _) => bad.push(FieldError::new("category", format!("one of {}", CATEGORIES.join(", ")))),
+                ("group", g) if g.chars().count() <= 80 => q.group = Some(g.to_owned()),
+                ("group", _) => bad.push(FieldError::new("group", "an assignment group's name, up to 80 characters")),
+                ("limit", n) => match n.parse().ok().filter(|n| (1..=500).contains(n)) {
+                    Some(n) => q.limit = n,
+                    None => bad.push(FieldError::new("limit", "1 to 500")),
+                },
+                ("offset", n) => match n.parse().ok().filter(|n: &i64| *n >= 0) {
+                    Some(n) => q.offset = n,
+                    None => bad.push(FieldError::new("offset", "0 or more")),
+                },
+                (k, _) => bad.push(FieldError::new(
+                    k,
+                    "not a queue parameter; use queue, q, priority, category, group, limit, offset (and all=true)",
+                )),
+            }
+        }
+        if bad.is_empty() { Ok(q) } else { Err(Invalid(bad)) }
+    }
+
+    /// The view's parameters in one canonical order, without paging: what a link to this
+    /// queue, or a saved filter, carries.
+    pub fn view_query(&self) -> Vec<(&'static str, String)> {
+        let mut p = vec![("queue", self.name.as_str().to_owned())];
+        if let Some(s) = &self.search {
+            p.push(("q", s.clone()));
+        }
+        if let Some(pr) = self.priority {
+            p.push(("priority", pr.to_string()));
+        }
+        if let Some(c) = &self.category {
+            p.push(("category", c.clone()));
+        }
+        if let Some(g) = &self.group {
+            p.push(("group", g.clone()));
+        }
+        p
+    }
 }
 
 /// What an incident may be about.
@@ -377,6 +451,8 @@ impl App {
             major: q.name == QueueName::Major,
             at_risk_by: (q.name == QueueName::Breaching).then(|| self.now_ms()),
             priority: q.priority,
+            category: q.category.as_deref(),
+            group: q.group.as_deref(),
             search,
             sites: &actor.sites,
             limit: q.limit.clamp(1, 500),
@@ -934,5 +1010,56 @@ impl App {
             .map(|r| incident::Occurrence { number: r.number, at: r.opened_at_ms, item: r.item, category: r.category })
             .collect();
         Ok(incident::recurrences(&seen, window_days * 86_400_000, min))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn queues() -> impl Strategy<Value = Queue> {
+        (
+            prop::sample::select(QueueName::ALL.to_vec()),
+            prop::option::of(1i64..=5),
+            prop::option::of("[a-z0-9]{1,8}( [a-z0-9]{1,8}){0,2}"),
+            prop::option::of(prop::sample::select(CATEGORIES.to_vec())),
+            prop::option::of("[A-Za-z0-9][A-Za-z0-9 &]{0,20}[A-Za-z0-9]"),
+        )
+            .prop_map(|(name, priority, search, category, group)| Queue {
+                name,
+                priority,
+                search,
+                category: category.map(str::to_owned),
+                group,
+                limit: 100,
+                offset: 0,
+            })
+    }
+
+    proptest! {
+        /// A link or a saved filter reads back as the queue it was written from.
+        #[test]
+        fn a_queue_view_reads_back_as_itself(q in queues()) {
+            let pairs: Vec<(String, String)> = q.view_query().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            let text = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+            let read: Vec<(String, String)> = serde_urlencoded::from_str(&text).unwrap_or_default();
+            prop_assert_eq!(Queue::from_query(&read).map_err(|e| e.0), Ok(q));
+        }
+    }
+
+    #[test]
+    fn every_wrong_queue_parameter_is_named() {
+        let pairs: Vec<(String, String)> =
+            [("queue", "everything"), ("priority", "P9"), ("category", "plumbing"), ("limit", "0"), ("sort", "x")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        let named: Vec<String> = Queue::from_query(&pairs).unwrap_err().0.into_iter().map(|f| f.field).collect();
+        assert_eq!(named, ["queue", "priority", "category", "limit", "sort"]);
+        // Empty values mean "any", as an unfilled form sends them.
+        let blank: Vec<(String, String)> =
+            [("priority", ""), ("group", " ")].into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        assert_eq!(Queue::from_query(&blank).map_err(|e| e.0), Ok(Queue { limit: 100, ..Queue::default() }));
     }
 }

@@ -14,6 +14,7 @@ mod demo;
 pub mod desk_import;
 mod error;
 pub mod escalation;
+pub mod filters;
 mod import;
 pub mod incidents;
 pub mod kpis;

@@ -59,7 +59,7 @@ impl Role {
         use Perm::*;
         use Role::*;
         match perm {
-            ConsoleView | CmdbRead | IncidentRead | OwnTokens => true,
+            ConsoleView | CmdbRead | IncidentRead | OwnTokens | OwnViews => true,
             EventWork | IncidentWork => matches!(self, Operator | Engineer | ChangeManager | Admin),
             CmdbWrite | PolicyAnalyse => matches!(self, Engineer | Admin),
             // Configurations show how the estate is defended: those who engineer it, review
@@ -112,6 +112,8 @@ pub enum Perm {
     ChangeApprove,
     /// Create and revoke one's own API tokens.
     OwnTokens,
+    /// Save and delete one's own views of the queues (saved filters).
+    OwnViews,
     /// Manage user accounts.
     UserAdmin,
     /// Manage every user's API tokens.
@@ -125,7 +127,7 @@ pub enum Perm {
 }
 
 impl Perm {
-    pub const ALL: [Perm; 15] = [
+    pub const ALL: [Perm; 16] = [
         Perm::ConsoleView,
         Perm::CmdbRead,
         Perm::CmdbWrite,
@@ -136,6 +138,7 @@ impl Perm {
         Perm::PolicyAnalyse,
         Perm::ChangeApprove,
         Perm::OwnTokens,
+        Perm::OwnViews,
         Perm::UserAdmin,
         Perm::TokenAdmin,
         Perm::SystemAdmin,
@@ -206,6 +209,7 @@ impl Scope {
                     | PolicyAnalyse
                     | ChangeApprove
                     | OwnTokens
+                    | OwnViews
             ),
             Scope::Admin => matches!(perm, ConsoleView | UserAdmin | TokenAdmin | OwnTokens | SystemAdmin),
             Scope::Audit => matches!(perm, AuditRead),
@@ -240,8 +244,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn auditor_and_viewer_change_nothing_but_their_own_tokens() {
-        for perm in Perm::ALL.into_iter().filter(|p| p.writes() && *p != Perm::OwnTokens) {
+    fn auditor_and_viewer_change_nothing_but_their_own_tokens_and_views() {
+        for perm in Perm::ALL.into_iter().filter(|p| p.writes() && !matches!(p, Perm::OwnTokens | Perm::OwnViews)) {
             assert!(!Role::Viewer.grants(perm), "viewer granted {perm:?}");
             assert!(!Role::Auditor.grants(perm), "auditor granted {perm:?}");
         }

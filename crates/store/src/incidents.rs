@@ -77,6 +77,9 @@ pub struct QueueFilter<'a> {
     pub search: Option<&'a str>,
     /// Only incidents on items at these sites (a site-scoped account's); empty: all.
     pub sites: &'a [String],
+    pub category: Option<&'a str>,
+    /// Assigned to this group.
+    pub group: Option<&'a str>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -185,6 +188,12 @@ impl Store {
         }
         if let Some(p) = f.priority {
             w.eq("n.priority", crate::sql::Arg::Int(p));
+        }
+        if let Some(c) = f.category {
+            w.eq("n.category", crate::sql::Arg::Text(c.into()));
+        }
+        if let Some(g) = f.group {
+            w.eq("n.assignment_group", crate::sql::Arg::Text(g.into()));
         }
         if !f.sites.is_empty() {
             w.in_text("s.slug", f.sites);

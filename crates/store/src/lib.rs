@@ -13,6 +13,7 @@ mod backup;
 mod bulk;
 mod cmdb;
 mod configs;
+mod filters;
 mod incidents;
 mod kpis;
 mod major;
@@ -31,6 +32,7 @@ pub use audit::{AUDIT_LIST, AuditPage};
 pub use bulk::InsertedItem;
 pub use cmdb::{ITEM_LIST, ItemRow, ItemVersion, ItemWrite, NewSite, SITE_LIST, SiteRow};
 pub use configs::{ConfigMeta, ConfigRow, NewConfig};
+pub use filters::SavedFilterRow;
 pub use incidents::{
     AttachmentMeta, CalendarRow, ImportedIncident, IncidentRow, JournalEntry, JournalRow, MatrixRow, NewIncident,
     PriorityWrite, QueueFilter, StateWrite, TimelineRow, search_terms,

@@ -360,7 +360,8 @@ pub struct MoveDto {
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents",
     params(("queue" = Option<String>, Query, description = "open (default), mine, my-groups, unassigned, breaching, major, or all (closed included, newest first)"),
         ("q" = Option<String>, Query, description = "Words to find in the number, description and resolution (full-text; the last word a prefix)"),
-        ("priority" = Option<u8>, Query), ("limit" = Option<i64>, Query, description = "1–500, default 100"),
+        ("priority" = Option<u8>, Query), ("category" = Option<String>, Query), ("group" = Option<String>, Query, description = "Assigned to this group"),
+        ("limit" = Option<i64>, Query, description = "1–500, default 100"),
         ("offset" = Option<i64>, Query), ("all" = Option<bool>, Query, description = "The same as queue=all")),
     responses((status = 200, body = Vec<IncidentDto>, description = "Open queues: most urgent and oldest first")))]
 pub async fn list(
@@ -368,34 +369,7 @@ pub async fn list(
     ctx: Ctx,
     QueryPairs(pairs): QueryPairs,
 ) -> ApiResult<Json<Vec<IncidentDto>>> {
-    use app::incidents::{Queue, QueueName};
-    let mut q = Queue { limit: 100, ..Queue::default() };
-    let bad = |k: &str, why: &str| ApiError::Invalid(vec![FieldError::new(k, why)]);
-    for (k, v) in pairs {
-        match (k.as_str(), v.as_str()) {
-            ("all", "true" | "1") => q.name = QueueName::All,
-            ("all", "false" | "0") => {}
-            ("queue", name) => {
-                q.name = QueueName::parse(name)
-                    .ok_or_else(|| bad("queue", "open, mine, my-groups, unassigned, breaching, major or all"))?
-            }
-            ("q", words) => q.search = Some(words.to_owned()),
-            ("priority", p) => {
-                q.priority = Some(
-                    p.trim_start_matches('P')
-                        .parse()
-                        .ok()
-                        .filter(|p| (1..=5).contains(p))
-                        .ok_or_else(|| bad("priority", "1 to 5"))?,
-                )
-            }
-            ("limit", n) => {
-                q.limit = n.parse().ok().filter(|n| (1..=500).contains(n)).ok_or_else(|| bad("limit", "1 to 500"))?
-            }
-            ("offset", n) => q.offset = n.parse().ok().filter(|n| *n >= 0).ok_or_else(|| bad("offset", "0 or more"))?,
-            _ => return Err(bad(&k, "parameters: queue, q, priority, limit, offset (and all=true)")),
-        }
-    }
+    let q = app::incidents::Queue::from_query(&pairs).map_err(|i| ApiError::Invalid(i.0))?;
     Ok(Json(s.app.incident_queue(&ctx.actor(), &q).await?.into_iter().map(Into::into).collect()))
 }
 
@@ -1091,4 +1065,67 @@ pub async fn bulk(State(s): State<AppState>, ctx: Ctx, ApiJson(b): ApiJson<BulkD
             .map(|(number, e)| BulkRefusedDto { number, problem: ApiError::from(e).problem() })
             .collect(),
     }))
+}
+
+/// A saved view of the incident queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SavedFilterDto {
+    pub id: i64,
+    pub owner: String,
+    pub name: String,
+    /// The queue's parameters: `GET /api/v1/incidents?{query}` lists what it shows.
+    pub query: String,
+    /// Everyone who reads incidents sees it.
+    pub shared: bool,
+    pub updated_at: String,
+}
+
+impl From<app::filters::SavedFilterRow> for SavedFilterDto {
+    fn from(f: app::filters::SavedFilterRow) -> Self {
+        SavedFilterDto {
+            id: f.id,
+            owner: f.owner,
+            name: f.name,
+            query: f.query,
+            shared: f.shared,
+            updated_at: rfc3339(f.updated_at_ms),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaveFilterDto {
+    /// Unique among the account's own filters; saving under a name it has replaces it.
+    pub name: String,
+    /// The queue's parameters as a query string: queue, q, priority, category, group (`queue=breaching&priority=1`).
+    pub query: String,
+    /// Share it with everyone who reads incidents (needs the permission to work them).
+    #[serde(default)]
+    pub shared: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/saved-filters", tag = "incidents",
+    responses((status = 200, body = Vec<SavedFilterDto>, description = "The caller's own filters, then everyone's shared ones")))]
+pub async fn saved_filters(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<Vec<SavedFilterDto>>> {
+    Ok(Json(s.app.saved_filters(&ctx.actor()).await?.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/saved-filters", tag = "incidents", request_body = SaveFilterDto,
+    responses((status = 200, body = SavedFilterDto), (status = 422, body = Problem)))]
+pub async fn save_filter(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(b): ApiJson<SaveFilterDto>,
+) -> ApiResult<Json<SavedFilterDto>> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(b.query.trim_start_matches('?'))
+        .map_err(|e| ApiError::Invalid(vec![FieldError::new("query", format!("not a query string: {e}"))]))?;
+    Ok(Json(s.app.save_filter(&ctx.actor(), &b.name, &pairs, b.shared).await?.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/saved-filters/{id}", tag = "incidents", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete_filter(State(s): State<AppState>, ctx: Ctx, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+    s.app.delete_filter(&ctx.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

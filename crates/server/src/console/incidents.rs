@@ -6,7 +6,7 @@ use super::{Chrome, When, app_error_page, ctx_chrome, field, form_pairs, not_fou
 use crate::extract::{Ctx, QueryPairs};
 use crate::state::AppState;
 use app::AppError;
-use app::incidents::{CATEGORIES, Clock, IncidentView, OpenIncident, Queue, QueueName};
+use app::incidents::{CATEGORIES, Clock, IncidentView, OpenIncident, QUEUE_VIEW_KEYS, Queue, QueueName};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
@@ -122,8 +122,16 @@ struct QueuePage {
     categories: &'static [&'static str],
     levels: [&'static str; 3],
     bulk: Option<BulkNotice>,
-    /// This queue's query string, for the bulk form to come back to.
+    /// This queue's query string with its page, for the bulk form to come back to.
     here: String,
+    /// The view's own parameters (no page): what "save this view" keeps.
+    here_view: String,
+    filter_errors: Vec<FieldError>,
+    priority: String,
+    category: String,
+    group: String,
+    saved: Vec<SavedLine>,
+    can_save: bool,
     /// States and hold reasons the bulk move offers.
     states: Vec<&'static str>,
     holds: Vec<&'static str>,
@@ -152,32 +160,52 @@ async fn queue(
 ) -> Response {
     let actor = ctx.actor();
     let now = s.app.now_ms();
-    let all = pairs.iter().any(|(k, v)| k == "all" && v == "1");
-    let which = pairs.iter().find(|(k, _)| k == "queue").map_or("open", |(_, v)| v.as_str());
-    let search = pairs.iter().find(|(k, _)| k == "q").map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty());
     let page_no: i64 = pairs.iter().find(|(k, _)| k == "page").and_then(|(_, v)| v.parse().ok()).unwrap_or(1).max(1);
-    let name = if all { QueueName::All } else { QueueName::parse(which).unwrap_or(QueueName::Open) };
-    let q = Queue { name, search: search.clone(), limit: PAGE + 1, offset: (page_no - 1) * PAGE, ..Queue::default() };
+    let view: Vec<(String, String)> =
+        pairs.iter().filter(|(k, _)| QUEUE_VIEW_KEYS.contains(&k.as_str())).cloned().collect();
+    let (mut q, mut filter_errors) = match Queue::from_query(&view) {
+        Ok(q) => (q, Vec::new()),
+        Err(i) => (Queue::default(), i.0),
+    };
+    (q.limit, q.offset) = (PAGE + 1, (page_no - 1) * PAGE);
+    let (name, all, search) = (q.name, q.name == QueueName::All, q.search.clone());
     let (incidents, more): (Vec<IncidentLine>, bool) = match s.app.incident_queue(&actor, &q).await {
         Ok(v) => (v.iter().take(PAGE as usize).map(|v| line(v, now)).collect(), v.len() as i64 > PAGE),
-        Err(AppError::Invalid(_)) => (Vec::new(), false),
+        Err(AppError::Invalid(i)) => {
+            filter_errors.extend(i.0);
+            (Vec::new(), false)
+        }
         Err(e) => return app_error_page(s, ctx, e),
     };
-    let keep = |page: i64| {
-        let mut p: Vec<(&str, String)> = vec![("queue", name.as_str().to_owned()), ("page", page.to_string())];
-        if let Some(q) = &search {
-            p.push(("q", q.clone()));
-        }
-        if all {
-            p.push(("all", "1".into()));
-        }
-        serde_urlencoded::to_string(p).unwrap_or_default()
+    let here_view = serde_urlencoded::to_string(q.view_query()).unwrap_or_default();
+    let keep = |page: i64| format!("{here_view}&page={page}");
+    let saved = match s.app.saved_filters(&actor).await {
+        Ok(f) => f,
+        Err(e) => return app_error_page(s, ctx, e),
     };
     let page = QueuePage {
         chrome: ctx_chrome(s, ctx, "Incidents", "incidents"),
         incidents,
         all,
         queues: QUEUES.iter().map(|&(k, l)| (k, l, !all && k == name.as_str())).collect(),
+        filter_errors,
+        priority: q.priority.map(|p| p.to_string()).unwrap_or_default(),
+        category: q.category.clone().unwrap_or_default(),
+        group: q.group.clone().unwrap_or_default(),
+        saved: saved
+            .into_iter()
+            .map(|f| SavedLine {
+                on: f.query == here_view,
+                mine: f.owner == actor.name,
+                id: f.id,
+                name: f.name,
+                query: f.query,
+                owner: f.owner,
+                shared: f.shared,
+            })
+            .collect(),
+        here_view: here_view.clone(),
+        can_save: actor.can(Perm::OwnViews),
         empty_note: match (&search, name) {
             (Some(_), _) => "Nothing matches those words.",
             (None, QueueName::Open) => "No open incidents.",
@@ -201,6 +229,40 @@ async fn queue(
 
 pub async fn incidents_page(State(s): State<AppState>, ctx: Ctx, QueryPairs(pairs): QueryPairs) -> Response {
     queue(&s, &ctx, &pairs, OpenForm::fresh(), None, StatusCode::OK).await
+}
+
+/// A saved filter as the queue page lists it.
+pub struct SavedLine {
+    pub id: i64,
+    pub name: String,
+    pub query: String,
+    pub owner: String,
+    pub shared: bool,
+    pub mine: bool,
+    /// It is the view shown.
+    pub on: bool,
+}
+
+/// "Save this view": the view's parameters under a name, perhaps shared.
+pub async fn filter_save(State(s): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let p = form_pairs(&body);
+    let view: Vec<(String, String)> = serde_urlencoded::from_str(field(&p, "query")).unwrap_or_default();
+    match s.app.save_filter(&ctx.actor(), field(&p, "name"), &view, field(&p, "shared") == "1").await {
+        Ok(f) => Redirect::to(&format!("/incidents?{}", f.query)).into_response(),
+        Err(AppError::Invalid(i)) => {
+            let notice = BulkNotice { errors: i.0, ..BulkNotice::default() };
+            queue(&s, &ctx, &view, OpenForm::fresh(), Some(notice), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => app_error_page(&s, &ctx, e),
+    }
+}
+
+pub async fn filter_delete(State(s): State<AppState>, ctx: Ctx, id: Result<Path<i64>, PathRejection>) -> Response {
+    let Ok(Path(id)) = id else { return not_found_page() };
+    match s.app.delete_filter(&ctx.actor(), id).await {
+        Ok(()) => Redirect::to("/incidents").into_response(),
+        Err(e) => app_error_page(&s, &ctx, e),
+    }
 }
 
 /// What a bulk action did, shown above the queue it was chosen from.

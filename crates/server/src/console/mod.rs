@@ -14,8 +14,9 @@ pub use cmdb::{item_page, risk_page, service_map_page, services_page, vendor_pag
 pub use configs::{config_diff_page, configs_page, item_config_page, item_config_store};
 pub use desk::{oncall_apply, oncall_override, oncall_page};
 pub use incidents::{
-    incident_acknowledge, incident_assign, incident_attach, incident_download, incident_move, incident_note,
-    incident_page, incident_parent, incident_priority, incident_verify, incidents_bulk, incidents_open, incidents_page,
+    filter_delete, filter_save, incident_acknowledge, incident_assign, incident_attach, incident_download,
+    incident_move, incident_note, incident_page, incident_parent, incident_priority, incident_verify, incidents_bulk,
+    incidents_open, incidents_page,
 };
 pub use major::{major_declare, major_update, review_page, review_save, status_page};
 pub use problems::{problem_action, problem_action_done, problem_page, problem_work, problems_page, problems_raise};

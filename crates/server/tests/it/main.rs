@@ -20,6 +20,7 @@ mod kpis;
 mod major;
 mod problems;
 mod resources;
+mod saved_filters;
 mod services;
 mod slas;
 mod timeline;
