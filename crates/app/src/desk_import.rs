@@ -1,17 +1,20 @@
-//! Migration in: incidents from a ServiceNow or Jira Service Management CSV export, read
+//! Migration in: incidents and problems from a ServiceNow or Jira Service Management CSV export, read
 //! through a field mapping (`exchange::desk`), checked against the CMDB and the accounts, and
 //! written all or nothing — or, as a dry run, only reported: every mistake by row and field,
 //! what would be imported, what was imported before (re-importing an export adds nothing
-//! twice), and what is imported with less than the export said (an unknown item or assignee).
+//! twice), and what is imported with less than the export said (an unknown item or assignee,
+//! a link to a record that is not here). Problems link to the incidents they explain either
+//! way round: a problem export naming incidents already here, or an incident export naming
+//! problems imported before (ServiceNow keeps the link on the incident: import problems first).
 
 use crate::audit::event;
 use crate::{Actor, App, Result};
 use exchange::ImportError;
-use exchange::desk::{self, IncidentRecord, Mapping, Source};
+use exchange::desk::{self, IncidentRecord, Mapping, ProblemRecord, Source};
 use model::Perm;
 use serde_json::json;
 use std::collections::HashMap;
-use store::ImportedIncident;
+use store::{ImportedIncident, ImportedProblem, RefTable};
 
 /// What an import did (or, dry, would do).
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -66,8 +69,22 @@ impl App {
         let items: HashMap<String, i64> =
             self.store.all_items().await?.into_iter().map(|i| (i.name.to_lowercase(), i.id)).collect();
         let accounts = self.on_call_people().await?;
+        let problem_refs: Vec<String> = fresh.iter().filter_map(|r| r.problem.clone()).collect();
+        let problems: HashMap<String, i64> =
+            self.store.ids_by_ref(RefTable::Problems, &problem_refs).await?.into_iter().collect();
         let mut rows = Vec::with_capacity(fresh.len());
+        let mut links = Vec::with_capacity(fresh.len());
         for r in &fresh {
+            links.push(r.problem.as_ref().and_then(|p| {
+                let id = problems.get(p).copied();
+                if id.is_none() {
+                    report.warnings.push(format!(
+                        "{file}: row {}: problem `{p}` is not here; imported without the link (import problems first)",
+                        r.row
+                    ));
+                }
+                id
+            }));
             let item_id = match &r.item {
                 Some(name) => {
                     let id = items.get(&name.to_lowercase()).copied();
@@ -102,6 +119,11 @@ impl App {
         let now = self.now_ms();
         let mut tx = self.store.begin().await?;
         let ids = tx.insert_imported_incidents(&rows, "itil").await?;
+        for (incident, problem) in ids.iter().zip(&links) {
+            if let Some(problem) = problem {
+                tx.link_problem_incident(*problem, *incident).await?;
+            }
+        }
         // The dashboard's roll-ups count them on the days they happened.
         for r in &rows {
             tx.bump_rollups(&model::kpi::day(r.opened_at_ms), r.priority, &[("opened", 1)]).await?;
@@ -124,6 +146,96 @@ impl App {
         // Their clocks, kept like every other open incident's.
         self.recompute_open_slas().await?;
         Ok(report)
+    }
+}
+
+impl App {
+    /// Imports problems from an export, linked to the incidents they name that are here.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import_problems(
+        &self,
+        actor: &Actor,
+        file: &str,
+        bytes: &[u8],
+        source: Source,
+        overrides: &[(String, String)],
+        tz: &jiff::tz::TimeZone,
+        dry_run: bool,
+    ) -> Result<DeskImportReport> {
+        actor.require(Perm::SystemAdmin)?;
+        let mapping =
+            Mapping::problem_preset(source).with_overrides(overrides).map_err(|e| model::Invalid::one("map", e))?;
+        let (records, errors) = desk::read_problems(file, bytes, &mapping, tz);
+        let mut report = DeskImportReport {
+            rows: records.len() + errors.iter().filter(|e| e.at.starts_with("row")).count(),
+            errors: errors.iter().map(said).collect(),
+            dry_run,
+            ..DeskImportReport::default()
+        };
+        let refs: Vec<String> = records.iter().map(|r| r.source_ref.clone()).collect();
+        let before = self.store.imported_problem_refs(&refs).await?;
+        let fresh: Vec<&ProblemRecord> = records.iter().filter(|r| !before.contains(&r.source_ref)).collect();
+        report.already = records.len() - fresh.len();
+        let named: Vec<String> = fresh.iter().flat_map(|r| r.incidents.iter().cloned()).collect();
+        let incidents: HashMap<String, i64> =
+            self.store.ids_by_ref(RefTable::Incidents, &named).await?.into_iter().collect();
+        let mut rows = Vec::with_capacity(fresh.len());
+        for r in &fresh {
+            if r.close_code_assumed {
+                report
+                    .warnings
+                    .push(format!("{file}: row {}: closed without a close code; imported as fix-applied", r.row));
+            }
+            let mut linked = Vec::new();
+            for i in &r.incidents {
+                match incidents.get(i) {
+                    Some(id) => linked.push(*id),
+                    None => report.warnings.push(format!(
+                        "{file}: row {}: incident `{i}` is not here; imported without the link (its incident import links it)",
+                        r.row
+                    )),
+                }
+            }
+            rows.push((problem(r), linked));
+        }
+        report.imported = rows.len();
+        if dry_run || !report.errors.is_empty() {
+            if !report.errors.is_empty() {
+                report.imported = 0;
+            }
+            return Ok(report);
+        }
+        let now = self.now_ms();
+        let mut tx = self.store.begin().await?;
+        for (p, linked) in &rows {
+            let (id, number) = tx.insert_imported_problem(p).await?;
+            for incident in linked {
+                tx.link_problem_incident(id, *incident).await?;
+            }
+            report.numbers.push((number, p.source_ref.clone()));
+        }
+        let after =
+            json!({"file": file, "source": format!("{source:?}"), "imported": rows.len(), "already": report.already,
+                           "warnings": report.warnings.len()})
+            .to_string();
+        tx.append_audit(event(actor, now, "problem.import", "problems", file, None, Some(after))).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+}
+
+fn problem(r: &ProblemRecord) -> ImportedProblem {
+    ImportedProblem {
+        source_ref: r.source_ref.clone(),
+        short_description: r.short_description.clone(),
+        state: r.state.clone(),
+        symptom: r.symptom.clone(),
+        root_cause: r.root_cause.clone(),
+        workaround: r.workaround.clone(),
+        fix: r.fix.clone(),
+        close_code: r.close_code.clone(),
+        opened_by: r.opened_by.clone(),
+        opened_at_ms: r.opened_at,
     }
 }
 

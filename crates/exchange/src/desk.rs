@@ -1,7 +1,8 @@
-//! Incidents from another desk, pure: CSV exports of ServiceNow's incident table and of Jira
-//! Service Management's issue navigator read through a field mapping (a preset per source,
-//! each column overridable) into records ready to import — every row's mistakes named by row
-//! and field, all of them at once, so a dry run is an error report.
+//! Incidents and problems from another desk, pure: CSV exports of ServiceNow's incident and
+//! problem tables and of Jira Service Management's issue navigator read through a field
+//! mapping (a preset per source and kind, each column overridable) into records ready to
+//! import — every row's mistakes named by row and field, all of them at once, so a dry run is
+//! an error report.
 
 use crate::ImportError;
 use std::collections::HashMap;
@@ -23,8 +24,8 @@ impl Source {
     }
 }
 
-/// The fields an import fills, each read from a column.
-pub const FIELDS: [&str; 16] = [
+/// The fields an incident import fills, each read from a column.
+pub const FIELDS: [&str; 17] = [
     "source_ref",
     "short_description",
     "description",
@@ -41,6 +42,22 @@ pub const FIELDS: [&str; 16] = [
     "opened_at",
     "resolved_at",
     "closed_at",
+    "problem",
+];
+
+/// The fields a problem import fills.
+pub const PROBLEM_FIELDS: [&str; 11] = [
+    "source_ref",
+    "short_description",
+    "symptom",
+    "root_cause",
+    "workaround",
+    "fix",
+    "state",
+    "close_code",
+    "opened_by",
+    "opened_at",
+    "incidents",
 ];
 
 /// Which column each field comes from; a column name the export lacks leaves the field empty
@@ -48,10 +65,50 @@ pub const FIELDS: [&str; 16] = [
 #[derive(Debug, Clone)]
 pub struct Mapping {
     pub columns: HashMap<String, String>,
+    /// The fields it may map.
+    pub fields: &'static [&'static str],
 }
 
 impl Mapping {
-    /// The columns a default export of `source` has.
+    /// The columns a default problem export of `source` has. Problems link to the incidents
+    /// they explain: JSM exports the links as columns; ServiceNow keeps the link on the
+    /// incident (`problem_id`, read by the incident import), so import problems first.
+    pub fn problem_preset(source: Source) -> Mapping {
+        let pairs: &[(&str, &str)] = match source {
+            Source::ServiceNow => &[
+                ("source_ref", "number"),
+                ("short_description", "short_description"),
+                ("symptom", "description"),
+                ("root_cause", "cause_notes"),
+                ("workaround", "workaround"),
+                ("fix", "fix_notes"),
+                ("state", "state"),
+                ("close_code", "resolution_code"),
+                ("opened_by", "opened_by"),
+                ("opened_at", "opened_at"),
+                ("incidents", "related_incidents"),
+            ],
+            Source::Jsm => &[
+                ("source_ref", "Issue key"),
+                ("short_description", "Summary"),
+                ("symptom", "Description"),
+                ("root_cause", "Root cause"),
+                ("workaround", "Workaround"),
+                ("fix", "Resolution notes"),
+                ("state", "Status"),
+                ("close_code", "Resolution"),
+                ("opened_by", "Reporter"),
+                ("opened_at", "Created"),
+                ("incidents", "Outward issue link (Problem/Incident)"),
+            ],
+        };
+        Mapping {
+            columns: pairs.iter().map(|(f, c)| ((*f).to_owned(), (*c).to_owned())).collect(),
+            fields: &PROBLEM_FIELDS,
+        }
+    }
+
+    /// The columns a default incident export of `source` has.
     pub fn preset(source: Source) -> Mapping {
         let pairs: &[(&str, &str)] = match source {
             Source::ServiceNow => &[
@@ -71,6 +128,7 @@ impl Mapping {
                 ("opened_at", "opened_at"),
                 ("resolved_at", "resolved_at"),
                 ("closed_at", "closed_at"),
+                ("problem", "problem_id"),
             ],
             Source::Jsm => &[
                 ("source_ref", "Issue key"),
@@ -89,17 +147,21 @@ impl Mapping {
                 ("opened_at", "Created"),
                 ("resolved_at", "Resolved"),
                 ("closed_at", "Closed"),
+                ("problem", "Inward issue link (Problem/Incident)"),
             ],
         };
-        Mapping { columns: pairs.iter().map(|(f, c)| ((*f).to_owned(), (*c).to_owned())).collect() }
+        Mapping { columns: pairs.iter().map(|(f, c)| ((*f).to_owned(), (*c).to_owned())).collect(), fields: &FIELDS }
     }
 
     /// The preset with some fields read from other columns (`field=column`, one a line, as
     /// a mapping file or `--map` gives them); unknown fields are errors.
     pub fn with_overrides(mut self, overrides: &[(String, String)]) -> Result<Mapping, String> {
         for (field, column) in overrides {
-            if !FIELDS.contains(&field.as_str()) {
-                return Err(format!("`{field}` is not a field an import fills; the fields: {}", FIELDS.join(", ")));
+            if !self.fields.contains(&field.as_str()) {
+                return Err(format!(
+                    "`{field}` is not a field this import fills; the fields: {}",
+                    self.fields.join(", ")
+                ));
             }
             self.columns.insert(field.clone(), column.clone());
         }
@@ -129,6 +191,209 @@ pub struct IncidentRecord {
     pub opened_at: i64,
     pub resolved_at: Option<i64>,
     pub closed_at: Option<i64>,
+    /// The problem it was linked to there (its number or key).
+    pub problem: Option<String>,
+}
+
+/// One problem as the export has it, read and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemRecord {
+    pub row: usize,
+    pub source_ref: String,
+    pub short_description: String,
+    pub symptom: String,
+    pub root_cause: String,
+    pub workaround: String,
+    pub fix: String,
+    /// Watchkeeper's: new, assess, root-cause-analysis, fix-in-progress, resolved, closed.
+    pub state: String,
+    /// Watchkeeper's close code, for a closed problem.
+    pub close_code: String,
+    /// The export said none for a closed problem; `fix-applied` was assumed.
+    pub close_code_assumed: bool,
+    pub opened_by: String,
+    pub opened_at: i64,
+    /// The incidents it explains, by their number or key there (or an INC number here).
+    pub incidents: Vec<String>,
+}
+
+/// ServiceNow's (labels, choice values 101–107 and the pre-Utah ones) and JSM's problem states
+/// as Watchkeeper's.
+fn problem_state(raw: &str) -> Option<&'static str> {
+    Some(match raw.trim().to_ascii_lowercase().as_str() {
+        "new" | "open" | "101" | "1" => "new",
+        "assess" | "under review" | "102" => "assess",
+        "root cause analysis" | "under investigation" | "investigating" | "103" | "known error" | "2" => {
+            "root-cause-analysis"
+        }
+        "fix in progress" | "in progress" | "pending change" | "104" | "3" => "fix-in-progress",
+        "resolved" | "completed" | "done" | "106" => "resolved",
+        "closed" | "closed/resolved" | "canceled" | "cancelled" | "107" | "4" => "closed",
+        _ => return None,
+    })
+}
+
+/// A close code as Watchkeeper's: fix-applied, risk-accepted, duplicate, not-a-problem.
+fn close_code(raw: &str) -> Option<&'static str> {
+    let s = raw.trim().to_ascii_lowercase().replace(['_', '-'], " ");
+    Some(match s.as_str() {
+        "fix applied" | "fixed" | "done" | "permanent fix" => "fix-applied",
+        "risk accepted" | "won't fix" | "won't do" | "accepted" => "risk-accepted",
+        "duplicate" => "duplicate",
+        "canceled" | "cancelled" | "not a problem" | "cannot reproduce" | "declined" => "not-a-problem",
+        _ => return None,
+    })
+}
+
+/// References in one cell: `INC0010001, INC0010002`, `IT-7 IT-9`, `IT-7;IT-9`.
+fn refs(cell: &str) -> impl Iterator<Item = String> + '_ {
+    cell.split([',', ';', ' ', '\n', '\t']).map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned)
+}
+
+/// An export opened: its columns and its rows, or the one error saying why it is not CSV.
+struct Sheet<'a> {
+    headers: Vec<String>,
+    reader: ::csv::Reader<&'a [u8]>,
+}
+
+impl<'a> Sheet<'a> {
+    fn open(bytes: &'a [u8]) -> Result<Sheet<'a>, String> {
+        // Excel and ServiceNow write a byte-order mark.
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        let mut reader = ::csv::ReaderBuilder::new().trim(::csv::Trim::All).flexible(true).from_reader(bytes);
+        let headers = reader.headers().map_err(|e| format!("not CSV: {e}"))?.iter().map(str::to_owned).collect();
+        Ok(Sheet { headers, reader })
+    }
+
+    /// Every column a field is read from: JSM repeats a link column once per link.
+    fn columns(&self, mapping: &Mapping, field: &str) -> Vec<usize> {
+        let Some(name) = mapping.columns.get(field) else { return Vec::new() };
+        (0..self.headers.len()).filter(|&i| self.headers[i].eq_ignore_ascii_case(name)).collect()
+    }
+
+    /// The required fields whose column the export lacks, each an error naming the columns it has.
+    fn missing(&self, file: &str, mapping: &Mapping, required: &[&str]) -> Vec<ImportError> {
+        required
+            .iter()
+            .filter(|f| self.columns(mapping, f).is_empty())
+            .map(|f| {
+                let name = mapping.columns.get(*f).map_or("?", String::as_str);
+                ImportError {
+                    file: file.to_owned(),
+                    at: "header".into(),
+                    field: Some((*f).to_owned()),
+                    message: format!(
+                        "no column `{name}`; the export has: {}; map it with {f}=COLUMN",
+                        self.headers.join(", ")
+                    ),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Reads a problem export. Returns the records that read and every mistake found.
+pub fn read_problems(
+    file: &str,
+    bytes: &[u8],
+    mapping: &Mapping,
+    tz: &jiff::tz::TimeZone,
+) -> (Vec<ProblemRecord>, Vec<ImportError>) {
+    let err = |at: String, field: Option<&str>, message: String| ImportError {
+        file: file.to_owned(),
+        at,
+        field: field.map(str::to_owned),
+        message,
+    };
+    let mut sheet = match Sheet::open(bytes) {
+        Ok(s) => s,
+        Err(e) => return (Vec::new(), vec![err("header".into(), None, e)]),
+    };
+    let errors = sheet.missing(file, mapping, &["source_ref", "short_description", "state", "opened_at"]);
+    if !errors.is_empty() {
+        return (Vec::new(), errors);
+    }
+    let mut errors = Vec::new();
+    let cols: HashMap<&str, Vec<usize>> = mapping.fields.iter().map(|f| (*f, sheet.columns(mapping, f))).collect();
+    let mut records = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, row) in sheet.reader.records().enumerate() {
+        let n = i + 1;
+        let at = format!("row {n}");
+        let row = match row {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(err(at, None, format!("does not read as CSV: {e}")));
+                continue;
+            }
+        };
+        let cells = |field: &str| -> Vec<&str> {
+            cols.get(field).map(|cs| cs.iter().filter_map(|c| row.get(*c)).map(str::trim).collect()).unwrap_or_default()
+        };
+        let get = |field: &str| cells(field).into_iter().find(|c| !c.is_empty()).unwrap_or("").to_owned();
+        let before = errors.len();
+        let source_ref = get("source_ref");
+        if source_ref.is_empty() {
+            errors.push(err(at.clone(), Some("source_ref"), "the problem's number or key is empty".into()));
+        } else if let Some(first) = seen.insert(source_ref.clone(), n) {
+            errors.push(err(at.clone(), Some("source_ref"), format!("`{source_ref}` again (first on row {first})")));
+        }
+        let short = get("short_description");
+        if short.is_empty() || short.chars().count() > 160 {
+            errors.push(err(at.clone(), Some("short_description"), "required, up to 160 characters".into()));
+        }
+        let st = problem_state(&get("state"));
+        if st.is_none() {
+            errors.push(err(
+                at.clone(),
+                Some("state"),
+                format!("`{}` is not a problem state this import knows (New, Assess, Root Cause Analysis, Fix in Progress, Resolved, Closed)", get("state")),
+            ));
+        }
+        let raw_code = get("close_code");
+        let code = close_code(&raw_code);
+        if !raw_code.is_empty() && code.is_none() {
+            errors.push(err(
+                at.clone(),
+                Some("close_code"),
+                format!("`{raw_code}`: Fix Applied, Risk Accepted, Duplicate or Canceled"),
+            ));
+        }
+        let raw_opened = get("opened_at");
+        let opened = instant(&raw_opened, tz);
+        if opened.is_none() {
+            let why = if raw_opened.is_empty() {
+                "when it was opened is required".into()
+            } else {
+                format!("`{raw_opened}` is not a date and time")
+            };
+            errors.push(err(at.clone(), Some("opened_at"), why));
+        }
+        if errors.len() > before {
+            continue;
+        }
+        let (Some(state), Some(opened_at)) = (st, opened) else { continue };
+        let assumed = state == "closed" && code.is_none();
+        records.push(ProblemRecord {
+            row: n,
+            source_ref,
+            short_description: short,
+            symptom: get("symptom"),
+            root_cause: get("root_cause"),
+            workaround: get("workaround"),
+            fix: get("fix"),
+            state: state.to_owned(),
+            close_code: match (state, code) {
+                ("closed", None) => "fix-applied".into(),
+                (_, c) => c.unwrap_or_default().to_owned(),
+            },
+            close_code_assumed: assumed,
+            opened_by: Some(get("opened_by")).filter(|o| !o.is_empty()).unwrap_or_else(|| "unknown (imported)".into()),
+            opened_at,
+            incidents: cells("incidents").into_iter().flat_map(refs).collect(),
+        });
+    }
+    (records, errors)
 }
 
 /// ServiceNow's and JSM's state names as Watchkeeper's.
@@ -201,34 +466,21 @@ pub fn read_incidents(
         field: field.map(str::to_owned),
         message,
     };
-    // Excel and ServiceNow write a byte-order mark.
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let mut reader = ::csv::ReaderBuilder::new().trim(::csv::Trim::All).flexible(true).from_reader(bytes);
-    let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(str::to_owned).collect(),
-        Err(e) => return (Vec::new(), vec![err("header".into(), None, format!("not CSV: {e}"))]),
+    let mut sheet = match Sheet::open(bytes) {
+        Ok(s) => s,
+        Err(e) => return (Vec::new(), vec![err("header".into(), None, e)]),
     };
-    let mut errors = Vec::new();
-    let column = |field: &str| -> Option<usize> {
-        let name = mapping.columns.get(field)?;
-        headers.iter().position(|h| h.eq_ignore_ascii_case(name))
-    };
-    for required in ["source_ref", "short_description", "priority", "state", "opened_at"] {
-        if column(required).is_none() {
-            let name = mapping.columns.get(required).map_or("?", String::as_str);
-            errors.push(err(
-                "header".into(),
-                Some(required),
-                format!("no column `{name}`; the export has: {}; map it with {required}=COLUMN", headers.join(", ")),
-            ));
-        }
-    }
+    let mut errors =
+        sheet.missing(file, mapping, &["source_ref", "short_description", "priority", "state", "opened_at"]);
     if !errors.is_empty() {
         return (Vec::new(), errors);
     }
+    let cols: HashMap<&str, Option<usize>> =
+        mapping.fields.iter().map(|f| (*f, sheet.columns(mapping, f).first().copied())).collect();
+    let column = |field: &str| cols.get(field).copied().flatten();
     let mut records = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (i, row) in reader.records().enumerate() {
+    for (i, row) in sheet.reader.records().enumerate() {
         let n = i + 1;
         let at = format!("row {n}");
         let row = match row {
@@ -307,6 +559,7 @@ pub fn read_incidents(
             // A closed incident without a resolution time was resolved when it closed.
             resolved_at: resolved.or(if matches!(state, "resolved" | "closed") { closed } else { None }),
             closed_at: closed.filter(|_| state == "closed"),
+            problem: opt(get("problem")),
         });
     }
     (records, errors)
@@ -320,6 +573,10 @@ pub fn fuzz_one(data: &[u8]) {
         let (records, _) = read_incidents("fuzz.csv", data, source, &Mapping::preset(source), &tz);
         for r in records {
             assert!((1..=5).contains(&r.priority) && !r.source_ref.is_empty());
+        }
+        let (problems, _) = read_problems("fuzz.csv", data, &Mapping::problem_preset(source), &tz);
+        for p in problems {
+            assert!(!p.source_ref.is_empty() && (p.state != "closed" || !p.close_code.is_empty()));
         }
     }
 }
@@ -396,6 +653,43 @@ IT-7,Dup,Cy,Low,Done,02/Mar/26 9:00 AM,01/Mar/26 9:00 AM\n";
     }
 
     #[test]
+    fn problem_exports_read_with_their_presets() {
+        let snow = "number,short_description,description,cause_notes,workaround,fix_notes,state,resolution_code,opened_by,opened_at\n\
+PRB0040001,Core pair flaps under load,Uplinks flap at shift change,Supervisor firmware bug CSCxx12345,Pin the uplink to sup A,Upgrade to 17.9.4,Closed,Fix Applied,Ana,2026-02-01 09:00:00\n\
+PRB0040002,Historian lags,Replication lag,,Restart the agent,,Root Cause Analysis,,Bo,2026-02-03 10:00:00\n\
+PRB0040003,VPN drops,,,,,107,,Cy,2026-02-04 10:00:00\n";
+        let (recs, errors) = read_problems(
+            "p.csv",
+            snow.as_bytes(),
+            &Mapping::problem_preset(Source::ServiceNow),
+            &jiff::tz::TimeZone::UTC,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let got: Vec<(&str, &str, bool)> =
+            recs.iter().map(|r| (r.state.as_str(), r.close_code.as_str(), r.close_code_assumed)).collect();
+        assert_eq!(
+            got,
+            [("closed", "fix-applied", false), ("root-cause-analysis", "", false), ("closed", "fix-applied", true)]
+        );
+        assert_eq!(recs[0].root_cause, "Supervisor firmware bug CSCxx12345");
+        // JSM repeats a link column once per linked issue.
+        let jsm = "Issue key,Summary,Status,Resolution,Created,Outward issue link (Problem/Incident),Outward issue link (Problem/Incident)\n\
+PRB-3,Badge readers reboot,Under investigation,,01/Mar/26 8:15 AM,IT-7,IT-9\n\
+PRB-4,,Sleeping,Maybe,someday,,\n";
+        let (recs, errors) =
+            read_problems("j.csv", jsm.as_bytes(), &Mapping::problem_preset(Source::Jsm), &jiff::tz::TimeZone::UTC);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(
+            (recs[0].state.as_str(), recs[0].incidents.clone()),
+            ("root-cause-analysis", vec!["IT-7".to_owned(), "IT-9".to_owned()])
+        );
+        let said: Vec<String> =
+            errors.iter().map(|e| format!("{} {}", e.at, e.field.as_deref().unwrap_or(""))).collect();
+        assert_eq!(said, ["row 2 short_description", "row 2 state", "row 2 close_code", "row 2 opened_at"]);
+        assert!(Mapping::problem_preset(Source::Jsm).with_overrides(&[("priority".into(), "x".into())]).is_err());
+    }
+
+    #[test]
     fn the_fuzz_seeds_replay() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/desk_csv");
         let mut n = 0;
@@ -418,6 +712,23 @@ IT-7,Dup,Cy,Low,Done,02/Mar/26 9:00 AM,01/Mar/26 9:00 AM\n";
                 csv.push('\n');
             }
             let (records, errors) = read_incidents("p.csv", csv.as_bytes(), Source::ServiceNow, &Mapping::preset(Source::ServiceNow), &TimeZone::UTC);
+            let reported: std::collections::HashSet<&str> = errors.iter().map(|e| e.at.as_str()).collect();
+            proptest::prop_assert_eq!(records.len() + reported.len(), cells.len());
+        }
+
+        /// The same for problem exports, in either source's preset.
+        #[test]
+        fn every_problem_row_is_read_or_reported(cells in proptest::collection::vec(proptest::collection::vec("[ -~]{0,12}", 10), 0..8), jsm in proptest::bool::ANY) {
+            let source = if jsm { Source::Jsm } else { Source::ServiceNow };
+            let m = Mapping::problem_preset(source);
+            let header: Vec<&str> = PROBLEM_FIELDS[..10].iter().map(|f| m.columns[*f].as_str()).collect();
+            let mut csv = header.join(",") + "\n";
+            for row in &cells {
+                let quoted: Vec<String> = row.iter().map(|c| format!("\"{}\"", c.replace('"', "\"\""))).collect();
+                csv.push_str(&quoted.join(","));
+                csv.push('\n');
+            }
+            let (records, errors) = read_problems("p.csv", csv.as_bytes(), &m, &TimeZone::UTC);
             let reported: std::collections::HashSet<&str> = errors.iter().map(|e| e.at.as_str()).collect();
             proptest::prop_assert_eq!(records.len() + reported.len(), cells.len());
         }

@@ -40,7 +40,7 @@ pub use incidents::{
 pub use kpis::{COUNTERS, RollupRow};
 pub use major::{MajorRow, NewMajor, ReviewRow, UpdateRow};
 pub use notifications::{AttemptResult, AttemptRow, ChannelRow, NewNotification, NotificationRow, PageRow, Specs};
-pub use problems::{ActionRow, AnalysisWrite, ProblemRow};
+pub use problems::{ActionRow, AnalysisWrite, ImportedProblem, ProblemRow, RefTable};
 pub use relations::{GraphEdges, GroupRow, RelationshipChange, RelationshipRow, Removing, Target};
 pub use sessions::SessionRow;
 pub use slas::{IncidentServiceRow, IncidentSlaRow, SlaPolicyRow};

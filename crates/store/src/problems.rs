@@ -70,7 +70,97 @@ impl Store {
     }
 }
 
+/// A problem as an import brings it: its analysis, state and when it was opened.
+#[derive(Debug, Clone, Default)]
+pub struct ImportedProblem {
+    pub source_ref: String,
+    pub short_description: String,
+    pub state: String,
+    pub symptom: String,
+    pub root_cause: String,
+    pub workaround: String,
+    pub fix: String,
+    pub close_code: String,
+    pub opened_by: String,
+    pub opened_at_ms: i64,
+}
+
+impl Store {
+    /// Of these references, the ones problems were imported from before.
+    pub async fn imported_problem_refs(&self, refs: &[String]) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for chunk in refs.chunks(500) {
+            let ps: Vec<String> = (1..=chunk.len()).map(|k| format!("${k}")).collect();
+            let sql = format!("SELECT source_ref FROM problems WHERE source_ref IN ({})", ps.join(", "));
+            let found: Vec<String> = on!(self.pool(), p => {
+                let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+                for r in chunk {
+                    q = q.bind(r);
+                }
+                q.fetch_all(p).await?
+            });
+            out.extend(found);
+        }
+        Ok(out)
+    }
+
+    /// Records named by their own number or the reference they were imported from:
+    /// `(reference as given, id)` for `table` `incidents` or `problems`.
+    pub async fn ids_by_ref(&self, table: RefTable, refs: &[String]) -> Result<Vec<(String, i64)>> {
+        let table = match table {
+            RefTable::Incidents => "incidents",
+            RefTable::Problems => "problems",
+        };
+        let mut out = Vec::new();
+        for chunk in refs.chunks(400) {
+            let ps: Vec<String> = (1..=chunk.len()).map(|k| format!("${k}")).collect();
+            let list = ps.join(", ");
+            let sql = format!(
+                "SELECT number, source_ref, id FROM {table} WHERE number IN ({list}) OR source_ref IN ({list})"
+            );
+            let found: Vec<(String, Option<String>, i64)> = on!(self.pool(), p => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                for r in chunk {
+                    q = q.bind(r);
+                }
+                q.fetch_all(p).await?
+            });
+            for (number, source, id) in found {
+                for r in chunk {
+                    if *r == number || Some(r) == source.as_ref() {
+                        out.push((r.clone(), id));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Which records [`Store::ids_by_ref`] looks in.
+#[derive(Debug, Clone, Copy)]
+pub enum RefTable {
+    Incidents,
+    Problems,
+}
+
 impl Tx {
+    /// Writes an imported problem, numbered like any other.
+    pub async fn insert_imported_problem(&mut self, p: &ImportedProblem) -> Result<(i64, String)> {
+        let id: i64 = on_tx!(self, t => sqlx::query_scalar(
+            "INSERT INTO problems (number, short_description, state, symptom, root_cause, workaround, fix, close_code, \
+             opened_by, opened_at_ms, updated_at_ms, source_ref) VALUES ('', $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
+             RETURNING id",
+        )
+        .bind(&p.short_description).bind(&p.state).bind(&p.symptom).bind(&p.root_cause).bind(&p.workaround)
+        .bind(&p.fix).bind(&p.close_code).bind(&p.opened_by).bind(p.opened_at_ms).bind(&p.source_ref)
+        .fetch_one(&mut **t).await?);
+        let number = format!("PRB{id:07}");
+        on_tx!(self, t => sqlx::query("UPDATE problems SET number = $1 WHERE id = $2").bind(&number).bind(id)
+            .execute(&mut **t).await?.rows_affected());
+        Ok((id, number))
+    }
+
     pub async fn insert_problem(
         &mut self,
         short_description: &str,

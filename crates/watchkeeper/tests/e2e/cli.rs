@@ -416,3 +416,82 @@ async fn incidents_migrate_in_from_servicenow_and_jsm_exports() {
     assert!(err.contains("bad.csv: row 2") && err.contains("priority") && err.contains("state"), "{err}");
     assert_eq!(count().await, before + 4, "the good row of a file with mistakes is not written either");
 }
+
+/// Problems come in too, linked to the incidents they explain whichever export names the
+/// link: ServiceNow's incidents name their problem (`problem_id`), JSM's problems name their
+/// incidents (one link column per incident).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn problems_migrate_in_linked_to_their_incidents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::fresh(false, tmp.path()).await;
+    let server = Server::start(&db, &["--demo"]).unwrap();
+    let token = cli_token(&db, "admin", &["read"]);
+    let write = |name: &str, body: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let problems = write(
+        "problem.csv",
+        "number,short_description,description,cause_notes,workaround,fix_notes,state,resolution_code,opened_by,opened_at\n\
+         PRB0040001,Core pair flaps under load,Uplinks flap at shift change,Supervisor firmware bug,Pin the uplink to sup A,,Fix in Progress,,Ana,2026-02-01 09:00:00\n\
+         PRB0040002,Old VPN concentrator drops,,,,Replaced,Closed,,Bo,2026-01-05 10:00:00\n",
+    );
+    let p = cli(&db, &["desk", "import", &problems, "--from", "servicenow", "--kind", "problems", "--json"], None);
+    assert!(p.status.success(), "{}", text(&p.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&p.stdout).unwrap();
+    assert_eq!(report["imported"], 2, "{report}");
+    assert!(report["warnings"].to_string().contains("closed without a close code"), "{report}");
+    let first = report["numbers"][0][0].as_str().unwrap().to_owned();
+    let incidents = write(
+        "incident.csv",
+        "number,short_description,priority,state,opened_at,problem_id\n\
+         INC0020001,Core switch flapping again,2 - High,In Progress,2026-02-03 07:00:00,PRB0040001\n\
+         INC0020002,Printer offline,4 - Low,New,2026-02-03 08:00:00,PRB0049999\n",
+    );
+    let i = cli(&db, &["desk", "import", &incidents, "--from", "servicenow", "--json"], None);
+    assert!(i.status.success(), "{}", text(&i.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&i.stdout).unwrap();
+    assert!(report["warnings"].to_string().contains("problem `PRB0049999` is not here"), "{report}");
+    let linked_inc = report["numbers"][0][0].as_str().unwrap().to_owned();
+    let known: serde_json::Value = get_json(&server, &format!("/api/v1/problems/{first}"), &token).await;
+    assert_eq!(
+        (known["state"].as_str(), known["known_error"].as_bool(), known["root_cause"].as_str()),
+        (Some("fix-in-progress"), Some(true), Some("Supervisor firmware bug")),
+        "{known}"
+    );
+    assert_eq!(known["incidents"], serde_json::json!([linked_inc]));
+
+    // JSM: the problem names its incidents, imported before, by their keys there.
+    let jsm_incidents = write(
+        "jsm-inc.csv",
+        "Issue key,Summary,Priority,Status,Created\nIT-7,Badge reader reboots,Low,Open,01/Mar/26 8:15 AM\nIT-9,Badge reader reboots again,Low,Open,02/Mar/26 8:15 AM\n",
+    );
+    assert!(cli(&db, &["desk", "import", &jsm_incidents, "--from", "jsm"], None).status.success());
+    let jsm = write(
+        "jsm-prb.csv",
+        "Issue key,Summary,Status,Resolution,Created,Outward issue link (Problem/Incident),Outward issue link (Problem/Incident)\n\
+         PRB-3,Badge readers reboot at midnight,Under investigation,,03/Mar/26 9:00 AM,IT-7,IT-9\n",
+    );
+    let j = cli(&db, &["desk", "import", &jsm, "--from", "jsm", "--kind", "problems", "--json"], None);
+    assert!(j.status.success(), "{}", text(&j.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    let prb = report["numbers"][0][0].as_str().unwrap().to_owned();
+    let badge: serde_json::Value = get_json(&server, &format!("/api/v1/problems/{prb}"), &token).await;
+    assert_eq!(badge["incidents"].as_array().unwrap().len(), 2, "{badge}");
+    assert_eq!(badge["state"], "root-cause-analysis");
+    // Again: nothing twice. With a mistake: nothing at all, exit 1, the row and field named.
+    let again = cli(&db, &["desk", "import", &jsm, "--from", "jsm", "--kind", "problems"], None);
+    assert!(text(&again.stdout).contains("imported 0, 1 imported before"), "{}", text(&again.stdout));
+    let bad = write(
+        "bad-prb.csv",
+        "Issue key,Summary,Status,Created\nPRB-5,Fine,Open,04/Mar/26 9:00 AM\nPRB-6,Broken,Pondering,04/Mar/26 9:00 AM\n",
+    );
+    let b = cli(&db, &["desk", "import", &bad, "--from", "jsm", "--kind", "problems"], None);
+    assert_eq!(b.status.code(), Some(1));
+    assert!(text(&b.stderr).contains("bad-prb.csv: row 2") && text(&b.stderr).contains("state"), "{}", text(&b.stderr));
+    let all: serde_json::Value = get_json(&server, "/api/v1/problems", &token).await;
+    assert!(!all.to_string().contains("Fine"), "the good row of a file with mistakes is not written either");
+    let kind = cli(&db, &["desk", "import", &bad, "--from", "jsm", "--kind", "changes"], None);
+    assert!(!kind.status.success() && text(&kind.stderr).contains("--kind `changes`: incidents or problems"));
+}
