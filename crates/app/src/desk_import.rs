@@ -33,8 +33,25 @@ pub struct DeskImportReport {
     pub dry_run: bool,
 }
 
-fn said(e: &ImportError) -> String {
-    e.to_string()
+impl DeskImportReport {
+    /// What reading the export found: its rows, and every mistake.
+    fn read(records: usize, errors: &[ImportError], dry_run: bool) -> DeskImportReport {
+        DeskImportReport {
+            rows: records + errors.iter().filter(|e| e.at.starts_with("row")).count(),
+            errors: errors.iter().map(ImportError::to_string).collect(),
+            dry_run,
+            ..DeskImportReport::default()
+        }
+    }
+
+    /// Whether nothing is written: a dry run, or an export with mistakes (of which nothing
+    /// is imported).
+    fn stops_here(&mut self) -> bool {
+        if !self.errors.is_empty() {
+            self.imported = 0;
+        }
+        self.dry_run || !self.errors.is_empty()
+    }
 }
 
 impl App {
@@ -54,12 +71,7 @@ impl App {
         actor.require(Perm::SystemAdmin)?;
         let mapping = Mapping::preset(source).with_overrides(overrides).map_err(|e| model::Invalid::one("map", e))?;
         let (records, errors) = desk::read_incidents(file, bytes, source, &mapping, tz);
-        let mut report = DeskImportReport {
-            rows: records.len() + errors.iter().filter(|e| e.at.starts_with("row")).count(),
-            errors: errors.iter().map(said).collect(),
-            dry_run,
-            ..DeskImportReport::default()
-        };
+        let mut report = DeskImportReport::read(records.len(), &errors, dry_run);
         let refs: Vec<String> = records.iter().map(|r| r.source_ref.clone()).collect();
         let before = self.store.imported_refs(&refs).await?;
         let fresh: Vec<&IncidentRecord> = records.iter().filter(|r| !before.contains(&r.source_ref)).collect();
@@ -110,10 +122,7 @@ impl App {
             rows.push(record(r, item_id, assignee, &actor.name));
         }
         report.imported = rows.len();
-        if dry_run || !report.errors.is_empty() {
-            if !report.errors.is_empty() {
-                report.imported = 0;
-            }
+        if report.stops_here() {
             return Ok(report);
         }
         let now = self.now_ms();
@@ -166,12 +175,7 @@ impl App {
         let mapping =
             Mapping::problem_preset(source).with_overrides(overrides).map_err(|e| model::Invalid::one("map", e))?;
         let (records, errors) = desk::read_problems(file, bytes, &mapping, tz);
-        let mut report = DeskImportReport {
-            rows: records.len() + errors.iter().filter(|e| e.at.starts_with("row")).count(),
-            errors: errors.iter().map(said).collect(),
-            dry_run,
-            ..DeskImportReport::default()
-        };
+        let mut report = DeskImportReport::read(records.len(), &errors, dry_run);
         let refs: Vec<String> = records.iter().map(|r| r.source_ref.clone()).collect();
         let before = self.store.imported_problem_refs(&refs).await?;
         let fresh: Vec<&ProblemRecord> = records.iter().filter(|r| !before.contains(&r.source_ref)).collect();
@@ -199,10 +203,7 @@ impl App {
             rows.push((problem(r), linked));
         }
         report.imported = rows.len();
-        if dry_run || !report.errors.is_empty() {
-            if !report.errors.is_empty() {
-                report.imported = 0;
-            }
+        if report.stops_here() {
             return Ok(report);
         }
         let now = self.now_ms();

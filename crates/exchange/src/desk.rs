@@ -250,19 +250,51 @@ fn refs(cell: &str) -> impl Iterator<Item = String> + '_ {
     cell.split([',', ';', ' ', '\n', '\t']).map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned)
 }
 
-/// An export opened: its columns and its rows, or the one error saying why it is not CSV.
+fn error(file: &str, at: &str, field: Option<&str>, message: String) -> ImportError {
+    ImportError { file: file.to_owned(), at: at.to_owned(), field: field.map(str::to_owned), message }
+}
+
+/// What every record is checked for: its number or key there (present, and not on an
+/// earlier row) and its short description.
+fn check_identity(
+    file: &str,
+    n: usize,
+    source_ref: &str,
+    short: &str,
+    seen: &mut HashMap<String, usize>,
+    errors: &mut Vec<ImportError>,
+) {
+    let at = format!("row {n}");
+    if source_ref.is_empty() {
+        errors.push(error(file, &at, Some("source_ref"), "the record's number or key is empty".into()));
+    } else if let Some(first) = seen.insert(source_ref.to_owned(), n) {
+        errors.push(error(file, &at, Some("source_ref"), format!("`{source_ref}` again (first on row {first})")));
+    }
+    if short.is_empty() || short.chars().count() > 160 {
+        errors.push(error(file, &at, Some("short_description"), "required, up to 160 characters".into()));
+    }
+}
+
+/// An export opened: its columns and its rows.
 struct Sheet<'a> {
     headers: Vec<String>,
     reader: ::csv::Reader<&'a [u8]>,
 }
 
 impl<'a> Sheet<'a> {
-    fn open(bytes: &'a [u8]) -> Result<Sheet<'a>, String> {
+    /// Opens an export and checks it has a column for every required field; otherwise every
+    /// missing one is an error naming the columns it has.
+    fn open(file: &str, bytes: &'a [u8], mapping: &Mapping, required: &[&str]) -> Result<Sheet<'a>, Vec<ImportError>> {
         // Excel and ServiceNow write a byte-order mark.
         let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
         let mut reader = ::csv::ReaderBuilder::new().trim(::csv::Trim::All).flexible(true).from_reader(bytes);
-        let headers = reader.headers().map_err(|e| format!("not CSV: {e}"))?.iter().map(str::to_owned).collect();
-        Ok(Sheet { headers, reader })
+        let headers = match reader.headers() {
+            Ok(h) => h.iter().map(str::to_owned).collect(),
+            Err(e) => return Err(vec![error(file, "header", None, format!("not CSV: {e}"))]),
+        };
+        let sheet = Sheet { headers, reader };
+        let missing = sheet.missing(file, mapping, required);
+        if missing.is_empty() { Ok(sheet) } else { Err(missing) }
     }
 
     /// Every column a field is read from: JSM repeats a link column once per link.
@@ -299,20 +331,12 @@ pub fn read_problems(
     mapping: &Mapping,
     tz: &jiff::tz::TimeZone,
 ) -> (Vec<ProblemRecord>, Vec<ImportError>) {
-    let err = |at: String, field: Option<&str>, message: String| ImportError {
-        file: file.to_owned(),
-        at,
-        field: field.map(str::to_owned),
-        message,
-    };
-    let mut sheet = match Sheet::open(bytes) {
+    let err = |at: String, field: Option<&str>, message: String| error(file, &at, field, message);
+    let mut sheet = match Sheet::open(file, bytes, mapping, &["source_ref", "short_description", "state", "opened_at"])
+    {
         Ok(s) => s,
-        Err(e) => return (Vec::new(), vec![err("header".into(), None, e)]),
+        Err(errors) => return (Vec::new(), errors),
     };
-    let errors = sheet.missing(file, mapping, &["source_ref", "short_description", "state", "opened_at"]);
-    if !errors.is_empty() {
-        return (Vec::new(), errors);
-    }
     let mut errors = Vec::new();
     let cols: HashMap<&str, Vec<usize>> = mapping.fields.iter().map(|f| (*f, sheet.columns(mapping, f))).collect();
     let mut records = Vec::new();
@@ -332,16 +356,8 @@ pub fn read_problems(
         };
         let get = |field: &str| cells(field).into_iter().find(|c| !c.is_empty()).unwrap_or("").to_owned();
         let before = errors.len();
-        let source_ref = get("source_ref");
-        if source_ref.is_empty() {
-            errors.push(err(at.clone(), Some("source_ref"), "the problem's number or key is empty".into()));
-        } else if let Some(first) = seen.insert(source_ref.clone(), n) {
-            errors.push(err(at.clone(), Some("source_ref"), format!("`{source_ref}` again (first on row {first})")));
-        }
-        let short = get("short_description");
-        if short.is_empty() || short.chars().count() > 160 {
-            errors.push(err(at.clone(), Some("short_description"), "required, up to 160 characters".into()));
-        }
+        let (source_ref, short) = (get("source_ref"), get("short_description"));
+        check_identity(file, n, &source_ref, &short, &mut seen, &mut errors);
         let st = problem_state(&get("state"));
         if st.is_none() {
             errors.push(err(
@@ -460,21 +476,13 @@ pub fn read_incidents(
     mapping: &Mapping,
     tz: &jiff::tz::TimeZone,
 ) -> (Vec<IncidentRecord>, Vec<ImportError>) {
-    let err = |at: String, field: Option<&str>, message: String| ImportError {
-        file: file.to_owned(),
-        at,
-        field: field.map(str::to_owned),
-        message,
-    };
-    let mut sheet = match Sheet::open(bytes) {
+    let err = |at: String, field: Option<&str>, message: String| error(file, &at, field, message);
+    let required = ["source_ref", "short_description", "priority", "state", "opened_at"];
+    let mut sheet = match Sheet::open(file, bytes, mapping, &required) {
         Ok(s) => s,
-        Err(e) => return (Vec::new(), vec![err("header".into(), None, e)]),
+        Err(errors) => return (Vec::new(), errors),
     };
-    let mut errors =
-        sheet.missing(file, mapping, &["source_ref", "short_description", "priority", "state", "opened_at"]);
-    if !errors.is_empty() {
-        return (Vec::new(), errors);
-    }
+    let mut errors = Vec::new();
     let cols: HashMap<&str, Option<usize>> =
         mapping.fields.iter().map(|f| (*f, sheet.columns(mapping, f).first().copied())).collect();
     let column = |field: &str| cols.get(field).copied().flatten();
@@ -492,16 +500,8 @@ pub fn read_incidents(
         };
         let get = |field: &str| column(field).and_then(|c| row.get(c)).unwrap_or("").trim().to_owned();
         let before = errors.len();
-        let source_ref = get("source_ref");
-        if source_ref.is_empty() {
-            errors.push(err(at.clone(), Some("source_ref"), "the incident's number or key is empty".into()));
-        } else if let Some(first) = seen.insert(source_ref.clone(), n) {
-            errors.push(err(at.clone(), Some("source_ref"), format!("`{source_ref}` again (first on row {first})")));
-        }
-        let short = get("short_description");
-        if short.is_empty() || short.chars().count() > 160 {
-            errors.push(err(at.clone(), Some("short_description"), "required, up to 160 characters".into()));
-        }
+        let (source_ref, short) = (get("source_ref"), get("short_description"));
+        check_identity(file, n, &source_ref, &short, &mut seen, &mut errors);
         let p = priority(source, &get("priority"));
         if p.is_none() {
             errors.push(err(at.clone(), Some("priority"), format!("`{}`: 1–5 or Critical…Lowest", get("priority"))));
