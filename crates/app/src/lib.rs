@@ -4,6 +4,7 @@
 //! `model`), opens one store transaction, writes the change together with its audit record,
 //! and commits. Callers never touch a transaction, so no caller can forget the audit record.
 
+pub mod alerts;
 pub mod attachments;
 pub mod attributes;
 mod audit;
@@ -71,6 +72,10 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// The SMTP relay e-mail notifications go through.
     pub smtp: Option<notify::Smtp>,
+    /// Networks whose alert senders need no token (`/api/v2` only).
+    pub intake_trusted: Vec<ipnet::IpNet>,
+    /// How long an alert that says no end stays firing (Alertmanager's resolve_timeout).
+    pub resolve_timeout_ms: i64,
 }
 
 impl Default for Settings {
@@ -85,6 +90,8 @@ impl Default for Settings {
             config_watch_interval_s: 60,
             public_url: None,
             smtp: None,
+            intake_trusted: Vec::new(),
+            resolve_timeout_ms: model::alert::RESOLVE_TIMEOUT_MS,
         }
     }
 }

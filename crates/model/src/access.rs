@@ -59,7 +59,7 @@ impl Role {
         use Perm::*;
         use Role::*;
         match perm {
-            ConsoleView | CmdbRead | IncidentRead | OwnTokens | OwnViews => true,
+            ConsoleView | CmdbRead | EventRead | IncidentRead | OwnTokens | OwnViews => true,
             EventWork | IncidentWork => matches!(self, Operator | Engineer | ChangeManager | Admin),
             CmdbWrite | PolicyAnalyse => matches!(self, Engineer | Admin),
             // Configurations show how the estate is defended: those who engineer it, review
@@ -98,7 +98,9 @@ pub enum Perm {
     CmdbRead,
     /// Create and change configuration items.
     CmdbWrite,
-    /// Acknowledge and silence events.
+    /// Read events and alerts, silences and checks.
+    EventRead,
+    /// Send events and alerts; acknowledge and silence them.
     EventWork,
     /// Read incidents and problems (within the user's sites).
     IncidentRead,
@@ -127,11 +129,12 @@ pub enum Perm {
 }
 
 impl Perm {
-    pub const ALL: [Perm; 16] = [
+    pub const ALL: [Perm; 17] = [
         Perm::ConsoleView,
         Perm::CmdbRead,
         Perm::CmdbWrite,
         Perm::ConfigRead,
+        Perm::EventRead,
         Perm::EventWork,
         Perm::IncidentRead,
         Perm::IncidentWork,
@@ -154,6 +157,7 @@ impl Perm {
                 | Perm::CmdbRead
                 | Perm::ConfigRead
                 | Perm::IncidentRead
+                | Perm::EventRead
                 | Perm::AuditRead
                 | Perm::MetricsRead
         )
@@ -196,7 +200,7 @@ impl Scope {
     pub fn admits(self, perm: Perm) -> bool {
         use Perm::*;
         match self {
-            Scope::Read => matches!(perm, ConsoleView | CmdbRead | ConfigRead | IncidentRead),
+            Scope::Read => matches!(perm, ConsoleView | CmdbRead | ConfigRead | IncidentRead | EventRead),
             Scope::Write => matches!(
                 perm,
                 ConsoleView
@@ -204,6 +208,7 @@ impl Scope {
                     | CmdbWrite
                     | ConfigRead
                     | IncidentRead
+                    | EventRead
                     | EventWork
                     | IncidentWork
                     | PolicyAnalyse
@@ -214,7 +219,8 @@ impl Scope {
             Scope::Admin => matches!(perm, ConsoleView | UserAdmin | TokenAdmin | OwnTokens | SystemAdmin),
             Scope::Audit => matches!(perm, AuditRead),
             Scope::Metrics => matches!(perm, MetricsRead),
-            Scope::Intake => matches!(perm, EventWork),
+            // What Prometheus, amtool and forwarding Alertmanagers do: send, read, silence.
+            Scope::Intake => matches!(perm, EventRead | EventWork),
         }
     }
 }

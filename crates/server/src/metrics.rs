@@ -30,6 +30,15 @@ struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct IntakeLabels {
+    /// alertmanager (API v2 and webhook), later syslog, snmp…
+    decoder: String,
+    /// stored, or refused (a record that broke the rules), or unreadable (a body or frame
+    /// that did not decode at all).
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: String,
     backend: String,
@@ -44,6 +53,7 @@ pub struct Metrics {
     sessions: Gauge,
     audit_records: Gauge,
     uptime: Gauge<f64, AtomicU64>,
+    intake: Family<IntakeLabels, Counter>,
 }
 
 impl Metrics {
@@ -75,10 +85,18 @@ impl Metrics {
             prometheus_client::registry::Unit::Seconds,
             uptime.clone(),
         );
+        let intake = Family::<IntakeLabels, Counter>::default();
+        registry.register("intake_records", "Alerts and events received, by decoder and outcome", intake.clone());
         let build = Family::<BuildLabels, Gauge>::default();
         build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION").into(), backend: backend.into() }).set(1);
         registry.register("build_info", "Build and database backend; always 1", build);
-        Metrics { registry, requests, latency, pool_size, pool_idle, sessions, audit_records, uptime }
+        Metrics { registry, requests, latency, pool_size, pool_idle, sessions, audit_records, uptime, intake }
+    }
+
+    /// Counts what a decoder let through and what it refused.
+    pub fn intake(&self, decoder: &str, outcome: &str, n: usize) {
+        let labels = IntakeLabels { decoder: decoder.into(), outcome: outcome.into() };
+        self.intake.get_or_create(&labels).inc_by(u64::try_from(n).unwrap_or(u64::MAX));
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {

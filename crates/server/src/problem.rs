@@ -37,8 +37,11 @@ pub struct ProblemField {
 pub enum ApiError {
     /// 400: the request could not be read (bad JSON, bad query string).
     BadRequest(String),
-    /// 400: the content was read but breaks rules.
+    /// 422: the content was read but breaks rules.
     Invalid(Vec<FieldError>),
+    /// 400 with the fields named: the same, where a protocol we speak for others answers
+    /// 400 (Alertmanager's API).
+    InvalidRequest(Vec<FieldError>),
     Unauthenticated,
     Forbidden(String),
     CsrfFailed,
@@ -60,6 +63,7 @@ impl ApiError {
         match self {
             BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "The request could not be read"),
             Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-input", "Some input is not valid"),
+            InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid-input", "Some input is not valid"),
             Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required"),
             Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not permitted"),
             CsrfFailed => (StatusCode::FORBIDDEN, "csrf-failed", "Missing or wrong CSRF token"),
@@ -87,7 +91,7 @@ impl ApiError {
             BadRequest(d) | Forbidden(d) | NotFound(d) | Conflict(d) | PayloadTooLarge(d) | UnsupportedMediaType(d) => {
                 Some(d.clone())
             }
-            Invalid(_) => Some("Correct the fields listed in `errors` and send the request again.".into()),
+            Invalid(_) | InvalidRequest(_) => Some("Correct the fields listed in `errors` and send the request again.".into()),
             Unauthenticated => Some(
                 "Send `Authorization: Bearer <token>` (create one with `watchkeeper token create`) or sign in to the console."
                     .into(),
@@ -102,7 +106,7 @@ impl ApiError {
             Internal => Some("The error was logged; report the time of the request to an administrator.".into()),
         };
         let errors = match self {
-            Invalid(fields) => {
+            Invalid(fields) | InvalidRequest(fields) => {
                 fields.iter().map(|f| ProblemField { field: f.field.clone(), message: f.message.clone() }).collect()
             }
             _ => Vec::new(),

@@ -3,7 +3,7 @@
 //! route test walks the same table.
 
 use crate::access::Access::{self, Needs, Public};
-use crate::api::{cmdb, configs, desk, incidents, major, problems, suppliers};
+use crate::api::{alertmanager, cmdb, configs, desk, incidents, major, problems, suppliers};
 use crate::state::AppState;
 use crate::{api, assets, console, health, metrics};
 use axum::handler::Handler;
@@ -139,6 +139,17 @@ pub fn table() -> Vec<Route> {
         r(Get, "/audit/export", Needs(AuditRead), console::audit_export),
         // Machine interfaces.
         r(Get, "/metrics", Needs(MetricsRead), metrics::render),
+        // Alertmanager's API v2: Prometheus, amtool and forwarding Alertmanagers.
+        r(Get, "/api/v2/status", Needs(EventRead), alertmanager::status),
+        r(Get, "/api/v2/receivers", Needs(EventRead), alertmanager::receivers),
+        r(Get, "/api/v2/alerts", Needs(EventRead), alertmanager::get_alerts),
+        r(Post, "/api/v2/alerts", Needs(EventWork), alertmanager::post_alerts),
+        r(Get, "/api/v2/alerts/groups", Needs(EventRead), alertmanager::get_groups),
+        r(Get, "/api/v2/silences", Needs(EventRead), alertmanager::get_silences),
+        r(Post, "/api/v2/silences", Needs(EventWork), alertmanager::post_silence),
+        r(Get, "/api/v2/silence/{id}", Needs(EventRead), alertmanager::get_silence),
+        r(Delete, "/api/v2/silence/{id}", Needs(EventWork), alertmanager::delete_silence),
+        r(Post, "/api/v2/webhook", Needs(EventWork), alertmanager::post_webhook),
         r(Get, "/api/v1/me", Needs(ConsoleView), api::me),
         r(Put, "/api/v1/me/password", Needs(ConsoleView), api::my_password),
         r(Get, "/api/v1/users", Needs(UserAdmin), api::list_users),

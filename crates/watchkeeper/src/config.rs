@@ -37,6 +37,20 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     /// The SMTP relay e-mail notifications go through.
     pub smtp: Option<SmtpConfig>,
+    #[serde(default)]
+    pub intake: IntakeConfig,
+}
+
+/// Event intake (Alertmanager's API v2 at `/api/v2`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeConfig {
+    /// Networks whose senders need no token (a Prometheus beside Watchkeeper):
+    /// `["127.0.0.1/32", "10.20.0.0/24"]`. Everyone else sends a token with the intake scope.
+    #[serde(default)]
+    pub trusted_networks: Vec<String>,
+    /// Seconds an alert that says no end stays firing (Alertmanager's resolve_timeout; default 300).
+    pub resolve_timeout_seconds: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,6 +183,14 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
     {
         bail!("public_url `{u}` must start with http:// or https://");
     }
+    let mut intake_trusted = Vec::new();
+    for (i, n) in file.intake.trusted_networks.iter().enumerate() {
+        // A bare address is a network of one.
+        let net = n.parse::<ipnet::IpNet>().or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from));
+        intake_trusted.push(net.map_err(|_| {
+            anyhow::anyhow!("intake.trusted_networks[{i}]: `{n}` is not an address or a network (10.20.0.0/24)")
+        })?);
+    }
     let min = |m: Option<u32>, default: i64| m.map_or(default, |m| i64::from(m) * 60_000);
     Ok(app::Settings {
         session_idle_ms: min(file.session.idle_minutes, d.session_idle_ms),
@@ -180,6 +202,8 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
         config_watch_interval_s: file.configs.watch_interval_seconds.map_or(d.config_watch_interval_s, u64::from),
         public_url: file.public_url.clone(),
         smtp,
+        intake_trusted,
+        resolve_timeout_ms: file.intake.resolve_timeout_seconds.map_or(d.resolve_timeout_ms, |s| i64::from(s) * 1000),
     })
 }
 

@@ -5,6 +5,7 @@
 mod common;
 
 mod access_matrix;
+mod alertmanager;
 mod audit;
 mod auth;
 mod bad_input;

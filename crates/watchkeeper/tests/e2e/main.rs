@@ -5,6 +5,7 @@
 mod browser;
 mod cli;
 mod crash;
+mod intake;
 mod policy;
 mod server;
 

@@ -1,0 +1,6 @@
+//! Event intake, pure: what monitoring peers send, decoded into Watchkeeper's alerts and
+//! events — Alertmanager's API v2 alert batches and its webhook (version 4) so far. Nothing
+//! here listens, stores or decides: the server receives the bytes, `app` stores what comes
+//! out. Every decoder takes arbitrary bytes without a panic (fuzz target `alerts`).
+
+pub mod alertmanager;

@@ -1,0 +1,550 @@
+//! Alerts as Prometheus and Alertmanager know them, so that Watchkeeper can stand in for an
+//! Alertmanager: a label set identified by its fingerprint (FNV-1a over the sorted pairs,
+//! bit for bit Alertmanager's), an interval of activity, what a repeated alert does to the one
+//! stored (Alertmanager's merge), label matchers (`=`, `!=`, `=~`, `!~`) as filters and
+//! silences write them, and silences with their state at an instant.
+
+use crate::FieldError;
+use std::collections::BTreeMap;
+
+/// Label names to values, sorted by name (the order the fingerprint folds them in).
+pub type LabelSet = BTreeMap<String, String>;
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+/// Prometheus' separator byte, never valid inside UTF-8 text.
+const SEPARATOR: u8 = 0xff;
+
+/// The fingerprint of a label set: FNV-1a-64 over `name 0xFF value 0xFF` for each pair in
+/// name order — Prometheus' `labelSetToFingerprint`, which Alertmanager identifies alerts by.
+pub fn fingerprint(labels: &LabelSet) -> u64 {
+    let mut h = FNV_OFFSET;
+    for (name, value) in labels {
+        for b in name.bytes().chain([SEPARATOR]).chain(value.bytes()).chain([SEPARATOR]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(FNV_PRIME);
+        }
+    }
+    h
+}
+
+/// A fingerprint as Alertmanager prints it: 16 lower-case hex digits.
+pub fn fingerprint_hex(fp: u64) -> String {
+    format!("{fp:016x}")
+}
+
+/// Reads a printed fingerprint back.
+pub fn parse_fingerprint(s: &str) -> Option<u64> {
+    (s.len() == 16).then(|| u64::from_str_radix(s, 16).ok()).flatten()
+}
+
+/// A label name as Prometheus allows it: `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub fn valid_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// One alert: what fires, since when, until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub labels: LabelSet,
+    pub annotations: LabelSet,
+    pub generator_url: String,
+    /// Epoch milliseconds, as every instant here.
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub updated_at: i64,
+    /// The sender gave no end: it was set to the resolve timeout, and a later explicit end
+    /// overrides it.
+    pub timeout: bool,
+}
+
+/// What an alert sender may leave out, and how long an alert without an end stays firing.
+#[derive(Debug, Clone, Copy)]
+pub struct Received {
+    pub now: i64,
+    /// Alertmanager's `global.resolve_timeout` (5 minutes by default).
+    pub resolve_timeout_ms: i64,
+}
+
+/// The 5 minutes Alertmanager gives an alert that says no end.
+pub const RESOLVE_TIMEOUT_MS: i64 = 5 * 60_000;
+
+impl Alert {
+    /// An alert as a sender posted it (missing instants as `None`) made whole as Alertmanager
+    /// does: received now; no start → its end, or now; no end → now plus the resolve timeout,
+    /// marked as such. Labels with an empty value are dropped, then the alert is checked.
+    pub fn received(
+        mut labels: LabelSet,
+        annotations: LabelSet,
+        generator_url: String,
+        starts_at: Option<i64>,
+        ends_at: Option<i64>,
+        r: Received,
+    ) -> Result<Alert, String> {
+        labels.retain(|_, v| !v.is_empty());
+        let starts_at = starts_at.or(ends_at).unwrap_or(r.now);
+        let (ends_at, timeout) = match ends_at {
+            Some(e) => (e, false),
+            None => (r.now.saturating_add(r.resolve_timeout_ms), true),
+        };
+        let alert = Alert { labels, annotations, generator_url, starts_at, ends_at, updated_at: r.now, timeout };
+        alert.validate()?;
+        Ok(alert)
+    }
+
+    /// Alertmanager's checks, with its words.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.ends_at < self.starts_at {
+            return Err("start time must be before end time".into());
+        }
+        if let Some(bad) = self.labels.keys().find(|n| !valid_label_name(n)) {
+            return Err(format!("invalid label set: invalid name {bad:?}"));
+        }
+        if self.labels.is_empty() {
+            return Err("at least one label pair required".into());
+        }
+        if let Some(bad) = self.annotations.keys().find(|n| !valid_label_name(n)) {
+            return Err(format!("invalid annotations: invalid name {bad:?}"));
+        }
+        Ok(())
+    }
+
+    pub fn fingerprint(&self) -> u64 {
+        fingerprint(&self.labels)
+    }
+
+    /// Whether it has ended by `now`.
+    pub fn resolved(&self, now: i64) -> bool {
+        self.ends_at <= now
+    }
+
+    /// What storing `new` (same fingerprint) over this alert leaves: the two merged when
+    /// their intervals overlap (the same episode), otherwise the new one alone (a new
+    /// episode) — Alertmanager's provider and `types.Alert.Merge`.
+    pub fn put(&self, new: Alert, now: i64) -> Alert {
+        let overlaps = (new.ends_at > self.starts_at && new.ends_at < self.ends_at)
+            || (new.starts_at > self.starts_at && new.starts_at < self.ends_at);
+        if overlaps { self.merge(new, now) } else { new }
+    }
+
+    fn merge(&self, other: Alert, now: i64) -> Alert {
+        // The younger update wins, with the earliest start and the latest explicit end.
+        let (older, mut res) =
+            if other.updated_at < self.updated_at { (other, self.clone()) } else { (self.clone(), other) };
+        res.starts_at = res.starts_at.min(older.starts_at);
+        if res.resolved(now) {
+            if older.resolved(now) && older.ends_at > res.ends_at {
+                res.ends_at = older.ends_at;
+            }
+        } else if older.ends_at > res.ends_at && !older.timeout {
+            res.ends_at = older.ends_at;
+        }
+        res
+    }
+}
+
+/// How a matcher compares a label's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchOp {
+    Equal,
+    NotEqual,
+    Regex,
+    NotRegex,
+}
+
+impl MatchOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchOp::Equal => "=",
+            MatchOp::NotEqual => "!=",
+            MatchOp::Regex => "=~",
+            MatchOp::NotRegex => "!~",
+        }
+    }
+
+    /// From Alertmanager's wire form: `isRegex`, `isEqual`.
+    pub fn from_flags(is_regex: bool, is_equal: bool) -> MatchOp {
+        match (is_regex, is_equal) {
+            (false, true) => MatchOp::Equal,
+            (false, false) => MatchOp::NotEqual,
+            (true, true) => MatchOp::Regex,
+            (true, false) => MatchOp::NotRegex,
+        }
+    }
+
+    pub fn is_regex(self) -> bool {
+        matches!(self, MatchOp::Regex | MatchOp::NotRegex)
+    }
+
+    pub fn is_equal(self) -> bool {
+        matches!(self, MatchOp::Equal | MatchOp::Regex)
+    }
+}
+
+/// One label matcher; a missing label compares as the empty string.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    pub name: String,
+    pub op: MatchOp,
+    pub value: String,
+    /// The value anchored (`^(?:value)$`) when the matcher is a regex.
+    re: Option<regex::Regex>,
+}
+
+impl PartialEq for Matcher {
+    fn eq(&self, o: &Matcher) -> bool {
+        (&self.name, self.op, &self.value) == (&o.name, o.op, &o.value)
+    }
+}
+
+impl Eq for Matcher {}
+
+impl Matcher {
+    pub fn new(name: &str, op: MatchOp, value: &str) -> Result<Matcher, String> {
+        if !valid_label_name(name) {
+            return Err(format!("invalid label name {name:?}"));
+        }
+        let re = if op.is_regex() {
+            let anchored = format!("^(?:{value})$");
+            Some(regex::RegexBuilder::new(&anchored).size_limit(1 << 20).build().map_err(|e| {
+                format!(
+                    "{name}{}{value:?}: not a regular expression: {}",
+                    op.as_str(),
+                    e.to_string().lines().last().unwrap_or("")
+                )
+            })?)
+        } else {
+            None
+        };
+        Ok(Matcher { name: name.to_owned(), op, value: value.to_owned(), re })
+    }
+
+    pub fn matches_value(&self, v: &str) -> bool {
+        match (self.op, &self.re) {
+            (MatchOp::Equal, _) => v == self.value,
+            (MatchOp::NotEqual, _) => v != self.value,
+            (MatchOp::Regex, Some(re)) => re.is_match(v),
+            (MatchOp::NotRegex, Some(re)) => !re.is_match(v),
+            (_, None) => false,
+        }
+    }
+
+    pub fn matches(&self, labels: &LabelSet) -> bool {
+        self.matches_value(labels.get(&self.name).map_or("", String::as_str))
+    }
+
+    /// Reads one matcher as amtool and Alertmanager's `filter` parameter write it:
+    /// `name="value"`, `name=~"re"`, `name!=value` (quotes optional, `\"`, `\\` and `\n`
+    /// escaped inside them).
+    pub fn parse(s: &str) -> Result<Matcher, String> {
+        let s = s.trim();
+        let name_end = s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len());
+        let (name, rest) = s.split_at(name_end);
+        let rest = rest.trim_start();
+        let (op, value) = if let Some(v) = rest.strip_prefix("=~") {
+            (MatchOp::Regex, v)
+        } else if let Some(v) = rest.strip_prefix("!~") {
+            (MatchOp::NotRegex, v)
+        } else if let Some(v) = rest.strip_prefix("!=") {
+            (MatchOp::NotEqual, v)
+        } else if let Some(v) = rest.strip_prefix('=') {
+            (MatchOp::Equal, v)
+        } else {
+            return Err(format!("bad matcher format: {s}"));
+        };
+        let value = value.trim();
+        let value = match value.strip_prefix('"') {
+            Some(q) => unquote(q).ok_or_else(|| format!("bad matcher format: {s}: the quoted value does not end"))?,
+            None => value.to_owned(),
+        };
+        Matcher::new(name, op, &value)
+    }
+
+    /// Reads a set of matchers: `{a="b", c=~"d"}` or the same without braces.
+    pub fn parse_set(s: &str) -> Result<Vec<Matcher>, String> {
+        let s = s.trim();
+        let inner = s.strip_prefix('{').and_then(|r| r.strip_suffix('}')).unwrap_or(s);
+        let mut out = Vec::new();
+        let (mut start, mut quoted, mut escaped) = (0, false, false);
+        for (i, c) in inner.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                ',' if !quoted => {
+                    if !inner[start..i].trim().is_empty() {
+                        out.push(Matcher::parse(&inner[start..i])?);
+                    }
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        if !inner[start..].trim().is_empty() {
+            out.push(Matcher::parse(&inner[start..])?);
+        }
+        Ok(out)
+    }
+}
+
+impl std::fmt::Display for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let quoted = self.value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+        write!(f, "{}{}\"{quoted}\"", self.name, self.op.as_str())
+    }
+}
+
+/// The text of a quoted value up to its closing quote (which must end the input).
+fn unquote(q: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut chars = q.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                other => out.push(other),
+            },
+            '"' => return chars.as_str().trim().is_empty().then_some(out),
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// Whether every matcher matches.
+pub fn all_match(matchers: &[Matcher], labels: &LabelSet) -> bool {
+    matchers.iter().all(|m| m.matches(labels))
+}
+
+/// A silence: alerts its matchers all match are muted between its start and its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Silence {
+    pub id: String,
+    pub matchers: Vec<Matcher>,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub created_by: String,
+    pub comment: String,
+    pub updated_at: i64,
+}
+
+/// Where a silence stands at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SilenceState {
+    Active,
+    Pending,
+    Expired,
+}
+
+impl SilenceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SilenceState::Active => "active",
+            SilenceState::Pending => "pending",
+            SilenceState::Expired => "expired",
+        }
+    }
+}
+
+impl Silence {
+    pub fn state(&self, now: i64) -> SilenceState {
+        if self.ends_at <= now {
+            SilenceState::Expired
+        } else if self.starts_at > now {
+            SilenceState::Pending
+        } else {
+            SilenceState::Active
+        }
+    }
+
+    /// Whether it mutes an alert with these labels at `now`.
+    pub fn mutes(&self, labels: &LabelSet, now: i64) -> bool {
+        self.state(now) == SilenceState::Active && all_match(&self.matchers, labels)
+    }
+
+    /// Alertmanager's checks on a silence being created or changed at `now`.
+    pub fn validate(&self, now: i64) -> Result<(), Vec<FieldError>> {
+        let mut bad = Vec::new();
+        if self.matchers.is_empty() {
+            bad.push(FieldError::new("matchers", "at least one matcher required"));
+        } else if self.matchers.iter().all(|m| m.matches_value("")) {
+            bad.push(FieldError::new(
+                "matchers",
+                "at least one matcher must not match the empty string, or the silence would mute every alert",
+            ));
+        }
+        if self.ends_at <= self.starts_at {
+            bad.push(FieldError::new("endsAt", "must be after startsAt"));
+        }
+        if self.ends_at <= now {
+            bad.push(FieldError::new("endsAt", "is in the past"));
+        }
+        if self.created_by.trim().is_empty() {
+            bad.push(FieldError::new("createdBy", "say who silences"));
+        }
+        if self.comment.trim().is_empty() {
+            bad.push(FieldError::new("comment", "say why"));
+        }
+        if bad.is_empty() { Ok(()) } else { Err(bad) }
+    }
+
+    /// Whether a change can keep this silence's id (Alertmanager's rule): same matchers, and
+    /// not expired; a pending one may move its start, an active one only its end.
+    pub fn can_update_to(&self, new: &Silence, now: i64) -> bool {
+        if self.matchers != new.matchers {
+            return false;
+        }
+        match self.state(now) {
+            SilenceState::Pending => new.starts_at >= now,
+            SilenceState::Active => new.starts_at == self.starts_at && new.ends_at >= now,
+            SilenceState::Expired => false,
+        }
+    }
+
+    /// The silence ended now: a pending one never starts, an active one ends here.
+    pub fn expired(&self, now: i64) -> Silence {
+        let mut s = self.clone();
+        if s.starts_at > now {
+            s.starts_at = now;
+        }
+        s.ends_at = now;
+        s.updated_at = now;
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn set(pairs: &[(&str, &str)]) -> LabelSet {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn fingerprints_are_alertmanagers() {
+        // Read off a live Alertmanager 0.25.
+        let link = set(&[("alertname", "LinkDown"), ("instance", "sw1:ge0/1"), ("severity", "critical")]);
+        assert_eq!(fingerprint_hex(fingerprint(&link)), "3df259f48d980152");
+        let errors = set(&[("alertname", "HighErr"), ("instance", "sw1:ge0/1"), ("severity", "warning")]);
+        assert_eq!(fingerprint_hex(fingerprint(&errors)), "b785c56ad58fe1f6");
+        assert_eq!(parse_fingerprint("3df259f48d980152"), Some(fingerprint(&link)));
+        assert_eq!(parse_fingerprint("3df259f48d98015"), None);
+    }
+
+    const R: Received = Received { now: 1_000_000, resolve_timeout_ms: RESOLVE_TIMEOUT_MS };
+
+    #[test]
+    fn missing_instants_and_empty_labels_as_alertmanager_fills_them() {
+        let a =
+            Alert::received(set(&[("alertname", "X"), ("empty", "")]), LabelSet::new(), String::new(), None, None, R)
+                .unwrap();
+        assert_eq!((a.starts_at, a.ends_at, a.timeout), (R.now, R.now + RESOLVE_TIMEOUT_MS, true));
+        assert!(!a.labels.contains_key("empty"));
+        let resolved =
+            Alert::received(set(&[("alertname", "X")]), LabelSet::new(), String::new(), None, Some(500), R).unwrap();
+        assert_eq!((resolved.starts_at, resolved.ends_at, resolved.timeout), (500, 500, false));
+        assert!(resolved.resolved(R.now));
+        let none = Alert::received(set(&[("only", "")]), LabelSet::new(), String::new(), None, None, R);
+        assert_eq!(none.unwrap_err(), "at least one label pair required");
+        let backwards = Alert::received(set(&[("a", "b")]), LabelSet::new(), String::new(), Some(9), Some(5), R);
+        assert_eq!(backwards.unwrap_err(), "start time must be before end time");
+        let badname = Alert::received(set(&[("1a", "b")]), LabelSet::new(), String::new(), None, None, R);
+        assert!(badname.unwrap_err().starts_with("invalid label set"));
+    }
+
+    #[test]
+    fn a_repeat_merges_into_its_episode_and_a_new_episode_replaces_it() {
+        let labels = set(&[("alertname", "LinkDown")]);
+        let first = Alert::received(labels.clone(), LabelSet::new(), String::new(), Some(100), None, R).unwrap();
+        // Re-sent a minute later, still firing: same episode, earliest start kept, end pushed on.
+        let later = Received { now: R.now + 60_000, ..R };
+        let again =
+            Alert::received(labels.clone(), set(&[("summary", "new words")]), String::new(), Some(200), None, later)
+                .unwrap();
+        let kept = first.put(again, later.now);
+        assert_eq!(
+            (kept.starts_at, kept.ends_at, &kept.annotations["summary"][..]),
+            (100, later.now + RESOLVE_TIMEOUT_MS, "new words")
+        );
+        // Resolved explicitly.
+        let end =
+            Alert::received(labels.clone(), LabelSet::new(), String::new(), Some(100), Some(later.now), later).unwrap();
+        let resolved = kept.put(end, later.now);
+        assert!(resolved.resolved(later.now) && !resolved.timeout);
+        // Firing again an hour later: a new episode with its own start.
+        let hour = Received { now: R.now + 3_600_000, ..R };
+        let back = Alert::received(labels, LabelSet::new(), String::new(), None, None, hour).unwrap();
+        assert_eq!(resolved.put(back, hour.now).starts_at, hour.now);
+    }
+
+    #[test]
+    fn matchers_read_as_amtool_writes_them() {
+        let m = Matcher::parse(r#"alertname="LinkDown""#).unwrap();
+        assert_eq!((m.name.as_str(), m.op, m.value.as_str()), ("alertname", MatchOp::Equal, "LinkDown"));
+        let m = Matcher::parse(r#"instance=~"sw1:.*""#).unwrap();
+        assert!(m.matches(&set(&[("instance", "sw1:ge0/1")])) && !m.matches(&set(&[("instance", "xsw1:ge0/1")])));
+        let m = Matcher::parse("severity!=critical").unwrap();
+        assert!(m.matches(&set(&[])) && !m.matches(&set(&[("severity", "critical")])));
+        let m = Matcher::parse(r#"summary="say \"hi\", then \\ go""#).unwrap();
+        assert_eq!(m.value, r#"say "hi", then \ go"#);
+        let all = Matcher::parse_set(r#"{alertname="A", instance=~"sw[12]:.*",team!~"net"}"#).unwrap();
+        assert_eq!(all.len(), 3);
+        for bad in ["alertname", "=x", r#"a="unterminated"#, "a=~(", "1a=b"] {
+            assert!(Matcher::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn silences_mute_while_active_and_are_checked() {
+        let m = vec![Matcher::parse(r#"instance="sw1:ge0/1""#).unwrap()];
+        let s = Silence {
+            id: "s1".into(),
+            matchers: m,
+            starts_at: 100,
+            ends_at: 200,
+            created_by: "engineer".into(),
+            comment: "RMA swap".into(),
+            updated_at: 50,
+        };
+        let labels = set(&[("alertname", "LinkDown"), ("instance", "sw1:ge0/1")]);
+        assert_eq!(
+            (s.state(50), s.state(150), s.state(200)),
+            (SilenceState::Pending, SilenceState::Active, SilenceState::Expired)
+        );
+        assert!(!s.mutes(&labels, 50) && s.mutes(&labels, 150) && !s.mutes(&labels, 250));
+        assert!(s.validate(50).is_ok());
+        let everything = Silence { matchers: vec![Matcher::parse(r#"a=~".*""#).unwrap()], ..s.clone() };
+        assert_eq!(everything.validate(50).unwrap_err()[0].field, "matchers");
+        assert_eq!(s.validate(300).unwrap_err()[0].field, "endsAt");
+        let ended = s.expired(150);
+        assert_eq!((ended.starts_at, ended.ends_at, ended.state(150)), (100, 150, SilenceState::Expired));
+        assert_eq!(s.expired(60).starts_at, 60, "a pending silence expired never starts");
+        assert!(s.can_update_to(&Silence { ends_at: 400, ..s.clone() }, 150));
+        assert!(!s.can_update_to(&Silence { starts_at: 120, ..s.clone() }, 150));
+    }
+
+    proptest! {
+        /// The fingerprint depends on the set, not the order pairs were given in.
+        #[test]
+        fn fingerprint_is_order_free(pairs in proptest::collection::vec(("[a-z_]{1,6}", "[ -~]{0,6}"), 0..6)) {
+            let forward: LabelSet = pairs.iter().cloned().collect();
+            let backward: LabelSet = pairs.iter().rev().cloned().collect::<Vec<_>>().into_iter().rev().collect();
+            prop_assert_eq!(fingerprint(&forward), fingerprint(&backward));
+        }
+
+        /// A matcher printed reads back as itself and matches the same values.
+        #[test]
+        fn matchers_round_trip(name in "[a-z_][a-z0-9_]{0,6}", op in 0..4u8, value in "[ -~]{0,10}", probe in "[ -~]{0,10}") {
+            let op = [MatchOp::Equal, MatchOp::NotEqual, MatchOp::Regex, MatchOp::NotRegex][usize::from(op)];
+            if let Ok(m) = Matcher::new(&name, op, &value) {
+                let back = Matcher::parse(&m.to_string()).unwrap();
+                prop_assert_eq!(&back, &m);
+                prop_assert_eq!(back.matches_value(&probe), m.matches_value(&probe));
+            }
+        }
+    }
+}

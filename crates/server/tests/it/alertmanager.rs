@@ -1,0 +1,201 @@
+//! Alertmanager's API v2 through the real router: who may send (an intake token, or a
+//! trusted network without one), partial acceptance, resolve by `endsAt`, filters, silences
+//! with Alertmanager's rules, and the shapes amtool reads.
+
+use crate::common::{Auth, Backend, Harness};
+use app::Settings;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use model::Scope;
+use serde_json::{Value, json};
+
+fn post(path: &str, auth: &Auth, body: &Value) -> Request<Body> {
+    auth.apply(Request::builder().method(Method::POST).uri(path).header(header::CONTENT_TYPE, "application/json"))
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+async fn alerts_come_in_by_token_or_from_trusted_networks(backend: Backend) {
+    let settings = Settings { intake_trusted: vec!["10.20.0.0/24".parse().unwrap()], ..Settings::default() };
+    let h = Harness::with_settings(backend, settings).await;
+    let link = json!([{"labels": {"alertname": "LinkDown", "instance": "sw1:ge0/1", "severity": "critical"},
+                       "annotations": {"summary": "ge0/1 down"}}]);
+    // No token: only from the trusted network.
+    let from_prometheus = h.send_from(post("/api/v2/alerts", &Auth::None, &link), "10.20.0.5:41000").await;
+    assert_eq!(from_prometheus.status, StatusCode::OK, "{}", from_prometheus.text());
+    let stranger = h.send_from(post("/api/v2/alerts", &Auth::None, &link), "10.99.0.5:41000").await;
+    assert_eq!(stranger.status, StatusCode::UNAUTHORIZED);
+    // With a token: the intake scope sends, a read-only one does not.
+    let intake = Auth::Bearer(h.token("operator", &[Scope::Intake]).await);
+    let read = Auth::Bearer(h.token("viewer", &[Scope::Read]).await);
+    assert_eq!(h.send(post("/api/v2/alerts", &intake, &link)).await.status, StatusCode::OK);
+    assert_eq!(h.send(post("/api/v2/alerts", &read, &link)).await.status, StatusCode::FORBIDDEN);
+    // The trusted network does not reach the rest of the API.
+    let elsewhere =
+        h.send_from(Request::get("/api/v1/incidents").body(Body::empty()).unwrap(), "10.20.0.5:41000").await;
+    assert_eq!(elsewhere.status, StatusCode::UNAUTHORIZED);
+
+    let listed = h.get("/api/v2/alerts", &read).await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "the same alert three times is one: {listed}");
+    let a = &listed[0];
+    assert_eq!(a["fingerprint"], "3df259f48d980152");
+    assert_eq!(a["receivers"], json!([{"name": "watchkeeper"}]));
+    assert_eq!(a["status"], json!({"state": "active", "silencedBy": [], "inhibitedBy": [], "mutedBy": []}));
+    // No end given: firing for the resolve timeout (5 minutes from the harness clock).
+    assert_eq!(
+        (a["startsAt"].as_str(), a["endsAt"].as_str()),
+        (Some("2027-01-15T08:00:00Z"), Some("2027-01-15T08:05:00Z"))
+    );
+
+    // A batch with bad alerts: the good ones are kept, the answer is 400 naming the others.
+    let mixed = json!([{"labels": {"alertname": "HighErr", "instance": "sw1:ge0/1"}}, {"labels": {}},
+                       {"labels": {"alertname": "X"}, "startsAt": "2027-01-15T09:00:00Z", "endsAt": "2027-01-15T08:00:00Z"}]);
+    let partial = h.send(post("/api/v2/alerts", &intake, &mixed)).await;
+    assert_eq!(partial.status, StatusCode::BAD_REQUEST);
+    let why = partial.text();
+    assert!(
+        why.contains("alert 1: at least one label pair required")
+            && why.contains("alert 2: start time must be before end time"),
+        "{why}"
+    );
+    let unreadable = h.send(post("/api/v2/alerts", &intake, &json!({"labels": {}}))).await;
+    assert_eq!(unreadable.status, StatusCode::BAD_REQUEST);
+    let names = |v: Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|a| a["labels"]["alertname"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(names(h.get("/api/v2/alerts", &read).await.json()), ["LinkDown", "HighErr"], "sorted by fingerprint");
+
+    // Filters as amtool sends them; a bad one is a 400.
+    let only = h.get("/api/v2/alerts?filter=alertname%3D%22HighErr%22", &read).await.json();
+    assert_eq!(names(only), ["HighErr"]);
+    let re = h
+        .get("/api/v2/alerts?filter=%7Binstance%3D~%22sw1%3A.%2A%22%2Calertname%21%3D%22HighErr%22%7D", &read)
+        .await
+        .json();
+    assert_eq!(names(re), ["LinkDown"]);
+    assert_eq!(h.get("/api/v2/alerts?filter=alertname", &read).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(h.get("/api/v2/alerts?receiver=nobody", &read).await.json(), json!([]));
+    let groups = h.get("/api/v2/alerts/groups", &read).await.json();
+    assert_eq!(groups.as_array().unwrap().len(), 2);
+    assert_eq!(groups[0]["receiver"]["name"], "watchkeeper");
+
+    // Resolved by an end in the past; and an alert not repeated resolves by timeout.
+    let resolve =
+        json!([{"labels": {"alertname": "HighErr", "instance": "sw1:ge0/1"}, "endsAt": "2027-01-15T08:00:00Z"}]);
+    assert_eq!(h.send(post("/api/v2/alerts", &intake, &resolve)).await.status, StatusCode::OK);
+    h.advance(1_000);
+    assert_eq!(names(h.get("/api/v2/alerts", &read).await.json()), ["LinkDown"]);
+    h.advance(5 * 60_000);
+    assert_eq!(h.get("/api/v2/alerts", &read).await.json(), json!([]));
+
+    // amtool's first call, and the receivers.
+    let status = h.get("/api/v2/status", &read).await.json();
+    assert_eq!(status["cluster"]["status"], "disabled");
+    assert!(status["config"]["original"].as_str().unwrap().contains("receiver: watchkeeper"));
+    assert_eq!(h.get("/api/v2/receivers", &read).await.json(), json!([{"name": "watchkeeper"}]));
+}
+
+async fn silences_follow_alertmanagers_rules(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let eng = Auth::Bearer(h.token("engineer", &[Scope::Write]).await);
+    let link = json!([{"labels": {"alertname": "LinkDown", "instance": "sw1:ge0/1"},
+                       "startsAt": "2027-01-15T07:55:00Z", "endsAt": "2027-01-15T10:00:00Z"}]);
+    assert_eq!(h.send(post("/api/v2/alerts", &eng, &link)).await.status, StatusCode::OK);
+    let silence = json!({"matchers": [{"name": "instance", "value": "sw1:.*", "isRegex": true}],
+        "startsAt": "2027-01-15T07:00:00Z", "endsAt": "2027-01-15T09:00:00Z", "createdBy": "engineer", "comment": "RMA swap"});
+    let made = h.send(post("/api/v2/silences", &eng, &silence)).await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.text());
+    let id = made.json()["silenceID"].as_str().unwrap().to_owned();
+    let got = h.get(&format!("/api/v2/silence/{id}"), &eng).await.json();
+    // A new silence starting in the past starts now.
+    assert_eq!(
+        (got["status"]["state"].as_str(), got["startsAt"].as_str()),
+        (Some("active"), Some("2027-01-15T08:00:00Z"))
+    );
+    assert_eq!(got["matchers"][0], json!({"name": "instance", "value": "sw1:.*", "isRegex": true, "isEqual": true}));
+    let muted = h.get("/api/v2/alerts", &eng).await.json();
+    assert_eq!(muted[0]["status"]["state"], "suppressed");
+    assert_eq!(muted[0]["status"]["silencedBy"], json!([id]));
+    assert_eq!(h.get("/api/v2/alerts?silenced=false", &eng).await.json(), json!([]));
+    assert_eq!(h.get("/api/v2/alerts?active=false", &eng).await.json().as_array().unwrap().len(), 1);
+
+    // Changing its end keeps its id; changing its matchers makes a new one and expires the old.
+    let mut longer = silence.clone();
+    longer["id"] = json!(id);
+    longer["startsAt"] = got["startsAt"].clone();
+    longer["endsAt"] = json!("2027-01-15T12:00:00Z");
+    assert_eq!(h.send(post("/api/v2/silences", &eng, &longer)).await.json()["silenceID"], id.as_str());
+    let mut other = longer.clone();
+    other["matchers"] = json!([{"name": "instance", "value": "sw2:ge0/1", "isRegex": false}]);
+    let replaced =
+        h.send(post("/api/v2/silences", &eng, &other)).await.json()["silenceID"].as_str().unwrap().to_owned();
+    assert_ne!(replaced, id);
+    assert_eq!(h.get(&format!("/api/v2/silence/{id}"), &eng).await.json()["status"]["state"], "expired");
+    assert_eq!(h.get("/api/v2/alerts", &eng).await.json()[0]["status"]["state"], "active", "sw1 no longer silenced");
+
+    // Listing: active first, filtered by an identical matcher only.
+    let all = h.get("/api/v2/silences", &eng).await.json();
+    let states: Vec<&str> = all.as_array().unwrap().iter().map(|s| s["status"]["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["active", "expired"]);
+    let same = h.get("/api/v2/silences?filter=instance%3D%22sw2%3Age0%2F1%22", &eng).await.json();
+    assert_eq!(same.as_array().unwrap().len(), 1);
+    assert_eq!(h.get("/api/v2/silences?filter=instance%3D%22sw2%22", &eng).await.json(), json!([]));
+
+    // Refusals, as 400s that say what.
+    for (body, said) in [
+        (
+            json!({"matchers": [{"name": "a", "value": ".*", "isRegex": true}], "startsAt": "2027-01-15T08:00:00Z", "endsAt": "2027-01-15T09:00:00Z", "createdBy": "e", "comment": "c"}),
+            "must not match the empty string",
+        ),
+        (
+            json!({"matchers": [{"name": "a", "value": "b", "isRegex": false}], "startsAt": "2027-01-15T08:00:00Z", "endsAt": "2027-01-15T07:30:00Z", "createdBy": "e", "comment": "c"}),
+            "endsAt",
+        ),
+        (
+            json!({"matchers": [{"name": "a", "value": "(", "isRegex": true}], "startsAt": "2027-01-15T08:00:00Z", "endsAt": "2027-01-15T09:00:00Z", "createdBy": "e", "comment": "c"}),
+            "not a regular expression",
+        ),
+        (
+            json!({"matchers": [], "startsAt": "2027-01-15T08:00:00Z", "endsAt": "2027-01-15T09:00:00Z", "createdBy": "e", "comment": "c"}),
+            "at least one matcher",
+        ),
+        (
+            json!({"matchers": [{"name": "a", "value": "b", "isRegex": false}], "startsAt": "soon", "endsAt": "2027-01-15T09:00:00Z", "createdBy": "e", "comment": "c"}),
+            "startsAt",
+        ),
+    ] {
+        let r = h.send(post("/api/v2/silences", &eng, &body)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(r.text().contains(said), "{body}: {}", r.text());
+    }
+    let unknown = h
+        .send(post(
+            "/api/v2/silences",
+            &eng,
+            &json!({"id": "no-such", "matchers": [{"name": "a", "value": "b", "isRegex": false}],
+        "startsAt": "2027-01-15T08:00:00Z", "endsAt": "2027-01-15T09:00:00Z", "createdBy": "e", "comment": "c"}),
+        ))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
+    // Expire: kept as expired; twice is a conflict; a viewer may read but not silence.
+    let del = |id: &str, auth: &Auth| {
+        h.send(
+            auth.apply(Request::builder().method(Method::DELETE).uri(format!("/api/v2/silence/{id}")))
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    assert_eq!(del(&replaced, &eng).await.status, StatusCode::OK);
+    assert_eq!(del(&replaced, &eng).await.status, StatusCode::CONFLICT);
+    let viewer = Auth::Bearer(h.token("viewer", &[Scope::Read]).await);
+    assert_eq!(h.get("/api/v2/silences", &viewer).await.status, StatusCode::OK);
+    assert_eq!(h.send(post("/api/v2/silences", &viewer, &silence)).await.status, StatusCode::FORBIDDEN);
+    // Every change is audited with who did it.
+    let auditor = Auth::Session(h.login("auditor", app::DEMO_PASSWORD).await);
+    let log = h.get(&format!("/api/v1/audit?target_id={id}&sort=seq"), &auditor).await.json();
+    let actions: Vec<&str> = log["items"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["silence.create", "silence.update", "silence.expire"]);
+}
+
+crate::both_backends!(alerts_come_in_by_token_or_from_trusted_networks, silences_follow_alertmanagers_rules);
