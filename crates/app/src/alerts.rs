@@ -12,6 +12,38 @@ use serde_json::json;
 use std::collections::HashMap;
 use store::{AlertRow, SilenceRow};
 
+/// A sender's alerts waiting for the writer, and where to say they are stored.
+pub(crate) type Pending = (Vec<Alert>, tokio::sync::oneshot::Sender<std::result::Result<(), String>>);
+
+/// Alerts one group commit takes at most, so a storm is committed in steps and answered as
+/// it goes.
+const GROUP_MAX: usize = 20_000;
+
+/// The writer task: takes what is waiting, commits it in one transaction, answers each sender.
+async fn write_alerts(app: App, mut rx: tokio::sync::mpsc::Receiver<Pending>) {
+    while let Some(first) = rx.recv().await {
+        let mut waiting = vec![first];
+        let mut n = waiting[0].0.len();
+        while n < GROUP_MAX {
+            match rx.try_recv() {
+                Ok(p) => {
+                    n += p.0.len();
+                    waiting.push(p);
+                }
+                Err(_) => break,
+            }
+        }
+        let alerts: Vec<Alert> = waiting.iter_mut().flat_map(|(a, _)| std::mem::take(a)).collect();
+        let stored = app.store_alerts(alerts).await.map_err(|e| {
+            tracing::error!(error = %e, alerts = n, "Alerts could not be stored; their senders are told.");
+            e.to_string()
+        });
+        for (_, done) in waiting {
+            let _ = done.send(stored.clone());
+        }
+    }
+}
+
 /// The one receiver Watchkeeper is, as Alertmanager's API names receivers.
 pub const RECEIVER: &str = "watchkeeper";
 
@@ -161,12 +193,31 @@ fn silence_doc(s: &Silence) -> String {
 
 impl App {
     /// Stores a batch of alerts, each merged into the stored episode of its fingerprint or
-    /// starting a new one, in one transaction committed before this returns.
+    /// starting a new one; returns once they are committed. Batches arriving together are
+    /// committed together by one writer task (group commit): one transaction and one sync
+    /// for many senders, and no two writers waiting on each other's lock.
     pub async fn receive_alerts(&self, actor: &Actor, alerts: Vec<Alert>) -> Result<usize> {
         actor.require(Perm::EventWork)?;
         if alerts.is_empty() {
             return Ok(0);
         }
+        let n = alerts.len();
+        let writer = self.alert_writer.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::channel(1024);
+            tokio::spawn(write_alerts(self.clone(), rx));
+            tx
+        });
+        let (done, stored) = tokio::sync::oneshot::channel();
+        writer.send((alerts, done)).await.map_err(|_| AppError::Internal("the alert writer stopped".into()))?;
+        match stored.await {
+            Ok(Ok(())) => Ok(n),
+            Ok(Err(e)) => Err(AppError::Internal(format!("alerts not stored: {e}"))),
+            Err(_) => Err(AppError::Internal("the alert writer stopped".into())),
+        }
+    }
+
+    /// One transaction for the alerts of every batch taken together.
+    async fn store_alerts(&self, alerts: Vec<Alert>) -> Result<()> {
         let now = self.now_ms();
         let mut fps: Vec<i64> = alerts.iter().map(|a| from_fp(a.fingerprint())).collect();
         fps.sort_unstable();
@@ -174,7 +225,6 @@ impl App {
         let mut tx = self.store.begin().await?;
         let mut current: HashMap<i64, Alert> =
             tx.alerts_by_fingerprint(&fps).await?.iter().map(|r| (r.fingerprint, alert(r))).collect();
-        let n = alerts.len();
         for a in alerts {
             let fp = from_fp(a.fingerprint());
             let next = match current.get(&fp) {
@@ -186,7 +236,7 @@ impl App {
         let rows: Vec<AlertRow> = fps.iter().filter_map(|fp| current.get(fp)).map(row).collect();
         tx.put_alerts(&rows).await?;
         tx.commit().await?;
-        Ok(n)
+        Ok(())
     }
 
     /// The alerts firing now that the query lets through, by fingerprint.

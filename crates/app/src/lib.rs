@@ -114,11 +114,13 @@ pub struct App {
     settings: Settings,
     clock: Clock,
     graph: Arc<cmdb::GraphCache>,
+    /// The alert intake's writer, started by the first batch (`alerts`).
+    alert_writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<alerts::Pending>>>,
 }
 
 impl App {
     pub fn new(store: Store, settings: Settings) -> App {
-        App { store, settings, clock: system_clock(), graph: Arc::default() }
+        App { store, settings, clock: system_clock(), graph: Arc::default(), alert_writer: Arc::default() }
     }
 
     pub fn with_clock(mut self, clock: Clock) -> App {

@@ -43,11 +43,19 @@ fn instant(raw: Option<&str>) -> Result<Option<i64>, String> {
 /// Reads a `POST /api/v2/alerts` body. A body that is not a JSON array of alerts is refused
 /// whole (`Err`); otherwise each alert is kept or refused on its own.
 pub fn decode_alerts(body: &[u8], r: Received) -> Result<Batch, String> {
-    let raw: Vec<serde_json::Value> =
-        serde_json::from_slice(body).map_err(|e| format!("parsing alerts body failed: {e}"))?;
-    let mut batch = Batch::default();
-    for (i, v) in raw.into_iter().enumerate() {
-        let read = serde_json::from_value::<Postable>(v).map_err(|e| e.to_string()).and_then(|p| {
+    // The common case reads in one pass; only a batch with a malformed alert is read again,
+    // alert by alert, to keep the others.
+    let postables: Vec<std::result::Result<Postable, String>> = match serde_json::from_slice::<Vec<Postable>>(body) {
+        Ok(all) => all.into_iter().map(Ok).collect(),
+        Err(_) => serde_json::from_slice::<Vec<serde_json::Value>>(body)
+            .map_err(|e| format!("parsing alerts body failed: {e}"))?
+            .into_iter()
+            .map(|v| serde_json::from_value::<Postable>(v).map_err(|e| e.to_string()))
+            .collect(),
+    };
+    let mut batch = Batch { alerts: Vec::with_capacity(postables.len()), errors: Vec::new() };
+    for (i, p) in postables.into_iter().enumerate() {
+        let read = p.and_then(|p| {
             let starts = instant(p.starts_at.as_deref())?;
             let ends = instant(p.ends_at.as_deref())?;
             Alert::received(

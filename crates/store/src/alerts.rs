@@ -1,6 +1,8 @@
 //! Alerts received through Alertmanager's API (one row per fingerprint, the latest episode)
 //! and silences. Labels and matchers are kept as JSON text: they are read whole and matched
-//! in memory, never queried by the database.
+//! in memory, never queried by the database. The intake's writes bind one JSON array per
+//! statement, read row by row by the database (`json_each`, `jsonb_array_elements`) — the one
+//! place besides search where the two backends run different SQL.
 
 use crate::{Result, Store, Tx, on, on_tx};
 use sqlx::AssertSqlSafe;
@@ -53,49 +55,70 @@ impl Store {
 
 impl Tx {
     /// The stored alerts among these fingerprints, read inside the transaction that will
-    /// write their successors (so two batches for one alert cannot interleave).
+    /// write their successors (so two batches for one alert cannot interleave). The
+    /// fingerprints travel as one JSON array: SQLite looks a parameter's name up by a linear
+    /// scan, so hundreds of bound parameters cost more than the rows they carry.
     pub async fn alerts_by_fingerprint(&mut self, fingerprints: &[i64]) -> Result<Vec<AlertRow>> {
-        let mut out = Vec::with_capacity(fingerprints.len());
-        for chunk in fingerprints.chunks(500) {
-            let ps: Vec<String> = (1..=chunk.len()).map(|k| format!("${k}")).collect();
-            let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE fingerprint IN ({})", ps.join(", "));
-            let rows: Vec<AlertRow> = on_tx!(self, t => {
-                let mut q = sqlx::query_as(AssertSqlSafe(sql));
-                for fp in chunk {
-                    q = q.bind(*fp);
-                }
-                q.fetch_all(&mut **t).await?
-            });
-            out.extend(rows);
-        }
-        Ok(out)
+        let list = serde_json::to_string(fingerprints).unwrap_or_else(|_| "[]".into());
+        Ok(match self {
+            Tx::Sqlite(t) => {
+                let sql = format!(
+                    "SELECT {ALERT_COLUMNS} FROM alerts WHERE fingerprint IN (SELECT value FROM json_each($1))"
+                );
+                sqlx::query_as(AssertSqlSafe(sql)).bind(list).fetch_all(&mut **t).await?
+            }
+            Tx::Postgres(t) => {
+                let sql = format!(
+                    "SELECT {ALERT_COLUMNS} FROM alerts WHERE fingerprint IN \
+                     (SELECT value::bigint FROM jsonb_array_elements_text($1::jsonb))"
+                );
+                sqlx::query_as(AssertSqlSafe(sql)).bind(list).fetch_all(&mut **t).await?
+            }
+        })
     }
 
-    /// Writes alerts, each replacing the row of its fingerprint. One statement per 500.
+    /// Writes alerts, each replacing the row of its fingerprint: one statement, one bound
+    /// JSON array of the rows.
     pub async fn put_alerts(&mut self, rows: &[AlertRow]) -> Result<()> {
-        const COLS: usize = 8;
-        for chunk in rows.chunks(500) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let ps: Vec<String> = (1..=COLS).map(|k| format!("${}", i * COLS + k)).collect();
-                    format!("({})", ps.join(", "))
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES {} ON CONFLICT (fingerprint) DO UPDATE SET \
-                 labels = excluded.labels, annotations = excluded.annotations, generator_url = excluded.generator_url, \
-                 starts_at_ms = excluded.starts_at_ms, ends_at_ms = excluded.ends_at_ms, \
-                 updated_at_ms = excluded.updated_at_ms, timeout = excluded.timeout",
-                values.join(", ")
-            );
-            on_tx!(self, t => {
-                let mut q = sqlx::query(AssertSqlSafe(sql));
-                for r in chunk {
-                    q = q.bind(r.fingerprint).bind(&r.labels).bind(&r.annotations).bind(&r.generator_url)
-                        .bind(r.starts_at_ms).bind(r.ends_at_ms).bind(r.updated_at_ms).bind(r.timeout);
-                }
-                q.execute(&mut **t).await?.rows_affected()
-            });
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let doc: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!([
+                    r.fingerprint,
+                    r.labels,
+                    r.annotations,
+                    r.generator_url,
+                    r.starts_at_ms,
+                    r.ends_at_ms,
+                    r.updated_at_ms,
+                    r.timeout
+                ])
+            })
+            .collect();
+        let doc = serde_json::Value::Array(doc).to_string();
+        const UPSERT: &str = "ON CONFLICT (fingerprint) DO UPDATE SET \
+             labels = excluded.labels, annotations = excluded.annotations, generator_url = excluded.generator_url, \
+             starts_at_ms = excluded.starts_at_ms, ends_at_ms = excluded.ends_at_ms, \
+             updated_at_ms = excluded.updated_at_ms, timeout = excluded.timeout";
+        match self {
+            Tx::Sqlite(t) => {
+                // `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT.
+                let sql = format!(
+                    "INSERT INTO alerts ({ALERT_COLUMNS}) SELECT value->>0, value->>1, value->>2, value->>3, value->>4, \
+                     value->>5, value->>6, value->>7 FROM json_each($1) WHERE true {UPSERT}"
+                );
+                sqlx::query(AssertSqlSafe(sql)).bind(doc).execute(&mut **t).await?;
+            }
+            Tx::Postgres(t) => {
+                let sql = format!(
+                    "INSERT INTO alerts ({ALERT_COLUMNS}) SELECT (r->>0)::bigint, r->>1, r->>2, r->>3, (r->>4)::bigint, \
+                     (r->>5)::bigint, (r->>6)::bigint, (r->>7)::boolean FROM jsonb_array_elements($1::jsonb) r {UPSERT}"
+                );
+                sqlx::query(AssertSqlSafe(sql)).bind(doc).execute(&mut **t).await?;
+            }
         }
         Ok(())
     }
