@@ -1,0 +1,274 @@
+//! What a network device's syslog message means: Cisco IOS, NX-OS and ASA messages
+//! (`%FACILITY-SEVERITY-MNEMONIC: text`) turned into typed events — an interface or its line
+//! protocol going down or up, an OSPF adjacency or BGP session changing, spanning tree
+//! blocking a port or changing topology, an HSRP or VRRP group changing state, a firewall
+//! denying a flow. Anything else is kept as a raw event with its mnemonic, searchable.
+
+use crate::syslog::Message;
+use std::collections::BTreeMap;
+
+/// A typed event read from one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classified {
+    /// `interface.down`, `line-protocol.up`, `ospf.adjacency.down`, `bgp.session.up`,
+    /// `stp.block`, `stp.topology-change`, `hsrp.state`, `vrrp.state`, `firewall.deny`, or `raw`.
+    pub kind: &'static str,
+    /// What it is about on the device: an interface, a neighbour, a group.
+    pub object: Option<String>,
+    /// Whether the thing is now up (false: down or lost), when the message says.
+    pub up: Option<bool>,
+    /// `LINK-3-UPDOWN`, `ASA-4-106023`…, when the message has one.
+    pub mnemonic: Option<String>,
+    /// The message's own severity (0 emergency … 7 debug): the mnemonic's, else syslog's.
+    pub severity: u8,
+    /// Everything else read from the text, by name.
+    pub fields: BTreeMap<&'static str, String>,
+}
+
+/// `%LINK-3-UPDOWN: text` → (`LINK-3-UPDOWN`, facility `LINK`, severity 3, `UPDOWN`, text).
+fn cisco_mnemonic(msg: &str) -> Option<(&str, &str, u8, &str, &str)> {
+    let start = msg.find('%')?;
+    let rest = &msg[start + 1..];
+    let (tag, text) = rest.split_once(": ").or_else(|| rest.split_once(':'))?;
+    let mut parts = tag.rsplitn(3, '-');
+    let mnemonic = parts.next()?;
+    let severity: u8 = parts.next()?.parse().ok().filter(|s| *s <= 7)?;
+    let facility = parts.next()?;
+    let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (ok(facility) && ok(mnemonic) || facility == "ASA" || facility.starts_with("ASA")).then_some((
+        tag,
+        facility,
+        severity,
+        mnemonic,
+        text.trim(),
+    ))
+}
+
+/// The word after `word` in `text`, without trailing punctuation.
+fn after<'a>(text: &'a str, word: &str) -> Option<&'a str> {
+    let i = text.find(word)? + word.len();
+    text[i..].split_whitespace().next().map(|w| w.trim_end_matches([',', '.', ';']))
+}
+
+/// Reads a message into an event.
+pub fn classify(m: &Message) -> Classified {
+    let raw = |mnemonic: Option<String>, severity: u8| Classified {
+        kind: "raw",
+        object: None,
+        up: None,
+        mnemonic,
+        severity,
+        fields: BTreeMap::new(),
+    };
+    let Some((tag, facility, severity, mnemonic, text)) = cisco_mnemonic(&m.msg) else {
+        return raw(m.msg_id.clone(), m.severity);
+    };
+    let mut c = raw(Some(tag.to_owned()), severity);
+    let state_word = |t: &str| -> Option<bool> {
+        let state = t.rsplit("changed state to ").next().filter(|_| t.contains("changed state to "))?;
+        Some(state.trim().starts_with("up"))
+    };
+    match (facility, mnemonic) {
+        ("LINK", "UPDOWN" | "CHANGED") | ("ETHPORT", "IF_DOWN_LINK_FAILURE" | "IF_UP" | "IF_DOWN_ADMIN_DOWN") => {
+            c.kind = "interface";
+            c.object = after(text, "Interface ").map(str::to_owned).or_else(|| {
+                text.split_whitespace().find(|w| w.contains('/')).map(|w| w.trim_end_matches([',', ':']).to_owned())
+            });
+            c.up = state_word(text).or_else(|| Some(mnemonic == "IF_UP"));
+            if text.contains("administratively down") || mnemonic == "IF_DOWN_ADMIN_DOWN" {
+                c.fields.insert("admin", "down".into());
+            }
+        }
+        ("LINEPROTO", "UPDOWN") => {
+            c.kind = "line-protocol";
+            c.object = after(text, "Interface ").map(str::to_owned);
+            c.up = state_word(text);
+        }
+        ("OSPF" | "OSPFV3", "ADJCHG") => {
+            // Process 1, Nbr 172.16.46.4 on GigabitEthernet2.45 from INIT to DOWN, Neighbor Down: Dead timer expired
+            c.kind = "ospf.adjacency";
+            c.object = after(text, "Nbr ").map(str::to_owned);
+            if let Some(i) = after(text, " on ") {
+                c.fields.insert("interface", i.to_owned());
+            }
+            if let Some(p) = after(text, "Process ") {
+                c.fields.insert("process", p.to_owned());
+            }
+            let to = after(text, " to ").unwrap_or("");
+            if let Some(from) = after(text, " from ") {
+                c.fields.insert("from", from.to_owned());
+            }
+            c.fields.insert("to", to.to_owned());
+            c.up = Some(to.eq_ignore_ascii_case("FULL"));
+            if let Some((_, why)) = text.split_once(", ") {
+                c.fields.insert("reason", why.trim().to_owned());
+            }
+        }
+        ("BGP", "ADJCHANGE") => {
+            // neighbor 8.0.0.1 Up | neighbor 10.100.1.2 vpn vrf X Down BGP Notification sent
+            c.kind = "bgp.session";
+            c.object = after(text, "neighbor ").map(str::to_owned);
+            if let Some(vrf) = after(text, "vrf ") {
+                c.fields.insert("vrf", vrf.to_owned());
+            }
+            let words: Vec<&str> = text.split_whitespace().collect();
+            if let Some(i) = words.iter().position(|w| *w == "Up" || *w == "Down") {
+                c.up = Some(words[i] == "Up");
+                let reason = words[i + 1..].join(" ");
+                if !reason.is_empty() {
+                    c.fields.insert("reason", reason);
+                }
+            }
+        }
+        (
+            "SPANTREE",
+            "BLOCK_PVID_LOCAL" | "BLOCK_PVID_PEER" | "BLOCK_BPDUGUARD" | "BLKPORT" | "ROOTGUARD_BLOCK"
+            | "LOOPGUARD_BLOCK",
+        )
+        | ("STP", "BLOCK_BPDUGUARD") => {
+            c.kind = "stp.block";
+            c.object = after(text, "port ").or_else(|| after(text, "Port ")).map(str::to_owned);
+            c.up = Some(false);
+        }
+        ("SPANTREE", "TOPOTRAP" | "ROOTCHANGE") | ("STP", "ROOT_CHANGE" | "TOPOLOGY_CHANGE") => {
+            c.kind = "stp.topology-change";
+            c.object =
+                after(text, "VLAN").or_else(|| after(text, "vlan")).map(|v| v.trim_start_matches(['0']).to_owned());
+        }
+        ("HSRP" | "STANDBY", "STATECHANGE") | ("VRRP", "STATECHANGE") | ("VRRP", "STATE_CHANGE") => {
+            // Vlan10 Grp 1 state Standby -> Active
+            c.kind = if facility == "VRRP" { "vrrp.state" } else { "hsrp.state" };
+            c.object = text.split_whitespace().next().map(|i| i.trim_end_matches(':').to_owned());
+            if let Some(g) = after(text, "Grp ").or_else(|| after(text, "group ")) {
+                c.fields.insert("group", g.to_owned());
+            }
+            if let Some((from, to)) = text.split_once("->") {
+                let from = from.split_whitespace().last().unwrap_or("").to_owned();
+                let to = to.split_whitespace().next().unwrap_or("").to_owned();
+                c.up = Some(to.eq_ignore_ascii_case("Active") || to.eq_ignore_ascii_case("Master"));
+                c.fields.insert("from", from);
+                c.fields.insert("to", to);
+            }
+        }
+        // Deny tcp src outside:198.51.100.7/51515 dst inside:10.0.0.5/22 by access-group "outside_in" [0x0, 0x0]
+        // Deny inbound tcp src … (106001/106023/106100/…)
+        (f, id)
+            if (f.starts_with("ASA") || f.starts_with("FTD"))
+                && (text.starts_with("Deny") || text.contains(" denied ")) =>
+        {
+            c.kind = "firewall.deny";
+            c.fields.insert("message_id", id.to_owned());
+            let words: Vec<&str> = text.split_whitespace().collect();
+            if let Some(p) = words.get(1).filter(|w| !["inbound", "outbound"].contains(*w)).or_else(|| words.get(2)) {
+                c.fields.insert("protocol", (*p).to_owned());
+            }
+            for (key, word) in [("source", "src"), ("destination", "dst")] {
+                if let Some(v) = after(text, &format!("{word} ")) {
+                    c.fields.insert(key, v.to_owned());
+                }
+            }
+            if let Some(acl) = text.split("access-group \"").nth(1).and_then(|r| r.split('"').next()) {
+                c.fields.insert("acl", acl.to_owned());
+                c.object = Some(acl.to_owned());
+            }
+        }
+        _ => {}
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syslog::parse;
+    use jiff::tz::TimeZone;
+
+    fn read(line: &str) -> Classified {
+        classify(&parse(line.as_bytes(), 1_795_334_400_000, &TimeZone::UTC).unwrap())
+    }
+
+    #[test]
+    fn cisco_interface_and_protocol_messages() {
+        let down =
+            read("<187>Nov 22 07:17:26 sw1 IOS: %LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state to down");
+        assert_eq!(
+            (down.kind, down.object.as_deref(), down.up, down.severity),
+            ("interface", Some("GigabitEthernet0/1"), Some(false), 3)
+        );
+        assert_eq!(down.mnemonic.as_deref(), Some("LINK-3-UPDOWN"));
+        let admin = read(
+            "<189>521: router1: *Nov 14 08:30:56.699: %LINK-5-CHANGED: Interface GigabitEthernet2, changed state to administratively down",
+        );
+        assert_eq!((admin.up, admin.fields.get("admin").map(String::as_str)), (Some(false), Some("down")));
+        let up = read(
+            "<189>Nov 22 07:17:30 sw1 IOS: %LINEPROTO-5-UPDOWN: Line protocol on Interface GigabitEthernet0/0, changed state to up",
+        );
+        assert_eq!((up.kind, up.object.as_deref(), up.up), ("line-protocol", Some("GigabitEthernet0/0"), Some(true)));
+        let nxos = read(
+            "<187>Nov 22 07:17:26 n9k-1 : %ETHPORT-5-IF_DOWN_LINK_FAILURE: Interface Ethernet1/1 is down (Link failure)",
+        );
+        assert_eq!((nxos.kind, nxos.object.as_deref(), nxos.up), ("interface", Some("Ethernet1/1"), Some(false)));
+    }
+
+    #[test]
+    fn routing_protocol_messages() {
+        let ospf = read(
+            "<189>Nov 22 07:17:26 r1 IOS: %OSPF-5-ADJCHG: Process 1, Nbr 172.16.46.4 on GigabitEthernet2.45 from INIT to DOWN, Neighbor Down: Dead timer expired",
+        );
+        assert_eq!((ospf.kind, ospf.object.as_deref(), ospf.up), ("ospf.adjacency", Some("172.16.46.4"), Some(false)));
+        assert_eq!(ospf.fields["interface"], "GigabitEthernet2.45");
+        assert_eq!((ospf.fields["from"].as_str(), ospf.fields["to"].as_str()), ("INIT", "DOWN"));
+        let full = read(
+            "<189>Nov 22 07:18:26 r1 IOS: %OSPF-5-ADJCHG: Process 1, Nbr 172.16.46.4 on GigabitEthernet2.45 from LOADING to FULL, Loading Done",
+        );
+        assert_eq!(full.up, Some(true));
+        let bgp = read(
+            "<189>Nov 22 07:17:26 r1 IOS: %BGP-5-ADJCHANGE: neighbor 10.100.1.2 vpn vrf CUST-A Down BGP Notification sent",
+        );
+        assert_eq!((bgp.kind, bgp.object.as_deref(), bgp.up), ("bgp.session", Some("10.100.1.2"), Some(false)));
+        assert_eq!((bgp.fields["vrf"].as_str(), bgp.fields["reason"].as_str()), ("CUST-A", "BGP Notification sent"));
+        assert_eq!(read("<189>Nov 22 07:17:26 r1 IOS: %BGP-5-ADJCHANGE: neighbor 8.0.0.1 Up").up, Some(true));
+    }
+
+    #[test]
+    fn redundancy_spanning_tree_and_firewall_messages() {
+        let hsrp = read("<189>Nov 22 07:17:26 sw1 IOS: %HSRP-5-STATECHANGE: Vlan10 Grp 1 state Standby -> Active");
+        assert_eq!((hsrp.kind, hsrp.object.as_deref(), hsrp.up), ("hsrp.state", Some("Vlan10"), Some(true)));
+        assert_eq!((hsrp.fields["group"].as_str(), hsrp.fields["from"].as_str()), ("1", "Standby"));
+        let vrrp = read("<190>Nov 22 07:17:26 r2 IOS: %VRRP-6-STATECHANGE: Gi0/1 Grp 10 state Master -> Backup");
+        assert_eq!((vrrp.kind, vrrp.up), ("vrrp.state", Some(false)));
+        let stp = read(
+            "<186>Nov 22 07:17:26 sw1 IOS: %SPANTREE-2-BLOCK_BPDUGUARD: Received BPDU on port GigabitEthernet0/5 with BPDU Guard enabled. Disabling port.",
+        );
+        assert_eq!((stp.kind, stp.object.as_deref(), stp.severity), ("stp.block", Some("GigabitEthernet0/5"), 2));
+        let asa = read(
+            "<164>Nov 22 07:17:26 asa1 : %ASA-4-106023: Deny tcp src outside:198.51.100.7/51515 dst inside:10.0.0.5/22 by access-group \"outside_in\" [0x0, 0x0]",
+        );
+        assert_eq!((asa.kind, asa.object.as_deref(), asa.severity), ("firewall.deny", Some("outside_in"), 4));
+        assert_eq!(
+            (asa.fields["protocol"].as_str(), asa.fields["source"].as_str(), asa.fields["destination"].as_str()),
+            ("tcp", "outside:198.51.100.7/51515", "inside:10.0.0.5/22")
+        );
+        let inbound = read(
+            "<162>Nov 22 07:17:26 asa1 : %ASA-2-106001: Inbound TCP connection denied from 198.51.100.7/51515 to 10.0.0.5/22 flags SYN on interface outside",
+        );
+        assert_eq!(inbound.kind, "firewall.deny");
+    }
+
+    #[test]
+    fn everything_else_is_raw_and_kept() {
+        let other = read("<190>Nov 22 07:17:26 sw1 IOS: %SYS-5-CONFIG_I: Configured from console by admin on vty0");
+        assert_eq!((other.kind, other.mnemonic.as_deref(), other.severity), ("raw", Some("SYS-5-CONFIG_I"), 5));
+        let linux = read("<30>Nov 22 07:17:26 host1 systemd[1]: Started Session 4 of user root.");
+        assert_eq!((linux.kind, linux.mnemonic, linux.severity), ("raw", None, 6));
+    }
+
+    proptest::proptest! {
+        /// Any text after a mnemonic classifies without a panic.
+        #[test]
+        fn any_text_classifies(fac in "[A-Z_]{1,10}", sev in 0u8..9, mn in "[A-Z_]{1,12}", text in "[ -~]{0,80}") {
+            let line = format!("<189>Nov 22 07:17:26 h t: %{fac}-{sev}-{mn}: {text}");
+            let _ = read(&line);
+        }
+    }
+}
