@@ -12,37 +12,9 @@ use serde_json::json;
 use std::collections::HashMap;
 use store::{AlertRow, SilenceRow};
 
-/// A sender's alerts waiting for the writer, and where to say they are stored.
-pub(crate) type Pending = (Vec<Alert>, tokio::sync::oneshot::Sender<std::result::Result<(), String>>);
-
 /// Alerts one group commit takes at most, so a storm is committed in steps and answered as
 /// it goes.
 const GROUP_MAX: usize = 20_000;
-
-/// The writer task: takes what is waiting, commits it in one transaction, answers each sender.
-async fn write_alerts(app: App, mut rx: tokio::sync::mpsc::Receiver<Pending>) {
-    while let Some(first) = rx.recv().await {
-        let mut waiting = vec![first];
-        let mut n = waiting[0].0.len();
-        while n < GROUP_MAX {
-            match rx.try_recv() {
-                Ok(p) => {
-                    n += p.0.len();
-                    waiting.push(p);
-                }
-                Err(_) => break,
-            }
-        }
-        let alerts: Vec<Alert> = waiting.iter_mut().flat_map(|(a, _)| std::mem::take(a)).collect();
-        let stored = app.store_alerts(alerts).await.map_err(|e| {
-            tracing::error!(error = %e, alerts = n, "Alerts could not be stored; their senders are told.");
-            e.to_string()
-        });
-        for (_, done) in waiting {
-            let _ = done.send(stored.clone());
-        }
-    }
-}
 
 /// The one receiver Watchkeeper is, as Alertmanager's API names receivers.
 pub const RECEIVER: &str = "watchkeeper";
@@ -202,18 +174,10 @@ impl App {
             return Ok(0);
         }
         let n = alerts.len();
-        let writer = self.alert_writer.get_or_init(|| {
-            let (tx, rx) = tokio::sync::mpsc::channel(1024);
-            tokio::spawn(write_alerts(self.clone(), rx));
-            tx
-        });
-        let (done, stored) = tokio::sync::oneshot::channel();
-        writer.send((alerts, done)).await.map_err(|_| AppError::Internal("the alert writer stopped".into()))?;
-        match stored.await {
-            Ok(Ok(())) => Ok(n),
-            Ok(Err(e)) => Err(AppError::Internal(format!("alerts not stored: {e}"))),
-            Err(_) => Err(AppError::Internal("the alert writer stopped".into())),
-        }
+        self.alert_writer
+            .submit(self, alerts, GROUP_MAX, |app, alerts| async move { app.store_alerts(alerts).await })
+            .await?;
+        Ok(n)
     }
 
     /// One transaction for the alerts of every batch taken together.

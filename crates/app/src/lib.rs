@@ -9,12 +9,14 @@ pub mod attachments;
 pub mod attributes;
 mod audit;
 mod auth;
+mod batch;
 pub mod cmdb;
 pub mod configs;
 mod demo;
 pub mod desk_import;
 mod error;
 pub mod escalation;
+pub mod events;
 pub mod filters;
 mod import;
 pub mod incidents;
@@ -76,6 +78,9 @@ pub struct Settings {
     pub intake_trusted: Vec<ipnet::IpNet>,
     /// How long an alert that says no end stays firing (Alertmanager's resolve_timeout).
     pub resolve_timeout_ms: i64,
+    /// Where syslog is received, if anywhere.
+    pub syslog_udp: Option<std::net::SocketAddr>,
+    pub syslog_tcp: Option<std::net::SocketAddr>,
 }
 
 impl Default for Settings {
@@ -92,6 +97,8 @@ impl Default for Settings {
             smtp: None,
             intake_trusted: Vec::new(),
             resolve_timeout_ms: model::alert::RESOLVE_TIMEOUT_MS,
+            syslog_udp: None,
+            syslog_tcp: None,
         }
     }
 }
@@ -114,13 +121,24 @@ pub struct App {
     settings: Settings,
     clock: Clock,
     graph: Arc<cmdb::GraphCache>,
-    /// The alert intake's writer, started by the first batch (`alerts`).
-    alert_writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<alerts::Pending>>>,
+    /// The alert and event intake's writers, started by their first batch.
+    alert_writer: batch::GroupCommit<model::alert::Alert>,
+    event_writer: batch::GroupCommit<model::event::Event>,
+    /// Which configuration item an event's sender is, by address and by name.
+    senders: Arc<events::SenderCache>,
 }
 
 impl App {
     pub fn new(store: Store, settings: Settings) -> App {
-        App { store, settings, clock: system_clock(), graph: Arc::default(), alert_writer: Arc::default() }
+        App {
+            store,
+            settings,
+            clock: system_clock(),
+            graph: Arc::default(),
+            alert_writer: batch::GroupCommit::default(),
+            event_writer: batch::GroupCommit::default(),
+            senders: Arc::default(),
+        }
     }
 
     pub fn with_clock(mut self, clock: Clock) -> App {

@@ -177,6 +177,26 @@ pub fn classify(m: &Message) -> Classified {
     c
 }
 
+/// A syslog message as an event: classified, from `sender`, received at `received_at`.
+pub fn event(m: &Message, sender: &str, received_at: i64) -> model::event::Event {
+    let c = classify(m);
+    model::event::Event {
+        received_at,
+        occurred_at: m.timestamp,
+        source: "syslog",
+        sender: sender.to_owned(),
+        host: m.hostname.clone().unwrap_or_default(),
+        item_id: None,
+        kind: c.kind.to_owned(),
+        object: c.object.unwrap_or_default(),
+        up: c.up,
+        severity: c.severity,
+        mnemonic: c.mnemonic.unwrap_or_default(),
+        text: m.msg.clone(),
+        fields: c.fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod calendar;
 pub mod cmdb;
 pub mod escalation;
+pub mod event;
 pub mod firmware;
 pub mod impact;
 pub mod incident;

@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod problem;
 pub mod routes;
 pub mod state;
+mod syslog;
 
 pub use state::AppState;
 
@@ -139,6 +140,10 @@ pub async fn serve(
     let desk = tokio::spawn(desk(state.app.clone()));
     let watch =
         state.app.settings().config_watch_dir.clone().map(|dir| tokio::spawn(watch_configs(state.app.clone(), dir)));
+    let (udp, tcp) = (state.app.settings().syslog_udp, state.app.settings().syslog_tcp);
+    let listeners = syslog::start(state.clone(), udp, tcp)
+        .await
+        .map_err(|source| ServeError::Bind { addr: udp.or(tcp).unwrap_or(addr), source })?;
     let result = match tls {
         None => {
             let listener =
@@ -173,6 +178,9 @@ pub async fn serve(
     };
     housekeeping.abort();
     desk.abort();
+    for l in listeners {
+        l.abort();
+    }
     if let Some(w) = watch {
         w.abort();
     }

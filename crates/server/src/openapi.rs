@@ -2,7 +2,7 @@
 //! `/api/openapi.json` and rendered as the browsable page at `/api`.
 
 use crate::api;
-use crate::api::{cmdb, configs, desk, incidents, major, problems, suppliers};
+use crate::api::{cmdb, configs, desk, events, incidents, major, problems, suppliers};
 use crate::health;
 use crate::problem::{Problem, ProblemField};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
@@ -76,6 +76,7 @@ use utoipa::{Modify, OpenApi};
         incidents::get,
         incidents::events,
         incidents::bulk,
+        events::list,
         incidents::saved_filters,
         incidents::save_filter,
         incidents::delete_filter,
@@ -146,6 +147,7 @@ use utoipa::{Modify, OpenApi};
         (name = "access", description = "Who you are, your password and API tokens"),
         (name = "users", description = "Account administration"),
         (name = "audit", description = "The tamper-evident audit log"),
+        (name = "events", description = "What devices said: syslog messages, typed and tied to their item"),
         (name = "cmdb", description = "Sites, configuration items, relationships, redundancy groups and impact analysis"),
         (name = "incidents", description = "Incidents: priority from the impact × urgency matrix, ITIL states, SLA clocks and the journal"),
         (name = "desk", description = "Notification channels (e-mail, Teams, Mattermost, Slack), every notification with its delivery attempts, and escalation rules"),

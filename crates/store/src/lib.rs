@@ -14,6 +14,7 @@ mod backup;
 mod bulk;
 mod cmdb;
 mod configs;
+mod events;
 mod filters;
 mod incidents;
 mod kpis;
@@ -34,6 +35,7 @@ pub use audit::{AUDIT_LIST, AuditPage};
 pub use bulk::InsertedItem;
 pub use cmdb::{ITEM_LIST, ItemRow, ItemVersion, ItemWrite, NewSite, SITE_LIST, SiteRow};
 pub use configs::{ConfigMeta, ConfigRow, NewConfig};
+pub use events::{EventFilter, EventRow};
 pub use filters::SavedFilterRow;
 pub use incidents::{
     AttachmentMeta, CalendarRow, ImportedIncident, IncidentRow, JournalEntry, JournalRow, MatrixRow, NewIncident,

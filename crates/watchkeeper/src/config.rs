@@ -51,6 +51,9 @@ pub struct IntakeConfig {
     pub trusted_networks: Vec<String>,
     /// Seconds an alert that says no end stays firing (Alertmanager's resolve_timeout; default 300).
     pub resolve_timeout_seconds: Option<u32>,
+    /// Where to receive syslog: `"0.0.0.0:514"` (UDP) and `"0.0.0.0:601"` (TCP, RFC 6587 framing).
+    pub syslog_udp: Option<String>,
+    pub syslog_tcp: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -191,6 +194,16 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
             anyhow::anyhow!("intake.trusted_networks[{i}]: `{n}` is not an address or a network (10.20.0.0/24)")
         })?);
     }
+    let address = |key: &str, v: &Option<String>| -> Result<Option<SocketAddr>> {
+        v.as_deref()
+            .map(|a| {
+                a.parse::<SocketAddr>()
+                    .map_err(|_| anyhow::anyhow!("intake.{key}: `{a}` is not an address and port (0.0.0.0:514)"))
+            })
+            .transpose()
+    };
+    let syslog_udp = address("syslog_udp", &file.intake.syslog_udp)?;
+    let syslog_tcp = address("syslog_tcp", &file.intake.syslog_tcp)?;
     let min = |m: Option<u32>, default: i64| m.map_or(default, |m| i64::from(m) * 60_000);
     Ok(app::Settings {
         session_idle_ms: min(file.session.idle_minutes, d.session_idle_ms),
@@ -204,6 +217,8 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
         smtp,
         intake_trusted,
         resolve_timeout_ms: file.intake.resolve_timeout_seconds.map_or(d.resolve_timeout_ms, |s| i64::from(s) * 1000),
+        syslog_udp,
+        syslog_tcp,
     })
 }
 

@@ -21,6 +21,7 @@ pub mod alertmanager;
 pub mod cmdb;
 pub mod configs;
 pub mod desk;
+pub mod events;
 pub mod incidents;
 pub mod major;
 pub mod problems;

@@ -14,6 +14,7 @@ mod cmdb;
 mod cmdb_import;
 mod configs;
 mod desk;
+mod events;
 mod fuzz_seeds;
 mod incident_links;
 mod incidents;

@@ -153,3 +153,186 @@ async fn prometheus_alerts_to_watchkeeper_and_amtool_queries_and_silences_it() {
     // And amtool sees what Prometheus sent.
     assert!(amtool(&server, &["alert", "query", "alertname=AlwaysFiring"]).contains("AlwaysFiring"));
 }
+
+/// util-linux `logger` sends Cisco messages over UDP and TCP, RFC 3164 and RFC 5424; each
+/// becomes a typed event on the item whose management address sent it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logger_messages_over_udp_and_tcp_become_typed_events_on_their_item() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::fresh(false, tmp.path()).await;
+    let (udp, tcp) = (free_port(), free_port());
+    let config = tmp.path().join("watchkeeper.toml");
+    std::fs::write(&config, format!("[intake]\nsyslog_udp = \"127.0.0.1:{udp}\"\nsyslog_tcp = \"127.0.0.1:{tcp}\"\n"))
+        .unwrap();
+    let server = Server::start(&db, &["--config", config.to_str().unwrap(), "--demo"]).unwrap();
+    assert!(
+        server.startup.contains("Syslog listening on UDP") && server.startup.contains("Syslog listening on TCP"),
+        "{}",
+        server.startup
+    );
+    // The lab switch is the one at 127.0.0.1.
+    crate::tls_provider();
+    let admin = crate::cli_token(&db, "admin", &["read", "write"]);
+    let made = reqwest::Client::new()
+        .post(server.url("/api/v1/items"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"name": "lab-sw1", "class": "switch", "site": "plant-north", "vendor": "Cisco", "mgmt_address": "127.0.0.1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let item: serde_json::Value = made.json().await.unwrap();
+
+    let logger = |args: &[&str]| {
+        let out = Command::new("logger")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("logger (util-linux/bsdutils) is needed: {e}"));
+        assert!(out.status.success(), "logger {args:?}: {}", text(&out.stderr));
+    };
+    let (u, t) = (udp.to_string(), tcp.to_string());
+    logger(&[
+        "--server",
+        "127.0.0.1",
+        "--port",
+        &u,
+        "--udp",
+        "--rfc3164",
+        "-p",
+        "local7.err",
+        "-t",
+        "IOS",
+        "%LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state to down",
+    ]);
+    logger(&[
+        "--server",
+        "127.0.0.1",
+        "--port",
+        &u,
+        "--udp",
+        "--rfc5424",
+        "-p",
+        "local7.notice",
+        "-t",
+        "IOS",
+        "%BGP-5-ADJCHANGE: neighbor 10.100.1.2 vpn vrf CUST-A Down BGP Notification sent",
+    ]);
+    logger(&[
+        "--server",
+        "127.0.0.1",
+        "--port",
+        &t,
+        "--tcp",
+        "--rfc5424",
+        "--octet-count",
+        "-p",
+        "local7.notice",
+        "-t",
+        "IOS",
+        "--msgid",
+        "LINEPROTO-5-UPDOWN",
+        "%LINEPROTO-5-UPDOWN: Line protocol on Interface GigabitEthernet0/1, changed state to down",
+    ]);
+    logger(&[
+        "--server",
+        "127.0.0.1",
+        "--port",
+        &t,
+        "--tcp",
+        "--rfc3164",
+        "-p",
+        "local7.warning",
+        "-t",
+        "asa1",
+        "%ASA-4-106023: Deny tcp src outside:198.51.100.7/51515 dst inside:10.0.0.5/22 by access-group \"outside_in\" [0x0, 0x0]",
+    ]);
+    logger(&[
+        "--server",
+        "127.0.0.1",
+        "--port",
+        &t,
+        "--tcp",
+        "--rfc3164",
+        "-p",
+        "user.info",
+        "-t",
+        "cron",
+        "backup job finished in 42 s",
+    ]);
+
+    let token = crate::cli_token(&db, "admin", &["read"]);
+    let mut events = serde_json::Value::Null;
+    for _ in 0..50 {
+        events = get_json(&server, "/api/v1/events?limit=50", &token).await;
+        if events.as_array().is_some_and(|e| e.len() >= 5) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let events = events.as_array().cloned().unwrap_or_default();
+    assert_eq!(events.len(), 5, "{events:?}");
+    let by_kind =
+        |k: &str| events.iter().find(|e| e["kind"] == k).unwrap_or_else(|| panic!("no {k} event: {events:?}")).clone();
+    let link = by_kind("interface");
+    assert_eq!(
+        (link["object"].as_str(), link["up"].as_bool(), link["severity"].as_str()),
+        (Some("GigabitEthernet0/1"), Some(false), Some("error"))
+    );
+    assert_eq!(
+        (link["item_id"].as_i64(), link["sender"].as_str(), link["source"].as_str()),
+        (item["id"].as_i64(), Some("127.0.0.1"), Some("syslog"))
+    );
+    assert_eq!(link["mnemonic"], "LINK-3-UPDOWN");
+    let bgp = by_kind("bgp.session");
+    assert_eq!((bgp["object"].as_str(), bgp["fields"]["vrf"].as_str()), (Some("10.100.1.2"), Some("CUST-A")));
+    assert_eq!(by_kind("line-protocol")["up"], false);
+    let deny = by_kind("firewall.deny");
+    assert_eq!(
+        (deny["fields"]["source"].as_str(), deny["object"].as_str()),
+        (Some("outside:198.51.100.7/51515"), Some("outside_in"))
+    );
+    let raw = by_kind("raw");
+    assert_eq!(raw["text"], "backup job finished in 42 s");
+    // Filters: by kind, by item, by words, by severity.
+    let only: serde_json::Value = get_json(&server, "/api/v1/events?kind=interface&item=lab-sw1", &token).await;
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    let words: serde_json::Value = get_json(&server, "/api/v1/events?q=backup%20finished", &token).await;
+    assert_eq!(words.as_array().unwrap().len(), 1);
+    let errors: serde_json::Value = get_json(&server, "/api/v1/events?severity=error", &token).await;
+    assert_eq!(errors.as_array().unwrap().len(), 1, "only the link went down at error: {errors}");
+    // What did not read is counted, and the rest of the traffic carries on.
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.send_to(b"\x00\x01not syslog at all", ("127.0.0.1", udp)).unwrap();
+    logger(&[
+        "--server",
+        "127.0.0.1",
+        "--port",
+        &u,
+        "--udp",
+        "--rfc3164",
+        "-t",
+        "IOS",
+        "%SYS-5-CONFIG_I: Configured from console",
+    ]);
+    for _ in 0..50 {
+        let n = get_json(&server, "/api/v1/events?kind=raw", &token).await.as_array().map_or(0, Vec::len);
+        if n == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let metrics = reqwest::Client::new()
+        .get(server.url("/metrics"))
+        .bearer_auth(crate::cli_token(&db, "admin", &["metrics"]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("watchkeeper_intake_records_total{decoder=\"syslog\",outcome=\"unreadable\"} 1"),
+        "{metrics}"
+    );
+    assert_eq!(get_json(&server, "/api/v1/events?kind=raw", &token).await.as_array().map_or(0, Vec::len), 2);
+}

@@ -1,0 +1,135 @@
+//! Events: what devices say (syslog so far), stored as the intake hands them over — each tied
+//! to the configuration item that sent it, by its management address or its name — through
+//! one group-commit writer, and listed newest first for the people who may read them.
+
+use crate::{Actor, App, Result};
+use model::Perm;
+use model::event::Event;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use store::{EventFilter, EventRow};
+
+/// Events one group commit takes at most.
+const GROUP_MAX: usize = 20_000;
+
+/// The CMDB's items by management address and by name, rebuilt when the CMDB changes.
+#[derive(Debug, Default)]
+pub struct SenderCache {
+    inner: Mutex<Senders>,
+}
+
+#[derive(Debug, Default)]
+struct Senders {
+    generation: Option<i64>,
+    by_address: HashMap<String, i64>,
+    by_name: HashMap<String, i64>,
+    site_of: HashMap<i64, Option<String>>,
+}
+
+/// A management address as typed (`10.1.1.1`, `10.1.1.1/24`) reduced to the address.
+fn bare_address(a: &str) -> String {
+    a.trim().split('/').next().unwrap_or("").to_lowercase()
+}
+
+impl App {
+    /// Brings the sender map up to the CMDB's generation.
+    async fn refresh_senders(&self) -> Result<()> {
+        let generation = self.store.cmdb_generation().await?;
+        if self.senders.inner.lock().map(|s| s.generation == Some(generation)).unwrap_or(false) {
+            return Ok(());
+        }
+        let items = self.store.all_items().await?;
+        let mut fresh = Senders { generation: Some(generation), ..Senders::default() };
+        for i in items {
+            if !i.mgmt_address.trim().is_empty() {
+                fresh.by_address.insert(bare_address(&i.mgmt_address), i.id);
+            }
+            fresh.by_name.insert(i.name.to_lowercase(), i.id);
+            fresh.site_of.insert(i.id, i.site.clone());
+        }
+        if let Ok(mut s) = self.senders.inner.lock() {
+            *s = fresh;
+        }
+        Ok(())
+    }
+
+    /// Stores events as received (the listeners call this as the server itself), each tied
+    /// to its item: the sender's address first, then the name it gave. Returns once committed.
+    pub async fn record_events(&self, actor: &Actor, mut events: Vec<Event>) -> Result<usize> {
+        actor.require(Perm::EventWork)?;
+        if events.is_empty() {
+            return Ok(0);
+        }
+        self.refresh_senders().await?;
+        if let Ok(s) = self.senders.inner.lock() {
+            for e in &mut events {
+                e.item_id = e.item_id.or_else(|| {
+                    s.by_address
+                        .get(&bare_address(&e.sender))
+                        .or_else(|| s.by_name.get(&e.host.to_lowercase()))
+                        .or_else(|| e.host.split('.').next().and_then(|short| s.by_name.get(&short.to_lowercase())))
+                        .copied()
+                });
+            }
+        }
+        let n = events.len();
+        self.event_writer
+            .submit(self, events, GROUP_MAX, |app, events| async move {
+                let rows: Vec<EventRow> = events.iter().map(row).collect();
+                let mut tx = app.store.begin().await?;
+                tx.insert_events(&rows).await?;
+                tx.commit().await?;
+                Ok(())
+            })
+            .await?;
+        Ok(n)
+    }
+
+    /// Events newest first, as the actor may see them (a site-scoped account: its sites'
+    /// items only).
+    pub async fn events(&self, actor: &Actor, filter: &EventFilter) -> Result<Vec<EventRow>> {
+        actor.require(Perm::EventRead)?;
+        let rows = self.store.events(filter).await?;
+        if actor.sites.is_empty() {
+            return Ok(rows);
+        }
+        self.refresh_senders().await?;
+        let s = self.senders.inner.lock().map_err(|_| crate::AppError::Internal("sender map poisoned".into()))?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| {
+                r.item_id
+                    .and_then(|i| s.site_of.get(&i).cloned().flatten())
+                    .is_some_and(|site| actor.sites.contains(&site))
+            })
+            .collect())
+    }
+
+    /// The item an event's sender is, by name or `#id` (for filters).
+    pub async fn item_id_of(&self, reference: &str) -> Result<Option<i64>> {
+        if let Some(id) = reference.strip_prefix('#').and_then(|i| i.parse().ok()) {
+            return Ok(Some(id));
+        }
+        self.refresh_senders().await?;
+        Ok(self.senders.inner.lock().ok().and_then(|s| s.by_name.get(&reference.to_lowercase()).copied()))
+    }
+}
+
+fn row(e: &Event) -> EventRow {
+    EventRow {
+        id: 0,
+        received_at_ms: e.received_at,
+        occurred_at_ms: e.occurred_at,
+        source: e.source.to_owned(),
+        sender: e.sender.clone(),
+        host: e.host.clone(),
+        item_id: e.item_id,
+        kind: e.kind.clone(),
+        object: e.object.clone(),
+        up: e.up,
+        severity: i64::from(e.severity),
+        mnemonic: e.mnemonic.clone(),
+        text: e.text.clone(),
+        fields: serde_json::to_string(&e.fields).unwrap_or_else(|_| "{}".into()),
+    }
+}
