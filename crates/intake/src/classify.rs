@@ -1,8 +1,10 @@
 //! What a network device's syslog message means: Cisco IOS, NX-OS and ASA messages
-//! (`%FACILITY-SEVERITY-MNEMONIC: text`) turned into typed events — an interface or its line
-//! protocol going down or up, an OSPF adjacency or BGP session changing, spanning tree
-//! blocking a port or changing topology, an HSRP or VRRP group changing state, a firewall
-//! denying a flow. Anything else is kept as a raw event with its mnemonic, searchable.
+//! (`%FACILITY-SEVERITY-MNEMONIC: text`), PAN-OS logs (CSV by column) and Junos messages
+//! (`TAG: text`) turned into typed events — an interface or its line protocol going down or
+//! up, an OSPF adjacency or BGP session changing, spanning tree blocking a port or changing
+//! topology, an HSRP or VRRP group changing state, a firewall denying a flow or seeing a
+//! threat, a system event, a configuration change. Anything else is kept as a raw event with
+//! its mnemonic, searchable.
 
 use crate::syslog::Message;
 use std::collections::BTreeMap;
@@ -61,7 +63,7 @@ pub fn classify(m: &Message) -> Classified {
         fields: BTreeMap::new(),
     };
     let Some((tag, facility, severity, mnemonic, text)) = cisco_mnemonic(&m.msg) else {
-        return raw(m.msg_id.clone(), m.severity);
+        return panos(m).or_else(|| junos(m)).unwrap_or_else(|| raw(m.msg_id.clone(), m.severity));
     };
     let mut c = raw(Some(tag.to_owned()), severity);
     let state_word = |t: &str| -> Option<bool> {
@@ -177,6 +179,167 @@ pub fn classify(m: &Message) -> Classified {
     c
 }
 
+/// PAN-OS' severity words as syslog severities.
+fn panos_severity(word: &str) -> Option<u8> {
+    Some(match word {
+        "critical" => 2,
+        "high" => 3,
+        "medium" => 4,
+        "low" => 5,
+        "informational" => 6,
+        _ => return None,
+    })
+}
+
+/// PAN-OS logs: CSV after the syslog header, the log type in the fourth column (TRAFFIC,
+/// THREAT, SYSTEM, CONFIG), fields by position as Palo Alto documents them for 10.x/11.x.
+fn panos(m: &Message) -> Option<Classified> {
+    let mut reader = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(m.msg.as_bytes());
+    let record = reader.records().next()?.ok()?;
+    let col = |n: usize| record.get(n - 1).unwrap_or("").trim().to_owned();
+    let kind = col(4);
+    if !matches!(kind.as_str(), "TRAFFIC" | "THREAT" | "SYSTEM" | "CONFIG") || record.len() < 10 {
+        return None;
+    }
+    let mut c = Classified {
+        kind: "raw",
+        object: None,
+        up: None,
+        mnemonic: Some(format!("PAN-OS {kind} {}", col(5))),
+        severity: m.severity,
+        fields: BTreeMap::new(),
+    };
+    let mut put = |key: &'static str, v: String| {
+        if !v.is_empty() {
+            c.fields.insert(key, v);
+        }
+    };
+    match kind.as_str() {
+        "TRAFFIC" | "THREAT" => {
+            put("source", format!("{}/{}", col(8), col(25)));
+            put("destination", format!("{}/{}", col(9), col(26)));
+            put("rule", col(12));
+            put("application", col(15));
+            put("from_zone", col(17));
+            put("to_zone", col(18));
+            put("protocol", col(30));
+            put("action", col(31));
+            let action = col(31);
+            c.object = Some(col(12)).filter(|r| !r.is_empty());
+            if kind == "THREAT" {
+                c.kind = "firewall.threat";
+                put("threat", col(33));
+                put("category", col(34));
+                put("url", col(32));
+                if let Some(sev) = panos_severity(&col(35)) {
+                    c.severity = sev;
+                }
+            } else if action.starts_with("deny") || action.starts_with("drop") || action.starts_with("reset") {
+                c.kind = "firewall.deny";
+            } else {
+                c.kind = "firewall.traffic";
+            }
+        }
+        "SYSTEM" => {
+            c.kind = "system";
+            c.object = Some(col(9)).filter(|e| !e.is_empty());
+            put("module", col(13));
+            put("description", col(15));
+            if let Some(sev) = panos_severity(&col(14)) {
+                c.severity = sev;
+            }
+        }
+        _ => {
+            c.kind = "config.change";
+            c.object = Some(col(14)).filter(|p| !p.is_empty());
+            put("command", col(10));
+            put("admin", col(11));
+            put("client", col(12));
+            put("result", col(13));
+        }
+    }
+    Some(c)
+}
+
+/// Junos: `TAG: text` after the daemon's name (`mib2d`, `rpd`, `flowd`…), the tag in capitals.
+fn junos(m: &Message) -> Option<Classified> {
+    let (tag, text) = m.msg.split_once(": ")?;
+    if tag.len() < 4
+        || !tag.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        || !tag.contains('_')
+    {
+        return None;
+    }
+    let mut c = Classified {
+        kind: "raw",
+        object: None,
+        up: None,
+        mnemonic: Some(tag.to_owned()),
+        severity: m.severity,
+        fields: BTreeMap::new(),
+    };
+    match tag {
+        "SNMP_TRAP_LINK_DOWN" | "SNMP_TRAP_LINK_UP" => {
+            // ifIndex 526, ifAdminStatus up(1), ifOperStatus down(2), ifName ge-0/0/1
+            c.kind = "interface";
+            c.object = after(text, "ifName ").map(str::to_owned);
+            c.up = Some(tag == "SNMP_TRAP_LINK_UP");
+            if let Some(i) = after(text, "ifIndex ") {
+                c.fields.insert("if_index", i.to_owned());
+            }
+        }
+        "BGP_NEIGHBOR_STATE_CHANGED" | "RPD_BGP_NEIGHBOR_STATE_CHANGED" => {
+            // BGP peer 10.0.0.2 (External AS 65001) changed state from Established to Idle (event RecvNotify)
+            c.kind = "bgp.session";
+            c.object = after(text, "peer ").map(str::to_owned);
+            let to = after(text, " to ").unwrap_or("");
+            c.up = Some(to == "Established");
+            if let Some(from) = after(text, " from ") {
+                c.fields.insert("from", from.to_owned());
+            }
+            c.fields.insert("to", to.to_owned());
+            if let Some(ev) = after(text, "(event ") {
+                c.fields.insert("reason", ev.trim_end_matches(')').to_owned());
+            }
+        }
+        "RPD_OSPF_NBRDOWN" | "RPD_OSPF_NBRUP" => {
+            // OSPF neighbor 10.1.1.2 (realm ospf-v2 ge-0/0/0.0 area 0.0.0.0) state changed from Full to Init due to 1WayRcvd
+            c.kind = "ospf.adjacency";
+            c.object = after(text, "neighbor ").map(str::to_owned);
+            c.up = Some(tag == "RPD_OSPF_NBRUP");
+            if let Some(i) = after(text, "ospf-v2 ").or_else(|| after(text, "ospf-v3 ")) {
+                c.fields.insert("interface", i.to_owned());
+            }
+            if let Some(why) = text.split(" due to ").nth(1) {
+                c.fields.insert("reason", why.trim().to_owned());
+            }
+        }
+        "VRRPD_NEW_MASTER" | "VRRPD_NEW_BACKUP" => {
+            c.kind = "vrrp.state";
+            c.up = Some(tag == "VRRPD_NEW_MASTER");
+            c.object = after(text, "Interface ").or_else(|| after(text, "interface ")).map(str::to_owned);
+        }
+        "RT_FLOW_SESSION_DENY" => {
+            // session denied 10.0.0.1/1234->10.0.0.2/22 0x0 junos-ssh 6(0) default-deny untrust trust …
+            c.kind = "firewall.deny";
+            if let Some(flow) = after(text, "denied ")
+                && let Some((src, dst)) = flow.split_once("->")
+            {
+                c.fields.insert("source", src.to_owned());
+                c.fields.insert("destination", dst.to_owned());
+            }
+        }
+        "UI_COMMIT" | "UI_COMMIT_COMPLETED" => {
+            c.kind = "config.change";
+            if let Some(user) = text.split('\'').nth(1) {
+                c.fields.insert("admin", user.to_owned());
+            }
+        }
+        _ => {}
+    }
+    Some(c)
+}
+
 /// A syslog message as an event: classified, from `sender`, received at `received_at`.
 pub fn event(m: &Message, sender: &str, received_at: i64) -> model::event::Event {
     let c = classify(m);
@@ -273,6 +436,64 @@ mod tests {
             "<162>Nov 22 07:17:26 asa1 : %ASA-2-106001: Inbound TCP connection denied from 198.51.100.7/51515 to 10.0.0.5/22 flags SYN on interface outside",
         );
         assert_eq!(inbound.kind, "firewall.deny");
+    }
+
+    #[test]
+    fn pan_os_logs() {
+        let traffic = read(
+            "<14>Sep 28 10:16:00 PA-3220 1,2026/09/28 10:16:00,012801054321,TRAFFIC,deny,2561,2026/09/28 10:16:00,10.10.4.21,203.0.113.80,0.0.0.0,0.0.0.0,block-telnet,,,telnet,vsys1,trust,untrust,ethernet1/2,ethernet1/1,default,2026/09/28 10:16:00,45678,1,53012,23,0,0,0x0,tcp,deny,60,60,0,1,2026/09/28 10:16:00,0,any,0,7300000000000000002,0x0,10.0.0.0-10.255.255.255,United States,0,1,0,policy-deny",
+        );
+        assert_eq!((traffic.kind, traffic.object.as_deref()), ("firewall.deny", Some("block-telnet")));
+        assert_eq!(
+            (traffic.fields["source"].as_str(), traffic.fields["destination"].as_str()),
+            ("10.10.4.21/53012", "203.0.113.80/23")
+        );
+        assert_eq!((traffic.fields["from_zone"].as_str(), traffic.fields["protocol"].as_str()), ("trust", "tcp"));
+        let allowed = read(
+            "<14>Sep 28 10:16:00 PA-3220 1,2026/09/28 10:16:00,012801054321,TRAFFIC,end,2561,2026/09/28 10:16:00,10.10.4.21,160.79.104.10,203.0.113.10,160.79.104.10,allow-web,,,ssl,vsys1,trust,untrust,ethernet1/2,ethernet1/1,default,2026/09/28 10:16:00,45678,1,53012,443,40002,443,0x400053,tcp,allow,18532",
+        );
+        assert_eq!(allowed.kind, "firewall.traffic");
+        let threat = read(
+            "<12>Sep 28 10:16:00 PA-3220 1,2026/09/28 10:16:00,012801054321,THREAT,vulnerability,2561,2026/09/28 10:16:00,198.51.100.7,10.10.4.30,0.0.0.0,0.0.0.0,inbound-web,,,web-browsing,vsys1,untrust,dmz,ethernet1/1,ethernet1/3,default,2026/09/28 10:16:00,555,1,44444,80,0,0,0x0,tcp,reset-both,\"/cgi-bin/x\",Apache Struts RCE(33397),code-execution,critical,client-to-server",
+        );
+        assert_eq!((threat.kind, threat.severity), ("firewall.threat", 2));
+        assert_eq!(threat.fields["threat"], "Apache Struts RCE(33397)");
+        let system = read(
+            "<12>Sep 28 10:16:00 PA-3220 1,2026/09/28 10:16:00,012801054321,SYSTEM,ha,0,2026/09/28 10:16:00,,state-change,,0,0,general,high,HA Group 1: Moved from state Active to state Passive",
+        );
+        assert_eq!((system.kind, system.object.as_deref(), system.severity), ("system", Some("state-change"), 3));
+        let config = read(
+            "<14>Sep 28 10:16:00 PA-3220 1,2026/09/28 10:16:00,012801054321,CONFIG,0,0,2026/09/28 10:16:00,10.0.0.9,vsys1,edit,admin,Web,Succeeded, vsys  vsys1 rulebase security rules allow-web",
+        );
+        assert_eq!((config.kind, config.fields["admin"].as_str()), ("config.change", "admin"));
+    }
+
+    #[test]
+    fn junos_messages() {
+        let link = read(
+            "<28>Nov 22 07:17:26 mx1 mib2d[1234]: SNMP_TRAP_LINK_DOWN: ifIndex 526, ifAdminStatus up(1), ifOperStatus down(2), ifName ge-0/0/1",
+        );
+        assert_eq!((link.kind, link.object.as_deref(), link.up), ("interface", Some("ge-0/0/1"), Some(false)));
+        let bgp = read(
+            "<28>Nov 22 07:17:26 mx1 rpd[1234]: BGP_NEIGHBOR_STATE_CHANGED: BGP peer 10.0.0.2 (External AS 65001) changed state from Established to Idle (event RecvNotify) (instance master)",
+        );
+        assert_eq!((bgp.kind, bgp.object.as_deref(), bgp.up), ("bgp.session", Some("10.0.0.2"), Some(false)));
+        assert_eq!(bgp.fields["reason"], "RecvNotify");
+        let ospf = read(
+            "<28>Nov 22 07:17:26 mx1 rpd[1234]: RPD_OSPF_NBRDOWN: OSPF neighbor 10.1.1.2 (realm ospf-v2 ge-0/0/0.0 area 0.0.0.0) state changed from Full to Init due to 1WayRcvd",
+        );
+        assert_eq!(
+            (ospf.kind, ospf.object.as_deref(), ospf.fields["interface"].as_str()),
+            ("ospf.adjacency", Some("10.1.1.2"), "ge-0/0/0.0")
+        );
+        let deny = read(
+            "<14>Nov 22 07:17:26 srx1 RT_FLOW: RT_FLOW_SESSION_DENY: session denied 10.0.0.1/1234->10.0.0.2/22 0x0 junos-ssh 6(0) default-deny untrust trust",
+        );
+        assert_eq!((deny.kind, deny.fields["destination"].as_str()), ("firewall.deny", "10.0.0.2/22"));
+        let commit = read(
+            "<29>Nov 22 07:17:26 mx1 mgd[99]: UI_COMMIT: User 'netops' requested 'commit' operation (comment: none)",
+        );
+        assert_eq!((commit.kind, commit.fields["admin"].as_str()), ("config.change", "netops"));
     }
 
     #[test]
