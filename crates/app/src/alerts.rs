@@ -12,6 +12,9 @@ use serde_json::json;
 use std::collections::HashMap;
 use store::{AlertRow, SilenceRow};
 
+/// How long a resolved alert is kept: Alertmanager's default `--data.retention`, 120 hours.
+pub const RESOLVED_RETENTION_MS: i64 = 120 * 3_600_000;
+
 /// Alerts one group commit takes at most, so a storm is committed in steps and answered as
 /// it goes.
 const GROUP_MAX: usize = 20_000;

@@ -217,6 +217,8 @@ impl App {
         let mut tx = self.store.begin().await?;
         let n = tx.delete_stale_sessions(now - s.session_idle_ms, now - s.session_absolute_ms).await?;
         tx.clear_login_failures("", now - s.throttle_window_ms).await?;
+        // Alerts resolved longer ago than Alertmanager keeps them (its --data.retention).
+        tx.delete_alerts_ended_before(now - crate::alerts::RESOLVED_RETENTION_MS).await?;
         tx.commit().await?;
         Ok(n)
     }

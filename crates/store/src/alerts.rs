@@ -123,6 +123,12 @@ impl Tx {
         Ok(())
     }
 
+    /// Deletes the alerts that ended before `before` (housekeeping). Returns how many.
+    pub async fn delete_alerts_ended_before(&mut self, before: i64) -> Result<u64> {
+        Ok(on_tx!(self, t => sqlx::query("DELETE FROM alerts WHERE ends_at_ms < $1").bind(before)
+            .execute(&mut **t).await?.rows_affected()))
+    }
+
     /// Writes a silence, replacing the one with its id.
     pub async fn put_silence(&mut self, s: &SilenceRow) -> Result<()> {
         let sql = format!(

@@ -88,6 +88,16 @@ async fn alerts_come_in_by_token_or_from_trusted_networks(backend: Backend) {
     h.advance(5 * 60_000);
     assert_eq!(h.get("/api/v2/alerts", &read).await.json(), json!([]));
 
+    // Resolved alerts are kept for Alertmanager's 120 hours, then housekeeping deletes them.
+    assert_eq!(h.app.store().alerts_active(0).await.unwrap().len(), 2, "resolved, still kept");
+    h.advance(119 * 3_600_000);
+    h.app.housekeeping().await.unwrap();
+    assert_eq!(h.app.store().alerts_active(0).await.unwrap().len(), 2);
+    h.advance(2 * 3_600_000);
+    h.app.housekeeping().await.unwrap();
+    assert_eq!(h.app.store().alerts_active(0).await.unwrap().len(), 0);
+    let read = Auth::Bearer(h.token("viewer", &[Scope::Read]).await);
+
     // amtool's first call, and the receivers.
     let status = h.get("/api/v2/status", &read).await.json();
     assert_eq!(status["cluster"]["status"], "disabled");
