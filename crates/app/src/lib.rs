@@ -81,6 +81,8 @@ pub struct Settings {
     /// Where syslog is received, if anywhere.
     pub syslog_udp: Option<std::net::SocketAddr>,
     pub syslog_tcp: Option<std::net::SocketAddr>,
+    /// RFC 5425, with the server's certificate.
+    pub syslog_tls: Option<std::net::SocketAddr>,
 }
 
 impl Default for Settings {
@@ -99,6 +101,7 @@ impl Default for Settings {
             resolve_timeout_ms: model::alert::RESOLVE_TIMEOUT_MS,
             syslog_udp: None,
             syslog_tcp: None,
+            syslog_tls: None,
         }
     }
 }

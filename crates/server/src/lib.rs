@@ -136,14 +136,25 @@ pub async fn serve(
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let app = router(state.clone());
+    let settings = state.app.settings();
+    let syslog_tls = match (settings.syslog_tls, &tls) {
+        (Some(at), Some(material)) => Some((at, material.clone())),
+        (Some(at), None) => {
+            return Err(ServeError::Bind {
+                addr: at,
+                source: std::io::Error::other("syslog over TLS needs the server's tls_cert and tls_key"),
+            });
+        }
+        (None, _) => None,
+    };
+    let at = syslog::Listeners { udp: settings.syslog_udp, tcp: settings.syslog_tcp, tls: syslog_tls };
+    let first = at.udp.or(at.tcp).or(at.tls.as_ref().map(|t| t.0)).unwrap_or(addr);
+    let listeners =
+        syslog::start(state.clone(), at).await.map_err(|source| ServeError::Bind { addr: first, source })?;
     let housekeeping = tokio::spawn(housekeeping(state.app.clone()));
     let desk = tokio::spawn(desk(state.app.clone()));
     let watch =
         state.app.settings().config_watch_dir.clone().map(|dir| tokio::spawn(watch_configs(state.app.clone(), dir)));
-    let (udp, tcp) = (state.app.settings().syslog_udp, state.app.settings().syslog_tcp);
-    let listeners = syslog::start(state.clone(), udp, tcp)
-        .await
-        .map_err(|source| ServeError::Bind { addr: udp.or(tcp).unwrap_or(addr), source })?;
     let result = match tls {
         None => {
             let listener =

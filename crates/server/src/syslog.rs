@@ -1,5 +1,5 @@
-//! The syslog listeners: UDP (a message per datagram, RFC 5426) and TCP (RFC 6587 framing,
-//! octet counting or line feeds). Messages are parsed and classified as they arrive
+//! The syslog listeners: UDP (a message per datagram, RFC 5426), TCP (RFC 6587 framing,
+//! octet counting or line feeds) and TLS (RFC 5425, with the server's certificate). Messages are parsed and classified as they arrive
 //! (`intake`), then handed to one batching task that stores them through the group-commit
 //! writer, so a listener never waits on the database: UDP drops (and counts) only when the
 //! hand-over queue is full, TCP slows its sender instead and loses nothing.
@@ -8,8 +8,9 @@ use crate::state::AppState;
 use app::Actor;
 use model::event::Event;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc;
 
 /// Events waiting between the listeners and the database.
@@ -33,14 +34,39 @@ fn decode(state: &AppState, bytes: &[u8], sender: &SocketAddr) -> Option<Event> 
     }
 }
 
+/// Where to listen.
+#[derive(Debug, Clone, Default)]
+pub struct Listeners {
+    pub udp: Option<SocketAddr>,
+    pub tcp: Option<SocketAddr>,
+    /// TLS on this address, with this certificate and key.
+    pub tls: Option<(SocketAddr, crate::Tls)>,
+}
+
+/// The server side of RFC 5425: the certificate and key from PEM files.
+fn tls_acceptor(tls: &crate::Tls) -> std::io::Result<tokio_rustls::TlsAcceptor> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
+        .map_err(|e| bad(format!("{}: {e}", tls.cert.display())))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(format!("{}: {e}", tls.cert.display())))?;
+    let key = PrivateKeyDer::from_pem_file(&tls.key).map_err(|e| bad(format!("{}: {e}", tls.key.display())))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
 /// Starts the configured listeners and the task that stores what they receive.
-pub async fn start(
-    state: AppState,
-    udp: Option<SocketAddr>,
-    tcp: Option<SocketAddr>,
-) -> std::io::Result<Vec<tokio::task::JoinHandle<()>>> {
+pub async fn start(state: AppState, at: Listeners) -> std::io::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let Listeners { udp, tcp, tls } = at;
     let mut tasks = Vec::new();
-    if udp.is_none() && tcp.is_none() {
+    if udp.is_none() && tcp.is_none() && tls.is_none() {
         return Ok(tasks);
     }
     let (tx, rx) = mpsc::channel::<Event>(QUEUE);
@@ -53,7 +79,13 @@ pub async fn start(
     if let Some(addr) = tcp {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         tracing::info!(addr = %listener.local_addr()?, "Syslog listening on TCP.");
-        tasks.push(tokio::spawn(accept_tcp(state.clone(), listener, tx)));
+        tasks.push(tokio::spawn(accept_tcp(state.clone(), listener, None, tx.clone())));
+    }
+    if let Some((addr, material)) = tls {
+        let acceptor = tls_acceptor(&material)?;
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        tracing::info!(addr = %listener.local_addr()?, "Syslog listening on TLS.");
+        tasks.push(tokio::spawn(accept_tcp(state.clone(), listener, Some(acceptor), tx)));
     }
     Ok(tasks)
 }
@@ -93,18 +125,41 @@ async fn receive_udp(state: AppState, socket: tokio::net::UdpSocket, tx: mpsc::S
     }
 }
 
-async fn accept_tcp(state: AppState, listener: tokio::net::TcpListener, tx: mpsc::Sender<Event>) {
+async fn accept_tcp(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    tx: mpsc::Sender<Event>,
+) {
     loop {
-        match listener.accept().await {
-            Ok((stream, sender)) => {
-                tokio::spawn(receive_tcp(state.clone(), stream, sender, tx.clone()));
+        let (stream, sender) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "Syslog TCP accept failed.");
+                continue;
             }
-            Err(e) => tracing::warn!(error = %e, "Syslog TCP accept failed."),
+        };
+        let (state, tx) = (state.clone(), tx.clone());
+        match &tls {
+            None => {
+                tokio::spawn(receive_tcp(state, stream, sender, tx));
+            }
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    // A handshake that does not finish in ten seconds is dropped.
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+                        Ok(Ok(tls_stream)) => receive_tcp(state, tls_stream, sender, tx).await,
+                        Ok(Err(e)) => tracing::info!(error = %e, %sender, "A syslog TLS handshake failed."),
+                        Err(_) => tracing::info!(%sender, "A syslog TLS handshake timed out."),
+                    }
+                });
+            }
         }
     }
 }
 
-async fn receive_tcp(state: AppState, mut stream: tokio::net::TcpStream, sender: SocketAddr, tx: mpsc::Sender<Event>) {
+async fn receive_tcp(state: AppState, mut stream: impl AsyncRead + Unpin, sender: SocketAddr, tx: mpsc::Sender<Event>) {
     let mut framer = intake::syslog::Framer::default();
     let mut buf = vec![0u8; 64 * 1024];
     loop {

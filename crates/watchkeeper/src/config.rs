@@ -54,6 +54,8 @@ pub struct IntakeConfig {
     /// Where to receive syslog: `"0.0.0.0:514"` (UDP) and `"0.0.0.0:601"` (TCP, RFC 6587 framing).
     pub syslog_udp: Option<String>,
     pub syslog_tcp: Option<String>,
+    /// Syslog over TLS (RFC 5425, `"0.0.0.0:6514"`), with the server's tls_cert and tls_key.
+    pub syslog_tls: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,6 +206,7 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
     };
     let syslog_udp = address("syslog_udp", &file.intake.syslog_udp)?;
     let syslog_tcp = address("syslog_tcp", &file.intake.syslog_tcp)?;
+    let syslog_tls = address("syslog_tls", &file.intake.syslog_tls)?;
     let min = |m: Option<u32>, default: i64| m.map_or(default, |m| i64::from(m) * 60_000);
     Ok(app::Settings {
         session_idle_ms: min(file.session.idle_minutes, d.session_idle_ms),
@@ -219,6 +222,7 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
         resolve_timeout_ms: file.intake.resolve_timeout_seconds.map_or(d.resolve_timeout_ms, |s| i64::from(s) * 1000),
         syslog_udp,
         syslog_tcp,
+        syslog_tls,
     })
 }
 

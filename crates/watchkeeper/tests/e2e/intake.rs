@@ -336,3 +336,75 @@ async fn logger_messages_over_udp_and_tcp_become_typed_events_on_their_item() {
     );
     assert_eq!(get_json(&server, "/api/v1/events?kind=raw", &token).await.as_array().map_or(0, Vec::len), 2);
 }
+
+/// Syslog over TLS (RFC 5425) with the server's certificate: an octet-counted Cisco message
+/// sent through `openssl s_client` becomes a typed event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn syslog_over_tls_is_received_with_the_servers_certificate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cert, key) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl (Debian package openssl) is needed");
+    assert!(made.status.success());
+    let db = Db::fresh(false, tmp.path()).await;
+    let port = free_port();
+    let config = tmp.path().join("watchkeeper.toml");
+    std::fs::write(&config, format!("[intake]\nsyslog_tls = \"127.0.0.1:{port}\"\n")).unwrap();
+    let server = Server::start(
+        &db,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    )
+    .unwrap();
+    assert!(server.startup.contains("Syslog listening on TLS"), "{}", server.startup);
+    let msg = "<187>1 2026-11-22T07:17:26Z core1 IOS - - - %LINK-3-UPDOWN: Interface GigabitEthernet0/2, changed state to down";
+    let frame = format!("{} {msg}", msg.len());
+    let mut sent = Command::new("openssl")
+        .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-quiet", "-no_ign_eof"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        sent.stdin.take().unwrap().write_all(frame.as_bytes()).unwrap();
+    }
+    let _ = sent.wait();
+    let token = crate::cli_token(&db, "admin", &["read"]);
+    let mut listed = String::new();
+    for _ in 0..50 {
+        let out = Command::new("curl")
+            .args([
+                "-sk",
+                "-H",
+                &format!("Authorization: Bearer {token}"),
+                &server.url("/api/v1/events?kind=interface"),
+            ])
+            .output()
+            .expect("curl (Debian package curl) is needed");
+        listed = text(&out.stdout);
+        if listed.contains("GigabitEthernet0/2") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let events: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(events[0]["object"], "GigabitEthernet0/2", "{listed}");
+    assert_eq!(events[0]["up"], false);
+    // Without the server's certificate there is no TLS listener: the server says so and stops.
+    drop(server);
+    let refused = Server::start(&db, &["--config", config.to_str().unwrap()]).err().expect("refused to start");
+    assert!(refused.contains("syslog over TLS needs the server's tls_cert and tls_key"), "{refused}");
+}
