@@ -33,8 +33,9 @@ struct RouteLabels {
 struct IntakeLabels {
     /// alertmanager (API v2 and webhook), later syslog, snmp…
     decoder: String,
-    /// stored, or refused (a record that broke the rules), or unreadable (a body or frame
-    /// that did not decode at all).
+    /// stored; refused (a record that broke the rules); unreadable (a body or frame that did
+    /// not decode at all); dropped (a UDP message that found the hand-over queue full); lost
+    /// (decoded, but the database refused the batch).
     outcome: String,
 }
 

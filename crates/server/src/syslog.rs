@@ -24,8 +24,9 @@ fn now_ms() -> i64 {
 
 /// Reads one message into an event, or counts it as unreadable.
 fn decode(state: &AppState, bytes: &[u8], sender: &SocketAddr) -> Option<Event> {
-    match intake::syslog::parse(bytes, now_ms(), &jiff::tz::TimeZone::UTC) {
-        Ok(m) => Some(intake::classify::event(&m, &sender.ip().to_string(), now_ms())),
+    let now = now_ms();
+    match intake::syslog::parse(bytes, now, &jiff::tz::TimeZone::UTC) {
+        Ok(m) => Some(intake::classify::event(&m, &sender.ip().to_string(), now)),
         Err(e) => {
             state.metrics.intake("syslog", "unreadable", 1);
             tracing::debug!(error = %e, %sender, "A syslog message did not read.");

@@ -2,7 +2,7 @@
 //! login page: an operator signs in, sees the dashboard, and is refused the admin pages.
 //! Screenshots land in `target/screenshots/`.
 
-use crate::{Db, Server};
+use crate::{Db, Server, free_port};
 use base64::Engine;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -21,10 +21,6 @@ impl Drop for Driver {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl Driver {

@@ -2,13 +2,9 @@
 //! (an always-firing rule, alerting to Watchkeeper) and amtool (alert add and query, silence
 //! add, query and expire). Everything on loopback, from a trusted network without a token.
 
-use crate::{Db, Server, get_json, text};
+use crate::{Db, Server, free_port, get_json, text};
 use std::process::Command;
 use std::time::Duration;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// Runs amtool against the server; panics with its output when it fails.
 fn amtool(server: &Server, args: &[&str]) -> String {
@@ -183,82 +179,68 @@ async fn logger_messages_over_udp_and_tcp_become_typed_events_on_their_item() {
     assert_eq!(made.status(), 201);
     let item: serde_json::Value = made.json().await.unwrap();
 
-    let logger = |args: &[&str]| {
+    // util-linux logger to Watchkeeper on `port` over `transport` (`--udp` or `--tcp`).
+    let logger = |port: u16, transport: &str, args: &[&str]| {
+        let port = port.to_string();
         let out = Command::new("logger")
+            .args(["--server", "127.0.0.1", "--port", &port, transport])
             .args(args)
             .output()
             .unwrap_or_else(|e| panic!("logger (util-linux/bsdutils) is needed: {e}"));
         assert!(out.status.success(), "logger {args:?}: {}", text(&out.stderr));
     };
-    let (u, t) = (udp.to_string(), tcp.to_string());
-    logger(&[
-        "--server",
-        "127.0.0.1",
-        "--port",
-        &u,
+    logger(
+        udp,
         "--udp",
-        "--rfc3164",
-        "-p",
-        "local7.err",
-        "-t",
-        "IOS",
-        "%LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state to down",
-    ]);
-    logger(&[
-        "--server",
-        "127.0.0.1",
-        "--port",
-        &u,
+        &[
+            "--rfc3164",
+            "-p",
+            "local7.err",
+            "-t",
+            "IOS",
+            "%LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state to down",
+        ],
+    );
+    logger(
+        udp,
         "--udp",
-        "--rfc5424",
-        "-p",
-        "local7.notice",
-        "-t",
-        "IOS",
-        "%BGP-5-ADJCHANGE: neighbor 10.100.1.2 vpn vrf CUST-A Down BGP Notification sent",
-    ]);
-    logger(&[
-        "--server",
-        "127.0.0.1",
-        "--port",
-        &t,
+        &[
+            "--rfc5424",
+            "-p",
+            "local7.notice",
+            "-t",
+            "IOS",
+            "%BGP-5-ADJCHANGE: neighbor 10.100.1.2 vpn vrf CUST-A Down BGP Notification sent",
+        ],
+    );
+    logger(
+        tcp,
         "--tcp",
-        "--rfc5424",
-        "--octet-count",
-        "-p",
-        "local7.notice",
-        "-t",
-        "IOS",
-        "--msgid",
-        "LINEPROTO-5-UPDOWN",
-        "%LINEPROTO-5-UPDOWN: Line protocol on Interface GigabitEthernet0/1, changed state to down",
-    ]);
-    logger(&[
-        "--server",
-        "127.0.0.1",
-        "--port",
-        &t,
+        &[
+            "--rfc5424",
+            "--octet-count",
+            "-p",
+            "local7.notice",
+            "-t",
+            "IOS",
+            "--msgid",
+            "LINEPROTO-5-UPDOWN",
+            "%LINEPROTO-5-UPDOWN: Line protocol on Interface GigabitEthernet0/1, changed state to down",
+        ],
+    );
+    logger(
+        tcp,
         "--tcp",
-        "--rfc3164",
-        "-p",
-        "local7.warning",
-        "-t",
-        "asa1",
-        "%ASA-4-106023: Deny tcp src outside:198.51.100.7/51515 dst inside:10.0.0.5/22 by access-group \"outside_in\" [0x0, 0x0]",
-    ]);
-    logger(&[
-        "--server",
-        "127.0.0.1",
-        "--port",
-        &t,
-        "--tcp",
-        "--rfc3164",
-        "-p",
-        "user.info",
-        "-t",
-        "cron",
-        "backup job finished in 42 s",
-    ]);
+        &[
+            "--rfc3164",
+            "-p",
+            "local7.warning",
+            "-t",
+            "asa1",
+            "%ASA-4-106023: Deny tcp src outside:198.51.100.7/51515 dst inside:10.0.0.5/22 by access-group \"outside_in\" [0x0, 0x0]",
+        ],
+    );
+    logger(tcp, "--tcp", &["--rfc3164", "-p", "user.info", "-t", "cron", "backup job finished in 42 s"]);
 
     let token = crate::cli_token(&db, "admin", &["read"]);
     let mut events = serde_json::Value::Null;
@@ -303,17 +285,7 @@ async fn logger_messages_over_udp_and_tcp_become_typed_events_on_their_item() {
     // What did not read is counted, and the rest of the traffic carries on.
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.send_to(b"\x00\x01not syslog at all", ("127.0.0.1", udp)).unwrap();
-    logger(&[
-        "--server",
-        "127.0.0.1",
-        "--port",
-        &u,
-        "--udp",
-        "--rfc3164",
-        "-t",
-        "IOS",
-        "%SYS-5-CONFIG_I: Configured from console",
-    ]);
+    logger(udp, "--udp", &["--rfc3164", "-t", "IOS", "%SYS-5-CONFIG_I: Configured from console"]);
     for _ in 0..50 {
         let n = get_json(&server, "/api/v1/events?kind=raw", &token).await.as_array().map_or(0, Vec::len);
         if n == 2 {

@@ -180,6 +180,11 @@ impl Drop for Server {
     }
 }
 
+/// A loopback port nobody listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 /// Creates a token through the CLI and returns the secret (the last line of stdout).
 pub fn cli_token(db: &Db, user: &str, scopes: &[&str]) -> String {
     let mut args = vec!["token", "create", "--user", user, "--name"];
