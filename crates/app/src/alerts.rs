@@ -66,6 +66,11 @@ pub struct SilenceInput {
     pub comment: String,
 }
 
+/// An alert row's fingerprint as Alertmanager writes it.
+pub(crate) fn fingerprint_of(r: &AlertRow) -> u64 {
+    to_fp(r.fingerprint)
+}
+
 fn to_fp(v: i64) -> u64 {
     u64::from_ne_bytes(v.to_ne_bytes())
 }
@@ -91,7 +96,7 @@ fn row(a: &Alert) -> AlertRow {
     }
 }
 
-fn alert(r: &AlertRow) -> Alert {
+pub(crate) fn alert(r: &AlertRow) -> Alert {
     Alert {
         labels: serde_json::from_str(&r.labels).unwrap_or_default(),
         annotations: serde_json::from_str(&r.annotations).unwrap_or_default(),
@@ -111,7 +116,7 @@ fn matchers_json(ms: &[Matcher]) -> String {
     serde_json::Value::Array(v).to_string()
 }
 
-fn silence(r: &SilenceRow) -> Silence {
+pub(crate) fn silence(r: &SilenceRow) -> Silence {
     #[derive(serde::Deserialize)]
     struct M {
         name: String,
@@ -192,17 +197,32 @@ impl App {
         let mut tx = self.store.begin().await?;
         let mut current: HashMap<i64, Alert> =
             tx.alerts_by_fingerprint(&fps).await?.iter().map(|r| (r.fingerprint, alert(r))).collect();
+        // A change between firing and resolved is an event, correlated like any other.
+        let mut changes = Vec::new();
         for a in alerts {
             let fp = from_fp(a.fingerprint());
+            let was_firing = current.get(&fp).is_some_and(|old| old.ends_at > now);
             let next = match current.get(&fp) {
                 Some(old) => old.put(a, now),
                 None => a,
             };
+            let firing = next.ends_at > now;
+            if firing != was_firing {
+                changes.push(next.event(to_fp(fp), firing, now));
+            }
             current.insert(fp, next);
         }
         let rows: Vec<AlertRow> = fps.iter().filter_map(|fp| current.get(fp)).map(row).collect();
         tx.put_alerts(&rows).await?;
+        if !changes.is_empty() {
+            self.tie_to_items(&mut changes).await?;
+            let events: Vec<store::EventRow> = changes.iter().map(crate::events::row).collect();
+            tx.insert_events(&events).await?;
+        }
         tx.commit().await?;
+        if !changes.is_empty() {
+            self.correlation.notify_one();
+        }
         Ok(())
     }
 

@@ -44,17 +44,17 @@ pub(crate) struct GraphCache(Mutex<Option<Arc<CmdbGraph>>>);
 pub struct CmdbGraph {
     pub generation: i64,
     pub graph: ImpactGraph,
-    nodes: HashMap<i64, NodeInfo>,
+    pub(crate) nodes: HashMap<i64, NodeInfo>,
     groups: HashMap<i64, String>,
     /// Items of the service classes, by name.
-    services: Vec<i64>,
+    pub(crate) services: Vec<i64>,
 }
 
-struct NodeInfo {
-    name: String,
-    class: String,
-    site: Option<String>,
-    criticality: String,
+pub(crate) struct NodeInfo {
+    pub(crate) name: String,
+    pub(crate) class: String,
+    pub(crate) site: Option<String>,
+    pub(crate) criticality: String,
 }
 
 impl CmdbGraph {

@@ -4,6 +4,7 @@
 
 use crate::{Actor, App, Result};
 use model::Perm;
+use model::alarm;
 use model::event::Event;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -60,9 +61,27 @@ impl App {
         if events.is_empty() {
             return Ok(0);
         }
+        self.tie_to_items(&mut events).await?;
+        let n = events.len();
+        self.event_writer
+            .submit(self, events, GROUP_MAX, |app, events| async move {
+                let rows: Vec<EventRow> = events.iter().map(row).collect();
+                let mut tx = app.store.begin().await?;
+                tx.insert_events(&rows).await?;
+                tx.commit().await?;
+                app.correlation.notify_one();
+                Ok(())
+            })
+            .await?;
+        Ok(n)
+    }
+
+    /// Ties events to the items that sent them: the sender's address first, then the name it
+    /// gave, then that name's first label (`core-sw-1` for `core-sw-1.plant.example`).
+    pub(crate) async fn tie_to_items(&self, events: &mut [Event]) -> Result<()> {
         self.refresh_senders().await?;
         if let Ok(s) = self.senders.inner.lock() {
-            for e in &mut events {
+            for e in events {
                 e.item_id = e.item_id.or_else(|| {
                     s.by_address
                         .get(&bare_address(&e.sender))
@@ -72,17 +91,7 @@ impl App {
                 });
             }
         }
-        let n = events.len();
-        self.event_writer
-            .submit(self, events, GROUP_MAX, |app, events| async move {
-                let rows: Vec<EventRow> = events.iter().map(row).collect();
-                let mut tx = app.store.begin().await?;
-                tx.insert_events(&rows).await?;
-                tx.commit().await?;
-                Ok(())
-            })
-            .await?;
-        Ok(n)
+        Ok(())
     }
 
     /// Events newest first, as the actor may see them (a site-scoped account: its sites'
@@ -115,7 +124,7 @@ impl App {
     }
 }
 
-fn row(e: &Event) -> EventRow {
+pub(crate) fn row(e: &Event) -> EventRow {
     EventRow {
         id: 0,
         received_at_ms: e.received_at,
@@ -131,5 +140,7 @@ fn row(e: &Event) -> EventRow {
         mnemonic: e.mnemonic.clone(),
         text: e.text.clone(),
         fields: serde_json::to_string(&e.fields).unwrap_or_else(|_| "{}".into()),
+        alarm_id: None,
+        pending: alarm::signal(e.up, e.severity) != alarm::Signal::Info,
     }
 }

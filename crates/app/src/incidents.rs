@@ -938,7 +938,7 @@ impl App {
     }
 
     /// The matrix in force: the latest stored version, else the built-in ITIL grid (v1).
-    async fn current_matrix(&self) -> Result<PriorityMatrix> {
+    pub(crate) async fn current_matrix(&self) -> Result<PriorityMatrix> {
         let Some(r) = self.store.priority_matrix().await? else { return Ok(PriorityMatrix::itil()) };
         let read = || -> Option<PriorityMatrix> {
             Some(PriorityMatrix {

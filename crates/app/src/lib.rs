@@ -12,6 +12,7 @@ mod auth;
 mod batch;
 pub mod cmdb;
 pub mod configs;
+pub mod correlation;
 mod demo;
 pub mod desk_import;
 mod error;
@@ -83,6 +84,12 @@ pub struct Settings {
     pub syslog_tcp: Option<std::net::SocketAddr>,
     /// RFC 5425, with the server's certificate.
     pub syslog_tls: Option<std::net::SocketAddr>,
+    /// How long after an alarm last joined an incident a new alarm on a shared service still
+    /// joins it instead of opening another.
+    pub correlation_window_ms: i64,
+    /// Whether an incident that alarms opened, and nobody has touched, resolves itself when
+    /// every one of its alarms has cleared (otherwise it is annotated).
+    pub auto_resolve: bool,
 }
 
 impl Default for Settings {
@@ -102,6 +109,8 @@ impl Default for Settings {
             syslog_udp: None,
             syslog_tcp: None,
             syslog_tls: None,
+            correlation_window_ms: 15 * 60_000,
+            auto_resolve: true,
         }
     }
 }
@@ -129,6 +138,10 @@ pub struct App {
     event_writer: batch::GroupCommit<model::event::Event>,
     /// Which configuration item an event's sender is, by address and by name.
     senders: Arc<events::SenderCache>,
+    /// Wakes the correlation task when events arrive.
+    correlation: Arc<tokio::sync::Notify>,
+    /// Up to when correlation has looked for alerts that ended unannounced (0: not yet).
+    expired_to: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl App {
@@ -141,6 +154,8 @@ impl App {
             alert_writer: batch::GroupCommit::default(),
             event_writer: batch::GroupCommit::default(),
             senders: Arc::default(),
+            correlation: Arc::default(),
+            expired_to: Arc::default(),
         }
     }
 

@@ -46,7 +46,7 @@ pub fn valid_label_name(name: &str) -> bool {
 }
 
 /// One alert: what fires, since when, until when.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Alert {
     pub labels: LabelSet,
     pub annotations: LabelSet,
@@ -66,6 +66,31 @@ pub struct Received {
     pub now: i64,
     /// Alertmanager's `global.resolve_timeout` (5 minutes by default).
     pub resolve_timeout_ms: i64,
+}
+
+/// A `severity` label as syslog's number (0 emergency … 7 debug); what nobody set is a warning.
+pub fn severity_number(label: &str) -> u8 {
+    match label.to_ascii_lowercase().as_str() {
+        "emergency" | "page" | "disaster" => 0,
+        "alert" => 1,
+        "critical" | "crit" | "high" => 2,
+        "error" | "major" | "err" => 3,
+        "notice" => 5,
+        "info" | "informational" | "low" | "none" => 6,
+        "debug" => 7,
+        _ => 4,
+    }
+}
+
+/// `host:9100`, `10.0.0.1:9100` or `[2001:db8::1]:9100` without the port.
+fn without_port(instance: &str) -> &str {
+    if let Some(rest) = instance.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match instance.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => instance,
+    }
 }
 
 /// The 5 minutes Alertmanager gives an alert that says no end.
@@ -92,6 +117,38 @@ impl Alert {
         let alert = Alert { labels, annotations, generator_url, starts_at, ends_at, updated_at: r.now, timeout };
         alert.validate()?;
         Ok(alert)
+    }
+
+    /// The event an alert's change of state is: firing (down) or resolved (up), about the item
+    /// its labels name — `item`, `ci`, `device`, `hostname`, `host`, `nodename` or the
+    /// `instance` without its port — with the severity its `severity` label gives.
+    pub fn event(&self, fingerprint: u64, firing: bool, now: i64) -> crate::event::Event {
+        let label = |n: &str| self.labels.get(n).map(String::as_str).filter(|v| !v.is_empty());
+        let name = label("alertname").unwrap_or("alert");
+        let instance = label("instance").map(without_port).unwrap_or_default();
+        let host =
+            ["item", "ci", "device", "hostname", "host", "nodename"].iter().find_map(|n| label(n)).unwrap_or(instance);
+        let text = ["summary", "description", "message"]
+            .iter()
+            .find_map(|n| self.annotations.get(*n).filter(|v| !v.is_empty()))
+            .map_or_else(|| name.to_owned(), Clone::clone);
+        let mut fields: BTreeMap<String, String> = self.labels.clone();
+        fields.insert("fingerprint".into(), format!("{fingerprint:016x}"));
+        crate::event::Event {
+            received_at: now,
+            occurred_at: Some(if firing { self.starts_at } else { self.ends_at }),
+            source: "alertmanager",
+            sender: instance.to_owned(),
+            host: host.to_owned(),
+            item_id: None,
+            kind: crate::alarm::alert_kind(name).to_owned(),
+            object: format!("{fingerprint:016x}"),
+            up: Some(!firing),
+            severity: severity_number(label("severity").unwrap_or("warning")),
+            mnemonic: name.to_owned(),
+            text,
+            fields,
+        }
     }
 
     /// Alertmanager's checks, with its words.
@@ -418,6 +475,25 @@ impl Silence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_alert_is_an_event_about_the_item_its_labels_name() {
+        let labels: LabelSet =
+            [("alertname", "InstanceDown"), ("instance", "core-sw-1:9116"), ("severity", "critical")]
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .into_iter()
+                .collect();
+        let a = Alert { labels, starts_at: 5, ends_at: 50, ..Alert::default() };
+        let e = a.event(0xab, true, 10);
+        assert_eq!((e.sender.as_str(), e.host.as_str(), e.kind.as_str()), ("core-sw-1", "core-sw-1", "host.down"));
+        assert_eq!((e.up, e.severity, e.object.as_str(), e.occurred_at), (Some(false), 2, "00000000000000ab", Some(5)));
+        assert_eq!(a.event(0xab, false, 60).occurred_at, Some(50));
+        assert_eq!(without_port("[2001:db8::1]:9100"), "2001:db8::1");
+        assert_eq!(without_port("2001:db8::1"), "2001:db8::1");
+        assert_eq!(without_port("10.0.0.1:9100"), "10.0.0.1");
+        assert_eq!(severity_number("Critical"), 2);
+        assert_eq!(severity_number("whatever"), 4);
+    }
     use proptest::prelude::*;
 
     fn set(pairs: &[(&str, &str)]) -> LabelSet {

@@ -5,6 +5,7 @@
 //! list query means) live here so the web server and the CLI cannot disagree about them.
 
 pub mod access;
+pub mod alarm;
 pub mod alert;
 pub mod attachment;
 pub mod attributes;

@@ -152,6 +152,7 @@ pub async fn serve(
     let listeners =
         syslog::start(state.clone(), at).await.map_err(|source| ServeError::Bind { addr: first, source })?;
     let housekeeping = tokio::spawn(housekeeping(state.app.clone()));
+    let correlation = tokio::spawn(state.app.clone().run_correlation());
     let desk = tokio::spawn(desk(state.app.clone()));
     let watch =
         state.app.settings().config_watch_dir.clone().map(|dir| tokio::spawn(watch_configs(state.app.clone(), dir)));
@@ -188,6 +189,7 @@ pub async fn serve(
         }
     };
     housekeeping.abort();
+    correlation.abort();
     desk.abort();
     for l in listeners {
         l.abort();

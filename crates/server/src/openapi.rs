@@ -2,7 +2,7 @@
 //! `/api/openapi.json` and rendered as the browsable page at `/api`.
 
 use crate::api;
-use crate::api::{cmdb, configs, desk, events, incidents, major, problems, suppliers};
+use crate::api::{alarms, cmdb, configs, desk, events, incidents, major, problems, suppliers};
 use crate::health;
 use crate::problem::{Problem, ProblemField};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
@@ -77,6 +77,9 @@ use utoipa::{Modify, OpenApi};
         incidents::events,
         incidents::bulk,
         events::list,
+        alarms::list,
+        alarms::get,
+        alarms::acknowledge,
         incidents::saved_filters,
         incidents::save_filter,
         incidents::delete_filter,

@@ -3,7 +3,7 @@
 //! route test walks the same table.
 
 use crate::access::Access::{self, Needs, Public};
-use crate::api::{alertmanager, cmdb, configs, desk, events, incidents, major, problems, suppliers};
+use crate::api::{alarms, alertmanager, cmdb, configs, desk, events, incidents, major, problems, suppliers};
 use crate::state::AppState;
 use crate::{api, assets, console, health, metrics};
 use axum::handler::Handler;
@@ -140,6 +140,9 @@ pub fn table() -> Vec<Route> {
         // Machine interfaces.
         r(Get, "/metrics", Needs(MetricsRead), metrics::render),
         r(Get, "/api/v1/events", Needs(EventRead), events::list),
+        r(Get, "/api/v1/alarms", Needs(EventRead), alarms::list),
+        r(Get, "/api/v1/alarms/{id}", Needs(EventRead), alarms::get),
+        r(Post, "/api/v1/alarms/{id}/ack", Needs(EventWork), alarms::acknowledge),
         // Alertmanager's API v2: Prometheus, amtool and forwarding Alertmanagers.
         r(Get, "/api/v2/status", Needs(EventRead), alertmanager::status),
         r(Get, "/api/v2/receivers", Needs(EventRead), alertmanager::receivers),

@@ -4,6 +4,7 @@
 //! statement, read row by row by the database (`json_each`, `jsonb_array_elements`) — the one
 //! place besides search where the two backends run different SQL.
 
+use crate::sql::{Json, json_rows};
 use crate::{Result, Store, Tx, on, on_tx};
 use sqlx::AssertSqlSafe;
 
@@ -40,6 +41,15 @@ impl Store {
     pub async fn alerts_active(&self, now_ms: i64) -> Result<Vec<AlertRow>> {
         let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE ends_at_ms > $1 ORDER BY fingerprint");
         Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql.clone())).bind(now_ms).fetch_all(p).await?))
+    }
+
+    /// Alerts whose end passed in `(after, to]` with no sender saying so: their end was still
+    /// ahead when they were last received (a resolve timeout, or a sender that went quiet).
+    pub async fn alerts_ended_between(&self, after: i64, to: i64) -> Result<Vec<AlertRow>> {
+        let sql = format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE ends_at_ms > $1 AND ends_at_ms <= $2 AND updated_at_ms < ends_at_ms"
+        );
+        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(after).bind(to).fetch_all(p).await?))
     }
 
     pub async fn silences(&self) -> Result<Vec<SilenceRow>> {
@@ -103,23 +113,12 @@ impl Tx {
              labels = excluded.labels, annotations = excluded.annotations, generator_url = excluded.generator_url, \
              starts_at_ms = excluded.starts_at_ms, ends_at_ms = excluded.ends_at_ms, \
              updated_at_ms = excluded.updated_at_ms, timeout = excluded.timeout";
-        match self {
-            Tx::Sqlite(t) => {
-                // `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT.
-                let sql = format!(
-                    "INSERT INTO alerts ({ALERT_COLUMNS}) SELECT value->>0, value->>1, value->>2, value->>3, value->>4, \
-                     value->>5, value->>6, value->>7 FROM json_each($1) WHERE true {UPSERT}"
-                );
-                sqlx::query(AssertSqlSafe(sql)).bind(doc).execute(&mut **t).await?;
-            }
-            Tx::Postgres(t) => {
-                let sql = format!(
-                    "INSERT INTO alerts ({ALERT_COLUMNS}) SELECT (r->>0)::bigint, r->>1, r->>2, r->>3, (r->>4)::bigint, \
-                     (r->>5)::bigint, (r->>6)::bigint, (r->>7)::boolean FROM jsonb_array_elements($1::jsonb) r {UPSERT}"
-                );
-                sqlx::query(AssertSqlSafe(sql)).bind(doc).execute(&mut **t).await?;
-            }
-        }
+        let select = json_rows(
+            matches!(self, Tx::Postgres(_)),
+            &[Json::Int, Json::Text, Json::Text, Json::Text, Json::Int, Json::Int, Json::Int, Json::Bool],
+        );
+        let sql = format!("INSERT INTO alerts ({ALERT_COLUMNS}) {select} {UPSERT}");
+        on_tx!(self, t => sqlx::query(AssertSqlSafe(sql)).bind(doc).execute(&mut **t).await.map(|_| ())?);
         Ok(())
     }
 

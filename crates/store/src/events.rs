@@ -1,7 +1,8 @@
 //! Events as received: written in batches (one JSON array bound per statement, as the alert
 //! intake does) and read back newest first, narrowed by kind, item, sender or words.
 
-use crate::{Result, Store, Tx, on};
+use crate::sql::{Json, json_rows};
+use crate::{Result, Store, Tx, on, on_tx};
 use sqlx::AssertSqlSafe;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -21,6 +22,10 @@ pub struct EventRow {
     pub text: String,
     /// JSON object.
     pub fields: String,
+    /// The alarm it raised, cleared or repeated, once correlated.
+    pub alarm_id: Option<i64>,
+    /// Still to be correlated (only events that can raise or clear an alarm ever are).
+    pub pending: bool,
 }
 
 /// Which events a list shows.
@@ -36,8 +41,30 @@ pub struct EventFilter {
     pub limit: i64,
 }
 
-const COLUMNS: &str = "received_at_ms, occurred_at_ms, source, sender, host, item_id, kind, object, up, severity, \
-                       mnemonic, text, fields";
+/// What an insert writes.
+const WRITTEN: &str = "received_at_ms, occurred_at_ms, source, sender, host, item_id, kind, object, up, severity, \
+                       mnemonic, text, fields, pending";
+
+/// What a read returns, in [`EventRow`]'s order.
+pub(crate) const COLUMNS: &str = "id, received_at_ms, occurred_at_ms, source, sender, host, item_id, kind, object, up, \
+                                  severity, mnemonic, text, fields, alarm_id, pending";
+
+const TYPES: &[Json] = &[
+    Json::Int,
+    Json::Int,
+    Json::Text,
+    Json::Text,
+    Json::Text,
+    Json::Int,
+    Json::Text,
+    Json::Text,
+    Json::Bool,
+    Json::Int,
+    Json::Text,
+    Json::Text,
+    Json::Text,
+    Json::Bool,
+];
 
 impl Store {
     /// Events newest first.
@@ -58,8 +85,7 @@ impl Store {
         for word in &f.words {
             w.search(&["text"], word);
         }
-        let sql =
-            format!("SELECT id, {COLUMNS} FROM events{} ORDER BY id DESC LIMIT {}", w.sql(), f.limit.clamp(1, 1000));
+        let sql = format!("SELECT {COLUMNS} FROM events{} ORDER BY id DESC LIMIT {}", w.sql(), f.limit.clamp(1, 1000));
         Ok(
             on!(self.pool(), p => crate::sql::bind_args!(sqlx::query_as(AssertSqlSafe(sql.clone())), &w.args).fetch_all(p).await?),
         )
@@ -88,29 +114,14 @@ impl Tx {
                     r.severity,
                     r.mnemonic,
                     r.text,
-                    r.fields
+                    r.fields,
+                    r.pending
                 ])
             })
             .collect();
         let doc = serde_json::Value::Array(doc).to_string();
-        match self {
-            Tx::Sqlite(t) => {
-                let sql = format!(
-                    "INSERT INTO events ({COLUMNS}) SELECT value->>0, value->>1, value->>2, value->>3, value->>4, \
-                     value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11, value->>12 \
-                     FROM json_each($1)"
-                );
-                sqlx::query(AssertSqlSafe(sql)).bind(doc).execute(&mut **t).await?;
-            }
-            Tx::Postgres(t) => {
-                let sql = format!(
-                    "INSERT INTO events ({COLUMNS}) SELECT (r->>0)::bigint, (r->>1)::bigint, r->>2, r->>3, r->>4, \
-                     (r->>5)::bigint, r->>6, r->>7, (r->>8)::boolean, (r->>9)::bigint, r->>10, r->>11, r->>12 \
-                     FROM jsonb_array_elements($1::jsonb) r"
-                );
-                sqlx::query(AssertSqlSafe(sql)).bind(doc).execute(&mut **t).await?;
-            }
-        }
+        let sql = format!("INSERT INTO events ({WRITTEN}) {}", json_rows(matches!(self, Tx::Postgres(_)), TYPES));
+        on_tx!(self, t => sqlx::query(AssertSqlSafe(sql)).bind(doc).execute(&mut **t).await.map(|_| ())?);
         Ok(())
     }
 }

@@ -7,6 +7,7 @@
 //! the change *and* its audit record, and commits: a change is never stored without its
 //! audit record, nor the other way round.
 
+mod alarms;
 mod alerts;
 mod attributes;
 mod audit;
@@ -29,6 +30,7 @@ mod suppliers;
 mod tokens;
 mod users;
 
+pub use alarms::{AlarmFilter, AlarmRow, FedIncident};
 pub use alerts::{AlertRow, SilenceRow};
 pub use attributes::AttributeRow;
 pub use audit::{AUDIT_LIST, AuditPage};

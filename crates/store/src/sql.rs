@@ -95,3 +95,30 @@ macro_rules! bind_args {
     }};
 }
 pub(crate) use bind_args;
+
+/// How a column of a bound JSON array of rows is read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Json {
+    Int,
+    Text,
+    Bool,
+}
+
+/// `SELECT <columns> FROM <rows of $1> WHERE true` for a batch bound as one JSON array of
+/// arrays (each row's values in `types`' order): one statement and one bound parameter however
+/// many rows, because SQLite finds a parameter by a linear scan of their names and many
+/// parameters cost more than the rows. `WHERE true` lets an `ON CONFLICT` follow on SQLite.
+pub(crate) fn json_rows(postgres: bool, types: &[Json]) -> String {
+    let columns: Vec<String> = types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| match (postgres, t) {
+            (false, _) => format!("j.value->>{i}"),
+            (true, Json::Int) => format!("(j->>{i})::bigint"),
+            (true, Json::Text) => format!("j->>{i}"),
+            (true, Json::Bool) => format!("(j->>{i})::boolean"),
+        })
+        .collect();
+    let source = if postgres { "jsonb_array_elements($1::jsonb) j" } else { "json_each($1) j" };
+    format!("SELECT {} FROM {source} WHERE true", columns.join(", "))
+}

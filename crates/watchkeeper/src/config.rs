@@ -56,6 +56,12 @@ pub struct IntakeConfig {
     pub syslog_tcp: Option<String>,
     /// Syslog over TLS (RFC 5425, `"0.0.0.0:6514"`), with the server's tls_cert and tls_key.
     pub syslog_tls: Option<String>,
+    /// Minutes after an alarm last joined an incident during which alarms on a shared service
+    /// join it too (default 15).
+    pub correlation_window_minutes: Option<u32>,
+    /// Whether an untouched incident opened by alarms resolves itself when they all clear
+    /// (default true; false only annotates it).
+    pub auto_resolve: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,6 +229,11 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
         syslog_udp,
         syslog_tcp,
         syslog_tls,
+        correlation_window_ms: file
+            .intake
+            .correlation_window_minutes
+            .map_or(d.correlation_window_ms, |m| i64::from(m) * 60_000),
+        auto_resolve: file.intake.auto_resolve.unwrap_or(d.auto_resolve),
     })
 }
 

@@ -1,5 +1,5 @@
-//! Events under `/api/v1`: what devices said (syslog so far), typed and tied to their item,
-//! newest first.
+//! Events under `/api/v1`: what devices and Prometheus said (syslog, alerts firing and
+//! resolving), typed and tied to their item and alarm, newest first.
 
 use super::{ApiResult, rfc3339};
 use crate::extract::{Ctx, QueryPairs};
@@ -19,7 +19,7 @@ pub struct EventDto {
     pub received_at: String,
     /// When the sender says it happened.
     pub occurred_at: Option<String>,
-    /// syslog (traps and checks to come).
+    /// syslog, alertmanager, watchkeeper (clears it made itself).
     pub source: String,
     /// The address it came from.
     pub sender: String,
@@ -38,6 +38,16 @@ pub struct EventDto {
     pub mnemonic: String,
     pub text: String,
     pub fields: BTreeMap<String, String>,
+    /// The alarm it raised, repeated or cleared, once correlated.
+    pub alarm_id: Option<i64>,
+}
+
+/// Syslog's name for a severity number.
+pub fn severity_name(n: i64) -> String {
+    usize::try_from(n)
+        .ok()
+        .and_then(|s| model::event::SEVERITIES.get(s))
+        .map_or_else(|| n.to_string(), |s| (*s).to_owned())
 }
 
 impl From<store::EventRow> for EventDto {
@@ -53,13 +63,11 @@ impl From<store::EventRow> for EventDto {
             kind: r.kind,
             object: r.object,
             up: r.up,
-            severity: usize::try_from(r.severity)
-                .ok()
-                .and_then(|s| model::event::SEVERITIES.get(s))
-                .map_or_else(|| r.severity.to_string(), |s| (*s).to_owned()),
+            severity: severity_name(r.severity),
             mnemonic: r.mnemonic,
             text: r.text,
             fields: serde_json::from_str(&r.fields).unwrap_or_default(),
+            alarm_id: r.alarm_id,
         }
     }
 }

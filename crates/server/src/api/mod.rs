@@ -17,6 +17,7 @@ use model::{FieldError, Invalid, Perm, Role, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+pub mod alarms;
 pub mod alertmanager;
 pub mod cmdb;
 pub mod configs;

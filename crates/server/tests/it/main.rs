@@ -13,6 +13,7 @@ mod bulk;
 mod cmdb;
 mod cmdb_import;
 mod configs;
+mod correlation;
 mod desk;
 mod events;
 mod fuzz_seeds;

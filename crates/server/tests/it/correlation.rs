@@ -1,0 +1,224 @@
+//! Event correlation over the demo estate, on both backends: alerts and syslog on a failing
+//! cell switch open one incident on the service it takes down, devices behind it are
+//! suppressed under that incident, another switch touching the same service joins it, a
+//! silence keeps an alert out, recovery resolves the untouched incident, and a bouncing link
+//! flaps on one incident instead of opening one per bounce.
+
+use crate::common::{Auth, Backend, Harness};
+use app::Actor;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use jiff::tz::TimeZone;
+use model::Scope;
+use serde_json::{Value, json};
+
+fn syslog(line: &str, sender: &str, at: i64) -> model::event::Event {
+    let m = intake::syslog::parse(line.as_bytes(), at, &TimeZone::UTC).unwrap();
+    intake::classify::event(&m, sender, at)
+}
+
+async fn post_alerts(h: &Harness, auth: &Auth, alerts: Value) {
+    let req = auth
+        .apply(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/api/v2/alerts")
+                .header(header::CONTENT_TYPE, "application/json"),
+        )
+        .body(Body::from(alerts.to_string()))
+        .unwrap();
+    let r = h.send(req).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
+
+fn alert(name: &str, instance: &str, severity: &str) -> Value {
+    json!({"labels": {"alertname": name, "instance": instance, "severity": severity},
+           "annotations": {"summary": format!("{name} on {instance}")}})
+}
+
+async fn id_of(h: &Harness, t: &Auth, name: &str) -> i64 {
+    let page = h.get(&format!("/api/v1/items?q={name}"), t).await.json();
+    page["items"].as_array().unwrap().iter().find(|i| i["name"] == name).unwrap()["id"].as_i64().unwrap()
+}
+
+fn by_summary<'a>(alarms: &'a Value, words: &str) -> &'a Value {
+    alarms.as_array().unwrap().iter().find(|a| a["summary"].as_str().unwrap().contains(words)).unwrap_or_else(|| {
+        panic!("no alarm about {words}: {alarms}");
+    })
+}
+
+async fn a_failing_switch_opens_one_incident_and_its_recovery_resolves_it(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("engineer", &Scope::ALL).await);
+    let intake = Auth::Bearer(h.token("operator", &[Scope::Intake]).await);
+    let now = 1_800_000_000_000;
+    let cell1 = id_of(&h, &t, "pn-cell-sw1").await;
+    let plc = id_of(&h, &t, "pn-plc-filtration").await;
+
+    // pn-cell-sw1 stops answering Prometheus; the PLC and the HMI behind it follow; the switch
+    // also logs its uplink down and has another alert of its own.
+    post_alerts(
+        &h,
+        &intake,
+        json!([
+            alert("InstanceDown", "10.20.1.2:9116", "critical"),
+            alert("InstanceDown", "10.20.10.11:9100", "critical"),
+            alert("InstanceDown", "pn-hmi-ops1:9182", "critical"),
+            alert("InterfaceErrors", "10.20.1.2:9116", "warning"),
+            alert("PlantInfo", "stranger:9100", "critical"),
+        ]),
+    )
+    .await;
+    h.app
+        .record_events(
+            &Actor::system(),
+            vec![syslog(
+                "<187>Jan 15 08:00:00 pn-cell-sw1 IOS: %LINK-3-UPDOWN: Interface Gi1/0/1, changed state to down",
+                "10.20.1.2",
+                now,
+            )],
+        )
+        .await
+        .unwrap();
+    let pass = h.app.correlate().await.unwrap();
+    assert_eq!((pass.events, pass.raised), (6, 6), "{pass:?}");
+    assert_eq!(pass.opened.len(), 1, "one incident for the switch: {pass:?}");
+    assert_eq!(pass.suppressed, 2, "the PLC and the HMI are behind it: {pass:?}");
+    let number = &pass.opened[0];
+
+    let inc = h.get(&format!("/api/v1/incidents/{number}"), &t).await.json();
+    assert_eq!(inc["item"], "pn-cell-sw1", "{inc}");
+    assert_eq!(inc["caller"], "watchkeeper");
+    assert_eq!(inc["category"], "network");
+    // A critical service down and a critical alert: the matrix's top cell.
+    assert_eq!(
+        (inc["impact"].as_str(), inc["urgency"].as_str(), inc["priority"].as_i64()),
+        (Some("high"), Some("high"), Some(1))
+    );
+    let services: Vec<&str> = inc["services"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(services.contains(&"svc-northfield-treatment"), "{services:?}");
+    let journal = inc["journal"].to_string();
+    assert!(journal.contains("alarm(s) correlated"), "the joined alarms are noted: {journal}");
+
+    let fed = h.get(&format!("/api/v1/alarms?incident={number}"), &t).await.json();
+    assert_eq!(fed.as_array().unwrap().len(), 5, "three of its own, two suppressed: {fed}");
+    let plc_alarm =
+        fed.as_array().unwrap().iter().find(|a| a["item_id"] == plc).unwrap_or_else(|| panic!("{plc} {fed}"));
+    assert_eq!(plc_alarm["suppressed_by"], cell1, "a symptom of the switch, not a cause");
+    assert_eq!(plc_alarm["kind"], "host.down");
+    let stranger = by_summary(&h.get("/api/v1/alarms", &t).await.json(), "stranger").clone();
+    assert_eq!((stranger["incident"].clone(), stranger["item_id"].clone()), (Value::Null, Value::Null));
+    // Every event names the alarm it fed.
+    let events = h.get("/api/v1/events", &t).await.json();
+    assert!(events.as_array().unwrap().iter().all(|e| e["alarm_id"].is_i64()), "{events}");
+
+    // Within the window, the other cell switch's uplink drops: it touches the same service and
+    // joins the same incident.
+    h.advance(60_000);
+    h.app
+        .record_events(
+            &Actor::system(),
+            vec![syslog(
+                "<187>Jan 15 08:01:00 pn-cell-sw2 IOS: %LINK-3-UPDOWN: Interface Gi1/0/1, changed state to down",
+                "10.20.1.3",
+                now + 60_000,
+            )],
+        )
+        .await
+        .unwrap();
+    let pass = h.app.correlate().await.unwrap();
+    assert_eq!((pass.opened.len(), pass.joined), (0, 1), "{pass:?}");
+
+    // A silence keeps a new alert out of every incident.
+    let silence = json!({"matchers": [{"name": "alertname", "value": "Maintenance.*", "isRegex": true, "isEqual": true}],
+                         "startsAt": "2027-01-15T07:00:00Z", "endsAt": "2027-01-15T12:00:00Z",
+                         "createdBy": "ops-lead", "comment": "planned work"});
+    let r = h.json(Method::POST, "/api/v2/silences", &t, silence).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    post_alerts(&h, &intake, json!([alert("MaintenancePing", "10.20.0.1:9100", "critical")])).await;
+    let pass = h.app.correlate().await.unwrap();
+    assert_eq!((pass.silenced, pass.opened.len()), (1, 0), "{pass:?}");
+    let muted = by_summary(&h.get("/api/v1/alarms", &t).await.json(), "MaintenancePing").clone();
+    assert!(muted["silenced_by"].is_string() && muted["incident"].is_null(), "{muted}");
+
+    // Acknowledging an alarm is recorded, and a reader may not.
+    let reader = Auth::Bearer(h.token("viewer", &[Scope::Read]).await);
+    let aid = muted["id"].as_i64().unwrap();
+    assert_eq!(h.post(format!("/api/v1/alarms/{aid}/ack"), &reader, json!({})).await.status, StatusCode::FORBIDDEN);
+    let acked = h.post(format!("/api/v1/alarms/{aid}/ack"), &t, json!({})).await.json();
+    assert_eq!(acked["acknowledged_by"], "engineer");
+    assert_eq!(h.get("/api/v1/alarms/999999", &t).await.status, StatusCode::NOT_FOUND);
+    for bad in ["/api/v1/alarms?state=maybe", "/api/v1/alarms?incident=INC404", "/api/v1/alarms?colour=red"] {
+        assert_eq!(h.get(bad, &t).await.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+
+    // Recovery: the alerts resolve and the links come back; nobody touched the incident, so
+    // it resolves itself.
+    h.advance(60_000);
+    let ended = |a: Value| {
+        let mut a = a;
+        a["endsAt"] = json!("2027-01-15T08:01:30Z");
+        a
+    };
+    post_alerts(
+        &h,
+        &intake,
+        json!([
+            ended(alert("InstanceDown", "10.20.1.2:9116", "critical")),
+            ended(alert("InstanceDown", "10.20.10.11:9100", "critical")),
+            ended(alert("InstanceDown", "pn-hmi-ops1:9182", "critical")),
+            ended(alert("InterfaceErrors", "10.20.1.2:9116", "warning")),
+        ]),
+    )
+    .await;
+    let up =
+        |host: &str| format!("<189>Jan 15 08:02:00 {host} IOS: %LINK-3-UPDOWN: Interface Gi1/0/1, changed state to up");
+    h.app
+        .record_events(
+            &Actor::system(),
+            vec![
+                syslog(&up("pn-cell-sw1"), "10.20.1.2", now + 120_000),
+                syslog(&up("pn-cell-sw2"), "10.20.1.3", now + 120_000),
+            ],
+        )
+        .await
+        .unwrap();
+    let pass = h.app.correlate().await.unwrap();
+    assert_eq!(pass.resolved, vec![number.clone()], "{pass:?}");
+    let inc = h.get(&format!("/api/v1/incidents/{number}"), &t).await.json();
+    assert_eq!((inc["state"].as_str(), inc["resolution_code"].as_str()), (Some("resolved"), Some("recovered")));
+    assert_eq!(h.get(&format!("/api/v1/alarms?incident={number}"), &t).await.json(), json!([]), "none open");
+    let history = h.get(&format!("/api/v1/alarms?incident={number}&state=all"), &t).await.json();
+    assert!(history.as_array().unwrap().iter().all(|a| a["state"] == "cleared"), "{history}");
+}
+
+async fn a_bouncing_link_flaps_on_one_incident(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("engineer", &Scope::ALL).await);
+    let mut at = 1_800_000_000_000;
+    let mut numbers = std::collections::BTreeSet::new();
+    for i in 0..12 {
+        let state = if i % 2 == 0 { "down" } else { "up" };
+        let line = format!(
+            "<187>Jan 15 08:00:00 pn-wan-rtr1 IOS: %LINK-3-UPDOWN: Interface Gi0/0/0, changed state to {state}"
+        );
+        h.app.record_events(&Actor::system(), vec![syslog(&line, "10.20.0.1", at)]).await.unwrap();
+        let pass = h.app.correlate().await.unwrap();
+        numbers.extend(pass.opened);
+        h.advance(20_000);
+        at += 20_000;
+    }
+    assert_eq!(numbers.len(), 1, "reopened, not opened again: {numbers:?}");
+    let number = numbers.first().unwrap();
+    let alarms = h.get("/api/v1/alarms?state=all&item=pn-wan-rtr1", &t).await.json();
+    assert_eq!(alarms.as_array().unwrap().len(), 1, "one condition: {alarms}");
+    assert_eq!(alarms[0]["flapping"], true, "{alarms}");
+    let inc = h.get(&format!("/api/v1/incidents/{number}"), &t).await.json();
+    assert_eq!(inc["state"], "in-progress", "reopened when the link went down again: {inc}");
+    assert!(inc["journal"].to_string().contains("started flapping"), "{}", inc["journal"]);
+}
+
+crate::both_backends!(
+    a_failing_switch_opens_one_incident_and_its_recovery_resolves_it,
+    a_bouncing_link_flaps_on_one_incident
+);
