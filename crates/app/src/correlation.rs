@@ -291,12 +291,23 @@ impl App {
         Ok(true)
     }
 
-    /// Sends each open alarm not yet routed where it belongs (see the module's comment).
+    /// Sends each open alarm not yet routed where it belongs (see the module's comment), a
+    /// page at a time.
     async fn route(&self, pass: &mut Pass) -> Result<()> {
-        let waiting = self.store.unrouted_alarms(ROUTE_BATCH).await?;
-        if waiting.is_empty() {
-            return Ok(());
+        let mut after = 0;
+        loop {
+            let waiting = self.store.unrouted_alarms(after, ROUTE_BATCH).await?;
+            let Some(last) = waiting.last() else { return Ok(()) };
+            after = last.id;
+            let full = waiting.len() as i64 == ROUTE_BATCH;
+            self.route_page(waiting, pass).await?;
+            if !full {
+                return Ok(());
+            }
         }
+    }
+
+    async fn route_page(&self, waiting: Vec<AlarmRow>, pass: &mut Pass) -> Result<()> {
         let now = self.now_ms();
         let actor = correlator();
         let window = self.settings.correlation_window_ms;

@@ -147,13 +147,13 @@ impl Store {
         Ok(on!(self.pool(), p => sqlx::query_as(SQL).bind(since).fetch_all(p).await?))
     }
 
-    /// Open alarms not yet sent to an incident, oldest first.
-    pub async fn unrouted_alarms(&self, limit: i64) -> Result<Vec<AlarmRow>> {
+    /// Open alarms not yet sent to an incident, oldest first, after the alarm `after_id`.
+    pub async fn unrouted_alarms(&self, after_id: i64, limit: i64) -> Result<Vec<AlarmRow>> {
         let sql = format!(
-            "SELECT {READ} FROM alarms WHERE open AND NOT routed ORDER BY id LIMIT {}",
+            "SELECT {READ} FROM alarms WHERE open AND NOT routed AND id > $1 ORDER BY id LIMIT {}",
             limit.clamp(1, 100_000)
         );
-        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).fetch_all(p).await?))
+        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(after_id).fetch_all(p).await?))
     }
 
     /// The open alarm saying `item_id` failed, if one does: `(incident id)` it fed.
