@@ -84,6 +84,14 @@ pub struct Settings {
     pub syslog_tcp: Option<std::net::SocketAddr>,
     /// RFC 5425, with the server's certificate.
     pub syslog_tls: Option<std::net::SocketAddr>,
+    /// Where SNMP notifications (traps and v2c informs) are received, if anywhere.
+    pub snmp_traps: Option<std::net::SocketAddr>,
+    /// Communities accepted from v1 and v2c senders (none: v1 and v2c are refused).
+    pub snmp_communities: Vec<String>,
+    /// SNMPv3 users accepted.
+    pub snmp_users: Vec<intake::snmp::usm::User>,
+    /// What trap OIDs mean: the operator's rules, then the standard ones.
+    pub snmp_rules: Vec<intake::snmp::trap::TrapRule>,
     /// How long after an alarm last joined an incident a new alarm on a shared service still
     /// joins it instead of opening another.
     pub correlation_window_ms: i64,
@@ -109,6 +117,10 @@ impl Default for Settings {
             syslog_udp: None,
             syslog_tcp: None,
             syslog_tls: None,
+            snmp_traps: None,
+            snmp_communities: Vec::new(),
+            snmp_users: Vec::new(),
+            snmp_rules: intake::snmp::trap::standard_rules(),
             correlation_window_ms: 15 * 60_000,
             auto_resolve: true,
         }

@@ -18,6 +18,7 @@ pub mod problem;
 pub mod routes;
 pub mod state;
 mod syslog;
+mod traps;
 
 pub use state::AppState;
 
@@ -151,6 +152,11 @@ pub async fn serve(
     let first = at.udp.or(at.tcp).or(at.tls.as_ref().map(|t| t.0)).unwrap_or(addr);
     let listeners =
         syslog::start(state.clone(), at).await.map_err(|source| ServeError::Bind { addr: first, source })?;
+    let mut listeners = listeners;
+    if let Some(at) = settings.snmp_traps {
+        listeners
+            .extend(traps::start(state.clone(), at).await.map_err(|source| ServeError::Bind { addr: at, source })?);
+    }
     let housekeeping = tokio::spawn(housekeeping(state.app.clone()));
     let correlation = tokio::spawn(state.app.clone().run_correlation());
     let desk = tokio::spawn(desk(state.app.clone()));

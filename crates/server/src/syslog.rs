@@ -71,7 +71,7 @@ pub async fn start(state: AppState, at: Listeners) -> std::io::Result<Vec<tokio:
         return Ok(tasks);
     }
     let (tx, rx) = mpsc::channel::<Event>(QUEUE);
-    tasks.push(tokio::spawn(store(state.clone(), rx)));
+    tasks.push(tokio::spawn(store(state.clone(), rx, "syslog")));
     if let Some(addr) = udp {
         let socket = tokio::net::UdpSocket::bind(addr).await?;
         tracing::info!(addr = %socket.local_addr()?, "Syslog listening on UDP.");
@@ -91,16 +91,17 @@ pub async fn start(state: AppState, at: Listeners) -> std::io::Result<Vec<tokio:
     Ok(tasks)
 }
 
-async fn store(state: AppState, mut rx: mpsc::Receiver<Event>) {
+/// Stores what a listener decoded, a batch at a time, counting each event under `decoder`.
+pub(crate) async fn store(state: AppState, mut rx: mpsc::Receiver<Event>, decoder: &'static str) {
     let system = Actor::system();
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         let n = batch.len();
         match state.app.record_events(&system, std::mem::take(&mut batch)).await {
-            Ok(_) => state.metrics.intake("syslog", "stored", n),
+            Ok(_) => state.metrics.intake(decoder, "stored", n),
             Err(e) => {
-                state.metrics.intake("syslog", "lost", n);
-                tracing::error!(error = %e, events = n, "Syslog events could not be stored.");
+                state.metrics.intake(decoder, "lost", n);
+                tracing::error!(error = %e, events = n, decoder, "Received events could not be stored.");
                 // The database is away: wait a little rather than spin.
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }

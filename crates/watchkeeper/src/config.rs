@@ -56,12 +56,56 @@ pub struct IntakeConfig {
     pub syslog_tcp: Option<String>,
     /// Syslog over TLS (RFC 5425, `"0.0.0.0:6514"`), with the server's tls_cert and tls_key.
     pub syslog_tls: Option<String>,
+    /// Where to receive SNMP traps and informs: `"0.0.0.0:162"`.
+    pub snmp_traps: Option<String>,
+    /// A file of the communities accepted from SNMPv1 and v2c senders, one per line (a
+    /// community is a password; without this file v1 and v2c notifications are refused).
+    pub snmp_community_file: Option<PathBuf>,
+    /// SNMPv3 users allowed to send notifications.
+    #[serde(default)]
+    pub snmp_users: Vec<SnmpUserConfig>,
+    /// What trap OIDs mean, beyond the standard ones (linkDown/linkUp, coldStart/warmStart,
+    /// authenticationFailure, BGP, OSPF, VRRP, Cisco configuration).
+    #[serde(default)]
+    pub snmp_traps_map: Vec<TrapRuleConfig>,
     /// Minutes after an alarm last joined an incident during which alarms on a shared service
     /// join it too (default 15).
     pub correlation_window_minutes: Option<u32>,
     /// Whether an untouched incident opened by alarms resolves itself when they all clear
     /// (default true; false only annotates it).
     pub auto_resolve: Option<bool>,
+}
+
+/// An SNMPv3 user, as net-snmp's `createUser` names it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnmpUserConfig {
+    pub name: String,
+    /// MD5, SHA, SHA-224, SHA-256, SHA-384 or SHA-512; with `auth_password_file`.
+    pub auth: Option<String>,
+    pub auth_password_file: Option<PathBuf>,
+    /// DES or AES; with `privacy_password_file` (needs `auth`).
+    pub privacy: Option<String>,
+    pub privacy_password_file: Option<PathBuf>,
+}
+
+/// One entry of the trap OID map.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrapRuleConfig {
+    /// The trap's OID, or a prefix of it: `1.3.6.1.4.1.9.9.187.0.1`.
+    pub oid: String,
+    /// A name for people: `cbgpFsmStateChange`.
+    pub name: String,
+    /// The event kind: `interface`, `bgp.session`, `power`…
+    pub kind: String,
+    /// emergency … debug (default notice).
+    pub severity: Option<String>,
+    /// Whether it says something went down (false) or came back (true).
+    pub up: Option<bool>,
+    /// Variables whose value names the object (an interface, a neighbour), first found wins.
+    #[serde(default)]
+    pub object_from: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,6 +257,75 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
     let syslog_udp = address("syslog_udp", &file.intake.syslog_udp)?;
     let syslog_tcp = address("syslog_tcp", &file.intake.syslog_tcp)?;
     let syslog_tls = address("syslog_tls", &file.intake.syslog_tls)?;
+    let snmp_traps = address("snmp_traps", &file.intake.snmp_traps)?;
+    let secret = |what: &str, p: &PathBuf| -> Result<String> {
+        Ok(std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read the {what} file {}", p.display()))?
+            .trim_end()
+            .to_owned())
+    };
+    let snmp_communities = match &file.intake.snmp_community_file {
+        Some(p) => {
+            secret("SNMP community", p)?.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+        }
+        None => Vec::new(),
+    };
+    let mut snmp_users = Vec::new();
+    for (i, u) in file.intake.snmp_users.iter().enumerate() {
+        use intake::snmp::usm::{AuthProtocol, PrivProtocol, User};
+        let at = format!("intake.snmp_users[{i}] ({})", u.name);
+        let auth = match (&u.auth, &u.auth_password_file) {
+            (Some(a), Some(f)) => Some((
+                AuthProtocol::parse(a).ok_or_else(|| {
+                    anyhow::anyhow!("{at}: auth `{a}` is not MD5, SHA, SHA-224, SHA-256, SHA-384 or SHA-512")
+                })?,
+                secret("SNMP authentication passphrase", f)?,
+            )),
+            (None, None) => None,
+            _ => bail!("{at}: auth and auth_password_file go together"),
+        };
+        let privacy = match (&u.privacy, &u.privacy_password_file) {
+            (Some(_), _) if auth.is_none() => bail!("{at}: privacy needs auth (authPriv)"),
+            (Some(p), Some(f)) => Some((
+                PrivProtocol::parse(p).ok_or_else(|| anyhow::anyhow!("{at}: privacy `{p}` is not DES or AES"))?,
+                secret("SNMP privacy passphrase", f)?,
+            )),
+            (None, None) => None,
+            _ => bail!("{at}: privacy and privacy_password_file go together"),
+        };
+        if auth.as_ref().is_some_and(|a| a.1.len() < 8) || privacy.as_ref().is_some_and(|p| p.1.len() < 8) {
+            bail!("{at}: SNMPv3 passphrases are at least 8 characters (RFC 3414)");
+        }
+        snmp_users.push(User { name: u.name.clone(), auth, privacy });
+    }
+    let mut snmp_rules = Vec::new();
+    for (i, r) in file.intake.snmp_traps_map.iter().enumerate() {
+        use intake::snmp::Oid;
+        let at = format!("intake.snmp_traps_map[{i}]");
+        let oid = Oid::parse(&r.oid).ok_or_else(|| anyhow::anyhow!("{at}: oid `{}` is not dotted numbers", r.oid))?;
+        let severity = match &r.severity {
+            Some(s) => model::event::SEVERITIES.iter().position(|n| n == s).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{at}: severity `{s}` is not emergency, alert, critical, error, warning, notice, info or debug"
+                )
+            })? as u8,
+            None => 5,
+        };
+        let mut object_from = Vec::new();
+        for o in &r.object_from {
+            object_from
+                .push(Oid::parse(o).ok_or_else(|| anyhow::anyhow!("{at}: object_from `{o}` is not dotted numbers"))?);
+        }
+        snmp_rules.push(intake::snmp::trap::TrapRule {
+            oid,
+            name: r.name.clone(),
+            kind: r.kind.clone(),
+            severity,
+            up: r.up,
+            object_from,
+        });
+    }
+    snmp_rules.extend(intake::snmp::trap::standard_rules());
     let min = |m: Option<u32>, default: i64| m.map_or(default, |m| i64::from(m) * 60_000);
     Ok(app::Settings {
         session_idle_ms: min(file.session.idle_minutes, d.session_idle_ms),
@@ -229,6 +342,10 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
         syslog_udp,
         syslog_tcp,
         syslog_tls,
+        snmp_traps,
+        snmp_communities,
+        snmp_users,
+        snmp_rules,
         correlation_window_ms: file
             .intake
             .correlation_window_minutes

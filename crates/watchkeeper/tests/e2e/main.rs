@@ -8,6 +8,7 @@ mod crash;
 mod intake;
 mod policy;
 mod server;
+mod snmp;
 mod storm;
 
 use std::io::{BufRead, BufReader};

@@ -1,0 +1,201 @@
+//! Notifications as events: the trap's OID (v2c/v3 `snmpTrapOID.0`, or RFC 3584's mapping of
+//! a v1 trap's generic and specific numbers) looked up in an OID map — the standard traps
+//! (linkDown/linkUp, coldStart/warmStart, authenticationFailure), common vendor ones, and
+//! whatever the operator adds — and its variables kept as fields.
+
+use super::{Message, Oid, PduKind, Value, VarBind};
+use model::event::Event;
+use std::collections::BTreeMap;
+
+/// `snmpTrapOID.0`.
+pub const SNMP_TRAP_OID: &str = "1.3.6.1.6.3.1.1.4.1.0";
+/// `sysUpTime.0`.
+pub const SYS_UPTIME: &str = "1.3.6.1.2.1.1.3.0";
+
+/// What a trap OID means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrapRule {
+    /// The trap's OID, or a prefix of it.
+    pub oid: Oid,
+    /// A name for people: `linkDown`.
+    pub name: String,
+    /// The event kind: `interface`, `bgp.session`… (see `model::alarm`).
+    pub kind: String,
+    /// Syslog's 0–7.
+    pub severity: u8,
+    /// Down (false) or up (true), when the trap says so.
+    pub up: Option<bool>,
+    /// Variables (OID prefixes) whose value names the object, first found wins: an
+    /// interface's name, a neighbour's address.
+    pub object_from: Vec<Oid>,
+}
+
+fn rule(oid: &str, name: &str, kind: &str, severity: u8, up: Option<bool>, object_from: &[&str]) -> TrapRule {
+    TrapRule {
+        oid: Oid::parse(oid).unwrap_or_default(),
+        name: name.into(),
+        kind: kind.into(),
+        severity,
+        up,
+        object_from: object_from.iter().filter_map(|o| Oid::parse(o)).collect(),
+    }
+}
+
+/// ifName, ifDescr, then ifIndex: what names an interface in a link trap.
+const IF_NAMES: [&str; 3] = ["1.3.6.1.2.1.31.1.1.1.1", "1.3.6.1.2.1.2.2.1.2", "1.3.6.1.2.1.2.2.1.1"];
+
+/// The built-in map: SNMPv2-MIB's and IF-MIB's standard traps, BGP4-MIB, OSPF-MIB, VRRP-MIB,
+/// and Cisco's configuration and syslog notifications.
+pub fn standard_rules() -> Vec<TrapRule> {
+    vec![
+        rule("1.3.6.1.6.3.1.1.5.3", "linkDown", "interface", 3, Some(false), &IF_NAMES),
+        rule("1.3.6.1.6.3.1.1.5.4", "linkUp", "interface", 5, Some(true), &IF_NAMES),
+        rule("1.3.6.1.6.3.1.1.5.1", "coldStart", "device.restart", 4, None, &[]),
+        rule("1.3.6.1.6.3.1.1.5.2", "warmStart", "device.restart", 5, None, &[]),
+        rule("1.3.6.1.6.3.1.1.5.5", "authenticationFailure", "snmp.auth-failure", 4, None, &[]),
+        // BGP4-MIB (RFC 4273), and its predecessor's numbering.
+        rule(
+            "1.3.6.1.2.1.15.0.1",
+            "bgpEstablishedNotification",
+            "bgp.session",
+            5,
+            Some(true),
+            &["1.3.6.1.2.1.15.3.1.14"],
+        ),
+        rule(
+            "1.3.6.1.2.1.15.0.2",
+            "bgpBackwardTransNotification",
+            "bgp.session",
+            3,
+            Some(false),
+            &["1.3.6.1.2.1.15.3.1.14"],
+        ),
+        rule("1.3.6.1.2.1.15.7.1", "bgpEstablished", "bgp.session", 5, Some(true), &["1.3.6.1.2.1.15.3.1.14"]),
+        rule("1.3.6.1.2.1.15.7.2", "bgpBackwardTransition", "bgp.session", 3, Some(false), &["1.3.6.1.2.1.15.3.1.14"]),
+        rule("1.3.6.1.2.1.14.16.2.2", "ospfNbrStateChange", "ospf.adjacency", 4, None, &["1.3.6.1.2.1.14.10.1.1"]),
+        rule("1.3.6.1.2.1.68.0.1", "vrrpTrapNewMaster", "vrrp.state", 4, None, &["1.3.6.1.2.1.68.1.3.1.7"]),
+        rule("1.3.6.1.4.1.9.9.43.2.0.1", "ciscoConfigManEvent", "config.change", 5, None, &[]),
+        rule("1.3.6.1.4.1.9.9.41.2.0.1", "clogMessageGenerated", "syslog.forwarded", 5, None, &[]),
+    ]
+}
+
+/// The OID a notification is: v2c/v3 `snmpTrapOID.0`; v1 by RFC 3584 §3.1.
+pub fn trap_oid(m: &Message) -> Option<Oid> {
+    let pdu = m.pdu.as_ref()?;
+    if let Some(v1) = &pdu.v1 {
+        return Some(match v1.generic {
+            0..=5 => Oid(vec![1, 3, 6, 1, 6, 3, 1, 1, 5, (v1.generic + 1) as u32]),
+            _ => {
+                let mut o = v1.enterprise.0.clone();
+                o.extend([0, u32::try_from(v1.specific).unwrap_or(0)]);
+                Oid(o)
+            }
+        });
+    }
+    let want = Oid::parse(SNMP_TRAP_OID)?;
+    pdu.varbinds.iter().find(|vb| vb.oid == want).and_then(|vb| match &vb.value {
+        Value::Oid(o) => Some(o.clone()),
+        _ => None,
+    })
+}
+
+/// The event a notification is. `sender` is the address it came from (for v1, the agent
+/// address it names, unless that is 0.0.0.0). `rules` are searched longest prefix first.
+pub fn event(m: &Message, sender: &str, user: Option<&str>, rules: &[TrapRule], received_at: i64) -> Option<Event> {
+    let pdu = m.pdu.as_ref()?;
+    if !matches!(pdu.kind, PduKind::TrapV1 | PduKind::TrapV2 | PduKind::Inform) {
+        return None;
+    }
+    let oid = trap_oid(m)?;
+    let rule = rules.iter().filter(|r| oid.starts_with(&r.oid)).max_by_key(|r| r.oid.0.len());
+    let sender = match pdu.v1.as_ref().map(|v| v.agent_addr) {
+        Some(a) if a != [0, 0, 0, 0] => std::net::Ipv4Addr::from(a).to_string(),
+        _ => sender.to_owned(),
+    };
+    let skip = [Oid::parse(SYS_UPTIME), Oid::parse(SNMP_TRAP_OID)];
+    let shown: Vec<&VarBind> = pdu.varbinds.iter().filter(|vb| !skip.iter().flatten().any(|s| *s == vb.oid)).collect();
+    let mut fields: BTreeMap<String, String> =
+        shown.iter().map(|vb| (vb.oid.to_string(), vb.value.to_string())).collect();
+    fields.insert("trap_oid".into(), oid.to_string());
+    fields.insert("snmp_version".into(), m.version.as_str().into());
+    if let Some(u) = user {
+        fields.insert("user".into(), u.into());
+    }
+    let name = rule.map_or_else(|| oid.to_string(), |r| r.name.clone());
+    let object = rule
+        .and_then(|r| {
+            r.object_from.iter().find_map(|prefix| {
+                shown.iter().find(|vb| vb.oid.starts_with(prefix)).map(|vb| match (&vb.value, ()) {
+                    // An ifIndex alone says which interface by number.
+                    (Value::Integer(i), _) if prefix.to_string() == IF_NAMES[2] => format!("ifIndex {i}"),
+                    (v, _) => v.to_string(),
+                })
+            })
+        })
+        .unwrap_or_default();
+    let detail: Vec<String> = shown.iter().take(8).map(|vb| format!("{}={}", vb.oid, vb.value)).collect();
+    let text = if detail.is_empty() { name.clone() } else { format!("{name} {}", detail.join(" ")) };
+    Some(Event {
+        received_at,
+        occurred_at: None,
+        source: "snmp-trap",
+        sender,
+        host: String::new(),
+        item_id: None,
+        kind: rule.map_or_else(|| "snmp.trap".to_owned(), |r| r.kind.clone()),
+        object: if rule.is_some() { object } else { oid.to_string() },
+        up: rule.and_then(|r| r.up),
+        severity: rule.map_or(5, |r| r.severity),
+        mnemonic: name,
+        text,
+        fields,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snmp::decode;
+    use crate::snmp::tests::{LINK_DOWN_V2C, hex};
+
+    #[test]
+    fn a_v2c_link_down_is_an_interface_down_event() {
+        let m = decode(&hex(LINK_DOWN_V2C)).unwrap();
+        let e = event(&m, "10.20.1.2", None, &standard_rules(), 7).unwrap();
+        assert_eq!((e.kind.as_str(), e.object.as_str(), e.up, e.severity), ("interface", "ifIndex 4", Some(false), 3));
+        assert_eq!(e.mnemonic, "linkDown");
+        assert_eq!(e.fields["1.3.6.1.2.1.2.2.1.8.4"], "2");
+        assert_eq!(e.fields["trap_oid"], "1.3.6.1.6.3.1.1.5.3");
+        assert!(!e.fields.values().any(|v| v == "public"), "the community is a secret");
+        assert_eq!(e.source, "snmp-trap");
+    }
+
+    #[test]
+    fn v1_generic_and_enterprise_traps_map_by_rfc_3584() {
+        let pdu = crate::snmp::Pdu {
+            kind: PduKind::TrapV1,
+            request_id: 0,
+            error_status: 0,
+            error_index: 0,
+            varbinds: vec![],
+            v1: Some(crate::snmp::TrapV1 {
+                enterprise: Oid::parse("1.3.6.1.4.1.8072.3.2.10").unwrap(),
+                agent_addr: [10, 20, 1, 3],
+                generic: 2,
+                specific: 0,
+                time_stamp: 0,
+            }),
+        };
+        let mut m =
+            Message { version: crate::snmp::Version::V1, community: vec![], v3: None, pdu: Some(pdu), encrypted: None };
+        let e = event(&m, "127.0.0.1", None, &standard_rules(), 0).unwrap();
+        assert_eq!((e.kind.as_str(), e.sender.as_str(), e.up), ("interface", "10.20.1.3", Some(false)));
+        if let Some(v1) = m.pdu.as_mut().and_then(|p| p.v1.as_mut()) {
+            v1.generic = 6;
+            v1.specific = 17;
+        }
+        assert_eq!(trap_oid(&m).unwrap().to_string(), "1.3.6.1.4.1.8072.3.2.10.0.17");
+        let e = event(&m, "127.0.0.1", None, &standard_rules(), 0).unwrap();
+        assert_eq!((e.kind.as_str(), e.object.as_str()), ("snmp.trap", "1.3.6.1.4.1.8072.3.2.10.0.17"));
+    }
+}
