@@ -11,6 +11,7 @@ pub mod attachment;
 pub mod attributes;
 pub mod audit;
 pub mod calendar;
+pub mod check;
 pub mod cmdb;
 pub mod escalation;
 pub mod event;
