@@ -219,6 +219,7 @@ impl App {
         tx.clear_login_failures("", now - s.throttle_window_ms).await?;
         // Alerts resolved longer ago than Alertmanager keeps them (its --data.retention).
         tx.delete_alerts_ended_before(now - crate::alerts::RESOLVED_RETENTION_MS).await?;
+        tx.delete_samples_before(now - crate::checks::SAMPLE_RETENTION_MS).await?;
         tx.commit().await?;
         Ok(n)
     }

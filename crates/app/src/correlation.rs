@@ -7,7 +7,9 @@
 //!    by events that never recover and have been quiet, get a clearing event of their own;
 //! 3. **route** — each open alarm not yet routed is silenced (a silence's matchers match its
 //!    labels), suppressed (its item is down only because an item it needs failed: a symptom,
-//!    attached to the cause's incident), left alone while it flaps, or sent to an incident:
+//!    attached to the cause's incident), left alone while it flaps or while a new "item down"
+//!    alarm settles (the settle time, for an item that needs anything: its parent's failure
+//!    may arrive a moment later and explain it), or sent to an incident:
 //!    the one its previous episode fed if that is still open (or reopened, if it resolved
 //!    within the correlation window), an open one sharing a service or the item within the
 //!    window, or a new one whose priority comes from the worst affected service and the
@@ -375,7 +377,10 @@ impl App {
                 symptoms.push((a, before));
                 continue;
             }
-            if a.flapping {
+            // A child's failure may be seen before its parent's: give something upstream time
+            // to explain it, when there is anything upstream at all.
+            let settling = now - a.opened_at_ms < self.settings.settle_ms;
+            if a.flapping || (a.fails_item && settling && a.item_id.is_some_and(|x| g.graph.needs_anything(x))) {
                 if a != before {
                     changed.push(a);
                 }

@@ -10,6 +10,7 @@ pub mod attributes;
 mod audit;
 mod auth;
 mod batch;
+pub mod checks;
 pub mod cmdb;
 pub mod configs;
 pub mod correlation;
@@ -95,6 +96,9 @@ pub struct Settings {
     /// How long after an alarm last joined an incident a new alarm on a shared service still
     /// joins it instead of opening another.
     pub correlation_window_ms: i64,
+    /// How long an alarm saying its item is down waits for a failure upstream to explain it
+    /// before it opens an incident of its own (a child's check may fail before its parent's).
+    pub settle_ms: i64,
     /// Whether an incident that alarms opened, and nobody has touched, resolves itself when
     /// every one of its alarms has cleared (otherwise it is annotated).
     pub auto_resolve: bool,
@@ -122,6 +126,7 @@ impl Default for Settings {
             snmp_users: Vec::new(),
             snmp_rules: intake::snmp::trap::standard_rules(),
             correlation_window_ms: 15 * 60_000,
+            settle_ms: 15_000,
             auto_resolve: true,
         }
     }
@@ -154,6 +159,8 @@ pub struct App {
     correlation: Arc<tokio::sync::Notify>,
     /// Up to when correlation has looked for alerts that ended unannounced (0: not yet).
     expired_to: Arc<std::sync::atomic::AtomicI64>,
+    /// Bumped when checks are defined or deleted, so the schedule re-plans.
+    checks_changed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl App {
@@ -168,6 +175,7 @@ impl App {
             senders: Arc::default(),
             correlation: Arc::default(),
             expired_to: Arc::default(),
+            checks_changed: Arc::default(),
         }
     }
 

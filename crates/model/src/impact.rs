@@ -119,6 +119,12 @@ impl ImpactGraph {
         self.needed_by[m as usize].push(g);
     }
 
+    /// Whether an item needs anything (runs on, depends on, is protected by): whether a
+    /// failure elsewhere could explain its own.
+    pub fn needs_anything(&self, item: i64) -> bool {
+        self.index.get(&Node::Item(item)).is_some_and(|&i| !self.needs[i as usize].is_empty())
+    }
+
     pub fn len(&self) -> usize {
         self.nodes.len()
     }

@@ -333,6 +333,10 @@ mod tests {
         let open = p.run(&Probe::Tcp { port, warn_ms: None, crit_ms: None }, &target(), Duration::from_secs(2)).await;
         assert_eq!(open.status, Status::Ok, "{open:?}");
         assert_eq!(open.output.perfdata[0].label, "time");
+        // A port held bound but not listening: refused, and nobody else can take it meanwhile.
+        let held = tokio::net::TcpSocket::new_v4().unwrap();
+        held.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let port = held.local_addr().unwrap().port();
         drop(listener);
         let closed = p.run(&Probe::Tcp { port, warn_ms: None, crit_ms: None }, &target(), Duration::from_secs(2)).await;
         assert_eq!(closed.status, Status::Critical, "{closed:?}");

@@ -159,6 +159,7 @@ pub async fn serve(
     }
     let housekeeping = tokio::spawn(housekeeping(state.app.clone()));
     let correlation = tokio::spawn(state.app.clone().run_correlation());
+    let checks = tokio::spawn(state.app.clone().run_check_schedule(probe::Probes::new()));
     let desk = tokio::spawn(desk(state.app.clone()));
     let watch =
         state.app.settings().config_watch_dir.clone().map(|dir| tokio::spawn(watch_configs(state.app.clone(), dir)));
@@ -196,6 +197,7 @@ pub async fn serve(
     };
     housekeeping.abort();
     correlation.abort();
+    checks.abort();
     desk.abort();
     for l in listeners {
         l.abort();

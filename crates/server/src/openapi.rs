@@ -2,7 +2,7 @@
 //! `/api/openapi.json` and rendered as the browsable page at `/api`.
 
 use crate::api;
-use crate::api::{alarms, cmdb, configs, desk, events, incidents, major, problems, suppliers};
+use crate::api::{alarms, checks, cmdb, configs, desk, events, incidents, major, problems, suppliers};
 use crate::health;
 use crate::problem::{Problem, ProblemField};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
@@ -80,6 +80,11 @@ use utoipa::{Modify, OpenApi};
         alarms::list,
         alarms::get,
         alarms::acknowledge,
+        checks::list,
+        checks::create,
+        checks::board,
+        checks::delete,
+        checks::samples,
         incidents::saved_filters,
         incidents::save_filter,
         incidents::delete_filter,

@@ -3,7 +3,7 @@
 //! route test walks the same table.
 
 use crate::access::Access::{self, Needs, Public};
-use crate::api::{alarms, alertmanager, cmdb, configs, desk, events, incidents, major, problems, suppliers};
+use crate::api::{alarms, alertmanager, checks, cmdb, configs, desk, events, incidents, major, problems, suppliers};
 use crate::state::AppState;
 use crate::{api, assets, console, health, metrics};
 use axum::handler::Handler;
@@ -143,6 +143,11 @@ pub fn table() -> Vec<Route> {
         r(Get, "/api/v1/alarms", Needs(EventRead), alarms::list),
         r(Get, "/api/v1/alarms/{id}", Needs(EventRead), alarms::get),
         r(Post, "/api/v1/alarms/{id}/ack", Needs(EventWork), alarms::acknowledge),
+        r(Get, "/api/v1/checks", Needs(EventRead), checks::list),
+        r(Post, "/api/v1/checks", Needs(CmdbWrite), checks::create),
+        r(Get, "/api/v1/checks/board", Needs(EventRead), checks::board),
+        r(Delete, "/api/v1/checks/{id}", Needs(CmdbWrite), checks::delete),
+        r(Get, "/api/v1/checks/{id}/samples", Needs(EventRead), checks::samples),
         // Alertmanager's API v2: Prometheus, amtool and forwarding Alertmanagers.
         r(Get, "/api/v2/status", Needs(EventRead), alertmanager::status),
         r(Get, "/api/v2/receivers", Needs(EventRead), alertmanager::receivers),

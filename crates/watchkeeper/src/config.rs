@@ -71,6 +71,9 @@ pub struct IntakeConfig {
     /// Minutes after an alarm last joined an incident during which alarms on a shared service
     /// join it too (default 15).
     pub correlation_window_minutes: Option<u32>,
+    /// Seconds an alarm saying its item is down waits for a failure upstream to explain it
+    /// before opening an incident of its own (default 15).
+    pub settle_seconds: Option<u32>,
     /// Whether an untouched incident opened by alarms resolves itself when they all clear
     /// (default true; false only annotates it).
     pub auto_resolve: Option<bool>,
@@ -351,6 +354,7 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
             .correlation_window_minutes
             .map_or(d.correlation_window_ms, |m| i64::from(m) * 60_000),
         auto_resolve: file.intake.auto_resolve.unwrap_or(d.auto_resolve),
+        settle_ms: file.intake.settle_seconds.map_or(d.settle_ms, |s| i64::from(s) * 1000),
     })
 }
 

@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 pub mod alarms;
 pub mod alertmanager;
+pub mod checks;
 pub mod cmdb;
 pub mod configs;
 pub mod desk;

@@ -84,6 +84,12 @@ async fn a_failing_switch_opens_one_incident_and_its_recovery_resolves_it(backen
     assert_eq!((pass.events, pass.raised), (6, 6), "{pass:?}");
     assert_eq!(pass.opened.len(), 1, "one incident for the switch: {pass:?}");
     assert_eq!(pass.suppressed, 2, "the PLC and the HMI are behind it: {pass:?}");
+    assert_eq!(pass.joined, 1, "the switch's own InstanceDown settles (it needs the core pair): {pass:?}");
+    // Nothing upstream failed within the settle time: it joins the switch's incident, and its
+    // critical severity raises the priority.
+    h.advance(15_000);
+    let settled = h.app.correlate().await.unwrap();
+    assert_eq!((settled.opened.len(), settled.joined), (0, 1), "{settled:?}");
     let number = &pass.opened[0];
 
     let inc = h.get(&format!("/api/v1/incidents/{number}"), &t).await.json();
@@ -99,6 +105,7 @@ async fn a_failing_switch_opens_one_incident_and_its_recovery_resolves_it(backen
     assert!(services.contains(&"svc-northfield-treatment"), "{services:?}");
     let journal = inc["journal"].to_string();
     assert!(journal.contains("alarm(s) correlated"), "the joined alarms are noted: {journal}");
+    assert!(journal.contains("priority"), "raised to P1 when the critical alarm joined: {journal}");
 
     let fed = h.get(&format!("/api/v1/alarms?incident={number}"), &t).await.json();
     assert_eq!(fed.as_array().unwrap().len(), 5, "three of its own, two suppressed: {fed}");
@@ -114,7 +121,7 @@ async fn a_failing_switch_opens_one_incident_and_its_recovery_resolves_it(backen
 
     // Within the window, the other cell switch's uplink drops: it touches the same service and
     // joins the same incident.
-    h.advance(60_000);
+    h.advance(45_000);
     h.app
         .record_events(
             &Actor::system(),

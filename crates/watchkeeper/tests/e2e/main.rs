@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod browser;
+mod checks;
 mod cli;
 mod crash;
 mod intake;

@@ -1,0 +1,517 @@
+//! Active checks: definitions (audited) that apply to items by name, class (and below), site
+//! or tag; the schedule that runs every check on every item it applies to, spread over its
+//! interval (so a thousand checks defined at once do not fire in the same second), through
+//! `probe`; Nagios' soft and hard states per check and item (retrying at the retry interval
+//! while a problem is unconfirmed); and the results — each state kept, performance data kept
+//! as samples, and each hard change stored as an event, which correlation turns into alarms
+//! and incidents like any other. An ICMP check gone CRITICAL says its item is down
+//! (`host.down`), so what sits behind it is suppressed, not paged.
+
+use crate::{Actor, App, AppError, Result};
+use model::check::{CheckSpec, CheckState, Outcome, Probe, Status, Transition};
+use model::event::Event;
+use model::{Invalid, Perm};
+use probe::{Probes, Target};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+use store::{CheckRow, CheckStateRow};
+
+/// Checks running at once, at most.
+const CONCURRENCY: usize = 512;
+/// How long samples are kept.
+pub const SAMPLE_RETENTION_MS: i64 = 35 * 86_400_000;
+
+/// A check as someone defines it.
+#[derive(Debug, Clone)]
+pub struct CheckInput {
+    pub spec: CheckSpec,
+    /// Items by name, `site/name` or `#id`.
+    pub items: Vec<String>,
+    /// Every item of this class or below (`network-device`).
+    pub class: String,
+    /// Every item at this site.
+    pub site: String,
+    /// Every item whose custom attribute `tags` holds this tag.
+    pub tag: String,
+    pub enabled: bool,
+}
+
+/// A check as defined, read.
+#[derive(Debug, Clone)]
+pub struct CheckView {
+    pub row: CheckRow,
+    pub spec: CheckSpec,
+    pub item_ids: Vec<i64>,
+}
+
+/// One check on one item, as the status board shows it.
+#[derive(Debug, Clone)]
+pub struct BoardRow {
+    pub check: String,
+    pub kind: &'static str,
+    pub item_id: i64,
+    pub item: String,
+    pub site: Option<String>,
+    pub state: Option<CheckStateRow>,
+}
+
+/// One check on one item, due at `next_at`.
+#[derive(Debug, Clone)]
+struct Planned {
+    check_id: i64,
+    item_id: i64,
+    name: String,
+    spec: Arc<CheckSpec>,
+    target: Target,
+    next_at: i64,
+}
+
+fn view(row: CheckRow) -> Option<CheckView> {
+    let spec = serde_json::from_str(&row.spec).ok()?;
+    let item_ids = serde_json::from_str(&row.item_ids).unwrap_or_default();
+    Some(CheckView { row, spec, item_ids })
+}
+
+/// Whether a custom-attribute document's `tags` (a list, or words separated by commas or
+/// spaces) holds `tag`.
+fn has_tag(attrs: &str, tag: &str) -> bool {
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(attrs) else { return false };
+    match &doc["tags"] {
+        serde_json::Value::Array(a) => a.iter().any(|t| t.as_str() == Some(tag)),
+        serde_json::Value::String(s) => s.split([',', ' ']).any(|t| t.trim() == tag),
+        _ => false,
+    }
+}
+
+/// Spreads first runs over the interval by a hash of the pair, so restarts keep the spread.
+fn offset(check_id: i64, item_id: i64, interval_ms: i64) -> i64 {
+    let h =
+        (check_id as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (item_id as u64).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
+    (h % (interval_ms.max(1) as u64)) as i64
+}
+
+fn state_of(r: &CheckStateRow) -> CheckState {
+    CheckState {
+        status: Status::parse(&r.status).unwrap_or(Status::Unknown),
+        hard: r.hard,
+        attempt: u32::try_from(r.attempt).unwrap_or(1).max(1),
+        hard_status: Status::parse(&r.hard_status).unwrap_or(Status::Unknown),
+    }
+}
+
+/// The events a hard change is: for an ICMP check, CRITICAL says the item is down
+/// (`host.down`); anything else non-OK is a `check` problem. The kind not raised is cleared,
+/// so a move between the two leaves one alarm open.
+fn events(p: &Planned, item_site: &str, from: Status, to: Status, o: &Outcome, now: i64) -> Vec<Event> {
+    let host_down = matches!(p.spec.probe, Probe::Icmp { .. });
+    let make = |kind: &str, object: &str, up: bool, severity: u8| Event {
+        received_at: now,
+        occurred_at: Some(now),
+        source: "check",
+        sender: p.target.address.clone(),
+        host: p.target.name.clone(),
+        item_id: Some(p.item_id),
+        kind: kind.to_owned(),
+        object: object.to_owned(),
+        up: Some(up),
+        severity,
+        mnemonic: format!("{}-{}", p.spec.probe.kind().to_uppercase(), to.as_str().to_uppercase()),
+        text: format!("{}: {} (was {from}, now {to})", p.name, o.output.text),
+        fields: BTreeMap::from([
+            ("check".to_owned(), p.name.clone()),
+            ("status".to_owned(), to.as_str().to_owned()),
+            ("site".to_owned(), item_site.to_owned()),
+        ]),
+    };
+    let down_kind = host_down && to == Status::Critical;
+    let mut out = Vec::new();
+    if to == Status::Ok {
+        out.push(make("check", &p.name, true, 6));
+        if host_down {
+            out.push(make("host.down", "", true, 6));
+        }
+        return out;
+    }
+    if down_kind {
+        out.push(make("check", &p.name, true, 6));
+        out.push(make("host.down", "", false, to.severity()));
+    } else {
+        if host_down {
+            out.push(make("host.down", "", true, 6));
+        }
+        out.push(make("check", &p.name, false, to.severity()));
+    }
+    out
+}
+
+impl App {
+    /// Every check defined.
+    pub async fn checks(&self, actor: &Actor) -> Result<Vec<CheckView>> {
+        actor.require(Perm::EventRead)?;
+        Ok(self.store.checks().await?.into_iter().filter_map(view).collect())
+    }
+
+    /// Defines a check (audited).
+    pub async fn create_check(&self, actor: &Actor, input: CheckInput) -> Result<CheckView> {
+        actor.require(Perm::CmdbWrite)?;
+        let mut errors = input.spec.validate().err().map(|i| i.0).unwrap_or_default();
+        let mut ids = Vec::new();
+        for r in &input.items {
+            match self.resolve_item(actor, r).await {
+                Ok(i) => ids.push(i.id),
+                Err(AppError::NotFound(_)) => errors.push(model::FieldError::new("items", format!("no item `{r}`"))),
+                Err(e) => return Err(e),
+            }
+        }
+        if !input.class.is_empty() && model::cmdb::descendants(&input.class).is_empty() {
+            errors.push(model::FieldError::new("class", format!("no class `{}`", input.class)));
+        }
+        if ids.is_empty() && input.class.is_empty() && input.site.is_empty() && input.tag.is_empty() {
+            errors.push(model::FieldError::new("items", "say what it applies to: items, class, site or tag"));
+        }
+        Invalid::check(errors)?;
+        let now = self.now_ms();
+        let spec = serde_json::to_string(&input.spec).map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut row = CheckRow {
+            id: 0,
+            name: input.spec.name.trim().to_owned(),
+            spec,
+            item_ids: serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()),
+            class: input.class,
+            site: input.site,
+            tag: input.tag,
+            enabled: input.enabled,
+            created_at_ms: now,
+            updated_at_ms: now,
+        };
+        let mut tx = self.store.begin().await?;
+        row.id = match tx.insert_check(&row).await {
+            Ok(id) => id,
+            Err(store::StoreError::Conflict { .. }) => {
+                return Err(Invalid::one("name", format!("a check `{}` exists; choose another name", row.name)).into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let doc = serde_json::json!({"name": row.name, "spec": input.spec, "items": ids, "class": row.class,
+                                     "site": row.site, "tag": row.tag, "enabled": row.enabled});
+        tx.append_audit(crate::audit::event(
+            actor,
+            now,
+            "check.create",
+            "check",
+            &row.id.to_string(),
+            None,
+            Some(doc.to_string()),
+        ))
+        .await?;
+        tx.commit().await?;
+        self.checks_changed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        view(row).ok_or_else(|| AppError::Internal("a check just written does not read".into()))
+    }
+
+    /// Deletes a check and its states (audited).
+    pub async fn delete_check(&self, actor: &Actor, id: i64) -> Result<()> {
+        actor.require(Perm::CmdbWrite)?;
+        let before = self.store.checks().await?.into_iter().find(|c| c.id == id);
+        let Some(before) = before else { return Err(AppError::NotFound(format!("check {id}"))) };
+        let now = self.now_ms();
+        let mut tx = self.store.begin().await?;
+        tx.delete_check(id).await?;
+        tx.append_audit(crate::audit::event(
+            actor,
+            now,
+            "check.delete",
+            "check",
+            &id.to_string(),
+            Some(before.spec),
+            None,
+        ))
+        .await?;
+        tx.commit().await?;
+        self.checks_changed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Every check on every item it applies to, now.
+    async fn plan(&self) -> Result<Vec<Planned>> {
+        let checks: Vec<CheckView> =
+            self.store.checks().await?.into_iter().filter(|c| c.enabled).filter_map(view).collect();
+        if checks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items = self.store.all_items().await?;
+        let now = self.now_ms();
+        let mut out = Vec::new();
+        for c in &checks {
+            let spec = Arc::new(c.spec.clone());
+            let classes = if c.row.class.is_empty() { Vec::new() } else { model::cmdb::descendants(&c.row.class) };
+            for i in &items {
+                let applies = c.item_ids.contains(&i.id)
+                    || (!c.row.class.is_empty() && classes.contains(&i.class.as_str()))
+                    || (!c.row.site.is_empty() && i.site.as_deref() == Some(c.row.site.as_str()))
+                    || (!c.row.tag.is_empty() && has_tag(&i.attrs, &c.row.tag));
+                if !applies || matches!(i.status.as_str(), "retired" | "decommissioning" | "planned") {
+                    continue;
+                }
+                let address = i.mgmt_address.split('/').next().unwrap_or("").trim().to_owned();
+                let interval = i64::from(c.spec.interval_s) * 1000;
+                out.push(Planned {
+                    check_id: c.row.id,
+                    item_id: i.id,
+                    name: c.row.name.clone(),
+                    spec: spec.clone(),
+                    target: Target {
+                        address: if address.is_empty() { i.name.clone() } else { address },
+                        name: i.name.clone(),
+                    },
+                    next_at: now + offset(c.row.id, i.id, interval),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs every check on every item once, now, and applies the results (what the schedule
+    /// does over time; the CLI's `check run` and the tests call it). Returns the results.
+    pub async fn run_checks_once(&self, probes: &Probes) -> Result<Vec<(i64, i64, Outcome)>> {
+        let plan = self.plan().await?;
+        let mut states = self.load_states().await?;
+        let mut set = tokio::task::JoinSet::new();
+        for p in plan.iter().cloned() {
+            let probes = probes.clone();
+            set.spawn(async move {
+                let o = probes.run(&p.spec.probe, &p.target, Duration::from_secs(u64::from(p.spec.timeout_s))).await;
+                (p, o)
+            });
+        }
+        let mut results = Vec::new();
+        while let Some(done) = set.join_next().await {
+            if let Ok(r) = done {
+                results.push(r);
+            }
+        }
+        results.sort_by_key(|(p, _)| (p.check_id, p.item_id));
+        self.apply_results(&mut states, &results).await?;
+        Ok(results.into_iter().map(|(p, o)| (p.check_id, p.item_id, o)).collect())
+    }
+
+    async fn load_states(&self) -> Result<HashMap<(i64, i64), CheckStateRow>> {
+        Ok(self.store.check_states().await?.into_iter().map(|r| ((r.check_id, r.item_id), r)).collect())
+    }
+
+    /// Applies results in order: states, samples, and the events of hard changes. Returns
+    /// when each pair is next due (the retry interval while a problem is unconfirmed).
+    async fn apply_results(
+        &self,
+        states: &mut HashMap<(i64, i64), CheckStateRow>,
+        results: &[(Planned, Outcome)],
+    ) -> Result<Vec<((i64, i64), i64)>> {
+        if results.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = self.now_ms();
+        let g = self.impact_graph().await?;
+        let mut rows = Vec::with_capacity(results.len());
+        let mut samples = Vec::new();
+        let mut changes = Vec::new();
+        let mut next = Vec::with_capacity(results.len());
+        for (p, o) in results {
+            let key = (p.check_id, p.item_id);
+            let before = states.get(&key).map(state_of).unwrap_or_default();
+            let (after, t) = model::check::next(before, o.status, p.spec.max_attempts);
+            let soft_problem = !after.hard && after.status != Status::Ok;
+            let wait = if soft_problem { p.spec.retry_interval_s } else { p.spec.interval_s };
+            next.push((key, now + i64::from(wait) * 1000));
+            let changed = after.status != before.status || after.hard != before.hard;
+            let perf: Vec<serde_json::Value> = o
+                .output
+                .perfdata
+                .iter()
+                .map(|d| {
+                    serde_json::json!({"label": d.label, "value": d.value, "unit": d.unit,
+                        "warn": d.warn.map(|r| r.to_string()), "crit": d.crit.map(|r| r.to_string()),
+                        "min": d.min, "max": d.max})
+                })
+                .collect();
+            for d in &o.output.perfdata {
+                samples.push((format!("check/{}/{}/{}", p.check_id, p.item_id, d.label), now, d.value));
+            }
+            let text = if o.output.long_text.is_empty() {
+                o.output.text.clone()
+            } else {
+                format!("{}\n{}", o.output.text, o.output.long_text)
+            };
+            let row = CheckStateRow {
+                check_id: p.check_id,
+                item_id: p.item_id,
+                status: after.status.as_str().into(),
+                hard: after.hard,
+                attempt: i64::from(after.attempt),
+                hard_status: after.hard_status.as_str().into(),
+                output: text,
+                perfdata: serde_json::Value::Array(perf).to_string(),
+                duration_us: (o.duration_ms * 1000.0) as i64,
+                last_run_ms: now,
+                last_change_ms: if changed { now } else { states.get(&key).map_or(now, |s| s.last_change_ms) },
+            };
+            if let Transition::Hard { from, to } = t {
+                let site = g.nodes.get(&p.item_id).and_then(|n| n.site.clone()).unwrap_or_default();
+                changes.extend(events(p, &site, from, to, o, now));
+            }
+            states.insert(key, row.clone());
+            rows.push(row);
+        }
+        let mut tx = self.store.begin().await?;
+        tx.put_check_states(&rows).await?;
+        tx.insert_samples(&samples).await?;
+        tx.commit().await?;
+        if !changes.is_empty() {
+            self.record_events(&Actor::system(), changes).await?;
+        }
+        Ok(next)
+    }
+
+    /// Runs the schedule until the server stops: each pair when due, at most
+    /// [`CONCURRENCY`] at once; the plan is rebuilt when checks or the CMDB change.
+    pub async fn run_check_schedule(self, probes: Probes) {
+        let mut plan: Vec<Planned> = Vec::new();
+        let mut seen = (u64::MAX, i64::MIN);
+        let mut states = match self.load_states().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "Check states could not be read; checks are not run.");
+                return;
+            }
+        };
+        let mut running = tokio::task::JoinSet::new();
+        let mut in_flight = std::collections::HashSet::new();
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            tick.tick().await;
+            let generation = (
+                self.checks_changed.load(std::sync::atomic::Ordering::Relaxed),
+                self.store.cmdb_generation().await.unwrap_or(i64::MIN),
+            );
+            if generation != seen {
+                match self.plan().await {
+                    Ok(fresh) => {
+                        let due: HashMap<(i64, i64), i64> =
+                            plan.iter().map(|p| ((p.check_id, p.item_id), p.next_at)).collect();
+                        plan = fresh;
+                        for p in &mut plan {
+                            if let Some(&at) = due.get(&(p.check_id, p.item_id)) {
+                                p.next_at = at;
+                            }
+                        }
+                        seen = generation;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "The check plan could not be rebuilt."),
+                }
+            }
+            let now = self.now_ms();
+            for p in plan.iter_mut().filter(|p| p.next_at <= now) {
+                let key = (p.check_id, p.item_id);
+                if running.len() >= CONCURRENCY || in_flight.contains(&key) {
+                    continue;
+                }
+                in_flight.insert(key);
+                // Not due again until its result says when.
+                p.next_at = i64::MAX;
+                let (p, probes) = (p.clone(), probes.clone());
+                running.spawn(async move {
+                    let o =
+                        probes.run(&p.spec.probe, &p.target, Duration::from_secs(u64::from(p.spec.timeout_s))).await;
+                    (p, o)
+                });
+            }
+            let mut done = Vec::new();
+            while let Some(r) = running.try_join_next() {
+                if let Ok(r) = r {
+                    in_flight.remove(&(r.0.check_id, r.0.item_id));
+                    done.push(r);
+                }
+            }
+            match self.apply_results(&mut states, &done).await {
+                Ok(next) => {
+                    let next: HashMap<(i64, i64), i64> = next.into_iter().collect();
+                    for p in &mut plan {
+                        if let Some(&at) = next.get(&(p.check_id, p.item_id)) {
+                            p.next_at = at;
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, results = done.len(), "Check results could not be stored; retried next round.");
+                    for (p, _) in &done {
+                        if let Some(q) = plan.iter_mut().find(|q| q.check_id == p.check_id && q.item_id == p.item_id) {
+                            q.next_at = now;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The status board: every check on every item it applies to, with its state, for the
+    /// actor's sites.
+    pub async fn check_board(&self, actor: &Actor, site: Option<&str>) -> Result<Vec<BoardRow>> {
+        actor.require(Perm::EventRead)?;
+        let plan = self.plan().await?;
+        let states = self.load_states().await?;
+        let g = self.impact_graph().await?;
+        let mut out = Vec::new();
+        for p in plan {
+            let node_site = g.nodes.get(&p.item_id).and_then(|n| n.site.clone());
+            if !actor.sites.is_empty() && node_site.as_ref().is_none_or(|s| !actor.sites.contains(s)) {
+                continue;
+            }
+            if site.is_some_and(|s| node_site.as_deref() != Some(s)) {
+                continue;
+            }
+            out.push(BoardRow {
+                check: p.name.clone(),
+                kind: p.spec.probe.kind(),
+                item_id: p.item_id,
+                item: p.target.name.clone(),
+                site: node_site,
+                state: states.get(&(p.check_id, p.item_id)).cloned(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// A check's samples for one item and performance label over `[from, to]`.
+    pub async fn check_samples(
+        &self,
+        actor: &Actor,
+        check_id: i64,
+        item_id: i64,
+        label: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, f64)>> {
+        actor.require(Perm::EventRead)?;
+        Ok(self.store.samples(&format!("check/{check_id}/{item_id}/{label}"), from, to).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_read_as_lists_or_words() {
+        assert!(has_tag(r#"{"tags": ["core", "ot"]}"#, "ot"));
+        assert!(has_tag(r#"{"tags": "core, ot"}"#, "ot"));
+        assert!(!has_tag(r#"{"tags": "core"}"#, "ot"));
+        assert!(!has_tag("not json", "ot"));
+    }
+
+    #[test]
+    fn first_runs_spread_over_the_interval() {
+        let offsets: std::collections::HashSet<i64> = (0..100).map(|i| offset(1, i, 60_000) / 1000).collect();
+        assert!(offsets.len() > 40, "{} distinct seconds of 60", offsets.len());
+        assert!((0..100).all(|i| (0..60_000).contains(&offset(3, i, 60_000))));
+    }
+}
