@@ -255,6 +255,11 @@ impl App {
                     continue;
                 }
                 let address = i.mgmt_address.split('/').next().unwrap_or("").trim().to_owned();
+                // Echo and connect need an address; an item without one is not probed (rather
+                // than failing, and paging, for want of configuration).
+                if address.is_empty() && matches!(c.spec.probe, Probe::Icmp { .. } | Probe::Tcp { .. }) {
+                    continue;
+                }
                 let interval = i64::from(c.spec.interval_s) * 1000;
                 out.push(Planned {
                     check_id: c.row.id,

@@ -58,6 +58,11 @@ pub(crate) struct NodeInfo {
 }
 
 impl CmdbGraph {
+    /// An item's name, if the CMDB has it.
+    pub fn name_of(&self, item: i64) -> Option<String> {
+        self.nodes.get(&item).map(|n| n.name.clone())
+    }
+
     fn name(&self, n: Node) -> String {
         match n {
             Node::Item(i) => self.nodes.get(&i).map_or_else(|| format!("#{i}"), |x| x.name.clone()),

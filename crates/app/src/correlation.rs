@@ -5,8 +5,8 @@
 //!    (one per key, `model::alarm`), with Nagios flap detection; events are linked to it;
 //! 2. **expire** — alerts whose end passed without a word from their sender, and alarms raised
 //!    by events that never recover and have been quiet, get a clearing event of their own;
-//! 3. **route** — each open alarm not yet routed is silenced (a silence's matchers match its
-//!    labels), suppressed (its item is down only because an item it needs failed: a symptom,
+//! 3. **route** — each open alarm not yet routed is held under a maintenance window covering
+//!    its item, silenced (a silence's matchers match its labels), suppressed (its item is down only because an item it needs failed: a symptom,
 //!    attached to the cause's incident), left alone while it flaps or while a new "item down"
 //!    alarm settles (the settle time, for an item that needs anything: its parent's failure
 //!    may arrive a moment later and explain it), or sent to an incident:
@@ -323,6 +323,8 @@ impl App {
             .map(crate::alerts::silence)
             .filter(|s| s.state(now) == SilenceState::Active)
             .collect();
+        let windows: Vec<crate::maintenance::Window> =
+            self.all_windows().await?.into_iter().filter(|w| w.active(now)).collect();
         let matrix = self.current_matrix().await?;
         let fed = self.store.fed_incidents(now - window).await?;
         let fed_ids: Vec<i64> = fed.iter().map(|f| f.0).collect();
@@ -347,7 +349,15 @@ impl App {
         for mut a in waiting {
             let before = a.clone();
             let labels: LabelSet = serde_json::from_str(&a.labels).unwrap_or_default();
-            a.silenced_by = silences.iter().find(|s| s.mutes(&labels, now)).map(|s| s.id.clone()).unwrap_or_default();
+            // Planned work first: under a maintenance window the alarm is kept but opens nothing.
+            let maintenance = a.item_id.and_then(|i| {
+                let node = g.nodes.get(&i)?;
+                windows.iter().find(|w| w.coverage.covers(i, node.site.as_deref(), &node.class))
+            });
+            a.silenced_by = match maintenance {
+                Some(w) => format!("maintenance:{}", w.row.id),
+                None => silences.iter().find(|s| s.mutes(&labels, now)).map(|s| s.id.clone()).unwrap_or_default(),
+            };
             if !a.silenced_by.is_empty() {
                 pass.silenced += usize::from(before.silenced_by.is_empty());
                 if a != before {
@@ -419,7 +429,10 @@ impl App {
 
             // The incident its previous episode fed, if that is still the one to follow.
             if let Some(previous) = a.incident_id
-                && self.follow_previous(&actor, previous, &a, window).await?
+                && self.follow_previous(&actor, previous, &a, window).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, alarm = a.id, "An alarm could not go back to its previous incident.");
+                    false
+                })
             {
                 a.routed = true;
                 join(&mut joined, previous, &a, ranks);
@@ -464,7 +477,7 @@ impl App {
                         model::event::SEVERITIES[usize::from(sev)],
                         if affected.is_empty() { "none recorded".to_owned() } else { affected.join(", ") },
                     );
-                    let opened = self
+                    let opened = match self
                         .open_incident(
                             &actor,
                             OpenIncident {
@@ -478,7 +491,16 @@ impl App {
                                 ..OpenIncident::default()
                             },
                         )
-                        .await?;
+                        .await
+                    {
+                        Ok(o) => o,
+                        Err(e) => {
+                            // One alarm that cannot open an incident (a matrix without its
+                            // levels, say) must not hold up the rest; it is tried again next pass.
+                            tracing::error!(error = %e, alarm = a.id, "An alarm could not open an incident.");
+                            continue;
+                        }
+                    };
                     a.incident_id = Some(opened.row.id);
                     a.routed = true;
                     // Kept at once, so a crash now cannot open the incident twice.

@@ -23,6 +23,7 @@ pub mod filters;
 mod import;
 pub mod incidents;
 pub mod kpis;
+pub mod maintenance;
 pub mod major;
 pub mod notifications;
 pub mod oncall;

@@ -20,6 +20,7 @@ pub mod impact;
 pub mod incident;
 pub mod kpi;
 pub mod list;
+pub mod maintenance;
 pub mod major;
 pub mod oncall;
 pub mod problem;

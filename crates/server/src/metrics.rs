@@ -1,6 +1,8 @@
 //! `/metrics` in the Prometheus text format: HTTP requests and latency by route, the database
-//! pool, sessions, build information. Labels are route templates, never raw paths, so the
-//! series count stays bounded whatever clients send.
+//! pool, sessions, build information, intake counts — and what Watchkeeper measured (each
+//! check's status, duration and performance data, alarms open), so an existing Prometheus can
+//! scrape it. Labels are route templates, never raw paths, so the series count stays bounded
+//! whatever clients send.
 
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -40,6 +42,23 @@ struct IntakeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CheckLabels {
+    check: String,
+    item: String,
+    site: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PerfLabels {
+    check: String,
+    item: String,
+    site: String,
+    /// The plugin's performance-data label: rta, pl, time…
+    label: String,
+    unit: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: String,
     backend: String,
@@ -55,6 +74,10 @@ pub struct Metrics {
     audit_records: Gauge,
     uptime: Gauge<f64, AtomicU64>,
     intake: Family<IntakeLabels, Counter>,
+    check_status: Family<CheckLabels, Gauge>,
+    check_duration: Family<CheckLabels, Gauge<f64, AtomicU64>>,
+    check_perf: Family<PerfLabels, Gauge<f64, AtomicU64>>,
+    alarms_open: Gauge,
 }
 
 impl Metrics {
@@ -88,10 +111,45 @@ impl Metrics {
         );
         let intake = Family::<IntakeLabels, Counter>::default();
         registry.register("intake_records", "Alerts and events received, by decoder and outcome", intake.clone());
+        let check_status = Family::<CheckLabels, Gauge>::default();
+        registry.register(
+            "check_status",
+            "What Watchkeeper's active checks measured: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (Nagios' codes)",
+            check_status.clone(),
+        );
+        let check_duration = Family::<CheckLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register_with_unit(
+            "check_duration",
+            "How long each check's last run took",
+            prometheus_client::registry::Unit::Seconds,
+            check_duration.clone(),
+        );
+        let check_perf = Family::<PerfLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "check_perfdata",
+            "Each check's last performance data, by label, in the plugin's unit",
+            check_perf.clone(),
+        );
+        let alarms_open = Gauge::default();
+        registry.register("alarms_open", "Alarms open now (one per condition)", alarms_open.clone());
         let build = Family::<BuildLabels, Gauge>::default();
         build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION").into(), backend: backend.into() }).set(1);
         registry.register("build_info", "Build and database backend; always 1", build);
-        Metrics { registry, requests, latency, pool_size, pool_idle, sessions, audit_records, uptime, intake }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            pool_size,
+            pool_idle,
+            sessions,
+            audit_records,
+            uptime,
+            intake,
+            check_status,
+            check_duration,
+            check_perf,
+            alarms_open,
+        }
     }
 
     /// Counts what a decoder let through and what it refused.
@@ -131,6 +189,7 @@ pub async fn render(State(state): State<AppState>) -> Response {
         m.audit_records.set(seq);
     }
     m.uptime.set(state.started.elapsed().as_secs_f64());
+    measured(&state).await;
     let mut out = String::new();
     if prometheus_client::encoding::text::encode(&mut out, &m.registry).is_err() {
         return crate::problem::ApiError::Internal.into_response();
@@ -141,4 +200,43 @@ pub async fn render(State(state): State<AppState>) -> Response {
         HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
     resp
+}
+
+/// What the checks measured, as gauges an existing Prometheus can scrape: rebuilt on every
+/// scrape from the stored states, so a deleted check's series go away.
+async fn measured(state: &AppState) {
+    let m = &state.metrics;
+    let system = app::Actor::system();
+    if let Ok(n) = state.app.store().open_alarm_total().await {
+        m.alarms_open.set(n);
+    }
+    let Ok(board) = state.app.check_board(&system, None).await else { return };
+    m.check_status.clear();
+    m.check_duration.clear();
+    m.check_perf.clear();
+    for row in board {
+        let Some(st) = row.state else { continue };
+        let site = row.site.unwrap_or_default();
+        let labels = CheckLabels { check: row.check.clone(), item: row.item.clone(), site: site.clone() };
+        let code = match st.status.as_str() {
+            "ok" => 0,
+            "warning" => 1,
+            "critical" => 2,
+            _ => 3,
+        };
+        m.check_status.get_or_create(&labels).set(code);
+        m.check_duration.get_or_create(&labels).set(st.duration_us as f64 / 1e6);
+        let perf: Vec<serde_json::Value> = serde_json::from_str(&st.perfdata).unwrap_or_default();
+        for p in perf {
+            let (Some(label), Some(value)) = (p["label"].as_str(), p["value"].as_f64()) else { continue };
+            let l = PerfLabels {
+                check: row.check.clone(),
+                item: row.item.clone(),
+                site: site.clone(),
+                label: label.to_owned(),
+                unit: p["unit"].as_str().unwrap_or("").to_owned(),
+            };
+            m.check_perf.get_or_create(&l).set(value);
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! `/api/openapi.json` and rendered as the browsable page at `/api`.
 
 use crate::api;
-use crate::api::{alarms, checks, cmdb, configs, desk, events, incidents, major, problems, suppliers};
+use crate::api::{alarms, checks, cmdb, configs, desk, events, incidents, maintenance, major, problems, suppliers};
 use crate::health;
 use crate::problem::{Problem, ProblemField};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
@@ -85,6 +85,9 @@ use utoipa::{Modify, OpenApi};
         checks::board,
         checks::delete,
         checks::samples,
+        maintenance::list,
+        maintenance::create,
+        maintenance::delete,
         incidents::saved_filters,
         incidents::save_filter,
         incidents::delete_filter,

@@ -3,7 +3,9 @@
 //! route test walks the same table.
 
 use crate::access::Access::{self, Needs, Public};
-use crate::api::{alarms, alertmanager, checks, cmdb, configs, desk, events, incidents, major, problems, suppliers};
+use crate::api::{
+    alarms, alertmanager, checks, cmdb, configs, desk, events, incidents, maintenance, major, problems, suppliers,
+};
 use crate::state::AppState;
 use crate::{api, assets, console, health, metrics};
 use axum::handler::Handler;
@@ -101,6 +103,8 @@ pub fn table() -> Vec<Route> {
         r(Post, "/incidents/{number}/assignment", Needs(IncidentWork), console::incident_assign),
         r(Post, "/incidents/{number}/priority", Needs(IncidentWork), console::incident_priority),
         r(Get, "/oncall", Needs(IncidentRead), console::oncall_page),
+        r(Get, "/monitoring", Needs(EventRead), console::monitoring_page),
+        r(Post, "/monitoring/alarms/{id}/ack", Needs(EventWork), console::monitoring_ack),
         r(Get, "/problems", Needs(IncidentRead), console::problems_page),
         r(Post, "/problems", Needs(IncidentWork), console::problems_raise),
         r(Get, "/problems/{number}", Needs(IncidentRead), console::problem_page),
@@ -148,6 +152,9 @@ pub fn table() -> Vec<Route> {
         r(Get, "/api/v1/checks/board", Needs(EventRead), checks::board),
         r(Delete, "/api/v1/checks/{id}", Needs(CmdbWrite), checks::delete),
         r(Get, "/api/v1/checks/{id}/samples", Needs(EventRead), checks::samples),
+        r(Get, "/api/v1/maintenance", Needs(EventRead), maintenance::list),
+        r(Post, "/api/v1/maintenance", Needs(EventWork), maintenance::create),
+        r(Delete, "/api/v1/maintenance/{id}", Needs(EventWork), maintenance::delete),
         // Alertmanager's API v2: Prometheus, amtool and forwarding Alertmanagers.
         r(Get, "/api/v2/status", Needs(EventRead), alertmanager::status),
         r(Get, "/api/v2/receivers", Needs(EventRead), alertmanager::receivers),

@@ -105,6 +105,11 @@ impl Store {
         Ok(on!(self.pool(), p => sqlx::query_scalar(SQL).fetch_all(p).await?))
     }
 
+    /// How many alarms are open.
+    pub async fn open_alarm_total(&self) -> Result<i64> {
+        Ok(on!(self.pool(), p => sqlx::query_scalar("SELECT COUNT(*) FROM alarms WHERE open").fetch_one(p).await?))
+    }
+
     /// Alarms, the latest raised first.
     pub async fn alarms(&self, f: &AlarmFilter) -> Result<Vec<AlarmRow>> {
         let mut w = crate::sql::Where::default();

@@ -20,6 +20,7 @@ mod events;
 mod filters;
 mod incidents;
 mod kpis;
+mod maintenance;
 mod major;
 mod notifications;
 mod problems;
@@ -46,6 +47,7 @@ pub use incidents::{
     PriorityWrite, QueueFilter, StateWrite, TimelineRow, search_terms,
 };
 pub use kpis::{COUNTERS, RollupRow};
+pub use maintenance::WindowRow;
 pub use major::{MajorRow, NewMajor, ReviewRow, UpdateRow};
 pub use notifications::{AttemptResult, AttemptRow, ChannelRow, NewNotification, NotificationRow, PageRow, Specs};
 pub use problems::{ActionRow, AnalysisWrite, ImportedProblem, ProblemRow, RefTable};

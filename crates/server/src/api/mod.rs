@@ -25,6 +25,7 @@ pub mod configs;
 pub mod desk;
 pub mod events;
 pub mod incidents;
+pub mod maintenance;
 pub mod major;
 pub mod problems;
 pub mod suppliers;

@@ -9,6 +9,7 @@ mod configs;
 mod desk;
 mod incidents;
 mod major;
+mod monitoring;
 mod problems;
 pub use cmdb::{item_page, risk_page, service_map_page, services_page, vendor_page, vendors_page};
 pub use configs::{config_diff_page, configs_page, item_config_page, item_config_store};
@@ -19,6 +20,7 @@ pub use incidents::{
     incidents_open, incidents_page,
 };
 pub use major::{major_declare, major_update, review_page, review_save, status_page};
+pub use monitoring::{monitoring_ack, monitoring_page};
 pub use problems::{problem_action, problem_action_done, problem_page, problem_work, problems_page, problems_raise};
 
 use crate::access::{SESSION_COOKIE, cookie, form_urlencoded_field};
@@ -105,7 +107,10 @@ fn nav_for(p: &Principal, source: &str) -> Vec<NavItem> {
     if actor.can(Perm::IncidentRead) && actor.sites.is_empty() {
         nav.push(link("Problems", "/problems", "problems", "b"));
     }
-    nav.extend([planned("Changes"), planned("Events"), section("Know")]);
+    if actor.can(Perm::EventRead) {
+        nav.push(link("Monitoring", "/monitoring", "monitoring", "m"));
+    }
+    nav.extend([planned("Changes"), section("Know")]);
     if actor.can(Perm::CmdbRead) {
         nav.push(link("CMDB", "/cmdb", "cmdb", "c"));
         nav.push(link("Services", "/cmdb/services", "services", "s"));

@@ -119,6 +119,21 @@ async fn a_failing_switch_opens_one_incident_and_its_recovery_resolves_it(backen
     let events = h.get("/api/v1/events", &t).await.json();
     assert!(events.as_array().unwrap().iter().all(|e| e["alarm_id"].is_i64()), "{events}");
 
+    // The monitoring page shows the same: the alarms, the incident, and why two opened none;
+    // acknowledging there is recorded.
+    let lead = Auth::Session(h.login("ops-lead", app::DEMO_PASSWORD).await);
+    let page = h.get("/monitoring", &lead).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("symptom of pn-cell-sw1"), "{html}");
+    assert!(html.contains(&format!("href=\"/incidents/{number}\"")));
+    let plc_id = plc_alarm["id"].as_i64().unwrap();
+    let acked = h.form(&format!("/monitoring/alarms/{plc_id}/ack"), &lead, &[]).await;
+    assert_eq!(acked.status, StatusCode::SEE_OTHER, "{}", acked.text());
+    let plc_now = h.get(&format!("/api/v1/alarms/{plc_id}"), &t).await.json();
+    assert_eq!(plc_now["acknowledged_by"], "ops-lead");
+    assert!(plc_now["events"].as_array().is_some_and(|e| e.len() == 1), "{plc_now}");
+
     // Within the window, the other cell switch's uplink drops: it touches the same service and
     // joins the same incident.
     h.advance(45_000);
@@ -147,6 +162,31 @@ async fn a_failing_switch_opens_one_incident_and_its_recovery_resolves_it(backen
     assert_eq!((pass.silenced, pass.opened.len()), (1, 0), "{pass:?}");
     let muted = by_summary(&h.get("/api/v1/alarms", &t).await.json(), "MaintenancePing").clone();
     assert!(muted["silenced_by"].is_string() && muted["incident"].is_null(), "{muted}");
+
+    // Planned work on pn-cell-sw3 for the next hour: its link drop opens nothing until the
+    // window closes, then it opens an incident as usual.
+    let window = json!({"name": "optic swap", "reason": "CHG0000042", "items": ["pn-cell-sw3"],
+                        "schedule": {"type": "once", "starts_at": now + 60_000, "ends_at": now + 3_600_000}});
+    let r = h.json(Method::POST, "/api/v1/maintenance", &t, window).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["active"], true);
+    let bad = json!({"name": "x", "items": ["pn-cell-sw3"], "schedule": {"type": "weekly", "days": ["someday"], "start": "22:00", "minutes": 60, "time_zone": "UTC"}});
+    assert_eq!(h.json(Method::POST, "/api/v1/maintenance", &t, bad).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    h.app
+        .record_events(
+            &Actor::system(),
+            vec![syslog(
+                "<187>Jan 15 08:01:00 pn-cell-sw3 IOS: %LINK-3-UPDOWN: Interface Gi1/0/9, changed state to down",
+                "10.20.1.4",
+                now + 60_000,
+            )],
+        )
+        .await
+        .unwrap();
+    let pass = h.app.correlate().await.unwrap();
+    assert_eq!((pass.opened.len(), pass.joined, pass.silenced), (0, 0, 1), "held, not joined: {pass:?}");
+    let held = by_summary(&h.get("/api/v1/alarms?item=pn-cell-sw3", &t).await.json(), "Gi1/0/9").clone();
+    assert!(held["silenced_by"].as_str().unwrap().starts_with("maintenance:"), "{held}");
 
     // Acknowledging an alarm is recorded, and a reader may not.
     let reader = Auth::Bearer(h.token("viewer", &[Scope::Read]).await);
@@ -197,6 +237,13 @@ async fn a_failing_switch_opens_one_incident_and_its_recovery_resolves_it(backen
     assert_eq!(h.get(&format!("/api/v1/alarms?incident={number}"), &t).await.json(), json!([]), "none open");
     let history = h.get(&format!("/api/v1/alarms?incident={number}&state=all"), &t).await.json();
     assert!(history.as_array().unwrap().iter().all(|a| a["state"] == "cleared"), "{history}");
+
+    // The maintenance window closes with pn-cell-sw3's link still down: now it opens an incident.
+    h.advance(3_600_000);
+    let pass = h.app.correlate().await.unwrap();
+    assert_eq!(pass.opened.len(), 1, "{pass:?}");
+    let inc = h.get(&format!("/api/v1/incidents/{}", pass.opened[0]), &t).await.json();
+    assert_eq!(inc["item"], "pn-cell-sw3");
 }
 
 async fn a_bouncing_link_flaps_on_one_incident(backend: Backend) {

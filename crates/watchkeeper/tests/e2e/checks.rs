@@ -129,6 +129,20 @@ async fn a_host_in_a_namespace_goes_down_and_comes_back() {
     let plugin_id = checks.as_array().unwrap().iter().find(|c| c["name"] == "nagios-ping").unwrap()["id"].clone();
     let rta = get_json(&server, &format!("/api/v1/checks/{plugin_id}/samples?item={host}&label=rta"), &token).await;
     assert!(!rta.as_array().unwrap().is_empty(), "check_ping's rta is kept: {rta}");
+    // And an existing Prometheus can scrape what was measured.
+    let scraper = crate::cli_token(&db, "admin", &["metrics"]);
+    let metrics =
+        crate::client().get(server.url("/metrics")).bearer_auth(&scraper).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains(r#"watchkeeper_check_status{check="nagios-ping",item="ns-host",site=""} 0"#),
+        "{}",
+        metrics.lines().filter(|l| l.contains("check_")).collect::<Vec<_>>().join("\n")
+    );
+    assert!(
+        metrics.contains(
+            r#"watchkeeper_check_perfdata{check="nagios-ping",item="ns-host",site="",label="rta",unit="ms"}"#
+        )
+    );
 
     // Down: the link drops. ICMP goes soft, then hard CRITICAL; an incident opens on the host.
     ns.link(false);
