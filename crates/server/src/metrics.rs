@@ -78,6 +78,7 @@ pub struct Metrics {
     check_duration: Family<CheckLabels, Gauge<f64, AtomicU64>>,
     check_perf: Family<PerfLabels, Gauge<f64, AtomicU64>>,
     alarms_open: Gauge,
+    alarms_unrouted: Gauge,
 }
 
 impl Metrics {
@@ -132,6 +133,12 @@ impl Metrics {
         );
         let alarms_open = Gauge::default();
         registry.register("alarms_open", "Alarms open now (one per condition)", alarms_open.clone());
+        let alarms_unrouted = Gauge::default();
+        registry.register(
+            "alarms_unrouted",
+            "Open alarms waiting to be sent to an incident (new, or settling)",
+            alarms_unrouted.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION").into(), backend: backend.into() }).set(1);
         registry.register("build_info", "Build and database backend; always 1", build);
@@ -149,6 +156,7 @@ impl Metrics {
             check_duration,
             check_perf,
             alarms_open,
+            alarms_unrouted,
         }
     }
 
@@ -209,6 +217,9 @@ async fn measured(state: &AppState) {
     let system = app::Actor::system();
     if let Ok(n) = state.app.store().open_alarm_total().await {
         m.alarms_open.set(n);
+    }
+    if let Ok(n) = state.app.store().awaiting_route_total().await {
+        m.alarms_unrouted.set(n);
     }
     let Ok(board) = state.app.check_board(&system, None).await else { return };
     m.check_status.clear();

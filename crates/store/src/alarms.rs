@@ -110,6 +110,14 @@ impl Store {
         Ok(on!(self.pool(), p => sqlx::query_scalar("SELECT COUNT(*) FROM alarms WHERE open").fetch_one(p).await?))
     }
 
+    /// How many open alarms wait to be sent to an incident: new, or settling (not those held
+    /// back as symptoms, silenced, in maintenance or flapping).
+    pub async fn awaiting_route_total(&self) -> Result<i64> {
+        const SQL: &str = "SELECT COUNT(*) FROM alarms WHERE open AND NOT routed AND suppressed_by IS NULL \
+             AND silenced_by = '' AND NOT flapping";
+        Ok(on!(self.pool(), p => sqlx::query_scalar(SQL).fetch_one(p).await?))
+    }
+
     /// Alarms, the latest raised first.
     pub async fn alarms(&self, f: &AlarmFilter) -> Result<Vec<AlarmRow>> {
         let mut w = crate::sql::Where::default();
