@@ -107,6 +107,11 @@ impl Range {
         (start <= end).then_some(Range { start, end, inside })
     }
 
+    /// Nagios' plain `N`: alert above `end` (or below 0).
+    pub fn upto(end: f64) -> Range {
+        Range { start: 0.0, end, inside: false }
+    }
+
     pub fn alerts(&self, v: f64) -> bool {
         let within = v >= self.start && v <= self.end;
         if self.inside { within } else { !within }
@@ -429,9 +434,8 @@ impl PerfDatum {
     }
 
     pub fn thresholds(mut self, warn: Option<f64>, crit: Option<f64>) -> PerfDatum {
-        let upto = |v: f64| Range { start: 0.0, end: v, inside: false };
-        self.warn = warn.map(upto);
-        self.crit = crit.map(upto);
+        self.warn = warn.map(Range::upto);
+        self.crit = crit.map(Range::upto);
         self
     }
 }

@@ -5,7 +5,7 @@
 //! graphed and judged alike (`model::check`). Nothing here schedules, stores or decides what
 //! a result means for an incident: that is `app::checks`.
 
-use model::check::{Outcome, PerfDatum, Probe, Status, expand, judge, parse_output};
+use model::check::{Outcome, PerfDatum, Probe, Range, Status, expand, judge, parse_output};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -142,10 +142,10 @@ impl Probes {
         } else {
             0.0
         };
-        let status = judge(rta, pl_range(rtt.0).as_ref(), pl_range(rtt.1).as_ref()).worst(judge(
+        let status = judge(rta, Some(Range::upto(rtt.0)).as_ref(), Some(Range::upto(rtt.1)).as_ref()).worst(judge(
             lost,
-            pl_range(loss.0).as_ref(),
-            pl_range(loss.1).as_ref(),
+            Some(Range::upto(loss.0)).as_ref(),
+            Some(Range::upto(loss.1)).as_ref(),
         ));
         let max = rtts.iter().copied().fold(0.0, f64::max);
         let min = rtts.iter().copied().fold(f64::INFINITY, f64::min);
@@ -192,7 +192,7 @@ impl Probes {
                 why.push(format!("body does not match `{re}`"));
             }
         }
-        let latency = judge(ms, pl_range_opt(h.latency.0).as_ref(), pl_range_opt(h.latency.1).as_ref());
+        let latency = judge(ms, upto(h.latency.0).as_ref(), upto(h.latency.1).as_ref());
         if latency != Status::Ok {
             why.push(format!("{ms:.0} ms"));
         }
@@ -236,12 +236,9 @@ struct HttpCheck<'a> {
     cert_days: (Option<i64>, Option<i64>),
 }
 
-fn pl_range(v: f64) -> Option<model::check::Range> {
-    Some(model::check::Range { start: 0.0, end: v, inside: false })
-}
-
-fn pl_range_opt(v: Option<f64>) -> Option<model::check::Range> {
-    v.and_then(pl_range)
+/// A threshold given as a number: alert above it.
+fn upto(v: Option<f64>) -> Option<Range> {
+    v.map(Range::upto)
 }
 
 fn rand_id() -> u16 {
@@ -264,7 +261,7 @@ async fn tcp(t: &Target, port: u16, warn_ms: Option<f64>, crit_ms: Option<f64>) 
     match tokio::net::TcpStream::connect((host, port)).await {
         Ok(_) => {
             let ms = started.elapsed().as_secs_f64() * 1000.0;
-            let status = judge(ms, pl_range_opt(warn_ms).as_ref(), pl_range_opt(crit_ms).as_ref());
+            let status = judge(ms, upto(warn_ms).as_ref(), upto(crit_ms).as_ref());
             Outcome::new(
                 status,
                 format!("TCP {status} - {ms:.3} ms response time on {host} port {port}"),

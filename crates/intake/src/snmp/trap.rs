@@ -125,10 +125,10 @@ pub fn event(m: &Message, sender: &str, user: Option<&str>, rules: &[TrapRule], 
     let object = rule
         .and_then(|r| {
             r.object_from.iter().find_map(|prefix| {
-                shown.iter().find(|vb| vb.oid.starts_with(prefix)).map(|vb| match (&vb.value, ()) {
+                shown.iter().find(|vb| vb.oid.starts_with(prefix)).map(|vb| match &vb.value {
                     // An ifIndex alone says which interface by number.
-                    (Value::Integer(i), _) if prefix.to_string() == IF_NAMES[2] => format!("ifIndex {i}"),
-                    (v, _) => v.to_string(),
+                    Value::Integer(i) if prefix.to_string() == IF_NAMES[2] => format!("ifIndex {i}"),
+                    v => v.to_string(),
                 })
             })
         })
