@@ -5,10 +5,11 @@
 //! while a problem is unconfirmed); and the results — each state kept, performance data kept
 //! as samples, and each hard change stored as an event, which correlation turns into alarms
 //! and incidents like any other. An ICMP check gone CRITICAL says its item is down
-//! (`host.down`), so what sits behind it is suppressed, not paged.
+//! (`host.down`), so what sits behind it is suppressed, not paged. What a probe saw change
+//! besides its status (an SNMP poll's link down, an agent restart) is an event of its own.
 
 use crate::{Actor, App, AppError, Result};
-use model::check::{CheckSpec, CheckState, Outcome, Probe, Status, Transition};
+use model::check::{CheckSpec, CheckState, Outcome, Probe, Signal, Status, Transition};
 use model::event::Event;
 use model::{Invalid, Perm};
 use probe::{Probes, Target};
@@ -105,24 +106,18 @@ fn state_of(r: &CheckStateRow) -> CheckState {
 /// so a move between the two leaves one alarm open.
 fn events(p: &Planned, item_site: &str, from: Status, to: Status, o: &Outcome, now: i64) -> Vec<Event> {
     let host_down = matches!(p.spec.probe, Probe::Icmp { .. });
-    let make = |kind: &str, object: &str, up: bool, severity: u8| Event {
-        received_at: now,
-        occurred_at: Some(now),
-        source: "check",
-        sender: p.target.address.clone(),
-        host: p.target.name.clone(),
-        item_id: Some(p.item_id),
-        kind: kind.to_owned(),
-        object: object.to_owned(),
-        up: Some(up),
-        severity,
-        mnemonic: format!("{}-{}", p.spec.probe.kind().to_uppercase(), to.as_str().to_uppercase()),
-        text: format!("{}: {} (was {from}, now {to})", p.name, o.output.text),
-        fields: BTreeMap::from([
-            ("check".to_owned(), p.name.clone()),
-            ("status".to_owned(), to.as_str().to_owned()),
-            ("site".to_owned(), item_site.to_owned()),
-        ]),
+    let make = |kind: &str, object: &str, up: bool, severity: u8| {
+        let s = Signal {
+            kind: kind.to_owned(),
+            object: object.to_owned(),
+            up: Some(up),
+            severity,
+            mnemonic: format!("{}-{}", p.spec.probe.kind().to_uppercase(), to.as_str().to_uppercase()),
+            text: format!("{}: {} (was {from}, now {to})", p.name, o.output.text),
+        };
+        let mut e = signal_event(p, item_site, &s, now);
+        e.fields.insert("status".to_owned(), to.as_str().to_owned());
+        e
     };
     let down_kind = host_down && to == Status::Critical;
     let mut out = Vec::new();
@@ -143,6 +138,26 @@ fn events(p: &Planned, item_site: &str, from: Status, to: Status, o: &Outcome, n
         out.push(make("check", &p.name, false, to.severity()));
     }
     out
+}
+
+/// The event a signal is: something the probe saw change on the item (an interface, the
+/// agent restarting, or the check's own status changing).
+fn signal_event(p: &Planned, item_site: &str, s: &Signal, now: i64) -> Event {
+    Event {
+        received_at: now,
+        occurred_at: Some(now),
+        source: "check",
+        sender: p.target.address.clone(),
+        host: p.target.name.clone(),
+        item_id: Some(p.item_id),
+        kind: s.kind.clone(),
+        object: s.object.clone(),
+        up: s.up,
+        severity: s.severity,
+        mnemonic: s.mnemonic.clone(),
+        text: s.text.clone(),
+        fields: BTreeMap::from([("check".to_owned(), p.name.clone()), ("site".to_owned(), item_site.to_owned())]),
+    }
 }
 
 impl App {
@@ -360,10 +375,11 @@ impl App {
                 last_run_ms: now,
                 last_change_ms: if changed { now } else { states.get(&key).map_or(now, |s| s.last_change_ms) },
             };
+            let site = || g.nodes.get(&p.item_id).and_then(|n| n.site.clone()).unwrap_or_default();
             if let Transition::Hard { from, to } = t {
-                let site = g.nodes.get(&p.item_id).and_then(|n| n.site.clone()).unwrap_or_default();
-                changes.extend(events(p, &site, from, to, o, now));
+                changes.extend(events(p, &site(), from, to, o, now));
             }
+            changes.extend(o.signals.iter().map(|s| signal_event(p, &site(), s, now)));
             states.insert(key, row.clone());
             rows.push(row);
         }

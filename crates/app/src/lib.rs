@@ -94,6 +94,8 @@ pub struct Settings {
     pub snmp_users: Vec<intake::snmp::usm::User>,
     /// What trap OIDs mean: the operator's rules, then the standard ones.
     pub snmp_rules: Vec<intake::snmp::trap::TrapRule>,
+    /// The credentials SNMP checks poll with, by the name a check gives.
+    pub snmp_credentials: std::collections::HashMap<String, probe::Credential>,
     /// How long after an alarm last joined an incident a new alarm on a shared service still
     /// joins it instead of opening another.
     pub correlation_window_ms: i64,
@@ -126,6 +128,7 @@ impl Default for Settings {
             snmp_communities: Vec::new(),
             snmp_users: Vec::new(),
             snmp_rules: intake::snmp::trap::standard_rules(),
+            snmp_credentials: std::collections::HashMap::new(),
             correlation_window_ms: 15 * 60_000,
             settle_ms: 15_000,
             auto_resolve: true,

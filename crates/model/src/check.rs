@@ -304,6 +304,33 @@ pub enum Probe {
     },
     /// Any Nagios-compatible plugin: the program and its arguments (no shell).
     Plugin { command: Vec<String> },
+    /// SNMP polling (v2c or v3) of IF-MIB and sysUpTime: traffic, utilisation, errors and
+    /// discards per interface, links going down and up, and agent restarts. The credential
+    /// is named here and defined in the server's configuration, so no community or
+    /// passphrase is ever part of a check anyone can read.
+    Snmp {
+        credential: String,
+        #[serde(default = "snmp_port")]
+        port: u16,
+        #[serde(default = "util_warn")]
+        util_warn_pct: f64,
+        #[serde(default = "util_crit")]
+        util_crit_pct: f64,
+        /// Errors per second (in and out) on an interface past which the check warns.
+        errors_warn_per_s: Option<f64>,
+        /// Only interfaces whose name matches this regular expression (default: all).
+        interfaces: Option<String>,
+    },
+}
+
+fn snmp_port() -> u16 {
+    161
+}
+fn util_warn() -> f64 {
+    80.0
+}
+fn util_crit() -> f64 {
+    95.0
 }
 
 fn five() -> u32 {
@@ -329,6 +356,7 @@ impl Probe {
             Probe::Tcp { .. } => "tcp",
             Probe::Http { .. } => "http",
             Probe::Plugin { .. } => "plugin",
+            Probe::Snmp { .. } => "snmp",
         }
     }
 }
@@ -401,6 +429,22 @@ impl CheckSpec {
             Probe::Plugin { command } if command.first().is_none_or(|c| !c.starts_with('/')) => {
                 e.push(FieldError::new("probe.command", "the plugin's absolute path first, then its arguments"))
             }
+            Probe::Snmp { credential, port, util_warn_pct, util_crit_pct, interfaces, .. } => {
+                if credential.trim().is_empty() {
+                    e.push(FieldError::new("probe.credential", "the name of an [[intake.snmp_credentials]] entry"));
+                }
+                if *port == 0 {
+                    e.push(FieldError::new("probe.port", "1 to 65535"));
+                }
+                if !(0.0..=100.0).contains(util_warn_pct) || !(0.0..=100.0).contains(util_crit_pct) {
+                    e.push(FieldError::new("probe.util_warn_pct", "utilisation thresholds are percentages, 0 to 100"));
+                }
+                if let Some(re) = interfaces
+                    && regex::Regex::new(re).is_err()
+                {
+                    e.push(FieldError::new("probe.interfaces", format!("`{re}` is not a regular expression")));
+                }
+            }
             _ => {}
         }
         Invalid::check(e)
@@ -419,12 +463,33 @@ pub struct Outcome {
     pub output: PluginOutput,
     /// How long it took.
     pub duration_ms: f64,
+    /// Things the probe saw change on the item besides its status (an interface going down,
+    /// the agent restarting), each an event of its own.
+    pub signals: Vec<Signal>,
+}
+
+/// Something a probe saw happen, as an event would say it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signal {
+    /// `interface`, `device.restart`…
+    pub kind: String,
+    pub object: String,
+    pub up: Option<bool>,
+    /// 0 emergency … 7 debug.
+    pub severity: u8,
+    pub mnemonic: String,
+    pub text: String,
 }
 
 impl Outcome {
     /// A result in plugin shape: `TEXT` and its performance data.
     pub fn new(status: Status, text: String, perfdata: Vec<PerfDatum>, duration_ms: f64) -> Outcome {
-        Outcome { status, output: PluginOutput { text, perfdata, ..PluginOutput::default() }, duration_ms }
+        Outcome {
+            status,
+            output: PluginOutput { text, perfdata, ..PluginOutput::default() },
+            duration_ms,
+            signals: Vec::new(),
+        }
     }
 }
 

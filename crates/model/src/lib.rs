@@ -16,6 +16,7 @@ pub mod cmdb;
 pub mod escalation;
 pub mod event;
 pub mod firmware;
+pub mod ifmib;
 pub mod impact;
 pub mod incident;
 pub mod kpi;

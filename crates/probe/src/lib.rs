@@ -1,6 +1,6 @@
 //! Active checks, run once each: ICMP echo (loss, round trip, jitter), TCP connect, HTTP(S)
 //! (status, body, latency, and days left on the server's certificate) and any
-//! Nagios-compatible plugin. Every probe answers in the plugin's shape — a status, a line of
+//! Nagios-compatible plugin; and SNMP polling of IF-MIB and sysUpTime (`snmp`). Every probe answers in the plugin's shape — a status, a line of
 //! text and performance data — so that what a built-in probe and a plugin say are stored,
 //! graphed and judged alike (`model::check`). Nothing here schedules, stores or decides what
 //! a result means for an incident: that is `app::checks`.
@@ -9,6 +9,9 @@ use model::check::{Outcome, PerfDatum, Probe, Range, Status, expand, judge, pars
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod snmp;
+pub use snmp::Credential;
 
 /// What a probe runs against: the item's management address and name.
 #[derive(Debug, Clone)]
@@ -27,6 +30,7 @@ pub struct Probes {
     icmp: Option<Arc<surge_ping::Client>>,
     icmp_error: String,
     http: reqwest::Client,
+    snmp: Arc<snmp::SnmpState>,
 }
 
 impl std::fmt::Debug for Probes {
@@ -59,7 +63,13 @@ impl Probes {
             .user_agent(concat!("watchkeeper-check/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        Probes { icmp, icmp_error, http }
+        Probes { icmp, icmp_error, http, snmp: Arc::default() }
+    }
+
+    /// The SNMP credentials checks name, by name.
+    pub fn with_snmp_credentials(mut self, credentials: std::collections::HashMap<String, Credential>) -> Probes {
+        self.snmp = Arc::new(snmp::SnmpState::new(credentials));
+        self
     }
 
     /// Runs one probe against one target, within `timeout` (past it: CRITICAL).
@@ -83,6 +93,19 @@ impl Probes {
                     self.http(h).await
                 }
                 Probe::Plugin { command } => plugin(command, target).await,
+                Probe::Snmp { credential, port, util_warn_pct, util_crit_pct, errors_warn_per_s, interfaces } => {
+                    let spec = snmp::PollSpec {
+                        credential,
+                        port: *port,
+                        limits: model::ifmib::Limits {
+                            util_warn_pct: *util_warn_pct,
+                            util_crit_pct: *util_crit_pct,
+                            errors_warn_ps: *errors_warn_per_s,
+                        },
+                        interfaces: interfaces.as_deref().and_then(|re| regex::Regex::new(re).ok()),
+                    };
+                    snmp::poll(&self.snmp, &spec, &target.address).await
+                }
             }
         };
         match tokio::time::timeout(timeout, run).await {
@@ -308,7 +331,7 @@ async fn plugin(command: &[String], t: &Target) -> Outcome {
             if output.text.is_empty() {
                 output.text = format!("(no output; exit {:?})", o.status.code());
             }
-            Outcome { status, output, duration_ms: 0.0 }
+            Outcome { status, output, duration_ms: 0.0, signals: Vec::new() }
         }
         Err(e) => Outcome::new(Status::Unknown, format!("UNKNOWN - cannot run {program}: {e}"), vec![], 0.0),
     }

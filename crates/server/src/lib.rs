@@ -159,7 +159,8 @@ pub async fn serve(
     }
     let housekeeping = tokio::spawn(housekeeping(state.app.clone()));
     let correlation = tokio::spawn(state.app.clone().run_correlation());
-    let checks = tokio::spawn(state.app.clone().run_check_schedule(probe::Probes::new()));
+    let probes = probe::Probes::new().with_snmp_credentials(settings.snmp_credentials.clone());
+    let checks = tokio::spawn(state.app.clone().run_check_schedule(probes));
     let desk = tokio::spawn(desk(state.app.clone()));
     let watch =
         state.app.settings().config_watch_dir.clone().map(|dir| tokio::spawn(watch_configs(state.app.clone(), dir)));

@@ -68,6 +68,10 @@ pub struct IntakeConfig {
     /// authenticationFailure, BGP, OSPF, VRRP, Cisco configuration).
     #[serde(default)]
     pub snmp_traps_map: Vec<TrapRuleConfig>,
+    /// Credentials SNMP checks poll with (`"credential": "name"` in a check): a v2c community
+    /// from a file, or an SNMPv3 user.
+    #[serde(default)]
+    pub snmp_credentials: Vec<SnmpCredentialConfig>,
     /// Minutes after an alarm last joined an incident during which alarms on a shared service
     /// join it too (default 15).
     pub correlation_window_minutes: Option<u32>,
@@ -88,6 +92,19 @@ pub struct SnmpUserConfig {
     pub auth: Option<String>,
     pub auth_password_file: Option<PathBuf>,
     /// DES or AES; with `privacy_password_file` (needs `auth`).
+    pub privacy: Option<String>,
+    pub privacy_password_file: Option<PathBuf>,
+}
+
+/// A credential for polling: `community_file` (v2c), or `user` with `auth`/`privacy` (v3).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnmpCredentialConfig {
+    pub name: String,
+    pub community_file: Option<PathBuf>,
+    pub user: Option<String>,
+    pub auth: Option<String>,
+    pub auth_password_file: Option<PathBuf>,
     pub privacy: Option<String>,
     pub privacy_password_file: Option<PathBuf>,
 }
@@ -275,31 +292,25 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
     };
     let mut snmp_users = Vec::new();
     for (i, u) in file.intake.snmp_users.iter().enumerate() {
-        use intake::snmp::usm::{AuthProtocol, PrivProtocol, User};
         let at = format!("intake.snmp_users[{i}] ({})", u.name);
-        let auth = match (&u.auth, &u.auth_password_file) {
-            (Some(a), Some(f)) => Some((
-                AuthProtocol::parse(a).ok_or_else(|| {
-                    anyhow::anyhow!("{at}: auth `{a}` is not MD5, SHA, SHA-224, SHA-256, SHA-384 or SHA-512")
-                })?,
-                secret("SNMP authentication passphrase", f)?,
-            )),
-            (None, None) => None,
-            _ => bail!("{at}: auth and auth_password_file go together"),
+        let levels = (&u.auth, &u.auth_password_file, &u.privacy, &u.privacy_password_file);
+        snmp_users.push(usm_user(&at, &u.name, levels, &secret)?);
+    }
+    let mut snmp_credentials = std::collections::HashMap::new();
+    for (i, c) in file.intake.snmp_credentials.iter().enumerate() {
+        let at = format!("intake.snmp_credentials[{i}] ({})", c.name);
+        let credential = match (&c.community_file, &c.user) {
+            (Some(f), None) => probe::Credential::V2c { community: secret("SNMP community", f)? },
+            (None, Some(user)) => {
+                let levels = (&c.auth, &c.auth_password_file, &c.privacy, &c.privacy_password_file);
+                let user = usm_user(&at, user, levels, &secret)?;
+                probe::Credential::V3(std::sync::Arc::new(intake::snmp::usm::UserKeys::new(user)))
+            }
+            _ => bail!("{at}: give either community_file (v2c) or user (v3)"),
         };
-        let privacy = match (&u.privacy, &u.privacy_password_file) {
-            (Some(_), _) if auth.is_none() => bail!("{at}: privacy needs auth (authPriv)"),
-            (Some(p), Some(f)) => Some((
-                PrivProtocol::parse(p).ok_or_else(|| anyhow::anyhow!("{at}: privacy `{p}` is not DES or AES"))?,
-                secret("SNMP privacy passphrase", f)?,
-            )),
-            (None, None) => None,
-            _ => bail!("{at}: privacy and privacy_password_file go together"),
-        };
-        if auth.as_ref().is_some_and(|a| a.1.len() < 8) || privacy.as_ref().is_some_and(|p| p.1.len() < 8) {
-            bail!("{at}: SNMPv3 passphrases are at least 8 characters (RFC 3414)");
+        if snmp_credentials.insert(c.name.clone(), credential).is_some() {
+            bail!("{at}: a credential `{}` is defined twice", c.name);
         }
-        snmp_users.push(User { name: u.name.clone(), auth, privacy });
     }
     let mut snmp_rules = Vec::new();
     for (i, r) in file.intake.snmp_traps_map.iter().enumerate() {
@@ -349,6 +360,7 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
         snmp_communities,
         snmp_users,
         snmp_rules,
+        snmp_credentials,
         correlation_window_ms: file
             .intake
             .correlation_window_minutes
@@ -356,6 +368,39 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
         auto_resolve: file.intake.auto_resolve.unwrap_or(d.auto_resolve),
         settle_ms: file.intake.settle_seconds.map_or(d.settle_ms, |s| i64::from(s) * 1000),
     })
+}
+
+/// An SNMPv3 user from its configuration: protocols by net-snmp's names, passphrases from files.
+fn usm_user(
+    at: &str,
+    name: &str,
+    (auth, auth_file, privacy, privacy_file): (&Option<String>, &Option<PathBuf>, &Option<String>, &Option<PathBuf>),
+    secret: &dyn Fn(&str, &PathBuf) -> Result<String>,
+) -> Result<intake::snmp::usm::User> {
+    use intake::snmp::usm::{AuthProtocol, PrivProtocol, User};
+    let auth = match (auth, auth_file) {
+        (Some(a), Some(f)) => Some((
+            AuthProtocol::parse(a).ok_or_else(|| {
+                anyhow::anyhow!("{at}: auth `{a}` is not MD5, SHA, SHA-224, SHA-256, SHA-384 or SHA-512")
+            })?,
+            secret("SNMP authentication passphrase", f)?,
+        )),
+        (None, None) => None,
+        _ => bail!("{at}: auth and auth_password_file go together"),
+    };
+    let privacy = match (privacy, privacy_file) {
+        (Some(_), _) if auth.is_none() => bail!("{at}: privacy needs auth (authPriv)"),
+        (Some(p), Some(f)) => Some((
+            PrivProtocol::parse(p).ok_or_else(|| anyhow::anyhow!("{at}: privacy `{p}` is not DES or AES"))?,
+            secret("SNMP privacy passphrase", f)?,
+        )),
+        (None, None) => None,
+        _ => bail!("{at}: privacy and privacy_password_file go together"),
+    };
+    if auth.as_ref().is_some_and(|a| a.1.len() < 8) || privacy.as_ref().is_some_and(|p| p.1.len() < 8) {
+        bail!("{at}: SNMPv3 passphrases are at least 8 characters (RFC 3414)");
+    }
+    Ok(User { name: name.to_owned(), auth, privacy })
 }
 
 #[cfg(test)]
@@ -385,5 +430,31 @@ mod tests {
         let s = settings(&file).unwrap();
         assert_eq!(s.session_idle_ms, 300_000);
         assert_eq!(s.max_failures_per_account, 3);
+    }
+
+    #[test]
+    fn snmp_credentials_read_their_secrets_from_files_and_say_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p.display().to_string()
+        };
+        let (community, pass) = (file("ro", "plant-ro\n"), file("pass", "authpass123\n"));
+        let good = format!(
+            "[[intake.snmp_credentials]]\nname = \"ro\"\ncommunity_file = \"{community}\"\n\
+             [[intake.snmp_credentials]]\nname = \"v3\"\nuser = \"poller\"\nauth = \"SHA\"\nauth_password_file = \"{pass}\"\n"
+        );
+        let s = settings(&parse_file(&good).unwrap()).unwrap();
+        assert!(matches!(&s.snmp_credentials["ro"], probe::Credential::V2c { community } if community == "plant-ro"));
+        assert!(matches!(&s.snmp_credentials["v3"], probe::Credential::V3(_)));
+        assert!(!format!("{:?}", s.snmp_credentials).contains("plant-ro"), "a community stays out of logs");
+        let both =
+            format!("[[intake.snmp_credentials]]\nname = \"x\"\ncommunity_file = \"{community}\"\nuser = \"poller\"\n");
+        let err = settings(&parse_file(&both).unwrap()).unwrap_err().to_string();
+        assert!(err.contains("intake.snmp_credentials[0] (x)") && err.contains("either"), "{err}");
+        let twice = format!("{good}[[intake.snmp_credentials]]\nname = \"ro\"\ncommunity_file = \"{community}\"\n");
+        let err = settings(&parse_file(&twice).unwrap()).unwrap_err().to_string();
+        assert!(err.contains("defined twice"), "{err}");
     }
 }

@@ -5,6 +5,7 @@
 //! what did not read, and where.
 
 pub mod ber;
+pub mod poll;
 pub mod trap;
 pub mod usm;
 
@@ -391,7 +392,8 @@ pub fn inform_response(inform: &Pdu) -> Pdu {
 
 /// The fuzz target `snmp`: any bytes as a datagram — read, opened by a USM with one user of
 /// each kind (so MAC checks and decryption run on whatever the fuzzer makes), turned into an
-/// event, and an inform's answer written — without a panic. Also replayed over the seeds in
+/// event, and an inform's answer written; and read as an agent's answer to a poll (opened
+/// with a poller's keys, absorbed by an IF-MIB walk, its rows read) — without a panic. Also replayed over the seeds in
 /// `cargo test`.
 pub fn fuzz_one(data: &[u8]) {
     use std::sync::{Mutex, OnceLock};
@@ -410,6 +412,24 @@ pub fn fuzz_one(data: &[u8]) {
             user("plain", None, None),
         ]))
     });
+    static POLLER: OnceLock<usm::LocalKeys> = OnceLock::new();
+    let poller = POLLER.get_or_init(|| {
+        let u = User {
+            name: "poller".into(),
+            auth: Some((AuthProtocol::Sha1, "authpass123".into())),
+            privacy: Some((PrivProtocol::Aes128, "privpass123".into())),
+        };
+        usm::UserKeys::new(u).localize(b"\x80\x00\x1f\x88\x04fuzz")
+    });
+    let answer = usm::open_answer(poller, data).ok().and_then(|m| m.pdu).or_else(|| decode(data).ok()?.pdu);
+    if let Some(p) = answer {
+        let mut walk = poll::Walk::new(&poll::if_columns());
+        let _ = walk.request(1, 48);
+        let _ = walk.absorb(&p);
+        let _ = poll::refusal(&p);
+        let _ = poll::interfaces(&p.varbinds);
+        let _ = poll::interfaces(&walk.into_varbinds());
+    }
     let Ok(mut m) = decode(data) else { return };
     let mut name = None;
     if m.v3.is_some()

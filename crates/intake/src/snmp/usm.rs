@@ -3,6 +3,9 @@
 //! CFB128-AES-128 per RFC 3826) passphrases, keys made from them once (RFC 3414's 1 MiB
 //! password-to-key) and localized to each sender's engine ID as it is first seen — a trap is
 //! authoritative at its sender, so the sender's engine ID is the one its keys are bound to.
+//! For polling the other way round: a request is authoritative at the agent, so keys are
+//! localized to the engine ID discovery found there, and requests are sealed ([`seal`]) and
+//! answers opened ([`open_answer`]) with them.
 
 use super::{FLAG_AUTH, FLAG_PRIV, Message, V3Header, read_scoped_pdu};
 use hmac::{Mac, SimpleHmac};
@@ -173,11 +176,178 @@ impl fmt::Display for UsmError {
 
 impl std::error::Error for UsmError {}
 
-struct Keys {
+/// A user's keys made from its passphrases (1 MiB of hashing each: made once), not yet bound
+/// to an engine.
+pub struct UserKeys {
     user: User,
-    /// Unlocalized keys, made once.
     auth_ku: Vec<u8>,
     priv_ku: Vec<u8>,
+}
+
+impl fmt::Debug for UserKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserKeys").field("user", &self.user).finish()
+    }
+}
+
+impl UserKeys {
+    pub fn new(u: User) -> UserKeys {
+        let proto = u.auth.as_ref().map(|a| a.0);
+        let auth_ku = match &u.auth {
+            Some((p, pass)) => p.password_to_key(pass.as_bytes()),
+            None => Vec::new(),
+        };
+        // The privacy key is made with the authentication protocol's hash (RFC 3414 §11.2).
+        let priv_ku = match (&u.privacy, proto) {
+            (Some((_, pass)), Some(p)) => p.password_to_key(pass.as_bytes()),
+            _ => Vec::new(),
+        };
+        UserKeys { user: u, auth_ku, priv_ku }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.user.name
+    }
+
+    /// The keys bound to one engine.
+    pub fn localize(&self, engine_id: &[u8]) -> LocalKeys {
+        let auth = self.user.auth.as_ref().map(|(p, _)| (*p, p.localize(&self.auth_ku, engine_id)));
+        let privacy = match (&self.user.privacy, &auth) {
+            (Some((pp, _)), Some((ap, _))) => Some((*pp, ap.localize(&self.priv_ku, engine_id))),
+            _ => None,
+        };
+        LocalKeys { user: self.user.name.as_bytes().to_vec(), auth, privacy }
+    }
+}
+
+/// A user's keys bound to one engine: what seals a request and opens its answer. Without
+/// either key it is noAuthNoPriv (as discovery is, with no user at all).
+#[derive(Clone, Default)]
+pub struct LocalKeys {
+    pub user: Vec<u8>,
+    auth: Option<(AuthProtocol, Vec<u8>)>,
+    privacy: Option<(PrivProtocol, Vec<u8>)>,
+}
+
+impl fmt::Debug for LocalKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalKeys").field("user", &String::from_utf8_lossy(&self.user)).finish()
+    }
+}
+
+/// The engine a request is authoritative at, as discovery (or its last answer) told.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Engine {
+    pub id: Vec<u8>,
+    pub boots: i64,
+    pub time: i64,
+}
+
+/// Writes a v3 request (reportable, so the agent says why it refuses one): the scoped PDU
+/// encrypted when the keys have privacy, the message authenticated when they have
+/// authentication. `salt` must not repeat under one key (a counter started at random does).
+pub fn seal(keys: &LocalKeys, engine: &Engine, msg_id: i64, pdu: &super::Pdu, salt: u64) -> Vec<u8> {
+    use super::ber::{self, tlv};
+    let mut flags = super::FLAG_REPORTABLE;
+    let mut scoped = tlv(ber::OCTET_STRING, &engine.id);
+    scoped.extend(tlv(ber::OCTET_STRING, b""));
+    scoped.extend(super::encode_pdu(pdu));
+    let scoped = tlv(ber::SEQUENCE, &scoped);
+    let (priv_params, data) = match &keys.privacy {
+        Some((p, key)) => {
+            flags |= FLAG_PRIV;
+            let (params, cipher) = encrypt(*p, key, engine, salt, scoped);
+            (params, tlv(ber::OCTET_STRING, &cipher))
+        }
+        None => (Vec::new(), scoped),
+    };
+    let auth_params = match &keys.auth {
+        Some((p, _)) => {
+            flags |= FLAG_AUTH;
+            vec![0u8; p.mac_len()]
+        }
+        None => Vec::new(),
+    };
+    let mut usm = tlv(ber::OCTET_STRING, &engine.id);
+    usm.extend(ber::int(engine.boots));
+    usm.extend(ber::int(engine.time));
+    usm.extend(tlv(ber::OCTET_STRING, &keys.user));
+    usm.extend(tlv(ber::OCTET_STRING, &auth_params));
+    usm.extend(tlv(ber::OCTET_STRING, &priv_params));
+    let mut global = ber::int(msg_id);
+    global.extend(ber::int(65_507));
+    global.extend(tlv(ber::OCTET_STRING, &[flags]));
+    global.extend(ber::int(3));
+    let mut body = ber::int(3);
+    body.extend(tlv(ber::SEQUENCE, &global));
+    body.extend(tlv(ber::OCTET_STRING, &tlv(ber::SEQUENCE, &usm)));
+    body.extend(data);
+    let mut message = tlv(ber::SEQUENCE, &body);
+    if let Some((p, key)) = &keys.auth {
+        // Where the MAC goes is found by reading back what was just written.
+        if let Ok(h) = super::decode(&message).map(|m| m.v3.unwrap_or_default()) {
+            let mac = p.mac(key, &message);
+            let n = p.mac_len();
+            if let Some(slot) = message.get_mut(h.auth_at..h.auth_at + n) {
+                slot.copy_from_slice(&mac[..n]);
+            }
+        }
+    }
+    message
+}
+
+/// Reads an agent's answer to a sealed request: checks its MAC and decrypts it when it says
+/// it is authenticated and encrypted. An unauthenticated answer is returned as read — only a
+/// Report (discovery, or a refusal) may be one, which the caller checks.
+pub fn open_answer(keys: &LocalKeys, datagram: &[u8]) -> Result<Message, UsmError> {
+    let mut m = super::decode(datagram).map_err(|e| UsmError::Undecryptable(e.to_string()))?;
+    let Some(h) = m.v3.as_mut() else { return Err(UsmError::WrongLevel("not an SNMPv3 message".into())) };
+    if h.flags & FLAG_AUTH == 0 {
+        return Ok(m);
+    }
+    let Some((proto, key)) = &keys.auth else {
+        return Err(UsmError::WrongLevel("an authenticated answer to an unauthenticated request".into()));
+    };
+    verify(*proto, key, datagram, h)?;
+    if let Some(data) = m.encrypted.take() {
+        let Some((p, key)) = &keys.privacy else {
+            return Err(UsmError::WrongLevel("an encrypted answer to a request without privacy".into()));
+        };
+        let plain = decrypt(*p, key, h, data)?;
+        m.pdu = Some(read_scoped_pdu(&plain, h).map_err(|e| UsmError::Undecryptable(e.to_string()))?);
+    }
+    Ok(m)
+}
+
+/// Encrypts a scoped PDU: returns the privacy parameters (the salt) and the cipher text.
+fn encrypt(p: PrivProtocol, key: &[u8], engine: &Engine, salt: u64, mut data: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
+    use cbc::cipher::{BlockEncryptMut, KeyIvInit, block_padding::NoPadding};
+    match p {
+        PrivProtocol::Aes128 => {
+            let params = salt.to_be_bytes().to_vec();
+            let mut iv = [0u8; 16];
+            iv[..4].copy_from_slice(&(engine.boots as u32).to_be_bytes());
+            iv[4..8].copy_from_slice(&(engine.time as u32).to_be_bytes());
+            iv[8..].copy_from_slice(&params);
+            if let Ok(mut c) = cfb_mode::BufEncryptor::<aes::Aes128>::new_from_slices(&key[..16.min(key.len())], &iv) {
+                c.encrypt(&mut data);
+            }
+            (params, data)
+        }
+        PrivProtocol::Des => {
+            // RFC 3414 §8.1.1.1: the salt is engine boots then a local counter.
+            let mut params = (engine.boots as u32).to_be_bytes().to_vec();
+            params.extend((salt as u32).to_be_bytes());
+            let (k, pre_iv) = (&key[..8.min(key.len())], key.get(8..16).unwrap_or_default());
+            let iv: Vec<u8> = pre_iv.iter().zip(&params).map(|(a, b)| a ^ b).collect();
+            data.resize(data.len().div_ceil(8) * 8, 0);
+            let n = data.len();
+            if let Ok(c) = cbc::Encryptor::<des::Des>::new_from_slices(k, &iv) {
+                let _ = c.encrypt_padded_mut::<NoPadding>(&mut data, n);
+            }
+            (params, data)
+        }
+    }
 }
 
 /// A user's authentication and privacy keys bound to one engine, by (user, engine ID).
@@ -185,7 +355,7 @@ type Localized = HashMap<(Vec<u8>, Vec<u8>), (Vec<u8>, Vec<u8>)>;
 
 /// The users, their keys, and keys localized per engine as senders appear.
 pub struct Usm {
-    users: HashMap<Vec<u8>, Keys>,
+    users: HashMap<Vec<u8>, UserKeys>,
     localized: Localized,
 }
 
@@ -198,22 +368,7 @@ impl fmt::Debug for Usm {
 impl Usm {
     /// Makes every user's keys (1 MiB of hashing per passphrase: done once, here).
     pub fn new(users: Vec<User>) -> Usm {
-        let users = users
-            .into_iter()
-            .map(|u| {
-                let proto = u.auth.as_ref().map(|a| a.0);
-                let auth_ku = match (&u.auth, proto) {
-                    (Some((p, pass)), _) => p.password_to_key(pass.as_bytes()),
-                    _ => Vec::new(),
-                };
-                // The privacy key is made with the authentication protocol's hash (RFC 3414 §11.2).
-                let priv_ku = match (&u.privacy, proto) {
-                    (Some((_, pass)), Some(p)) => p.password_to_key(pass.as_bytes()),
-                    _ => Vec::new(),
-                };
-                (u.name.as_bytes().to_vec(), Keys { user: u, auth_ku, priv_ku })
-            })
-            .collect();
+        let users = users.into_iter().map(|u| (u.name.as_bytes().to_vec(), UserKeys::new(u))).collect();
         Usm { users, localized: HashMap::new() }
     }
 

@@ -5,10 +5,9 @@
 //! behind it is suppressed rather than paged, and when the link comes back the incident
 //! resolves itself.
 
-use crate::{Db, Server, get_json};
+use crate::{Db, Server, get_json, wait_for};
 use serde_json::{Value, json};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 /// A host at `10.231.N.2` behind a veth pair, in its own namespace; removed when dropped.
 struct Netns {
@@ -58,17 +57,6 @@ async fn post(server: &Server, token: &str, path: &str, body: Value) -> Value {
     let body = r.text().await.unwrap();
     assert!(status.is_success(), "{path}: {status} {body}");
     serde_json::from_str(&body).unwrap()
-}
-
-async fn wait_for(what: &str, secs: u64, mut check: impl AsyncFnMut() -> Option<Value>) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "waited {secs} s for {what}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,6 +8,7 @@ mod cli;
 mod crash;
 mod intake;
 mod policy;
+mod poll;
 mod server;
 mod snmp;
 mod storm;
@@ -210,6 +211,23 @@ pub fn tls_provider() {
 /// `GET` a JSON answer from the server with a token.
 pub async fn get_json(server: &Server, path: &str, token: &str) -> serde_json::Value {
     client().get(server.url(path)).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
+
+/// Polls `check` until it answers (then returns what it found) or `secs` pass (then fails,
+/// naming `what`).
+pub async fn wait_for(
+    what: &str,
+    secs: u64,
+    mut check: impl AsyncFnMut() -> Option<serde_json::Value>,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "waited {secs} s for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
 }
 
 pub fn client() -> reqwest::Client {
