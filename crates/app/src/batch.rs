@@ -35,15 +35,39 @@ impl<T: Send + 'static> GroupCommit<T> {
         F: Fn(App, Vec<T>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<()>> + Send + 'static,
     {
+        self.enqueue(app, records, max, store).await?.wait().await
+    }
+
+    /// Hands `records` to the writer and returns what to wait on for their commit. Records
+    /// handed over one after the other are committed in that order.
+    pub(crate) async fn enqueue<F, Fut>(&self, app: &App, records: Vec<T>, max: usize, store: F) -> Result<Committed>
+    where
+        F: Fn(App, Vec<T>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<()>> + Send + 'static,
+    {
         let writer = self.sender.get_or_init(|| {
             let (tx, rx) = mpsc::channel(1024);
             tokio::spawn(write(app.clone(), rx, max, store));
             tx
         });
         let (done, stored) = oneshot::channel();
-        let stopped = || AppError::Internal("the intake writer stopped".into());
         writer.send((records, done)).await.map_err(|_| stopped())?;
-        match stored.await {
+        Ok(Committed(stored))
+    }
+}
+
+fn stopped() -> AppError {
+    AppError::Internal("the intake writer stopped".into())
+}
+
+/// Records handed to a writer, not yet known to be committed.
+#[derive(Debug)]
+pub struct Committed(oneshot::Receiver<std::result::Result<(), String>>);
+
+impl Committed {
+    /// Returns once the records are committed, or says why they were not.
+    pub async fn wait(self) -> Result<()> {
+        match self.0.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(AppError::Internal(format!("not stored: {e}"))),
             Err(_) => Err(stopped()),

@@ -10,8 +10,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use store::{EventFilter, EventRow};
 
-/// Events one group commit takes at most.
-const GROUP_MAX: usize = 20_000;
+/// Senders' batches one group commit takes at most (a listener's batch holds up to a few
+/// thousand events).
+const GROUP_BATCHES: usize = 16;
 
 /// The CMDB's items by management address and by name, rebuilt when the CMDB changes.
 #[derive(Debug, Default)]
@@ -56,24 +57,37 @@ impl App {
 
     /// Stores events as received (the listeners call this as the server itself), each tied
     /// to its item: the sender's address first, then the name it gave. Returns once committed.
-    pub async fn record_events(&self, actor: &Actor, mut events: Vec<Event>) -> Result<usize> {
+    pub async fn record_events(&self, actor: &Actor, events: Vec<Event>) -> Result<usize> {
         actor.require(Perm::EventWork)?;
         if events.is_empty() {
             return Ok(0);
         }
-        self.tie_to_items(&mut events).await?;
         let n = events.len();
+        self.queue_events(actor, events).await?.wait().await?;
+        Ok(n)
+    }
+
+    /// Ties events to their items, makes them ready to write and hands them to the writer;
+    /// returns what to wait on for their commit. Events handed over one after the other are
+    /// committed in that order, so a listener can make its next batch ready while this one is
+    /// written without a link's "up" overtaking its "down".
+    pub async fn queue_events(&self, actor: &Actor, mut events: Vec<Event>) -> Result<crate::Committed> {
+        actor.require(Perm::EventWork)?;
+        self.tie_to_items(&mut events).await?;
+        // Serialized here, by the sender, so the writer's transaction only writes.
+        let rows: Vec<EventRow> = events.iter().map(row).collect();
+        let batch = store::EventBatch::of(&rows)?;
         self.event_writer
-            .submit(self, events, GROUP_MAX, |app, events| async move {
-                let rows: Vec<EventRow> = events.iter().map(row).collect();
+            .enqueue(self, vec![batch], GROUP_BATCHES, |app, batches| async move {
                 let mut tx = app.store.begin().await?;
-                tx.insert_events(&rows).await?;
+                for b in &batches {
+                    tx.insert_event_batch(b).await?;
+                }
                 tx.commit().await?;
                 app.correlation.notify_one();
                 Ok(())
             })
-            .await?;
-        Ok(n)
+            .await
     }
 
     /// Ties events to the items that sent them: the sender's address first, then the name it

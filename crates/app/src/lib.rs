@@ -10,6 +10,7 @@ pub mod attributes;
 mod audit;
 mod auth;
 mod batch;
+pub use batch::Committed;
 pub mod checks;
 pub mod cmdb;
 pub mod configs;
@@ -151,12 +152,14 @@ pub fn system_clock() -> Clock {
 #[derive(Clone)]
 pub struct App {
     store: Store,
-    settings: Settings,
+    /// Shared, not copied: an App is cloned for every request, and the settings hold the
+    /// trap OID map and other lists.
+    settings: Arc<Settings>,
     clock: Clock,
     graph: Arc<cmdb::GraphCache>,
     /// The alert and event intake's writers, started by their first batch.
     alert_writer: batch::GroupCommit<model::alert::Alert>,
-    event_writer: batch::GroupCommit<model::event::Event>,
+    event_writer: batch::GroupCommit<store::EventBatch>,
     /// Which configuration item an event's sender is, by address and by name.
     senders: Arc<events::SenderCache>,
     /// Wakes the correlation task when events arrive.
@@ -171,7 +174,7 @@ impl App {
     pub fn new(store: Store, settings: Settings) -> App {
         App {
             store,
-            settings,
+            settings: Arc::new(settings),
             clock: system_clock(),
             graph: Arc::default(),
             alert_writer: batch::GroupCommit::default(),

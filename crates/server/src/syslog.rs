@@ -92,20 +92,46 @@ pub async fn start(state: AppState, at: Listeners) -> std::io::Result<Vec<tokio:
 }
 
 /// Stores what a listener decoded, a batch at a time, counting each event under `decoder`.
+/// Batches are handed to the writer in order; while one is written the next is made ready
+/// (tied to items, serialized), at most two waiting on their commit.
 pub(crate) async fn store(state: AppState, mut rx: mpsc::Receiver<Event>, decoder: &'static str) {
-    let system = Actor::system();
+    let mut in_hand = tokio::task::JoinSet::new();
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
-        let n = batch.len();
-        match state.app.record_events(&system, std::mem::take(&mut batch)).await {
-            Ok(_) => state.metrics.intake(decoder, "stored", n),
-            Err(e) => {
-                state.metrics.intake(decoder, "lost", n);
-                tracing::error!(error = %e, events = n, decoder, "Received events could not be stored.");
-                // The database is away: wait a little rather than spin.
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+        if in_hand.len() >= 2
+            && let Some(done) = in_hand.join_next().await
+        {
+            stored(&state, decoder, done).await;
         }
+        let n = batch.len();
+        let queued = state.app.queue_events(&Actor::system(), std::mem::take(&mut batch)).await;
+        in_hand.spawn(async move {
+            let committed = match queued {
+                Ok(c) => c.wait().await.map(|()| n),
+                Err(e) => Err(e),
+            };
+            (n, committed)
+        });
+    }
+    while let Some(done) = in_hand.join_next().await {
+        stored(&state, decoder, done).await;
+    }
+}
+
+async fn stored(
+    state: &AppState,
+    decoder: &'static str,
+    done: Result<(usize, app::Result<usize>), tokio::task::JoinError>,
+) {
+    match done {
+        Ok((n, Ok(_))) => state.metrics.intake(decoder, "stored", n),
+        Ok((n, Err(e))) => {
+            state.metrics.intake(decoder, "lost", n);
+            tracing::error!(error = %e, events = n, decoder, "Received events could not be stored.");
+            // The database is away: wait a little rather than spin.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Err(e) => tracing::error!(error = %e, decoder, "A batch of received events was abandoned."),
     }
 }
 

@@ -92,34 +92,63 @@ impl Store {
     }
 }
 
+/// Events made ready to write: their rows serialized into the one JSON array the insert binds,
+/// before any transaction is open, so that a writer's transaction does only the writing.
+#[derive(Debug, Clone)]
+pub struct EventBatch {
+    doc: String,
+    len: usize,
+}
+
+impl EventBatch {
+    pub fn of(rows: &[EventRow]) -> Result<EventBatch> {
+        // Rows as tuples, serialized straight to text: no JSON tree built on the way.
+        let doc: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.received_at_ms,
+                    r.occurred_at_ms,
+                    &r.source,
+                    &r.sender,
+                    &r.host,
+                    r.item_id,
+                    &r.kind,
+                    &r.object,
+                    r.up,
+                    r.severity,
+                    &r.mnemonic,
+                    &r.text,
+                    &r.fields,
+                    r.pending,
+                )
+            })
+            .collect();
+        let doc = serde_json::to_string(&doc).map_err(|e| crate::StoreError::Db(sqlx::Error::Encode(Box::new(e))))?;
+        Ok(EventBatch { doc, len: rows.len() })
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 impl Tx {
     /// Writes events (ids are assigned): one statement, one bound JSON array.
     pub async fn insert_events(&mut self, rows: &[EventRow]) -> Result<()> {
-        if rows.is_empty() {
+        self.insert_event_batch(&EventBatch::of(rows)?).await
+    }
+
+    /// Writes a batch of events made ready beforehand.
+    pub async fn insert_event_batch(&mut self, batch: &EventBatch) -> Result<()> {
+        if batch.is_empty() {
             return Ok(());
         }
-        let doc: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|r| {
-                serde_json::json!([
-                    r.received_at_ms,
-                    r.occurred_at_ms,
-                    r.source,
-                    r.sender,
-                    r.host,
-                    r.item_id,
-                    r.kind,
-                    r.object,
-                    r.up,
-                    r.severity,
-                    r.mnemonic,
-                    r.text,
-                    r.fields,
-                    r.pending
-                ])
-            })
-            .collect();
-        let doc = serde_json::Value::Array(doc).to_string();
+        let doc = batch.doc.as_str();
         let sql = format!("INSERT INTO events ({WRITTEN}) {}", json_rows(matches!(self, Tx::Postgres(_)), TYPES));
         on_tx!(self, t => sqlx::query(AssertSqlSafe(sql)).bind(doc).execute(&mut **t).await.map(|_| ())?);
         Ok(())

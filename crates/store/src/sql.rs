@@ -119,6 +119,8 @@ pub(crate) fn json_rows(postgres: bool, types: &[Json]) -> String {
             (true, Json::Bool) => format!("(j->>{i})::boolean"),
         })
         .collect();
-    let source = if postgres { "jsonb_array_elements($1::jsonb) j" } else { "json_each($1) j" };
+    // jsonb_each hands each row over as JSONB, so `->>` reads its fields without parsing the
+    // row's text again for every column (json_each gives text, parsed once per column).
+    let source = if postgres { "jsonb_array_elements($1::jsonb) j" } else { "jsonb_each($1) j" };
     format!("SELECT {} FROM {source} WHERE true", columns.join(", "))
 }

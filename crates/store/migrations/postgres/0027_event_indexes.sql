@@ -1,0 +1,8 @@
+-- Events are listed newest first by id, filtered by item or kind; nothing reads them by the
+-- time received. The received-time index went, and the item and kind indexes are ordered by id.
+-- Kept in step with ../sqlite/0027_event_indexes.sql.
+DROP INDEX events_received;
+DROP INDEX events_item;
+DROP INDEX events_kind;
+CREATE INDEX events_item ON events (item_id, id);
+CREATE INDEX events_kind ON events (kind, id);
