@@ -49,6 +49,7 @@ pub struct CheckView {
 /// One check on one item, as the status board shows it.
 #[derive(Debug, Clone)]
 pub struct BoardRow {
+    pub check_id: i64,
     pub check: String,
     pub kind: &'static str,
     pub item_id: i64,
@@ -491,6 +492,7 @@ impl App {
                 continue;
             }
             out.push(BoardRow {
+                check_id: p.check_id,
                 check: p.name.clone(),
                 kind: p.spec.probe.kind(),
                 item_id: p.item_id,

@@ -2,7 +2,7 @@
 //! the services that stand on the item, its dependency map as server-rendered SVG, history)
 //! and the risk view.
 
-use super::{Chrome, When, app_error_page, ctx_chrome, esc, not_found_page, render, when};
+use super::{Chrome, Series, When, app_error_page, ctx_chrome, esc, line_chart, not_found_page, render, when};
 use crate::extract::{Ctx, QueryPairs};
 use crate::state::AppState;
 use askama::Template;
@@ -69,6 +69,8 @@ struct ItemPage {
     history: Vec<VersionRow>,
     support: Option<ContractLine>,
     support_phone: String,
+    /// Charts of what checks measured on the item over the last day (SVG).
+    graphs: Vec<String>,
 }
 
 const ATTRS: &[(&str, &str)] = &[
@@ -96,6 +98,54 @@ fn text(doc: &Value, key: &str) -> String {
         Some(Value::Null) | None => String::new(),
         Some(v) => v.to_string(),
     }
+}
+
+/// At most this many interfaces are charted on an item's page (the busiest names first).
+const CHARTED_INTERFACES: usize = 8;
+
+/// Charts of what the item's checks measured over the last day: for SNMP polls, traffic in
+/// and out per interface and its errors and discards when there were any; for any other
+/// check, each performance value (the agent's uptime aside).
+async fn measurement_graphs(s: &AppState, actor: &app::Actor, item: i64, now: i64) -> Vec<String> {
+    let from = now - 86_400_000;
+    let Ok(board) = s.app.check_board(actor, None).await else { return Vec::new() };
+    let mut graphs = Vec::new();
+    for row in board.into_iter().filter(|r| r.item_id == item) {
+        let Some(state) = &row.state else { continue };
+        let perf: Vec<Value> = serde_json::from_str(&state.perfdata).unwrap_or_default();
+        let labels: Vec<(String, String)> = perf
+            .iter()
+            .filter_map(|p| Some((p["label"].as_str()?.to_owned(), p["unit"].as_str().unwrap_or("").to_owned())))
+            .filter(|(l, _)| l != "uptime")
+            .collect();
+        let samples = async |label: &str| {
+            s.app.check_samples(actor, row.check_id, item, label, from, now).await.unwrap_or_default()
+        };
+        if row.kind == "snmp" {
+            let mut interfaces: Vec<&str> = labels.iter().filter_map(|(l, _)| l.strip_suffix(":in_bps")).collect();
+            interfaces.sort_unstable();
+            for name in interfaces.into_iter().take(CHARTED_INTERFACES) {
+                let traffic = vec![
+                    Series { name: "in".into(), points: samples(&format!("{name}:in_bps")).await },
+                    Series { name: "out".into(), points: samples(&format!("{name}:out_bps")).await },
+                ];
+                graphs.push(line_chart(&format!("{name} traffic"), "bit/s", &traffic, from, now));
+                let faults = vec![
+                    Series { name: "errors".into(), points: samples(&format!("{name}:errors")).await },
+                    Series { name: "discards".into(), points: samples(&format!("{name}:discards")).await },
+                ];
+                if faults.iter().any(|f| f.points.iter().any(|p| p.1 > 0.0)) {
+                    graphs.push(line_chart(&format!("{name} errors and discards"), "/s", &faults, from, now));
+                }
+            }
+            continue;
+        }
+        for (label, unit) in &labels {
+            let series = vec![Series { name: label.clone(), points: samples(label).await }];
+            graphs.push(line_chart(&format!("{}: {label}", row.check), unit, &series, from, now));
+        }
+    }
+    graphs
 }
 
 pub async fn item_page(
@@ -273,7 +323,10 @@ pub async fn item_page(
     } else {
         None
     };
+    // Measurements are of now: not shown when looking at the item as it was.
+    let graphs = if as_of.is_empty() { measurement_graphs(&s, &actor, id, now).await } else { Vec::new() };
     let page = ItemPage {
+        graphs,
         chrome: ctx_chrome(&s, &ctx, &name, "cmdb"),
         id,
         configs,

@@ -542,6 +542,105 @@ pub(super) fn bar_chart(rows: &[(String, i64)], aria: &str, href: impl Fn(&str) 
     svg
 }
 
+/// One line of a measurement chart: a name for the legend and its samples (epoch ms, value).
+pub(super) struct Series {
+    pub name: String,
+    pub points: Vec<(i64, f64)>,
+}
+
+/// A value with an SI prefix (1.5k, 20M), as monitoring graphs label their axes.
+fn si(v: f64) -> String {
+    let a = v.abs();
+    let (d, p) = match a {
+        a if a >= 1e9 => (1e9, "G"),
+        a if a >= 1e6 => (1e6, "M"),
+        a if a >= 1e3 => (1e3, "k"),
+        _ => (1.0, ""),
+    };
+    let x = v / d;
+    if x.fract().abs() < 1e-9 || x.abs() >= 100.0 { format!("{x:.0}{p}") } else { format!("{x:.1}{p}") }
+}
+
+/// Lines over `[from, to]`, averaged into at most 240 points each so a month of samples
+/// draws as fast as an hour; the axis from zero to the highest value, times in UTC.
+pub(super) fn line_chart(title: &str, unit: &str, series: &[Series], from: i64, to: i64) -> String {
+    const BUCKETS: i64 = 240;
+    let (w, h, left, top, right, bottom) = (600.0, 150.0, 48.0, 18.0, 592.0, 124.0);
+    let span = (to - from).max(1);
+    let reduced: Vec<(&str, Vec<(i64, f64)>)> = series
+        .iter()
+        .map(|s| {
+            let mut sums: std::collections::BTreeMap<i64, (f64, u32)> = std::collections::BTreeMap::new();
+            for &(t, v) in s.points.iter().filter(|(t, v)| (from..=to).contains(t) && v.is_finite()) {
+                let b = ((t - from) * BUCKETS / span).min(BUCKETS - 1);
+                let e = sums.entry(b).or_default();
+                e.0 += v;
+                e.1 += 1;
+            }
+            let pts = sums.into_iter().map(|(b, (sum, n))| (from + b * span / BUCKETS, sum / f64::from(n))).collect();
+            (s.name.as_str(), pts)
+        })
+        .collect();
+    let max = reduced.iter().flat_map(|(_, p)| p.iter().map(|x| x.1)).fold(0.0_f64, f64::max);
+    let top_value = if max > 0.0 { max * 1.1 } else { 1.0 };
+    let x = |t: i64| left + (t - from) as f64 / span as f64 * (right - left);
+    let y = |v: f64| bottom - v.max(0.0) / top_value * (bottom - top);
+    let mut svg = format!(
+        "<svg class=\"metric-chart\" role=\"img\" aria-label=\"{}\" viewBox=\"0 0 {w} {h}\" preserveAspectRatio=\"xMinYMin meet\">\
+         <text class=\"metric-title\" x=\"{left}\" y=\"12\">{}</text>",
+        esc(title),
+        esc(title)
+    );
+    for k in 0..=2 {
+        let v = top_value * f64::from(k) / 2.0;
+        let gy = y(v);
+        let _ = write!(
+            svg,
+            "<line class=\"metric-grid\" x1=\"{left}\" y1=\"{gy:.1}\" x2=\"{right}\" y2=\"{gy:.1}\"/>\
+             <text class=\"metric-axis\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}{}</text>",
+            left - 4.0,
+            gy + 4.0,
+            si(v),
+            esc(unit)
+        );
+    }
+    for (k, t) in [from, from + span / 2, to].into_iter().enumerate() {
+        let label = jiff::Timestamp::from_millisecond(t)
+            .map(|ts| ts.to_zoned(jiff::tz::TimeZone::UTC).strftime("%H:%M").to_string())
+            .unwrap_or_default();
+        let anchor = ["start", "middle", "end"][k];
+        let _ = write!(
+            svg,
+            "<text class=\"metric-axis\" x=\"{:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{label}</text>",
+            x(t),
+            bottom + 16.0
+        );
+    }
+    for (i, (name, pts)) in reduced.iter().enumerate() {
+        let line: Vec<String> = pts.iter().map(|&(t, v)| format!("{:.1},{:.1}", x(t), y(v))).collect();
+        // A line needs two points; a series with few shows each as a dot.
+        if pts.len() < 3 {
+            for &(t, v) in pts {
+                let _ =
+                    write!(svg, "<circle class=\"metric-dot s{i}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\"/>", x(t), y(v));
+            }
+        }
+        let last = pts.last().map(|p| format!(" (last {}{})", si(p.1), unit)).unwrap_or_else(|| " (no samples)".into());
+        let _ = write!(
+            svg,
+            "<polyline class=\"metric-line s{i}\" points=\"{}\"><title>{}</title></polyline>\
+             <text class=\"metric-legend s{i}\" x=\"{right}\" y=\"{}\" text-anchor=\"end\">{}{}</text>",
+            line.join(" "),
+            esc(name),
+            12 + 12 * i,
+            esc(name),
+            esc(&last)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 /// Opened and resolved incidents per day as paired columns, the days along the bottom.
 fn trend_chart(days: &[app::kpis::DayLine]) -> String {
     let max = days.iter().map(|d| d.opened.max(d.resolved)).max().unwrap_or(1).max(1);
@@ -1405,4 +1504,30 @@ pub async fn api_page() -> Response {
         schemas,
     };
     render(StatusCode::OK, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_read_like_a_monitoring_graph() {
+        assert_eq!(si(0.0), "0");
+        assert_eq!(si(12.5), "12.5");
+        assert_eq!(si(1_500.0), "1.5k");
+        assert_eq!(si(940_000_000.0), "940M");
+        assert_eq!(si(2e9), "2G");
+    }
+
+    #[test]
+    fn a_day_of_samples_draws_as_at_most_240_points() {
+        let points: Vec<(i64, f64)> = (0..8_640i64).map(|i| (i * 10_000, (i % 7) as f64)).collect();
+        let svg = line_chart("x", "", &[Series { name: "in".into(), points }], 0, 86_400_000);
+        let line = svg.split("points=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
+        let n = line.split(' ').count();
+        assert!((200..=240).contains(&n), "{n} points");
+        assert!(!svg.contains("NaN"));
+        let empty = line_chart("x", "", &[Series { name: "in".into(), points: vec![] }], 0, 1);
+        assert!(empty.contains("(no samples)"));
+    }
 }

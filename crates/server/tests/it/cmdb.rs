@@ -239,7 +239,43 @@ crate::both_backends!(
     items_are_versioned_and_keep_their_history,
     new_relationships_change_the_answer_at_once,
     scoped_vendors_see_impact_only_within_their_sites,
+    an_items_page_charts_what_its_checks_measured,
 );
+
+async fn an_items_page_charts_what_its_checks_measured(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("admin", &[Scope::Read, Scope::Write]).await);
+    let item = h
+        .json(Method::POST, "/api/v1/items", &t, json!({"name": "lab-historian", "class": "physical-server"}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    // A real program in plugin shape: status OK, performance data with thresholds.
+    let check = h
+        .json(
+            Method::POST,
+            "/api/v1/checks",
+            &t,
+            json!({"name": "latency", "items": ["lab-historian"],
+                   "probe": {"type": "plugin", "command": ["/usr/bin/printf", "OK - answering|rta=%sms;100;200", "12.5"]}}),
+        )
+        .await;
+    assert_eq!(check.status, StatusCode::CREATED, "{}", check.text());
+    let probes = probe::Probes::new();
+    for _ in 0..2 {
+        h.app.run_checks_once(&probes).await.unwrap();
+        h.advance(60_000);
+    }
+    let op = Auth::Session(h.login("operator", app::DEMO_PASSWORD).await);
+    let page = h.get(&format!("/cmdb/items/{item}"), &op).await.text();
+    assert!(page.contains("<h2>Measurements</h2>"), "{page}");
+    assert!(page.contains(r#"class="metric-chart" role="img" aria-label="latency: rta""#), "{page}");
+    assert!(page.contains("rta (last 12.5ms)"), "the legend gives the latest value: {page}");
+    // Measurements are of now, not of the item as it was.
+    let past = h.get(&format!("/cmdb/items/{item}?as_of=2027-01-15"), &op).await.text();
+    assert!(!past.contains("Measurements"), "{past}");
+}
 
 async fn custom_attributes_are_defined_per_class_and_checked_on_every_write(backend: Backend) {
     let h = Harness::new(backend).await;
