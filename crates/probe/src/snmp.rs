@@ -151,11 +151,19 @@ impl Session<'_> {
                     let salt = self.state.salt.fetch_add(1, Ordering::Relaxed);
                     let datagram = seal(&self.keys, &engine, id, &pdu, salt);
                     let keys = self.keys.clone();
+                    let unreadable = Mutex::new(None);
                     let answer = self
                         .exchange(&datagram, |bytes| {
+                            // A datagram that fails authentication is not the agent's answer
+                            // (a stray or forged one cannot end the poll); it only explains a
+                            // silence if no answer follows.
                             let m = match open_answer(&keys, bytes) {
                                 Ok(m) => m,
-                                Err(e) => return Some(Err(PollError::Refused(e.to_string()))),
+                                Err(e) => {
+                                    *unreadable.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                                        Some(e.to_string());
+                                    return None;
+                                }
                             };
                             let h = m.v3.clone().unwrap_or_default();
                             if h.msg_id != id {
@@ -164,7 +172,11 @@ impl Session<'_> {
                             Some(Ok((m.pdu?, h)))
                         })
                         .await;
-                    let (p, h) = answer?;
+                    let unreadable = unreadable.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let (p, h) = match (answer, unreadable) {
+                        (Err(PollError::Silent), Some(why)) => return Err(PollError::Refused(why)),
+                        (answer, _) => answer?,
+                    };
                     if p.kind == PduKind::Report {
                         let (name, what) = poll::refusal(&p).unwrap_or(("report", "the agent refused the request"));
                         if matches!(name, "notInTimeWindow" | "unknownEngineID") && !resynchronised {
