@@ -1,7 +1,9 @@
 //! Alerts and silences as Alertmanager's API has them, so that Prometheus can send to
-//! Watchkeeper and amtool can query and silence it: a batch of alerts is merged into what is
-//! stored (one row per fingerprint, Alertmanager's episode rules from `model::alert`) and
-//! committed before the sender is answered, so an accepted alert survives a crash; silences
+//! Watchkeeper and amtool can query and silence it. A batch of alerts is merged into the
+//! alert book (one alert per fingerprint, Alertmanager's episode rules from `model::alert`),
+//! in memory as Alertmanager has it, and made durable as one entry of the alert log before
+//! the sender is answered, so an accepted alert survives a crash; correlation folds the log
+//! into the `alerts` table and the events of alerts starting and stopping to fire. Silences
 //! are created, changed and expired by people (audited) and mute the alerts they match.
 
 use crate::audit::event;
@@ -18,6 +20,79 @@ pub const RESOLVED_RETENTION_MS: i64 = 120 * 3_600_000;
 /// Alerts one group commit takes at most, so a storm is committed in steps and answered as
 /// it goes.
 const GROUP_MAX: usize = 20_000;
+
+/// How much of the alert log one fold reads before it commits.
+const FOLD_BYTES: usize = 8 << 20;
+
+/// The current alerts, one per fingerprint (firing, and resolved ones until housekeeping
+/// forgets them), kept in memory as Alertmanager keeps them: the intake merges and queries
+/// them here, and makes each accepted batch durable as one entry of the alert log rather than
+/// row by row. The `alerts` table trails the book by a correlation pass; at start the log is
+/// folded into it and the book read from it.
+#[derive(Default)]
+pub(crate) struct AlertBook {
+    alerts: std::sync::RwLock<HashMap<u64, Alert>>,
+    loaded: tokio::sync::OnceCell<()>,
+    /// One fold at a time: two would store the same changes twice.
+    folding: tokio::sync::Mutex<()>,
+}
+
+impl AlertBook {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<u64, Alert>> {
+        // A panic while holding the lock leaves the map as it was: every change is one insert.
+        self.alerts.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<u64, Alert>> {
+        self.alerts.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// One entry of the alert log: the state after a group of batches of each alert it touched,
+/// and which of them started (`true`) or stopped firing at `at`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LogEntry {
+    at: i64,
+    alerts: Vec<Logged>,
+    changes: Vec<(u64, bool)>,
+}
+
+/// An alert in the log, compact: fingerprint, labels, annotations, generator URL, start,
+/// end, last update, ended by timeout.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Logged(u64, LabelSet, LabelSet, String, i64, i64, i64, bool);
+
+/// [`LogEntry`] as written, borrowing the alerts it logs.
+#[derive(serde::Serialize)]
+struct LogEntryOut<'a> {
+    at: i64,
+    alerts: Vec<LoggedRef<'a>>,
+    changes: &'a [(u64, bool)],
+}
+
+/// [`Logged`] as written.
+#[derive(serde::Serialize)]
+struct LoggedRef<'a>(u64, &'a LabelSet, &'a LabelSet, &'a str, i64, i64, i64, bool);
+
+impl<'a> LoggedRef<'a> {
+    fn of(fp: u64, a: &'a Alert) -> Self {
+        LoggedRef(fp, &a.labels, &a.annotations, &a.generator_url, a.starts_at, a.ends_at, a.updated_at, a.timeout)
+    }
+}
+
+impl Logged {
+    fn alert(&self) -> Alert {
+        Alert {
+            labels: self.1.clone(),
+            annotations: self.2.clone(),
+            generator_url: self.3.clone(),
+            starts_at: self.4,
+            ends_at: self.5,
+            updated_at: self.6,
+            timeout: self.7,
+        }
+    }
+}
 
 /// The one receiver Watchkeeper is, as Alertmanager's API names receivers.
 pub const RECEIVER: &str = "watchkeeper";
@@ -172,10 +247,10 @@ fn silence_doc(s: &Silence) -> String {
 }
 
 impl App {
-    /// Stores a batch of alerts, each merged into the stored episode of its fingerprint or
-    /// starting a new one; returns once they are committed. Batches arriving together are
-    /// committed together by one writer task (group commit): one transaction and one sync
-    /// for many senders, and no two writers waiting on each other's lock.
+    /// Stores a batch of alerts, each merged into the current episode of its fingerprint or
+    /// starting a new one; returns once they are durable. Batches arriving together are
+    /// logged together by one writer task (group commit): one write and one sync for many
+    /// senders.
     pub async fn receive_alerts(&self, actor: &Actor, alerts: Vec<Alert>) -> Result<usize> {
         actor.require(Perm::EventWork)?;
         if alerts.is_empty() {
@@ -183,45 +258,137 @@ impl App {
         }
         let n = alerts.len();
         self.alert_writer
-            .submit(self, alerts, GROUP_MAX, |app, alerts| async move { app.store_alerts(alerts).await })
+            .submit(self, alerts, GROUP_MAX, |app, alerts| async move { app.log_alerts(alerts).await })
             .await?;
         Ok(n)
     }
 
-    /// One transaction for the alerts of every batch taken together.
-    async fn store_alerts(&self, alerts: Vec<Alert>) -> Result<()> {
+    /// The alert book, loaded on first use: the log folded into the table, then the table
+    /// read.
+    async fn book(&self) -> Result<&AlertBook> {
+        let book = &*self.alert_book;
+        book.loaded
+            .get_or_try_init(|| async {
+                self.fold_alert_log().await?;
+                let all = self.store.alerts_all().await?;
+                let mut map = book.write();
+                for r in &all {
+                    map.insert(fingerprint_of(r), alert(r));
+                }
+                tracing::debug!(alerts = all.len(), "Alert book loaded.");
+                Ok::<_, AppError>(())
+            })
+            .await?;
+        Ok(book)
+    }
+
+    /// Merges every waiting batch into the book and logs the result as one entry. The book
+    /// changes only once the entry is committed, so nothing shows that a crash could lose.
+    async fn log_alerts(&self, alerts: Vec<Alert>) -> Result<()> {
+        let book = self.book().await?;
         let now = self.now_ms();
-        let mut fps: Vec<i64> = alerts.iter().map(|a| from_fp(a.fingerprint())).collect();
-        fps.sort_unstable();
-        fps.dedup();
-        let mut tx = self.store.begin().await?;
-        let mut current: HashMap<i64, Alert> =
-            tx.alerts_by_fingerprint(&fps).await?.iter().map(|r| (r.fingerprint, alert(r))).collect();
-        // A change between firing and resolved is an event, correlated like any other.
+        let mut next: HashMap<u64, Alert> = HashMap::with_capacity(alerts.len());
         let mut changes = Vec::new();
-        for a in alerts {
-            let fp = from_fp(a.fingerprint());
-            let was_firing = current.get(&fp).is_some_and(|old| old.ends_at > now);
-            let next = match current.get(&fp) {
-                Some(old) => old.put(a, now),
-                None => a,
-            };
-            let firing = next.ends_at > now;
-            if firing != was_firing {
-                changes.push(next.event(to_fp(fp), firing, now));
+        {
+            let map = book.read();
+            for a in alerts {
+                let fp = a.fingerprint();
+                let old = next.get(&fp).or_else(|| map.get(&fp));
+                let was_firing = old.is_some_and(|o| o.ends_at > now);
+                let merged = match old {
+                    Some(o) => o.put(a, now),
+                    None => a,
+                };
+                let firing = merged.ends_at > now;
+                // A change between firing and resolved is an event, correlated like any other.
+                if firing != was_firing {
+                    changes.push((fp, firing));
+                }
+                next.insert(fp, merged);
             }
-            current.insert(fp, next);
         }
-        let rows: Vec<AlertRow> = fps.iter().filter_map(|fp| current.get(fp)).map(row).collect();
-        tx.put_alerts(&rows).await?;
-        if !changes.is_empty() {
-            self.tie_to_items(&mut changes).await?;
-            let events: Vec<store::EventRow> = changes.iter().map(crate::events::row).collect();
-            tx.insert_events(&events).await?;
-        }
-        tx.commit().await?;
+        let entry = LogEntryOut {
+            at: now,
+            alerts: next.iter().map(|(fp, a)| LoggedRef::of(*fp, a)).collect(),
+            changes: &changes,
+        };
+        let body = serde_json::to_string(&entry).map_err(|e| AppError::Internal(format!("alert log entry: {e}")))?;
+        self.store.append_alert_log(&body).await?;
+        book.write().extend(next);
+        // Correlation folds the log: at once when an alert started or stopped firing, within
+        // its pass interval otherwise.
         if !changes.is_empty() {
             self.correlation.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Folds the alert log into the `alerts` table (each fingerprint's latest state) and its
+    /// changes into events, in transactions of a few megabytes, deleting what it folded.
+    /// Returns how many events it stored.
+    pub(crate) async fn fold_alert_log(&self) -> Result<usize> {
+        let _one = self.alert_book.folding.lock().await;
+        let mut stored = 0;
+        let mut after = 0;
+        loop {
+            let mut latest: HashMap<u64, Logged> = HashMap::new();
+            let mut events = Vec::new();
+            let (mut bytes, mut read) = (0, false);
+            while bytes < FOLD_BYTES {
+                let page = self.store.alert_log_after(after, 64).await?;
+                let Some(last) = page.last() else { break };
+                (after, read) = (last.0, true);
+                for (id, body) in &page {
+                    bytes += body.len();
+                    let entry: LogEntry = match serde_json::from_str(body) {
+                        Ok(e) => e,
+                        Err(e) => {
+                            // Only Watchkeeper writes the log; an entry it cannot read is
+                            // reported and left out rather than holding up every later one.
+                            tracing::error!(entry = id, error = %e, "An alert log entry does not read; skipped.");
+                            continue;
+                        }
+                    };
+                    for (fp, firing) in &entry.changes {
+                        if let Some(l) = entry.alerts.iter().find(|l| l.0 == *fp) {
+                            events.push(l.alert().event(*fp, *firing, entry.at));
+                        }
+                    }
+                    latest.extend(entry.alerts.into_iter().map(|l| (l.0, l)));
+                }
+            }
+            if !read {
+                return Ok(stored);
+            }
+            let rows: Vec<AlertRow> = latest.values().map(|l| row(&l.alert())).collect();
+            self.tie_to_items(&mut events).await?;
+            let event_rows: Vec<store::EventRow> = events.iter().map(crate::events::row).collect();
+            let mut tx = self.store.begin().await?;
+            tx.put_alerts(&rows).await?;
+            tx.insert_events(&event_rows).await?;
+            tx.delete_alert_log_through(after).await?;
+            tx.commit().await?;
+            stored += event_rows.len();
+        }
+    }
+
+    /// Alerts whose end passed in `(after, to]` with no sender saying so: their end was still
+    /// ahead when they were last received (a resolve timeout, or a sender gone quiet).
+    pub(crate) async fn alerts_ended_between(&self, after: i64, to: i64) -> Result<Vec<(u64, Alert)>> {
+        let book = self.book().await?;
+        let map = book.read();
+        Ok(map
+            .iter()
+            .filter(|(_, a)| a.ends_at > after && a.ends_at <= to && a.updated_at < a.ends_at)
+            .map(|(fp, a)| (*fp, a.clone()))
+            .collect())
+    }
+
+    /// Forgets the alerts that ended before `before`, in the book and in the table.
+    pub(crate) async fn forget_alerts_ended_before(&self, tx: &mut store::Tx, before: i64) -> Result<()> {
+        tx.delete_alerts_ended_before(before).await?;
+        if self.alert_book.loaded.initialized() {
+            self.alert_book.write().retain(|_, a| a.ends_at >= before);
         }
         Ok(())
     }
@@ -239,10 +406,10 @@ impl App {
         let now = self.now_ms();
         let silences: Vec<Silence> =
             self.store.silences().await?.iter().map(silence).filter(|s| s.state(now) == SilenceState::Active).collect();
+        let book = self.book().await?;
         let mut out = Vec::new();
-        for r in self.store.alerts_active(now).await? {
-            let a = alert(&r);
-            if !model::alert::all_match(&q.filter, &a.labels) {
+        for (fp, a) in book.read().iter() {
+            if a.ends_at <= now || !model::alert::all_match(&q.filter, &a.labels) {
                 continue;
             }
             let silenced_by: Vec<String> =
@@ -250,7 +417,7 @@ impl App {
             // Alerts are processed as they arrive: none stays unprocessed, none is inhibited.
             let shown = if silenced_by.is_empty() { q.active } else { q.silenced };
             if shown {
-                out.push(AlertView { fingerprint: to_fp(r.fingerprint), alert: a, silenced_by });
+                out.push(AlertView { fingerprint: *fp, alert: a.clone(), silenced_by });
             }
         }
         out.sort_by_key(|v| v.fingerprint);

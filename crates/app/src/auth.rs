@@ -218,7 +218,7 @@ impl App {
         let n = tx.delete_stale_sessions(now - s.session_idle_ms, now - s.session_absolute_ms).await?;
         tx.clear_login_failures("", now - s.throttle_window_ms).await?;
         // Alerts resolved longer ago than Alertmanager keeps them (its --data.retention).
-        tx.delete_alerts_ended_before(now - crate::alerts::RESOLVED_RETENTION_MS).await?;
+        self.forget_alerts_ended_before(&mut tx, now - crate::alerts::RESOLVED_RETENTION_MS).await?;
         tx.delete_samples_before(now - crate::checks::SAMPLE_RETENTION_MS).await?;
         tx.commit().await?;
         Ok(n)

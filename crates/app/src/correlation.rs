@@ -1,8 +1,9 @@
 //! Event correlation: turns the events the intake stored into alarms, and alarms into the
 //! right incidents. One task runs passes, woken when events arrive and every few seconds:
 //!
-//! 1. **fold** — every pending event raises, repeats or clears the alarm of its condition
-//!    (one per key, `model::alarm`), with Nagios flap detection; events are linked to it;
+//! 1. **fold** — the alert intake's log becomes alerts and events (`alerts`); every pending
+//!    event raises, repeats or clears the alarm of its condition (one per key,
+//!    `model::alarm`), with Nagios flap detection; events are linked to it;
 //! 2. **expire** — alerts whose end passed without a word from their sender, and alarms raised
 //!    by events that never recover and have been quiet, get a clearing event of their own;
 //! 3. **route** — each open alarm not yet routed is held under a maintenance window covering
@@ -154,6 +155,7 @@ impl App {
     pub async fn correlate(&self) -> Result<Pass> {
         let mut pass = Pass::default();
         let mut cleared = BTreeSet::new();
+        self.fold_alert_log().await?;
         while self.fold(&mut pass, &mut cleared).await? {}
         if self.expire().await? {
             while self.fold(&mut pass, &mut cleared).await? {}
@@ -250,11 +252,9 @@ impl App {
         let now = self.now_ms();
         let after = self.expired_to.swap(now, std::sync::atomic::Ordering::Relaxed);
         let after = if after == 0 { now - crate::alerts::RESOLVED_RETENTION_MS } else { after };
-        let ended = self.store.alerts_ended_between(after, now).await?;
+        let alerts = self.alerts_ended_between(after, now).await?;
         let mut events = Vec::new();
-        if !ended.is_empty() {
-            let alerts: Vec<(u64, model::alert::Alert)> =
-                ended.iter().map(|r| (crate::alerts::fingerprint_of(r), crate::alerts::alert(r))).collect();
+        if !alerts.is_empty() {
             let keys: Vec<String> = alerts.iter().map(|(fp, _)| format!("alert:{fp:016x}")).collect();
             let open = self.store.open_alarm_keys(&keys).await?;
             for (fp, a) in alerts {

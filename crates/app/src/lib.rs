@@ -159,6 +159,7 @@ pub struct App {
     graph: Arc<cmdb::GraphCache>,
     /// The alert and event intake's writers, started by their first batch.
     alert_writer: batch::GroupCommit<model::alert::Alert>,
+    alert_book: Arc<alerts::AlertBook>,
     event_writer: batch::GroupCommit<store::EventBatch>,
     /// Which configuration item an event's sender is, by address and by name.
     senders: Arc<events::SenderCache>,
@@ -178,6 +179,7 @@ impl App {
             clock: system_clock(),
             graph: Arc::default(),
             alert_writer: batch::GroupCommit::default(),
+            alert_book: Arc::default(),
             event_writer: batch::GroupCommit::default(),
             senders: Arc::default(),
             correlation: Arc::default(),

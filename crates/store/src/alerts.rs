@@ -37,19 +37,29 @@ const ALERT_COLUMNS: &str =
 const SILENCE_COLUMNS: &str = "id, matchers, starts_at_ms, ends_at_ms, created_by, comment, updated_at_ms";
 
 impl Store {
+    /// Every stored alert, firing or resolved, as the intake loads them at start.
+    pub async fn alerts_all(&self) -> Result<Vec<AlertRow>> {
+        let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts");
+        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql.clone())).fetch_all(p).await?))
+    }
+
+    /// Appends one entry to the alert intake's log and commits it: one statement, no
+    /// transaction around it, so a sender waits for one write and one sync.
+    pub async fn append_alert_log(&self, body: &str) -> Result<()> {
+        on!(self.pool(), p => sqlx::query("INSERT INTO alert_log (body) VALUES ($1)").bind(body).execute(p).await.map(|_| ())?);
+        Ok(())
+    }
+
+    /// Log entries after `after`, oldest first: `(id, body)`.
+    pub async fn alert_log_after(&self, after: i64, limit: i64) -> Result<Vec<(i64, String)>> {
+        const SQL: &str = "SELECT id, body FROM alert_log WHERE id > $1 ORDER BY id LIMIT $2";
+        Ok(on!(self.pool(), p => sqlx::query_as(SQL).bind(after).bind(limit).fetch_all(p).await?))
+    }
+
     /// The alerts still firing at `now` (their end after it), by fingerprint.
     pub async fn alerts_active(&self, now_ms: i64) -> Result<Vec<AlertRow>> {
         let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE ends_at_ms > $1 ORDER BY fingerprint");
         Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql.clone())).bind(now_ms).fetch_all(p).await?))
-    }
-
-    /// Alerts whose end passed in `(after, to]` with no sender saying so: their end was still
-    /// ahead when they were last received (a resolve timeout, or a sender that went quiet).
-    pub async fn alerts_ended_between(&self, after: i64, to: i64) -> Result<Vec<AlertRow>> {
-        let sql = format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts WHERE ends_at_ms > $1 AND ends_at_ms <= $2 AND updated_at_ms < ends_at_ms"
-        );
-        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).bind(after).bind(to).fetch_all(p).await?))
     }
 
     pub async fn silences(&self) -> Result<Vec<SilenceRow>> {
@@ -64,29 +74,6 @@ impl Store {
 }
 
 impl Tx {
-    /// The stored alerts among these fingerprints, read inside the transaction that will
-    /// write their successors (so two batches for one alert cannot interleave). The
-    /// fingerprints travel as one JSON array: SQLite looks a parameter's name up by a linear
-    /// scan, so hundreds of bound parameters cost more than the rows they carry.
-    pub async fn alerts_by_fingerprint(&mut self, fingerprints: &[i64]) -> Result<Vec<AlertRow>> {
-        let list = serde_json::to_string(fingerprints).unwrap_or_else(|_| "[]".into());
-        Ok(match self {
-            Tx::Sqlite(t) => {
-                let sql = format!(
-                    "SELECT {ALERT_COLUMNS} FROM alerts WHERE fingerprint IN (SELECT value FROM json_each($1))"
-                );
-                sqlx::query_as(AssertSqlSafe(sql)).bind(list).fetch_all(&mut **t).await?
-            }
-            Tx::Postgres(t) => {
-                let sql = format!(
-                    "SELECT {ALERT_COLUMNS} FROM alerts WHERE fingerprint IN \
-                     (SELECT value::bigint FROM jsonb_array_elements_text($1::jsonb))"
-                );
-                sqlx::query_as(AssertSqlSafe(sql)).bind(list).fetch_all(&mut **t).await?
-            }
-        })
-    }
-
     /// Writes alerts, each replacing the row of its fingerprint: one statement, one bound
     /// JSON array of the rows.
     pub async fn put_alerts(&mut self, rows: &[AlertRow]) -> Result<()> {
@@ -119,6 +106,12 @@ impl Tx {
         );
         let sql = format!("INSERT INTO alerts ({ALERT_COLUMNS}) {select} {UPSERT}");
         on_tx!(self, t => sqlx::query(AssertSqlSafe(sql)).bind(doc).execute(&mut **t).await.map(|_| ())?);
+        Ok(())
+    }
+
+    /// Deletes the alert log's entries up to `id`, once folded.
+    pub async fn delete_alert_log_through(&mut self, id: i64) -> Result<()> {
+        on_tx!(self, t => sqlx::query("DELETE FROM alert_log WHERE id <= $1").bind(id).execute(&mut **t).await.map(|_| ())?);
         Ok(())
     }
 
