@@ -33,8 +33,32 @@ const FOLD_BYTES: usize = 8 << 20;
 pub(crate) struct AlertBook {
     alerts: std::sync::RwLock<HashMap<u64, Alert>>,
     loaded: tokio::sync::OnceCell<()>,
+    /// What the book holds that the table does not yet.
+    unfolded: std::sync::Mutex<Unfolded>,
     /// One fold at a time: two would store the same changes twice.
     folding: tokio::sync::Mutex<()>,
+}
+
+/// The book's lead over the `alerts` table: the log entries up to `through` are in the book
+/// and not yet folded, touching `fingerprints`, with these changes between firing and
+/// resolved. A fold writes the book's states of those alerts, so that in a running server the
+/// log is written and deleted but never read; only a start reads it.
+#[derive(Default)]
+struct Unfolded {
+    through: i64,
+    fingerprints: std::collections::HashSet<u64>,
+    /// `(fingerprint, firing, at)`.
+    changes: Vec<(u64, bool, i64)>,
+}
+
+impl Unfolded {
+    /// Puts back what a failed fold took, ahead of what came since.
+    fn restore(&mut self, mut taken: Unfolded) {
+        self.through = self.through.max(taken.through);
+        self.fingerprints.extend(taken.fingerprints);
+        taken.changes.append(&mut self.changes);
+        self.changes = taken.changes;
+    }
 }
 
 impl AlertBook {
@@ -45,6 +69,10 @@ impl AlertBook {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<u64, Alert>> {
         self.alerts.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn unfolded(&self) -> std::sync::MutexGuard<'_, Unfolded> {
+        self.unfolded.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -269,7 +297,7 @@ impl App {
         let book = &*self.alert_book;
         book.loaded
             .get_or_try_init(|| async {
-                self.fold_alert_log().await?;
+                self.fold_alert_log_entries().await?;
                 let all = self.store.alerts_all().await?;
                 let mut map = book.write();
                 for r in &all {
@@ -313,8 +341,16 @@ impl App {
             changes: &changes,
         };
         let body = serde_json::to_string(&entry).map_err(|e| AppError::Internal(format!("alert log entry: {e}")))?;
-        self.store.append_alert_log(&body).await?;
+        let id = self.store.append_alert_log(&body).await?;
+        let touched: Vec<u64> = next.keys().copied().collect();
         book.write().extend(next);
+        // The book first: a fold that sees entry `id` unfolded must find its states in the
+        // book, as it deletes the entry once it wrote them.
+        let mut unfolded = book.unfolded();
+        unfolded.through = id;
+        unfolded.fingerprints.extend(touched);
+        unfolded.changes.extend(changes.iter().map(|(fp, firing)| (*fp, *firing, now)));
+        drop(unfolded);
         // Correlation folds the log: at once when an alert started or stopped firing, within
         // its pass interval otherwise.
         if !changes.is_empty() {
@@ -323,10 +359,48 @@ impl App {
         Ok(())
     }
 
-    /// Folds the alert log into the `alerts` table (each fingerprint's latest state) and its
-    /// changes into events, in transactions of a few megabytes, deleting what it folded.
-    /// Returns how many events it stored.
+    /// Brings the `alerts` table up to the book — each alert the log touched since the last
+    /// fold, as the book has it now — and stores the changes between firing and resolved as
+    /// events, in one transaction that also deletes the log entries it covers. Returns how
+    /// many events it stored.
     pub(crate) async fn fold_alert_log(&self) -> Result<usize> {
+        let book = self.book().await?;
+        let _one = book.folding.lock().await;
+        let taken = std::mem::take(&mut *book.unfolded());
+        if taken.through == 0 {
+            return Ok(0);
+        }
+        let (rows, mut events) = {
+            let map = book.read();
+            let rows: Vec<AlertRow> = taken.fingerprints.iter().filter_map(|fp| map.get(fp)).map(row).collect();
+            let events: Vec<_> = taken
+                .changes
+                .iter()
+                .filter_map(|(fp, firing, at)| map.get(fp).map(|a| a.event(*fp, *firing, *at)))
+                .collect();
+            (rows, events)
+        };
+        let stored = async {
+            self.tie_to_items(&mut events).await?;
+            let event_rows: Vec<store::EventRow> = events.iter().map(crate::events::row).collect();
+            let mut tx = self.store.begin().await?;
+            tx.put_alerts(&rows).await?;
+            tx.insert_events(&event_rows).await?;
+            tx.delete_alert_log_through(taken.through).await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(event_rows.len())
+        }
+        .await;
+        if stored.is_err() {
+            book.unfolded().restore(taken);
+        }
+        stored
+    }
+
+    /// Folds what the alert log holds into the `alerts` table (each fingerprint's latest
+    /// state) and its changes into events, in transactions of a few megabytes, deleting what
+    /// it folded: what a start does before it reads the table into the book.
+    async fn fold_alert_log_entries(&self) -> Result<usize> {
         let _one = self.alert_book.folding.lock().await;
         let mut stored = 0;
         let mut after = 0;

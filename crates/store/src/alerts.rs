@@ -44,10 +44,10 @@ impl Store {
     }
 
     /// Appends one entry to the alert intake's log and commits it: one statement, no
-    /// transaction around it, so a sender waits for one write and one sync.
-    pub async fn append_alert_log(&self, body: &str) -> Result<()> {
-        on!(self.pool(), p => sqlx::query("INSERT INTO alert_log (body) VALUES ($1)").bind(body).execute(p).await.map(|_| ())?);
-        Ok(())
+    /// transaction around it, so a sender waits for one write and one sync. Returns its id.
+    pub async fn append_alert_log(&self, body: &str) -> Result<i64> {
+        const SQL: &str = "INSERT INTO alert_log (body) VALUES ($1) RETURNING id";
+        Ok(on!(self.pool(), p => sqlx::query_scalar(SQL).bind(body).fetch_one(p).await?))
     }
 
     /// Log entries after `after`, oldest first: `(id, body)`.

@@ -1,16 +1,18 @@
 //! Alertmanager-API intake, Watchkeeper against Debian's Alertmanager in the same run, from the
-//! same client: `cargo bench -p watchkeeper --bench intake [-- --seconds 10]`.
+//! same client: `cargo bench -p watchkeeper --bench intake [-- --seconds 10] [--only NAME]
+//! [--hold]`.
 //!
 //! Each server is started fresh for each load (release build of Watchkeeper on embedded
 //! SQLite as shipped — WAL, `synchronous=FULL`, every accepted batch committed before the
 //! answer; `prometheus-alertmanager` with a receiver that sends nothing, its alerts in memory).
 //! Two client tasks on one keep-alive connection each post `POST /api/v2/alerts` for the given
-//! time: batches of 100 or of 1, a steady set (each task cycles its own 10,000 label sets) or
-//! always-new label sets. Only `200` answers count. The server's CPU time comes from
-//! `/proc/PID/stat`, its memory from `/proc/PID/status`; the client shares the two cores, so
-//! alerts per server CPU-second is the fair comparison. Watchkeeper's CPU is counted until it
-//! has also folded its intake log and correlated what the load raised. After each
-//! Watchkeeper run the database must hold every alert that was answered `200`.
+//! time: batches of 100 or of 1, a steady set (each task cycles its own 10,000 label sets,
+//! sent once before the clock starts) or always-new label sets. Only `200` answers count. The
+//! server's CPU time comes from `/proc/PID/stat`, its memory from `/proc/PID/status`; the
+//! client shares the two cores, so alerts per server CPU-second is the fair comparison.
+//! Watchkeeper's CPU is counted until it has also folded its intake log and correlated what
+//! the load raised. After each Watchkeeper run the database must hold every alert that was
+//! answered `200`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -154,6 +156,21 @@ struct Outcome {
 
 async fn run(server: &Server, load: Load, seconds: f64) -> Outcome {
     let pid = server.proc.0.id();
+    if !load.unique {
+        // A steady set is one the server already holds, as Prometheus re-sends what fires.
+        let client = reqwest::Client::new();
+        let url = format!("{}/api/v2/alerts", server.base);
+        for w in 0..WORKERS {
+            for seq in 0..STEADY_SET / 100 {
+                let b = body(w, seq, Load { batch: 100, unique: false });
+                let r = client.post(&url).header("content-type", "application/json").body(b).send().await.unwrap();
+                assert_eq!(r.status(), 200, "warm-up");
+            }
+        }
+        if let Some(db) = &server.db {
+            caught_up(db).await;
+        }
+    }
     let (rss_before, _) = memory_kib(pid);
     let cpu0 = cpu_seconds(pid);
     let accepted = Arc::new(AtomicU64::new(0));
@@ -255,13 +272,18 @@ async fn main() {
         ("steady, batches of 1", Load { batch: 1, unique: false }),
         ("always new, batches of 1", Load { batch: 1, unique: true }),
     ];
+    // `--only steady`: the loads whose name contains it, or the one it names whole.
+    let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned().unwrap_or_default();
+    // `--hold`: keep each Watchkeeper running for a profiler after its load, until Enter.
+    let hold = args.iter().any(|a| a == "--hold");
     println!("{WORKERS} client tasks, {seconds} s per run; every server started fresh for each load.\n");
     println!(
         "| load | server | alerts/s | server CPU (cores) | catch-up s | alerts per server CPU-second | p99 ms | RSS before → after | refused requests |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut ratios = Vec::new();
-    for (name, load) in loads {
+    let exact = loads.iter().any(|(n, _)| *n == only);
+    for (name, load) in loads.into_iter().filter(|(n, _)| if exact { *n == only } else { n.contains(&only) }) {
         let mut per_cpu = Vec::new();
         for which in ["am", "wk"] {
             let dir = tempfile::tempdir().unwrap();
@@ -283,6 +305,10 @@ async fn main() {
                 o.failed
             );
             if which == "wk" {
+                if hold {
+                    eprintln!("Watchkeeper is pid {}; Enter to go on.", server.proc.0.id());
+                    let _ = std::io::stdin().read_line(&mut String::new());
+                }
                 drop(server);
                 let held = stored(dir.path()).await;
                 let expected = if load.unique { o.accepted } else { o.accepted.min(WORKERS * STEADY_SET) };

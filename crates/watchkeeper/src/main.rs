@@ -12,6 +12,12 @@ mod policy;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's allocator: the intake allocates and frees many small label
+/// strings and maps per request across threads, where glibc spent a quarter of the server's
+/// CPU (BENCHMARKS.md, Alertmanager-API intake).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -210,4 +210,37 @@ async fn silences_follow_alertmanagers_rules(backend: Backend) {
     assert_eq!(actions, ["silence.create", "silence.update", "silence.expire"]);
 }
 
-crate::both_backends!(alerts_come_in_by_token_or_from_trusted_networks, silences_follow_alertmanagers_rules);
+/// What was accepted is durable before it is folded into the table: a server started afresh
+/// on the same database (no correlation pass in between) lists it, the table then holds it,
+/// and its firing is an event — once, not once per start.
+async fn accepted_alerts_outlive_a_restart_before_they_are_folded(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let eng = Auth::Bearer(h.token("engineer", &[Scope::Write]).await);
+    let batch = json!([
+        {"labels": {"alertname": "LinkDown", "instance": "sw1:ge0/1"}, "annotations": {"summary": "ge0/1 down"}},
+        {"labels": {"alertname": "LinkDown", "instance": "sw1:ge0/2"}}
+    ]);
+    assert_eq!(h.send(post("/api/v2/alerts", &eng, &batch)).await.status, StatusCode::OK);
+    assert_eq!(h.app.store().alerts_active(0).await.unwrap().len(), 0, "not folded yet");
+    let at = h.app.now_ms();
+    let restarted =
+        app::App::new(h.app.store().clone(), h.app.settings().clone()).with_clock(std::sync::Arc::new(move || at));
+    let listed = restarted.alerts(&app::Actor::system(), &app::alerts::AlertQuery::default()).await.unwrap();
+    let mut instances: Vec<&str> = listed.iter().map(|v| v.alert.labels["instance"].as_str()).collect();
+    instances.sort_unstable();
+    assert_eq!(instances, ["sw1:ge0/1", "sw1:ge0/2"], "both accepted alerts after the restart");
+    assert!(listed.iter().any(|v| v.alert.annotations.get("summary").map(String::as_str) == Some("ge0/1 down")));
+    assert_eq!(restarted.store().alerts_active(0).await.unwrap().len(), 2, "folded at the start");
+    // Their firing became two events, once: a later pass folds nothing again.
+    restarted.correlate().await.unwrap();
+    restarted.correlate().await.unwrap();
+    let events = h.get("/api/v1/events", &eng).await.json();
+    let from_alerts = events.as_array().unwrap().iter().filter(|e| e["source"] == "alertmanager").count();
+    assert_eq!(from_alerts, 2, "{events}");
+}
+
+crate::both_backends!(
+    alerts_come_in_by_token_or_from_trusted_networks,
+    silences_follow_alertmanagers_rules,
+    accepted_alerts_outlive_a_restart_before_they_are_folded
+);
