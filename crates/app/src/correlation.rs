@@ -137,7 +137,19 @@ fn new_alarm(key: &str, e: &EventRow) -> AlarmRow {
 }
 
 /// The services an item's failure reaches: `(id, down, criticality)`.
-type Reach = Vec<(i64, bool, String)>;
+pub(crate) type Reach = Vec<(i64, bool, String)>;
+
+pub(crate) fn reach_of(g: &crate::cmdb::CmdbGraph, item: i64) -> Reach {
+    let imp = g.graph.impact([item]);
+    g.services
+        .iter()
+        .filter_map(|&s| {
+            let h = imp.health(Node::Item(s));
+            let crit = g.nodes.get(&s).map(|n| n.criticality.clone()).unwrap_or_default();
+            (h != Health::Unaffected).then_some((s, h == Health::Down, crit))
+        })
+        .collect()
+}
 
 impl App {
     /// Runs correlation passes until the server stops: on every arrival of events, and every
@@ -406,23 +418,7 @@ impl App {
             };
             let sev = severity(a.severity);
             let down = !a.stateless;
-            let services = match reach.get(&item) {
-                Some(r) => r.clone(),
-                None => {
-                    let imp = g.graph.impact([item]);
-                    let r: Reach = g
-                        .services
-                        .iter()
-                        .filter_map(|&s| {
-                            let h = imp.health(Node::Item(s));
-                            let crit = g.nodes.get(&s).map(|n| n.criticality.clone()).unwrap_or_default();
-                            (h != Health::Unaffected).then_some((s, h == Health::Down, crit))
-                        })
-                        .collect();
-                    reach.insert(item, r.clone());
-                    r
-                }
-            };
+            let services = reach.entry(item).or_insert_with(|| reach_of(&g, item)).clone();
             let worst = services.iter().map(|(_, d, c)| (*d, c.as_str())).min_by_key(|w| alarm::impact_rank(Some(*w)));
             let ranks = (alarm::impact_rank(worst), alarm::urgency_rank(sev, down));
             let service_ids: Vec<i64> = services.iter().map(|s| s.0).collect();

@@ -19,6 +19,7 @@ mod demo;
 pub mod desk_import;
 mod error;
 pub mod escalation;
+pub mod event_actions;
 pub mod events;
 pub mod filters;
 mod import;

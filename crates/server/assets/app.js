@@ -108,4 +108,72 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", followTimeline);
   else followTimeline();
+
+  // The live event console: events that pass the page's filter appear at the top as they are
+  // stored. Paused, they are held (and counted) until the watch resumes, so a row being
+  // chosen does not move. At most 500 rows are kept on the page.
+  function followEvents() {
+    var body = document.querySelector("tbody[data-live]");
+    if (!body || !window.EventSource) return;
+    var pick = body.getAttribute("data-live-pick") === "1";
+    var state = document.querySelector("[data-live-state]");
+    var pause = document.querySelector("[data-live-pause]");
+    var held = document.querySelector("[data-live-held]");
+    var waiting = [];
+    var paused = false;
+    var SEVERITY = ["emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"];
+    function cell(tr, text, cls) {
+      var td = document.createElement("td");
+      if (cls) { var c = document.createElement("span"); c.className = cls; c.textContent = text; td.appendChild(c); }
+      else td.textContent = text == null ? "" : text;
+      tr.appendChild(td);
+      return td;
+    }
+    function show(e) {
+      var tr = document.createElement("tr");
+      tr.className = "fresh";
+      if (pick) {
+        var td = document.createElement("td");
+        var box = document.createElement("input");
+        box.type = "checkbox"; box.name = "event"; box.value = e.id; box.setAttribute("form", "act");
+        box.setAttribute("aria-label", "Choose event " + e.id);
+        td.appendChild(box); tr.appendChild(td);
+      }
+      cell(tr, "just now").title = e.received_at;
+      var n = SEVERITY.indexOf(e.severity);
+      cell(tr, e.severity, "chip " + (n >= 0 && n <= 2 ? "bad" : n >= 3 && n <= 4 ? "warn" : "ok"));
+      cell(tr, e.source);
+      var from = cell(tr, "");
+      if (e.item_id) { var a = document.createElement("a"); a.href = "/cmdb/items/" + e.item_id; a.textContent = e.host || e.sender; from.appendChild(a); }
+      else from.textContent = e.host || e.sender;
+      cell(tr, e.kind); cell(tr, e.object); cell(tr, e.text);
+      cell(tr, e.alarm_id ? "#" + e.alarm_id : "");
+      var empty = body.querySelector("[data-empty]");
+      if (empty) empty.remove();
+      body.insertBefore(tr, body.firstChild);
+      while (body.rows.length > 500) body.deleteRow(body.rows.length - 1);
+    }
+    function count() {
+      if (!held) return;
+      held.hidden = waiting.length === 0;
+      held.textContent = waiting.length + " new held";
+    }
+    var source = new EventSource(body.getAttribute("data-live"));
+    source.addEventListener("event", function (ev) {
+      var e;
+      try { e = JSON.parse(ev.data); } catch (err) { return; }
+      if (paused) { waiting.push(e); count(); } else show(e);
+    });
+    source.onopen = function () { if (state) state.textContent = paused ? "paused" : "live"; };
+    source.onerror = function () { if (state) state.textContent = "reconnecting…"; };
+    if (pause) pause.addEventListener("click", function () {
+      paused = !paused;
+      pause.textContent = paused ? "Resume" : "Pause";
+      pause.setAttribute("aria-pressed", paused ? "true" : "false");
+      if (state) state.textContent = paused ? "paused" : "live";
+      if (!paused) { waiting.forEach(show); waiting = []; count(); }
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", followEvents);
+  else followEvents();
 })();

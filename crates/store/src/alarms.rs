@@ -220,6 +220,17 @@ impl Store {
 }
 
 impl Tx {
+    /// Sends these open alarms to an incident someone opened from their events, routed there
+    /// as correlation would have; an alarm already feeding an incident stays with it.
+    pub async fn attach_alarms(&mut self, alarm_ids: &[i64], incident_id: i64) -> Result<u64> {
+        let mut n = 0;
+        for id in alarm_ids {
+            n += on_tx!(self, t => sqlx::query("UPDATE alarms SET incident_id = $1, routed = TRUE WHERE id = $2 AND open AND incident_id IS NULL")
+                .bind(incident_id).bind(id).execute(&mut **t).await?.rows_affected());
+        }
+        Ok(n)
+    }
+
     /// Records who acknowledged an alarm; false when there is no such alarm.
     pub async fn ack_alarm(&mut self, id: i64, by: &str, at_ms: i64) -> Result<bool> {
         const SQL: &str = "UPDATE alarms SET acked_by = $1, acked_at_ms = $2 WHERE id = $3";

@@ -38,6 +38,12 @@ pub struct EventFilter {
     pub words: Vec<String>,
     /// At most this severity number (3: error and worse).
     pub max_severity: Option<i64>,
+    pub source: Option<String>,
+    /// Only events after this id, oldest first (what a live console follows); without it,
+    /// newest first.
+    pub after_id: Option<i64>,
+    /// Only these events (a selection on the console).
+    pub ids: Vec<i64>,
     pub limit: i64,
 }
 
@@ -82,10 +88,22 @@ impl Store {
         if let Some(s) = f.max_severity {
             w.raw(format!("severity <= {}", s.clamp(0, 7)));
         }
+        if let Some(s) = &f.source {
+            w.eq("source", crate::sql::Arg::Text(s.clone()));
+        }
         for word in &f.words {
             w.search(&["text"], word);
         }
-        let sql = format!("SELECT {COLUMNS} FROM events{} ORDER BY id DESC LIMIT {}", w.sql(), f.limit.clamp(1, 1000));
+        if let Some(after) = f.after_id {
+            w.raw(format!("id > {after}"));
+        }
+        if !f.ids.is_empty() {
+            let list: Vec<String> = f.ids.iter().map(i64::to_string).collect();
+            w.raw(format!("id IN ({})", list.join(", ")));
+        }
+        let order = if f.after_id.is_some() { "ASC" } else { "DESC" };
+        let sql =
+            format!("SELECT {COLUMNS} FROM events{} ORDER BY id {order} LIMIT {}", w.sql(), f.limit.clamp(1, 1000));
         Ok(
             on!(self.pool(), p => crate::sql::bind_args!(sqlx::query_as(AssertSqlSafe(sql.clone())), &w.args).fetch_all(p).await?),
         )

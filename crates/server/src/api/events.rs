@@ -2,13 +2,13 @@
 //! resolving), typed and tied to their item and alarm, newest first.
 
 use super::{ApiResult, rfc3339};
-use crate::extract::{Ctx, QueryPairs};
+use crate::extract::{ApiJson, Ctx, QueryPairs};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use model::FieldError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use store::EventFilter;
 use utoipa::ToSchema;
@@ -84,16 +84,31 @@ pub async fn list(
     ctx: Ctx,
     QueryPairs(pairs): QueryPairs,
 ) -> ApiResult<Json<Vec<EventDto>>> {
-    let bad = |k: &str, why: &str| ApiError::Invalid(vec![FieldError::new(k, why)]);
+    let f = filter(&s, &pairs, &[]).await?;
+    Ok(Json(s.app.events(&ctx.actor(), &f).await?.into_iter().map(Into::into).collect()))
+}
+
+fn bad(k: &str, why: &str) -> ApiError {
+    ApiError::Invalid(vec![FieldError::new(k, why)])
+}
+
+/// An event list's filter from its query parameters; `also` names parameters the caller
+/// reads itself.
+pub(crate) async fn filter(s: &AppState, pairs: &[(String, String)], also: &[&str]) -> ApiResult<EventFilter> {
     let mut f = EventFilter { limit: 100, ..EventFilter::default() };
     for (k, v) in pairs {
+        let v = v.trim();
+        if v.is_empty() && k != "limit" {
+            continue;
+        }
         match k.as_str() {
-            "kind" => f.kind = Some(v),
-            "item" => match s.app.item_id_of(&v).await? {
+            "kind" => f.kind = Some(v.to_owned()),
+            "source" => f.source = Some(v.to_owned()),
+            "item" => match s.app.item_id_of(v).await? {
                 Some(id) => f.item_id = Some(id),
-                None => return Err(bad("item", "no such item")),
+                None => return Err(bad("item", &format!("no item `{v}`: give its name or #id"))),
             },
-            "sender" => f.sender = Some(v),
+            "sender" => f.sender = Some(v.to_owned()),
             "q" => f.words = v.split_whitespace().map(str::to_owned).collect(),
             "severity" => {
                 let level = model::event::SEVERITIES.iter().position(|n| *n == v).ok_or_else(|| {
@@ -104,8 +119,116 @@ pub async fn list(
             "limit" => {
                 f.limit = v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| bad("limit", "1 to 1000"))?
             }
-            _ => return Err(bad(&k, "parameters: kind, item, sender, q, severity, limit")),
+            k if also.contains(&k) => {}
+            _ => return Err(bad(k, "parameters: kind, source, item, sender, q, severity, limit")),
         }
     }
-    Ok(Json(s.app.events(&ctx.actor(), &f).await?.into_iter().map(Into::into).collect()))
+    Ok(f)
+}
+
+#[utoipa::path(get, path = "/api/v1/events/stream", tag = "events",
+    params(("kind" = Option<String>, Query), ("source" = Option<String>, Query, description = "syslog, snmp, alertmanager, check, watchkeeper"),
+        ("item" = Option<String>, Query, description = "An item's name or #id"),
+        ("sender" = Option<String>, Query), ("q" = Option<String>, Query, description = "Words the text contains"),
+        ("severity" = Option<String>, Query, description = "This severity and worse"),
+        ("after" = Option<i64>, Query, description = "Send the events stored after this one; by default only new ones")),
+    responses((status = 200, content_type = "text/event-stream", body = EventDto,
+        description = "Server-sent events: one `event` per stored event that passes the filter, oldest first, its id the event's; a `Last-Event-ID` header resumes after it.")))]
+/// Follows the events as they are stored, filtered as the list is: the live event console.
+pub async fn stream(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    QueryPairs(pairs): QueryPairs,
+) -> ApiResult<axum::response::Response> {
+    let after = super::resume_after(&headers, &pairs)?;
+    let mut f = filter(&s, &pairs, &["after"]).await?;
+    let actor = ctx.actor();
+    let start = match after {
+        Some(a) => a,
+        // Only what comes next: the newest event the actor may read is the start.
+        None => {
+            s.app.events(&actor, &EventFilter { limit: 1, ..EventFilter::default() }).await?.first().map_or(0, |e| e.id)
+        }
+    };
+    f.limit = 500;
+    let app = s.app.clone();
+    Ok(super::follow("event", start, move |cursor| {
+        let (app, actor, mut f) = (app.clone(), actor.clone(), f.clone());
+        f.after_id = Some(cursor);
+        async move {
+            let rows = app.events(&actor, &f).await.map_err(|e| e.to_string())?;
+            Ok(rows
+                .into_iter()
+                .map(|r| {
+                    let id = r.id;
+                    (id, serde_json::to_string(&EventDto::from(r)).unwrap_or_default())
+                })
+                .collect())
+        }
+    }))
+}
+
+/// A selection of events and what to do with it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SelectionDto {
+    /// Event ids, at most 500.
+    pub events: Vec<i64>,
+    /// For a silence: how long, 1 to 744 hours.
+    #[serde(default)]
+    pub hours: Option<i64>,
+    /// For a silence: why.
+    #[serde(default)]
+    pub comment: String,
+    /// For an incident: its short description; by default the worst event's item and text.
+    #[serde(default)]
+    pub short_description: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActedDto {
+    /// Alarms acknowledged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<usize>,
+    /// Silences created.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub silences: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/events/acknowledge", tag = "events", request_body = SelectionDto,
+    responses((status = 200, body = ActedDto, description = "The alarms the events raised, acknowledged"),
+        (status = 404, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+pub async fn acknowledge(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(b): ApiJson<SelectionDto>,
+) -> ApiResult<Json<ActedDto>> {
+    let n = s.app.acknowledge_events(&ctx.actor(), &b.events).await?;
+    Ok(Json(ActedDto { acknowledged: Some(n), silences: Vec::new() }))
+}
+
+#[utoipa::path(post, path = "/api/v1/events/silence", tag = "events", request_body = SelectionDto,
+    responses((status = 200, body = ActedDto, description = "One silence per item (or sender) and kind of event"),
+        (status = 404, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+pub async fn silence(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(b): ApiJson<SelectionDto>,
+) -> ApiResult<Json<ActedDto>> {
+    let hours = b.hours.ok_or_else(|| bad("hours", "how long the silence lasts, 1 to 744 hours"))?;
+    let made = s.app.silence_events(&ctx.actor(), &b.events, hours, &b.comment).await?;
+    Ok(Json(ActedDto { acknowledged: None, silences: made }))
+}
+
+#[utoipa::path(post, path = "/api/v1/events/incident", tag = "events", request_body = SelectionDto,
+    responses((status = 201, body = super::incidents::IncidentDto, description = "The incident, its alarms attached"),
+        (status = 404, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+pub async fn incident(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(b): ApiJson<SelectionDto>,
+) -> ApiResult<(axum::http::StatusCode, Json<super::incidents::IncidentDto>)> {
+    let opened = s.app.open_incident_from_events(&ctx.actor(), &b.events, &b.short_description).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(opened.into())))
 }

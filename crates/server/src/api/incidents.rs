@@ -219,13 +219,6 @@ pub struct TimelineEntryDto {
     pub entry: JournalDto,
 }
 
-/// How often a live timeline looks for new entries. A poll of one indexed range, so changes
-/// made by any process on the database (the CLI, a second server) arrive as well.
-const TIMELINE_POLL: std::time::Duration = std::time::Duration::from_secs(1);
-/// How long one stream lasts. EventSource reconnects by itself with `Last-Event-ID`, and the
-/// reconnection checks the caller's session or token again, so a revoked one stops following.
-const TIMELINE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(300);
-
 #[utoipa::path(get, path = "/api/v1/incidents/{number}/events", tag = "incidents",
     params(("number" = String, Path),
         ("after" = Option<i64>, Query, description = "Send the entries written after this one (an entry's id, or `timeline_cursor` from a read); by default only new ones.")),
@@ -240,75 +233,23 @@ pub async fn events(
     headers: axum::http::HeaderMap,
     QueryPairs(q): QueryPairs,
 ) -> ApiResult<axum::response::Response> {
-    use axum::response::IntoResponse;
-    use axum::response::sse::{Event, KeepAlive, Sse};
-    let after = match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
-        Some(v) => Some(v.trim().to_owned()),
-        None => q.into_iter().find(|(k, _)| k == "after").map(|(_, v)| v),
-    };
-    let after = match after {
-        Some(v) => Some(v.parse::<i64>().map_err(|_| {
-            ApiError::Invalid(vec![FieldError::new(
-                "after",
-                format!("`{v}` is not an entry id; give the id of a journal entry"),
-            )])
-        })?),
-        None => None,
-    };
+    let after = super::resume_after(&headers, &q)?;
     let actor = ctx.actor();
     let (incident_id, cursor) = s.app.follow_incident(&actor, &number).await?;
-    let start = after.unwrap_or(cursor);
-    let until = tokio::time::Instant::now() + TIMELINE_LIFETIME;
-    struct Follow {
-        app: app::App,
-        actor: app::Actor,
-        incident_id: i64,
-        cursor: i64,
-        pending: std::collections::VecDeque<Event>,
-        until: tokio::time::Instant,
-        first: bool,
-    }
-    let state = Follow {
-        app: s.app.clone(),
-        actor,
-        incident_id,
-        cursor: start,
-        pending: Default::default(),
-        until,
-        first: true,
-    };
-    let stream = futures_util::stream::unfold(state, |mut f| async move {
-        loop {
-            if let Some(e) = f.pending.pop_front() {
-                return Some((Ok::<_, std::convert::Infallible>(e), f));
-            }
-            if !f.first {
-                if tokio::time::Instant::now() >= f.until {
-                    return None;
-                }
-                tokio::time::sleep_until((tokio::time::Instant::now() + TIMELINE_POLL).min(f.until)).await;
-            }
-            f.first = false;
-            match f.app.incident_timeline(&f.actor, f.incident_id, f.cursor).await {
-                Ok(rows) => {
-                    for t in rows {
-                        f.cursor = f.cursor.max(t.id);
-                        let dto = TimelineEntryDto { id: t.id, entry: t.entry.into() };
-                        let data = serde_json::to_string(&dto).unwrap_or_default();
-                        f.pending.push_back(Event::default().event("entry").id(t.id.to_string()).data(data));
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, incident = f.incident_id, "The live timeline stopped: its journal could not be read.");
-                    return None;
-                }
-            }
+    let app = s.app.clone();
+    Ok(super::follow("entry", after.unwrap_or(cursor), move |cursor| {
+        let (app, actor) = (app.clone(), actor.clone());
+        async move {
+            let rows = app.incident_timeline(&actor, incident_id, cursor).await.map_err(|e| e.to_string())?;
+            Ok(rows
+                .into_iter()
+                .map(|t| {
+                    let id = t.id;
+                    (id, serde_json::to_string(&TimelineEntryDto { id, entry: t.entry.into() }).unwrap_or_default())
+                })
+                .collect())
         }
-    });
-    let mut resp = Sse::new(stream).keep_alive(KeepAlive::default()).into_response();
-    // Reverse proxies (nginx) buffer responses unless told not to; a buffered timeline is not live.
-    resp.headers_mut().insert("x-accel-buffering", axum::http::HeaderValue::from_static("no"));
-    Ok(resp)
+    }))
 }
 
 /// An incident to open.

@@ -32,6 +32,87 @@ pub mod suppliers;
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// How often a live stream looks for new records: a poll of one indexed range, so changes
+/// made by any process on the database (the CLI, a second server) arrive as well.
+const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long one stream lasts. EventSource reconnects by itself with `Last-Event-ID`, and the
+/// reconnection checks the caller's session or token again, so a revoked one stops following.
+const FOLLOW_LIFETIME: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Where a live stream resumes: the `Last-Event-ID` a reconnecting EventSource sends, else
+/// the `after` parameter, else nowhere (the caller's own start).
+pub(crate) fn resume_after(headers: &axum::http::HeaderMap, pairs: &[(String, String)]) -> ApiResult<Option<i64>> {
+    let raw = match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
+        Some(v) => Some(v.trim().to_owned()),
+        None => pairs.iter().rev().find(|(k, _)| k == "after").map(|(_, v)| v.clone()),
+    };
+    raw.map(|v| {
+        v.parse::<i64>().map_err(|_| {
+            ApiError::Invalid(vec![FieldError::new(
+                "after",
+                format!("`{v}` is not an id: give the id of the last entry or event received"),
+            )])
+        })
+    })
+    .transpose()
+}
+
+/// Server-sent events of records as they are written: `poll(cursor)` returns what came after
+/// `cursor` as `(id, data)` pairs, oldest first; each becomes an event named `name` with that
+/// id. Polled every second for five minutes, then the browser reconnects.
+pub(crate) fn follow<F, Fut>(name: &'static str, cursor: i64, poll: F) -> axum::response::Response
+where
+    F: Fn(i64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Vec<(i64, String)>, String>> + Send,
+{
+    use axum::response::IntoResponse;
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    struct Follow<F> {
+        poll: F,
+        cursor: i64,
+        pending: std::collections::VecDeque<Event>,
+        until: tokio::time::Instant,
+        first: bool,
+    }
+    let state = Follow {
+        poll,
+        cursor,
+        pending: Default::default(),
+        until: tokio::time::Instant::now() + FOLLOW_LIFETIME,
+        first: true,
+    };
+    let stream = futures_util::stream::unfold(state, move |mut f| async move {
+        loop {
+            if let Some(e) = f.pending.pop_front() {
+                return Some((Ok::<_, std::convert::Infallible>(e), f));
+            }
+            if !f.first {
+                if tokio::time::Instant::now() >= f.until {
+                    return None;
+                }
+                tokio::time::sleep_until((tokio::time::Instant::now() + FOLLOW_POLL).min(f.until)).await;
+            }
+            f.first = false;
+            match (f.poll)(f.cursor).await {
+                Ok(rows) => {
+                    for (id, data) in rows {
+                        f.cursor = f.cursor.max(id);
+                        f.pending.push_back(Event::default().event(name).id(id.to_string()).data(data));
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, stream = name, "A live stream stopped: its records could not be read.");
+                    return None;
+                }
+            }
+        }
+    });
+    let mut resp = Sse::new(stream).keep_alive(KeepAlive::default()).into_response();
+    // Reverse proxies (nginx) buffer responses unless told not to; a buffered stream is not live.
+    resp.headers_mut().insert("x-accel-buffering", axum::http::HeaderValue::from_static("no"));
+    resp
+}
+
 /// An instant as RFC 3339 (UTC).
 pub fn rfc3339(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()

@@ -391,6 +391,8 @@ struct IncidentPage {
     chrome: Chrome,
     i: IncidentLine,
     caller: String,
+    /// What the caller or correlation wrote when it was opened.
+    description: String,
     category: String,
     impact: String,
     urgency: String,
@@ -503,6 +505,7 @@ async fn incident_response(s: &AppState, ctx: &Ctx, number: &str, errors: Vec<Fi
         resolved: v.state == IncidentState::Resolved,
         chrome: ctx_chrome(s, ctx, &format!("{} {}", r.number, r.short_description), "incidents"),
         caller: r.caller.clone(),
+        description: r.description.clone(),
         category: if r.subcategory.is_empty() {
             r.category.clone()
         } else {

@@ -20,7 +20,7 @@ pub use incidents::{
     incidents_open, incidents_page,
 };
 pub use major::{major_declare, major_update, review_page, review_save, status_page};
-pub use monitoring::{monitoring_ack, monitoring_page};
+pub use monitoring::{events_action, events_page, monitoring_ack, monitoring_page};
 pub use problems::{problem_action, problem_action_done, problem_page, problem_work, problems_page, problems_raise};
 
 use crate::access::{SESSION_COOKIE, cookie, form_urlencoded_field};
@@ -109,6 +109,7 @@ fn nav_for(p: &Principal, source: &str) -> Vec<NavItem> {
     }
     if actor.can(Perm::EventRead) {
         nav.push(link("Monitoring", "/monitoring", "monitoring", "m"));
+        nav.push(link("Events", "/events", "events", "e"));
     }
     nav.extend([planned("Changes"), section("Know")]);
     if actor.can(Perm::CmdbRead) {

@@ -181,3 +181,154 @@ pub async fn monitoring_ack(State(s): State<AppState>, ctx: Ctx, id: Result<Path
         Err(e) => app_error_page(&s, &ctx, e),
     }
 }
+
+/// A row of the event console.
+pub struct ConsoleEvent {
+    pub id: i64,
+    pub at: When,
+    pub severity: String,
+    pub severity_class: &'static str,
+    pub source: String,
+    pub item_id: Option<i64>,
+    pub from: String,
+    pub kind: String,
+    pub object: String,
+    pub text: String,
+    pub alarm_id: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "events.html")]
+struct EventsPage {
+    chrome: Chrome,
+    events: Vec<ConsoleEvent>,
+    /// The filter as the form shows it: (name, value).
+    filter: Vec<(String, String)>,
+    /// The filter as a query string, for the live stream and for coming back after an action.
+    query: String,
+    /// The newest event shown: the live stream follows from it.
+    newest: i64,
+    notice: String,
+    errors: Vec<model::FieldError>,
+    can_work: bool,
+    can_open: bool,
+}
+
+impl EventsPage {
+    fn value(&self, name: &str) -> &str {
+        self.filter.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// The filter parameters the console keeps (the rest of its query is its own).
+const FILTER: [&str; 6] = ["source", "severity", "kind", "item", "sender", "q"];
+
+async fn events_view(
+    s: &AppState,
+    ctx: &Ctx,
+    pairs: Vec<(String, String)>,
+    notice: String,
+    errors: Vec<model::FieldError>,
+    status: StatusCode,
+) -> Response {
+    let actor = ctx.actor();
+    let filter: Vec<(String, String)> =
+        pairs.into_iter().filter(|(k, v)| FILTER.contains(&k.as_str()) && !v.trim().is_empty()).collect();
+    let (rows, errors, status) = match crate::api::events::filter(s, &filter, &[]).await {
+        Ok(mut f) => {
+            f.limit = 200;
+            match s.app.events(&actor, &f).await {
+                Ok(r) => (r, errors, status),
+                Err(e) => return app_error_page(s, ctx, e),
+            }
+        }
+        Err(crate::problem::ApiError::Invalid(more)) => {
+            (Vec::new(), errors.into_iter().chain(more).collect(), StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(_) => (Vec::new(), errors, status),
+    };
+    let items = match s.app.impact_graph().await {
+        Ok(g) => g,
+        Err(e) => return app_error_page(s, ctx, e),
+    };
+    let now = s.app.now_ms();
+    let newest = rows.first().map_or(0, |r| r.id);
+    let events = rows
+        .into_iter()
+        .map(|e| ConsoleEvent {
+            id: e.id,
+            at: when(e.received_at_ms, now),
+            severity: crate::api::events::severity_name(e.severity),
+            severity_class: severity_class(e.severity),
+            source: e.source,
+            item_id: e.item_id,
+            from: e.item_id.and_then(|i| items.name_of(i)).unwrap_or(e.sender),
+            kind: e.kind,
+            object: e.object,
+            text: e.text,
+            alarm_id: e.alarm_id,
+        })
+        .collect();
+    let query = serde_urlencoded::to_string(&filter).unwrap_or_default();
+    let page = EventsPage {
+        chrome: ctx_chrome(s, ctx, "Events", "events"),
+        events,
+        filter,
+        query,
+        newest,
+        notice,
+        errors,
+        can_work: actor.can(model::Perm::EventWork),
+        can_open: actor.can(model::Perm::IncidentWork),
+    };
+    render(status, &page)
+}
+
+/// The live event console: events as they arrive, filtered, to select and act on.
+pub async fn events_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    crate::extract::QueryPairs(pairs): crate::extract::QueryPairs,
+) -> Response {
+    let notice = pairs.iter().find(|(k, _)| k == "done").map(|(_, v)| v.clone()).unwrap_or_default();
+    events_view(&s, &ctx, pairs, notice, Vec::new(), StatusCode::OK).await
+}
+
+/// The console's actions on the selected events (`event`, repeated): `ack`, `silence`
+/// (`hours`, `comment`) or `incident` (`short_description`). The view it came from (`back`)
+/// is shown again with what happened, or the new incident.
+pub async fn events_action(State(s): State<AppState>, ctx: Ctx, body: axum::body::Bytes) -> Response {
+    let p = super::form_pairs(&body);
+    let back: Vec<(String, String)> = serde_urlencoded::from_str(super::field(&p, "back")).unwrap_or_default();
+    let ids: Vec<i64> = super::fields(&p, "event").iter().filter_map(|v| v.parse().ok()).collect();
+    let actor = ctx.actor();
+    let done = match super::field(&p, "action") {
+        "ack" => s.app.acknowledge_events(&actor, &ids).await.map(|n| format!("{n} alarms acknowledged.")),
+        "silence" => match super::field(&p, "hours").parse::<i64>() {
+            Ok(h) => s
+                .app
+                .silence_events(&actor, &ids, h, super::field(&p, "comment"))
+                .await
+                .map(|made| format!("{} silences set for {h} h: {}.", made.len(), made.join(", "))),
+            Err(_) => Err(app::AppError::Invalid(model::Invalid::one("hours", "how many hours"))),
+        },
+        "incident" => {
+            match s.app.open_incident_from_events(&actor, &ids, super::field(&p, "short_description")).await {
+                Ok(opened) => return Redirect::to(&format!("/incidents/{}", opened.row.number)).into_response(),
+                Err(e) => Err(e),
+            }
+        }
+        _ => Err(app::AppError::Invalid(model::Invalid::one("action", "acknowledge, silence or open an incident"))),
+    };
+    match done {
+        Ok(notice) => {
+            let mut to = back.clone();
+            to.push(("done".into(), notice));
+            Redirect::to(&format!("/events?{}", serde_urlencoded::to_string(&to).unwrap_or_default())).into_response()
+        }
+        Err(app::AppError::Invalid(i)) => {
+            events_view(&s, &ctx, back, String::new(), i.0, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => app_error_page(&s, &ctx, e),
+    }
+}

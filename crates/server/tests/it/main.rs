@@ -15,6 +15,7 @@ mod cmdb_import;
 mod configs;
 mod correlation;
 mod desk;
+mod event_console;
 mod events;
 mod fuzz_seeds;
 mod incident_links;

@@ -80,7 +80,7 @@ async fn entries_arrive_as_they_are_written_and_a_reader_resumes(backend: Backen
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text());
     let bad = h.events("/api/v1/incidents/INC0000001/events?after=latest", &lead, None).await.err().expect("refused");
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.text().contains("`latest` is not an entry id"), "{}", bad.text());
+    assert!(bad.text().contains("`latest` is not an id"), "{}", bad.text());
     let nobody = h.events("/api/v1/incidents/INC0000001/events", &Auth::None, None).await.err().expect("refused");
     assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
 }

@@ -302,3 +302,55 @@ async fn an_operator_opens_an_incident_and_an_engineer_takes_holds_and_resolves_
     d.quit().await;
     drop(server);
 }
+
+/// The live event console in a browser: a message util-linux `logger` sends to the syslog
+/// listener appears without a reload; paused, new ones are held and counted; a chosen event
+/// becomes an incident.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_console_shows_syslog_live_and_opens_an_incident_from_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::fresh(false, tmp.path()).await;
+    let udp = free_port();
+    let config = tmp.path().join("watchkeeper.toml");
+    std::fs::write(&config, format!("[intake]\nsyslog_udp = \"127.0.0.1:{udp}\"\n")).unwrap();
+    let server = Server::start(&db, &["--config", config.to_str().unwrap(), "--demo"]).unwrap();
+    let d = Driver::start(&tmp.path().join("chromium-profile")).await;
+    let logger = |text: &str| {
+        let out = Command::new("logger")
+            .args(["--server", "127.0.0.1", "--port", &udp.to_string(), "--udp", "--rfc3164", "-p", "local7.err"])
+            .args(["-t", "IOS", text])
+            .output()
+            .unwrap_or_else(|e| panic!("logger (util-linux/bsdutils) is needed: {e}"));
+        assert!(out.status.success(), "logger: {}", String::from_utf8_lossy(&out.stderr));
+    };
+
+    d.goto(&server.url("/login?next=%2Fevents")).await;
+    wait_for(&d, "the login page", |t| t.contains("Sign in")).await;
+    d.type_into("#username", "ops-lead").await;
+    d.type_into("#password", app::DEMO_PASSWORD).await;
+    d.click("button[type=submit]").await;
+    wait_for(&d, "the event console", |t| t.contains("With the chosen events")).await;
+    d.execute("window.wkDrawn = 'this page'; return true;").await;
+
+    logger("%LINK-3-UPDOWN: Interface GigabitEthernet0/9, changed state to down");
+    wait_for(&d, "the message arriving live", |t| t.contains("GigabitEthernet0/9, changed state to down")).await;
+    assert_eq!(d.execute("return window.wkDrawn || null;").await, "this page", "the page was not reloaded");
+
+    d.click("[data-live-pause]").await;
+    logger("%LINK-3-UPDOWN: Interface GigabitEthernet0/10, changed state to down");
+    let held = wait_for(&d, "the message held", |t| t.contains("1 new held")).await;
+    assert!(!held.contains("GigabitEthernet0/10"), "paused, the row is not drawn");
+    d.click("[data-live-pause]").await;
+    wait_for(&d, "the held message drawn", |t| t.contains("GigabitEthernet0/10, changed state to down")).await;
+    d.screenshot("event-console-live").await;
+
+    // The newest row is the GigabitEthernet0/10 message: it becomes an incident.
+    d.click("tbody[data-live] input[name=event]").await;
+    d.type_into("#a-short", "Unknown switch at 127.0.0.1 losing ports").await;
+    d.click("button[name=action][value=incident]").await;
+    let page = wait_for(&d, "the new incident", |t| t.contains("Unknown switch at 127.0.0.1 losing ports")).await;
+    assert!(page.contains("GigabitEthernet0/10"), "the event is in its description: {page}");
+    assert!(d.current_url().await.contains("/incidents/INC"), "{}", d.current_url().await);
+    d.quit().await;
+    drop(server);
+}
