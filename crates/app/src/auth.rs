@@ -210,7 +210,9 @@ impl App {
         Ok(Principal { user, csrf_token: None, scopes: Some(scopes), session_hash: None })
     }
 
-    /// Removes expired sessions and stale login failures; called periodically by the server.
+    /// Removes expired sessions and stale login failures, forgets long-resolved alerts, rolls
+    /// check samples up by the hour and applies their retention; called periodically by the
+    /// server.
     pub async fn housekeeping(&self) -> Result<u64> {
         let now = self.now_ms();
         let s = &self.settings;
@@ -219,7 +221,10 @@ impl App {
         tx.clear_login_failures("", now - s.throttle_window_ms).await?;
         // Alerts resolved longer ago than Alertmanager keeps them (its --data.retention).
         self.forget_alerts_ended_before(&mut tx, now - crate::alerts::RESOLVED_RETENTION_MS).await?;
+        // Samples are rolled up by the hour before the oldest go.
+        tx.roll_up_samples(now).await?;
         tx.delete_samples_before(now - crate::checks::SAMPLE_RETENTION_MS).await?;
+        tx.delete_rollups_before(now - crate::checks::ROLLUP_RETENTION_MS).await?;
         tx.commit().await?;
         Ok(n)
     }

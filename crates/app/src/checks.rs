@@ -20,8 +20,23 @@ use store::{CheckRow, CheckStateRow};
 
 /// Checks running at once, at most.
 const CONCURRENCY: usize = 512;
-/// How long samples are kept.
-pub const SAMPLE_RETENTION_MS: i64 = 35 * 86_400_000;
+/// How long raw samples are kept: a week and a day, so last week reads at full resolution.
+pub const SAMPLE_RETENTION_MS: i64 = 8 * 86_400_000;
+/// How long hourly roll-ups are kept: a year and a month, for year-on-year graphs.
+pub const ROLLUP_RETENTION_MS: i64 = 400 * 86_400_000;
+/// Spans longer than this are read from the hourly roll-ups: at 240 points a graph, longer
+/// spans would average raw samples into points of more than 12 minutes anyway.
+pub const RAW_SPAN_MS: i64 = 2 * 86_400_000;
+
+/// A point of a series: a sample, or an hour's roll-up (its mean, with its minimum and
+/// maximum).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    pub at: i64,
+    pub value: f64,
+    /// The hour's lowest and highest sample, for a roll-up.
+    pub range: Option<(f64, f64)>,
+}
 
 /// A check as someone defines it.
 #[derive(Debug, Clone)]
@@ -513,9 +528,24 @@ impl App {
         label: &str,
         from: i64,
         to: i64,
-    ) -> Result<Vec<(i64, f64)>> {
+    ) -> Result<Vec<Sample>> {
         actor.require(Perm::EventRead)?;
-        Ok(self.store.samples(&format!("check/{check_id}/{item_id}/{label}"), from, to).await?)
+        let series = format!("check/{check_id}/{item_id}/{label}");
+        if to - from <= RAW_SPAN_MS {
+            let raw = self.store.samples(&series, from, to).await?;
+            return Ok(raw.into_iter().map(|(at, value)| Sample { at, value, range: None }).collect());
+        }
+        let hours = self.store.sample_rollups(&series, from - from.rem_euclid(store::ROLLUP_MS), to).await?;
+        Ok(hours
+            .into_iter()
+            .filter(|h| h.count > 0)
+            .map(|h| Sample {
+                // The middle of the hour: a mean belongs to no one instant of it.
+                at: h.at_ms + store::ROLLUP_MS / 2,
+                value: h.sum / h.count as f64,
+                range: Some((h.min, h.max)),
+            })
+            .collect())
     }
 }
 

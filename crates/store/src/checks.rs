@@ -59,7 +59,28 @@ impl Store {
             "SELECT at_ms, value FROM samples WHERE series = $1 AND at_ms >= $2 AND at_ms <= $3 ORDER BY at_ms";
         Ok(on!(self.pool(), p => sqlx::query_as(SQL).bind(series).bind(from).bind(to).fetch_all(p).await?))
     }
+
+    /// A series' hourly roll-ups whose hour starts in `[from, to]`, oldest first.
+    pub async fn sample_rollups(&self, series: &str, from: i64, to: i64) -> Result<Vec<SampleRollup>> {
+        const SQL: &str = "SELECT at_ms, count, min, max, sum FROM sample_rollups \
+             WHERE series = $1 AND at_ms >= $2 AND at_ms <= $3 ORDER BY at_ms";
+        Ok(on!(self.pool(), p => sqlx::query_as(SQL).bind(series).bind(from).bind(to).fetch_all(p).await?))
+    }
 }
+
+/// One series' samples over one hour.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SampleRollup {
+    /// The hour's start.
+    pub at_ms: i64,
+    pub count: i64,
+    pub min: f64,
+    pub max: f64,
+    pub sum: f64,
+}
+
+/// An hour in milliseconds: the roll-ups' bucket.
+pub const ROLLUP_MS: i64 = 3_600_000;
 
 impl Tx {
     pub async fn insert_check(&mut self, c: &CheckRow) -> Result<i64> {
@@ -142,6 +163,32 @@ impl Tx {
         };
         on_tx!(self, t => sqlx::query(AssertSqlSafe(sql)).bind(doc).execute(&mut **t).await.map(|_| ())?);
         Ok(())
+    }
+
+    /// Rolls the samples up by series and hour, from the hour of the newest roll-up (computed
+    /// again whole: it may have been partial) or the oldest sample, to `now`. Returns how many
+    /// roll-ups it wrote.
+    pub async fn roll_up_samples(&mut self, now: i64) -> Result<u64> {
+        const FROM: &str = "SELECT COALESCE((SELECT MAX(at_ms) FROM sample_rollups), (SELECT MIN(at_ms) FROM samples))";
+        let from: Option<i64> = on_tx!(self, t => sqlx::query_scalar(FROM).fetch_one(&mut **t).await?);
+        let Some(from) = from else { return Ok(0) };
+        let from = from - from.rem_euclid(ROLLUP_MS);
+        let sql = format!(
+            "INSERT INTO sample_rollups (series, at_ms, count, min, max, sum) \
+             SELECT series, at_ms - (at_ms % {ROLLUP_MS}) AS hour, COUNT(*), MIN(value), MAX(value), SUM(value) \
+             FROM samples WHERE at_ms >= $1 AND at_ms < $2 GROUP BY series, hour \
+             ON CONFLICT (series, at_ms) DO UPDATE SET count = excluded.count, min = excluded.min, \
+             max = excluded.max, sum = excluded.sum"
+        );
+        Ok(
+            on_tx!(self, t => sqlx::query(AssertSqlSafe(sql.clone())).bind(from).bind(now).execute(&mut **t).await?.rows_affected()),
+        )
+    }
+
+    /// Deletes roll-ups of hours before `before` (their retention). Returns how many.
+    pub async fn delete_rollups_before(&mut self, before: i64) -> Result<u64> {
+        Ok(on_tx!(self, t => sqlx::query("DELETE FROM sample_rollups WHERE at_ms < $1").bind(before)
+            .execute(&mut **t).await?.rows_affected()))
     }
 
     /// Deletes samples older than `before` (retention). Returns how many.

@@ -37,7 +37,7 @@ pub use alerts::{AlertRow, SilenceRow};
 pub use attributes::AttributeRow;
 pub use audit::{AUDIT_LIST, AuditPage};
 pub use bulk::InsertedItem;
-pub use checks::{CheckRow, CheckStateRow};
+pub use checks::{CheckRow, CheckStateRow, ROLLUP_MS, SampleRollup};
 pub use cmdb::{ITEM_LIST, ItemRow, ItemVersion, ItemWrite, NewSite, SITE_LIST, SiteRow};
 pub use configs::{ConfigMeta, ConfigRow, NewConfig};
 pub use events::{EventBatch, EventFilter, EventRow};

@@ -173,12 +173,18 @@ pub async fn board(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SampleDto {
     pub at: String,
+    /// The sample; for spans over 48 hours, the mean of an hour (`at` its middle).
     pub value: f64,
+    /// The hour's lowest sample, for spans over 48 hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/checks/{id}/samples", tag = "events",
     params(("item" = i64, Query), ("label" = String, Query, description = "A performance-data label: rta, pl, time…"),
-        ("hours" = Option<i64>, Query, description = "How far back, 1–840 (default 24)")),
+        ("hours" = Option<i64>, Query, description = "How far back, 1–9600 (default 24); over 48, hourly means with their minimum and maximum")),
     responses((status = 200, body = Vec<SampleDto>, description = "Oldest first")))]
 pub async fn samples(
     State(s): State<AppState>,
@@ -193,7 +199,7 @@ pub async fn samples(
             "item" => item = Some(v.parse::<i64>().map_err(|_| bad("item", "an item's id"))?),
             "label" => label = Some(v),
             "hours" => {
-                hours = v.parse().ok().filter(|h| (1..=840).contains(h)).ok_or_else(|| bad("hours", "1 to 840"))?
+                hours = v.parse().ok().filter(|h| (1..=9600).contains(h)).ok_or_else(|| bad("hours", "1 to 9600"))?
             }
             _ => return Err(bad(&k, "parameters: item, label, hours")),
         }
@@ -201,5 +207,14 @@ pub async fn samples(
     let (Some(item), Some(label)) = (item, label) else { return Err(bad("item", "item and label are required")) };
     let to = s.app.now_ms();
     let rows = s.app.check_samples(&ctx.actor(), id, item, &label, to - hours * 3_600_000, to).await?;
-    Ok(Json(rows.into_iter().map(|(at, value)| SampleDto { at: rfc3339(at), value }).collect()))
+    Ok(Json(
+        rows.into_iter()
+            .map(|p| SampleDto {
+                at: rfc3339(p.at),
+                value: p.value,
+                min: p.range.map(|r| r.0),
+                max: p.range.map(|r| r.1),
+            })
+            .collect(),
+    ))
 }

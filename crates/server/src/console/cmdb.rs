@@ -71,6 +71,9 @@ struct ItemPage {
     support_phone: String,
     /// Charts of what checks measured on the item over the last day (SVG).
     graphs: Vec<String>,
+    /// The span shown: its key and label.
+    span: (&'static str, &'static str),
+    spans: Vec<(&'static str, &'static str)>,
 }
 
 const ATTRS: &[(&str, &str)] = &[
@@ -103,11 +106,20 @@ fn text(doc: &Value, key: &str) -> String {
 /// At most this many interfaces are charted on an item's page (the busiest names first).
 const CHARTED_INTERFACES: usize = 8;
 
-/// Charts of what the item's checks measured over the last day: for SNMP polls, traffic in
+/// The spans an item's graphs offer: `(key, label, milliseconds)`; the first is the default.
+pub const GRAPH_SPANS: [(&str, &str, i64); 4] = [
+    ("24h", "24 hours", 86_400_000),
+    ("7d", "7 days", 7 * 86_400_000),
+    ("30d", "30 days", 30 * 86_400_000),
+    ("1y", "a year", 365 * 86_400_000),
+];
+
+/// Charts of what the item's checks measured over `span_ms` (hourly means beyond two days):
+/// for SNMP polls, traffic in
 /// and out per interface and its errors and discards when there were any; for any other
 /// check, each performance value (the agent's uptime aside).
-async fn measurement_graphs(s: &AppState, actor: &app::Actor, item: i64, now: i64) -> Vec<String> {
-    let from = now - 86_400_000;
+async fn measurement_graphs(s: &AppState, actor: &app::Actor, item: i64, now: i64, span_ms: i64) -> Vec<String> {
+    let from = now - span_ms;
     let Ok(board) = s.app.check_board(actor, None).await else { return Vec::new() };
     let mut graphs = Vec::new();
     for row in board.into_iter().filter(|r| r.item_id == item) {
@@ -119,7 +131,8 @@ async fn measurement_graphs(s: &AppState, actor: &app::Actor, item: i64, now: i6
             .filter(|(l, _)| l != "uptime")
             .collect();
         let samples = async |label: &str| {
-            s.app.check_samples(actor, row.check_id, item, label, from, now).await.unwrap_or_default()
+            let points = s.app.check_samples(actor, row.check_id, item, label, from, now).await.unwrap_or_default();
+            points.into_iter().map(|p| (p.at, p.value)).collect::<Vec<_>>()
         };
         if row.kind == "snmp" {
             let mut interfaces: Vec<&str> = labels.iter().filter_map(|(l, _)| l.strip_suffix(":in_bps")).collect();
@@ -324,9 +337,16 @@ pub async fn item_page(
         None
     };
     // Measurements are of now: not shown when looking at the item as it was.
-    let graphs = if as_of.is_empty() { measurement_graphs(&s, &actor, id, now).await } else { Vec::new() };
+    let span = pairs
+        .iter()
+        .find(|(k, _)| k == "span")
+        .and_then(|(_, v)| GRAPH_SPANS.iter().find(|g| g.0 == v))
+        .unwrap_or(&GRAPH_SPANS[0]);
+    let graphs = if as_of.is_empty() { measurement_graphs(&s, &actor, id, now, span.2).await } else { Vec::new() };
     let page = ItemPage {
         graphs,
+        span: (span.0, span.1),
+        spans: GRAPH_SPANS.iter().map(|g| (g.0, g.1)).collect(),
         chrome: ctx_chrome(&s, &ctx, &name, "cmdb"),
         id,
         configs,

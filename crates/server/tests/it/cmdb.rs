@@ -240,6 +240,7 @@ crate::both_backends!(
     new_relationships_change_the_answer_at_once,
     scoped_vendors_see_impact_only_within_their_sites,
     an_items_page_charts_what_its_checks_measured,
+    samples_roll_up_by_the_hour_and_long_spans_read_the_roll_ups,
 );
 
 async fn an_items_page_charts_what_its_checks_measured(backend: Backend) {
@@ -275,6 +276,68 @@ async fn an_items_page_charts_what_its_checks_measured(backend: Backend) {
     // Measurements are of now, not of the item as it was.
     let past = h.get(&format!("/cmdb/items/{item}?as_of=2027-01-15"), &op).await.text();
     assert!(!past.contains("Measurements"), "{past}");
+}
+
+/// Raw samples are kept for eight days; housekeeping rolls them up by the hour first (count,
+/// minimum, maximum, sum), and spans over two days read the hourly means with their range.
+async fn samples_roll_up_by_the_hour_and_long_spans_read_the_roll_ups(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("admin", &[Scope::Read, Scope::Write]).await);
+    let item = h
+        .json(Method::POST, "/api/v1/items", &t, json!({"name": "lab-historian", "class": "physical-server"}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let check = h
+        .json(
+            Method::POST,
+            "/api/v1/checks",
+            &t,
+            json!({"name": "latency", "items": ["lab-historian"],
+                   "probe": {"type": "plugin", "command": ["/usr/bin/printf", "OK - answering|rta=%sms;100;200", "12.5"]}}),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    h.app.run_checks_once(&probe::Probes::new()).await.unwrap();
+    // Ten days of history, six samples an hour: 10, 20 … 60 ms (mean 35) in every hour.
+    let now = h.app.now_ms();
+    let hour = 3_600_000;
+    let start = now - now % hour - 240 * hour;
+    let series = format!("check/{check}/{item}/rta");
+    let rows: Vec<(String, i64, f64)> = (0..240 * 6)
+        .map(|i| (series.clone(), start + i * 600_000, f64::from(i32::try_from(i % 6).unwrap() + 1) * 10.0))
+        .collect();
+    let mut tx = h.app.store().begin().await.unwrap();
+    tx.insert_samples(&rows).await.unwrap();
+    tx.commit().await.unwrap();
+    h.app.housekeeping().await.unwrap();
+    h.app.housekeeping().await.unwrap();
+
+    let url = |hours: i64| format!("/api/v1/checks/{check}/samples?item={item}&label=rta&hours={hours}");
+    let day = h.get(&url(24), &t).await.json();
+    let day = day.as_array().unwrap();
+    assert!(day.len() >= 144, "raw samples for the last day: {}", day.len());
+    assert!(day.iter().all(|p| p.get("min").is_none()), "raw samples have no range");
+    let ten_days = h.get(&url(241), &t).await.json();
+    let hours = ten_days.as_array().unwrap();
+    assert_eq!(hours.len(), 240, "one point an hour, the first two days' raw samples long deleted");
+    assert!(
+        hours.iter().all(
+            |p| (p["value"].as_f64(), p["min"].as_f64(), p["max"].as_f64()) == (Some(35.0), Some(10.0), Some(60.0))
+        ),
+        "{ten_days}"
+    );
+    let oldest_raw = h.app.store().samples(&series, 0, now - 8 * 24 * hour - 1).await.unwrap();
+    assert!(oldest_raw.is_empty(), "raw samples past eight days are deleted");
+    assert_eq!(h.get(&url(9601), &t).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let op = Auth::Session(h.login("operator", app::DEMO_PASSWORD).await);
+    let page = h.get(&format!("/cmdb/items/{item}?span=30d"), &op).await.text();
+    assert!(page.contains("over the last 30 days (UTC; hourly means)"), "{page}");
+    assert!(page.contains(r#"aria-label="latency: rta""#), "{page}");
 }
 
 async fn custom_attributes_are_defined_per_class_and_checked_on_every_write(backend: Backend) {
