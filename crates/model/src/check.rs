@@ -302,6 +302,23 @@ pub enum Probe {
         cert_warn_days: Option<i64>,
         cert_crit_days: Option<i64>,
     },
+    /// A DNS lookup, as Nagios' check_dns: `name`'s `record` asked of `server` (by default
+    /// the item itself, a DNS server under watch), CRITICAL without an answer, on an error
+    /// code, or when an `expect`ed value is missing; latency thresholds in milliseconds.
+    Dns {
+        name: String,
+        #[serde(default = "record_a")]
+        record: String,
+        /// The server asked: an address or `$HOSTADDRESS$` (the default).
+        server: Option<String>,
+        #[serde(default = "dns_port")]
+        port: u16,
+        /// Values the answer must hold (addresses, names; `10 mx.example.org` for MX).
+        #[serde(default)]
+        expect: Vec<String>,
+        warn_ms: Option<f64>,
+        crit_ms: Option<f64>,
+    },
     /// Any Nagios-compatible plugin: the program and its arguments (no shell).
     Plugin { command: Vec<String> },
     /// SNMP polling (v2c or v3) of IF-MIB and sysUpTime: traffic, utilisation, errors and
@@ -326,6 +343,15 @@ pub enum Probe {
 fn snmp_port() -> u16 {
     161
 }
+fn dns_port() -> u16 {
+    53
+}
+fn record_a() -> String {
+    "A".into()
+}
+
+/// The record types a DNS check may ask for (`intake::dns` reads each).
+pub const DNS_RECORD_TYPES: [&str; 8] = ["A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA"];
 fn util_warn() -> f64 {
     80.0
 }
@@ -357,6 +383,7 @@ impl Probe {
             Probe::Http { .. } => "http",
             Probe::Plugin { .. } => "plugin",
             Probe::Snmp { .. } => "snmp",
+            Probe::Dns { .. } => "dns",
         }
     }
 }
@@ -424,6 +451,19 @@ impl CheckSpec {
                     && regex::Regex::new(re).is_err()
                 {
                     e.push(FieldError::new("probe.body_match", format!("`{re}` is not a regular expression")));
+                }
+            }
+            Probe::Dns { name, record, port, .. } => {
+                let bad_label = |l: &str| l.is_empty() || l.len() > 63;
+                let n = name.trim().trim_end_matches('.');
+                if n.is_empty() || n.len() > 253 || n.split('.').any(bad_label) {
+                    e.push(FieldError::new("probe.name", "a DNS name: labels of 1 to 63 bytes, 253 in all"));
+                }
+                if !DNS_RECORD_TYPES.iter().any(|t| t.eq_ignore_ascii_case(record)) {
+                    e.push(FieldError::new("probe.record", format!("one of {}", DNS_RECORD_TYPES.join(", "))));
+                }
+                if *port == 0 {
+                    e.push(FieldError::new("probe.port", "1 to 65535"));
                 }
             }
             Probe::Plugin { command } if command.first().is_none_or(|c| !c.starts_with('/')) => {
@@ -669,6 +709,17 @@ mod tests {
         assert!(plugin.validate().is_err(), "an absolute path");
         assert!(serde_json::from_str::<CheckSpec>(r#"{"name": "x", "probe": {"type": "smoke"}}"#).is_err());
         assert_eq!(expand("http://$HOSTADDRESS$/$HOSTNAME$", "10.0.0.1", "sw1"), "http://10.0.0.1/sw1");
+        let dns: CheckSpec =
+            serde_json::from_str(r#"{"name": "dns", "probe": {"type": "dns", "name": "historian.plant.lab"}}"#)
+                .unwrap();
+        assert!(matches!(&dns.probe, Probe::Dns { record, port: 53, server: None, .. } if record == "A"));
+        dns.validate().unwrap();
+        let bad: CheckSpec = serde_json::from_str(
+            r#"{"name": "dns", "probe": {"type": "dns", "name": "a..lab", "record": "SPF", "port": 0}}"#,
+        )
+        .unwrap();
+        let fields: Vec<String> = bad.validate().unwrap_err().0.into_iter().map(|f| f.field).collect();
+        assert_eq!(fields, ["probe.name", "probe.record", "probe.port"]);
     }
 
     proptest! {

@@ -1,7 +1,8 @@
 //! Active checks, run once each: ICMP echo (loss, round trip, jitter), TCP connect, HTTP(S)
-//! (status, body, latency, and days left on the server's certificate) and any
-//! Nagios-compatible plugin; and SNMP polling of IF-MIB and sysUpTime (`snmp`). Every probe answers in the plugin's shape — a status, a line of
-//! text and performance data — so that what a built-in probe and a plugin say are stored,
+//! (status, body, latency, and days left on the server's certificate), DNS lookups (`dns`)
+//! and any Nagios-compatible plugin; and SNMP polling of IF-MIB and sysUpTime (`snmp`).
+//! Every probe answers in the plugin's shape — a status, a line of text and performance
+//! data — so that what a built-in probe and a plugin say are stored,
 //! graphed and judged alike (`model::check`). Nothing here schedules, stores or decides what
 //! a result means for an incident: that is `app::checks`.
 
@@ -10,6 +11,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod dns;
 mod snmp;
 pub use snmp::Credential;
 
@@ -93,6 +95,18 @@ impl Probes {
                     self.http(h).await
                 }
                 Probe::Plugin { command } => plugin(command, target).await,
+                Probe::Dns { name, record, server, port, expect, warn_ms, crit_ms } => {
+                    let server = expand(server.as_deref().unwrap_or("$HOSTADDRESS$"), &target.address, &target.name);
+                    let lookup = dns::Lookup {
+                        name,
+                        record,
+                        server: &server,
+                        port: *port,
+                        expect,
+                        latency: (*warn_ms, *crit_ms),
+                    };
+                    dns::lookup(&lookup).await
+                }
                 Probe::Snmp { credential, port, util_warn_pct, util_crit_pct, errors_warn_per_s, interfaces } => {
                     let spec = snmp::PollSpec {
                         credential,

@@ -72,7 +72,7 @@ fn yes() -> bool {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BoardDto {
     pub check: String,
-    /// icmp, tcp, http or plugin.
+    /// icmp, tcp, http, dns, snmp or plugin.
     pub kind: String,
     pub item_id: i64,
     pub item: String,
