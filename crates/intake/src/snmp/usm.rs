@@ -229,6 +229,63 @@ pub struct LocalKeys {
     privacy: Option<(PrivProtocol, Vec<u8>)>,
 }
 
+impl LocalKeys {
+    /// The same user authenticating without privacy, as a Report is sent (RFC 3414 §3.1.1).
+    pub fn without_privacy(&self) -> LocalKeys {
+        LocalKeys { privacy: None, ..self.clone() }
+    }
+}
+
+/// `usmStatsNotInTimeWindows.0`: the Report that gives a sender this engine's boots and time.
+pub const NOT_IN_TIME_WINDOWS: &str = "1.3.6.1.6.3.15.1.1.2.0";
+/// `usmStatsUnknownEngineIDs.0`: the Report that answers discovery with this engine's ID.
+pub const UNKNOWN_ENGINE_IDS: &str = "1.3.6.1.6.3.15.1.1.4.0";
+
+/// This receiver's own engine, authoritative for the informs sent to it: its ID, and its
+/// boots, which must grow with each start (the start's Unix second does, until 2038).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalEngine {
+    pub id: Vec<u8>,
+    pub boots: i64,
+}
+
+impl LocalEngine {
+    /// An ID in RFC 3411's text format (enterprise 0, format 4) from the host's name.
+    pub fn for_host(host: &str, started_unix_s: i64) -> LocalEngine {
+        let mut id = vec![0x80, 0x00, 0x00, 0x00, 0x04];
+        id.extend(format!("watchkeeper:{host}").bytes().take(27));
+        LocalEngine { id, boots: started_unix_s.clamp(1, i64::from(i32::MAX)) }
+    }
+
+    /// The engine as it stands `uptime_s` seconds after its start.
+    pub fn at(&self, uptime_s: i64) -> Engine {
+        Engine { id: self.id.clone(), boots: self.boots, time: uptime_s.clamp(0, i64::from(i32::MAX)) }
+    }
+
+    /// RFC 3414 §3.2 step 7b: a message authoritative here is timely when it names this
+    /// boot and a time within 150 seconds of this engine's.
+    pub fn in_time_window(&self, h: &V3Header, uptime_s: i64) -> bool {
+        h.engine_id == self.id && h.engine_boots == self.boots && (h.engine_time - uptime_s).abs() <= 150
+    }
+}
+
+/// A Report of one USM counter (`oid` at `count`), answering the message `msg_id` whose PDU
+/// had `request_id`: unauthenticated for discovery, authenticated with `keys` otherwise.
+pub fn report(keys: &LocalKeys, engine: &Engine, msg_id: i64, request_id: i64, oid: &str, count: u32) -> Vec<u8> {
+    let pdu = super::Pdu {
+        kind: super::PduKind::Report,
+        request_id,
+        error_status: 0,
+        error_index: 0,
+        varbinds: vec![super::VarBind {
+            oid: super::Oid::parse(oid).unwrap_or_default(),
+            value: super::Value::Counter32(count),
+        }],
+        v1: None,
+    };
+    seal(keys, engine, msg_id, &pdu, 0)
+}
+
 impl fmt::Debug for LocalKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LocalKeys").field("user", &String::from_utf8_lossy(&self.user)).finish()
@@ -243,14 +300,31 @@ pub struct Engine {
     pub time: i64,
 }
 
-/// Writes a v3 request (reportable, so the agent says why it refuses one): the scoped PDU
-/// encrypted when the keys have privacy, the message authenticated when they have
-/// authentication. `salt` must not repeat under one key (a counter started at random does).
+/// Writes a v3 message: the scoped PDU encrypted when the keys have privacy, the message
+/// authenticated when they have authentication; reportable when it asks for an answer (a
+/// request or an inform, so the other side says why it refuses one), not when it is one.
+/// `salt` must not repeat under one key (a counter started at random does).
 pub fn seal(keys: &LocalKeys, engine: &Engine, msg_id: i64, pdu: &super::Pdu, salt: u64) -> Vec<u8> {
+    seal_in_context(keys, engine, msg_id, pdu, salt, (&engine.id, b""))
+}
+
+/// [`seal`] with a scoped PDU in the given context (engine ID, name): an answer echoes its
+/// request's, which the sender matches it by.
+pub fn seal_in_context(
+    keys: &LocalKeys,
+    engine: &Engine,
+    msg_id: i64,
+    pdu: &super::Pdu,
+    salt: u64,
+    context: (&[u8], &[u8]),
+) -> Vec<u8> {
+    use super::PduKind;
     use super::ber::{self, tlv};
-    let mut flags = super::FLAG_REPORTABLE;
-    let mut scoped = tlv(ber::OCTET_STRING, &engine.id);
-    scoped.extend(tlv(ber::OCTET_STRING, b""));
+    let confirmed =
+        matches!(pdu.kind, PduKind::Get | PduKind::GetNext | PduKind::GetBulk | PduKind::Set | PduKind::Inform);
+    let mut flags = if confirmed { super::FLAG_REPORTABLE } else { 0 };
+    let mut scoped = tlv(ber::OCTET_STRING, context.0);
+    scoped.extend(tlv(ber::OCTET_STRING, context.1));
     scoped.extend(super::encode_pdu(pdu));
     let scoped = tlv(ber::SEQUENCE, &scoped);
     let (priv_params, data) = match &keys.privacy {
@@ -376,6 +450,11 @@ impl Usm {
         self.users.is_empty()
     }
 
+    /// A user's keys bound to `engine_id` (this receiver's, to answer an inform).
+    pub fn local_keys(&self, user: &[u8], engine_id: &[u8]) -> Option<LocalKeys> {
+        self.users.get(user).map(|k| k.localize(engine_id))
+    }
+
     /// Checks a v3 message's authentication over the datagram it came in and decrypts its
     /// PDU, so that `message.pdu` is set. Returns the user's name.
     pub fn open(&mut self, datagram: &[u8], message: &mut Message) -> Result<String, UsmError> {
@@ -475,6 +554,46 @@ mod tests {
 
     fn hex(b: &[u8]) -> String {
         b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    /// An inform's round at this receiver: discovery answered by an unauthenticated Report
+    /// naming the engine, the inform's time checked against it, the answer sealed with the
+    /// user's keys bound to it (and not reportable, as no answer may be).
+    #[test]
+    fn informs_are_answered_at_this_engine() {
+        let engine = LocalEngine::for_host("nms1", 1_800_000_000);
+        assert_eq!(&engine.id[..5], &[0x80, 0, 0, 0, 4]);
+        let now = engine.at(42);
+        let discovered = report(&LocalKeys::default(), &now, 7, 99, UNKNOWN_ENGINE_IDS, 1);
+        let m = super::super::decode(&discovered).unwrap();
+        let h = m.v3.clone().unwrap();
+        assert_eq!(
+            (h.msg_id, h.flags, h.engine_id.clone(), h.engine_boots, h.engine_time),
+            (7, 0, engine.id.clone(), 1_800_000_000, 42)
+        );
+        let pdu = m.pdu.unwrap();
+        assert_eq!((pdu.kind, pdu.request_id), (super::super::PduKind::Report, 99));
+        assert_eq!(pdu.varbinds[0].oid, super::super::Oid::parse(UNKNOWN_ENGINE_IDS).unwrap());
+
+        let mut sent = h.clone();
+        assert!(engine.in_time_window(&sent, 42));
+        sent.engine_time = 42 + 151;
+        assert!(!engine.in_time_window(&sent, 42), "past the 150 s window");
+        sent.engine_time = 42;
+        sent.engine_boots -= 1;
+        assert!(!engine.in_time_window(&sent, 42), "an earlier boot");
+
+        let user = User {
+            name: "trapuser".into(),
+            auth: Some((AuthProtocol::Sha1, "authpass123".into())),
+            privacy: Some((PrivProtocol::Aes128, "privpass123".into())),
+        };
+        let usm = Usm::new(vec![user]);
+        let keys = usm.local_keys(b"trapuser", &engine.id).unwrap();
+        let answer = report(&keys.without_privacy(), &now, 8, 5, NOT_IN_TIME_WINDOWS, 1);
+        let opened = open_answer(&keys.without_privacy(), &answer).unwrap();
+        assert_eq!(opened.v3.unwrap().flags, FLAG_AUTH, "authenticated, not encrypted, not reportable");
+        assert!(usm.local_keys(b"nobody", &engine.id).is_none());
     }
 
     /// RFC 3414 A.3's test vectors: "maplesyrup" and engine ID 00…02.

@@ -1,5 +1,5 @@
 //! SNMP notifications from net-snmp's own tools (Debian package `snmp`): v1 and v2c traps by
-//! community, a v2c inform that `snmpinform` sees acknowledged, and v3 traps with SHA/AES and
+//! community, v2c and v3 informs that `snmpinform` sees acknowledged, and v3 traps with SHA/AES and
 //! MD5/DES authPriv — each an event on the right item; a wrong community and a wrong
 //! passphrase are refused and counted, and the listener carries on.
 
@@ -124,6 +124,32 @@ async fn net_snmp_traps_and_informs_become_events_on_their_item() {
         ],
     );
     sent("snmpinform", &["-v", "2c", "-c", "public", "-r", "0", "-t", "3", &to, "", "1.3.6.1.6.3.1.1.5.1"]);
+    // A v3 inform: snmpinform discovers Watchkeeper's engine, sends at it, and succeeds only
+    // once its inform is acknowledged.
+    let v3_inform = [
+        "-v",
+        "3",
+        "-u",
+        "trapuser",
+        "-l",
+        "authPriv",
+        "-a",
+        "SHA",
+        "-A",
+        "authpass123",
+        "-x",
+        "AES",
+        "-X",
+        "privpass123",
+        "-r",
+        "0",
+        "-t",
+        "3",
+        &to,
+        "",
+        "1.3.6.1.6.3.1.1.5.2",
+    ];
+    sent("snmpinform", &v3_inform);
     // v3 authPriv, SHA/AES and MD5/DES, with an engine ID of the sender's.
     let mut v3 = vec![
         "-v",
@@ -173,10 +199,10 @@ async fn net_snmp_traps_and_informs_become_events_on_their_item() {
         ],
     );
 
-    let events = events_of_kind(&server, &admin, 5).await;
+    let events = events_of_kind(&server, &admin, 6).await;
     let traps: Vec<&serde_json::Value> =
         events.as_array().unwrap().iter().filter(|e| e["source"] == "snmp-trap").collect();
-    assert_eq!(traps.len(), 5, "the refused two are not stored: {events}");
+    assert_eq!(traps.len(), 6, "the refused two are not stored: {events}");
     let find = |mnemonic: &str, version: &str| {
         traps
             .iter()
@@ -194,6 +220,8 @@ async fn net_snmp_traps_and_informs_become_events_on_their_item() {
     let cell2 = get_json(&server, "/api/v1/items?q=pn-cell-sw2", &admin).await["items"][0]["id"].clone();
     assert_eq!(v1["item_id"], cell2, "the v1 agent address names the item");
     assert_eq!(find("coldStart", "v2c")["kind"], "device.restart", "the inform was stored (and answered)");
+    let warm = find("warmStart", "v3");
+    assert_eq!((warm["kind"].as_str(), warm["fields"]["user"].as_str()), (Some("device.restart"), Some("trapuser")));
     let up = find("linkUp", "v3");
     assert_eq!((up["fields"]["user"].as_str(), up["object"].as_str()), (Some("trapuser"), Some("Gi1/0/4")));
     assert_eq!(find("authenticationFailure", "v3")["fields"]["user"], "desuser");
