@@ -119,10 +119,23 @@ pub const GRAPH_SPANS: [(&str, &str, i64); 4] = [
 /// and out per interface and its errors and discards when there were any; for any other
 /// check, each performance value (the agent's uptime aside).
 async fn measurement_graphs(s: &AppState, actor: &app::Actor, item: i64, now: i64, span_ms: i64) -> Vec<String> {
-    let from = now - span_ms;
     let Ok(board) = s.app.check_board(actor, None).await else { return Vec::new() };
+    charts_of(s, actor, &board, item, "", CHARTED_INTERFACES, (now - span_ms, now)).await
+}
+
+/// The charts of one item's measurements over `[from, to]`, titled after `prefix`, with at
+/// most `interfaces` interfaces of an SNMP poll.
+async fn charts_of(
+    s: &AppState,
+    actor: &app::Actor,
+    board: &[app::checks::BoardRow],
+    item: i64,
+    prefix: &str,
+    interfaces_max: usize,
+    (from, now): (i64, i64),
+) -> Vec<String> {
     let mut graphs = Vec::new();
-    for row in board.into_iter().filter(|r| r.item_id == item) {
+    for row in board.iter().filter(|r| r.item_id == item) {
         let Some(state) = &row.state else { continue };
         let perf: Vec<Value> = serde_json::from_str(&state.perfdata).unwrap_or_default();
         let labels: Vec<(String, String)> = perf
@@ -137,25 +150,25 @@ async fn measurement_graphs(s: &AppState, actor: &app::Actor, item: i64, now: i6
         if row.kind == "snmp" {
             let mut interfaces: Vec<&str> = labels.iter().filter_map(|(l, _)| l.strip_suffix(":in_bps")).collect();
             interfaces.sort_unstable();
-            for name in interfaces.into_iter().take(CHARTED_INTERFACES) {
+            for name in interfaces.into_iter().take(interfaces_max) {
                 let traffic = vec![
                     Series { name: "in".into(), points: samples(&format!("{name}:in_bps")).await },
                     Series { name: "out".into(), points: samples(&format!("{name}:out_bps")).await },
                 ];
-                graphs.push(line_chart(&format!("{name} traffic"), "bit/s", &traffic, from, now));
+                graphs.push(line_chart(&format!("{prefix}{name} traffic"), "bit/s", &traffic, from, now));
                 let faults = vec![
                     Series { name: "errors".into(), points: samples(&format!("{name}:errors")).await },
                     Series { name: "discards".into(), points: samples(&format!("{name}:discards")).await },
                 ];
                 if faults.iter().any(|f| f.points.iter().any(|p| p.1 > 0.0)) {
-                    graphs.push(line_chart(&format!("{name} errors and discards"), "/s", &faults, from, now));
+                    graphs.push(line_chart(&format!("{prefix}{name} errors and discards"), "/s", &faults, from, now));
                 }
             }
             continue;
         }
         for (label, unit) in &labels {
             let series = vec![Series { name: label.clone(), points: samples(label).await }];
-            graphs.push(line_chart(&format!("{}: {label}", row.check), unit, &series, from, now));
+            graphs.push(line_chart(&format!("{prefix}{}: {label}", row.check), unit, &series, from, now));
         }
     }
     graphs
@@ -647,7 +660,14 @@ struct ServiceMapPage {
     /// Single points of failure, each with the link that fails it.
     spofs: Vec<(String, String)>,
     clear_href: String,
+    /// What the checks of the service's items measured over the span shown.
+    graphs: Vec<String>,
+    span: (&'static str, &'static str),
+    spans: Vec<(&'static str, &'static str)>,
 }
+
+/// Charts a service page shows at most: its items' measurements, in map order.
+const SERVICE_CHARTS: usize = 12;
 
 /// The map's URL with failures `ids`.
 fn map_href(service: i64, ids: &[i64]) -> String {
@@ -716,6 +736,22 @@ pub async fn service_map_page(
         .map(|n| (n.line.name.clone(), toggled(id, &failed, n.line.id)))
         .collect();
     let title = map.service.name.clone();
+    let span = pairs
+        .iter()
+        .find(|(k, _)| k == "span")
+        .and_then(|(_, v)| GRAPH_SPANS.iter().find(|g| g.0 == v))
+        .unwrap_or(&GRAPH_SPANS[0]);
+    let now = s.app.now_ms();
+    let board = s.app.check_board(&actor, None).await.unwrap_or_default();
+    let mut graphs = Vec::new();
+    for n in map.nodes.iter().filter(|n| !n.line.is_group) {
+        if graphs.len() >= SERVICE_CHARTS {
+            break;
+        }
+        let prefix = format!("{} · ", n.line.name);
+        graphs.extend(charts_of(&s, &actor, &board, n.line.id, &prefix, 2, (now - span.2, now)).await);
+    }
+    graphs.truncate(SERVICE_CHARTS);
     let page = ServiceMapPage {
         chrome: ctx_chrome(&s, &ctx, &title, "services"),
         svg,
@@ -724,6 +760,9 @@ pub async fn service_map_page(
         spofs,
         clear_href: map_href(id, &[]),
         map,
+        graphs,
+        span: (span.0, span.1),
+        spans: GRAPH_SPANS.iter().map(|g| (g.0, g.1)).collect(),
     };
     render(StatusCode::OK, &page)
 }

@@ -103,7 +103,34 @@ async fn the_console_service_map_toggles_failures_with_links(backend: Backend) {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+/// A service page charts what its items' checks measured, each chart named after its item.
+async fn a_service_page_charts_its_items_measurements(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let admin = Auth::Bearer(h.token("admin", &[Scope::Read, Scope::Write]).await);
+    let check = h
+        .json(
+            Method::POST,
+            "/api/v1/checks",
+            &admin,
+            json!({"name": "latency", "items": ["pn-core-sw1"],
+                   "probe": {"type": "plugin", "command": ["/usr/bin/printf", "OK - answering|rta=%sms;100;200", "3.5"]}}),
+        )
+        .await;
+    assert_eq!(check.status, StatusCode::CREATED, "{}", check.text());
+    h.app.run_checks_once(&probe::Probes::new()).await.unwrap();
+    let op = Auth::Session(h.login("operator", app::DEMO_PASSWORD).await);
+    let plant = id_of(&h, &op, "svc-northfield-treatment").await;
+    let page = h.get(&format!("/cmdb/services/{plant}?span=7d"), &op).await.text();
+    assert!(page.contains("<h2>Measurements</h2>"), "{page}");
+    assert!(page.contains(r#"aria-label="pn-core-sw1 · latency: rta""#), "{page}");
+    assert!(page.contains("over the last 7 days (UTC; hourly means)"), "{page}");
+    // A service none of whose items is checked draws no empty panel.
+    let south = id_of(&h, &op, "svc-southmere-treatment").await;
+    assert!(!h.get(&format!("/cmdb/services/{south}"), &op).await.text().contains("Measurements"));
+}
+
 crate::both_backends!(
     services_stand_on_recorded_failures_and_the_map_answers_what_if,
     the_console_service_map_toggles_failures_with_links,
+    a_service_page_charts_its_items_measurements,
 );
