@@ -211,8 +211,8 @@ impl App {
     }
 
     /// Removes expired sessions and stale login failures, forgets long-resolved alerts, rolls
-    /// check samples up by the hour and applies their retention; called periodically by the
-    /// server.
+    /// check samples up by the hour, and applies the retention of samples, roll-ups and
+    /// events; called periodically by the server.
     pub async fn housekeeping(&self) -> Result<u64> {
         let now = self.now_ms();
         let s = &self.settings;
@@ -226,6 +226,10 @@ impl App {
         tx.delete_samples_before(now - crate::checks::SAMPLE_RETENTION_MS).await?;
         tx.delete_rollups_before(now - crate::checks::ROLLUP_RETENTION_MS).await?;
         tx.commit().await?;
+        // Old events go in chunks, each its own statement, so the intake's writers wait on
+        // none for long.
+        let before = now - s.event_retention_ms;
+        while self.store.delete_events_before(before, 10_000).await? == 10_000 {}
         Ok(n)
     }
 }

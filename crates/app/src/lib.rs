@@ -107,6 +107,8 @@ pub struct Settings {
     /// Whether an incident that alarms opened, and nobody has touched, resolves itself when
     /// every one of its alarms has cleared (otherwise it is annotated).
     pub auto_resolve: bool,
+    /// How long events are kept (those not yet correlated stay until they are).
+    pub event_retention_ms: i64,
 }
 
 impl Default for Settings {
@@ -134,6 +136,7 @@ impl Default for Settings {
             correlation_window_ms: 15 * 60_000,
             settle_ms: 15_000,
             auto_resolve: true,
+            event_retention_ms: 90 * 86_400_000,
         }
     }
 }

@@ -110,6 +110,22 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Deletes up to `chunk` of the oldest events received before `before`, never one still
+    /// waiting to be correlated; by id, so each chunk is a range of the primary key (events
+    /// have no index by time). Returns how many it deleted.
+    pub async fn delete_events_before(&self, before: i64, chunk: i64) -> Result<u64> {
+        const OLDEST: &str = "SELECT received_at_ms FROM events ORDER BY id LIMIT 1";
+        let oldest: Option<i64> = on!(self.pool(), p => sqlx::query_scalar(OLDEST).fetch_optional(p).await?);
+        if oldest.is_none_or(|t| t >= before) {
+            return Ok(0);
+        }
+        const SQL: &str = "DELETE FROM events WHERE id IN \
+             (SELECT id FROM events WHERE received_at_ms < $1 AND NOT pending ORDER BY id LIMIT $2)";
+        Ok(on!(self.pool(), p => sqlx::query(SQL).bind(before).bind(chunk).execute(p).await?.rows_affected()))
+    }
+}
+
 /// Events made ready to write: their rows serialized into the one JSON array the insert binds,
 /// before any transaction is open, so that a writer's transaction does only the writing.
 #[derive(Debug, Clone)]

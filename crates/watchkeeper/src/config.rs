@@ -81,6 +81,8 @@ pub struct IntakeConfig {
     /// Whether an untouched incident opened by alarms resolves itself when they all clear
     /// (default true; false only annotates it).
     pub auto_resolve: Option<bool>,
+    /// Days events are kept (default 90): syslog at thousands a second fills a disk otherwise.
+    pub event_retention_days: Option<u32>,
 }
 
 /// An SNMPv3 user, as net-snmp's `createUser` names it.
@@ -366,6 +368,10 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
             .correlation_window_minutes
             .map_or(d.correlation_window_ms, |m| i64::from(m) * 60_000),
         auto_resolve: file.intake.auto_resolve.unwrap_or(d.auto_resolve),
+        event_retention_ms: file
+            .intake
+            .event_retention_days
+            .map_or(d.event_retention_ms, |n| i64::from(n.max(1)) * 86_400_000),
         settle_ms: file.intake.settle_seconds.map_or(d.settle_ms, |s| i64::from(s) * 1000),
     })
 }
