@@ -243,26 +243,32 @@ crate::both_backends!(
     samples_roll_up_by_the_hour_and_long_spans_read_the_roll_ups,
 );
 
-async fn an_items_page_charts_what_its_checks_measured(backend: Backend) {
-    let h = Harness::new(backend).await;
-    let t = Auth::Bearer(h.token("admin", &[Scope::Read, Scope::Write]).await);
+/// A lab server with a latency check (a real program in plugin shape: status OK,
+/// performance data with thresholds): `(item id, check id)`.
+async fn checked_historian(h: &Harness, t: &Auth) -> (i64, i64) {
     let item = h
-        .json(Method::POST, "/api/v1/items", &t, json!({"name": "lab-historian", "class": "physical-server"}))
+        .json(Method::POST, "/api/v1/items", t, json!({"name": "lab-historian", "class": "physical-server"}))
         .await
         .json()["id"]
         .as_i64()
         .unwrap();
-    // A real program in plugin shape: status OK, performance data with thresholds.
     let check = h
         .json(
             Method::POST,
             "/api/v1/checks",
-            &t,
+            t,
             json!({"name": "latency", "items": ["lab-historian"],
                    "probe": {"type": "plugin", "command": ["/usr/bin/printf", "OK - answering|rta=%sms;100;200", "12.5"]}}),
         )
         .await;
     assert_eq!(check.status, StatusCode::CREATED, "{}", check.text());
+    (item, check.json()["id"].as_i64().unwrap())
+}
+
+async fn an_items_page_charts_what_its_checks_measured(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("admin", &[Scope::Read, Scope::Write]).await);
+    let (item, _) = checked_historian(&h, &t).await;
     let probes = probe::Probes::new();
     for _ in 0..2 {
         h.app.run_checks_once(&probes).await.unwrap();
@@ -283,24 +289,7 @@ async fn an_items_page_charts_what_its_checks_measured(backend: Backend) {
 async fn samples_roll_up_by_the_hour_and_long_spans_read_the_roll_ups(backend: Backend) {
     let h = Harness::new(backend).await;
     let t = Auth::Bearer(h.token("admin", &[Scope::Read, Scope::Write]).await);
-    let item = h
-        .json(Method::POST, "/api/v1/items", &t, json!({"name": "lab-historian", "class": "physical-server"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    let check = h
-        .json(
-            Method::POST,
-            "/api/v1/checks",
-            &t,
-            json!({"name": "latency", "items": ["lab-historian"],
-                   "probe": {"type": "plugin", "command": ["/usr/bin/printf", "OK - answering|rta=%sms;100;200", "12.5"]}}),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let (item, check) = checked_historian(&h, &t).await;
     h.app.run_checks_once(&probe::Probes::new()).await.unwrap();
     // Ten days of history, six samples an hour: 10, 20 … 60 ms (mean 35) in every hour.
     let now = h.app.now_ms();
