@@ -123,8 +123,9 @@ async fn measurement_graphs(s: &AppState, actor: &app::Actor, item: i64, now: i6
     charts_of(s, actor, &board, item, "", CHARTED_INTERFACES, (now - span_ms, now)).await
 }
 
-/// The charts of one item's measurements over `[from, to]`, titled after `prefix`, with at
-/// most `interfaces` interfaces of an SNMP poll.
+/// The charts of one item's measurements over `[from, to]`, titled after `prefix`: for an
+/// SNMP poll, traffic, utilisation (when the agent gives the interface's speed) and errors
+/// of at most `interfaces_max` interfaces.
 async fn charts_of(
     s: &AppState,
     actor: &app::Actor,
@@ -156,6 +157,14 @@ async fn charts_of(
                     Series { name: "out".into(), points: samples(&format!("{name}:out_bps")).await },
                 ];
                 graphs.push(line_chart(&format!("{prefix}{name} traffic"), "bit/s", &traffic, from, now));
+                // Utilisation needs the interface's speed: charted when the agent gave one.
+                let util = vec![
+                    Series { name: "in".into(), points: samples(&format!("{name}:in_util")).await },
+                    Series { name: "out".into(), points: samples(&format!("{name}:out_util")).await },
+                ];
+                if util.iter().any(|u| !u.points.is_empty()) {
+                    graphs.push(line_chart(&format!("{prefix}{name} utilisation"), "%", &util, from, now));
+                }
                 let faults = vec![
                     Series { name: "errors".into(), points: samples(&format!("{name}:errors")).await },
                     Series { name: "discards".into(), points: samples(&format!("{name}:discards")).await },

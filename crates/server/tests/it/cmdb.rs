@@ -241,6 +241,7 @@ crate::both_backends!(
     scoped_vendors_see_impact_only_within_their_sites,
     an_items_page_charts_what_its_checks_measured,
     samples_roll_up_by_the_hour_and_long_spans_read_the_roll_ups,
+    an_snmp_polled_switch_charts_traffic_utilisation_and_errors_per_interface,
 );
 
 /// A lab server with a latency check (a real program in plugin shape: status OK,
@@ -282,6 +283,77 @@ async fn an_items_page_charts_what_its_checks_measured(backend: Backend) {
     // Measurements are of now, not of the item as it was.
     let past = h.get(&format!("/cmdb/items/{item}?as_of=2027-01-15"), &op).await.text();
     assert!(!past.contains("Measurements"), "{past}");
+}
+
+/// What an SNMP poll keeps (as `probe::snmp` reports it: per-interface traffic, utilisation
+/// when the agent gives a speed, errors and discards) is charted per interface; an interface
+/// without a speed gets no utilisation chart, and one without errors no error chart.
+async fn an_snmp_polled_switch_charts_traffic_utilisation_and_errors_per_interface(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("admin", &[Scope::Read, Scope::Write]).await);
+    let item =
+        h.json(Method::POST, "/api/v1/items", &t, json!({"name": "lab-sw9", "class": "switch"})).await.json()["id"]
+            .as_i64()
+            .unwrap();
+    let check = h
+        .json(
+            Method::POST,
+            "/api/v1/checks",
+            &t,
+            json!({"name": "if-mib", "items": ["lab-sw9"], "probe": {"type": "snmp", "credential": "lab"}}),
+        )
+        .await;
+    assert_eq!(check.status, StatusCode::CREATED, "{}", check.text());
+    let check = check.json()["id"].as_i64().unwrap();
+    let now = h.app.now_ms();
+    let labels = [
+        "Gi0/1:in_bps",
+        "Gi0/1:out_bps",
+        "Gi0/1:in_util",
+        "Gi0/1:out_util",
+        "Gi0/1:errors",
+        "Gi0/1:discards",
+        "Gi0/2:in_bps",
+        "Gi0/2:out_bps",
+        "Gi0/2:errors",
+        "Gi0/2:discards",
+    ];
+    let perf: Vec<Value> = labels.iter().map(|l| json!({"label": l, "value": 1.0, "unit": ""})).collect();
+    let mut rows = Vec::new();
+    for (i, l) in labels.iter().enumerate() {
+        let value = if l.starts_with("Gi0/2:err") || l.ends_with("discards") {
+            0.0
+        } else {
+            10.0 + f64::from(u8::try_from(i).unwrap())
+        };
+        rows.extend((0..5).map(|k| (format!("check/{check}/{item}/{l}"), now - 3_600_000 + k * 600_000, value)));
+    }
+    let mut tx = h.app.store().begin().await.unwrap();
+    tx.put_check_states(&[store::CheckStateRow {
+        check_id: check,
+        item_id: item,
+        status: "ok".into(),
+        hard: true,
+        attempt: 1,
+        hard_status: "ok".into(),
+        output: "SNMP OK - 2 interfaces, 2 up".into(),
+        perfdata: Value::Array(perf).to_string(),
+        duration_us: 1000,
+        last_run_ms: now,
+        last_change_ms: now,
+    }])
+    .await
+    .unwrap();
+    tx.insert_samples(&rows).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let op = Auth::Session(h.login("operator", app::DEMO_PASSWORD).await);
+    let page = h.get(&format!("/cmdb/items/{item}"), &op).await.text();
+    for chart in ["Gi0/1 traffic", "Gi0/1 utilisation", "Gi0/1 errors and discards", "Gi0/2 traffic"] {
+        assert!(page.contains(&format!(r#"aria-label="{chart}""#)), "{chart}: {page}");
+    }
+    assert!(!page.contains(r#"aria-label="Gi0/2 utilisation""#), "no speed, no utilisation");
+    assert!(!page.contains(r#"aria-label="Gi0/2 errors and discards""#), "no errors, no error chart");
 }
 
 /// Raw samples are kept for eight days; housekeeping rolls them up by the hour first (count,
