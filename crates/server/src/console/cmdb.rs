@@ -114,6 +114,15 @@ pub const GRAPH_SPANS: [(&str, &str, i64); 4] = [
     ("1y", "a year", 365 * 86_400_000),
 ];
 
+/// The span a page's `span` parameter chooses, the first by default.
+fn graph_span(pairs: &[(String, String)]) -> &'static (&'static str, &'static str, i64) {
+    pairs
+        .iter()
+        .find(|(k, _)| k == "span")
+        .and_then(|(_, v)| GRAPH_SPANS.iter().find(|g| g.0 == v))
+        .unwrap_or(&GRAPH_SPANS[0])
+}
+
 /// Charts of what the item's checks measured over `span_ms` (hourly means beyond two days):
 /// for SNMP polls, traffic in
 /// and out per interface and its errors and discards when there were any; for any other
@@ -359,11 +368,7 @@ pub async fn item_page(
         None
     };
     // Measurements are of now: not shown when looking at the item as it was.
-    let span = pairs
-        .iter()
-        .find(|(k, _)| k == "span")
-        .and_then(|(_, v)| GRAPH_SPANS.iter().find(|g| g.0 == v))
-        .unwrap_or(&GRAPH_SPANS[0]);
+    let span = graph_span(&pairs);
     let graphs = if as_of.is_empty() { measurement_graphs(&s, &actor, id, now, span.2).await } else { Vec::new() };
     let page = ItemPage {
         graphs,
@@ -745,11 +750,7 @@ pub async fn service_map_page(
         .map(|n| (n.line.name.clone(), toggled(id, &failed, n.line.id)))
         .collect();
     let title = map.service.name.clone();
-    let span = pairs
-        .iter()
-        .find(|(k, _)| k == "span")
-        .and_then(|(_, v)| GRAPH_SPANS.iter().find(|g| g.0 == v))
-        .unwrap_or(&GRAPH_SPANS[0]);
+    let span = graph_span(&pairs);
     let now = s.app.now_ms();
     let board = s.app.check_board(&actor, None).await.unwrap_or_default();
     let mut graphs = Vec::new();

@@ -244,15 +244,17 @@ crate::both_backends!(
     an_snmp_polled_switch_charts_traffic_utilisation_and_errors_per_interface,
 );
 
+/// A new item's id.
+async fn new_item(h: &Harness, t: &Auth, name: &str, class: &str) -> i64 {
+    let made = h.json(Method::POST, "/api/v1/items", t, json!({"name": name, "class": class})).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    made.json()["id"].as_i64().unwrap()
+}
+
 /// A lab server with a latency check (a real program in plugin shape: status OK,
 /// performance data with thresholds): `(item id, check id)`.
 async fn checked_historian(h: &Harness, t: &Auth) -> (i64, i64) {
-    let item = h
-        .json(Method::POST, "/api/v1/items", t, json!({"name": "lab-historian", "class": "physical-server"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let item = new_item(h, t, "lab-historian", "physical-server").await;
     let check = h
         .json(
             Method::POST,
@@ -291,10 +293,7 @@ async fn an_items_page_charts_what_its_checks_measured(backend: Backend) {
 async fn an_snmp_polled_switch_charts_traffic_utilisation_and_errors_per_interface(backend: Backend) {
     let h = Harness::new(backend).await;
     let t = Auth::Bearer(h.token("admin", &[Scope::Read, Scope::Write]).await);
-    let item =
-        h.json(Method::POST, "/api/v1/items", &t, json!({"name": "lab-sw9", "class": "switch"})).await.json()["id"]
-            .as_i64()
-            .unwrap();
+    let item = new_item(&h, &t, "lab-sw9", "switch").await;
     let check = h
         .json(
             Method::POST,
