@@ -46,7 +46,9 @@ pub(crate) struct AlertBook {
 #[derive(Default)]
 struct Unfolded {
     through: i64,
-    fingerprints: std::collections::HashSet<u64>,
+    /// Each touched alert, and whether more than its times changed (a fold then writes it
+    /// whole rather than setting its times).
+    fingerprints: HashMap<u64, bool>,
     /// `(fingerprint, firing, at)`.
     changes: Vec<(u64, bool, i64)>,
 }
@@ -55,7 +57,9 @@ impl Unfolded {
     /// Puts back what a failed fold took, ahead of what came since.
     fn restore(&mut self, mut taken: Unfolded) {
         self.through = self.through.max(taken.through);
-        self.fingerprints.extend(taken.fingerprints);
+        for (fp, whole) in taken.fingerprints {
+            *self.fingerprints.entry(fp).or_default() |= whole;
+        }
         taken.changes.append(&mut self.changes);
         self.changes = taken.changes;
     }
@@ -77,12 +81,33 @@ impl AlertBook {
 }
 
 /// One entry of the alert log: the state after a group of batches of each alert it touched,
-/// and which of them started (`true`) or stopped firing at `at`.
+/// and which of them started (`true`) or stopped firing at `at`. An alert repeated with
+/// nothing new but its times (what Prometheus does every evaluation) is logged by its times
+/// alone; the rest of it is in an earlier entry or the table.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct LogEntry {
     at: i64,
     alerts: Vec<Logged>,
+    #[serde(default)]
+    times: Vec<LoggedTimes>,
     changes: Vec<(u64, bool)>,
+}
+
+/// Fingerprint, start, end, last update, ended by timeout.
+type LoggedTimes = (u64, i64, i64, i64, bool);
+
+fn logged_times(fp: u64, a: &Alert) -> LoggedTimes {
+    (fp, a.starts_at, a.ends_at, a.updated_at, a.timeout)
+}
+
+fn times_row((fp, starts, ends, updated, timeout): LoggedTimes) -> store::AlertTimes {
+    store::AlertTimes {
+        fingerprint: from_fp(fp),
+        starts_at_ms: starts,
+        ends_at_ms: ends,
+        updated_at_ms: updated,
+        timeout,
+    }
 }
 
 /// An alert in the log, compact: fingerprint, labels, annotations, generator URL, start,
@@ -95,6 +120,7 @@ struct Logged(u64, LabelSet, LabelSet, String, i64, i64, i64, bool);
 struct LogEntryOut<'a> {
     at: i64,
     alerts: Vec<LoggedRef<'a>>,
+    times: Vec<LoggedTimes>,
     changes: &'a [(u64, bool)],
 }
 
@@ -317,6 +343,7 @@ impl App {
         let now = self.now_ms();
         let mut next: HashMap<u64, Alert> = HashMap::with_capacity(alerts.len());
         let mut changes = Vec::new();
+        let (mut whole, mut times) = (Vec::new(), Vec::new());
         {
             let map = book.read();
             for a in alerts {
@@ -334,21 +361,34 @@ impl App {
                 }
                 next.insert(fp, merged);
             }
+            // A change is logged whole, so that a start can make its event from the entry.
+            let changed: std::collections::HashSet<u64> = changes.iter().map(|c| c.0).collect();
+            for (fp, a) in &next {
+                match map.get(fp) {
+                    Some(old) if !changed.contains(fp) && old.same_but_times(a) => times.push(logged_times(*fp, a)),
+                    _ => whole.push(*fp),
+                }
+            }
         }
         let entry = LogEntryOut {
             at: now,
-            alerts: next.iter().map(|(fp, a)| LoggedRef::of(*fp, a)).collect(),
+            alerts: whole.iter().filter_map(|fp| next.get_key_value(fp)).map(|(fp, a)| LoggedRef::of(*fp, a)).collect(),
+            times,
             changes: &changes,
         };
         let body = serde_json::to_string(&entry).map_err(|e| AppError::Internal(format!("alert log entry: {e}")))?;
         let id = self.store.append_alert_log(&body).await?;
-        let touched: Vec<u64> = next.keys().copied().collect();
+        let touched: Vec<(u64, bool)> =
+            entry.times.iter().map(|t| (t.0, false)).chain(whole.iter().map(|fp| (*fp, true))).collect();
+        drop(entry);
         book.write().extend(next);
         // The book first: a fold that sees entry `id` unfolded must find its states in the
         // book, as it deletes the entry once it wrote them.
         let mut unfolded = book.unfolded();
         unfolded.through = id;
-        unfolded.fingerprints.extend(touched);
+        for (fp, whole) in touched {
+            *unfolded.fingerprints.entry(fp).or_default() |= whole;
+        }
         unfolded.changes.extend(changes.iter().map(|(fp, firing)| (*fp, *firing, now)));
         drop(unfolded);
         // Correlation folds the log: at once when an alert started or stopped firing, within
@@ -370,21 +410,29 @@ impl App {
         if taken.through == 0 {
             return Ok(0);
         }
-        let (rows, mut events) = {
+        let (rows, times, mut events) = {
             let map = book.read();
-            let rows: Vec<AlertRow> = taken.fingerprints.iter().filter_map(|fp| map.get(fp)).map(row).collect();
+            let (mut rows, mut times) = (Vec::new(), Vec::new());
+            for (fp, whole) in &taken.fingerprints {
+                match map.get(fp) {
+                    Some(a) if *whole => rows.push(row(a)),
+                    Some(a) => times.push(times_row(logged_times(*fp, a))),
+                    None => {}
+                }
+            }
             let events: Vec<_> = taken
                 .changes
                 .iter()
                 .filter_map(|(fp, firing, at)| map.get(fp).map(|a| a.event(*fp, *firing, *at)))
                 .collect();
-            (rows, events)
+            (rows, times, events)
         };
         let stored = async {
             self.tie_to_items(&mut events).await?;
             let event_rows: Vec<store::EventRow> = events.iter().map(crate::events::row).collect();
             let mut tx = self.store.begin().await?;
             tx.put_alerts(&rows).await?;
+            tx.put_alert_times(&times).await?;
             tx.insert_events(&event_rows).await?;
             tx.delete_alert_log_through(taken.through).await?;
             tx.commit().await?;
@@ -406,6 +454,9 @@ impl App {
         let mut after = 0;
         loop {
             let mut latest: HashMap<u64, Logged> = HashMap::new();
+            // Repeats of alerts whose whole state is in the table (folded before), not in
+            // what this step read.
+            let mut repeats: HashMap<u64, LoggedTimes> = HashMap::new();
             let mut events = Vec::new();
             let (mut bytes, mut read) = (0, false);
             while bytes < FOLD_BYTES {
@@ -428,17 +479,30 @@ impl App {
                             events.push(l.alert().event(*fp, *firing, entry.at));
                         }
                     }
-                    latest.extend(entry.alerts.into_iter().map(|l| (l.0, l)));
+                    for l in entry.alerts {
+                        repeats.remove(&l.0);
+                        latest.insert(l.0, l);
+                    }
+                    for t in entry.times {
+                        match latest.get_mut(&t.0) {
+                            Some(l) => (l.4, l.5, l.6, l.7) = (t.1, t.2, t.3, t.4),
+                            None => {
+                                repeats.insert(t.0, t);
+                            }
+                        }
+                    }
                 }
             }
             if !read {
                 return Ok(stored);
             }
             let rows: Vec<AlertRow> = latest.values().map(|l| row(&l.alert())).collect();
+            let times: Vec<store::AlertTimes> = repeats.into_values().map(times_row).collect();
             self.tie_to_items(&mut events).await?;
             let event_rows: Vec<store::EventRow> = events.iter().map(crate::events::row).collect();
             let mut tx = self.store.begin().await?;
             tx.put_alerts(&rows).await?;
+            tx.put_alert_times(&times).await?;
             tx.insert_events(&event_rows).await?;
             tx.delete_alert_log_through(after).await?;
             tx.commit().await?;

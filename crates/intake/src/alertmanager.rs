@@ -16,16 +16,17 @@ pub struct Batch {
 }
 
 #[derive(Debug, Deserialize)]
-struct Postable {
+struct Postable<'a> {
     labels: LabelSet,
     #[serde(default)]
     annotations: Option<LabelSet>,
     #[serde(default, rename = "generatorURL")]
     generator_url: Option<String>,
-    #[serde(default, rename = "startsAt")]
-    starts_at: Option<String>,
-    #[serde(default, rename = "endsAt")]
-    ends_at: Option<String>,
+    // Borrowed from the body unless escaped: times are read, never kept.
+    #[serde(default, borrow, rename = "startsAt")]
+    starts_at: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow, rename = "endsAt")]
+    ends_at: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// An instant as Go writes it; Go's zero time (`0001-01-01T00:00:00Z`, what amtool sends for
@@ -45,13 +46,13 @@ fn instant(raw: Option<&str>) -> Result<Option<i64>, String> {
 pub fn decode_alerts(body: &[u8], r: Received) -> Result<Batch, String> {
     // The common case reads in one pass; only a batch with a malformed alert is read again,
     // alert by alert, to keep the others.
+    let values: Vec<serde_json::Value>;
     let postables: Vec<std::result::Result<Postable, String>> = match serde_json::from_slice::<Vec<Postable>>(body) {
         Ok(all) => all.into_iter().map(Ok).collect(),
-        Err(_) => serde_json::from_slice::<Vec<serde_json::Value>>(body)
-            .map_err(|e| format!("parsing alerts body failed: {e}"))?
-            .into_iter()
-            .map(|v| serde_json::from_value::<Postable>(v).map_err(|e| e.to_string()))
-            .collect(),
+        Err(_) => {
+            values = serde_json::from_slice(body).map_err(|e| format!("parsing alerts body failed: {e}"))?;
+            values.iter().map(|v| Postable::deserialize(v).map_err(|e| e.to_string())).collect()
+        }
     };
     let mut batch = Batch { alerts: Vec::with_capacity(postables.len()), errors: Vec::new() };
     for (i, p) in postables.into_iter().enumerate() {

@@ -187,18 +187,55 @@ impl Alert {
     }
 
     fn merge(&self, other: Alert, now: i64) -> Alert {
-        // The younger update wins, with the earliest start and the latest explicit end.
-        let (older, mut res) =
-            if other.updated_at < self.updated_at { (other, self.clone()) } else { (self.clone(), other) };
+        // The younger update wins, with the earliest start and the latest explicit end. Only
+        // the older one's times are read, so the common case (a repeat, younger than what is
+        // stored) moves the new alert instead of copying the stored one's labels.
+        let older_is_new = other.updated_at < self.updated_at;
+        let (mut res, older) = if older_is_new {
+            let times = Times::of(&other);
+            (self.clone(), times)
+        } else {
+            (other, Times::of(self))
+        };
         res.starts_at = res.starts_at.min(older.starts_at);
         if res.resolved(now) {
-            if older.resolved(now) && older.ends_at > res.ends_at {
+            if older.ends_at <= now && older.ends_at > res.ends_at {
                 res.ends_at = older.ends_at;
             }
         } else if older.ends_at > res.ends_at && !older.timeout {
             res.ends_at = older.ends_at;
         }
         res
+    }
+
+    /// Whether `other`, an alert with the same fingerprint, says the same as this one but
+    /// for its times: a repeat that changes only when it started, ends or was last sent. The
+    /// labels are not compared: the fingerprint is an alert's identity, as in Alertmanager.
+    pub fn same_but_times(&self, other: &Alert) -> bool {
+        self.generator_url == other.generator_url && self.annotations == other.annotations
+    }
+}
+
+/// An alert's times, which is all that changes while a sender repeats it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Times {
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub updated_at: i64,
+    pub timeout: bool,
+}
+
+impl Times {
+    pub fn of(a: &Alert) -> Times {
+        Times { starts_at: a.starts_at, ends_at: a.ends_at, updated_at: a.updated_at, timeout: a.timeout }
+    }
+
+    /// Sets them on `a`.
+    pub fn set(self, a: &mut Alert) {
+        a.starts_at = self.starts_at;
+        a.ends_at = self.ends_at;
+        a.updated_at = self.updated_at;
+        a.timeout = self.timeout;
     }
 }
 

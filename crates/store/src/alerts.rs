@@ -21,6 +21,16 @@ pub struct AlertRow {
     pub timeout: bool,
 }
 
+/// An alert's times, set on its stored row when a sender repeats it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertTimes {
+    pub fingerprint: i64,
+    pub starts_at_ms: i64,
+    pub ends_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub timeout: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SilenceRow {
     pub id: String,
@@ -105,6 +115,28 @@ impl Tx {
             &[Json::Int, Json::Text, Json::Text, Json::Text, Json::Int, Json::Int, Json::Int, Json::Bool],
         );
         let sql = format!("INSERT INTO alerts ({ALERT_COLUMNS}) {select} {UPSERT}");
+        on_tx!(self, t => sqlx::query(AssertSqlSafe(sql)).bind(doc).execute(&mut **t).await.map(|_| ())?);
+        Ok(())
+    }
+
+    /// Sets the times of stored alerts, by fingerprint: what a sender repeating an alert
+    /// changes. Alerts not stored are left out.
+    pub async fn put_alert_times(&mut self, times: &[AlertTimes]) -> Result<()> {
+        if times.is_empty() {
+            return Ok(());
+        }
+        let doc: Vec<serde_json::Value> = times
+            .iter()
+            .map(|t| serde_json::json!([t.fingerprint, t.starts_at_ms, t.ends_at_ms, t.updated_at_ms, t.timeout]))
+            .collect();
+        let doc = serde_json::Value::Array(doc).to_string();
+        let select =
+            json_rows(matches!(self, Tx::Postgres(_)), &[Json::Int, Json::Int, Json::Int, Json::Int, Json::Bool]);
+        let sql = format!(
+            "WITH t(fingerprint, starts_at_ms, ends_at_ms, updated_at_ms, timeout) AS ({select}) \
+             UPDATE alerts SET starts_at_ms = t.starts_at_ms, ends_at_ms = t.ends_at_ms, \
+             updated_at_ms = t.updated_at_ms, timeout = t.timeout FROM t WHERE alerts.fingerprint = t.fingerprint"
+        );
         on_tx!(self, t => sqlx::query(AssertSqlSafe(sql)).bind(doc).execute(&mut **t).await.map(|_| ())?);
         Ok(())
     }

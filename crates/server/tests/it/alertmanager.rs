@@ -239,8 +239,68 @@ async fn accepted_alerts_outlive_a_restart_before_they_are_folded(backend: Backe
     assert_eq!(from_alerts, 2, "{events}");
 }
 
+/// A repeat that changes nothing but an alert's times (Prometheus re-sending what fires) is
+/// logged by its times alone; a start still finds every alert as last accepted, whether its
+/// whole state was folded before or is itself in the log.
+async fn repeats_outlive_a_restart_whether_folded_or_not(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let eng = Auth::Bearer(h.token("engineer", &[Scope::Write]).await);
+    let alert = |port: &str, summary: &str, ends: &str| {
+        json!({"labels": {"alertname": "HighErr", "instance": format!("sw1:{port}")},
+               "annotations": {"summary": summary}, "startsAt": "2027-01-15T07:55:00Z", "endsAt": ends})
+    };
+    let send = async |batch: Value| {
+        let r = h.send(post("/api/v2/alerts", &eng, &batch)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    };
+    send(json!([alert("ge0/1", "errors", "2027-01-15T09:00:00Z"), alert("ge0/2", "errors", "2027-01-15T09:00:00Z")]))
+        .await;
+    h.app.correlate().await.unwrap();
+    // ge0/1 repeats over its folded state; ge0/2 changes its summary, then repeats over that.
+    send(json!([alert("ge0/1", "errors", "2027-01-15T10:00:00Z")])).await;
+    send(json!([alert("ge0/2", "errors on ge0/2", "2027-01-15T10:00:00Z")])).await;
+    send(json!([alert("ge0/2", "errors on ge0/2", "2027-01-15T11:00:00Z")])).await;
+
+    let at = h.app.now_ms();
+    let restarted =
+        app::App::new(h.app.store().clone(), h.app.settings().clone()).with_clock(std::sync::Arc::new(move || at));
+    let listed = restarted.alerts(&app::Actor::system(), &app::alerts::AlertQuery::default()).await.unwrap();
+    let ms = |t: &str| t.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    let mut got: Vec<(String, String, i64)> = listed
+        .iter()
+        .map(|v| (v.alert.labels["instance"].clone(), v.alert.annotations["summary"].clone(), v.alert.ends_at))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("sw1:ge0/1".into(), "errors".into(), ms("2027-01-15T10:00:00Z")),
+            ("sw1:ge0/2".into(), "errors on ge0/2".into(), ms("2027-01-15T11:00:00Z"))
+        ]
+    );
+    // The table holds the same, and a running server's fold writes the same.
+    let mut ends: Vec<i64> = restarted.store().alerts_all().await.unwrap().iter().map(|r| r.ends_at_ms).collect();
+    ends.sort_unstable();
+    assert_eq!(ends, [ms("2027-01-15T10:00:00Z"), ms("2027-01-15T11:00:00Z")]);
+    restarted
+        .receive_alerts(
+            &app::Actor::system(),
+            vec![model::alert::Alert {
+                ends_at: ms("2027-01-15T12:00:00Z"),
+                ..listed.iter().find(|v| v.alert.labels["instance"] == "sw1:ge0/1").unwrap().alert.clone()
+            }],
+        )
+        .await
+        .unwrap();
+    restarted.correlate().await.unwrap();
+    let row = restarted.store().alerts_all().await.unwrap();
+    let row = row.iter().find(|r| r.labels.contains("ge0/1")).unwrap();
+    assert_eq!((row.ends_at_ms, row.annotations.contains("errors")), (ms("2027-01-15T12:00:00Z"), true));
+}
+
 crate::both_backends!(
     alerts_come_in_by_token_or_from_trusted_networks,
     silences_follow_alertmanagers_rules,
-    accepted_alerts_outlive_a_restart_before_they_are_folded
+    accepted_alerts_outlive_a_restart_before_they_are_folded,
+    repeats_outlive_a_restart_whether_folded_or_not
 );
