@@ -88,6 +88,12 @@ pub struct Settings {
     pub syslog_tcp: Option<std::net::SocketAddr>,
     /// RFC 5425, with the server's certificate.
     pub syslog_tls: Option<std::net::SocketAddr>,
+    /// TCP and TLS syslog connections open at once; more are closed as they come.
+    pub syslog_max_connections: usize,
+    /// How long a TCP or TLS syslog connection may say nothing before it is closed; zero (the
+    /// default) keeps it open. Off by default because a plain-TCP sender may write its next
+    /// message into the closed connection and lose it; keepalive probes reap dead peers.
+    pub syslog_idle_timeout_ms: i64,
     /// Where SNMP notifications (traps and v2c informs) are received, if anywhere.
     pub snmp_traps: Option<std::net::SocketAddr>,
     /// Communities accepted from v1 and v2c senders (none: v1 and v2c are refused).
@@ -128,6 +134,8 @@ impl Default for Settings {
             syslog_udp: None,
             syslog_tcp: None,
             syslog_tls: None,
+            syslog_max_connections: 1_000,
+            syslog_idle_timeout_ms: 0,
             snmp_traps: None,
             snmp_communities: Vec::new(),
             snmp_users: Vec::new(),

@@ -148,7 +148,15 @@ pub async fn serve(
         }
         (None, _) => None,
     };
-    let at = syslog::Listeners { udp: settings.syslog_udp, tcp: settings.syslog_tcp, tls: syslog_tls };
+    let at = syslog::Listeners {
+        udp: settings.syslog_udp,
+        tcp: settings.syslog_tcp,
+        tls: syslog_tls,
+        limits: syslog::TcpLimits {
+            max_connections: settings.syslog_max_connections,
+            idle: u64::try_from(settings.syslog_idle_timeout_ms).ok().filter(|&ms| ms > 0).map(Duration::from_millis),
+        },
+    };
     let first = at.udp.or(at.tcp).or(at.tls.as_ref().map(|t| t.0)).unwrap_or(addr);
     let listeners =
         syslog::start(state.clone(), at).await.map_err(|source| ServeError::Bind { addr: first, source })?;

@@ -74,6 +74,9 @@ pub struct Metrics {
     audit_records: Gauge,
     uptime: Gauge<f64, AtomicU64>,
     intake: Family<IntakeLabels, Counter>,
+    /// Syslog TCP/TLS connections by outcome: accepted, refused (all slots taken), closed
+    /// after a silence.
+    syslog_connections: Family<Vec<(String, String)>, Counter>,
     check_status: Family<CheckLabels, Gauge>,
     check_duration: Family<CheckLabels, Gauge<f64, AtomicU64>>,
     check_perf: Family<PerfLabels, Gauge<f64, AtomicU64>>,
@@ -112,6 +115,12 @@ impl Metrics {
         );
         let intake = Family::<IntakeLabels, Counter>::default();
         registry.register("intake_records", "Alerts and events received, by decoder and outcome", intake.clone());
+        let syslog_connections = Family::<Vec<(String, String)>, Counter>::default();
+        registry.register(
+            "syslog_connections",
+            "Syslog TCP and TLS connections: accepted, refused (all allowed ones open) or closed after a silence",
+            syslog_connections.clone(),
+        );
         let check_status = Family::<CheckLabels, Gauge>::default();
         registry.register(
             "check_status",
@@ -157,7 +166,13 @@ impl Metrics {
             check_perf,
             alarms_open,
             alarms_unrouted,
+            syslog_connections,
         }
+    }
+
+    /// Counts a syslog connection's `outcome`.
+    pub fn syslog_connection(&self, outcome: &str) {
+        self.syslog_connections.get_or_create(&vec![("outcome".to_owned(), outcome.to_owned())]).inc();
     }
 
     /// Counts what a decoder let through and what it refused.

@@ -2,7 +2,9 @@
 //! octet counting or line feeds) and TLS (RFC 5425, with the server's certificate). Messages are parsed and classified as they arrive
 //! (`intake`), then handed to one batching task that stores them through the group-commit
 //! writer, so a listener never waits on the database: UDP drops (and counts) only when the
-//! hand-over queue is full, TCP slows its sender instead and loses nothing.
+//! hand-over queue is full, TCP slows its sender instead and loses nothing. TCP and TLS
+//! connections are bounded in number, closed after a silence, and probed by TCP keepalive so
+//! that a sender that vanished without a word does not hold its connection forever.
 
 use crate::state::AppState;
 use app::Actor;
@@ -42,6 +44,34 @@ pub struct Listeners {
     pub tcp: Option<SocketAddr>,
     /// TLS on this address, with this certificate and key.
     pub tls: Option<(SocketAddr, crate::Tls)>,
+    pub limits: TcpLimits,
+}
+
+/// What one TCP or TLS sender may hold.
+#[derive(Debug, Clone)]
+pub struct TcpLimits {
+    /// Connections open at once, TCP and TLS together; one more is closed as it comes.
+    pub max_connections: usize,
+    /// A connection silent this long is closed.
+    pub idle: Option<Duration>,
+}
+
+impl Default for TcpLimits {
+    fn default() -> Self {
+        TcpLimits { max_connections: 1_000, idle: None }
+    }
+}
+
+/// Keepalive probes on an accepted connection: a peer gone without closing (powered off, a
+/// firewall that forgot the flow) is noticed after about four minutes.
+fn keep_alive(stream: &tokio::net::TcpStream) {
+    let probes = socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(120))
+        .with_interval(Duration::from_secs(30))
+        .with_retries(4);
+    if let Err(e) = socket2::SockRef::from(stream).set_tcp_keepalive(&probes) {
+        tracing::debug!(error = %e, "Keepalive could not be set on a syslog connection.");
+    }
 }
 
 /// The server side of RFC 5425: the certificate and key from PEM files.
@@ -65,7 +95,8 @@ fn tls_acceptor(tls: &crate::Tls) -> std::io::Result<tokio_rustls::TlsAcceptor> 
 
 /// Starts the configured listeners and the task that stores what they receive.
 pub async fn start(state: AppState, at: Listeners) -> std::io::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let Listeners { udp, tcp, tls } = at;
+    let Listeners { udp, tcp, tls, limits } = at;
+    let open = Connections::new(limits);
     let mut tasks = Vec::new();
     if udp.is_none() && tcp.is_none() && tls.is_none() {
         return Ok(tasks);
@@ -80,13 +111,13 @@ pub async fn start(state: AppState, at: Listeners) -> std::io::Result<Vec<tokio:
     if let Some(addr) = tcp {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         tracing::info!(addr = %listener.local_addr()?, "Syslog listening on TCP.");
-        tasks.push(tokio::spawn(accept_tcp(state.clone(), listener, None, tx.clone())));
+        tasks.push(tokio::spawn(accept_tcp(state.clone(), listener, None, open.clone(), tx.clone())));
     }
     if let Some((addr, material)) = tls {
         let acceptor = tls_acceptor(&material)?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         tracing::info!(addr = %listener.local_addr()?, "Syslog listening on TLS.");
-        tasks.push(tokio::spawn(accept_tcp(state.clone(), listener, Some(acceptor), tx)));
+        tasks.push(tokio::spawn(accept_tcp(state.clone(), listener, Some(acceptor), open, tx)));
     }
     Ok(tasks)
 }
@@ -153,10 +184,55 @@ async fn receive_udp(state: AppState, socket: tokio::net::UdpSocket, tx: mpsc::S
     }
 }
 
+/// The TCP and TLS connections open, shared by both listeners.
+#[derive(Clone)]
+struct Connections {
+    slots: Arc<tokio::sync::Semaphore>,
+    idle: Option<Duration>,
+    /// When a refusal was last logged (Unix seconds): a flood is logged once a minute.
+    warned_at: Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Connections {
+    fn new(limits: TcpLimits) -> Self {
+        Connections {
+            slots: Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1))),
+            idle: limits.idle,
+            warned_at: Arc::default(),
+        }
+    }
+
+    /// A slot for a new connection, or `None` (counted, and logged at most once a minute)
+    /// when all are taken.
+    fn take(&self, state: &AppState, sender: SocketAddr) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let slot = self.slots.clone().try_acquire_owned().ok();
+        if slot.is_none() {
+            state.metrics.syslog_connection("refused");
+            let now = now_ms() / 1000;
+            let last = self.warned_at.load(std::sync::atomic::Ordering::Relaxed);
+            if now - last >= 60
+                && self
+                    .warned_at
+                    .compare_exchange(
+                        last,
+                        now,
+                        std::sync::atomic::Ordering::Relaxed,
+                        std::sync::atomic::Ordering::Relaxed,
+                    )
+                    .is_ok()
+            {
+                tracing::warn!(%sender, "Syslog connection refused: all allowed connections are open (intake.syslog_max_connections).");
+            }
+        }
+        slot
+    }
+}
+
 async fn accept_tcp(
     state: AppState,
     listener: tokio::net::TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    open: Connections,
     tx: mpsc::Sender<Event>,
 ) {
     loop {
@@ -167,31 +243,56 @@ async fn accept_tcp(
                 continue;
             }
         };
-        let (state, tx) = (state.clone(), tx.clone());
+        // Closed at once rather than left in the backlog: the sender sees it and retries later.
+        let Some(slot) = open.take(&state, sender) else { continue };
+        state.metrics.syslog_connection("accepted");
+        keep_alive(&stream);
+        let (state, tx, idle) = (state.clone(), tx.clone(), open.idle);
         match &tls {
             None => {
-                tokio::spawn(receive_tcp(state, stream, sender, tx));
+                tokio::spawn(async move {
+                    receive_tcp(state, stream, sender, idle, tx).await;
+                    drop(slot);
+                });
             }
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
                     // A handshake that does not finish in ten seconds is dropped.
                     match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
-                        Ok(Ok(tls_stream)) => receive_tcp(state, tls_stream, sender, tx).await,
+                        Ok(Ok(tls_stream)) => receive_tcp(state, tls_stream, sender, idle, tx).await,
                         Ok(Err(e)) => tracing::info!(error = %e, %sender, "A syslog TLS handshake failed."),
                         Err(_) => tracing::info!(%sender, "A syslog TLS handshake timed out."),
                     }
+                    drop(slot);
                 });
             }
         }
     }
 }
 
-async fn receive_tcp(state: AppState, mut stream: impl AsyncRead + Unpin, sender: SocketAddr, tx: mpsc::Sender<Event>) {
+async fn receive_tcp(
+    state: AppState,
+    mut stream: impl AsyncRead + Unpin,
+    sender: SocketAddr,
+    idle: Option<Duration>,
+    tx: mpsc::Sender<Event>,
+) {
     let mut framer = intake::syslog::Framer::default();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = match stream.read(&mut buf).await {
+        let read = match idle {
+            Some(idle) => match tokio::time::timeout(idle, stream.read(&mut buf)).await {
+                Ok(r) => r,
+                Err(_) => {
+                    state.metrics.syslog_connection("closed_idle");
+                    tracing::debug!(%sender, "A silent syslog connection was closed.");
+                    break;
+                }
+            },
+            None => stream.read(&mut buf).await,
+        };
+        let n = match read {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };

@@ -56,6 +56,11 @@ pub struct IntakeConfig {
     pub syslog_tcp: Option<String>,
     /// Syslog over TLS (RFC 5425, `"0.0.0.0:6514"`), with the server's tls_cert and tls_key.
     pub syslog_tls: Option<String>,
+    /// TCP and TLS syslog connections open at once (default 1000); more are closed as they come.
+    pub syslog_max_connections: Option<u32>,
+    /// Seconds a TCP or TLS syslog connection may stay silent before it is closed (default 0:
+    /// never; a sender that vanished is noticed by keepalive probes anyway).
+    pub syslog_idle_timeout_seconds: Option<u32>,
     /// Where to receive SNMP traps and informs: `"0.0.0.0:162"`.
     pub snmp_traps: Option<String>,
     /// A file of the communities accepted from SNMPv1 and v2c senders, one per line (a
@@ -358,6 +363,14 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
         syslog_udp,
         syslog_tcp,
         syslog_tls,
+        syslog_max_connections: file
+            .intake
+            .syslog_max_connections
+            .map_or(d.syslog_max_connections, |n| usize::try_from(n.max(1)).unwrap_or(usize::MAX)),
+        syslog_idle_timeout_ms: file
+            .intake
+            .syslog_idle_timeout_seconds
+            .map_or(d.syslog_idle_timeout_ms, |s| i64::from(s) * 1000),
         snmp_traps,
         snmp_communities,
         snmp_users,

@@ -380,3 +380,70 @@ async fn syslog_over_tls_is_received_with_the_servers_certificate() {
     let refused = Server::start(&db, &["--config", config.to_str().unwrap()]).err().expect("refused to start");
     assert!(refused.contains("syslog over TLS needs the server's tls_cert and tls_key"), "{refused}");
 }
+
+/// TCP syslog connections are bounded: one more than allowed is closed at once (and counted),
+/// a silent one is closed after the idle timeout, and the slot it frees takes a new sender.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn syslog_tcp_connections_are_bounded_and_silent_ones_closed() {
+    use std::io::{Read, Write};
+    use std::time::Instant;
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::fresh(false, tmp.path()).await;
+    let tcp = free_port();
+    let config = tmp.path().join("watchkeeper.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[intake]\nsyslog_tcp = \"127.0.0.1:{tcp}\"\nsyslog_max_connections = 2\nsyslog_idle_timeout_seconds = 3\n"
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&db, &["--config", config.to_str().unwrap()]).unwrap();
+    let connect = || std::net::TcpStream::connect(("127.0.0.1", tcp)).unwrap();
+    // How long until the server closes `s` (None: still open after `secs`).
+    let closed_after = |s: &mut std::net::TcpStream, secs: u64| -> Option<Duration> {
+        let start = Instant::now();
+        s.set_read_timeout(Some(Duration::from_secs(secs))).unwrap();
+        let mut b = [0u8; 16];
+        match s.read(&mut b) {
+            Ok(0) => Some(start.elapsed()),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Some(start.elapsed()),
+            _ => None,
+        }
+    };
+    let message = |host: &str| format!("<189>Dec  7 10:00:00 {host} %SYS-5-CONFIG_I: Configured from console\n");
+
+    let (mut talking, mut silent) = (connect(), connect());
+    let mut third = connect();
+    let refused = closed_after(&mut third, 2).expect("a third connection is closed");
+    assert!(refused < Duration::from_secs(2), "closed at once, not after the idle timeout: {refused:?}");
+    talking.write_all(message("sw1").as_bytes()).unwrap();
+    let idle = closed_after(&mut silent, 10).expect("a silent connection is closed after the idle timeout");
+    assert!(idle >= Duration::from_millis(500), "not before its silence: {idle:?}");
+    // Its slot takes a new sender, whose message is stored like the first one's.
+    let mut next = connect();
+    next.write_all(message("sw2").as_bytes()).unwrap();
+    let token = crate::cli_token(&db, "admin", &["read"]);
+    let mut hosts = Vec::new();
+    for _ in 0..50 {
+        let events = get_json(&server, "/api/v1/events", &token).await;
+        hosts = events.as_array().unwrap().iter().map(|e| e["host"].as_str().unwrap_or("").to_owned()).collect();
+        if hosts.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    hosts.sort();
+    assert_eq!(hosts, ["sw1", "sw2"]);
+    let metrics = reqwest::Client::new()
+        .get(server.url("/metrics"))
+        .bearer_auth(crate::cli_token(&db, "admin", &["metrics"]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("watchkeeper_syslog_connections_total{outcome=\"refused\"} 1"), "{metrics}");
+    assert!(metrics.contains("watchkeeper_syslog_connections_total{outcome=\"closed_idle\"}"), "{metrics}");
+}
