@@ -37,6 +37,9 @@ pub(crate) struct AlertBook {
     unfolded: std::sync::Mutex<Unfolded>,
     /// One fold at a time: two would store the same changes twice.
     folding: tokio::sync::Mutex<()>,
+    /// The log's writer, made on first use and again after a failure; only the group-commit
+    /// writer task takes it.
+    writer: tokio::sync::Mutex<Option<store::LogWriter>>,
 }
 
 /// The book's lead over the `alerts` table: the log entries up to `through` are in the book
@@ -377,7 +380,21 @@ impl App {
             changes: &changes,
         };
         let body = serde_json::to_string(&entry).map_err(|e| AppError::Internal(format!("alert log entry: {e}")))?;
-        let id = self.store.append_alert_log(&body).await?;
+        let id = {
+            let mut held = book.writer.lock().await;
+            let writer = match &mut *held {
+                Some(w) => w,
+                None => held.insert(self.store.log_writer().await?),
+            };
+            match writer.append_alert_log(&body).await {
+                Ok(id) => id,
+                Err(e) => {
+                    // The connection may be what failed: the next group makes a new one.
+                    *held = None;
+                    return Err(e.into());
+                }
+            }
+        };
         let touched: Vec<(u64, bool)> =
             entry.times.iter().map(|t| (t.0, false)).chain(whole.iter().map(|fp| (*fp, true))).collect();
         drop(entry);

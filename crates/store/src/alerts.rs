@@ -8,6 +8,27 @@ use crate::sql::{Json, json_rows};
 use crate::{Result, Store, Tx, on, on_tx};
 use sqlx::AssertSqlSafe;
 
+/// The alert log's writer: a connection held for good rather than taken from the pool for
+/// each entry, because sqlx pings a connection on its way back to the pool — on SQLite one
+/// more round trip to the connection's thread for every group commit. A writer that failed
+/// is dropped and a new one made.
+pub enum LogWriter {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl LogWriter {
+    /// Appends one entry to the alert intake's log and commits it: one statement, no
+    /// transaction around it, so a sender waits for one write and one sync. Returns its id.
+    pub async fn append_alert_log(&mut self, body: &str) -> Result<i64> {
+        const SQL: &str = "INSERT INTO alert_log (body) VALUES ($1) RETURNING id";
+        Ok(match self {
+            LogWriter::Sqlite(c) => sqlx::query_scalar(SQL).bind(body).fetch_one(&mut *c).await?,
+            LogWriter::Postgres(c) => sqlx::query_scalar(SQL).bind(body).fetch_one(&mut *c).await?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AlertRow {
     /// The fingerprint's 64 bits as a signed integer.
@@ -53,11 +74,12 @@ impl Store {
         Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql.clone())).fetch_all(p).await?))
     }
 
-    /// Appends one entry to the alert intake's log and commits it: one statement, no
-    /// transaction around it, so a sender waits for one write and one sync. Returns its id.
-    pub async fn append_alert_log(&self, body: &str) -> Result<i64> {
-        const SQL: &str = "INSERT INTO alert_log (body) VALUES ($1) RETURNING id";
-        Ok(on!(self.pool(), p => sqlx::query_scalar(SQL).bind(body).fetch_one(p).await?))
+    /// A connection of its own for the alert log's one writer (see [`LogWriter`]).
+    pub async fn log_writer(&self) -> Result<LogWriter> {
+        Ok(match self.pool() {
+            crate::Pool::Sqlite(p) => LogWriter::Sqlite(p.acquire().await?.detach()),
+            crate::Pool::Postgres(p) => LogWriter::Postgres(p.acquire().await?.detach()),
+        })
     }
 
     /// Log entries after `after`, oldest first: `(id, body)`.
