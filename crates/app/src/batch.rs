@@ -81,6 +81,9 @@ where
     Fut: Future<Output = Result<()>>,
 {
     while let Some(first) = rx.recv().await {
+        // Let senders already being served hand theirs over first, so that they share this
+        // commit's sync instead of each waiting for one of its own.
+        tokio::task::yield_now().await;
         let mut waiting = vec![first];
         let mut n = waiting[0].0.len();
         while n < max {
