@@ -18,6 +18,17 @@ fn amtool(server: &Server, args: &[&str]) -> String {
     text(&out.stdout)
 }
 
+/// What `/metrics` shows a scraper's token.
+async fn scrape(server: &Server, db: &Db) -> String {
+    let r = reqwest::Client::new()
+        .get(server.url("/metrics"))
+        .bearer_auth(crate::cli_token(db, "admin", &["metrics"]))
+        .send()
+        .await
+        .unwrap();
+    r.text().await.unwrap()
+}
+
 struct Prometheus(std::process::Child);
 
 impl Drop for Prometheus {
@@ -293,15 +304,7 @@ async fn logger_messages_over_udp_and_tcp_become_typed_events_on_their_item() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let metrics = reqwest::Client::new()
-        .get(server.url("/metrics"))
-        .bearer_auth(crate::cli_token(&db, "admin", &["metrics"]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = scrape(&server, &db).await;
     assert!(
         metrics.contains("watchkeeper_intake_records_total{decoder=\"syslog\",outcome=\"unreadable\"} 1"),
         "{metrics}"
@@ -435,15 +438,7 @@ async fn syslog_tcp_connections_are_bounded_and_silent_ones_closed() {
     }
     hosts.sort();
     assert_eq!(hosts, ["sw1", "sw2"]);
-    let metrics = reqwest::Client::new()
-        .get(server.url("/metrics"))
-        .bearer_auth(crate::cli_token(&db, "admin", &["metrics"]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = scrape(&server, &db).await;
     assert!(metrics.contains("watchkeeper_syslog_connections_total{outcome=\"refused\"} 1"), "{metrics}");
     assert!(metrics.contains("watchkeeper_syslog_connections_total{outcome=\"closed_idle\"}"), "{metrics}");
 }
