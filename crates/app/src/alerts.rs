@@ -395,16 +395,18 @@ impl App {
                 }
             }
         };
-        let touched: Vec<(u64, bool)> =
-            entry.times.iter().map(|t| (t.0, false)).chain(whole.iter().map(|fp| (*fp, true))).collect();
-        drop(entry);
+        // Ends the entry's borrow of `next`, keeping what the book's lead needs of it.
+        let LogEntryOut { times, .. } = entry;
         book.write().extend(next);
         // The book first: a fold that sees entry `id` unfolded must find its states in the
         // book, as it deletes the entry once it wrote them.
         let mut unfolded = book.unfolded();
         unfolded.through = id;
-        for (fp, whole) in touched {
-            *unfolded.fingerprints.entry(fp).or_default() |= whole;
+        for t in times {
+            unfolded.fingerprints.entry(t.0).or_default();
+        }
+        for fp in whole {
+            unfolded.fingerprints.insert(fp, true);
         }
         unfolded.changes.extend(changes.iter().map(|(fp, firing)| (*fp, *firing, now)));
         drop(unfolded);

@@ -190,20 +190,19 @@ impl Alert {
         // The younger update wins, with the earliest start and the latest explicit end. Only
         // the older one's times are read, so the common case (a repeat, younger than what is
         // stored) moves the new alert instead of copying the stored one's labels.
-        let older_is_new = other.updated_at < self.updated_at;
-        let (mut res, older) = if older_is_new {
-            let times = Times::of(&other);
-            (self.clone(), times)
+        let (mut res, (older_start, older_end, older_timeout)) = if other.updated_at < self.updated_at {
+            let older = (other.starts_at, other.ends_at, other.timeout);
+            (self.clone(), older)
         } else {
-            (other, Times::of(self))
+            (other, (self.starts_at, self.ends_at, self.timeout))
         };
-        res.starts_at = res.starts_at.min(older.starts_at);
+        res.starts_at = res.starts_at.min(older_start);
         if res.resolved(now) {
-            if older.ends_at <= now && older.ends_at > res.ends_at {
-                res.ends_at = older.ends_at;
+            if older_end <= now && older_end > res.ends_at {
+                res.ends_at = older_end;
             }
-        } else if older.ends_at > res.ends_at && !older.timeout {
-            res.ends_at = older.ends_at;
+        } else if older_end > res.ends_at && !older_timeout {
+            res.ends_at = older_end;
         }
         res
     }
@@ -213,29 +212,6 @@ impl Alert {
     /// labels are not compared: the fingerprint is an alert's identity, as in Alertmanager.
     pub fn same_but_times(&self, other: &Alert) -> bool {
         self.generator_url == other.generator_url && self.annotations == other.annotations
-    }
-}
-
-/// An alert's times, which is all that changes while a sender repeats it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Times {
-    pub starts_at: i64,
-    pub ends_at: i64,
-    pub updated_at: i64,
-    pub timeout: bool,
-}
-
-impl Times {
-    pub fn of(a: &Alert) -> Times {
-        Times { starts_at: a.starts_at, ends_at: a.ends_at, updated_at: a.updated_at, timeout: a.timeout }
-    }
-
-    /// Sets them on `a`.
-    pub fn set(self, a: &mut Alert) {
-        a.starts_at = self.starts_at;
-        a.ends_at = self.ends_at;
-        a.updated_at = self.updated_at;
-        a.timeout = self.timeout;
     }
 }
 

@@ -32,6 +32,12 @@ struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    /// accepted; refused (all allowed connections open); closed_idle (silent too long).
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct IntakeLabels {
     /// alertmanager (API v2 and webhook), later syslog, snmp…
     decoder: String,
@@ -74,9 +80,7 @@ pub struct Metrics {
     audit_records: Gauge,
     uptime: Gauge<f64, AtomicU64>,
     intake: Family<IntakeLabels, Counter>,
-    /// Syslog TCP/TLS connections by outcome: accepted, refused (all slots taken), closed
-    /// after a silence.
-    syslog_connections: Family<Vec<(String, String)>, Counter>,
+    syslog_connections: Family<OutcomeLabels, Counter>,
     check_status: Family<CheckLabels, Gauge>,
     check_duration: Family<CheckLabels, Gauge<f64, AtomicU64>>,
     check_perf: Family<PerfLabels, Gauge<f64, AtomicU64>>,
@@ -115,7 +119,7 @@ impl Metrics {
         );
         let intake = Family::<IntakeLabels, Counter>::default();
         registry.register("intake_records", "Alerts and events received, by decoder and outcome", intake.clone());
-        let syslog_connections = Family::<Vec<(String, String)>, Counter>::default();
+        let syslog_connections = Family::<OutcomeLabels, Counter>::default();
         registry.register(
             "syslog_connections",
             "Syslog TCP and TLS connections: accepted, refused (all allowed ones open) or closed after a silence",
@@ -172,7 +176,7 @@ impl Metrics {
 
     /// Counts a syslog connection's `outcome`.
     pub fn syslog_connection(&self, outcome: &str) {
-        self.syslog_connections.get_or_create(&vec![("outcome".to_owned(), outcome.to_owned())]).inc();
+        self.syslog_connections.get_or_create(&OutcomeLabels { outcome: outcome.into() }).inc();
     }
 
     /// Counts what a decoder let through and what it refused.

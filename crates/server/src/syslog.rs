@@ -38,7 +38,7 @@ fn decode(state: &AppState, bytes: &[u8], sender: &SocketAddr) -> Option<Event> 
 }
 
 /// Where to listen.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Listeners {
     pub udp: Option<SocketAddr>,
     pub tcp: Option<SocketAddr>,
@@ -47,19 +47,13 @@ pub struct Listeners {
     pub limits: TcpLimits,
 }
 
-/// What one TCP or TLS sender may hold.
+/// Bounds on the TCP and TLS connections, all senders together (defaults in `app::Settings`).
 #[derive(Debug, Clone)]
 pub struct TcpLimits {
     /// Connections open at once, TCP and TLS together; one more is closed as it comes.
     pub max_connections: usize,
     /// A connection silent this long is closed.
     pub idle: Option<Duration>,
-}
-
-impl Default for TcpLimits {
-    fn default() -> Self {
-        TcpLimits { max_connections: 1_000, idle: None }
-    }
 }
 
 /// Keepalive probes on an accepted connection: a peer gone without closing (powered off, a

@@ -209,8 +209,8 @@ impl Store {
                     .pragma("cache_size", "-16384")
                     .busy_timeout(Duration::from_secs(10));
                 // A file has no peer that could hang up, so a connection taken from the pool is
-                // not pinged first: the ping is a round trip to the connection's thread on
-                // every statement, a third of what a small write costs.
+                // not pinged first: the ping is one more round trip to the connection's thread
+                // before every statement run on the pool.
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
                     .test_before_acquire(false)

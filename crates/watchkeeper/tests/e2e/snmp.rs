@@ -124,54 +124,19 @@ async fn net_snmp_traps_and_informs_become_events_on_their_item() {
         ],
     );
     sent("snmpinform", &["-v", "2c", "-c", "public", "-r", "0", "-t", "3", &to, "", "1.3.6.1.6.3.1.1.5.1"]);
+    // The SHA/AES user both v3 senders below speak as.
+    let sha_aes =
+        ["-u", "trapuser", "-l", "authPriv", "-a", "SHA", "-A", "authpass123", "-x", "AES", "-X", "privpass123"];
     // A v3 inform: snmpinform discovers Watchkeeper's engine, sends at it, and succeeds only
     // once its inform is acknowledged.
-    let v3_inform = [
-        "-v",
-        "3",
-        "-u",
-        "trapuser",
-        "-l",
-        "authPriv",
-        "-a",
-        "SHA",
-        "-A",
-        "authpass123",
-        "-x",
-        "AES",
-        "-X",
-        "privpass123",
-        "-r",
-        "0",
-        "-t",
-        "3",
-        &to,
-        "",
-        "1.3.6.1.6.3.1.1.5.2",
-    ];
+    let mut v3_inform = vec!["-v", "3"];
+    v3_inform.extend(sha_aes);
+    v3_inform.extend(["-r", "0", "-t", "3", &to, "", "1.3.6.1.6.3.1.1.5.2"]);
     sent("snmpinform", &v3_inform);
     // v3 authPriv, SHA/AES and MD5/DES, with an engine ID of the sender's.
-    let mut v3 = vec![
-        "-v",
-        "3",
-        "-e",
-        "0x8000000001020304",
-        "-u",
-        "trapuser",
-        "-l",
-        "authPriv",
-        "-a",
-        "SHA",
-        "-A",
-        "authpass123",
-        "-x",
-        "AES",
-        "-X",
-        "privpass123",
-        &to,
-        "",
-        "1.3.6.1.6.3.1.1.5.4",
-    ];
+    let mut v3 = vec!["-v", "3", "-e", "0x8000000001020304"];
+    v3.extend(sha_aes);
+    v3.extend([&to, "", "1.3.6.1.6.3.1.1.5.4"]);
     v3.extend(if4);
     sent("snmptrap", &v3);
     sent(
