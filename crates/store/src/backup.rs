@@ -62,7 +62,8 @@ impl Store {
             }
             let tables: Vec<String> = sqlx::query_scalar(
                 "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-                 AND name <> '_sqlx_migrations' AND name NOT LIKE 'incidents_fts%' ORDER BY name",
+                 AND name <> '_sqlx_migrations' AND name NOT LIKE 'incidents_fts%' AND name NOT LIKE 'events_fts%' \
+                 ORDER BY name",
             )
             .fetch_all(&mut *conn)
             .await?;
@@ -77,7 +78,8 @@ impl Store {
                         .await?
                         .rows_affected();
                 }
-                // The search index is derived: rebuilt from the restored incidents, not copied.
+                // The search indexes are derived, not copied: the events' is kept by its
+                // triggers as the rows above were deleted and inserted; the incidents' is rebuilt.
                 sqlx::query("INSERT INTO main.incidents_fts (incidents_fts) VALUES ('rebuild')").execute(&mut *conn).await?;
                 Ok::<_, sqlx::Error>(())
             }

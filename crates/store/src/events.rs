@@ -34,7 +34,9 @@ pub struct EventFilter {
     pub kind: Option<String>,
     pub item_id: Option<i64>,
     pub sender: Option<String>,
-    /// Words the text must contain (each, anywhere, any case).
+    /// Words the text must contain, each as a whole word (any case; punctuation inside one
+    /// kept as typed, so `10.1.1.1` is that address, not its numbers anywhere), or as the start
+    /// of one when it ends in `*`. See [`word_search`].
     pub words: Vec<String>,
     /// At most this severity number (3: error and worse).
     pub max_severity: Option<i64>,
@@ -91,11 +93,42 @@ impl Store {
         if let Some(s) = &f.source {
             w.eq("source", crate::sql::Arg::Text(s.clone()));
         }
+        // Words go to the search index; a word with punctuation is also matched as typed
+        // (the index sees only its letters and digits), and one with neither is a scan.
+        let mut fts = Vec::new();
+        let mut tsq = Vec::new();
         for word in &f.words {
-            w.search(&["text"], word);
+            let literal = word.strip_suffix('*').unwrap_or(word);
+            match word_search(word) {
+                Some((f, t)) => {
+                    fts.push(f);
+                    tsq.push(t);
+                    if literal.chars().any(|c| !c.is_alphanumeric()) {
+                        w.search(&["text"], literal);
+                    }
+                }
+                None => w.search(&["text"], literal),
+            }
+        }
+        let postgres = matches!(self.pool(), crate::Pool::Postgres(_));
+        // On SQLite the index is the outer loop, read in id order, so a page of a common word
+        // stops after a page; events are looked up by id.
+        let (from, key) = if fts.is_empty() || postgres {
+            ("events", "id")
+        } else {
+            ("events_fts JOIN events ON events.id = events_fts.rowid", "events_fts.rowid")
+        };
+        if !fts.is_empty() {
+            if postgres {
+                let p = w.param(crate::sql::Arg::Text(tsq.join(" & ")));
+                w.raw(format!("search @@ to_tsquery('simple', {p})"));
+            } else {
+                let p = w.param(crate::sql::Arg::Text(fts.join(" ")));
+                w.raw(format!("events_fts MATCH {p}"));
+            }
         }
         if let Some(after) = f.after_id {
-            w.raw(format!("id > {after}"));
+            w.raw(format!("{key} > {after}"));
         }
         if !f.ids.is_empty() {
             let list: Vec<String> = f.ids.iter().map(i64::to_string).collect();
@@ -103,11 +136,33 @@ impl Store {
         }
         let order = if f.after_id.is_some() { "ASC" } else { "DESC" };
         let sql =
-            format!("SELECT {COLUMNS} FROM events{} ORDER BY id {order} LIMIT {}", w.sql(), f.limit.clamp(1, 1000));
+            format!("SELECT {COLUMNS} FROM {from}{} ORDER BY {key} {order} LIMIT {}", w.sql(), f.limit.clamp(1, 1000));
         Ok(
             on!(self.pool(), p => crate::sql::bind_args!(sqlx::query_as(AssertSqlSafe(sql.clone())), &w.args).fetch_all(p).await?),
         )
     }
+}
+
+/// One word of an event search as the two indexes take it: an FTS5 phrase and a tsquery
+/// phrase of its letters and digits (so nothing typed is query syntax), the last part a
+/// prefix when the word ends in `*`. `None` when it has no letters or digits.
+pub fn word_search(word: &str) -> Option<(String, String)> {
+    let (literal, prefix) = match word.strip_suffix('*') {
+        Some(w) => (w, true),
+        None => (word, false),
+    };
+    let parts: Vec<String> =
+        literal.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_lowercase).collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let star = if prefix { "*" } else { "" };
+    let fts = format!("\"{}\"{star}", parts.join(" "));
+    let mut tsq = parts.join(" <-> ");
+    if prefix {
+        tsq.push_str(":*");
+    }
+    Some((fts, if parts.len() > 1 { format!("({tsq})") } else { tsq }))
 }
 
 impl Store {

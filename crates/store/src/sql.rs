@@ -18,6 +18,11 @@ pub(crate) struct Where {
 }
 
 impl Where {
+    /// Binds `arg` and returns its placeholder, for a clause the caller writes.
+    pub(crate) fn param(&mut self, arg: Arg) -> String {
+        self.next(arg)
+    }
+
     fn next(&mut self, arg: Arg) -> String {
         self.args.push(arg);
         format!("${}", self.args.len())

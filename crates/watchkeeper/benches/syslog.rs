@@ -7,6 +7,10 @@
 //! the first byte sent until the database holds every message, so the rate is messages parsed,
 //! classified and stored; any shortfall is loss, and fails the run. The server's CPU time comes
 //! from `/proc/PID/stat`.
+//!
+//! Then, with the server stopped, word searches over what was stored, as the event list asks
+//! the store for them (a page of 100, newest first), against the scan they replace (`LIKE`
+//! over every event's text, newest first, stopping at a page): p50 and p99 of 20 each.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -129,4 +133,56 @@ async fn main() {
         have as f64 / cpu.max(1e-9)
     );
     assert_eq!(have, want, "messages lost");
+    drop(server);
+    search(dir.path()).await;
+}
+
+/// Word searches through the index against the scan they replace.
+async fn search(dir: &Path) {
+    let location = store::Location::DataDir(dir.join("data"));
+    let db = store::Store::connect(&location).await.unwrap();
+    let url = format!("sqlite://{}?mode=ro", dir.join("data/watchkeeper.db").display());
+    let scan = sqlx::SqlitePool::connect(&url).await.unwrap();
+    println!("| search | hits (page of 100) | index p50 | index p99 | LIKE scan p50 | LIKE scan p99 |");
+    println!("|---|---|---|---|---|---|");
+    for (what, words, like) in [
+        ("a common word", "deny", "%deny%"),
+        ("a rare address and port", "198.51.100.17/1041", "%198.51.100.17/1041%"),
+        ("an interface", "Gi1/0/8,", "%gi1/0/8,%"),
+        ("two words", "logging started", "%logging%started%"),
+        ("nothing matches", "nonexistent", "%nonexistent%"),
+    ] {
+        let filter = store::EventFilter {
+            words: words.split_whitespace().map(str::to_owned).collect(),
+            limit: 100,
+            ..store::EventFilter::default()
+        };
+        let (mut indexed, mut scanned) = (Vec::new(), Vec::new());
+        let mut hits = 0;
+        for _ in 0..20 {
+            let t = Instant::now();
+            hits = db.events(&filter).await.unwrap().len();
+            indexed.push(t.elapsed());
+            let t = Instant::now();
+            let rows: Vec<(i64,)> =
+                sqlx::query_as("SELECT id FROM events WHERE LOWER(text) LIKE $1 ORDER BY id DESC LIMIT 100")
+                    .bind(like)
+                    .fetch_all(&scan)
+                    .await
+                    .unwrap();
+            scanned.push(t.elapsed());
+            assert_eq!(rows.len(), hits, "{what}: the index and the scan disagree");
+        }
+        let pct = |v: &mut Vec<Duration>, p: usize| {
+            v.sort();
+            format!("{:.1} ms", v[(v.len() - 1) * p / 100].as_secs_f64() * 1e3)
+        };
+        println!(
+            "| {what} (`{words}`) | {hits} | {} | {} | {} | {} |",
+            pct(&mut indexed, 50),
+            pct(&mut indexed, 99),
+            pct(&mut scanned, 50),
+            pct(&mut scanned, 99)
+        );
+    }
 }

@@ -55,6 +55,35 @@ async fn events_are_tied_to_items_listed_and_scoped(backend: Backend) {
     let words = h.get("/api/v1/events?q=100_percent", &reader).await.json();
     assert_eq!(words.as_array().unwrap().len(), 1, "LIKE wildcards in the words are literal");
     assert_eq!(h.get("/api/v1/events?q=%25%20100", &reader).await.json().as_array().unwrap().len(), 1, "every word");
+    // Words are whole words in any case, or starts of words with `*`; punctuation inside a
+    // word is kept as typed.
+    let found = |q: &str| {
+        let h = &h;
+        let reader = &reader;
+        let q = q.to_owned();
+        async move {
+            let r =
+                h.get(&format!("/api/v1/events?{}", serde_urlencoded::to_string([("q", &q)]).unwrap()), reader).await;
+            assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text());
+            r.json().as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("te1/1/1").await, ["interface"], "an interface name is a phrase of its parts");
+    assert_eq!(found("TE1").await, ["interface"]);
+    assert_eq!(found("changed state").await, ["interface"]);
+    assert_eq!(found("state").await, ["hsrp.state", "interface"]);
+    assert!(found("Te").await.is_empty(), "part of a word is not the word");
+    assert!(found("1/1/2").await.is_empty());
+    assert!(found("te1.1.1").await.is_empty(), "punctuation as typed");
+    assert_eq!(found("Te*").await, ["interface"], "a word that ends in * is a start");
+    assert_eq!(found("stand*").await, ["hsrp.state"]);
+    assert_eq!(found("Grp 1").await, ["hsrp.state"]);
+    assert_eq!(found("quoted").await, ["raw"]);
+    // Nothing typed is query syntax on either backend.
+    for hostile in ["\"", "\"quoted\"", "NEAR(", "AND", "hello OR", "a:b", "^-", "*", "'", "(x", "x)", "é*", "\\"] {
+        found(hostile).await;
+    }
+    assert_eq!(found("*").await.len(), 3, "a lone star is every event");
     let errors = h.get("/api/v1/events?severity=error", &reader).await.json();
     assert_eq!(errors.as_array().unwrap().len(), 1);
     for bad in [
@@ -104,6 +133,11 @@ async fn events_past_their_retention_are_deleted_once_correlated(backend: Backen
     h.app.housekeeping().await.unwrap();
     let kept = texts(&h, &reader).await;
     assert_eq!(kept.len(), 1, "{kept:?}");
+    // The deleted ones are gone from the word search too.
+    let news = h.get("/api/v1/events?q=news", &reader).await.json();
+    let news: Vec<&str> = news.as_array().unwrap().iter().map(|e| e["text"].as_str().unwrap()).collect();
+    assert_eq!(news, ["fresh news"]);
+    assert_eq!(h.get("/api/v1/events?q=Te1/1/1", &reader).await.json(), serde_json::json!([]));
 }
 
 crate::both_backends!(
