@@ -155,12 +155,36 @@ impl App {
     /// Runs correlation passes until the server stops: on every arrival of events, and every
     /// [`PASS_INTERVAL`].
     pub async fn run_correlation(self) {
+        if let Err(e) = self.rekey_alarms().await {
+            tracing::error!(error = %e, "Could not bring alarm keys up to date; older interface alarms keep theirs.");
+        }
         loop {
             if let Err(e) = self.correlate().await {
                 tracing::error!(error = %e, "A correlation pass failed; the next one takes up its work.");
             }
             let _ = tokio::time::timeout(PASS_INTERVAL, self.correlation.notified()).await;
         }
+    }
+
+    /// Brings the keys of alarms stored by an earlier version up to how [`alarm::key`] makes
+    /// them now (an interface is one alarm under any of its names), so that the events still to
+    /// come find them. Returns how many changed.
+    pub async fn rekey_alarms(&self) -> Result<usize> {
+        let mut tx = self.store.begin().await?;
+        let mut changed = 0;
+        for (id, old) in tx.alarm_keys_of_kind("interface").await? {
+            let mut parts = old.splitn(3, '|');
+            let (Some(who), Some(kind), Some(object)) = (parts.next(), parts.next(), parts.next()) else { continue };
+            let new = format!("{who}|{kind}|{}", alarm::interface_name(object));
+            if new != old && tx.rekey_alarm(id, &new, self.now_ms()).await? {
+                changed += 1;
+            }
+        }
+        tx.commit().await?;
+        if changed > 0 {
+            tracing::info!(alarms = changed, "Interface alarms re-keyed by their interfaces' full names.");
+        }
+        Ok(changed)
     }
 
     /// One correlation pass over everything waiting (see the module's comment).

@@ -38,13 +38,53 @@ pub fn signal(up: Option<bool>, severity: u8) -> Signal {
 /// The condition an event is about: the same key is the same alarm. An alert is its own
 /// condition, named by its fingerprint (its `object`); anything else is a kind of thing on an
 /// object of an item (an item known by two addresses is one item), or of the sender when the
-/// CMDB does not know it.
+/// CMDB does not know it. An interface is one object by whichever of its names it is reported
+/// (see [`interface_name`]).
 pub fn key(source: &str, item_id: Option<i64>, sender: &str, kind: &str, object: &str) -> String {
     if source == "alertmanager" {
         return format!("alert:{object}");
     }
     let who = item_id.map_or_else(|| format!("sender:{sender}"), |i| format!("item:{i}"));
+    if kind == "interface" {
+        return format!("{who}|{kind}|{}", interface_name(object));
+    }
     format!("{who}|{kind}|{object}")
+}
+
+/// Cisco's interface type names and the abbreviations devices report them by, lower case.
+/// IOS syslog says `GigabitEthernet0/1`, IF-MIB's ifName `Gi0/1`, NX-OS `Ethernet1/1` and
+/// `Eth1/1`, IOS XR `TenGigE0/0/0/0`.
+const INTERFACE_TYPES: &[(&str, &[&str])] = &[
+    ("FastEthernet", &["fa", "fastethernet"]),
+    ("GigabitEthernet", &["gi", "gig", "gige", "gigabitethernet"]),
+    ("TwoGigabitEthernet", &["tw", "twogigabitethernet"]),
+    ("FiveGigabitEthernet", &["fi", "fivegigabitethernet"]),
+    ("TenGigabitEthernet", &["te", "ten", "tengige", "tengigabitethernet"]),
+    ("TwentyFiveGigE", &["twe", "twentyfivegige", "twentyfivegigabitethernet"]),
+    ("FortyGigabitEthernet", &["fo", "fortygige", "fortygigabitethernet"]),
+    ("HundredGigE", &["hu", "hundredgige", "hundredgigabitethernet"]),
+    ("Ethernet", &["et", "eth", "ethernet"]),
+    ("Port-channel", &["po", "port-channel", "portchannel"]),
+    ("Vlan", &["vl", "vlan"]),
+    ("Loopback", &["lo", "loopback"]),
+    ("Tunnel", &["tu", "tunnel"]),
+    ("Serial", &["se", "serial"]),
+];
+
+/// An interface's name in one spelling, whichever a device reported: a known type name or
+/// abbreviation followed by its number (`Gi0/1.100`, `gigabitethernet0/1.100`) becomes the full
+/// name (`GigabitEthernet0/1.100`). Anything else (`ge-0/0/1`, `ifIndex 4`) is kept as it is.
+pub fn interface_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let name_end = name.find(|c: char| c.is_ascii_digit()).unwrap_or(name.len());
+    let (kind, number) = name.split_at(name_end);
+    let kind_lower = kind.trim_end().to_ascii_lowercase();
+    if number.is_empty() || kind_lower.is_empty() {
+        return name.into();
+    }
+    match INTERFACE_TYPES.iter().find(|(_, aliases)| aliases.contains(&kind_lower.as_str())) {
+        Some((full, _)) if *full != kind => format!("{full}{number}").into(),
+        _ => name.into(),
+    }
 }
 
 /// The kind of event an alert is: one named like `InstanceDown`, `TargetDown` or
@@ -251,6 +291,47 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn an_interface_is_one_alarm_whatever_it_is_called() {
+        for (reported, canonical) in [
+            ("Gi0/1", "GigabitEthernet0/1"),
+            ("GigabitEthernet0/1", "GigabitEthernet0/1"),
+            ("gigabitethernet0/1.100", "GigabitEthernet0/1.100"),
+            ("Te1/1/1", "TenGigabitEthernet1/1/1"),
+            ("TenGigE0/0/0/0", "TenGigabitEthernet0/0/0/0"),
+            ("Eth1/1", "Ethernet1/1"),
+            ("Po10", "Port-channel10"),
+            ("Vlan20", "Vlan20"),
+            ("Gi 0/1", "GigabitEthernet0/1"),
+            ("ge-0/0/1", "ge-0/0/1"),
+            ("ethernet1/1", "Ethernet1/1"),
+            ("ifIndex 4", "ifIndex 4"),
+            ("Gi", "Gi"),
+            ("0/1", "0/1"),
+            ("Mystery0/1", "Mystery0/1"),
+        ] {
+            assert_eq!(interface_name(reported), canonical, "{reported}");
+        }
+        let by_syslog = key("syslog", Some(7), "10.0.0.1", "interface", "GigabitEthernet0/1");
+        assert_eq!(key("snmp", Some(7), "10.0.0.1", "interface", "Gi0/1"), by_syslog);
+        assert_ne!(key("snmp", Some(7), "10.0.0.1", "interface", "Gi0/2"), by_syslog);
+        assert_ne!(
+            key("syslog", Some(7), "10.0.0.1", "bgp.session", "Gi0/1"),
+            key("syslog", Some(7), "", "bgp.session", "GigabitEthernet0/1")
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn interface_names_settle_in_one_step(name in "[A-Za-z -]{0,12}[0-9/.:]{0,8}") {
+            let once = interface_name(&name).into_owned();
+            prop_assert_eq!(interface_name(&once).into_owned(), once.clone());
+            // The number is never touched.
+            let digits = |s: &str| s.chars().skip_while(|c| !c.is_ascii_digit()).collect::<String>();
+            prop_assert_eq!(digits(&once), digits(&name));
+        }
+    }
+
+    #[test]
     fn events_raise_clear_or_inform() {
         assert_eq!(signal(Some(false), 5), Signal::Raise);
         assert_eq!(signal(Some(true), 5), Signal::Clear);
@@ -279,8 +360,8 @@ mod tests {
 
     #[test]
     fn keys_name_conditions_and_alerts_by_fingerprint() {
-        assert_eq!(key("syslog", Some(7), "10.0.0.1", "interface", "Gi0/1"), "item:7|interface|Gi0/1");
-        assert_eq!(key("syslog", None, "10.0.0.1", "interface", "Gi0/1"), "sender:10.0.0.1|interface|Gi0/1");
+        assert_eq!(key("syslog", Some(7), "10.0.0.1", "interface", "Gi0/1"), "item:7|interface|GigabitEthernet0/1");
+        assert_eq!(key("syslog", None, "10.0.0.1", "bgp.session", "Gi0/1"), "sender:10.0.0.1|bgp.session|Gi0/1");
         assert_eq!(key("alertmanager", Some(7), "", "alert", "00ff"), "alert:00ff");
         assert_eq!(alert_kind("InstanceDown"), "host.down");
         assert_eq!(alert_kind("HostUnreachable"), "host.down");

@@ -220,6 +220,27 @@ impl Store {
 }
 
 impl Tx {
+    /// Every alarm of `kind`, as `(id, key)`: what a change to how keys are made re-reads.
+    pub async fn alarm_keys_of_kind(&mut self, kind: &str) -> Result<Vec<(i64, String)>> {
+        const SQL: &str = "SELECT id, key FROM alarms WHERE kind = $1 ORDER BY id";
+        Ok(on_tx!(self, t => sqlx::query_as(SQL).bind(kind).fetch_all(&mut **t).await?))
+    }
+
+    /// Gives an alarm a new key. When another alarm already has it, the two tracked one
+    /// condition under two names: this one is closed (at `now_ms`, if open) and keeps its key,
+    /// and later events go to the other. True when the key changed.
+    pub async fn rekey_alarm(&mut self, id: i64, key: &str, now_ms: i64) -> Result<bool> {
+        const SQL: &str =
+            "UPDATE alarms SET key = $2 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM alarms WHERE key = $2)";
+        const CLOSE: &str = "UPDATE alarms SET open = FALSE, cleared_at_ms = $2 WHERE id = $1 AND open";
+        let changed =
+            on_tx!(self, t => sqlx::query(SQL).bind(id).bind(key).execute(&mut **t).await?.rows_affected()) > 0;
+        if !changed {
+            on_tx!(self, t => sqlx::query(CLOSE).bind(id).bind(now_ms).execute(&mut **t).await.map(|_| ())?);
+        }
+        Ok(changed)
+    }
+
     /// Sends these open alarms to an incident someone opened from their events, routed there
     /// as correlation would have; an alarm already feeding an incident stays with it.
     pub async fn attach_alarms(&mut self, alarm_ids: &[i64], incident_id: i64) -> Result<u64> {

@@ -272,7 +272,66 @@ async fn a_bouncing_link_flaps_on_one_incident(backend: Backend) {
     assert!(inc["journal"].to_string().contains("started flapping"), "{}", inc["journal"]);
 }
 
+/// What IF-MIB polling reports: the interface by its ifName, which on Cisco is the short form.
+fn polled(ifname: &str, up: bool, sender: &str, at: i64) -> model::event::Event {
+    model::event::Event {
+        received_at: at,
+        occurred_at: None,
+        source: "snmp",
+        sender: sender.to_owned(),
+        host: String::new(),
+        item_id: None,
+        kind: "interface".into(),
+        object: ifname.to_owned(),
+        up: Some(up),
+        severity: if up { 5 } else { 3 },
+        mnemonic: if up { "IF-MIB-LINKUP" } else { "IF-MIB-LINKDOWN" }.into(),
+        text: format!("Interface {ifname} is {}", if up { "up" } else { "down" }),
+        fields: Default::default(),
+    }
+}
+
+/// Syslog names an interface in full, IF-MIB polling by its ifName (`Gi0/0/0`): one link down
+/// is one alarm, cleared by either; and an alarm stored under the short name by an earlier
+/// version is found again once its key is brought up to date.
+async fn an_interface_is_one_alarm_by_either_name(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("engineer", &Scope::ALL).await);
+    let at = 1_800_000_000_000;
+    let down =
+        "<187>Jan 15 08:00:00 pn-wan-rtr1 IOS: %LINK-3-UPDOWN: Interface GigabitEthernet0/0/0, changed state to down";
+    h.app
+        .record_events(&Actor::system(), vec![syslog(down, "10.20.0.1", at), polled("Gi0/0/0", false, "10.20.0.1", at)])
+        .await
+        .unwrap();
+    h.app.correlate().await.unwrap();
+    let alarms = h.get("/api/v1/alarms?state=all&item=pn-wan-rtr1", &t).await.json();
+    assert_eq!(alarms.as_array().unwrap().len(), 1, "one condition: {alarms}");
+    assert_eq!(alarms[0]["count"], 2, "{alarms}");
+    h.app.record_events(&Actor::system(), vec![polled("Gi0/0/0", true, "10.20.0.1", at + 60_000)]).await.unwrap();
+    h.app.correlate().await.unwrap();
+    let open = h.get("/api/v1/alarms?item=pn-wan-rtr1", &t).await.json();
+    assert_eq!(open, json!([]), "the poll's recovery clears what syslog raised");
+
+    // An alarm under a short name, as an earlier version keyed it.
+    let wan = id_of(&h, &t, "pn-wan-rtr1").await;
+    let down = down.replace("0/0/0", "0/0/1");
+    h.app.record_events(&Actor::system(), vec![syslog(&down, "10.20.0.1", at + 120_000)]).await.unwrap();
+    h.app.correlate().await.unwrap();
+    let mut tx = h.app.store().begin().await.unwrap();
+    let (id, _) = tx.alarm_keys_of_kind("interface").await.unwrap().into_iter().last().unwrap();
+    assert!(tx.rekey_alarm(id, &format!("item:{wan}|interface|Gi0/0/1"), at).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(h.app.rekey_alarms().await.unwrap(), 1);
+    assert_eq!(h.app.rekey_alarms().await.unwrap(), 0, "once is enough");
+    h.app.record_events(&Actor::system(), vec![polled("Gi0/0/1", true, "10.20.0.1", at + 180_000)]).await.unwrap();
+    h.app.correlate().await.unwrap();
+    let open = h.get("/api/v1/alarms?item=pn-wan-rtr1", &t).await.json();
+    assert_eq!(open, json!([]), "the older alarm is cleared by the interface's recovery");
+}
+
 crate::both_backends!(
     a_failing_switch_opens_one_incident_and_its_recovery_resolves_it,
-    a_bouncing_link_flaps_on_one_incident
+    a_bouncing_link_flaps_on_one_incident,
+    an_interface_is_one_alarm_by_either_name
 );
