@@ -316,8 +316,10 @@ impl App {
         let mut set = tokio::task::JoinSet::new();
         for p in plan.iter().cloned() {
             let probes = probes.clone();
+            let baseline = baseline_of(&states, &p);
             set.spawn(async move {
-                let o = probes.run(&p.spec.probe, &p.target, Duration::from_secs(u64::from(p.spec.timeout_s))).await;
+                let timeout = Duration::from_secs(u64::from(p.spec.timeout_s));
+                let o = probes.run_after(&p.spec.probe, &p.target, timeout, baseline.as_ref()).await;
                 (p, o)
             });
         }
@@ -390,6 +392,12 @@ impl App {
                 duration_us: (o.duration_ms * 1000.0) as i64,
                 last_run_ms: now,
                 last_change_ms: if changed { now } else { states.get(&key).map_or(now, |s| s.last_change_ms) },
+                // A run that read nothing to compare (a device not answering) keeps the last
+                // baseline: the next answer is judged against it, a reboot in between included.
+                baseline: match &o.baseline {
+                    Some(b) => serde_json::to_string(b).ok(),
+                    None => states.get(&key).and_then(|s| s.baseline.clone()),
+                },
             };
             let site = || g.nodes.get(&p.item_id).and_then(|n| n.site.clone()).unwrap_or_default();
             if let Transition::Hard { from, to } = t {
@@ -456,9 +464,10 @@ impl App {
                 // Not due again until its result says when.
                 p.next_at = i64::MAX;
                 let (p, probes) = (p.clone(), probes.clone());
+                let baseline = baseline_of(&states, &p);
                 running.spawn(async move {
-                    let o =
-                        probes.run(&p.spec.probe, &p.target, Duration::from_secs(u64::from(p.spec.timeout_s))).await;
+                    let timeout = Duration::from_secs(u64::from(p.spec.timeout_s));
+                    let o = probes.run_after(&p.spec.probe, &p.target, timeout, baseline.as_ref()).await;
                     (p, o)
                 });
             }
@@ -547,6 +556,12 @@ impl App {
             })
             .collect())
     }
+}
+
+/// What a pair's next run is judged against, as its last run left it.
+fn baseline_of(states: &HashMap<(i64, i64), CheckStateRow>, p: &Planned) -> Option<model::ifmib::Snapshot> {
+    let json = states.get(&(p.check_id, p.item_id))?.baseline.as_deref()?;
+    serde_json::from_str(json).ok()
 }
 
 #[cfg(test)]

@@ -506,6 +506,9 @@ pub struct Outcome {
     /// Things the probe saw change on the item besides its status (an interface going down,
     /// the agent restarting), each an event of its own.
     pub signals: Vec<Signal>,
+    /// What the next run is judged against (an SNMP poll's counters and uptime), when the
+    /// probe compares runs.
+    pub baseline: Option<crate::ifmib::Snapshot>,
 }
 
 /// Something a probe saw happen, as an event would say it.
@@ -529,6 +532,7 @@ impl Outcome {
             output: PluginOutput { text, perfdata, ..PluginOutput::default() },
             duration_ms,
             signals: Vec::new(),
+            baseline: None,
         }
     }
 }

@@ -5,9 +5,11 @@
 //! decides what they say.
 
 use crate::check::{PerfDatum, Status};
+use serde::{Deserialize, Serialize};
 
 /// An interface's operational status (ifOperStatus).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Oper {
     Up,
     Down,
@@ -52,7 +54,7 @@ impl Oper {
 
 /// A counter as read, and how wide it is: a 32-bit counter wraps often enough to be expected,
 /// a 64-bit one never does, so a 64-bit counter that went back was reset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counter {
     pub value: u64,
     pub bits: u8,
@@ -80,7 +82,7 @@ pub fn growth(before: Counter, after: Counter) -> Option<u64> {
 }
 
 /// One row of the interface tables, as polled.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Interface {
     pub index: u32,
     /// ifName, else ifDescr.
@@ -100,8 +102,9 @@ pub struct Interface {
     pub out_discards: Option<Counter>,
 }
 
-/// A device's state at one poll.
-#[derive(Debug, Clone, PartialEq)]
+/// A device's state at one poll: what the next poll is judged against, kept with the check's
+/// state so that a restart of Watchkeeper loses neither a rate nor a reboot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// When it was read (epoch ms).
     pub at_ms: i64,

@@ -76,6 +76,18 @@ impl Probes {
 
     /// Runs one probe against one target, within `timeout` (past it: CRITICAL).
     pub async fn run(&self, probe: &Probe, target: &Target, timeout: Duration) -> Outcome {
+        self.run_after(probe, target, timeout, None).await
+    }
+
+    /// Runs one probe as [`Probes::run`] does, judged against the baseline the run before it
+    /// left (its outcome's `baseline`): an SNMP poll's rates and restarts come from it.
+    pub async fn run_after(
+        &self,
+        probe: &Probe,
+        target: &Target,
+        timeout: Duration,
+        baseline: Option<&model::ifmib::Snapshot>,
+    ) -> Outcome {
         let started = Instant::now();
         let run = async {
             match probe {
@@ -118,7 +130,7 @@ impl Probes {
                         },
                         interfaces: interfaces.as_deref().and_then(|re| regex::Regex::new(re).ok()),
                     };
-                    snmp::poll(&self.snmp, &spec, &target.address).await
+                    snmp::poll(&self.snmp, &spec, &target.address, baseline).await
                 }
             }
         };
@@ -345,7 +357,7 @@ async fn plugin(command: &[String], t: &Target) -> Outcome {
             if output.text.is_empty() {
                 output.text = format!("(no output; exit {:?})", o.status.code());
             }
-            Outcome { status, output, duration_ms: 0.0, signals: Vec::new() }
+            Outcome { status, output, duration_ms: 0.0, signals: Vec::new(), baseline: None }
         }
         Err(e) => Outcome::new(Status::Unknown, format!("UNKNOWN - cannot run {program}: {e}"), vec![], 0.0),
     }

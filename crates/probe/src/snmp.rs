@@ -42,8 +42,6 @@ pub(crate) struct SnmpState {
     pub(crate) credentials: HashMap<String, Credential>,
     /// Each agent's engine and when its time was learnt, so its clock can be told.
     engines: Mutex<HashMap<SocketAddr, (Engine, Instant)>>,
-    /// The last poll of each device, by agent and credential.
-    last: Mutex<HashMap<(SocketAddr, String), Snapshot>>,
     salt: AtomicU64,
     ids: AtomicI64,
 }
@@ -235,7 +233,7 @@ fn now_ms() -> i64 {
 }
 
 /// Polls one device: sysUpTime and IF-MIB, judged against the previous poll.
-pub(crate) async fn poll(state: &SnmpState, spec: &PollSpec<'_>, address: &str) -> Outcome {
+pub(crate) async fn poll(state: &SnmpState, spec: &PollSpec<'_>, address: &str, before: Option<&Snapshot>) -> Outcome {
     let Some(credential) = state.credentials.get(spec.credential) else {
         return Outcome::new(
             Status::Unknown,
@@ -262,7 +260,7 @@ pub(crate) async fn poll(state: &SnmpState, spec: &PollSpec<'_>, address: &str) 
     }
     let mut s = Session { state, sock, peer, credential, keys: LocalKeys::default() };
     match read_device(&mut s, spec).await {
-        Ok(snapshot) => judged(state, (peer, spec.credential.to_owned()), snapshot, &spec.limits),
+        Ok(snapshot) => judged(before, snapshot, &spec.limits),
         Err(PollError::Silent) => Outcome::new(
             Status::Critical,
             format!("SNMP CRITICAL - no answer from {peer} ({version}) after {ATTEMPTS} attempts"),
@@ -306,12 +304,14 @@ async fn read_device(s: &mut Session<'_>, spec: &PollSpec<'_>) -> Result<Snapsho
     Ok(Snapshot { at_ms, uptime_cs, interfaces })
 }
 
-/// Judges a poll against the last one of the same device, and says what changed.
-fn judged(state: &SnmpState, key: (SocketAddr, String), now: Snapshot, limits: &Limits) -> Outcome {
-    let before = state.last.lock().ok().and_then(|mut l| l.insert(key, now.clone()));
-    let cmp = before.as_ref().map(|b| ifmib::compare(b, &now));
+/// Judges a poll against the one before it, if any, and says what changed; the poll is the
+/// next one's baseline.
+fn judged(before: Option<&Snapshot>, now: Snapshot, limits: &Limits) -> Outcome {
+    let cmp = before.map(|b| ifmib::compare(b, &now));
     let (status, text, perf) = ifmib::judge(&now, cmp.as_ref(), limits);
     let mut o = Outcome::new(status, text, perf, 0.0);
+    let uptime_cs = now.uptime_cs;
+    o.baseline = Some(now);
     let Some(cmp) = cmp else { return o };
     if cmp.restarted {
         o.signals.push(Signal {
@@ -320,7 +320,7 @@ fn judged(state: &SnmpState, key: (SocketAddr, String), now: Snapshot, limits: &
             up: None,
             severity: 4,
             mnemonic: "SNMP-RESTART".into(),
-            text: format!("The SNMP agent restarted: sysUpTime {}", ifmib::uptime_text(now.uptime_cs)),
+            text: format!("The SNMP agent restarted: sysUpTime {}", ifmib::uptime_text(uptime_cs)),
         });
     }
     for c in &cmp.changes {

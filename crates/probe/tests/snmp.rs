@@ -108,6 +108,7 @@ async fn polls_if_mib_over_v2c_and_v3_and_sees_the_agent_restart() {
     let probes = probes();
     let t = target();
     let timeout = Duration::from_secs(10);
+    let mut public = None;
     for credential in ["public", "sha-aes", "md5-des"] {
         let first = probes.run(&spec(credential, agent.port), &t, timeout).await;
         assert_eq!(first.status, Status::Ok, "{credential}: {}", first.output.text);
@@ -117,7 +118,8 @@ async fn polls_if_mib_over_v2c_and_v3_and_sees_the_agent_restart() {
         // that out to see traffic, the others only that rates are there.
         let wait = if credential == "public" { 5_500 } else { 1_000 };
         tokio::time::sleep(Duration::from_millis(wait)).await;
-        let second = probes.run(&spec(credential, agent.port), &t, timeout).await;
+        // Judged against the first poll's baseline, as the scheduler hands it over.
+        let second = probes.run_after(&spec(credential, agent.port), &t, timeout, first.baseline.as_ref()).await;
         assert_eq!(second.status, Status::Ok, "{credential}: {}", second.output.text);
         let lo_in = second.output.perfdata.iter().find(|p| p.label == "lo:in_bps").map(|p| p.value);
         let lo_util = second.output.perfdata.iter().find(|p| p.label == "lo:in_util").map(|p| p.value);
@@ -127,10 +129,17 @@ async fn polls_if_mib_over_v2c_and_v3_and_sees_the_agent_restart() {
             assert!(second.output.text.contains("peak utilisation"), "{}", second.output.text);
         }
         assert!(second.signals.is_empty(), "{:?}", second.signals);
+        if credential == "public" {
+            public = second.baseline;
+        }
     }
+    // Without a baseline there is nothing to compare: no rates, no restart.
+    assert!(
+        probes.run(&spec("public", agent.port), &t, timeout).await.output.text.contains("rates from the next poll")
+    );
 
     agent.restart();
-    let after = probes.run(&spec("public", agent.port), &t, timeout).await;
+    let after = probes.run_after(&spec("public", agent.port), &t, timeout, public.as_ref()).await;
     assert_eq!(after.signals.len(), 1, "{:?}", after.signals);
     assert_eq!(after.signals[0].kind, "device.restart");
     assert!(after.output.text.contains("restarted"), "{}", after.output.text);

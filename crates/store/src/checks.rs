@@ -36,11 +36,13 @@ pub struct CheckStateRow {
     pub duration_us: i64,
     pub last_run_ms: i64,
     pub last_change_ms: i64,
+    /// JSON: what the next run is judged against (`model::ifmib::Snapshot`), if anything.
+    pub baseline: Option<String>,
 }
 
 const CHECK: &str = "id, name, spec, item_ids, class, site, tag, enabled, created_at_ms, updated_at_ms";
 const STATE: &str = "check_id, item_id, status, hard, attempt, hard_status, output, perfdata, duration_us, \
-                     last_run_ms, last_change_ms";
+                     last_run_ms, last_change_ms, baseline";
 
 impl Store {
     pub async fn checks(&self) -> Result<Vec<CheckRow>> {
@@ -116,7 +118,8 @@ impl Tx {
                     r.perfdata,
                     r.duration_us,
                     r.last_run_ms,
-                    r.last_change_ms
+                    r.last_change_ms,
+                    r.baseline
                 ])
             })
             .collect();
@@ -134,6 +137,7 @@ impl Tx {
                 Json::Int,
                 Json::Int,
                 Json::Int,
+                Json::Text,
             ],
         );
         let update: Vec<String> =

@@ -340,6 +340,7 @@ async fn an_snmp_polled_switch_charts_traffic_utilisation_and_errors_per_interfa
         duration_us: 1000,
         last_run_ms: now,
         last_change_ms: now,
+        baseline: None,
     }])
     .await
     .unwrap();

@@ -192,9 +192,20 @@ async fn a_polled_switch_reports_traffic_a_dead_link_and_a_restart() {
 
     // The agent restarts: an event says so.
     device.restart_agent();
-    wait_for("a restart event", 60, async || {
-        let events = get_json(&server, "/api/v1/events?limit=100", &token).await;
-        events.as_array()?.iter().find(|e| e["kind"] == "device.restart" && e["item_id"] == item).cloned()
+    let restarts = async |server: &Server| {
+        let events = get_json(server, "/api/v1/events?kind=device.restart&limit=100", &token).await;
+        events.as_array().map_or(0, |a| a.iter().filter(|e| e["item_id"] == item).count())
+    };
+    wait_for("a restart event", 60, async || (restarts(&server).await == 1).then_some(Value::Null)).await;
+
+    // Watchkeeper is killed and the device reboots while it is down: the first poll after
+    // Watchkeeper's start is judged against the last one before, so the reboot is not missed.
+    drop(server);
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    device.restart_agent();
+    let server = Server::start(&db, &["--config", config.to_str().unwrap()]).unwrap();
+    wait_for("the reboot seen across Watchkeeper's restart", 60, async || {
+        (restarts(&server).await == 2).then_some(Value::Null)
     })
     .await;
 }
