@@ -14,6 +14,7 @@ mod audit;
 mod backup;
 mod bulk;
 mod checks;
+mod claim;
 mod cmdb;
 mod configs;
 mod events;
@@ -38,6 +39,7 @@ pub use attributes::AttributeRow;
 pub use audit::{AUDIT_LIST, AuditPage};
 pub use bulk::InsertedItem;
 pub use checks::{CheckRow, CheckStateRow, ROLLUP_MS, SampleRollup};
+pub use claim::{LOCK_FILE, ServerClaim};
 pub use cmdb::{ITEM_LIST, ItemRow, ItemVersion, ItemWrite, NewSite, SITE_LIST, SiteRow};
 pub use configs::{ConfigMeta, ConfigRow, NewConfig};
 pub use events::{EventBatch, EventFilter, EventRow};
@@ -87,6 +89,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Unsupported(String),
+    /// Another server holds the database (see [`Store::claim_server`]).
+    #[error("{0}")]
+    InUse(String),
     #[error("database error: {0}")]
     Db(sqlx::Error),
 }

@@ -431,6 +431,9 @@ async fn serve(mut ctx: Ctx, args: ServeArgs) -> Result<ExitCode> {
     };
     tracing::info!(database = %ctx.location.redacted(), "Opening the database.");
     let app = ctx.app().await?;
+    // One server per database: a second one stops here, before it writes anything, and the
+    // claim lasts as long as this function (the server's life).
+    let _claim = app.store().claim_server(&ctx.location).await?;
     let admin_password = admin_file.as_ref().map(|p| read_secret(Some(p), "admin password")).transpose()?;
     if let Some(generated) = app.bootstrap_admin(admin_password).await? {
         // To the terminal only, never to the log: logs are often shipped elsewhere.

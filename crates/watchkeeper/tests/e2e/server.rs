@@ -1,4 +1,5 @@
-//! Starting the server: first-run admin, demo estate, schema guard, TLS, JSON logs.
+//! Starting the server: first-run admin, demo estate, schema guard, one server per database, TLS,
+//! JSON logs.
 
 use crate::{Db, Server, client};
 
@@ -96,4 +97,35 @@ async fn tls_serves_https_with_secure_cookies() {
     assert!(headers.contains("strict-transport-security"), "{headers}");
     let cookie = headers.lines().find(|l| l.starts_with("set-cookie: wk_login_csrf")).expect("cookie");
     assert!(cookie.contains("; secure"), "{cookie}");
+}
+
+/// One server per database: a second `serve` on the same database refuses to start and says
+/// who holds it, the CLI still works beside the first, and once the first is killed (SIGKILL:
+/// no chance to let go) a new server starts.
+async fn one_server_per_database(postgres: bool) {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::fresh(postgres, tmp.path()).await;
+    let first = Server::start(&db, &[]).unwrap();
+    let refused = Server::start(&db, &[]).err().expect("a second server refused");
+    assert!(refused.contains("another Watchkeeper server") && refused.contains("already serving"), "{refused}");
+    if !postgres {
+        let pid = first.child.id().to_string();
+        assert!(refused.contains(&format!("pid {pid}")), "names the holder: {refused}");
+    }
+    let list = crate::cli(&db, &["user", "list", "--json"], None);
+    assert!(list.status.success(), "the CLI works beside a server: {}", crate::text(&list.stderr));
+    let answer = client().get(first.url("/readyz")).send().await.unwrap();
+    assert_eq!(answer.status(), 200, "the first server is unharmed");
+    first.kill();
+    drop(Server::start(&db, &[]).expect("the claim goes with the killed server"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_on_one_sqlite_database_refuses_to_start() {
+    one_server_per_database(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_on_one_postgres_database_refuses_to_start() {
+    one_server_per_database(true).await;
 }
