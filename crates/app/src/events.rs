@@ -74,6 +74,7 @@ impl App {
     pub async fn queue_events(&self, actor: &Actor, mut events: Vec<Event>) -> Result<crate::Committed> {
         actor.require(Perm::EventWork)?;
         self.tie_to_items(&mut events).await?;
+        self.name_interfaces(&mut events).await?;
         // Serialized here, by the sender, so the writer's transaction only writes.
         let rows: Vec<EventRow> = events.iter().map(row).collect();
         let batch = store::EventBatch::of(&rows)?;
@@ -88,6 +89,39 @@ impl App {
                 Ok(())
             })
             .await
+    }
+
+    /// Names the interfaces a trap gave only by number (`ifIndex 4`: linkDown and linkUp
+    /// carry ifIndex, and ifName or ifDescr only when the agent adds them) from the item's last
+    /// IF-MIB poll, so that a trap, a poll and a syslog message about one interface are one
+    /// alarm. An interface no poll has seen keeps its number.
+    async fn name_interfaces(&self, events: &mut [Event]) -> Result<()> {
+        fn numbered(e: &Event) -> Option<(i64, u32)> {
+            let index = e.object.strip_prefix("ifIndex ")?.trim().parse().ok()?;
+            (e.kind == "interface").then_some((e.item_id?, index))
+        }
+        let mut items: Vec<i64> = events.iter().filter_map(numbered).map(|(item, _)| item).collect();
+        if items.is_empty() {
+            return Ok(());
+        }
+        items.sort_unstable();
+        items.dedup();
+        let mut names: HashMap<(i64, u32), String> = HashMap::new();
+        // Newest poll first: its name wins.
+        for (item, json) in self.store.check_baselines(&items).await? {
+            if let Ok(polled) = serde_json::from_str::<model::ifmib::Snapshot>(&json) {
+                for i in polled.interfaces {
+                    names.entry((item, i.index)).or_insert(i.name);
+                }
+            }
+        }
+        for e in events.iter_mut() {
+            if let Some(name) = numbered(e).and_then(|at| names.get(&at)) {
+                e.fields.insert("ifIndex".into(), e.object["ifIndex ".len()..].trim().to_owned());
+                e.object = name.clone();
+            }
+        }
+        Ok(())
     }
 
     /// Ties events to the items that sent them: the sender's address first, then the name it

@@ -50,6 +50,20 @@ impl Store {
         Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).fetch_all(p).await?))
     }
 
+    /// The baselines checks keep for these items, as `(item_id, JSON)`.
+    pub async fn check_baselines(&self, items: &[i64]) -> Result<Vec<(i64, String)>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = items.iter().map(i64::to_string).collect();
+        let sql = format!(
+            "SELECT item_id, baseline FROM check_states WHERE baseline IS NOT NULL AND item_id IN ({}) \
+             ORDER BY last_run_ms DESC",
+            list.join(", ")
+        );
+        Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql.clone())).fetch_all(p).await?))
+    }
+
     pub async fn check_states(&self) -> Result<Vec<CheckStateRow>> {
         let sql = format!("SELECT {STATE} FROM check_states ORDER BY check_id, item_id");
         Ok(on!(self.pool(), p => sqlx::query_as(AssertSqlSafe(sql)).fetch_all(p).await?))

@@ -330,7 +330,90 @@ async fn an_interface_is_one_alarm_by_either_name(backend: Backend) {
     assert_eq!(open, json!([]), "the older alarm is cleared by the interface's recovery");
 }
 
+/// A linkDown trap names its interface by ifIndex alone; the router's last IF-MIB poll says
+/// which interface that is, so the trap and syslog's recovery of that interface are one alarm.
+async fn a_trap_by_ifindex_is_named_from_the_last_poll(backend: Backend) {
+    use model::ifmib::{Interface, Oper, Snapshot};
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("engineer", &Scope::ALL).await);
+    let wan = id_of(&h, &t, "pn-wan-rtr1").await;
+    let check = h
+        .json(
+            Method::POST,
+            "/api/v1/checks",
+            &t,
+            json!({"name": "if-mib", "items": ["pn-wan-rtr1"], "probe": {"type": "snmp", "credential": "lab"}}),
+        )
+        .await;
+    assert_eq!(check.status, StatusCode::CREATED, "{}", check.text());
+    let at = h.app.now_ms();
+    let interface = |index: u32, name: &str| Interface {
+        index,
+        name: name.into(),
+        alias: String::new(),
+        admin_up: true,
+        oper: Oper::Up,
+        speed_bps: 1_000_000_000,
+        in_octets: None,
+        out_octets: None,
+        in_errors: None,
+        out_errors: None,
+        in_discards: None,
+        out_discards: None,
+    };
+    let polled =
+        Snapshot { at_ms: at, uptime_cs: 1000, interfaces: vec![interface(2, "Gi0/0/1"), interface(3, "Gi0/0/2")] };
+    let mut tx = h.app.store().begin().await.unwrap();
+    tx.put_check_states(&[store::CheckStateRow {
+        check_id: check.json()["id"].as_i64().unwrap(),
+        item_id: wan,
+        status: "ok".into(),
+        hard: true,
+        attempt: 1,
+        hard_status: "ok".into(),
+        output: "SNMP OK - 2 interfaces, 2 up".into(),
+        perfdata: "[]".into(),
+        duration_us: 1000,
+        last_run_ms: at,
+        last_change_ms: at,
+        baseline: Some(serde_json::to_string(&polled).unwrap()),
+    }])
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let trap = |index: u32| model::event::Event {
+        received_at: at,
+        occurred_at: None,
+        source: "snmp-trap",
+        sender: "10.20.0.1".into(),
+        host: String::new(),
+        item_id: None,
+        kind: "interface".into(),
+        object: format!("ifIndex {index}"),
+        up: Some(false),
+        severity: 3,
+        mnemonic: "linkDown".into(),
+        text: format!("linkDown 1.3.6.1.2.1.2.2.1.1={index}"),
+        fields: Default::default(),
+    };
+    h.app.record_events(&Actor::system(), vec![trap(3), trap(9)]).await.unwrap();
+    h.app.correlate().await.unwrap();
+    let alarms = h.get("/api/v1/alarms?item=pn-wan-rtr1", &t).await.json();
+    let mut objects: Vec<&str> = alarms.as_array().unwrap().iter().map(|a| a["object"].as_str().unwrap()).collect();
+    objects.sort_unstable();
+    assert_eq!(objects, ["Gi0/0/2", "ifIndex 9"], "named from the poll where it saw the index: {alarms}");
+    let up =
+        "<189>Jan 15 08:00:00 pn-wan-rtr1 IOS: %LINK-3-UPDOWN: Interface GigabitEthernet0/0/2, changed state to up";
+    h.app.record_events(&Actor::system(), vec![syslog(up, "10.20.0.1", at + 60_000)]).await.unwrap();
+    h.app.correlate().await.unwrap();
+    let open = h.get("/api/v1/alarms?item=pn-wan-rtr1", &t).await.json();
+    let open: Vec<&str> = open.as_array().unwrap().iter().map(|a| a["object"].as_str().unwrap()).collect();
+    assert_eq!(open, ["ifIndex 9"], "syslog's recovery cleared the trap's alarm");
+}
+
 crate::both_backends!(
+    a_trap_by_ifindex_is_named_from_the_last_poll,
     a_failing_switch_opens_one_incident_and_its_recovery_resolves_it,
     a_bouncing_link_flaps_on_one_incident,
     an_interface_is_one_alarm_by_either_name
