@@ -71,6 +71,24 @@ const INTERFACE_TYPES: &[(&str, &[&str])] = &[
     ("Serial", &["se", "serial"]),
 ];
 
+/// Every spelling of an interface a device may use, lower case: as given, in full and by each
+/// abbreviation (`gi0/1`, `gigabitethernet0/1`, `gig0/1`…), so a search for one finds the
+/// others. Just the name itself when it is not an interface name this knows.
+pub fn interface_spellings(name: &str) -> Vec<String> {
+    let lower = name.to_ascii_lowercase();
+    let name_end = lower.find(|c: char| c.is_ascii_digit()).unwrap_or(lower.len());
+    let (kind, number) = lower.split_at(name_end);
+    let known = INTERFACE_TYPES.iter().find(|(_, aliases)| aliases.contains(&kind.trim_end()));
+    let mut all = vec![lower.clone()];
+    if let (Some((full, aliases)), false) = (known, number.is_empty()) {
+        let full = full.to_ascii_lowercase();
+        all.extend(aliases.iter().chain([&full.as_str()]).map(|a| format!("{a}{number}")));
+        all.sort_unstable();
+        all.dedup();
+    }
+    all
+}
+
 /// An interface's name in one spelling, whichever a device reported: a known type name or
 /// abbreviation followed by its number (`Gi0/1.100`, `gigabitethernet0/1.100`) becomes the full
 /// name (`GigabitEthernet0/1.100`). Anything else (`ge-0/0/1`, `ifIndex 4`) is kept as it is.
@@ -318,6 +336,16 @@ mod tests {
             key("syslog", Some(7), "10.0.0.1", "bgp.session", "Gi0/1"),
             key("syslog", Some(7), "", "bgp.session", "GigabitEthernet0/1")
         );
+    }
+
+    #[test]
+    fn a_search_for_an_interface_finds_every_spelling() {
+        let gi = interface_spellings("Gi0/1");
+        assert!(gi.contains(&"gi0/1".to_owned()) && gi.contains(&"gigabitethernet0/1".to_owned()), "{gi:?}");
+        assert_eq!(interface_spellings("GigabitEthernet0/1"), gi);
+        assert_eq!(interface_spellings("ge-0/0/1"), ["ge-0/0/1"]);
+        assert_eq!(interface_spellings("deny"), ["deny"]);
+        assert_eq!(interface_spellings("Vlan"), ["vlan"]);
     }
 
     proptest! {

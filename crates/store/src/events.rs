@@ -97,17 +97,26 @@ impl Store {
         // (the index sees only its letters and digits), and one with neither is a scan.
         let mut fts = Vec::new();
         let mut tsq = Vec::new();
+        // An interface name is looked for in every spelling devices use (`Gi0/1` finds
+        // `GigabitEthernet0/1`).
         for word in &f.words {
-            let literal = word.strip_suffix('*').unwrap_or(word);
-            match word_search(word) {
-                Some((f, t)) => {
-                    fts.push(f);
-                    tsq.push(t);
-                    if literal.chars().any(|c| !c.is_alphanumeric()) {
-                        w.search(&["text"], literal);
-                    }
-                }
-                None => w.search(&["text"], literal),
+            let (literal, star) = match word.strip_suffix('*') {
+                Some(l) => (l, "*"),
+                None => (word.as_str(), ""),
+            };
+            let spellings = model::alarm::interface_spellings(literal);
+            let searches: Vec<(String, String)> =
+                spellings.iter().filter_map(|s| word_search(&format!("{s}{star}"))).collect();
+            if searches.len() < spellings.len() {
+                // A spelling without letters or digits: nothing the index can narrow.
+                w.search_any("text", &spellings);
+                continue;
+            }
+            let (f, t): (Vec<String>, Vec<String>) = searches.into_iter().unzip();
+            fts.push(if f.len() > 1 { format!("({})", f.join(" OR ")) } else { f.join("") });
+            tsq.push(if t.len() > 1 { format!("({})", t.join(" | ")) } else { t.join("") });
+            if spellings.iter().all(|s| s.chars().any(|c| !c.is_alphanumeric())) {
+                w.search_any("text", &spellings);
             }
         }
         let postgres = matches!(self.pool(), crate::Pool::Postgres(_));
@@ -123,7 +132,7 @@ impl Store {
                 let p = w.param(crate::sql::Arg::Text(tsq.join(" & ")));
                 w.raw(format!("search @@ to_tsquery('simple', {p})"));
             } else {
-                let p = w.param(crate::sql::Arg::Text(fts.join(" ")));
+                let p = w.param(crate::sql::Arg::Text(fts.join(" AND ")));
                 w.raw(format!("events_fts MATCH {p}"));
             }
         }

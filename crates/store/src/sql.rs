@@ -47,6 +47,18 @@ impl Where {
         self.clauses.push(format!("({})", ors.join(" OR ")));
     }
 
+    /// Case-insensitive substring match of any of `texts` in `column`.
+    pub(crate) fn search_any(&mut self, column: &str, texts: &[String]) {
+        let ors: Vec<String> = texts
+            .iter()
+            .map(|t| {
+                let p = self.next(Arg::Text(like_pattern(t)));
+                format!("LOWER({column}) LIKE {p} ESCAPE '\\'")
+            })
+            .collect();
+        self.clauses.push(format!("({})", ors.join(" OR ")));
+    }
+
     /// Substring match on a column that already holds lower-case text.
     pub(crate) fn contains(&mut self, column: &str, text: &str) {
         let p = self.next(Arg::Text(like_pattern(text)));

@@ -75,7 +75,7 @@ impl From<store::EventRow> for EventDto {
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
     params(("kind" = Option<String>, Query), ("item" = Option<String>, Query, description = "An item's name or #id"),
         ("sender" = Option<String>, Query, description = "The address it came from"),
-        ("q" = Option<String>, Query, description = "Whole words the text contains, any case; a word ending in * matches the start of a word"),
+        ("q" = Option<String>, Query, description = "Whole words the text contains, any case; a word ending in * matches the start of a word; an interface name matches every spelling (Gi0/1, GigabitEthernet0/1)"),
         ("severity" = Option<String>, Query, description = "This severity and worse: error, warning…"),
         ("limit" = Option<i64>, Query, description = "1–1000, default 100")),
     responses((status = 200, body = Vec<EventDto>, description = "Newest first")))]
@@ -129,7 +129,7 @@ pub(crate) async fn filter(s: &AppState, pairs: &[(String, String)], also: &[&st
 #[utoipa::path(get, path = "/api/v1/events/stream", tag = "events",
     params(("kind" = Option<String>, Query), ("source" = Option<String>, Query, description = "syslog, snmp, alertmanager, check, watchkeeper"),
         ("item" = Option<String>, Query, description = "An item's name or #id"),
-        ("sender" = Option<String>, Query), ("q" = Option<String>, Query, description = "Whole words the text contains, any case; a word ending in * matches the start of a word"),
+        ("sender" = Option<String>, Query), ("q" = Option<String>, Query, description = "Whole words the text contains, any case; a word ending in * matches the start of a word; an interface name matches every spelling (Gi0/1, GigabitEthernet0/1)"),
         ("severity" = Option<String>, Query, description = "This severity and worse"),
         ("after" = Option<i64>, Query, description = "Send the events stored after this one; by default only new ones")),
     responses((status = 200, content_type = "text/event-stream", body = EventDto,

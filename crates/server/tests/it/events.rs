@@ -69,6 +69,9 @@ async fn events_are_tied_to_items_listed_and_scoped(backend: Backend) {
         }
     };
     assert_eq!(found("te1/1/1").await, ["interface"], "an interface name is a phrase of its parts");
+    assert_eq!(found("TenGigabitEthernet1/1/1").await, ["interface"], "and is found by any of its spellings");
+    assert_eq!(found("TenGigE1/1/1 down").await, ["interface"]);
+    assert!(found("TenGigabitEthernet1/1/2").await.is_empty());
     assert_eq!(found("TE1").await, ["interface"]);
     assert_eq!(found("changed state").await, ["interface"]);
     assert_eq!(found("state").await, ["hsrp.state", "interface"]);
