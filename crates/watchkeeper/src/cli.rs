@@ -96,6 +96,8 @@ pub enum Command {
     /// Migrate in from another desk: incidents from ServiceNow or Jira Service Management CSV.
     #[command(subcommand)]
     Desk(crate::desk::DeskCmd),
+    /// Search and list the events received (syslog, traps, polls, checks, alerts), newest first.
+    Events(crate::events::EventsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -286,7 +288,7 @@ fn parse_when(raw: &str) -> Result<i64> {
     Ok(d.tomorrow()?.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp().as_millisecond())
 }
 
-fn rfc3339(ms: i64) -> String {
+pub(crate) fn rfc3339(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
 }
 
@@ -313,7 +315,7 @@ fn read_secret(file: Option<&PathBuf>, what: &str) -> Result<String> {
     Ok(secret)
 }
 
-fn print_json(v: &serde_json::Value) {
+pub(crate) fn print_json(v: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
@@ -382,6 +384,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Archive(cmd) => crate::archive::run(ctx, cmd).await,
         Command::Oncall(cmd) => crate::oncall::run(ctx, cmd).await,
         Command::Desk(cmd) => crate::desk::run(ctx, cmd).await,
+        Command::Events(args) => crate::events::run(ctx, args).await,
         Command::Backup { file } => backup(ctx, file).await,
         Command::Restore { file, yes } => restore(ctx, file, yes).await,
         Command::Config(ConfigCmd::Check) => config_check(ctx).await,

@@ -6,6 +6,7 @@ mod archive;
 mod cli;
 mod config;
 mod desk;
+mod events;
 mod oncall;
 mod policy;
 

@@ -293,6 +293,20 @@ async fn logger_messages_over_udp_and_tcp_become_typed_events_on_their_item() {
     assert_eq!(words.as_array().unwrap().len(), 1);
     let errors: serde_json::Value = get_json(&server, "/api/v1/events?severity=error", &token).await;
     assert_eq!(errors.as_array().unwrap().len(), 1, "only the link went down at error: {errors}");
+    // The same store from a shell, beside the running server.
+    let out = crate::cli(&db, &["events", "backup", "finished", "--json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        found.as_array().map(|a| a.iter().map(|e| e["text"].clone()).collect::<Vec<_>>()),
+        Some(vec![raw["text"].clone()])
+    );
+    let out = crate::cli(&db, &["events", "--item", "lab-sw1", "--severity", "error"], None);
+    let table = text(&out.stdout);
+    assert!(out.status.success() && table.starts_with("RECEIVED") && table.lines().count() == 2, "{table}");
+    assert!(table.contains("interface") && table.contains("error"), "{table}");
+    let bad = crate::cli(&db, &["events", "--severity", "loud"], None);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("not a severity"), "{}", text(&bad.stderr));
     // What did not read is counted, and the rest of the traffic carries on.
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.send_to(b"\x00\x01not syslog at all", ("127.0.0.1", udp)).unwrap();

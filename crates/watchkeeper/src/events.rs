@@ -1,0 +1,113 @@
+//! `watchkeeper events …`: the event store from a shell — what the console's event list shows,
+//! searched the same way (whole words from the index, `word*` for a start, an interface by any
+//! spelling), newest first; `--json` gives the API's fields.
+
+use crate::cli::{Ctx, print_json, rfc3339};
+use anyhow::{Result, bail};
+use app::Actor;
+use clap::Args;
+use serde_json::json;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Words the text contains (each a whole word, any case; end one with * for a start).
+    pub words: Vec<String>,
+    /// Only this kind: interface, bgp.session, firewall.deny, alert, raw…
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only events on this item (its name or #id).
+    #[arg(long)]
+    pub item: Option<String>,
+    /// Only events from this address.
+    #[arg(long)]
+    pub sender: Option<String>,
+    /// Only from this source: syslog, snmp-trap, snmp, check, alertmanager, watchkeeper.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// This severity and worse: emergency, alert, critical, error, warning, notice, info, debug.
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// How many, newest first (1 to 1000).
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+}
+
+pub async fn run(ctx: Ctx, args: EventsArgs) -> Result<ExitCode> {
+    if !(1..=1000).contains(&args.limit) {
+        bail!("--limit {} is out of range: give 1 to 1000", args.limit);
+    }
+    let max_severity = match &args.severity {
+        None => None,
+        Some(name) => match model::event::SEVERITIES.iter().position(|n| n == name) {
+            Some(level) => i64::try_from(level).ok(),
+            None => bail!(
+                "--severity {name} is not a severity: emergency, alert, critical, error, warning, notice, info or debug"
+            ),
+        },
+    };
+    let app = ctx.app().await?;
+    let item_id = match &args.item {
+        None => None,
+        Some(name) => match app.item_id_of(name).await? {
+            Some(id) => Some(id),
+            None => bail!("--item {name}: no such item; give its name or #id"),
+        },
+    };
+    let filter = store::EventFilter {
+        kind: args.kind,
+        item_id,
+        sender: args.sender,
+        words: args.words.iter().flat_map(|w| w.split_whitespace()).map(str::to_owned).collect(),
+        max_severity,
+        source: args.source,
+        limit: args.limit,
+        ..store::EventFilter::default()
+    };
+    let events = app.events(&Actor::cli(), &filter).await?;
+    let severity = |n: i64| model::event::SEVERITIES.get(usize::try_from(n).unwrap_or(7)).copied().unwrap_or("debug");
+    if ctx.json {
+        let rows: Vec<serde_json::Value> = events
+            .iter()
+            .map(|e| {
+                json!({
+                    "id": e.id,
+                    "received_at": rfc3339(e.received_at_ms),
+                    "occurred_at": e.occurred_at_ms.map(rfc3339),
+                    "source": e.source,
+                    "sender": e.sender,
+                    "host": e.host,
+                    "item_id": e.item_id,
+                    "kind": e.kind,
+                    "object": e.object,
+                    "up": e.up,
+                    "severity": severity(e.severity),
+                    "mnemonic": e.mnemonic,
+                    "text": e.text,
+                    "fields": serde_json::from_str::<serde_json::Value>(&e.fields).unwrap_or_default(),
+                    "alarm_id": e.alarm_id,
+                })
+            })
+            .collect();
+        print_json(&serde_json::Value::Array(rows));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if events.is_empty() {
+        eprintln!("No events match.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{:<24}  {:<8}  {:<18}  {:<16}  {:<20}  TEXT", "RECEIVED", "SEVERITY", "FROM", "KIND", "OBJECT");
+    for e in &events {
+        let from = if e.host.is_empty() { &e.sender } else { &e.host };
+        let text: String = e.text.chars().take(120).collect();
+        println!(
+            "{:<24}  {:<8}  {:<18}  {:<16}  {:<20}  {text}",
+            rfc3339(e.received_at_ms),
+            severity(e.severity),
+            from,
+            e.kind,
+            if e.object.is_empty() { "-" } else { &e.object }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
