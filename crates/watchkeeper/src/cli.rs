@@ -98,6 +98,8 @@ pub enum Command {
     Desk(crate::desk::DeskCmd),
     /// Search and list the events received (syslog, traps, polls, checks, alerts), newest first.
     Events(crate::events::EventsArgs),
+    /// List alarms (open ones by default) with the incident each fed.
+    Alarms(crate::events::AlarmsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -385,6 +387,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Oncall(cmd) => crate::oncall::run(ctx, cmd).await,
         Command::Desk(cmd) => crate::desk::run(ctx, cmd).await,
         Command::Events(args) => crate::events::run(ctx, args).await,
+        Command::Alarms(args) => crate::events::alarms(ctx, args).await,
         Command::Backup { file } => backup(ctx, file).await,
         Command::Restore { file, yes } => restore(ctx, file, yes).await,
         Command::Config(ConfigCmd::Check) => config_check(ctx).await,

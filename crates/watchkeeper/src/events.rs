@@ -1,6 +1,7 @@
-//! `watchkeeper events …`: the event store from a shell — what the console's event list shows,
-//! searched the same way (whole words from the index, `word*` for a start, an interface by any
-//! spelling), newest first; `--json` gives the API's fields.
+//! `watchkeeper events` and `watchkeeper alarms`: monitoring from a shell. Events as the
+//! console's event list shows them, searched the same way (whole words from the index, `word*`
+//! for a start, an interface by any spelling), newest first; alarms open (or all) with the
+//! incident each fed. `--json` gives the API's fields.
 
 use crate::cli::{Ctx, print_json, rfc3339};
 use anyhow::{Result, bail};
@@ -107,6 +108,91 @@ pub async fn run(ctx: Ctx, args: EventsArgs) -> Result<ExitCode> {
             from,
             e.kind,
             if e.object.is_empty() { "-" } else { &e.object }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct AlarmsArgs {
+    /// Cleared alarms too, not only open ones.
+    #[arg(long)]
+    pub all: bool,
+    /// Only alarms on this item (its name or #id).
+    #[arg(long)]
+    pub item: Option<String>,
+    /// How many, most recent first (1 to 1000).
+    #[arg(long, default_value_t = 100)]
+    pub limit: i64,
+}
+
+pub async fn alarms(ctx: Ctx, args: AlarmsArgs) -> Result<ExitCode> {
+    if !(1..=1000).contains(&args.limit) {
+        bail!("--limit {} is out of range: give 1 to 1000", args.limit);
+    }
+    let app = ctx.app().await?;
+    let item_id = match &args.item {
+        None => None,
+        Some(name) => match app.item_id_of(name).await? {
+            Some(id) => Some(id),
+            None => bail!("--item {name}: no such item; give its name or #id"),
+        },
+    };
+    let filter = store::AlarmFilter { open: !args.all, item_id, limit: args.limit, ..store::AlarmFilter::default() };
+    let alarms = app.alarms(&Actor::cli(), &filter).await?;
+    let severity = |n: i64| model::event::SEVERITIES.get(usize::try_from(n).unwrap_or(7)).copied().unwrap_or("debug");
+    let state = |open: bool| if open { "open" } else { "cleared" };
+    if ctx.json {
+        let rows: Vec<serde_json::Value> = alarms
+            .iter()
+            .map(|a| {
+                json!({
+                    "id": a.id,
+                    "key": a.key,
+                    "item_id": a.item_id,
+                    "source": a.source,
+                    "kind": a.kind,
+                    "object": a.object,
+                    "summary": a.summary,
+                    "severity": severity(a.severity),
+                    "labels": serde_json::from_str::<serde_json::Value>(&a.labels).unwrap_or_default(),
+                    "state": state(a.open),
+                    "opened_at": rfc3339(a.opened_at_ms),
+                    "last_at": rfc3339(a.last_at_ms),
+                    "cleared_at": a.cleared_at_ms.map(rfc3339),
+                    "count": a.count,
+                    "flapping": a.flapping,
+                    "suppressed_by": a.suppressed_by,
+                    "silenced_by": Some(&a.silenced_by).filter(|s| !s.is_empty()),
+                    "incident": a.incident_number,
+                    "acknowledged_by": a.acked_by,
+                })
+            })
+            .collect();
+        print_json(&serde_json::Value::Array(rows));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if alarms.is_empty() {
+        eprintln!("{}", if args.all { "No alarms." } else { "No open alarms." });
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<24}  {:<7}  {:<8}  {:<16}  {:<20}  {:>5}  {:<12}  SUMMARY",
+        "OPENED", "STATE", "SEVERITY", "KIND", "OBJECT", "COUNT", "INCIDENT"
+    );
+    for a in &alarms {
+        let flags = [(a.flapping, " [flapping]"), (a.acked_by.is_some(), " [acknowledged]")];
+        let flags: String = flags.iter().filter(|(on, _)| *on).map(|(_, f)| *f).collect();
+        let summary: String = a.summary.chars().take(100).collect();
+        println!(
+            "{:<24}  {:<7}  {:<8}  {:<16}  {:<20}  {:>5}  {:<12}  {summary}{flags}",
+            rfc3339(a.opened_at_ms),
+            state(a.open),
+            severity(a.severity),
+            a.kind,
+            if a.object.is_empty() { "-" } else { &a.object },
+            a.count,
+            a.incident_number.as_deref().unwrap_or("-"),
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -307,6 +307,22 @@ async fn logger_messages_over_udp_and_tcp_become_typed_events_on_their_item() {
     assert!(table.contains("interface") && table.contains("error"), "{table}");
     let bad = crate::cli(&db, &["events", "--severity", "loud"], None);
     assert!(!bad.status.success() && text(&bad.stderr).contains("not a severity"), "{}", text(&bad.stderr));
+    // The link down is an open alarm on the switch, for `watchkeeper alarms` too.
+    let mut alarms = serde_json::Value::Null;
+    for _ in 0..100 {
+        let out = crate::cli(&db, &["alarms", "--item", "lab-sw1", "--json"], None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        alarms = serde_json::from_slice(&out.stdout).unwrap();
+        if alarms.as_array().is_some_and(|a| a.iter().any(|a| a["kind"] == "interface")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let link =
+        alarms.as_array().unwrap().iter().find(|a| a["kind"] == "interface").unwrap_or_else(|| panic!("{alarms}"));
+    assert_eq!(link["state"], "open", "{link}");
+    let table = text(&crate::cli(&db, &["alarms", "--item", "lab-sw1"], None).stdout);
+    assert!(table.starts_with("OPENED") && table.contains("open") && table.contains("interface"), "{table}");
     // What did not read is counted, and the rest of the traffic carries on.
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.send_to(b"\x00\x01not syslog at all", ("127.0.0.1", udp)).unwrap();
