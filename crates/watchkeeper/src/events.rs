@@ -30,14 +30,25 @@ pub struct EventsArgs {
     #[arg(long)]
     pub severity: Option<String>,
     /// How many, newest first (1 to 1000).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=1000))]
     pub limit: i64,
 }
 
-pub async fn run(ctx: Ctx, args: EventsArgs) -> Result<ExitCode> {
-    if !(1..=1000).contains(&args.limit) {
-        bail!("--limit {} is out of range: give 1 to 1000", args.limit);
+/// `--item`'s id, when one is named.
+async fn item_id(app: &app::App, item: Option<&str>) -> Result<Option<i64>> {
+    let Some(name) = item else { return Ok(None) };
+    match app.item_id_of(name).await? {
+        Some(id) => Ok(Some(id)),
+        None => bail!("--item {name}: no such item; give its name or #id"),
     }
+}
+
+/// A severity number's name (syslog's).
+fn severity(n: i64) -> &'static str {
+    model::event::SEVERITIES.get(usize::try_from(n).unwrap_or(7)).copied().unwrap_or("debug")
+}
+
+pub async fn run(ctx: Ctx, args: EventsArgs) -> Result<ExitCode> {
     let max_severity = match &args.severity {
         None => None,
         Some(name) => match model::event::SEVERITIES.iter().position(|n| n == name) {
@@ -48,13 +59,7 @@ pub async fn run(ctx: Ctx, args: EventsArgs) -> Result<ExitCode> {
         },
     };
     let app = ctx.app().await?;
-    let item_id = match &args.item {
-        None => None,
-        Some(name) => match app.item_id_of(name).await? {
-            Some(id) => Some(id),
-            None => bail!("--item {name}: no such item; give its name or #id"),
-        },
-    };
+    let item_id = item_id(&app, args.item.as_deref()).await?;
     let filter = store::EventFilter {
         kind: args.kind,
         item_id,
@@ -66,7 +71,6 @@ pub async fn run(ctx: Ctx, args: EventsArgs) -> Result<ExitCode> {
         ..store::EventFilter::default()
     };
     let events = app.events(&Actor::cli(), &filter).await?;
-    let severity = |n: i64| model::event::SEVERITIES.get(usize::try_from(n).unwrap_or(7)).copied().unwrap_or("debug");
     if ctx.json {
         let rows: Vec<serde_json::Value> = events
             .iter()
@@ -122,25 +126,15 @@ pub struct AlarmsArgs {
     #[arg(long)]
     pub item: Option<String>,
     /// How many, most recent first (1 to 1000).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..=1000))]
     pub limit: i64,
 }
 
 pub async fn alarms(ctx: Ctx, args: AlarmsArgs) -> Result<ExitCode> {
-    if !(1..=1000).contains(&args.limit) {
-        bail!("--limit {} is out of range: give 1 to 1000", args.limit);
-    }
     let app = ctx.app().await?;
-    let item_id = match &args.item {
-        None => None,
-        Some(name) => match app.item_id_of(name).await? {
-            Some(id) => Some(id),
-            None => bail!("--item {name}: no such item; give its name or #id"),
-        },
-    };
+    let item_id = item_id(&app, args.item.as_deref()).await?;
     let filter = store::AlarmFilter { open: !args.all, item_id, limit: args.limit, ..store::AlarmFilter::default() };
     let alarms = app.alarms(&Actor::cli(), &filter).await?;
-    let severity = |n: i64| model::event::SEVERITIES.get(usize::try_from(n).unwrap_or(7)).copied().unwrap_or("debug");
     let state = |open: bool| if open { "open" } else { "cleared" };
     if ctx.json {
         let rows: Vec<serde_json::Value> = alarms
