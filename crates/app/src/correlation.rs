@@ -173,10 +173,9 @@ impl App {
         let mut tx = self.store.begin().await?;
         let mut changed = 0;
         for (id, old) in tx.alarm_keys_of_kind("interface").await? {
-            let mut parts = old.splitn(3, '|');
-            let (Some(who), Some(kind), Some(object)) = (parts.next(), parts.next(), parts.next()) else { continue };
-            let new = format!("{who}|{kind}|{}", alarm::interface_name(object));
-            if new != old && tx.rekey_alarm(id, &new, self.now_ms()).await? {
+            if let Some(new) = alarm::rekeyed(&old)
+                && tx.rekey_alarm(id, &new, self.now_ms()).await?
+            {
                 changed += 1;
             }
         }

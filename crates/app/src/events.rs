@@ -116,8 +116,10 @@ impl App {
             }
         }
         for e in events.iter_mut() {
-            if let Some(name) = numbered(e).and_then(|at| names.get(&at)) {
-                e.fields.insert("ifIndex".into(), e.object["ifIndex ".len()..].trim().to_owned());
+            if let Some(at) = numbered(e)
+                && let Some(name) = names.get(&at)
+            {
+                e.fields.insert("ifIndex".into(), at.1.to_string());
                 e.object = name.clone();
             }
         }

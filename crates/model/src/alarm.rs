@@ -71,21 +71,25 @@ const INTERFACE_TYPES: &[(&str, &[&str])] = &[
     ("Serial", &["se", "serial"]),
 ];
 
+/// A name's interface type (its entry in [`INTERFACE_TYPES`]) and number, when it is a known
+/// type name or abbreviation followed by a number (`Gi0/1` → GigabitEthernet, `0/1`).
+fn interface_type(name: &str) -> Option<(&'static (&'static str, &'static [&'static str]), &str)> {
+    let (kind, number) = name.split_at(name.find(|c: char| c.is_ascii_digit())?);
+    let kind = kind.trim_end().to_ascii_lowercase();
+    INTERFACE_TYPES.iter().find(|(_, aliases)| aliases.contains(&kind.as_str())).map(|t| (t, number))
+}
+
 /// Every spelling of an interface a device may use, lower case: as given, in full and by each
 /// abbreviation (`gi0/1`, `gigabitethernet0/1`, `gig0/1`…), so a search for one finds the
 /// others. Just the name itself when it is not an interface name this knows.
 pub fn interface_spellings(name: &str) -> Vec<String> {
     let lower = name.to_ascii_lowercase();
-    let name_end = lower.find(|c: char| c.is_ascii_digit()).unwrap_or(lower.len());
-    let (kind, number) = lower.split_at(name_end);
-    let known = INTERFACE_TYPES.iter().find(|(_, aliases)| aliases.contains(&kind.trim_end()));
-    let mut all = vec![lower.clone()];
-    if let (Some((full, aliases)), false) = (known, number.is_empty()) {
-        let full = full.to_ascii_lowercase();
-        all.extend(aliases.iter().chain([&full.as_str()]).map(|a| format!("{a}{number}")));
-        all.sort_unstable();
-        all.dedup();
-    }
+    let Some(((full, aliases), number)) = interface_type(&lower) else { return vec![lower] };
+    let full = full.to_ascii_lowercase();
+    let mut all: Vec<String> =
+        aliases.iter().copied().chain([full.as_str()]).map(|a| format!("{a}{number}")).chain([lower.clone()]).collect();
+    all.sort_unstable();
+    all.dedup();
     all
 }
 
@@ -93,16 +97,19 @@ pub fn interface_spellings(name: &str) -> Vec<String> {
 /// abbreviation followed by its number (`Gi0/1.100`, `gigabitethernet0/1.100`) becomes the full
 /// name (`GigabitEthernet0/1.100`). Anything else (`ge-0/0/1`, `ifIndex 4`) is kept as it is.
 pub fn interface_name(name: &str) -> std::borrow::Cow<'_, str> {
-    let name_end = name.find(|c: char| c.is_ascii_digit()).unwrap_or(name.len());
-    let (kind, number) = name.split_at(name_end);
-    let kind_lower = kind.trim_end().to_ascii_lowercase();
-    if number.is_empty() || kind_lower.is_empty() {
-        return name.into();
-    }
-    match INTERFACE_TYPES.iter().find(|(_, aliases)| aliases.contains(&kind_lower.as_str())) {
-        Some((full, _)) if *full != kind => format!("{full}{number}").into(),
+    match interface_type(name) {
+        Some(((full, _), number)) if name.strip_suffix(number) != Some(*full) => format!("{full}{number}").into(),
         _ => name.into(),
     }
+}
+
+/// The key an alarm stored under `key` by an earlier version has now (see [`key`]), when it
+/// differs: interface alarms keyed by an abbreviated name.
+pub fn rekeyed(key: &str) -> Option<String> {
+    let mut parts = key.splitn(3, '|');
+    let (who, kind, object) = (parts.next()?, parts.next()?, parts.next()?);
+    let now = format!("{who}|{kind}|{}", interface_name(object));
+    (kind == "interface" && now != key).then_some(now)
 }
 
 /// The kind of event an alert is: one named like `InstanceDown`, `TargetDown` or
@@ -329,6 +336,10 @@ mod tests {
         ] {
             assert_eq!(interface_name(reported), canonical, "{reported}");
         }
+        assert_eq!(rekeyed("item:7|interface|Gi0/1").as_deref(), Some("item:7|interface|GigabitEthernet0/1"));
+        assert_eq!(rekeyed("item:7|interface|GigabitEthernet0/1"), None);
+        assert_eq!(rekeyed("item:7|bgp.session|Gi0/1"), None);
+        assert_eq!(rekeyed("alert:00ff"), None);
         let by_syslog = key("syslog", Some(7), "10.0.0.1", "interface", "GigabitEthernet0/1");
         assert_eq!(key("snmp", Some(7), "10.0.0.1", "interface", "Gi0/1"), by_syslog);
         assert_ne!(key("snmp", Some(7), "10.0.0.1", "interface", "Gi0/2"), by_syslog);

@@ -36,7 +36,7 @@ pub struct EventFilter {
     pub sender: Option<String>,
     /// Words the text must contain, each as a whole word (any case; punctuation inside one
     /// kept as typed, so `10.1.1.1` is that address, not its numbers anywhere), or as the start
-    /// of one when it ends in `*`. See [`word_search`].
+    /// of one when it ends in `*`; an interface name in any of its spellings.
     pub words: Vec<String>,
     /// At most this severity number (3: error and worse).
     pub max_severity: Option<i64>,
@@ -100,13 +100,12 @@ impl Store {
         // An interface name is looked for in every spelling devices use (`Gi0/1` finds
         // `GigabitEthernet0/1`).
         for word in &f.words {
-            let (literal, star) = match word.strip_suffix('*') {
-                Some(l) => (l, "*"),
-                None => (word.as_str(), ""),
+            let (literal, prefix) = match word.strip_suffix('*') {
+                Some(l) => (l, true),
+                None => (word.as_str(), false),
             };
             let spellings = model::alarm::interface_spellings(literal);
-            let searches: Vec<(String, String)> =
-                spellings.iter().filter_map(|s| word_search(&format!("{s}{star}"))).collect();
+            let searches: Vec<(String, String)> = spellings.iter().filter_map(|s| word_search(s, prefix)).collect();
             if searches.len() < spellings.len() {
                 // A spelling without letters or digits: nothing the index can narrow.
                 w.search_any("text", &spellings);
@@ -152,16 +151,11 @@ impl Store {
     }
 }
 
-/// One word of an event search as the two indexes take it: an FTS5 phrase and a tsquery
-/// phrase of its letters and digits (so nothing typed is query syntax), the last part a
-/// prefix when the word ends in `*`. `None` when it has no letters or digits.
-pub fn word_search(word: &str) -> Option<(String, String)> {
-    let (literal, prefix) = match word.strip_suffix('*') {
-        Some(w) => (w, true),
-        None => (word, false),
-    };
-    let parts: Vec<String> =
-        literal.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_lowercase).collect();
+/// One spelling of a searched word as the two indexes take it: an FTS5 phrase and a tsquery
+/// phrase of its letters and digits, the last part a prefix when `prefix`. `None` when it has
+/// no letters or digits.
+fn word_search(literal: &str, prefix: bool) -> Option<(String, String)> {
+    let parts: Vec<String> = crate::sql::search_tokens(literal).collect();
     if parts.is_empty() {
         return None;
     }

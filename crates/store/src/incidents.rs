@@ -88,8 +88,7 @@ pub struct QueueFilter<'a> {
 /// letters and digits only (so nothing a user types is query syntax), all words required,
 /// the last one a prefix. `None` when there is nothing to search for.
 pub fn search_terms(text: &str) -> Option<(String, String)> {
-    let tokens: Vec<String> =
-        text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).take(8).map(str::to_lowercase).collect();
+    let tokens: Vec<String> = crate::sql::search_tokens(text).take(8).collect();
     let (last, rest) = tokens.split_last()?;
     let fts: Vec<String> = rest.iter().map(|t| format!("\"{t}\"")).chain([format!("\"{last}\"*")]).collect();
     let tsq: Vec<String> = rest.iter().cloned().chain([format!("{last}:*")]).collect();

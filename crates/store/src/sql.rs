@@ -20,29 +20,25 @@ pub(crate) struct Where {
 impl Where {
     /// Binds `arg` and returns its placeholder, for a clause the caller writes.
     pub(crate) fn param(&mut self, arg: Arg) -> String {
-        self.next(arg)
-    }
-
-    fn next(&mut self, arg: Arg) -> String {
         self.args.push(arg);
         format!("${}", self.args.len())
     }
 
     /// `column = value`. `column` must come from code, never from input.
     pub(crate) fn eq(&mut self, column: &str, arg: Arg) {
-        let p = self.next(arg);
+        let p = self.param(arg);
         self.clauses.push(format!("{column} = {p}"));
     }
 
     /// `column <op> value`, with `op` from code (`>=`, `<`…).
     pub(crate) fn cmp(&mut self, column: &str, op: &str, arg: Arg) {
-        let p = self.next(arg);
+        let p = self.param(arg);
         self.clauses.push(format!("{column} {op} {p}"));
     }
 
     /// Case-insensitive substring match over any of `columns`.
     pub(crate) fn search(&mut self, columns: &[&str], text: &str) {
-        let p = self.next(Arg::Text(like_pattern(text)));
+        let p = self.param(Arg::Text(like_pattern(text)));
         let ors: Vec<String> = columns.iter().map(|c| format!("LOWER({c}) LIKE {p} ESCAPE '\\'")).collect();
         self.clauses.push(format!("({})", ors.join(" OR ")));
     }
@@ -52,7 +48,7 @@ impl Where {
         let ors: Vec<String> = texts
             .iter()
             .map(|t| {
-                let p = self.next(Arg::Text(like_pattern(t)));
+                let p = self.param(Arg::Text(like_pattern(t)));
                 format!("LOWER({column}) LIKE {p} ESCAPE '\\'")
             })
             .collect();
@@ -61,7 +57,7 @@ impl Where {
 
     /// Substring match on a column that already holds lower-case text.
     pub(crate) fn contains(&mut self, column: &str, text: &str) {
-        let p = self.next(Arg::Text(like_pattern(text)));
+        let p = self.param(Arg::Text(like_pattern(text)));
         self.clauses.push(format!("{column} LIKE {p} ESCAPE '\\'"));
     }
 
@@ -76,13 +72,19 @@ impl Where {
             self.clauses.push("1 = 0".into());
             return;
         }
-        let ps: Vec<String> = values.iter().map(|v| self.next(Arg::Text(v.clone()))).collect();
+        let ps: Vec<String> = values.iter().map(|v| self.param(Arg::Text(v.clone()))).collect();
         self.clauses.push(format!("{column} IN ({})", ps.join(", ")));
     }
 
     pub(crate) fn sql(&self) -> String {
         if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
     }
+}
+
+/// The words a full-text index sees in `text`: its runs of letters and digits, lower case.
+/// Searches are built from these alone, so nothing a user types is query syntax.
+pub(crate) fn search_tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_lowercase)
 }
 
 /// `%text%` in lower case, with LIKE's wildcards in `text` escaped (`ESCAPE '\'`).
