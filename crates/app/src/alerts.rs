@@ -8,7 +8,7 @@
 
 use crate::audit::event;
 use crate::{Actor, App, AppError, Result};
-use model::alert::{Alert, LabelSet, MatchOp, Matcher, Silence, SilenceState};
+use model::alert::{Alert, AlertTimes, LabelSet, MatchOp, Matcher, PackedAlert, Silence, SilenceState};
 use model::{Invalid, Perm};
 use serde_json::json;
 use std::collections::HashMap;
@@ -25,13 +25,13 @@ const GROUP_MAX: usize = 20_000;
 const FOLD_BYTES: usize = 8 << 20;
 
 /// The current alerts, one per fingerprint (firing, and resolved ones until housekeeping
-/// forgets them), kept in memory as Alertmanager keeps them: the intake merges and queries
-/// them here, and makes each accepted batch durable as one entry of the alert log rather than
+/// forgets them), kept in memory as Alertmanager keeps them (packed, a fifth of the size): the
+/// intake merges and queries them here, and makes each accepted batch durable as one entry of the alert log rather than
 /// row by row. The `alerts` table trails the book by a correlation pass; at start the log is
 /// folded into it and the book read from it.
 #[derive(Default)]
 pub(crate) struct AlertBook {
-    alerts: std::sync::RwLock<HashMap<u64, Alert>>,
+    alerts: std::sync::RwLock<HashMap<u64, PackedAlert>>,
     loaded: tokio::sync::OnceCell<()>,
     /// What the book holds that the table does not yet.
     unfolded: std::sync::Mutex<Unfolded>,
@@ -69,12 +69,12 @@ impl Unfolded {
 }
 
 impl AlertBook {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<u64, Alert>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<u64, PackedAlert>> {
         // A panic while holding the lock leaves the map as it was: every change is one insert.
         self.alerts.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<u64, Alert>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<u64, PackedAlert>> {
         self.alerts.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -99,8 +99,8 @@ struct LogEntry {
 /// Fingerprint, start, end, last update, ended by timeout.
 type LoggedTimes = (u64, i64, i64, i64, bool);
 
-fn logged_times(fp: u64, a: &Alert) -> LoggedTimes {
-    (fp, a.starts_at, a.ends_at, a.updated_at, a.timeout)
+fn logged_times(fp: u64, t: AlertTimes) -> LoggedTimes {
+    (fp, t.starts_at, t.ends_at, t.updated_at, t.timeout)
 }
 
 fn times_row((fp, starts, ends, updated, timeout): LoggedTimes) -> store::AlertTimes {
@@ -213,6 +213,29 @@ fn from_fp(v: u64) -> i64 {
 
 fn labels_json(l: &LabelSet) -> String {
     serde_json::to_string(l).unwrap_or_else(|_| "{}".into())
+}
+
+/// Label names to values as JSON, from a packed alert.
+struct PairsJson<'a>(model::alert::Pairs<'a>);
+
+impl serde::Serialize for PairsJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_map(self.0.clone())
+    }
+}
+
+fn packed_row(fp: u64, a: &PackedAlert) -> AlertRow {
+    let json = |p| serde_json::to_string(&PairsJson(p)).unwrap_or_else(|_| "{}".into());
+    AlertRow {
+        fingerprint: from_fp(fp),
+        labels: json(a.labels()),
+        annotations: json(a.annotations()),
+        generator_url: a.generator_url().to_owned(),
+        starts_at_ms: a.times.starts_at,
+        ends_at_ms: a.times.ends_at,
+        updated_at_ms: a.times.updated_at,
+        timeout: a.times.timeout,
+    }
 }
 
 fn row(a: &Alert) -> AlertRow {
@@ -330,7 +353,7 @@ impl App {
                 let all = self.store.alerts_all().await?;
                 let mut map = book.write();
                 for r in &all {
-                    map.insert(fingerprint_of(r), alert(r));
+                    map.insert(fingerprint_of(r), PackedAlert::pack(&alert(r)));
                 }
                 tracing::debug!(alerts = all.len(), "Alert book loaded.");
                 Ok::<_, AppError>(())
@@ -351,11 +374,11 @@ impl App {
             let map = book.read();
             for a in alerts {
                 let fp = a.fingerprint();
-                let old = next.get(&fp).or_else(|| map.get(&fp));
-                let was_firing = old.is_some_and(|o| o.ends_at > now);
-                let merged = match old {
-                    Some(o) => o.put(a, now),
-                    None => a,
+                // What this group merged before, else what the book holds.
+                let (was_firing, merged) = match (next.get(&fp), map.get(&fp)) {
+                    (Some(o), _) => (!o.resolved(now), o.put(a, now)),
+                    (None, Some(o)) => (!o.resolved(now), o.put(a, now)),
+                    (None, None) => (false, a),
                 };
                 let firing = merged.ends_at > now;
                 // A change between firing and resolved is an event, correlated like any other.
@@ -368,7 +391,9 @@ impl App {
             let changed: std::collections::HashSet<u64> = changes.iter().map(|c| c.0).collect();
             for (fp, a) in &next {
                 match map.get(fp) {
-                    Some(old) if !changed.contains(fp) && old.same_but_times(a) => times.push(logged_times(*fp, a)),
+                    Some(old) if !changed.contains(fp) && old.same_but_times(a) => {
+                        times.push(logged_times(*fp, a.times()))
+                    }
                     _ => whole.push(*fp),
                 }
             }
@@ -397,7 +422,9 @@ impl App {
         };
         // Ends the entry's borrow of `next`, keeping what the book's lead needs of it.
         let LogEntryOut { times, .. } = entry;
-        book.write().extend(next);
+        let packed: Vec<(u64, PackedAlert)> = next.iter().map(|(fp, a)| (*fp, PackedAlert::pack(a))).collect();
+        drop(next);
+        book.write().extend(packed);
         // The book first: a fold that sees entry `id` unfolded must find its states in the
         // book, as it deletes the entry once it wrote them.
         let mut unfolded = book.unfolded();
@@ -434,15 +461,15 @@ impl App {
             let (mut rows, mut times) = (Vec::new(), Vec::new());
             for (fp, whole) in &taken.fingerprints {
                 match map.get(fp) {
-                    Some(a) if *whole => rows.push(row(a)),
-                    Some(a) => times.push(times_row(logged_times(*fp, a))),
+                    Some(a) if *whole => rows.push(packed_row(*fp, a)),
+                    Some(a) => times.push(times_row(logged_times(*fp, a.times))),
                     None => {}
                 }
             }
             let events: Vec<_> = taken
                 .changes
                 .iter()
-                .filter_map(|(fp, firing, at)| map.get(fp).map(|a| a.event(*fp, *firing, *at)))
+                .filter_map(|(fp, firing, at)| map.get(fp).map(|a| a.unpack().event(*fp, *firing, *at)))
                 .collect();
             (rows, times, events)
         };
@@ -536,8 +563,11 @@ impl App {
         let map = book.read();
         Ok(map
             .iter()
-            .filter(|(_, a)| a.ends_at > after && a.ends_at <= to && a.updated_at < a.ends_at)
-            .map(|(fp, a)| (*fp, a.clone()))
+            .filter(|(_, a)| {
+                let t = a.times;
+                t.ends_at > after && t.ends_at <= to && t.updated_at < t.ends_at
+            })
+            .map(|(fp, a)| (*fp, a.unpack()))
             .collect())
     }
 
@@ -545,7 +575,7 @@ impl App {
     pub(crate) async fn forget_alerts_ended_before(&self, tx: &mut store::Tx, before: i64) -> Result<()> {
         tx.delete_alerts_ended_before(before).await?;
         if self.alert_book.loaded.initialized() {
-            self.alert_book.write().retain(|_, a| a.ends_at >= before);
+            self.alert_book.write().retain(|_, a| a.times.ends_at >= before);
         }
         Ok(())
     }
@@ -566,7 +596,11 @@ impl App {
         let book = self.book().await?;
         let mut out = Vec::new();
         for (fp, a) in book.read().iter() {
-            if a.ends_at <= now || !model::alert::all_match(&q.filter, &a.labels) {
+            if a.resolved(now) {
+                continue;
+            }
+            let a = a.unpack();
+            if !model::alert::all_match(&q.filter, &a.labels) {
                 continue;
             }
             let silenced_by: Vec<String> =
@@ -574,7 +608,7 @@ impl App {
             // Alerts are processed as they arrive: none stays unprocessed, none is inhibited.
             let shown = if silenced_by.is_empty() { q.active } else { q.silenced };
             if shown {
-                out.push(AlertView { fingerprint: *fp, alert: a.clone(), silenced_by });
+                out.push(AlertView { fingerprint: *fp, alert: a, silenced_by });
             }
         }
         out.sort_by_key(|v| v.fingerprint);
