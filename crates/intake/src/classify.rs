@@ -78,7 +78,10 @@ pub fn classify(m: &Message) -> Classified {
             });
             c.up = state_word(text).or_else(|| Some(mnemonic == "IF_UP"));
             if text.contains("administratively down") || mnemonic == "IF_DOWN_ADMIN_DOWN" {
+                // Shut by configuration: planned, not a fault. It clears the link's alarm, as
+                // IF-MIB polling and a linkDown trap with ifAdminStatus down do.
                 c.fields.insert("admin", "down".into());
+                c.up = Some(true);
             }
         }
         ("LINEPROTO", "UPDOWN") => {
@@ -283,7 +286,12 @@ fn junos(m: &Message) -> Option<Classified> {
             // ifIndex 526, ifAdminStatus up(1), ifOperStatus down(2), ifName ge-0/0/1
             c.kind = "interface";
             c.object = after(text, "ifName ").map(str::to_owned);
-            c.up = Some(tag == "SNMP_TRAP_LINK_UP");
+            // A link shut by configuration clears, as everywhere else.
+            let shut = text.contains("ifAdminStatus down");
+            c.up = Some(tag == "SNMP_TRAP_LINK_UP" || shut);
+            if shut {
+                c.fields.insert("admin", "down".into());
+            }
             if let Some(i) = after(text, "ifIndex ") {
                 c.fields.insert("if_index", i.to_owned());
             }
@@ -382,7 +390,7 @@ mod tests {
         let admin = read(
             "<189>521: router1: *Nov 14 08:30:56.699: %LINK-5-CHANGED: Interface GigabitEthernet2, changed state to administratively down",
         );
-        assert_eq!((admin.up, admin.fields.get("admin").map(String::as_str)), (Some(false), Some("down")));
+        assert_eq!((admin.up, admin.fields.get("admin").map(String::as_str)), (Some(true), Some("down")));
         let up = read(
             "<189>Nov 22 07:17:30 sw1 IOS: %LINEPROTO-5-UPDOWN: Line protocol on Interface GigabitEthernet0/0, changed state to up",
         );
@@ -474,6 +482,10 @@ mod tests {
             "<28>Nov 22 07:17:26 mx1 mib2d[1234]: SNMP_TRAP_LINK_DOWN: ifIndex 526, ifAdminStatus up(1), ifOperStatus down(2), ifName ge-0/0/1",
         );
         assert_eq!((link.kind, link.object.as_deref(), link.up), ("interface", Some("ge-0/0/1"), Some(false)));
+        let shut = read(
+            "<28>Nov 22 07:18:01 mx1 mib2d[1234]: SNMP_TRAP_LINK_DOWN: ifIndex 526, ifAdminStatus down(2), ifOperStatus down(2), ifName ge-0/0/1",
+        );
+        assert_eq!((shut.object.as_deref(), shut.up), (Some("ge-0/0/1"), Some(true)), "shut by configuration clears");
         let bgp = read(
             "<28>Nov 22 07:17:26 mx1 rpd[1234]: BGP_NEIGHBOR_STATE_CHANGED: BGP peer 10.0.0.2 (External AS 65001) changed state from Established to Idle (event RecvNotify) (instance master)",
         );

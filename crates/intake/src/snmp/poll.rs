@@ -262,7 +262,8 @@ pub fn interfaces(varbinds: &[VarBind]) -> Vec<Interface> {
             Col::Name => row.name = text(v),
             Col::Alias => row.alias = text(v).unwrap_or_default(),
             Col::Speed => row.speed = integer(v).map(|s| s.max(0) as u64),
-            Col::HighSpeed => row.high_speed = integer(v).map(|s| s.max(0) as u64 * 1_000_000),
+            // An agent may send any INTEGER here; a speed past u64 is no speed anyone has.
+            Col::HighSpeed => row.high_speed = integer(v).map(|s| (s.max(0) as u64).saturating_mul(1_000_000)),
             Col::Admin => row.admin = integer(v),
             Col::Oper => row.oper = integer(v),
             Col::Discontinuity => {}
@@ -382,6 +383,15 @@ mod tests {
         assert_eq!(i.in_octets, Some(Counter::c64(1 << 40)));
         assert_eq!(i.out_octets, Some(Counter::c32(9)));
         assert!(i.admin_up);
+    }
+
+    #[test]
+    fn an_absurd_high_speed_saturates_rather_than_overflowing() {
+        let rows = interfaces(&[
+            vb("1.3.6.1.2.1.2.2.1.2.7", Value::OctetString(b"Te1/1".to_vec())),
+            vb("1.3.6.1.2.1.31.1.1.1.15.7", Value::Integer(i64::MAX)),
+        ]);
+        assert_eq!(rows[0].speed_bps, u64::MAX);
     }
 
     #[test]

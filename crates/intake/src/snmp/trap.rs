@@ -44,6 +44,13 @@ fn rule(oid: &str, name: &str, kind: &str, severity: u8, up: Option<bool>, objec
 /// ifName, ifDescr, then ifIndex: what names an interface in a link trap.
 const IF_NAMES: [&str; 3] = ["1.3.6.1.2.1.31.1.1.1.1", "1.3.6.1.2.1.2.2.1.2", "1.3.6.1.2.1.2.2.1.1"];
 
+/// bgpPeerRemoteAddr, then any column of bgpPeerTable (indexed by the peer's address).
+const BGP_PEER: [&str; 2] = ["1.3.6.1.2.1.15.3.1.7", BGP_PEER_ENTRY];
+const BGP_PEER_ENTRY: &str = "1.3.6.1.2.1.15.3.1";
+
+/// IF-MIB's ifAdminStatus column; 2 is down by configuration.
+const IF_ADMIN_STATUS: &str = "1.3.6.1.2.1.2.2.1.7";
+
 /// The built-in map: SNMPv2-MIB's and IF-MIB's standard traps, BGP4-MIB, OSPF-MIB, VRRP-MIB,
 /// and Cisco's configuration and syslog notifications.
 pub fn standard_rules() -> Vec<TrapRule> {
@@ -53,25 +60,12 @@ pub fn standard_rules() -> Vec<TrapRule> {
         rule("1.3.6.1.6.3.1.1.5.1", "coldStart", "device.restart", 4, None, &[]),
         rule("1.3.6.1.6.3.1.1.5.2", "warmStart", "device.restart", 5, None, &[]),
         rule("1.3.6.1.6.3.1.1.5.5", "authenticationFailure", "snmp.auth-failure", 4, None, &[]),
-        // BGP4-MIB (RFC 4273), and its predecessor's numbering.
-        rule(
-            "1.3.6.1.2.1.15.0.1",
-            "bgpEstablishedNotification",
-            "bgp.session",
-            5,
-            Some(true),
-            &["1.3.6.1.2.1.15.3.1.14"],
-        ),
-        rule(
-            "1.3.6.1.2.1.15.0.2",
-            "bgpBackwardTransNotification",
-            "bgp.session",
-            3,
-            Some(false),
-            &["1.3.6.1.2.1.15.3.1.14"],
-        ),
-        rule("1.3.6.1.2.1.15.7.1", "bgpEstablished", "bgp.session", 5, Some(true), &["1.3.6.1.2.1.15.3.1.14"]),
-        rule("1.3.6.1.2.1.15.7.2", "bgpBackwardTransition", "bgp.session", 3, Some(false), &["1.3.6.1.2.1.15.3.1.14"]),
+        // BGP4-MIB (RFC 4273), and its predecessor's numbering: the peer is the address its
+        // variables are indexed by (bgpPeerRemoteAddr's value when sent).
+        rule("1.3.6.1.2.1.15.0.1", "bgpEstablishedNotification", "bgp.session", 5, Some(true), &BGP_PEER),
+        rule("1.3.6.1.2.1.15.0.2", "bgpBackwardTransNotification", "bgp.session", 3, Some(false), &BGP_PEER),
+        rule("1.3.6.1.2.1.15.7.1", "bgpEstablished", "bgp.session", 5, Some(true), &BGP_PEER),
+        rule("1.3.6.1.2.1.15.7.2", "bgpBackwardTransition", "bgp.session", 3, Some(false), &BGP_PEER),
         rule("1.3.6.1.2.1.14.16.2.2", "ospfNbrStateChange", "ospf.adjacency", 4, None, &["1.3.6.1.2.1.14.10.1.1"]),
         rule("1.3.6.1.2.1.68.0.1", "vrrpTrapNewMaster", "vrrp.state", 4, None, &["1.3.6.1.2.1.68.1.3.1.7"]),
         rule("1.3.6.1.4.1.9.9.43.2.0.1", "ciscoConfigManEvent", "config.change", 5, None, &[]),
@@ -125,16 +119,31 @@ pub fn event(m: &Message, sender: &str, user: Option<&str>, rules: &[TrapRule], 
     let object = rule
         .and_then(|r| {
             r.object_from.iter().find_map(|prefix| {
-                shown.iter().find(|vb| vb.oid.starts_with(prefix)).map(|vb| match &vb.value {
+                shown.iter().find(|vb| vb.oid.starts_with(prefix)).and_then(|vb| match &vb.value {
                     // An ifIndex alone says which interface by number.
-                    Value::Integer(i) if prefix.to_string() == IF_NAMES[2] => format!("ifIndex {i}"),
-                    v => v.to_string(),
+                    Value::Integer(i) if prefix.to_string() == IF_NAMES[2] => Some(format!("ifIndex {i}")),
+                    // Another column of the peer table: the peer is its index.
+                    _ if prefix.to_string() == BGP_PEER_ENTRY => match vb.oid.0.get(prefix.0.len()..) {
+                        Some([_column, a, b, c, d]) => {
+                            let octet = |x: &u32| u8::try_from(*x).ok();
+                            Some(std::net::Ipv4Addr::new(octet(a)?, octet(b)?, octet(c)?, octet(d)?).to_string())
+                        }
+                        _ => None,
+                    },
+                    v => Some(v.to_string()),
                 })
             })
         })
         .unwrap_or_default();
     let detail: Vec<String> = shown.iter().take(8).map(|vb| format!("{}={}", vb.oid, vb.value)).collect();
-    let text = if detail.is_empty() { name.clone() } else { format!("{name} {}", detail.join(" ")) };
+    // A link taken down by configuration is planned work, not a fault: it clears the link's
+    // alarm, as IF-MIB polling and syslog's "administratively down" do.
+    let shut = rule.is_some_and(|r| r.kind == "interface")
+        && shown.iter().any(|vb| {
+            Oid::parse(IF_ADMIN_STATUS).is_some_and(|p| vb.oid.starts_with(&p)) && vb.value == Value::Integer(2)
+        });
+    let said = if shut { format!("{name} (administratively down)") } else { name.clone() };
+    let text = if detail.is_empty() { said } else { format!("{said} {}", detail.join(" ")) };
     Some(Event {
         received_at,
         occurred_at: None,
@@ -144,8 +153,8 @@ pub fn event(m: &Message, sender: &str, user: Option<&str>, rules: &[TrapRule], 
         item_id: None,
         kind: rule.map_or_else(|| "snmp.trap".to_owned(), |r| r.kind.clone()),
         object: if rule.is_some() { object } else { oid.to_string() },
-        up: rule.and_then(|r| r.up),
-        severity: rule.map_or(5, |r| r.severity),
+        up: if shut { Some(true) } else { rule.and_then(|r| r.up) },
+        severity: if shut { 5 } else { rule.map_or(5, |r| r.severity) },
         mnemonic: name,
         text,
         fields,
@@ -168,6 +177,68 @@ mod tests {
         assert_eq!(e.fields["trap_oid"], "1.3.6.1.6.3.1.1.5.3");
         assert!(!e.fields.values().any(|v| v == "public"), "the community is a secret");
         assert_eq!(e.source, "snmp-trap");
+    }
+
+    fn v2_trap(trap: &str, varbinds: Vec<VarBind>) -> Message {
+        let mut all =
+            vec![VarBind { oid: Oid::parse(SNMP_TRAP_OID).unwrap(), value: Value::Oid(Oid::parse(trap).unwrap()) }];
+        all.extend(varbinds);
+        let pdu = crate::snmp::Pdu {
+            kind: PduKind::TrapV2,
+            request_id: 1,
+            error_status: 0,
+            error_index: 0,
+            varbinds: all,
+            v1: None,
+        };
+        Message { version: crate::snmp::Version::V2c, community: vec![], v3: None, pdu: Some(pdu), encrypted: None }
+    }
+
+    fn vb(oid: &str, value: Value) -> VarBind {
+        VarBind { oid: Oid::parse(oid).unwrap(), value }
+    }
+
+    #[test]
+    fn bgp_traps_name_the_peer_not_its_last_error() {
+        // RFC 1657's bgpBackwardTransition: bgpPeerLastError and bgpPeerState, indexed by peer.
+        let old = v2_trap(
+            "1.3.6.1.2.1.15.7.2",
+            vec![
+                vb("1.3.6.1.2.1.15.3.1.14.192.0.2.7", Value::OctetString(vec![4, 0])),
+                vb("1.3.6.1.2.1.15.3.1.2.192.0.2.7", Value::Integer(1)),
+            ],
+        );
+        let e = event(&old, "10.0.0.1", None, &standard_rules(), 0).unwrap();
+        assert_eq!((e.kind.as_str(), e.object.as_str(), e.up), ("bgp.session", "192.0.2.7", Some(false)));
+        // RFC 4273's notification sends bgpPeerRemoteAddr itself.
+        let new = v2_trap(
+            "1.3.6.1.2.1.15.0.1",
+            vec![
+                vb("1.3.6.1.2.1.15.3.1.7.198.51.100.9", Value::IpAddress([198, 51, 100, 9])),
+                vb("1.3.6.1.2.1.15.3.1.14.198.51.100.9", Value::OctetString(vec![0, 0])),
+            ],
+        );
+        let e = event(&new, "10.0.0.1", None, &standard_rules(), 0).unwrap();
+        assert_eq!((e.object.as_str(), e.up), ("198.51.100.9", Some(true)));
+    }
+
+    #[test]
+    fn a_link_shut_by_configuration_clears_rather_than_raises() {
+        let down = |admin| {
+            v2_trap(
+                "1.3.6.1.6.3.1.1.5.3",
+                vec![
+                    vb("1.3.6.1.2.1.2.2.1.1.4", Value::Integer(4)),
+                    vb("1.3.6.1.2.1.2.2.1.7.4", Value::Integer(admin)),
+                    vb("1.3.6.1.2.1.2.2.1.8.4", Value::Integer(2)),
+                ],
+            )
+        };
+        let fault = event(&down(1), "10.0.0.1", None, &standard_rules(), 0).unwrap();
+        assert_eq!((fault.up, fault.severity), (Some(false), 3));
+        let shut = event(&down(2), "10.0.0.1", None, &standard_rules(), 0).unwrap();
+        assert_eq!((shut.up, shut.severity, shut.mnemonic.as_str()), (Some(true), 5, "linkDown"));
+        assert!(shut.text.starts_with("linkDown (administratively down)"), "{}", shut.text);
     }
 
     #[test]
