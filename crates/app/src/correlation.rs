@@ -422,6 +422,15 @@ impl App {
                 symptoms.push((a, before));
                 continue;
             }
+            // A flapping alarm that has held its state long enough stops flapping now, not at
+            // its next event (which a link that settled down may never send).
+            let mut st = state(&a);
+            if alarm::settled(&mut st, now, FlapThresholds::default()) {
+                put_state(&mut a, st);
+                if let Some(i) = a.incident_id {
+                    self.note_incident(&actor, i, &format!("Alarm stopped flapping: {}", a.summary)).await?;
+                }
+            }
             // A child's failure may be seen before its parent's: give something upstream time
             // to explain it, when there is anything upstream at all.
             let settling = now - a.opened_at_ms < self.settings.settle_ms;

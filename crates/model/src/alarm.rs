@@ -163,9 +163,16 @@ pub enum Change {
     Nothing,
 }
 
-/// Applies one event's signal at `at` to an alarm. Only raises and clears are state changes
-/// for flap detection; a repeat is the same state.
+/// Applies one event's signal at `at` to an alarm. The state the alarm held since its last
+/// event is sampled first (see [`FLAP_SAMPLE_MS`]); then a raise or clear is a state change
+/// for flap detection, and a repeat is the same state.
 pub fn apply(a: &mut AlarmState, signal: Signal, at: i64, t: FlapThresholds) -> Change {
+    if matches!((signal, a.open), (Signal::Raise, _) | (Signal::Clear, true)) {
+        // Steady samples only lower the percentage, so judging once after them all is judging
+        // after each, as Nagios does at every check.
+        a.history = held(&a.history, a.open, a.last_at, at);
+        a.flapping = flapping(a.flapping, &a.history, t);
+    }
     let change = match (signal, a.open) {
         (Signal::Raise, false) => {
             *a = AlarmState {
@@ -185,16 +192,44 @@ pub fn apply(a: &mut AlarmState, signal: Signal, at: i64, t: FlapThresholds) -> 
             return Change::Repeated;
         }
         (Signal::Clear, true) => {
+            a.history = push_state(&a.history, false);
             a.open = false;
             a.cleared_at = Some(at);
             a.last_at = a.last_at.max(at);
-            a.history = push_state(&a.history, false);
             Change::Cleared
         }
         _ => return Change::Nothing,
     };
     a.flapping = flapping(a.flapping, &a.history, t);
     change
+}
+
+/// Whether a flapping alarm has settled by `now`: its flap state as its history would read
+/// had the state it holds been sampled until now. Only the flag changes (the history is
+/// sampled for good when the next event comes), so a quiet alarm stops flapping in time
+/// rather than waiting for an event that may never come.
+pub fn settled(a: &mut AlarmState, now: i64, t: FlapThresholds) -> bool {
+    if !a.flapping {
+        return false;
+    }
+    a.flapping = flapping(true, &held(&a.history, a.open, a.last_at, now), t);
+    !a.flapping
+}
+
+/// How often an alarm's held state counts as observed for flap detection. Nagios samples a
+/// state at every check; events come only when something happens, so each minute boundary
+/// an alarm holds its state across is one more sample of it. A condition that bounced three
+/// times last month is not flapping now, and one that bounced three times in five minutes is.
+pub const FLAP_SAMPLE_MS: i64 = 60_000;
+
+/// `history` with the state held (`problem`) sampled once for each minute boundary from
+/// `since` to `at`, at most a whole history's worth.
+pub fn held(history: &str, problem: bool, since: i64, at: i64) -> String {
+    if history.is_empty() {
+        return String::new();
+    }
+    let samples = (at.div_euclid(FLAP_SAMPLE_MS) - since.div_euclid(FLAP_SAMPLE_MS)).clamp(0, FLAP_HISTORY as i64);
+    (0..samples).fold(history.to_owned(), |h, _| push_state(&h, problem))
 }
 
 /// Whether an alarm says its item as a whole is down or unreachable (not one interface, one
@@ -436,6 +471,46 @@ mod tests {
             steps += 1;
         }
         assert!(steps > 10, "hysteresis holds it for a while ({steps} steps)");
+    }
+
+    #[test]
+    fn a_condition_that_bounced_long_ago_is_not_flapping_now() {
+        let t = FlapThresholds::default();
+        let min = FLAP_SAMPLE_MS;
+        let mut a = AlarmState::default();
+        // Three bounces within three minutes: flapping.
+        for i in 0..3 {
+            apply(&mut a, Signal::Raise, i * min, t);
+            apply(&mut a, Signal::Clear, i * min + 10_000, t);
+        }
+        assert!(a.flapping, "{} ({}%)", a.history, state_change_percent(&a.history));
+        // Quiet, clear, for half an hour: the next raise is a fault, not a flap.
+        assert_eq!(apply(&mut a, Signal::Raise, 33 * min, t), Change::Raised);
+        assert!(!a.flapping, "{} ({}%)", a.history, state_change_percent(&a.history));
+        // Three bounces spread over a month never flap.
+        let mut b = AlarmState::default();
+        for day in 0..3 {
+            apply(&mut b, Signal::Raise, day * 10 * 86_400_000, t);
+            apply(&mut b, Signal::Clear, day * 10 * 86_400_000 + 600_000, t);
+        }
+        assert!(!b.flapping, "{}", b.history);
+    }
+
+    #[test]
+    fn a_flapping_alarm_left_quiet_settles_without_another_event() {
+        let t = FlapThresholds::default();
+        let mut a = AlarmState::default();
+        for i in 0..4 {
+            apply(&mut a, Signal::Raise, i * 1_000, t);
+            apply(&mut a, Signal::Clear, i * 1_000 + 500, t);
+        }
+        apply(&mut a, Signal::Raise, 5_000, t);
+        assert!(a.flapping);
+        let history = a.history.clone();
+        assert!(!settled(&mut a, 60_000, t), "a minute later it still flaps");
+        assert!(settled(&mut a, 30 * FLAP_SAMPLE_MS, t), "half an hour down and steady: it has settled");
+        assert!(!a.flapping && a.open);
+        assert_eq!(a.history, history, "the history is sampled by the next event, not twice");
     }
 
     #[test]

@@ -270,6 +270,21 @@ async fn a_bouncing_link_flaps_on_one_incident(backend: Backend) {
     let inc = h.get(&format!("/api/v1/incidents/{number}"), &t).await.json();
     assert_eq!(inc["state"], "in-progress", "reopened when the link went down again: {inc}");
     assert!(inc["journal"].to_string().contains("started flapping"), "{}", inc["journal"]);
+
+    // Then it goes down and stays down: half an hour on, it has settled, stops flapping
+    // without another message, and is a fault like any other.
+    let line = "<187>Jan 15 08:05:00 pn-wan-rtr1 IOS: %LINK-3-UPDOWN: Interface Gi0/0/0, changed state to down";
+    h.app.record_events(&Actor::system(), vec![syslog(line, "10.20.0.1", at)]).await.unwrap();
+    h.app.correlate().await.unwrap();
+    let alarms = h.get("/api/v1/alarms?state=all&item=pn-wan-rtr1", &t).await.json();
+    assert_eq!((alarms[0]["state"].as_str(), alarms[0]["flapping"].as_bool()), (Some("open"), Some(true)), "{alarms}");
+    h.advance(1_800_000);
+    h.app.correlate().await.unwrap();
+    let alarms = h.get("/api/v1/alarms?state=all&item=pn-wan-rtr1", &t).await.json();
+    assert_eq!((alarms[0]["state"].as_str(), alarms[0]["flapping"].as_bool()), (Some("open"), Some(false)), "{alarms}");
+    assert_eq!(alarms[0]["incident"].as_str(), Some(number.as_str()), "{alarms}");
+    let inc = h.get(&format!("/api/v1/incidents/{number}"), &t).await.json();
+    assert!(inc["journal"].to_string().contains("stopped flapping"), "{}", inc["journal"]);
 }
 
 /// What IF-MIB polling reports: the interface by its ifName, which on Cisco is the short form.
