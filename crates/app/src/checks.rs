@@ -241,11 +241,13 @@ impl App {
         view(row).ok_or_else(|| AppError::Internal("a check just written does not read".into()))
     }
 
-    /// Deletes a check and its states (audited).
+    /// Deletes a check and its states (audited), clearing the alarms it raised.
     pub async fn delete_check(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.require(Perm::CmdbWrite)?;
         let before = self.store.checks().await?.into_iter().find(|c| c.id == id);
         let Some(before) = before else { return Err(AppError::NotFound(format!("check {id}"))) };
+        let names = self.check_names().await?;
+        let mut states = self.load_states().await?;
         let now = self.now_ms();
         let mut tx = self.store.begin().await?;
         tx.delete_check(id).await?;
@@ -261,6 +263,77 @@ impl App {
         .await?;
         tx.commit().await?;
         self.checks_changed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let plan = self.plan().await?;
+        self.retire_states(&mut states, &plan, &names).await
+    }
+
+    /// Each check's name and whether it pings, by id, disabled ones included.
+    async fn check_names(&self) -> Result<HashMap<i64, (String, bool)>> {
+        Ok(self
+            .store
+            .checks()
+            .await?
+            .into_iter()
+            .filter_map(view)
+            .map(|c| (c.row.id, (c.row.name.clone(), matches!(c.spec.probe, Probe::Icmp { .. }))))
+            .collect())
+    }
+
+    /// Clears what checks raised on items they no longer run on — a check deleted or
+    /// disabled, an item out of its scope or retired — and forgets those states, so that no
+    /// alarm stays open with nothing left to clear it (and a check added again starts afresh).
+    /// `names` names the checks by id, one being deleted included; `planned` is what runs.
+    async fn retire_states(
+        &self,
+        states: &mut HashMap<(i64, i64), CheckStateRow>,
+        planned: &[Planned],
+        names: &HashMap<i64, (String, bool)>,
+    ) -> Result<()> {
+        let running: std::collections::HashSet<(i64, i64)> = planned.iter().map(|p| (p.check_id, p.item_id)).collect();
+        let gone: Vec<(i64, i64)> = states.keys().filter(|k| !running.contains(k)).copied().collect();
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let gone: Vec<CheckStateRow> = gone.iter().filter_map(|k| states.remove(k)).collect();
+        let now = self.now_ms();
+        let g = self.impact_graph().await?;
+        let mut clears = Vec::new();
+        for s in &gone {
+            let problem = Status::parse(&s.hard_status).is_some_and(|st| st != Status::Ok);
+            let Some((name, icmp)) = names.get(&s.check_id).filter(|_| problem) else { continue };
+            let node = g.nodes.get(&s.item_id);
+            let clear = |kind: &str, object: &str| Event {
+                received_at: now,
+                occurred_at: Some(now),
+                source: "check",
+                sender: String::new(),
+                host: node.map(|n| n.name.clone()).unwrap_or_default(),
+                item_id: Some(s.item_id),
+                kind: kind.to_owned(),
+                object: object.to_owned(),
+                up: Some(true),
+                severity: 6,
+                mnemonic: "CHECK-RETIRED".into(),
+                text: format!("{name}: no longer runs on this item, so what it raised is cleared"),
+                fields: BTreeMap::from([("check".to_owned(), name.clone())]),
+            };
+            clears.push(clear("check", name));
+            // The item stays down while another ping check still says so.
+            let still_down = states.values().any(|o| {
+                o.item_id == s.item_id
+                    && names.get(&o.check_id).is_some_and(|(_, icmp)| *icmp)
+                    && Status::parse(&o.hard_status) == Some(Status::Critical)
+            });
+            if *icmp && !still_down {
+                clears.push(clear("host.down", ""));
+            }
+        }
+        let mut tx = self.store.begin().await?;
+        tx.delete_check_states(&gone.iter().map(|s| (s.check_id, s.item_id)).collect::<Vec<_>>()).await?;
+        tx.commit().await?;
+        if !clears.is_empty() {
+            self.record_events(&Actor::system(), clears).await?;
+        }
         Ok(())
     }
 
@@ -313,6 +386,7 @@ impl App {
     pub async fn run_checks_once(&self, probes: &Probes) -> Result<Vec<(i64, i64, Outcome)>> {
         let plan = self.plan().await?;
         let mut states = self.load_states().await?;
+        self.retire_states(&mut states, &plan, &self.check_names().await?).await?;
         let mut set = tokio::task::JoinSet::new();
         for p in plan.iter().cloned() {
             let probes = probes.clone();
@@ -450,6 +524,13 @@ impl App {
                             }
                         }
                         seen = generation;
+                        let retired = match self.check_names().await {
+                            Ok(names) => self.retire_states(&mut states, &plan, &names).await,
+                            Err(e) => Err(e),
+                        };
+                        if let Err(e) = retired {
+                            tracing::warn!(error = %e, "Alarms of checks that no longer run could not be cleared.");
+                        }
                     }
                     Err(e) => tracing::warn!(error = %e, "The check plan could not be rebuilt."),
                 }

@@ -113,6 +113,15 @@ impl Tx {
         Ok(n == 1)
     }
 
+    /// Forgets the states of these (check, item) pairs.
+    pub async fn delete_check_states(&mut self, pairs: &[(i64, i64)]) -> Result<()> {
+        const SQL: &str = "DELETE FROM check_states WHERE check_id = $1 AND item_id = $2";
+        for (check, item) in pairs {
+            on_tx!(self, t => sqlx::query(SQL).bind(check).bind(item).execute(&mut **t).await?.rows_affected());
+        }
+        Ok(())
+    }
+
     /// Writes check states by (check, item).
     pub async fn put_check_states(&mut self, rows: &[CheckStateRow]) -> Result<()> {
         if rows.is_empty() {

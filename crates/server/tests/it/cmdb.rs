@@ -242,6 +242,7 @@ crate::both_backends!(
     an_items_page_charts_what_its_checks_measured,
     samples_roll_up_by_the_hour_and_long_spans_read_the_roll_ups,
     an_snmp_polled_switch_charts_traffic_utilisation_and_errors_per_interface,
+    a_check_that_no_longer_runs_clears_what_it_raised,
 );
 
 /// A new item's id.
@@ -285,6 +286,48 @@ async fn an_items_page_charts_what_its_checks_measured(backend: Backend) {
     // Measurements are of now, not of the item as it was.
     let past = h.get(&format!("/cmdb/items/{item}?as_of=2027-01-15"), &op).await.text();
     assert!(!past.contains("Measurements"), "{past}");
+}
+
+/// A failing check raises an alarm; deleting the check, or retiring the item it ran on, clears
+/// it, rather than leaving an alarm open that nothing will ever clear.
+async fn a_check_that_no_longer_runs_clears_what_it_raised(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("admin", &[Scope::Read, Scope::Write]).await);
+    new_item(&h, &t, "lab-plc1", "physical-server").await;
+    let plc2 = new_item(&h, &t, "lab-plc2", "physical-server").await;
+    let failing = |name: &str, item: &str| {
+        json!({"name": name, "items": [item], "max_attempts": 1,
+               "probe": {"type": "plugin", "command": ["/bin/sh", "-c", "echo 'CRITICAL - no answer'; exit 2"]}})
+    };
+    let made = h.json(Method::POST, "/api/v1/checks", &t, failing("modbus", "lab-plc1")).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let doomed = made.json()["id"].as_i64().unwrap();
+    let made = h.json(Method::POST, "/api/v1/checks", &t, failing("opc", "lab-plc2")).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let probes = probe::Probes::new();
+    h.app.run_checks_once(&probes).await.unwrap();
+    h.app.correlate().await.unwrap();
+    let state = |item: &'static str| {
+        let (h, t) = (&h, &t);
+        async move {
+            let alarms = h.get(&format!("/api/v1/alarms?state=all&item={item}"), t).await.json();
+            assert_eq!(alarms.as_array().map(Vec::len), Some(1), "{alarms}");
+            alarms[0]["state"].as_str().unwrap().to_owned()
+        }
+    };
+    assert_eq!((state("lab-plc1").await, state("lab-plc2").await), ("open".into(), "open".into()));
+
+    let gone = h.json(Method::DELETE, &format!("/api/v1/checks/{doomed}"), &t, json!({})).await;
+    assert!(gone.status.is_success(), "{}", gone.text());
+    h.app.correlate().await.unwrap();
+    assert_eq!((state("lab-plc1").await, state("lab-plc2").await), ("cleared".into(), "open".into()));
+
+    let change = json!({"name": "lab-plc2", "class": "physical-server", "status": "retired", "version": 1});
+    let retired = h.json(Method::PUT, &format!("/api/v1/items/{plc2}"), &t, change).await;
+    assert_eq!(retired.status, StatusCode::OK, "{}", retired.text());
+    h.app.run_checks_once(&probes).await.unwrap();
+    h.app.correlate().await.unwrap();
+    assert_eq!(state("lab-plc2").await, "cleared", "a retired item's check alarm is cleared");
 }
 
 /// What an SNMP poll keeps (as `probe::snmp` reports it: per-interface traffic, utilisation
