@@ -648,20 +648,8 @@ impl App {
     /// sites' items only).
     pub async fn alarms(&self, actor: &Actor, filter: &store::AlarmFilter) -> Result<Vec<AlarmRow>> {
         actor.require(Perm::EventRead)?;
-        let rows = self.store.alarms(filter).await?;
-        if actor.sites.is_empty() {
-            return Ok(rows);
-        }
-        let g = self.impact_graph().await?;
-        Ok(rows
-            .into_iter()
-            .filter(|a| {
-                a.item_id
-                    .and_then(|i| g.nodes.get(&i))
-                    .and_then(|n| n.site.as_ref())
-                    .is_some_and(|s| actor.sites.contains(s))
-            })
-            .collect())
+        let item_ids = self.items_in_scope(actor).await?;
+        Ok(self.store.alarms(&store::AlarmFilter { item_ids, ..filter.clone() }).await?)
     }
 
     /// An incident's id by its number (for filters).

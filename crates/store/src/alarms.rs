@@ -44,6 +44,8 @@ pub struct AlarmFilter {
     pub open: bool,
     pub item_id: Option<i64>,
     pub incident_id: Option<i64>,
+    /// Only alarms of these items (what a site-scoped account may read); none when empty.
+    pub item_ids: Option<Vec<i64>>,
     pub limit: i64,
 }
 
@@ -129,6 +131,9 @@ impl Store {
         }
         if let Some(i) = f.incident_id {
             w.eq("incident_id", crate::sql::Arg::Int(i));
+        }
+        if let Some(items) = &f.item_ids {
+            w.in_ints("item_id", items);
         }
         let sql = format!(
             "SELECT {READ} FROM alarms{} ORDER BY last_at_ms DESC, id DESC LIMIT {}",

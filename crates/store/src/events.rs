@@ -46,6 +46,8 @@ pub struct EventFilter {
     pub after_id: Option<i64>,
     /// Only these events (a selection on the console).
     pub ids: Vec<i64>,
+    /// Only events of these items (what a site-scoped account may read); none when empty.
+    pub item_ids: Option<Vec<i64>>,
     pub limit: i64,
 }
 
@@ -141,6 +143,9 @@ impl Store {
         if !f.ids.is_empty() {
             let list: Vec<String> = f.ids.iter().map(i64::to_string).collect();
             w.raw(format!("id IN ({})", list.join(", ")));
+        }
+        if let Some(items) = &f.item_ids {
+            w.in_ints("item_id", items);
         }
         let order = if f.after_id.is_some() { "ASC" } else { "DESC" };
         let sql =

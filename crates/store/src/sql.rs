@@ -24,6 +24,16 @@ impl Where {
         format!("${}", self.args.len())
     }
 
+    /// `column IN (values)`: no row at all when `values` is empty.
+    pub(crate) fn in_ints(&mut self, column: &str, values: &[i64]) {
+        if values.is_empty() {
+            self.clauses.push("1 = 0".into());
+            return;
+        }
+        let list: Vec<String> = values.iter().map(i64::to_string).collect();
+        self.clauses.push(format!("{column} IN ({})", list.join(", ")));
+    }
+
     /// `column = value`. `column` must come from code, never from input.
     pub(crate) fn eq(&mut self, column: &str, arg: Arg) {
         let p = self.param(arg);
