@@ -177,6 +177,11 @@ fn signal_event(p: &Planned, item_site: &str, s: &Signal, now: i64) -> Event {
 }
 
 impl App {
+    /// How many performance data items checks wrote that did not read, since the start.
+    pub fn perfdata_unread(&self) -> u64 {
+        self.perfdata_unread.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Every check defined.
     pub async fn checks(&self, actor: &Actor) -> Result<Vec<CheckView>> {
         actor.require(Perm::EventRead)?;
@@ -449,11 +454,21 @@ impl App {
             for d in &o.output.perfdata {
                 samples.push((format!("check/{}/{}/{}", p.check_id, p.item_id, d.label), now, d.value));
             }
-            let text = if o.output.long_text.is_empty() {
+            let mut text = if o.output.long_text.is_empty() {
                 o.output.text.clone()
             } else {
                 format!("{}\n{}", o.output.text, o.output.long_text)
             };
+            if !o.output.bad_perfdata.is_empty() {
+                // Shown where the check's output is read, logged and counted; the rest of the
+                // result stands.
+                let bad = o.output.bad_perfdata.join(" ");
+                tracing::warn!(check = %p.name, item = %p.target.name, perfdata = %bad,
+                    "A check wrote performance data that does not read; those items are left out.");
+                self.perfdata_unread
+                    .fetch_add(o.output.bad_perfdata.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                text.push_str(&format!("\nPerformance data not read (not in Nagios' format): {bad}"));
+            }
             let row = CheckStateRow {
                 check_id: p.check_id,
                 item_id: p.item_id,

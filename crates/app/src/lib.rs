@@ -181,6 +181,8 @@ pub struct App {
     expired_to: Arc<std::sync::atomic::AtomicI64>,
     /// Bumped when checks are defined or deleted, so the schedule re-plans.
     checks_changed: Arc<std::sync::atomic::AtomicU64>,
+    /// Performance data items plugins wrote that did not read (for `/metrics`).
+    perfdata_unread: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl App {
@@ -197,6 +199,7 @@ impl App {
             correlation: Arc::default(),
             expired_to: Arc::default(),
             checks_changed: Arc::default(),
+            perfdata_unread: Arc::default(),
         }
     }
 

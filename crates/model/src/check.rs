@@ -199,6 +199,19 @@ pub fn parse_output(out: &str) -> PluginOutput {
     PluginOutput { text, long_text: long.join("\n").trim().to_owned(), perfdata, bad_perfdata }
 }
 
+/// What the `plugin_output` fuzz target runs (and `cargo test` replays its seeds through):
+/// any bytes read as a plugin's output, every value judged against its thresholds. A datum is
+/// never both read and refused, and nothing read is lost from the text.
+pub fn fuzz_one(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let out = parse_output(&text);
+    for d in &out.perfdata {
+        let _ = judge(d.value, d.warn.as_ref(), d.crit.as_ref());
+        assert!(!d.label.is_empty(), "a datum without a label is refused, not read");
+    }
+    assert!(!out.text.contains('\n'), "the text is one line");
+}
+
 /// Splits performance data into items (labels may be quoted and hold spaces; `''` is a quote
 /// inside a quoted label) and reads each.
 pub fn parse_perfdata(s: &str) -> (Vec<PerfDatum>, Vec<String>) {
@@ -619,6 +632,21 @@ pub fn next(s: CheckState, result: Status, max_attempts: u32) -> (CheckState, Tr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fuzz_seeds_read_as_the_plugins_meant() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/plugin_output");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).expect("seed directory") {
+            fuzz_one(&std::fs::read(entry.unwrap().path()).unwrap());
+            n += 1;
+        }
+        assert!(n >= 5, "only {n} seeds");
+        let ping = parse_output(&std::fs::read_to_string(dir.join("check_ping.txt")).unwrap());
+        assert_eq!(ping.perfdata.iter().map(|d| d.label.as_str()).collect::<Vec<_>>(), ["rta", "pl"]);
+        let bad = parse_output(&std::fs::read_to_string(dir.join("bad_perfdata.txt")).unwrap());
+        assert!(bad.bad_perfdata.len() >= 3, "{:?}", bad.bad_perfdata);
+    }
     use proptest::prelude::*;
 
     #[test]

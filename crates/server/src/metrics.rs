@@ -39,7 +39,7 @@ struct OutcomeLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct IntakeLabels {
-    /// alertmanager (API v2 and webhook), later syslog, snmp…
+    /// alertmanager (API v2 and webhook), syslog, snmp, plugin (check output).
     decoder: String,
     /// stored; refused (a record that broke the rules); unreadable (a body or frame that did
     /// not decode at all); dropped (a UDP message that found the hand-over queue full); lost
@@ -86,6 +86,8 @@ pub struct Metrics {
     check_perf: Family<PerfLabels, Gauge<f64, AtomicU64>>,
     alarms_open: Gauge,
     alarms_unrouted: Gauge,
+    /// The check schedule's count of unread performance data at the last scrape.
+    perfdata_unread: AtomicU64,
 }
 
 impl Metrics {
@@ -171,6 +173,7 @@ impl Metrics {
             alarms_open,
             alarms_unrouted,
             syslog_connections,
+            perfdata_unread: AtomicU64::new(0),
         }
     }
 
@@ -216,6 +219,10 @@ pub async fn render(State(state): State<AppState>) -> Response {
         m.audit_records.set(seq);
     }
     m.uptime.set(state.started.elapsed().as_secs_f64());
+    // Counted by the check schedule in `app`; the counter takes what came since the last scrape.
+    let unread = state.app.perfdata_unread();
+    let before = m.perfdata_unread.swap(unread, std::sync::atomic::Ordering::Relaxed);
+    m.intake("plugin", "unreadable", usize::try_from(unread.saturating_sub(before)).unwrap_or(usize::MAX));
     measured(&state).await;
     let mut out = String::new();
     if prometheus_client::encoding::text::encode(&mut out, &m.registry).is_err() {

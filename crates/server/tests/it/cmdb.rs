@@ -243,6 +243,7 @@ crate::both_backends!(
     samples_roll_up_by_the_hour_and_long_spans_read_the_roll_ups,
     an_snmp_polled_switch_charts_traffic_utilisation_and_errors_per_interface,
     a_check_that_no_longer_runs_clears_what_it_raised,
+    performance_data_that_does_not_read_is_shown_counted_and_the_rest_kept,
 );
 
 /// A new item's id.
@@ -328,6 +329,43 @@ async fn a_check_that_no_longer_runs_clears_what_it_raised(backend: Backend) {
     h.app.run_checks_once(&probes).await.unwrap();
     h.app.correlate().await.unwrap();
     assert_eq!(state("lab-plc2").await, "cleared", "a retired item's check alarm is cleared");
+}
+
+/// A plugin that writes some performance data Nagios would not read: what reads is stored,
+/// what does not is shown with the check's output and counted on `/metrics`.
+async fn performance_data_that_does_not_read_is_shown_counted_and_the_rest_kept(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("admin", &[Scope::Read, Scope::Write, Scope::Metrics]).await);
+    new_item(&h, &t, "lab-rtu1", "physical-server").await;
+    let made = h
+        .json(
+            Method::POST,
+            "/api/v1/checks",
+            &t,
+            json!({"name": "rtu", "items": ["lab-rtu1"],
+                   "probe": {"type": "plugin", "command": ["/usr/bin/printf", "OK - polled | time=0.5s;1;2 temp=hot"]}}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    h.app.run_checks_once(&probe::Probes::new()).await.unwrap();
+    let board = h.get("/api/v1/checks/board", &t).await.json();
+    let row = board.as_array().unwrap().iter().find(|r| r["check"] == "rtu").unwrap().clone();
+    let state = &row;
+    assert_eq!(state["status"], "ok", "{row}");
+    assert!(
+        state["output"].as_str().unwrap().contains("Performance data not read (not in Nagios' format): temp=hot"),
+        "{row}"
+    );
+    assert_eq!(
+        state["perfdata"].as_array().map(|p| p.iter().map(|d| d["label"].clone()).collect::<Vec<_>>()),
+        Some(vec![json!("time")]),
+        "{row}"
+    );
+    let metrics = h.get("/metrics", &t).await.text();
+    assert!(
+        metrics.contains("watchkeeper_intake_records_total{decoder=\"plugin\",outcome=\"unreadable\"} 1"),
+        "{metrics}"
+    );
 }
 
 /// What an SNMP poll keeps (as `probe::snmp` reports it: per-interface traffic, utilisation
