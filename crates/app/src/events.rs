@@ -26,6 +26,8 @@ struct Senders {
     by_address: HashMap<String, i64>,
     by_name: HashMap<String, i64>,
     site_of: HashMap<i64, Option<String>>,
+    /// Each site's time zone, where it has one other than UTC.
+    zone_of_site: HashMap<String, jiff::tz::TimeZone>,
 }
 
 /// A management address as typed (`10.1.1.1`, `10.1.1.1/24`) reduced to the address.
@@ -48,6 +50,14 @@ impl App {
             }
             fresh.by_name.insert(i.name.to_lowercase(), i.id);
             fresh.site_of.insert(i.id, i.site.clone());
+        }
+        for site in self.store.all_sites().await? {
+            match jiff::tz::TimeZone::get(&site.time_zone) {
+                Ok(tz) if tz != jiff::tz::TimeZone::UTC => {
+                    fresh.zone_of_site.insert(site.slug, tz);
+                }
+                _ => {}
+            }
         }
         if let Ok(mut s) = self.senders.inner.lock() {
             *s = fresh;
@@ -74,6 +84,7 @@ impl App {
     pub async fn queue_events(&self, actor: &Actor, mut events: Vec<Event>) -> Result<crate::Committed> {
         actor.require(Perm::EventWork)?;
         self.tie_to_items(&mut events).await?;
+        self.zone_times(&mut events);
         self.name_interfaces(&mut events).await?;
         // Serialized here, by the sender, so the writer's transaction only writes.
         let rows: Vec<EventRow> = events.iter().map(row).collect();
@@ -89,6 +100,32 @@ impl App {
                 Ok(())
             })
             .await
+    }
+
+    /// Reads again, in the time zone of the item's site, a time its sender wrote without a
+    /// zone (RFC 3164 syslog), which the listener could only read in UTC: a plant logging in
+    /// local time gets its events at the instants they happened.
+    fn zone_times(&self, events: &mut [Event]) {
+        let Ok(s) = self.senders.inner.lock() else { return };
+        for e in events {
+            let (Some(at), Some(item)) = (e.occurred_at, e.item_id) else { continue };
+            if e.fields.get(intake::classify::UNZONED.0).map(String::as_str) != Some(intake::classify::UNZONED.1) {
+                continue;
+            }
+            let Some(tz) = s.site_of.get(&item).cloned().flatten().and_then(|site| s.zone_of_site.get(&site)) else {
+                continue;
+            };
+            let Ok(civil) =
+                jiff::Timestamp::from_millisecond(at).map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).datetime())
+            else {
+                continue;
+            };
+            if let Ok(zoned) = tz.to_ambiguous_zoned(civil).compatible() {
+                e.occurred_at = Some(zoned.timestamp().as_millisecond());
+                let name = tz.iana_name().unwrap_or("the site's zone").to_owned();
+                e.fields.insert(intake::classify::UNZONED.0.to_owned(), format!("no zone; read in {name}"));
+            }
+        }
     }
 
     /// Names the interfaces a trap gave only by number (`ifIndex 4`: linkDown and linkUp

@@ -348,9 +348,17 @@ fn junos(m: &Message) -> Option<Classified> {
     Some(c)
 }
 
+/// The field an event carries when its sender's time named no zone.
+pub const UNZONED: (&str, &str) = ("timestamp", "no zone");
+
 /// A syslog message as an event: classified, from `sender`, received at `received_at`.
 pub fn event(m: &Message, sender: &str, received_at: i64) -> model::event::Event {
-    let c = classify(m);
+    let mut c = classify(m);
+    if m.rfc == 3164 && m.timestamp.is_some() {
+        // RFC 3164 times name no zone: read here in the receiver's, and again in the site's
+        // once the sender is known (`app::events`).
+        c.fields.insert(UNZONED.0, UNZONED.1.into());
+    }
     model::event::Event {
         received_at,
         occurred_at: m.timestamp,

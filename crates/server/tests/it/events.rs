@@ -154,7 +154,28 @@ async fn events_past_their_retention_are_deleted_once_correlated(backend: Backen
     assert_eq!(h.get("/api/v1/events?q=Te1/1/1", &reader).await.json(), serde_json::json!([]));
 }
 
+/// RFC 3164 times name no zone: a device logging in local time is read in its site's zone
+/// (the demo's plant north keeps Europe/London, an hour ahead of UTC in July); a sender the
+/// CMDB does not know keeps the receiver's reading, UTC.
+async fn zoneless_syslog_times_are_read_in_the_sites_zone(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let line = |host: &str| format!("<189>Jul 15 09:00:00 {host} IOS: %SYS-5-CONFIG_I: Configured from console by ops");
+    let events = vec![syslog(&line("core1"), "10.20.0.2"), syslog(&line("stranger"), "192.0.2.100")];
+    h.app.record_events(&Actor::system(), events).await.unwrap();
+    let reader = Auth::Bearer(h.token("viewer", &[Scope::Read]).await);
+    let all = h.get("/api/v1/events", &reader).await.json();
+    let at: Vec<(&str, &str)> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["host"].as_str().unwrap(), e["occurred_at"].as_str().unwrap()))
+        .collect();
+    assert_eq!(at, [("stranger", "2026-07-15T09:00:00Z"), ("core1", "2026-07-15T08:00:00Z")], "{all}");
+    assert_eq!(all[1]["fields"]["timestamp"], "no zone; read in Europe/London");
+}
+
 crate::both_backends!(
     events_past_their_retention_are_deleted_once_correlated,
-    events_are_tied_to_items_listed_and_scoped
+    events_are_tied_to_items_listed_and_scoped,
+    zoneless_syslog_times_are_read_in_the_sites_zone
 );
