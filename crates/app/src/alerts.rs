@@ -332,7 +332,7 @@ impl App {
     /// logged together by one writer task (group commit): one write and one sync for many
     /// senders.
     pub async fn receive_alerts(&self, actor: &Actor, alerts: Vec<Alert>) -> Result<usize> {
-        actor.require(Perm::EventWork)?;
+        actor.require(Perm::EventSend)?;
         if alerts.is_empty() {
             return Ok(0);
         }
@@ -652,7 +652,7 @@ impl App {
     /// (same matchers, not expired), otherwise by expiring it and creating a new one. Returns
     /// the id it has now. Audited.
     pub async fn put_silence(&self, actor: &Actor, input: SilenceInput) -> Result<String> {
-        actor.require(Perm::EventWork)?;
+        actor.require(Perm::EventSend)?;
         let now = self.now_ms();
         let before = match &input.id {
             Some(id) => Some(self.silence(actor, id).await?),
@@ -725,7 +725,7 @@ impl App {
 
     /// Ends a silence now (it is kept, expired). Audited.
     pub async fn expire_silence(&self, actor: &Actor, id: &str) -> Result<()> {
-        actor.require(Perm::EventWork)?;
+        actor.require(Perm::EventSend)?;
         let old = self.silence(actor, id).await?;
         let now = self.now_ms();
         if old.state(now) == SilenceState::Expired {

@@ -68,7 +68,7 @@ impl App {
     /// Stores events as received (the listeners call this as the server itself), each tied
     /// to its item: the sender's address first, then the name it gave. Returns once committed.
     pub async fn record_events(&self, actor: &Actor, events: Vec<Event>) -> Result<usize> {
-        actor.require(Perm::EventWork)?;
+        actor.require(Perm::EventSend)?;
         if events.is_empty() {
             return Ok(0);
         }
@@ -82,7 +82,7 @@ impl App {
     /// committed in that order, so a listener can make its next batch ready while this one is
     /// written without a link's "up" overtaking its "down".
     pub async fn queue_events(&self, actor: &Actor, mut events: Vec<Event>) -> Result<crate::Committed> {
-        actor.require(Perm::EventWork)?;
+        actor.require(Perm::EventSend)?;
         self.tie_to_items(&mut events).await?;
         self.zone_times(&mut events);
         self.name_interfaces(&mut events).await?;

@@ -60,7 +60,7 @@ impl Role {
         use Role::*;
         match perm {
             ConsoleView | CmdbRead | EventRead | IncidentRead | OwnTokens | OwnViews => true,
-            EventWork | IncidentWork => matches!(self, Operator | Engineer | ChangeManager | Admin),
+            EventWork | EventSend | IncidentWork => matches!(self, Operator | Engineer | ChangeManager | Admin),
             CmdbWrite | PolicyAnalyse => matches!(self, Engineer | Admin),
             // Configurations show how the estate is defended: those who engineer it, review
             // its changes or audit it read them, not every viewer.
@@ -100,8 +100,11 @@ pub enum Perm {
     CmdbWrite,
     /// Read events and alerts, silences and checks.
     EventRead,
-    /// Send events and alerts; acknowledge and silence them.
+    /// Work events and alarms: acknowledge, silence, open incidents from them, maintenance.
     EventWork,
+    /// Send alerts and events, set and expire Alertmanager silences: what Prometheus, amtool
+    /// and a forwarding Alertmanager do, and no more.
+    EventSend,
     /// Read incidents and problems (within the user's sites).
     IncidentRead,
     /// Create and work incidents and problems.
@@ -129,13 +132,14 @@ pub enum Perm {
 }
 
 impl Perm {
-    pub const ALL: [Perm; 17] = [
+    pub const ALL: [Perm; 18] = [
         Perm::ConsoleView,
         Perm::CmdbRead,
         Perm::CmdbWrite,
         Perm::ConfigRead,
         Perm::EventRead,
         Perm::EventWork,
+        Perm::EventSend,
         Perm::IncidentRead,
         Perm::IncidentWork,
         Perm::PolicyAnalyse,
@@ -210,6 +214,7 @@ impl Scope {
                     | IncidentRead
                     | EventRead
                     | EventWork
+                    | EventSend
                     | IncidentWork
                     | PolicyAnalyse
                     | ChangeApprove
@@ -219,8 +224,9 @@ impl Scope {
             Scope::Admin => matches!(perm, ConsoleView | UserAdmin | TokenAdmin | OwnTokens | SystemAdmin),
             Scope::Audit => matches!(perm, AuditRead),
             Scope::Metrics => matches!(perm, MetricsRead),
-            // What Prometheus, amtool and forwarding Alertmanagers do: send, read, silence.
-            Scope::Intake => matches!(perm, EventRead | EventWork),
+            // What Prometheus, amtool and forwarding Alertmanagers do: send, read, silence —
+            // not acknowledge alarms or end maintenance windows.
+            Scope::Intake => matches!(perm, EventRead | EventSend),
         }
     }
 }

@@ -30,6 +30,15 @@ async fn alerts_come_in_by_token_or_from_trusted_networks(backend: Backend) {
     let read = Auth::Bearer(h.token("viewer", &[Scope::Read]).await);
     assert_eq!(h.send(post("/api/v2/alerts", &intake, &link)).await.status, StatusCode::OK);
     assert_eq!(h.send(post("/api/v2/alerts", &read, &link)).await.status, StatusCode::FORBIDDEN);
+    // What Prometheus holds is for sending and silencing, not for working alarms or ending
+    // maintenance, even on an operator's account.
+    for (method, path) in [
+        (Method::POST, "/api/v1/alarms/1/ack"),
+        (Method::DELETE, "/api/v1/maintenance/1"),
+        (Method::POST, "/api/v1/events/acknowledge"),
+    ] {
+        assert_eq!(h.json(method, path, &intake, json!({})).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
     // The trusted network does not reach the rest of the API.
     let elsewhere =
         h.send_from(Request::get("/api/v1/incidents").body(Body::empty()).unwrap(), "10.20.0.5:41000").await;
