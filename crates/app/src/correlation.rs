@@ -267,6 +267,13 @@ impl App {
         let ids: HashMap<String, i64> = tx.put_alarms(&rows).await?.into_iter().collect();
         let links: Vec<(i64, Option<i64>)> = keyed.iter().map(|(k, e)| (e.id, ids.get(k).copied())).collect();
         tx.link_events(&links).await?;
+        // An episode already routed: its new events fed that incident too.
+        let routed: Vec<i64> = rows
+            .iter()
+            .filter(|a| a.routed && a.incident_id.is_some())
+            .filter_map(|a| ids.get(&a.key).copied())
+            .collect();
+        tx.tie_events_to_incidents(&routed).await?;
         tx.commit().await?;
         let actor = correlator();
         for (incident, flapping, what) in flaps {
@@ -534,6 +541,7 @@ impl App {
                     // Kept at once, so a crash now cannot open the incident twice.
                     let mut tx = self.store.begin().await?;
                     tx.put_alarms(std::slice::from_ref(&a)).await?;
+                    tx.tie_events_to_incidents(&[a.id]).await?;
                     tx.commit().await?;
                     candidates.push(Candidate {
                         incident_id: opened.row.id,
@@ -558,6 +566,8 @@ impl App {
         }
         let mut tx = self.store.begin().await?;
         tx.put_alarms(&changed).await?;
+        let routed: Vec<i64> = changed.iter().filter(|a| a.routed && a.incident_id.is_some()).map(|a| a.id).collect();
+        tx.tie_events_to_incidents(&routed).await?;
         tx.commit().await?;
         for (incident, (what, ranks)) in joined {
             self.report_joined(&actor, incident, &what, ranks, &matrix).await?;

@@ -178,10 +178,12 @@ impl App {
         let mut alarms: Vec<i64> = rows.iter().filter_map(|r| r.alarm_id).collect();
         alarms.sort_unstable();
         alarms.dedup();
+        let mut tx = self.store.begin().await?;
+        tx.tie_events(&rows.iter().map(|r| r.id).collect::<Vec<_>>(), opened.row.id).await?;
         if !alarms.is_empty() {
             let now = self.now_ms();
-            let mut tx = self.store.begin().await?;
             let attached = tx.attach_alarms(&alarms, opened.row.id).await?;
+            tx.tie_events_to_incidents(&alarms).await?;
             let doc =
                 serde_json::json!({"incident": opened.row.number, "alarms": alarms, "attached": attached}).to_string();
             tx.append_audit(crate::audit::event(
@@ -194,8 +196,8 @@ impl App {
                 Some(doc),
             ))
             .await?;
-            tx.commit().await?;
         }
+        tx.commit().await?;
         Ok(opened)
     }
 }

@@ -235,5 +235,6 @@ pub(crate) fn row(e: &Event) -> EventRow {
         fields: serde_json::to_string(&e.fields).unwrap_or_else(|_| "{}".into()),
         alarm_id: None,
         pending: alarm::signal(e.up, e.severity) != alarm::Signal::Info,
+        incident_number: None,
     }
 }

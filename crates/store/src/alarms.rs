@@ -246,6 +246,36 @@ impl Tx {
         Ok(changed)
     }
 
+    /// Marks the events of these alarms' current episodes with the incident each alarm was
+    /// routed to, those not marked yet (the events of an earlier episode keep theirs).
+    pub async fn tie_events_to_incidents(&mut self, alarm_ids: &[i64]) -> Result<()> {
+        if alarm_ids.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = alarm_ids.iter().map(i64::to_string).collect();
+        let sql = format!(
+            "UPDATE events SET incident_id = a.incident_id FROM alarms a \
+             WHERE events.alarm_id = a.id AND a.id IN ({}) AND a.routed AND a.incident_id IS NOT NULL \
+             AND events.incident_id IS NULL AND events.received_at_ms >= a.opened_at_ms",
+            list.join(", ")
+        );
+        on_tx!(self, t => sqlx::query(AssertSqlSafe(sql.clone())).execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Marks these events as having fed this incident (someone opened it from them), those
+    /// not marked yet.
+    pub async fn tie_events(&mut self, event_ids: &[i64], incident_id: i64) -> Result<()> {
+        if event_ids.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = event_ids.iter().map(i64::to_string).collect();
+        let sql =
+            format!("UPDATE events SET incident_id = $1 WHERE id IN ({}) AND incident_id IS NULL", list.join(", "));
+        on_tx!(self, t => sqlx::query(AssertSqlSafe(sql.clone())).bind(incident_id).execute(&mut **t).await?.rows_affected());
+        Ok(())
+    }
+
     /// Sends these open alarms to an incident someone opened from their events, routed there
     /// as correlation would have; an alarm already feeding an incident stays with it.
     pub async fn attach_alarms(&mut self, alarm_ids: &[i64], incident_id: i64) -> Result<u64> {

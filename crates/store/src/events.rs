@@ -26,6 +26,8 @@ pub struct EventRow {
     pub alarm_id: Option<i64>,
     /// Still to be correlated (only events that can raise or clear an alarm ever are).
     pub pending: bool,
+    /// The incident it fed (its number), once its alarm was routed to one.
+    pub incident_number: Option<String>,
 }
 
 /// Which events a list shows.
@@ -48,6 +50,8 @@ pub struct EventFilter {
     pub ids: Vec<i64>,
     /// Only events of these items (what a site-scoped account may read); none when empty.
     pub item_ids: Option<Vec<i64>>,
+    /// Only the events that fed this incident.
+    pub incident_id: Option<i64>,
     pub limit: i64,
 }
 
@@ -57,7 +61,8 @@ const WRITTEN: &str = "received_at_ms, occurred_at_ms, source, sender, host, ite
 
 /// What a read returns, in [`EventRow`]'s order.
 pub(crate) const COLUMNS: &str = "id, received_at_ms, occurred_at_ms, source, sender, host, item_id, kind, object, up, \
-                                  severity, mnemonic, text, fields, alarm_id, pending";
+                                  severity, mnemonic, text, fields, alarm_id, pending, \
+                                  (SELECT number FROM incidents WHERE incidents.id = events.incident_id) AS incident_number";
 
 const TYPES: &[Json] = &[
     Json::Int,
@@ -146,6 +151,9 @@ impl Store {
         }
         if let Some(items) = &f.item_ids {
             w.in_ints("item_id", items);
+        }
+        if let Some(i) = f.incident_id {
+            w.eq("incident_id", crate::sql::Arg::Int(i));
         }
         let order = if f.after_id.is_some() { "ASC" } else { "DESC" };
         let sql =

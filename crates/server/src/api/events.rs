@@ -40,6 +40,8 @@ pub struct EventDto {
     pub fields: BTreeMap<String, String>,
     /// The alarm it raised, repeated or cleared, once correlated.
     pub alarm_id: Option<i64>,
+    /// The incident it fed, once its alarm was routed to one (or someone opened one from it).
+    pub incident: Option<String>,
 }
 
 /// Syslog's name for a severity number.
@@ -68,6 +70,7 @@ impl From<store::EventRow> for EventDto {
             text: r.text,
             fields: serde_json::from_str(&r.fields).unwrap_or_default(),
             alarm_id: r.alarm_id,
+            incident: r.incident_number,
         }
     }
 }
@@ -75,6 +78,7 @@ impl From<store::EventRow> for EventDto {
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
     params(("kind" = Option<String>, Query), ("item" = Option<String>, Query, description = "An item's name or #id"),
         ("sender" = Option<String>, Query, description = "The address it came from"),
+        ("incident" = Option<String>, Query, description = "Only the events that fed this incident (its number)"),
         ("q" = Option<String>, Query, description = "Whole words the text contains, any case; a word ending in * matches the start of a word; an interface name matches every spelling (Gi0/1, GigabitEthernet0/1)"),
         ("severity" = Option<String>, Query, description = "This severity and worse: error, warning…"),
         ("limit" = Option<i64>, Query, description = "1–1000, default 100")),
@@ -109,6 +113,10 @@ pub(crate) async fn filter(s: &AppState, pairs: &[(String, String)], also: &[&st
                 None => return Err(bad("item", &format!("no item `{v}`: give its name or #id"))),
             },
             "sender" => f.sender = Some(v.to_owned()),
+            "incident" => match s.app.incident_id_of(v).await? {
+                Some(id) => f.incident_id = Some(id),
+                None => return Err(bad("incident", &format!("no incident `{v}`: give its number, as INC0000001"))),
+            },
             "q" => f.words = v.split_whitespace().map(str::to_owned).collect(),
             "severity" => {
                 let level = model::event::SEVERITIES.iter().position(|n| *n == v).ok_or_else(|| {
@@ -120,7 +128,7 @@ pub(crate) async fn filter(s: &AppState, pairs: &[(String, String)], also: &[&st
                 f.limit = v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| bad("limit", "1 to 1000"))?
             }
             k if also.contains(&k) => {}
-            _ => return Err(bad(k, "parameters: kind, source, item, sender, q, severity, limit")),
+            _ => return Err(bad(k, "parameters: kind, source, item, sender, incident, q, severity, limit")),
         }
     }
     Ok(f)

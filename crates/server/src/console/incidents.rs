@@ -385,6 +385,9 @@ pub struct JournalLine {
     pub text: String,
 }
 
+/// How many of the events that fed an incident its page lists (the event console has all).
+const FED_SHOWN: i64 = 50;
+
 #[derive(Template)]
 #[template(path = "incident.html")]
 struct IncidentPage {
@@ -428,6 +431,20 @@ struct IncidentPage {
     statuses: Vec<&'static str>,
     /// Known errors that may match: (problem, short description, workaround).
     known_errors: Vec<(String, String, String)>,
+    /// The newest events that fed it.
+    fed: Vec<FedEvent>,
+}
+
+/// An event that fed an incident, as its page lists it.
+struct FedEvent {
+    at: When,
+    severity: String,
+    severity_class: &'static str,
+    source: String,
+    from: String,
+    kind: String,
+    object: String,
+    text: String,
 }
 
 async fn incident_response(s: &AppState, ctx: &Ctx, number: &str, errors: Vec<FieldError>) -> Response {
@@ -486,7 +503,28 @@ async fn incident_response(s: &AppState, ctx: &Ctx, number: &str, errors: Vec<Fi
         .into_iter()
         .map(|p| (p.row.number, p.row.short_description, p.row.workaround))
         .collect();
+    let fed = s
+        .app
+        .events(
+            &actor,
+            &store::EventFilter { incident_id: Some(r.id), limit: FED_SHOWN, ..store::EventFilter::default() },
+        )
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| FedEvent {
+            at: when(e.received_at_ms, now),
+            severity: crate::api::events::severity_name(e.severity),
+            severity_class: super::monitoring::severity_class(e.severity),
+            source: e.source,
+            from: if e.host.is_empty() { e.sender } else { e.host },
+            kind: e.kind,
+            object: e.object,
+            text: e.text,
+        })
+        .collect();
     let page = IncidentPage {
+        fed,
         known_errors,
         can_declare: major.is_none() && open && r.priority == 1 && actor.can(Perm::IncidentWork),
         major,

@@ -64,7 +64,7 @@ struct MonitoringPage {
     can_ack: bool,
 }
 
-fn severity_class(n: i64) -> &'static str {
+pub(super) fn severity_class(n: i64) -> &'static str {
     match n {
         0..=2 => "bad",
         3 | 4 => "warn",

@@ -287,6 +287,55 @@ async fn a_bouncing_link_flaps_on_one_incident(backend: Backend) {
     assert!(inc["journal"].to_string().contains("stopped flapping"), "{}", inc["journal"]);
 }
 
+/// Each event keeps the incident it fed: a link that fails, recovers and, long after, fails
+/// again feeds two incidents, and each lists its own events (API and page), not the other's.
+async fn each_incident_lists_the_events_that_fed_it(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("engineer", &Scope::ALL).await);
+    let at = h.app.now_ms();
+    let link = |state: &str, at: i64| {
+        let line = format!(
+            "<187>Jan 15 08:00:00 pn-wan-rtr1 IOS: %LINK-3-UPDOWN: Interface Gi0/0/0, changed state to {state}"
+        );
+        syslog(&line, "10.20.0.1", at)
+    };
+    h.app.record_events(&Actor::system(), vec![link("down", at)]).await.unwrap();
+    let first = h.app.correlate().await.unwrap().opened;
+    assert_eq!(first.len(), 1, "{first:?}");
+    h.advance(60_000);
+    h.app.record_events(&Actor::system(), vec![link("up", at + 60_000)]).await.unwrap();
+    h.app.correlate().await.unwrap();
+    // A day later, the same link fails again: a new incident.
+    h.advance(86_400_000);
+    h.app.record_events(&Actor::system(), vec![link("down", at + 86_460_000)]).await.unwrap();
+    let second = h.app.correlate().await.unwrap().opened;
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_ne!(first, second);
+
+    let fed = |number: String| {
+        let (h, t) = (&h, &t);
+        async move {
+            let events = h.get(&format!("/api/v1/events?incident={number}"), t).await.json();
+            events
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    assert_eq!(e["incident"].as_str(), Some(number.as_str()), "{e}");
+                    e["up"].as_bool().unwrap()
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(fed(first[0].clone()).await, [true, false], "the failure and its recovery, newest first");
+    assert_eq!(fed(second[0].clone()).await, [false]);
+    let op = Auth::Session(h.login("operator", app::DEMO_PASSWORD).await);
+    let page = h.get(&format!("/incidents/{}", first[0]), &op).await.text();
+    assert!(page.contains("Events that fed it"), "{page}");
+    assert!(page.contains("changed state to up"), "{page}");
+    assert_eq!(h.get("/api/v1/events?incident=INC9999999", &t).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 /// What IF-MIB polling reports: the interface by its ifName, which on Cisco is the short form.
 fn polled(ifname: &str, up: bool, sender: &str, at: i64) -> model::event::Event {
     model::event::Event {
@@ -431,5 +480,6 @@ crate::both_backends!(
     a_trap_by_ifindex_is_named_from_the_last_poll,
     a_failing_switch_opens_one_incident_and_its_recovery_resolves_it,
     a_bouncing_link_flaps_on_one_incident,
+    each_incident_lists_the_events_that_fed_it,
     an_interface_is_one_alarm_by_either_name
 );
