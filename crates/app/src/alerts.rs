@@ -594,11 +594,12 @@ impl App {
         let silences: Vec<Silence> =
             self.store.silences().await?.iter().map(silence).filter(|s| s.state(now) == SilenceState::Active).collect();
         let book = self.book().await?;
+        // Copied out packed (one allocation each), so the intake's writer is not held up while
+        // they are read and matched.
+        let firing: Vec<(u64, PackedAlert)> =
+            book.read().iter().filter(|(_, a)| !a.resolved(now)).map(|(fp, a)| (*fp, a.clone())).collect();
         let mut out = Vec::new();
-        for (fp, a) in book.read().iter() {
-            if a.resolved(now) {
-                continue;
-            }
+        for (fp, a) in firing {
             let a = a.unpack();
             if !model::alert::all_match(&q.filter, &a.labels) {
                 continue;
@@ -608,7 +609,7 @@ impl App {
             // Alerts are processed as they arrive: none stays unprocessed, none is inhibited.
             let shown = if silenced_by.is_empty() { q.active } else { q.silenced };
             if shown {
-                out.push(AlertView { fingerprint: *fp, alert: a, silenced_by });
+                out.push(AlertView { fingerprint: fp, alert: a, silenced_by });
             }
         }
         out.sort_by_key(|v| v.fingerprint);

@@ -299,20 +299,23 @@ impl App {
         if gone.is_empty() {
             return Ok(());
         }
-        let gone: Vec<CheckStateRow> = gone.iter().filter_map(|k| states.remove(k)).collect();
         let now = self.now_ms();
         let g = self.impact_graph().await?;
         let mut clears = Vec::new();
-        for s in &gone {
+        for key in &gone {
+            let Some(s) = states.get(key) else { continue };
             let problem = Status::parse(&s.hard_status).is_some_and(|st| st != Status::Ok);
-            let Some((name, icmp)) = names.get(&s.check_id).filter(|_| problem) else { continue };
-            let node = g.nodes.get(&s.item_id);
+            // An item deleted took its alarms with it: nothing to clear.
+            let (Some((name, icmp)), Some(node), true) = (names.get(&s.check_id), g.nodes.get(&s.item_id), problem)
+            else {
+                continue;
+            };
             let clear = |kind: &str, object: &str| Event {
                 received_at: now,
                 occurred_at: Some(now),
                 source: "check",
                 sender: String::new(),
-                host: node.map(|n| n.name.clone()).unwrap_or_default(),
+                host: node.name.clone(),
                 item_id: Some(s.item_id),
                 kind: kind.to_owned(),
                 object: object.to_owned(),
@@ -324,8 +327,9 @@ impl App {
             };
             clears.push(clear("check", name));
             // The item stays down while another ping check still says so.
-            let still_down = states.values().any(|o| {
-                o.item_id == s.item_id
+            let still_down = states.iter().any(|(k, o)| {
+                !gone.contains(k)
+                    && o.item_id == s.item_id
                     && names.get(&o.check_id).is_some_and(|(_, icmp)| *icmp)
                     && Status::parse(&o.hard_status) == Some(Status::Critical)
             });
@@ -333,11 +337,15 @@ impl App {
                 clears.push(clear("host.down", ""));
             }
         }
-        let mut tx = self.store.begin().await?;
-        tx.delete_check_states(&gone.iter().map(|s| (s.check_id, s.item_id)).collect::<Vec<_>>()).await?;
-        tx.commit().await?;
+        // The clears first: should they fail, the states stay and the next re-plan tries again.
         if !clears.is_empty() {
             self.record_events(&Actor::system(), clears).await?;
+        }
+        let mut tx = self.store.begin().await?;
+        tx.delete_check_states(&gone).await?;
+        tx.commit().await?;
+        for key in &gone {
+            states.remove(key);
         }
         Ok(())
     }
@@ -510,6 +518,7 @@ impl App {
     /// [`CONCURRENCY`] at once; the plan is rebuilt when checks or the CMDB change.
     pub async fn run_check_schedule(self, probes: Probes) {
         let mut plan: Vec<Planned> = Vec::new();
+        let mut planned: std::collections::HashSet<(i64, i64)> = std::collections::HashSet::new();
         let mut seen = (u64::MAX, i64::MIN);
         let mut states = match self.load_states().await {
             Ok(s) => s,
@@ -533,6 +542,7 @@ impl App {
                         let due: HashMap<(i64, i64), i64> =
                             plan.iter().map(|p| ((p.check_id, p.item_id), p.next_at)).collect();
                         plan = fresh;
+                        planned = plan.iter().map(|p| (p.check_id, p.item_id)).collect();
                         for p in &mut plan {
                             if let Some(&at) = due.get(&(p.check_id, p.item_id)) {
                                 p.next_at = at;
@@ -571,7 +581,11 @@ impl App {
             while let Some(r) = running.try_join_next() {
                 if let Ok(r) = r {
                     in_flight.remove(&(r.0.check_id, r.0.item_id));
-                    done.push(r);
+                    // A pair retired while its probe ran: its result would raise again what
+                    // was just cleared.
+                    if planned.contains(&(r.0.check_id, r.0.item_id)) {
+                        done.push(r);
+                    }
                 }
             }
             match self.apply_results(&mut states, &done).await {

@@ -265,15 +265,13 @@ impl App {
             }
         }
         let ids: HashMap<String, i64> = tx.put_alarms(&rows).await?.into_iter().collect();
-        let links: Vec<(i64, Option<i64>)> = keyed.iter().map(|(k, e)| (e.id, ids.get(k).copied())).collect();
+        // An episode already routed: its new events fed that incident too (a new episode's are
+        // tied when it is routed).
+        let incident_of: HashMap<&str, i64> =
+            rows.iter().filter(|a| a.routed).filter_map(|a| a.incident_id.map(|i| (a.key.as_str(), i))).collect();
+        let links: Vec<(i64, Option<i64>, Option<i64>)> =
+            keyed.iter().map(|(k, e)| (e.id, ids.get(k).copied(), incident_of.get(k.as_str()).copied())).collect();
         tx.link_events(&links).await?;
-        // An episode already routed: its new events fed that incident too.
-        let routed: Vec<i64> = rows
-            .iter()
-            .filter(|a| a.routed && a.incident_id.is_some())
-            .filter_map(|a| ids.get(&a.key).copied())
-            .collect();
-        tx.tie_events_to_incidents(&routed).await?;
         tx.commit().await?;
         let actor = correlator();
         for (incident, flapping, what) in flaps {
@@ -531,8 +529,12 @@ impl App {
                         Ok(o) => o,
                         Err(e) => {
                             // One alarm that cannot open an incident (a matrix without its
-                            // levels, say) must not hold up the rest; it is tried again next pass.
+                            // levels, say) must not hold up the rest; it is tried again next pass
+                            // (unrouted), keeping what this pass found (a flap settled, say).
                             tracing::error!(error = %e, alarm = a.id, "An alarm could not open an incident.");
+                            if a != before {
+                                changed.push(a);
+                            }
                             continue;
                         }
                     };
@@ -658,8 +660,8 @@ impl App {
     /// sites' items only).
     pub async fn alarms(&self, actor: &Actor, filter: &store::AlarmFilter) -> Result<Vec<AlarmRow>> {
         actor.require(Perm::EventRead)?;
-        let item_ids = self.items_in_scope(actor).await?;
-        Ok(self.store.alarms(&store::AlarmFilter { item_ids, ..filter.clone() }).await?)
+        let sites = (!actor.sites.is_empty()).then(|| actor.sites.clone());
+        Ok(self.store.alarms(&store::AlarmFilter { sites, ..filter.clone() }).await?)
     }
 
     /// An incident's id by its number (for filters).

@@ -186,25 +186,8 @@ impl App {
     /// never swallowed by events the account may not read).
     pub async fn events(&self, actor: &Actor, filter: &EventFilter) -> Result<Vec<EventRow>> {
         actor.require(Perm::EventRead)?;
-        let item_ids = self.items_in_scope(actor).await?;
-        Ok(self.store.events(&EventFilter { item_ids, ..filter.clone() }).await?)
-    }
-
-    /// The items a site-scoped account may read events and alarms of; `None` for an account
-    /// that reads everything (unknown senders included).
-    pub(crate) async fn items_in_scope(&self, actor: &Actor) -> Result<Option<Vec<i64>>> {
-        if actor.sites.is_empty() {
-            return Ok(None);
-        }
-        self.refresh_senders().await?;
-        let s = self.senders.inner.lock().map_err(|_| crate::AppError::Internal("sender map poisoned".into()))?;
-        Ok(Some(
-            s.site_of
-                .iter()
-                .filter(|(_, site)| site.as_ref().is_some_and(|site| actor.sites.contains(site)))
-                .map(|(item, _)| *item)
-                .collect(),
-        ))
+        let sites = (!actor.sites.is_empty()).then(|| actor.sites.clone());
+        Ok(self.store.events(&EventFilter { sites, ..filter.clone() }).await?)
     }
 
     /// The item an event's sender is, by name or `#id` (for filters).

@@ -42,7 +42,7 @@ struct IntakeLabels {
     /// alertmanager (API v2 and webhook), syslog, snmp, plugin (check output).
     decoder: String,
     /// stored; refused (a record that broke the rules); unreadable (a body or frame that did
-    /// not decode at all); dropped (a UDP message that found the hand-over queue full); lost
+    /// not decode at all; for `plugin`, each performance data item that did not read); dropped (a UDP message that found the hand-over queue full); lost
     /// (decoded, but the database refused the batch).
     outcome: String,
 }

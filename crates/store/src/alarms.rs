@@ -44,8 +44,9 @@ pub struct AlarmFilter {
     pub open: bool,
     pub item_id: Option<i64>,
     pub incident_id: Option<i64>,
-    /// Only alarms of these items (what a site-scoped account may read); none when empty.
-    pub item_ids: Option<Vec<i64>>,
+    /// Only alarms of items at these sites (by slug: what a site-scoped account may read);
+    /// none when empty.
+    pub sites: Option<Vec<String>>,
     pub limit: i64,
 }
 
@@ -132,8 +133,8 @@ impl Store {
         if let Some(i) = f.incident_id {
             w.eq("incident_id", crate::sql::Arg::Int(i));
         }
-        if let Some(items) = &f.item_ids {
-            w.in_ints("item_id", items);
+        if let Some(sites) = &f.sites {
+            w.item_in_sites("item_id", sites);
         }
         let sql = format!(
             "SELECT {READ} FROM alarms{} ORDER BY last_at_ms DESC, id DESC LIMIT {}",
@@ -356,20 +357,23 @@ impl Tx {
         Ok(on_tx!(self, t => sqlx::query_as(AssertSqlSafe(sql)).bind(doc).fetch_all(&mut **t).await?))
     }
 
-    /// Marks events correlated, each with the alarm it touched (if any).
-    pub async fn link_events(&mut self, links: &[(i64, Option<i64>)]) -> Result<()> {
+    /// Marks events correlated, each with the alarm it touched and the incident that alarm
+    /// feeds (if any; an incident already recorded stays).
+    pub async fn link_events(&mut self, links: &[(i64, Option<i64>, Option<i64>)]) -> Result<()> {
         if links.is_empty() {
             return Ok(());
         }
         let doc = serde_json::to_string(links).unwrap_or_else(|_| "[]".into());
         match self {
             Tx::Sqlite(t) => {
-                const SQL: &str = "UPDATE events SET pending = FALSE, alarm_id = j.value->>1 \
+                const SQL: &str = "UPDATE events SET pending = FALSE, alarm_id = j.value->>1, \
+                     incident_id = COALESCE(events.incident_id, j.value->>2) \
                      FROM json_each($1) j WHERE events.id = j.value->>0";
                 sqlx::query(SQL).bind(doc).execute(&mut **t).await?;
             }
             Tx::Postgres(t) => {
-                const SQL: &str = "UPDATE events SET pending = FALSE, alarm_id = (j->>1)::bigint \
+                const SQL: &str = "UPDATE events SET pending = FALSE, alarm_id = (j->>1)::bigint, \
+                     incident_id = COALESCE(events.incident_id, (j->>2)::bigint) \
                      FROM jsonb_array_elements($1::jsonb) j WHERE events.id = (j->>0)::bigint";
                 sqlx::query(SQL).bind(doc).execute(&mut **t).await?;
             }

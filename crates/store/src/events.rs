@@ -48,8 +48,9 @@ pub struct EventFilter {
     pub after_id: Option<i64>,
     /// Only these events (a selection on the console).
     pub ids: Vec<i64>,
-    /// Only events of these items (what a site-scoped account may read); none when empty.
-    pub item_ids: Option<Vec<i64>>,
+    /// Only events of items at these sites (by slug: what a site-scoped account may read);
+    /// none when empty.
+    pub sites: Option<Vec<String>>,
     /// Only the events that fed this incident.
     pub incident_id: Option<i64>,
     pub limit: i64,
@@ -149,8 +150,8 @@ impl Store {
             let list: Vec<String> = f.ids.iter().map(i64::to_string).collect();
             w.raw(format!("id IN ({})", list.join(", ")));
         }
-        if let Some(items) = &f.item_ids {
-            w.in_ints("item_id", items);
+        if let Some(sites) = &f.sites {
+            w.item_in_sites("item_id", sites);
         }
         if let Some(i) = f.incident_id {
             w.eq("incident_id", crate::sql::Arg::Int(i));

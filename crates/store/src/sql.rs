@@ -24,14 +24,18 @@ impl Where {
         format!("${}", self.args.len())
     }
 
-    /// `column IN (values)`: no row at all when `values` is empty.
-    pub(crate) fn in_ints(&mut self, column: &str, values: &[i64]) {
-        if values.is_empty() {
+    /// `column`, an item id, names an item of one of these sites (by slug): what a
+    /// site-scoped account may read. No row at all when `sites` is empty.
+    pub(crate) fn item_in_sites(&mut self, column: &str, sites: &[String]) {
+        if sites.is_empty() {
             self.clauses.push("1 = 0".into());
             return;
         }
-        let list: Vec<String> = values.iter().map(i64::to_string).collect();
-        self.clauses.push(format!("{column} IN ({})", list.join(", ")));
+        let params: Vec<String> = sites.iter().map(|s| self.param(Arg::Text(s.clone()))).collect();
+        self.clauses.push(format!(
+            "{column} IN (SELECT si.id FROM config_items si JOIN sites ss ON ss.id = si.site_id WHERE ss.slug IN ({}))",
+            params.join(", ")
+        ));
     }
 
     /// `column = value`. `column` must come from code, never from input.

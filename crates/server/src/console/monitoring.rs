@@ -221,7 +221,7 @@ impl EventsPage {
 }
 
 /// The filter parameters the console keeps (the rest of its query is its own).
-const FILTER: [&str; 6] = ["source", "severity", "kind", "item", "sender", "q"];
+const FILTER: [&str; 7] = ["source", "severity", "kind", "item", "sender", "incident", "q"];
 
 async fn events_view(
     s: &AppState,

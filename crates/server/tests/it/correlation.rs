@@ -333,6 +333,9 @@ async fn each_incident_lists_the_events_that_fed_it(backend: Backend) {
     let page = h.get(&format!("/incidents/{}", first[0]), &op).await.text();
     assert!(page.contains("Events that fed it"), "{page}");
     assert!(page.contains("changed state to up"), "{page}");
+    // The event console follows the same filter (the page's "all in the event console").
+    let console = h.get(&format!("/events?incident={}", second[0]), &op).await.text();
+    assert!(console.contains("changed state to down") && !console.contains("changed state to up"), "{console}");
     assert_eq!(h.get("/api/v1/events?incident=INC9999999", &t).await.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
