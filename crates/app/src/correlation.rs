@@ -24,7 +24,7 @@
 use crate::incidents::OpenIncident;
 use crate::{Actor, App, AppError, Result};
 use model::Perm;
-use model::alarm::{self, AlarmState, Candidate, Change, FlapThresholds};
+use model::alarm::{self, AlarmState, Candidate, Change};
 use model::alert::{LabelSet, Silence, SilenceState};
 use model::impact::{Health, Node};
 use model::incident::{Move, State};
@@ -220,12 +220,8 @@ impl App {
             let a = alarms.entry(key.clone()).or_insert_with(|| new_alarm(key, e));
             let mut st = state(a);
             let was_flapping = st.flapping;
-            let change = alarm::apply(
-                &mut st,
-                alarm::signal(e.up, severity(e.severity)),
-                e.received_at_ms,
-                FlapThresholds::default(),
-            );
+            let change =
+                alarm::apply(&mut st, alarm::signal(e.up, severity(e.severity)), e.received_at_ms, self.settings.flap);
             put_state(a, st);
             match change {
                 Change::Raised => {
@@ -430,7 +426,7 @@ impl App {
             // A flapping alarm that has held its state long enough stops flapping now, not at
             // its next event (which a link that settled down may never send).
             let mut st = state(&a);
-            if alarm::settled(&mut st, now, FlapThresholds::default()) {
+            if alarm::settled(&mut st, now, self.settings.flap) {
                 put_state(&mut a, st);
                 if let Some(i) = a.incident_id {
                     self.note_incident(&actor, i, &format!("Alarm stopped flapping: {}", a.summary)).await?;

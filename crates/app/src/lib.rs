@@ -115,6 +115,8 @@ pub struct Settings {
     pub auto_resolve: bool,
     /// How long events are kept (those not yet correlated stay until they are).
     pub event_retention_ms: i64,
+    /// When an alarm starts and stops flapping (percent state change, Nagios' 20 and 5).
+    pub flap: model::alarm::FlapThresholds,
 }
 
 impl Default for Settings {
@@ -145,6 +147,7 @@ impl Default for Settings {
             settle_ms: 15_000,
             auto_resolve: true,
             event_retention_ms: 90 * 86_400_000,
+            flap: model::alarm::FlapThresholds::default(),
         }
     }
 }

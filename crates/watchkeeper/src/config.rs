@@ -88,6 +88,10 @@ pub struct IntakeConfig {
     pub auto_resolve: Option<bool>,
     /// Days events are kept (default 90): syslog at thousands a second fills a disk otherwise.
     pub event_retention_days: Option<u32>,
+    /// Percent state change at which an alarm starts flapping (Nagios' high_flap_threshold,
+    /// default 20) and below which it stops (low_flap_threshold, default 5).
+    pub flap_high_percent: Option<f64>,
+    pub flap_low_percent: Option<f64>,
 }
 
 /// An SNMPv3 user, as net-snmp's `createUser` names it.
@@ -265,6 +269,17 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
     {
         bail!("public_url `{u}` must start with http:// or https://");
     }
+    let flap = model::alarm::FlapThresholds {
+        low: file.intake.flap_low_percent.unwrap_or(d.flap.low),
+        high: file.intake.flap_high_percent.unwrap_or(d.flap.high),
+    };
+    if !(0.0 <= flap.low && flap.low < flap.high && flap.high <= 100.0) {
+        bail!(
+            "intake.flap_low_percent ({}) and intake.flap_high_percent ({}): need 0 <= low < high <= 100 (Nagios' defaults are 5 and 20)",
+            flap.low,
+            flap.high
+        );
+    }
     let mut intake_trusted = Vec::new();
     for (i, n) in file.intake.trusted_networks.iter().enumerate() {
         // A bare address is a network of one.
@@ -386,6 +401,7 @@ pub fn settings(file: &FileConfig) -> Result<app::Settings> {
             .event_retention_days
             .map_or(d.event_retention_ms, |n| i64::from(n.max(1)) * 86_400_000),
         settle_ms: file.intake.settle_seconds.map_or(d.settle_ms, |s| i64::from(s) * 1000),
+        flap,
     })
 }
 
@@ -449,6 +465,14 @@ mod tests {
         let s = settings(&file).unwrap();
         assert_eq!(s.session_idle_ms, 300_000);
         assert_eq!(s.max_failures_per_account, 3);
+    }
+
+    #[test]
+    fn flap_thresholds_are_checked() {
+        let s = settings(&parse_file("[intake]\nflap_high_percent = 30\nflap_low_percent = 10").unwrap()).unwrap();
+        assert_eq!((s.flap.low, s.flap.high), (10.0, 30.0));
+        let bad = settings(&parse_file("[intake]\nflap_high_percent = 4").unwrap()).unwrap_err().to_string();
+        assert!(bad.contains("intake.flap_low_percent (5) and intake.flap_high_percent (4)"), "{bad}");
     }
 
     #[test]
