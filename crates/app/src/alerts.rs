@@ -26,9 +26,9 @@ const FOLD_BYTES: usize = 8 << 20;
 
 /// The current alerts, one per fingerprint (firing, and resolved ones until housekeeping
 /// forgets them), kept in memory as Alertmanager keeps them (packed, a fifth of the size): the
-/// intake merges and queries them here, and makes each accepted batch durable as one entry of the alert log rather than
-/// row by row. The `alerts` table trails the book by a correlation pass; at start the log is
-/// folded into it and the book read from it.
+/// intake merges and queries them here, and makes each accepted batch durable as one entry
+/// of the alert log rather than row by row. The `alerts` table trails the book by a
+/// correlation pass; at start the log is folded into it and the book read from it.
 #[derive(Default)]
 pub(crate) struct AlertBook {
     alerts: std::sync::RwLock<HashMap<u64, PackedAlert>>,

@@ -299,6 +299,16 @@ impl App {
         if gone.is_empty() {
             return Ok(());
         }
+        // Items a ping check that still runs says are down: they stay down.
+        let pinged_down: std::collections::HashSet<i64> = states
+            .iter()
+            .filter(|(k, o)| {
+                running.contains(k)
+                    && names.get(&o.check_id).is_some_and(|(_, icmp)| *icmp)
+                    && Status::parse(&o.hard_status) == Some(Status::Critical)
+            })
+            .map(|(_, o)| o.item_id)
+            .collect();
         let now = self.now_ms();
         let g = self.impact_graph().await?;
         let mut clears = Vec::new();
@@ -326,14 +336,7 @@ impl App {
                 fields: BTreeMap::from([("check".to_owned(), name.clone())]),
             };
             clears.push(clear("check", name));
-            // The item stays down while another ping check still says so.
-            let still_down = states.iter().any(|(k, o)| {
-                !gone.contains(k)
-                    && o.item_id == s.item_id
-                    && names.get(&o.check_id).is_some_and(|(_, icmp)| *icmp)
-                    && Status::parse(&o.hard_status) == Some(Status::Critical)
-            });
-            if *icmp && !still_down {
+            if *icmp && !pinged_down.contains(&s.item_id) {
                 clears.push(clear("host.down", ""));
             }
         }
@@ -471,7 +474,8 @@ impl App {
                 // Shown where the check's output is read, logged and counted; the rest of the
                 // result stands.
                 let bad = o.output.bad_perfdata.join(" ");
-                tracing::warn!(check = %p.name, item = %p.target.name, perfdata = %bad,
+                // At debug, as the listeners log what does not read: it repeats at every run.
+                tracing::debug!(check = %p.name, item = %p.target.name, perfdata = %bad,
                     "A check wrote performance data that does not read; those items are left out.");
                 self.perfdata_unread
                     .fetch_add(o.output.bad_perfdata.len() as u64, std::sync::atomic::Ordering::Relaxed);

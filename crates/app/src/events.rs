@@ -112,7 +112,8 @@ impl App {
             if e.fields.get(intake::classify::UNZONED.0).map(String::as_str) != Some(intake::classify::UNZONED.1) {
                 continue;
             }
-            let Some(tz) = s.site_of.get(&item).cloned().flatten().and_then(|site| s.zone_of_site.get(&site)) else {
+            let Some(tz) = s.site_of.get(&item).and_then(Option::as_deref).and_then(|site| s.zone_of_site.get(site))
+            else {
                 continue;
             };
             let Ok(civil) =
