@@ -81,6 +81,9 @@ struct Planned {
     name: String,
     spec: Arc<CheckSpec>,
     target: Target,
+    /// The slot on the pair's cadence its next run belongs to ([`model::check::next_run`]).
+    slot_at: i64,
+    /// When it runs: the slot plus the check's jitter.
     next_at: i64,
 }
 
@@ -381,6 +384,7 @@ impl App {
                     continue;
                 }
                 let interval = i64::from(c.spec.interval_s) * 1000;
+                let first = now + offset(c.row.id, i.id, interval);
                 out.push(Planned {
                     check_id: c.row.id,
                     item_id: i.id,
@@ -390,7 +394,8 @@ impl App {
                         address: if address.is_empty() { i.name.clone() } else { address },
                         name: i.name.clone(),
                     },
-                    next_at: now + offset(c.row.id, i.id, interval),
+                    slot_at: first,
+                    next_at: first,
                 });
             }
         }
@@ -429,7 +434,8 @@ impl App {
     }
 
     /// Applies results in order: states, samples, and the events of hard changes. Returns
-    /// when each pair is next due (the retry interval while a problem is unconfirmed).
+    /// how long each pair waits for its next slot (the retry interval while a problem is
+    /// unconfirmed), in milliseconds.
     async fn apply_results(
         &self,
         states: &mut HashMap<(i64, i64), CheckStateRow>,
@@ -450,7 +456,7 @@ impl App {
             let (after, t) = model::check::next(before, o.status, p.spec.max_attempts);
             let soft_problem = !after.hard && after.status != Status::Ok;
             let wait = if soft_problem { p.spec.retry_interval_s } else { p.spec.interval_s };
-            next.push((key, now + i64::from(wait) * 1000));
+            next.push((key, i64::from(wait) * 1000));
             let changed = after.status != before.status || after.hard != before.hard;
             let perf: Vec<serde_json::Value> = o
                 .output
@@ -543,13 +549,13 @@ impl App {
             if generation != seen {
                 match self.plan().await {
                     Ok(fresh) => {
-                        let due: HashMap<(i64, i64), i64> =
-                            plan.iter().map(|p| ((p.check_id, p.item_id), p.next_at)).collect();
+                        let due: HashMap<(i64, i64), (i64, i64)> =
+                            plan.iter().map(|p| ((p.check_id, p.item_id), (p.slot_at, p.next_at))).collect();
                         plan = fresh;
                         planned = plan.iter().map(|p| (p.check_id, p.item_id)).collect();
                         for p in &mut plan {
-                            if let Some(&at) = due.get(&(p.check_id, p.item_id)) {
-                                p.next_at = at;
+                            if let Some(&(slot, at)) = due.get(&(p.check_id, p.item_id)) {
+                                (p.slot_at, p.next_at) = (slot, at);
                             }
                         }
                         seen = generation;
@@ -593,11 +599,14 @@ impl App {
                 }
             }
             match self.apply_results(&mut states, &done).await {
-                Ok(next) => {
-                    let next: HashMap<(i64, i64), i64> = next.into_iter().collect();
+                Ok(waits) => {
+                    let waits: HashMap<(i64, i64), i64> = waits.into_iter().collect();
+                    let now = self.now_ms();
                     for p in &mut plan {
-                        if let Some(&at) = next.get(&(p.check_id, p.item_id)) {
-                            p.next_at = at;
+                        if let Some(&wait) = waits.get(&(p.check_id, p.item_id)) {
+                            let jitter = i64::from(p.spec.jitter_s) * 1000;
+                            (p.slot_at, p.next_at) =
+                                model::check::next_run(p.slot_at, wait, jitter, now, rand::random::<f64>());
                         }
                     }
                 }
@@ -605,7 +614,7 @@ impl App {
                     tracing::error!(error = %e, results = done.len(), "Check results could not be stored; retried next round.");
                     for (p, _) in &done {
                         if let Some(q) = plan.iter_mut().find(|q| q.check_id == p.check_id && q.item_id == p.item_id) {
-                            q.next_at = now;
+                            (q.slot_at, q.next_at) = (now, now);
                         }
                     }
                 }

@@ -420,6 +420,10 @@ pub struct CheckSpec {
     /// Consecutive non-OK results that confirm a problem (default 3).
     #[serde(default = "three")]
     pub max_attempts: u32,
+    /// Each run starts up to this many seconds after its slot, at random (default 0), so that
+    /// checks on a shared path or a target's own periodic work do not keep meeting.
+    #[serde(default)]
+    pub jitter_s: u32,
 }
 
 fn sixty() -> u32 {
@@ -450,6 +454,9 @@ impl CheckSpec {
         }
         if !(1..=10).contains(&self.max_attempts) {
             e.push(FieldError::new("max_attempts", "1 to 10"));
+        }
+        if self.jitter_s > self.interval_s / 2 {
+            e.push(FieldError::new("jitter_s", format!("0 to half of interval_s ({} seconds)", self.interval_s / 2)));
         }
         match &self.probe {
             Probe::Icmp { count, .. } if !(1..=20).contains(count) => {
@@ -629,6 +636,18 @@ pub fn next(s: CheckState, result: Status, max_attempts: u32) -> (CheckState, Tr
     }
 }
 
+/// When a check runs next: `(slot, at)`. Slots keep the check's cadence from where it was
+/// scheduled, not from when its probe finished, so a slow target does not stretch its own
+/// interval (Nagios schedules from the check's start); a slot already missed — the probe
+/// outran the wait — is taken now. `at` is the slot plus the jitter (`unit` in `[0, 1)`), at
+/// most half the wait, so runs never swap order and the jitter never adds up.
+pub fn next_run(slot: i64, wait_ms: i64, jitter_ms: i64, now: i64, unit: f64) -> (i64, i64) {
+    let slot = (slot + wait_ms).max(now);
+    let spread = jitter_ms.clamp(0, wait_ms / 2);
+    // The product is below `spread`, which is an i64.
+    (slot, slot + (spread as f64 * unit.clamp(0.0, 1.0)) as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -725,6 +744,26 @@ mod tests {
     }
 
     #[test]
+    fn runs_keep_their_cadence_and_jitter_never_adds_up() {
+        // A probe that took 4 s of a 30 s interval: the next slot is 30 s after the last one.
+        assert_eq!(next_run(0, 30_000, 0, 4_000, 0.5), (30_000, 30_000));
+        // One that outran its interval runs again at once, on a new cadence from now.
+        assert_eq!(next_run(0, 30_000, 0, 95_000, 0.0), (95_000, 95_000));
+        // Jitter delays the run, never the slot, so a hundred runs end where the cadence says.
+        let (mut slot, mut late) = (0, 0);
+        for i in 0..100 {
+            let at;
+            (slot, at) = next_run(slot, 30_000, 5_000, slot + 1_000, f64::from(i % 10) / 10.0);
+            assert!((slot..=slot + 5_000).contains(&at));
+            late = late.max(at - slot);
+        }
+        assert_eq!(slot, 3_000_000);
+        assert!(late >= 4_000, "the jitter spreads runs over its range");
+        // At most half the wait, however large the setting (a retry interval may be shorter).
+        assert_eq!(next_run(0, 10_000, 60_000, 0, 0.99).1, 10_000 + 4_950);
+    }
+
+    #[test]
     fn specs_read_from_json_with_defaults_and_are_checked() {
         let spec: CheckSpec = serde_json::from_str(r#"{"name": "ping", "probe": {"type": "icmp"}}"#).unwrap();
         assert_eq!((spec.interval_s, spec.retry_interval_s, spec.max_attempts), (60, 10, 3));
@@ -736,6 +775,12 @@ mod tests {
         .unwrap();
         let fields: Vec<String> = bad.validate().unwrap_err().0.into_iter().map(|f| f.field).collect();
         assert_eq!(fields, ["name", "interval_s", "probe.url", "probe.body_match"]);
+        let jumpy: CheckSpec =
+            serde_json::from_str(r#"{"name": "j", "interval_s": 30, "jitter_s": 16, "probe": {"type": "icmp"}}"#)
+                .unwrap();
+        let e = jumpy.validate().unwrap_err().0;
+        assert_eq!((e[0].field.as_str(), e.len()), ("jitter_s", 1));
+        assert!(e[0].message.contains("15 seconds"), "{}", e[0].message);
         let plugin: CheckSpec =
             serde_json::from_str(r#"{"name": "p", "probe": {"type": "plugin", "command": ["check_ping"]}}"#).unwrap();
         assert!(plugin.validate().is_err(), "an absolute path");

@@ -17,8 +17,8 @@ use utoipa::ToSchema;
 pub struct CheckDto {
     pub id: i64,
     pub name: String,
-    /// The definition as written: probe (`icmp`, `tcp`, `http`, `plugin`), interval_s,
-    /// retry_interval_s, timeout_s, max_attempts.
+    /// The definition as written: probe (`icmp`, `tcp`, `http`, `plugin`, `snmp`, `dns`),
+    /// interval_s, retry_interval_s, timeout_s, max_attempts, jitter_s.
     #[schema(value_type = Object)]
     pub spec: serde_json::Value,
     pub items: Vec<i64>,

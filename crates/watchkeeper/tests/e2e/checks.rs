@@ -103,6 +103,15 @@ async fn a_host_in_a_namespace_goes_down_and_comes_back() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 422, "a plugin needs its absolute path");
+    let jumpy = crate::client()
+        .post(server.url("/api/v1/checks"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "x", "probe": {"type": "icmp"}, "class": "server", "interval_s": 10, "jitter_s": 30}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(jumpy.status(), 422, "jitter beyond half the interval would swap runs");
+    assert!(jumpy.text().await.unwrap().contains("jitter_s"));
 
     // Up: both checks OK on the host, and the plugin's performance data kept.
     let board = wait_for("the host's checks to pass", 30, async || {
