@@ -143,8 +143,12 @@ pub fn classify(m: &Message) -> Classified {
         ("HSRP" | "STANDBY", "STATECHANGE") | ("VRRP", "STATECHANGE") | ("VRRP", "STATE_CHANGE") => {
             // Vlan10 Grp 1 state Standby -> Active
             c.kind = if facility == "VRRP" { "vrrp.state" } else { "hsrp.state" };
-            c.object = text.split_whitespace().next().map(|i| i.trim_end_matches(':').to_owned());
-            if let Some(g) = after(text, "Grp ").or_else(|| after(text, "group ")) {
+            // The group, not the interface, is the condition: two groups on one VLAN (one
+            // active here, one standby, sharing the load) are two alarms.
+            let interface = text.split_whitespace().next().map(|i| i.trim_end_matches(':'));
+            let group = after(text, "Grp ").or_else(|| after(text, "group "));
+            c.object = interface.map(|i| group.map_or_else(|| i.to_owned(), |g| format!("{i} group {g}")));
+            if let Some(g) = group {
                 c.fields.insert("group", g.to_owned());
             }
             if let Some((from, to)) = text.split_once("->") {
@@ -264,15 +268,18 @@ fn panos(m: &Message) -> Option<Classified> {
     Some(c)
 }
 
-/// Junos: `TAG: text` after the daemon's name (`mib2d`, `rpd`, `flowd`…), the tag in capitals.
+/// Junos: `TAG: text` after the daemon's name (`mib2d`, `rpd`, `flowd`…), the tag in capitals;
+/// in Junos' structured-data format (RFC 5424, `[junos@2636…]`) the tag is the MSGID and the
+/// text follows the structured data.
 fn junos(m: &Message) -> Option<Classified> {
-    let (tag, text) = m.msg.split_once(": ")?;
-    if tag.len() < 4
-        || !tag.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-        || !tag.contains('_')
-    {
-        return None;
-    }
+    let is_tag = |t: &str| {
+        t.len() >= 4 && t.contains('_') && t.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    };
+    let (tag, text) = match (m.msg_id.as_deref(), m.structured_data.as_deref()) {
+        // 2636 is Juniper's enterprise number.
+        (Some(id), Some(sd)) if sd.contains("@2636") && is_tag(id) => (id, m.msg.as_str()),
+        _ => m.msg.split_once(": ").filter(|(t, _)| is_tag(t))?,
+    };
     let mut c = Classified {
         kind: "raw",
         object: None,
@@ -325,7 +332,13 @@ fn junos(m: &Message) -> Option<Classified> {
         "VRRPD_NEW_MASTER" | "VRRPD_NEW_BACKUP" => {
             c.kind = "vrrp.state";
             c.up = Some(tag == "VRRPD_NEW_MASTER");
-            c.object = after(text, "Interface ").or_else(|| after(text, "interface ")).map(str::to_owned);
+            // Interface ge-0/0/1.0 (local address 10.0.0.2) became VRRP master for group 1 …
+            let interface = after(text, "Interface ").or_else(|| after(text, "interface "));
+            let group = after(text, "group ");
+            c.object = interface.map(|i| group.map_or_else(|| i.to_owned(), |g| format!("{i} group {g}")));
+            if let Some(g) = group {
+                c.fields.insert("group", g.to_owned());
+            }
         }
         "RT_FLOW_SESSION_DENY" => {
             // session denied 10.0.0.1/1234->10.0.0.2/22 0x0 junos-ssh 6(0) default-deny untrust trust …
@@ -432,10 +445,12 @@ mod tests {
     #[test]
     fn redundancy_spanning_tree_and_firewall_messages() {
         let hsrp = read("<189>Nov 22 07:17:26 sw1 IOS: %HSRP-5-STATECHANGE: Vlan10 Grp 1 state Standby -> Active");
-        assert_eq!((hsrp.kind, hsrp.object.as_deref(), hsrp.up), ("hsrp.state", Some("Vlan10"), Some(true)));
+        assert_eq!((hsrp.kind, hsrp.object.as_deref(), hsrp.up), ("hsrp.state", Some("Vlan10 group 1"), Some(true)));
         assert_eq!((hsrp.fields["group"].as_str(), hsrp.fields["from"].as_str()), ("1", "Standby"));
         let vrrp = read("<190>Nov 22 07:17:26 r2 IOS: %VRRP-6-STATECHANGE: Gi0/1 Grp 10 state Master -> Backup");
-        assert_eq!((vrrp.kind, vrrp.up), ("vrrp.state", Some(false)));
+        assert_eq!((vrrp.kind, vrrp.object.as_deref(), vrrp.up), ("vrrp.state", Some("Gi0/1 group 10"), Some(false)));
+        let other = read("<190>Nov 22 07:17:27 r2 IOS: %VRRP-6-STATECHANGE: Gi0/1 Grp 20 state Backup -> Master");
+        assert_ne!(other.object, vrrp.object, "two groups on one interface are two conditions");
         let stp = read(
             "<186>Nov 22 07:17:26 sw1 IOS: %SPANTREE-2-BLOCK_BPDUGUARD: Received BPDU on port GigabitEthernet0/5 with BPDU Guard enabled. Disabling port.",
         );
@@ -494,6 +509,23 @@ mod tests {
             "<28>Nov 22 07:18:01 mx1 mib2d[1234]: SNMP_TRAP_LINK_DOWN: ifIndex 526, ifAdminStatus down(2), ifOperStatus down(2), ifName ge-0/0/1",
         );
         assert_eq!((shut.object.as_deref(), shut.up), (Some("ge-0/0/1"), Some(true)), "shut by configuration clears");
+        // The same in Junos' structured-data format: the tag is the MSGID.
+        let sd = read(
+            "<28>1 2026-11-22T07:17:26.120Z mx1 mib2d 1234 SNMP_TRAP_LINK_DOWN [junos@2636.1.1.1.2.18 snmp-interface-index=\"526\" interface-name=\"ge-0/0/1\"] ifIndex 526, ifAdminStatus up(1), ifOperStatus down(2), ifName ge-0/0/1",
+        );
+        assert_eq!((sd.kind, sd.object.as_deref(), sd.up), ("interface", Some("ge-0/0/1"), Some(false)));
+        let master = read(
+            "<28>Nov 22 07:17:26 mx1 vrrpd[4321]: VRRPD_NEW_MASTER: Interface ge-0/0/1.0 (local address 10.0.0.2) became VRRP master for group 7 with master reason masterNoResponse",
+        );
+        assert_eq!(
+            (master.kind, master.object.as_deref(), master.up),
+            ("vrrp.state", Some("ge-0/0/1.0 group 7"), Some(true))
+        );
+        let backup = read(
+            "<28>1 2026-11-22T07:17:26Z mx1 vrrpd 4321 VRRPD_NEW_BACKUP [junos@2636.1.1.1.2.18 interface-name=\"ge-0/0/1.0\"] Interface ge-0/0/1.0 (local address 10.0.0.2) became VRRP backup for group 7 with master reason priority",
+        );
+        assert_eq!((backup.object, backup.up), (master.object.clone(), Some(false)), "one group, one condition");
+        assert_eq!(read("<28>1 2026-11-22T07:17:26Z mx1 app 1 NOT_JUNOS [x@1 a=\"b\"] hello").kind, "raw");
         let bgp = read(
             "<28>Nov 22 07:17:26 mx1 rpd[1234]: BGP_NEIGHBOR_STATE_CHANGED: BGP peer 10.0.0.2 (External AS 65001) changed state from Established to Idle (event RecvNotify) (instance master)",
         );

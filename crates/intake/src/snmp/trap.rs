@@ -48,6 +48,10 @@ const IF_NAMES: [&str; 3] = ["1.3.6.1.2.1.31.1.1.1.1", "1.3.6.1.2.1.2.2.1.2", "1
 const BGP_PEER: [&str; 2] = ["1.3.6.1.2.1.15.3.1.7", BGP_PEER_ENTRY];
 const BGP_PEER_ENTRY: &str = "1.3.6.1.2.1.15.3.1";
 
+/// VRRP-MIB's vrrpOperMasterIpAddr, indexed by ifIndex and VRID: the group is the index, not
+/// the address (a new master has a new address).
+const VRRP_MASTER: &str = "1.3.6.1.2.1.68.1.3.1.7";
+
 /// IF-MIB's ifAdminStatus column; 2 is down by configuration.
 const IF_ADMIN_STATUS: &str = "1.3.6.1.2.1.2.2.1.7";
 
@@ -67,7 +71,7 @@ pub fn standard_rules() -> Vec<TrapRule> {
         rule("1.3.6.1.2.1.15.7.1", "bgpEstablished", "bgp.session", 5, Some(true), &BGP_PEER),
         rule("1.3.6.1.2.1.15.7.2", "bgpBackwardTransition", "bgp.session", 3, Some(false), &BGP_PEER),
         rule("1.3.6.1.2.1.14.16.2.2", "ospfNbrStateChange", "ospf.adjacency", 4, None, &["1.3.6.1.2.1.14.10.1.1"]),
-        rule("1.3.6.1.2.1.68.0.1", "vrrpTrapNewMaster", "vrrp.state", 4, None, &["1.3.6.1.2.1.68.1.3.1.7"]),
+        rule("1.3.6.1.2.1.68.0.1", "vrrpTrapNewMaster", "vrrp.state", 4, None, &[VRRP_MASTER]),
         rule("1.3.6.1.4.1.9.9.43.2.0.1", "ciscoConfigManEvent", "config.change", 5, None, &[]),
         rule("1.3.6.1.4.1.9.9.41.2.0.1", "clogMessageGenerated", "syslog.forwarded", 5, None, &[]),
     ]
@@ -129,6 +133,10 @@ pub fn event(m: &Message, sender: &str, user: Option<&str>, rules: &[TrapRule], 
                             Some(std::net::Ipv4Addr::new(octet(a)?, octet(b)?, octet(c)?, octet(d)?).to_string())
                         }
                         _ => None,
+                    },
+                    _ if prefix.to_string() == VRRP_MASTER => match vb.oid.0.get(prefix.0.len()..) {
+                        Some([if_index, vrid]) => Some(format!("ifIndex {if_index} group {vrid}")),
+                        _ => Some(vb.value.to_string()),
                     },
                     v => Some(v.to_string()),
                 })
@@ -220,6 +228,19 @@ mod tests {
         );
         let e = event(&new, "10.0.0.1", None, &standard_rules(), 0).unwrap();
         assert_eq!((e.object.as_str(), e.up), ("198.51.100.9", Some(true)));
+    }
+
+    #[test]
+    fn vrrp_traps_name_the_group_not_its_new_master() {
+        let new_master = |if_index: u32, vrid: u32, master: [u8; 4]| {
+            let oid = format!("1.3.6.1.2.1.68.1.3.1.7.{if_index}.{vrid}");
+            let m = v2_trap("1.3.6.1.2.1.68.0.1", vec![vb(&oid, Value::IpAddress(master))]);
+            event(&m, "10.0.0.1", None, &standard_rules(), 0).unwrap()
+        };
+        let a = new_master(5, 10, [10, 0, 0, 1]);
+        assert_eq!((a.kind.as_str(), a.object.as_str()), ("vrrp.state", "ifIndex 5 group 10"));
+        assert_eq!(new_master(5, 10, [10, 0, 0, 2]).object, a.object, "the same group under another master");
+        assert_ne!(new_master(5, 20, [10, 0, 0, 1]).object, a.object, "two groups on one interface");
     }
 
     #[test]
