@@ -28,7 +28,7 @@ use model::alarm::{self, AlarmState, Candidate, Change};
 use model::alert::{LabelSet, Silence, SilenceState};
 use model::impact::{Health, Node};
 use model::incident::{Move, State};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 use store::{AlarmRow, EventRow};
 
@@ -207,6 +207,7 @@ impl App {
             return Ok(false);
         }
         let g = self.impact_graph().await?;
+        let shut = self.line_protocols_shut(&events).await?;
         let keyed: Vec<(String, &EventRow)> =
             events.iter().map(|e| (alarm::key(&e.source, e.item_id, &e.sender, &e.kind, &e.object), e)).collect();
         let mut keys: Vec<String> = keyed.iter().map(|(k, _)| k.clone()).collect();
@@ -220,8 +221,11 @@ impl App {
             let a = alarms.entry(key.clone()).or_insert_with(|| new_alarm(key, e));
             let mut st = state(a);
             let was_flapping = st.flapping;
+            // A line protocol down because its port was shut is planned: it clears, as the
+            // port's own "administratively down" does.
+            let up = if shut.contains(&e.id) { Some(true) } else { e.up };
             let change =
-                alarm::apply(&mut st, alarm::signal(e.up, severity(e.severity)), e.received_at_ms, self.settings.flap);
+                alarm::apply(&mut st, alarm::signal(up, severity(e.severity)), e.received_at_ms, self.settings.flap);
             put_state(a, st);
             match change {
                 Change::Raised => {
@@ -279,6 +283,36 @@ impl App {
             self.note_incident(&actor, incident, &text).await?;
         }
         Ok(true)
+    }
+
+    /// The line-protocol "down" events among `events` that follow their port's shutdown by
+    /// configuration ([`alarm::follows_shutdown`]), by id. The port's own event is earlier,
+    /// folded already or in this batch.
+    async fn line_protocols_shut(&self, events: &[EventRow]) -> Result<HashSet<i64>> {
+        let mut out = HashSet::new();
+        for e in events.iter().filter(|e| e.kind == "line-protocol" && e.up == Some(false)) {
+            let filter = store::EventFilter {
+                kind: Some("interface".into()),
+                item_id: e.item_id,
+                sender: e.item_id.is_none().then(|| e.sender.clone()),
+                limit: 50,
+                ..Default::default()
+            };
+            let ports = self.store.events(&filter).await?;
+            let admin_down = |p: &EventRow| {
+                serde_json::from_str::<BTreeMap<String, String>>(&p.fields)
+                    .is_ok_and(|f| f.get("admin").is_some_and(|v| v == "down"))
+            };
+            let shutdowns: Vec<(&str, i64)> = ports
+                .iter()
+                .filter(|p| p.id < e.id && admin_down(p))
+                .map(|p| (p.object.as_str(), p.received_at_ms))
+                .collect();
+            if alarm::follows_shutdown(&e.object, e.received_at_ms, &shutdowns) {
+                out.insert(e.id);
+            }
+        }
+        Ok(out)
     }
 
     /// Stores a clearing event for each alert whose end passed unannounced and each alarm

@@ -103,6 +103,19 @@ pub fn interface_name(name: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// How long after a port is shut by configuration a line-protocol "down" on it is still taken
+/// as the same planned work.
+pub const SHUTDOWN_ECHO_MS: i64 = 60_000;
+
+/// Whether a line-protocol "down" on `object` at `at` follows its port's shutdown by
+/// configuration (`shutdowns`: the ports shut, and when): IOS logs `%LINK-5-CHANGED …
+/// administratively down` and, a moment later, `%LINEPROTO-5-UPDOWN … down` for the same port.
+/// The second is the same planned work, not a fault of the line.
+pub fn follows_shutdown(object: &str, at: i64, shutdowns: &[(&str, i64)]) -> bool {
+    let port = interface_name(object);
+    shutdowns.iter().any(|(o, t)| (0..=SHUTDOWN_ECHO_MS).contains(&(at - t)) && interface_name(o) == port)
+}
+
 /// The key an alarm stored under `key` by an earlier version has now (see [`key`]), when it
 /// differs: interface alarms keyed by an abbreviated name.
 pub fn rekeyed(key: &str) -> Option<String> {
@@ -445,6 +458,16 @@ mod tests {
         assert_eq!(category("firewall"), "security");
         assert_eq!(category("switch"), "network");
         assert_eq!(category("plc"), "ot");
+    }
+
+    #[test]
+    fn a_line_protocol_down_after_a_shutdown_is_the_same_planned_work() {
+        let shut = [("GigabitEthernet0/1", 10_000)];
+        assert!(follows_shutdown("Gi0/1", 11_000, &shut), "any spelling of the port");
+        assert!(!follows_shutdown("GigabitEthernet0/2", 11_000, &shut), "another port");
+        assert!(!follows_shutdown("GigabitEthernet0/1", 10_000 + SHUTDOWN_ECHO_MS + 1, &shut), "long after");
+        assert!(!follows_shutdown("GigabitEthernet0/1", 9_000, &shut), "before the shutdown");
+        assert!(!follows_shutdown("GigabitEthernet0/1", 11_000, &[]));
     }
 
     #[test]

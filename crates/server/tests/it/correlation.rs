@@ -397,6 +397,47 @@ async fn an_interface_is_one_alarm_by_either_name(backend: Backend) {
     assert_eq!(open, json!([]), "the older alarm is cleared by the interface's recovery");
 }
 
+/// `shutdown` on a port logs "administratively down" and then its line protocol "down": both
+/// are the planned work, so nothing opens; a line protocol that fails on its own still alarms.
+async fn a_port_shut_by_configuration_opens_nothing(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("engineer", &Scope::ALL).await);
+    let at = 1_800_000_000_000;
+    let line = |port: &str, state: &str| {
+        format!(
+            "<189>Jan 15 08:00:01 pn-wan-rtr1 IOS: %LINEPROTO-5-UPDOWN: Line protocol on Interface {port}, changed state to {state}"
+        )
+    };
+    let shut = "<189>Jan 15 08:00:00 pn-wan-rtr1 IOS: %LINK-5-CHANGED: Interface GigabitEthernet0/0/2, changed state to administratively down";
+    h.app
+        .record_events(
+            &Actor::system(),
+            vec![syslog(shut, "10.20.0.1", at), syslog(&line("GigabitEthernet0/0/2", "down"), "10.20.0.1", at + 1_000)],
+        )
+        .await
+        .unwrap();
+    let pass = h.app.correlate().await.unwrap();
+    assert_eq!((pass.raised, pass.opened.len()), (0, 0), "{pass:?}");
+    let open = h.get("/api/v1/alarms?item=pn-wan-rtr1", &t).await.json();
+    assert_eq!(open, json!([]), "planned work raises nothing");
+
+    // Another port's line protocol, with no shutdown before it: a fault.
+    h.app
+        .record_events(&Actor::system(), vec![syslog(&line("Serial0/1/0", "down"), "10.20.0.1", at + 2_000)])
+        .await
+        .unwrap();
+    h.app.correlate().await.unwrap();
+    let open = h.get("/api/v1/alarms?item=pn-wan-rtr1", &t).await.json();
+    assert_eq!(open.as_array().unwrap().len(), 1, "{open}");
+    assert_eq!(open[0]["kind"], "line-protocol");
+    // Long after the shutdown, the shut port's line protocol going down is a fault too.
+    let late = at + model::alarm::SHUTDOWN_ECHO_MS + 5_000;
+    h.app.record_events(&Actor::system(), vec![syslog(&line("Gi0/0/2", "down"), "10.20.0.1", late)]).await.unwrap();
+    h.app.correlate().await.unwrap();
+    let open = h.get("/api/v1/alarms?item=pn-wan-rtr1", &t).await.json();
+    assert_eq!(open.as_array().unwrap().len(), 2, "{open}");
+}
+
 /// A linkDown trap names its interface by ifIndex alone; the router's last IF-MIB poll says
 /// which interface that is, so the trap and syslog's recovery of that interface are one alarm.
 async fn a_trap_by_ifindex_is_named_from_the_last_poll(backend: Backend) {
@@ -484,5 +525,6 @@ crate::both_backends!(
     a_failing_switch_opens_one_incident_and_its_recovery_resolves_it,
     a_bouncing_link_flaps_on_one_incident,
     each_incident_lists_the_events_that_fed_it,
-    an_interface_is_one_alarm_by_either_name
+    an_interface_is_one_alarm_by_either_name,
+    a_port_shut_by_configuration_opens_nothing
 );
