@@ -153,6 +153,46 @@ async fn the_console_page_lists_follows_and_opens_an_incident(backend: Backend) 
     assert!(nothing.text().contains("select at least one event"));
 }
 
+/// PostgreSQL gives an event its id at insert, not at commit: an event whose transaction (a
+/// long fold) commits after a later event's was sent still reaches the console.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_committed_late_still_reaches_the_console() {
+    let h = Harness::new(Backend::Postgres).await;
+    let viewer = Auth::Bearer(h.token("viewer", &[Scope::Read]).await);
+    record(&h, vec![link_down("Te1/1/1", "192.0.2.100")]).await;
+    let mut watch =
+        h.events("/api/v1/events/stream?kind=interface", &viewer, None).await.map_err(|r| r.text()).unwrap();
+    let mut slow = h.app.store().begin().await.unwrap();
+    let late = store::EventRow {
+        id: 0,
+        received_at_ms: h.app.now_ms(),
+        occurred_at_ms: None,
+        source: "syslog".into(),
+        sender: "192.0.2.100".into(),
+        host: String::new(),
+        item_id: None,
+        kind: "interface".into(),
+        object: "Gi0/5".into(),
+        up: Some(false),
+        severity: 3,
+        mnemonic: "LINK-3-UPDOWN".into(),
+        text: "Interface Gi0/5, changed state to down".into(),
+        fields: "{}".into(),
+        alarm_id: None,
+        pending: false,
+        incident_number: None,
+    };
+    slow.insert_events(&[late]).await.unwrap();
+    record(&h, vec![link_down("Gi0/6", "192.0.2.100")]).await;
+    let first = watch.next().await;
+    assert_eq!(first.data["object"], "Gi0/6", "the later id, committed first");
+    slow.commit().await.unwrap();
+    let second = watch.next_within(Duration::from_secs(5)).await.expect("the earlier id, committed later, is sent");
+    assert_eq!(second.data["object"], "Gi0/5");
+    assert!(second.data["id"].as_i64() < first.data["id"].as_i64());
+    assert!(watch.next_within(Duration::from_millis(1500)).await.is_none(), "each event once");
+}
+
 crate::both_backends!(
     the_console_follows_its_filter_and_acts_on_a_selection,
     the_console_page_lists_follows_and_opens_an_incident
