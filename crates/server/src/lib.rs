@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(api::alertmanager::errors_as_alertmanager))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn(timeout))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))

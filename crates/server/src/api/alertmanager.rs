@@ -3,7 +3,8 @@
 //! work against it, and an existing Alertmanager can forward to `/api/v2/webhook` (its
 //! webhook, version 4). Shapes follow Alertmanager's `openapi.yaml`; the behaviour (defaults,
 //! partial acceptance, fingerprints, silence rules) lives in `model::alert`, decoding in
-//! `intake`. Refusals are problem+json with Alertmanager's status codes.
+//! `intake`. Refusals carry Alertmanager's status codes, and are said as it says them: a JSON
+//! string ([`errors_as_alertmanager`]).
 
 use crate::extract::{ApiPath, Ctx, QueryPairs};
 use crate::problem::ApiError;
@@ -55,6 +56,41 @@ async fn store_batch(
         return Err(ApiError::InvalidRequest(fields));
     }
     Ok(StatusCode::OK.into_response())
+}
+
+/// Alertmanager's clients (amtool, its Go client) read only the media types its API declares,
+/// and an error there is a JSON string as `application/json`; a problem document would reach
+/// the user as "no consumer: application/problem+json". So under `/api/v2` every refusal,
+/// the access guard's included, is said again in Alertmanager's shape with the same words.
+pub async fn errors_as_alertmanager(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use axum::http::{HeaderValue, header};
+    let ours = req.uri().path().starts_with("/api/v2/");
+    let resp = next.run(req).await;
+    if !ours || resp.headers().get(header::CONTENT_TYPE).is_none_or(|v| v != "application/problem+json") {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    // Problem documents are a few hundred bytes; one that is not is said by its status.
+    let problem: Value = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let fields: Vec<String> = problem["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| format!("{}: {}", e["field"].as_str().unwrap_or(""), e["message"].as_str().unwrap_or("")))
+        .collect();
+    let said = if fields.is_empty() {
+        [problem["title"].as_str(), problem["detail"].as_str()].into_iter().flatten().collect::<Vec<_>>().join(": ")
+    } else {
+        fields.join("; ")
+    };
+    let said = if said.is_empty() { parts.status.to_string() } else { said };
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(serde_json::to_vec(&said).unwrap_or_default()))
 }
 
 /// `POST /api/v2/alerts`: what Prometheus and `amtool alert add` send.

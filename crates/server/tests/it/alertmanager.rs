@@ -187,6 +187,9 @@ async fn silences_follow_alertmanagers_rules(backend: Backend) {
     ] {
         let r = h.send(post("/api/v2/silences", &eng, &body)).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}");
+        // Said as Alertmanager says it, the one error shape amtool reads.
+        assert_eq!(r.content_type(), "application/json", "{body}");
+        assert!(r.json().is_string(), "{}", r.text());
         assert!(r.text().contains(said), "{body}: {}", r.text());
     }
     let unknown = h

@@ -18,6 +18,14 @@ fn amtool(server: &Server, args: &[&str]) -> String {
     text(&out.stdout)
 }
 
+/// Runs amtool expecting the server to refuse; returns all it said.
+fn amtool_refused(server: &Server, args: &[&str]) -> String {
+    let out = Command::new("amtool").arg(format!("--alertmanager.url={}", server.base)).args(args).output().unwrap();
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!out.status.success(), "amtool {args:?} succeeded: {said}");
+    said
+}
+
 /// What `/metrics` shows a scraper's token.
 async fn scrape(server: &Server, db: &Db) -> String {
     let r = reqwest::Client::new()
@@ -97,6 +105,11 @@ async fn prometheus_alerts_to_watchkeeper_and_amtool_queries_and_silences_it() {
     amtool(&server, &["silence", "expire", &id]);
     assert!(!amtool(&server, &["silence", "query", "-q"]).contains(&id));
     assert!(amtool(&server, &["silence", "query", "--expired", "-q"]).contains(&id));
+    // Refusals reach the user in words amtool can read, not as a media type it cannot.
+    let said = amtool_refused(&server, &["silence", "add", "--comment=x", "--author=e2e", "instance=~.*"]);
+    assert!(said.contains("empty string") && !said.contains("no consumer"), "{said}");
+    let said = amtool_refused(&server, &["silence", "expire", "00000000-0000-0000-0000-000000000000"]);
+    assert!(!said.contains("no consumer"), "{said}");
     assert!(
         amtool(&server, &["alert", "query", "alertname=LinkDown"]).contains("LinkDown"),
         "firing again once the silence ended"
