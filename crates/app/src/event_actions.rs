@@ -68,8 +68,8 @@ impl App {
         Ok(acked)
     }
 
-    /// Silences what the selected events came from for `hours`: one silence per item (or
-    /// sender, when the CMDB does not know it) and kind of event, with the object (an
+    /// Silences what the selected events came from for `hours`: one silence per item (with its
+    /// site; or sender, when the CMDB does not know it) and kind of event, with the object (an
     /// interface, a peer) when the event names one. Returns the silences' ids.
     pub async fn silence_events(&self, actor: &Actor, ids: &[i64], hours: i64, comment: &str) -> Result<Vec<String>> {
         actor.require(Perm::EventWork)?;
@@ -88,7 +88,11 @@ impl App {
         let mut sets: Vec<Vec<Matcher>> = Vec::new();
         for r in &rows {
             let mut ms = match r.item_id.and_then(|i| g.nodes.get(&i)) {
-                Some(n) => vec![matcher("item", &n.name)?],
+                // A name is unique within its site only: `rtr01` at one branch is not another's.
+                Some(n) => match n.site.as_deref().filter(|s| !s.is_empty()) {
+                    Some(site) => vec![matcher("item", &n.name)?, matcher("site", site)?],
+                    None => vec![matcher("item", &n.name)?],
+                },
                 None => vec![matcher("sender", &r.sender)?],
             };
             ms.push(matcher("kind", &r.kind)?);
