@@ -51,6 +51,9 @@ struct IntakeLabels {
 struct CheckLabels {
     check: String,
     item: String,
+    /// Names are unique within a site and parent only: two VMs `app01` on two hosts are two
+    /// series.
+    item_id: String,
     site: String,
 }
 
@@ -58,6 +61,7 @@ struct CheckLabels {
 struct PerfLabels {
     check: String,
     item: String,
+    item_id: String,
     site: String,
     /// The plugin's performance-data label: rta, pl, time…
     label: String,
@@ -254,7 +258,13 @@ async fn measured(state: &AppState) {
     for row in board {
         let Some(st) = row.state else { continue };
         let site = row.site.unwrap_or_default();
-        let labels = CheckLabels { check: row.check.clone(), item: row.item.clone(), site: site.clone() };
+        let item_id = row.item_id.to_string();
+        let labels = CheckLabels {
+            check: row.check.clone(),
+            item: row.item.clone(),
+            item_id: item_id.clone(),
+            site: site.clone(),
+        };
         let code = match st.status.as_str() {
             "ok" => 0,
             "warning" => 1,
@@ -269,6 +279,7 @@ async fn measured(state: &AppState) {
             let l = PerfLabels {
                 check: row.check.clone(),
                 item: row.item.clone(),
+                item_id: item_id.clone(),
                 site: site.clone(),
                 label: label.to_owned(),
                 unit: p["unit"].as_str().unwrap_or("").to_owned(),

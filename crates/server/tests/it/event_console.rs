@@ -106,7 +106,10 @@ async fn the_console_follows_its_filter_and_acts_on_a_selection(backend: Backend
                 .join(",")
         })
         .collect();
-    assert!(matchers.contains(&"item=pn-core-sw1,site=plant-north,kind=interface,object=Te1/1/1".to_owned()), "{matchers:?}");
+    assert!(
+        matchers.contains(&"item=pn-core-sw1,site=plant-north,kind=interface,object=Te1/1/1".to_owned()),
+        "{matchers:?}"
+    );
     assert!(matchers.contains(&"sender=192.0.2.100,kind=interface,object=Gi0/5".to_owned()), "{matchers:?}");
 
     // An incident from the stray switch's events, which correlation could not place: the

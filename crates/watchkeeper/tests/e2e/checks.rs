@@ -131,14 +131,16 @@ async fn a_host_in_a_namespace_goes_down_and_comes_back() {
     let metrics =
         crate::client().get(server.url("/metrics")).bearer_auth(&scraper).send().await.unwrap().text().await.unwrap();
     assert!(
-        metrics.contains(r#"watchkeeper_check_status{check="nagios-ping",item="ns-host",site=""} 0"#),
+        metrics.contains(&format!(
+            r#"watchkeeper_check_status{{check="nagios-ping",item="ns-host",item_id="{host}",site=""}} 0"#
+        )),
         "{}",
         metrics.lines().filter(|l| l.contains("check_")).collect::<Vec<_>>().join("\n")
     );
     assert!(
-        metrics.contains(
-            r#"watchkeeper_check_perfdata{check="nagios-ping",item="ns-host",site="",label="rta",unit="ms"}"#
-        )
+        metrics.contains(&format!(
+            r#"watchkeeper_check_perfdata{{check="nagios-ping",item="ns-host",item_id="{host}",site="",label="rta",unit="ms"}}"#
+        ))
     );
 
     // Down: the link drops. ICMP goes soft, then hard CRITICAL; an incident opens on the host.

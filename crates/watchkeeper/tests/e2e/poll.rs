@@ -161,7 +161,7 @@ async fn a_polled_switch_reports_traffic_a_dead_link_and_a_restart() {
         crate::client().get(server.url("/metrics")).bearer_auth(&scraper).send().await.unwrap().text().await.unwrap();
     assert!(
         metrics.contains(&format!(
-            r#"watchkeeper_check_perfdata{{check="if-mib",item="ns-switch",site="",label="{}:in_util",unit="%"}}"#,
+            r#"watchkeeper_check_perfdata{{check="if-mib",item="ns-switch",item_id="{item}",site="",label="{}:in_util",unit="%"}}"#,
             device.port
         )),
         "{}",
