@@ -309,6 +309,14 @@ fn silence_row(s: &Silence) -> SilenceRow {
     }
 }
 
+/// Whether a silence is one an account limited to `sites` may see and set: it names one of
+/// them (`site="…"`), so it cannot mute another site's alarms. Every silence, for an account
+/// limited to none.
+fn in_sites(s: &Silence, sites: &[String]) -> bool {
+    let names = |m: &Matcher| m.name == "site" && m.op == MatchOp::Equal && sites.contains(&m.value);
+    sites.is_empty() || s.matchers.iter().any(names)
+}
+
 /// A random (version 4) UUID, as Alertmanager names silences.
 fn new_silence_id() -> String {
     use rand::RngCore;
@@ -612,6 +620,20 @@ impl App {
                 out.push(AlertView { fingerprint: fp, alert: a, silenced_by });
             }
         }
+        if !actor.sites.is_empty() {
+            // A site-scoped account sees the alerts of its sites' items, found as correlation
+            // finds them (by the labels naming the host), and no alert it cannot place.
+            let mut events: Vec<_> = out.iter().map(|v| v.alert.event(v.fingerprint, true, now)).collect();
+            self.tie_to_items(&mut events).await?;
+            let g = self.impact_graph().await?;
+            let mut keep = events.iter().map(|e| {
+                e.item_id
+                    .and_then(|i| g.nodes.get(&i))
+                    .and_then(|n| n.site.as_ref())
+                    .is_some_and(|s| actor.sites.contains(s))
+            });
+            out.retain(|_| keep.next().unwrap_or(false));
+        }
         out.sort_by_key(|v| v.fingerprint);
         Ok(out)
     }
@@ -628,6 +650,7 @@ impl App {
             .iter()
             .map(silence)
             .filter(|s| filter.iter().all(|f| s.matchers.contains(f)))
+            .filter(|s| in_sites(s, &actor.sites))
             .collect();
         all.sort_by_key(|s| {
             let st = s.state(now);
@@ -643,9 +666,9 @@ impl App {
 
     pub async fn silence(&self, actor: &Actor, id: &str) -> Result<Silence> {
         actor.require(Perm::EventRead)?;
-        match self.store.silence(id).await? {
-            Some(r) => Ok(silence(&r)),
-            None => Err(AppError::NotFound(format!("silence {id}"))),
+        match self.store.silence(id).await?.map(|r| silence(&r)) {
+            Some(s) if in_sites(&s, &actor.sites) => Ok(s),
+            _ => Err(AppError::NotFound(format!("silence {id}"))),
         }
     }
 
@@ -673,6 +696,13 @@ impl App {
             s.starts_at = now;
         }
         s.validate(now).map_err(Invalid)?;
+        if !in_sites(&s, &actor.sites) {
+            return Err(Invalid::one(
+                "matchers",
+                format!("an account limited to sites silences only them: add site=\"{}\"", actor.sites.join("|")),
+            )
+            .into());
+        }
         let mut tx = self.store.begin().await?;
         match before {
             Some(old) if old.can_update_to(&s, now) => {

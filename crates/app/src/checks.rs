@@ -662,6 +662,13 @@ impl App {
         to: i64,
     ) -> Result<Vec<Sample>> {
         actor.require(Perm::EventRead)?;
+        if !actor.sites.is_empty() {
+            let g = self.impact_graph().await?;
+            let site = g.nodes.get(&item_id).and_then(|n| n.site.as_ref());
+            if !site.is_some_and(|s| actor.sites.contains(s)) {
+                return Err(AppError::NotFound(format!("item {item_id}")));
+            }
+        }
         let series = format!("check/{check_id}/{item_id}/{label}");
         if to - from <= RAW_SPAN_MS {
             let raw = self.store.samples(&series, from, to).await?;

@@ -310,7 +310,73 @@ async fn repeats_outlive_a_restart_whether_folded_or_not(backend: Backend) {
     assert_eq!((row.ends_at_ms, row.annotations.contains("errors")), (ms("2027-01-15T12:00:00Z"), true));
 }
 
+/// An account limited to sites reads the alerts of its sites' items only, and sets, reads and
+/// expires only silences that name one of its sites, so it cannot mute another site.
+async fn site_scoped_accounts_see_and_silence_their_sites_only(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let intake = Auth::Bearer(h.token("operator", &[Scope::Intake]).await);
+    let admin = Auth::Session(h.login("ops-lead", app::DEMO_PASSWORD).await);
+    for (user, site) in [("pn-tech", "plant-north"), ("dc-tech", "dc-east")] {
+        let body =
+            json!({"username": user, "role": "engineer", "password": format!("{user} password 1"), "sites": [site]});
+        assert_eq!(h.json(Method::POST, "/api/v1/users", &admin, body).await.status, StatusCode::CREATED);
+    }
+    let pn = Auth::Bearer(h.token("pn-tech", &Scope::ALL).await);
+    let dc = Auth::Bearer(h.token("dc-tech", &Scope::ALL).await);
+    let everyone = Auth::Bearer(h.token("engineer", &Scope::ALL).await);
+    // pn-core-sw1 is 10.20.0.2 at plant north, dc-core-sw1 10.10.0.2 at dc east.
+    let down = |instance: &str| json!({"labels": {"alertname": "InstanceDown", "instance": instance}});
+    let alerts = json!([down("10.20.0.2:9116"), down("10.10.0.2:9116"), down("stranger:9100")]);
+    assert_eq!(h.send(post("/api/v2/alerts", &intake, &alerts)).await.status, StatusCode::OK);
+    let instances = |v: Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|a| a["labels"]["instance"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(instances(h.get("/api/v2/alerts", &everyone).await.json()).len(), 3);
+    assert_eq!(instances(h.get("/api/v2/alerts", &pn).await.json()), ["10.20.0.2:9116"]);
+    assert_eq!(instances(h.get("/api/v2/alerts", &dc).await.json()), ["10.10.0.2:9116"]);
+
+    let silence = |matchers: Value| {
+        json!({"matchers": matchers, "startsAt": "2020-01-01T00:00:00Z", "endsAt": "2099-01-01T00:00:00Z",
+               "createdBy": "e", "comment": "RMA"})
+    };
+    let m = |name: &str, value: &str| json!({"name": name, "value": value, "isRegex": false});
+    // Everywhere, or at another site: refused, saying what to add.
+    let wide = h.send(post("/api/v2/silences", &pn, &silence(json!([m("alertname", "InstanceDown")])))).await;
+    assert_eq!(wide.status, StatusCode::BAD_REQUEST, "{}", wide.text());
+    assert!(wide.text().contains("site=\\\"plant-north\\\""), "{}", wide.text());
+    let theirs = silence(json!([m("alertname", "InstanceDown"), m("site", "dc-east")]));
+    assert_eq!(h.send(post("/api/v2/silences", &pn, &theirs)).await.status, StatusCode::BAD_REQUEST);
+    // Its own site: set, and seen by it and by an unscoped account, not by the other site.
+    let ours = silence(json!([m("alertname", "InstanceDown"), m("site", "plant-north")]));
+    let made = h.send(post("/api/v2/silences", &pn, &ours)).await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.text());
+    let id = made.json()["silenceID"].as_str().unwrap().to_owned();
+    let count = |v: Value| v.as_array().unwrap().len();
+    assert_eq!(
+        (count(h.get("/api/v2/silences", &pn).await.json()), count(h.get("/api/v2/silences", &everyone).await.json())),
+        (1, 1)
+    );
+    assert_eq!(count(h.get("/api/v2/silences", &dc).await.json()), 0);
+    assert_eq!(h.get(&format!("/api/v2/silence/{id}"), &dc).await.status, StatusCode::NOT_FOUND);
+    let expire = |auth: &Auth| {
+        auth.apply(Request::builder().method(Method::DELETE).uri(format!("/api/v2/silence/{id}")))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(h.send(expire(&dc)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(h.send(expire(&pn)).await.status, StatusCode::OK);
+
+    // Measurements too: another site's item's samples are not there for it.
+    let items = h.get("/api/v1/items?q=dc-core-sw1", &everyone).await.json();
+    let dc_switch = items["items"][0]["id"].as_i64().unwrap();
+    let samples = format!("/api/v1/checks/1/samples?item={dc_switch}&label=rta");
+    assert_eq!(h.get(&samples, &everyone).await.status, StatusCode::OK);
+    assert_eq!(h.get(&samples, &dc).await.status, StatusCode::OK);
+    assert_eq!(h.get(&samples, &pn).await.status, StatusCode::NOT_FOUND);
+}
+
 crate::both_backends!(
+    site_scoped_accounts_see_and_silence_their_sites_only,
     alerts_come_in_by_token_or_from_trusted_networks,
     silences_follow_alertmanagers_rules,
     accepted_alerts_outlive_a_restart_before_they_are_folded,
