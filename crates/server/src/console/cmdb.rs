@@ -103,7 +103,7 @@ fn text(doc: &Value, key: &str) -> String {
     }
 }
 
-/// At most this many interfaces are charted on an item's page (the busiest names first).
+/// At most this many interfaces are charted on an item's page (those erring or busiest first).
 const CHARTED_INTERFACES: usize = 8;
 
 /// The spans an item's graphs offer: `(key, label, milliseconds)`; the first is the default.
@@ -134,7 +134,7 @@ async fn measurement_graphs(s: &AppState, actor: &app::Actor, item: i64, now: i6
 
 /// The charts of one item's measurements over `[from, to]`, titled after `prefix`: for an
 /// SNMP poll, traffic, utilisation (when the agent gives the interface's speed) and errors
-/// of at most `interfaces_max` interfaces.
+/// of at most `interfaces_max` interfaces, those erring or busiest at the last poll first.
 async fn charts_of(
     s: &AppState,
     actor: &app::Actor,
@@ -154,12 +154,22 @@ async fn charts_of(
             .filter(|(l, _)| l != "uptime")
             .collect();
         let samples = async |label: &str| {
-            let points = s.app.check_samples(actor, row.check_id, item, label, from, now).await.unwrap_or_default();
-            points.into_iter().map(|p| (p.at, p.value)).collect::<Vec<_>>()
+            s.app.check_samples(actor, row.check_id, item, label, from, now).await.unwrap_or_default()
         };
         if row.kind == "snmp" {
-            let mut interfaces: Vec<&str> = labels.iter().filter_map(|(l, _)| l.strip_suffix(":in_bps")).collect();
-            interfaces.sort_unstable();
+            // The interfaces worth a look first: those erring now, then the busiest now (an
+            // uplink, not Gi1/0/1 because it sorts first).
+            let now_of = |label: String| perf.iter().find(|p| p["label"] == label).and_then(|p| p["value"].as_f64());
+            let mut interfaces: Vec<(&str, bool, f64)> = labels
+                .iter()
+                .filter_map(|(l, _)| l.strip_suffix(":in_bps"))
+                .map(|name| {
+                    let at = |what: &str| now_of(format!("{name}:{what}")).unwrap_or(0.0);
+                    (name, at("errors") + at("discards") > 0.0, at("in_bps") + at("out_bps"))
+                })
+                .collect();
+            interfaces.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)).then(a.0.cmp(b.0)));
+            let interfaces: Vec<&str> = interfaces.into_iter().map(|i| i.0).collect();
             for name in interfaces.into_iter().take(interfaces_max) {
                 let traffic = vec![
                     Series { name: "in".into(), points: samples(&format!("{name}:in_bps")).await },
@@ -178,7 +188,7 @@ async fn charts_of(
                     Series { name: "errors".into(), points: samples(&format!("{name}:errors")).await },
                     Series { name: "discards".into(), points: samples(&format!("{name}:discards")).await },
                 ];
-                if faults.iter().any(|f| f.points.iter().any(|p| p.1 > 0.0)) {
+                if faults.iter().any(|f| f.points.iter().any(|p| p.value > 0.0 || p.range.is_some_and(|r| r.1 > 0.0))) {
                     graphs.push(line_chart(&format!("{prefix}{name} errors and discards"), "/s", &faults, from, now));
                 }
             }

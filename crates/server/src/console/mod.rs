@@ -543,10 +543,11 @@ pub(super) fn bar_chart(rows: &[(String, i64)], aria: &str, href: impl Fn(&str) 
     svg
 }
 
-/// One line of a measurement chart: a name for the legend and its samples (epoch ms, value).
+/// One line of a measurement chart: a name for the legend and its samples (a roll-up's
+/// range is drawn as its peak).
 pub(super) struct Series {
     pub name: String,
-    pub points: Vec<(i64, f64)>,
+    pub points: Vec<app::checks::Sample>,
 }
 
 /// A value with an SI prefix (1.5k, 20M), as monitoring graphs label their axes.
@@ -562,27 +563,75 @@ fn si(v: f64) -> String {
     if x.fract().abs() < 1e-9 || x.abs() >= 100.0 { format!("{x:.0}{p}") } else { format!("{x:.1}{p}") }
 }
 
-/// Lines over `[from, to]`, averaged into at most 240 points each so a month of samples
-/// draws as fast as an hour; the axis from zero to the highest value, times in UTC.
+/// A time on a chart's axis, in UTC, as precise as the span needs: the hour within a day, the
+/// day and hour within a week, the day beyond, the month beyond a quarter.
+fn axis_time(t: i64, span: i64) -> String {
+    let format = match span {
+        s if s <= 86_400_000 => "%H:%M",
+        s if s <= 7 * 86_400_000 => "%d %b %H:%M",
+        s if s <= 92 * 86_400_000 => "%d %b",
+        _ => "%b %Y",
+    };
+    jiff::Timestamp::from_millisecond(t)
+        .map(|ts| ts.to_zoned(jiff::tz::TimeZone::UTC).strftime(format).to_string())
+        .unwrap_or_default()
+}
+
+/// A point as drawn: its time, the mean of the samples it stands for, and their peak.
+type Point = (i64, f64, f64);
+
+/// Points far enough apart to be a gap in the measurements (the check did not run, the device
+/// did not answer) rather than its cadence: the line is broken there instead of drawn across.
+fn segments(pts: &[Point], bucket: i64) -> Vec<&[Point]> {
+    let mut steps: Vec<i64> = pts.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    steps.sort_unstable();
+    let cadence = steps.get(steps.len() / 2).copied().unwrap_or(0);
+    let gap = (3 * cadence).max(2 * bucket);
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..pts.len() {
+        if pts[i].0 - pts[i - 1].0 > gap {
+            out.push(&pts[start..i]);
+            start = i;
+        }
+    }
+    if start < pts.len() {
+        out.push(&pts[start..]);
+    }
+    out
+}
+
+/// Lines over `[from, to]`, reduced to at most 240 points each so a year of samples draws as
+/// fast as an hour: each point the mean of its samples, and — where hourly roll-ups or many
+/// samples met in a point — a thin line of their peak, so a saturated ten minutes is not
+/// averaged away. Gaps in the measurements break the line. The axis runs from zero to the
+/// highest value; times are UTC.
 pub(super) fn line_chart(title: &str, unit: &str, series: &[Series], from: i64, to: i64) -> String {
     const BUCKETS: i64 = 240;
     let (w, h, left, top, right, bottom) = (600.0, 150.0, 48.0, 18.0, 592.0, 124.0);
     let span = (to - from).max(1);
-    let reduced: Vec<(&str, Vec<(i64, f64)>)> = series
+    // Per series: (time, mean, peak) per bucket, and whether any peak differs from its mean.
+    let reduced: Vec<(&str, Vec<Point>, bool)> = series
         .iter()
         .map(|s| {
-            let mut sums: std::collections::BTreeMap<i64, (f64, u32)> = std::collections::BTreeMap::new();
-            for &(t, v) in s.points.iter().filter(|(t, v)| (from..=to).contains(t) && v.is_finite()) {
-                let b = ((t - from) * BUCKETS / span).min(BUCKETS - 1);
-                let e = sums.entry(b).or_default();
-                e.0 += v;
+            let mut sums: std::collections::BTreeMap<i64, (f64, u32, f64)> = std::collections::BTreeMap::new();
+            for p in s.points.iter().filter(|p| (from..=to).contains(&p.at) && p.value.is_finite()) {
+                let b = ((p.at - from) * BUCKETS / span).min(BUCKETS - 1);
+                let peak = p.range.map_or(p.value, |r| r.1).max(p.value);
+                let e = sums.entry(b).or_insert((0.0, 0, f64::MIN));
+                e.0 += p.value;
                 e.1 += 1;
+                e.2 = e.2.max(peak);
             }
-            let pts = sums.into_iter().map(|(b, (sum, n))| (from + b * span / BUCKETS, sum / f64::from(n))).collect();
-            (s.name.as_str(), pts)
+            let pts: Vec<Point> = sums
+                .into_iter()
+                .map(|(b, (sum, n, peak))| (from + b * span / BUCKETS, sum / f64::from(n), peak))
+                .collect();
+            let peaked = pts.iter().any(|p| p.2 > p.1 * 1.001 + 1e-9);
+            (s.name.as_str(), pts, peaked)
         })
         .collect();
-    let max = reduced.iter().flat_map(|(_, p)| p.iter().map(|x| x.1)).fold(0.0_f64, f64::max);
+    let max = reduced.iter().flat_map(|(_, p, _)| p.iter().map(|x| x.2)).fold(0.0_f64, f64::max);
     let top_value = if max > 0.0 { max * 1.1 } else { 1.0 };
     let x = |t: i64| left + (t - from) as f64 / span as f64 * (right - left);
     let y = |v: f64| bottom - v.max(0.0) / top_value * (bottom - top);
@@ -606,32 +655,55 @@ pub(super) fn line_chart(title: &str, unit: &str, series: &[Series], from: i64, 
         );
     }
     for (k, t) in [from, from + span / 2, to].into_iter().enumerate() {
-        let label = jiff::Timestamp::from_millisecond(t)
-            .map(|ts| ts.to_zoned(jiff::tz::TimeZone::UTC).strftime("%H:%M").to_string())
-            .unwrap_or_default();
         let anchor = ["start", "middle", "end"][k];
         let _ = write!(
             svg,
-            "<text class=\"metric-axis\" x=\"{:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{label}</text>",
+            "<text class=\"metric-axis\" x=\"{:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{}{}</text>",
             x(t),
-            bottom + 16.0
+            bottom + 16.0,
+            axis_time(t, span),
+            if k == 2 { " UTC" } else { "" }
         );
     }
-    for (i, (name, pts)) in reduced.iter().enumerate() {
-        let line: Vec<String> = pts.iter().map(|&(t, v)| format!("{:.1},{:.1}", x(t), y(v))).collect();
-        // A line needs two points; a series with few shows each as a dot.
-        if pts.len() < 3 {
-            for &(t, v) in pts {
-                let _ =
-                    write!(svg, "<circle class=\"metric-dot s{i}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\"/>", x(t), y(v));
+    let bucket = span / BUCKETS;
+    for (i, (name, pts, peaked)) in reduced.iter().enumerate() {
+        let mut mean = String::new();
+        let mut peak = String::new();
+        for seg in segments(pts, bucket) {
+            // A lone point has no line to be on: it is a dot.
+            if let [(t, v, _)] = seg {
+                let _ = write!(
+                    svg,
+                    "<circle class=\"metric-dot s{i}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\"/>",
+                    x(*t),
+                    y(*v)
+                );
+            }
+            for (k, (t, v, p)) in seg.iter().enumerate() {
+                let m = if k == 0 { 'M' } else { 'L' };
+                let _ = write!(mean, "{m}{:.1},{:.1} ", x(*t), y(*v));
+                let _ = write!(peak, "{m}{:.1},{:.1} ", x(*t), y(*p));
             }
         }
-        let last = pts.last().map(|p| format!(" (last {}{})", si(p.1), unit)).unwrap_or_else(|| " (no samples)".into());
+        let top_seen = pts.iter().map(|p| p.2).fold(f64::MIN, f64::max);
+        let last = match pts.last() {
+            Some(p) if *peaked => format!(" (last {}{unit}, peak {}{unit})", si(p.1), si(top_seen)),
+            Some(p) => format!(" (last {}{unit})", si(p.1)),
+            None => " (no samples)".into(),
+        };
+        if *peaked {
+            let _ = write!(
+                svg,
+                "<path class=\"metric-peak s{i}\" d=\"{}\"><title>{} peak</title></path>",
+                peak.trim_end(),
+                esc(name)
+            );
+        }
         let _ = write!(
             svg,
-            "<polyline class=\"metric-line s{i}\" points=\"{}\"><title>{}</title></polyline>\
+            "<path class=\"metric-line s{i}\" d=\"{}\"><title>{}</title></path>\
              <text class=\"metric-legend s{i}\" x=\"{right}\" y=\"{}\" text-anchor=\"end\">{}{}</text>",
-            line.join(" "),
+            mean.trim_end(),
             esc(name),
             12 + 12 * i,
             esc(name),
@@ -1520,15 +1592,50 @@ mod tests {
         assert_eq!(si(2e9), "2G");
     }
 
+    fn sample(at: i64, value: f64) -> app::checks::Sample {
+        app::checks::Sample { at, value, range: None }
+    }
+
+    /// The points of a chart's first line: `(x, y)` pairs of its path.
+    fn line_points(svg: &str) -> Vec<(f64, f64)> {
+        let d = svg.split("class=\"metric-line s0\" d=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
+        d.split(' ')
+            .filter_map(|p| p.get(1..)?.split_once(','))
+            .map(|(x, y)| (x.parse().unwrap(), y.parse().unwrap()))
+            .collect()
+    }
+
     #[test]
     fn a_day_of_samples_draws_as_at_most_240_points() {
-        let points: Vec<(i64, f64)> = (0..8_640i64).map(|i| (i * 10_000, (i % 7) as f64)).collect();
+        let points: Vec<_> = (0..8_640i64).map(|i| sample(i * 10_000, (i % 7) as f64)).collect();
         let svg = line_chart("x", "", &[Series { name: "in".into(), points }], 0, 86_400_000);
-        let line = svg.split("points=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
-        let n = line.split(' ').count();
+        let n = line_points(&svg).len();
         assert!((200..=240).contains(&n), "{n} points");
         assert!(!svg.contains("NaN"));
+        assert_eq!(svg.matches(" M").count() + usize::from(svg.contains("d=\"M")), 1, "one unbroken line");
         let empty = line_chart("x", "", &[Series { name: "in".into(), points: vec![] }], 0, 1);
         assert!(empty.contains("(no samples)"));
+    }
+
+    #[test]
+    fn long_spans_keep_their_peaks_and_gaps_and_say_the_date() {
+        let week = 7 * 86_400_000;
+        let hour = 3_600_000;
+        // Hourly roll-ups of a link at 20 % but saturated ten minutes an hour, with a six-hour
+        // outage in the middle of the week.
+        let points: Vec<_> = (0..168i64)
+            .filter(|h| !(80..86).contains(h))
+            .map(|h| app::checks::Sample { at: h * hour + hour / 2, value: 20.0, range: Some((5.0, 98.0)) })
+            .collect();
+        let svg = line_chart("util", "%", &[Series { name: "in".into(), points }], 0, week);
+        assert!(svg.contains("class=\"metric-peak s0\""), "the peak is drawn");
+        assert!(svg.contains("peak 98%"), "{svg}");
+        let moves =
+            svg.split("class=\"metric-line s0\" d=\"").nth(1).unwrap().split('"').next().unwrap().matches('M').count();
+        assert_eq!(moves, 2, "the outage breaks the line");
+        assert!(svg.contains("04 Jan 00:00 UTC") || svg.contains("08 Jan 00:00 UTC"), "{svg}");
+        assert_eq!(axis_time(0, 86_400_000), "00:00");
+        assert_eq!(axis_time(0, 30 * 86_400_000), "01 Jan");
+        assert_eq!(axis_time(0, 365 * 86_400_000), "Jan 1970");
     }
 }

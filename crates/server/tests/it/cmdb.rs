@@ -398,7 +398,13 @@ async fn an_snmp_polled_switch_charts_traffic_utilisation_and_errors_per_interfa
         "Gi0/2:errors",
         "Gi0/2:discards",
     ];
-    let perf: Vec<Value> = labels.iter().map(|l| json!({"label": l, "value": 1.0, "unit": ""})).collect();
+    // At the last poll neither errs and Gi0/2 is far busier: it is charted first.
+    let last = |l: &str| match l {
+        "Gi0/2:in_bps" => 5e8,
+        l if l.ends_with(":errors") || l.ends_with(":discards") => 0.0,
+        _ => 1.0,
+    };
+    let perf: Vec<Value> = labels.iter().map(|l| json!({"label": l, "value": last(l), "unit": ""})).collect();
     let mut rows = Vec::new();
     for (i, l) in labels.iter().enumerate() {
         let value = if l.starts_with("Gi0/2:err") || l.ends_with("discards") {
@@ -435,6 +441,8 @@ async fn an_snmp_polled_switch_charts_traffic_utilisation_and_errors_per_interfa
     }
     assert!(!page.contains(r#"aria-label="Gi0/2 utilisation""#), "no speed, no utilisation");
     assert!(!page.contains(r#"aria-label="Gi0/2 errors and discards""#), "no errors, no error chart");
+    let at = |chart: &str| page.find(&format!(r#"aria-label="{chart}""#)).unwrap();
+    assert!(at("Gi0/2 traffic") < at("Gi0/1 traffic"), "the busiest interface first, not the first name");
 }
 
 /// Raw samples are kept for eight days; housekeeping rolls them up by the hour first (count,
