@@ -606,33 +606,51 @@ impl App {
         // they are read and matched.
         let firing: Vec<(u64, PackedAlert)> =
             book.read().iter().filter(|(_, a)| !a.resolved(now)).map(|(fp, a)| (*fp, a.clone())).collect();
+        let mut matched: Vec<(u64, Alert)> = firing
+            .into_iter()
+            .map(|(fp, a)| (fp, a.unpack()))
+            .filter(|(_, a)| model::alert::all_match(&q.filter, &a.labels))
+            .collect();
+        // Where the CMDB places each alert, when a silence or the account's scope asks: the
+        // item and site correlation gives its alarm, so a silence by `site` or `item` mutes
+        // the same alerts here as it mutes their alarms.
+        let placing = !actor.sites.is_empty()
+            || silences.iter().any(|s| s.matchers.iter().any(|m| m.name == "site" || m.name == "item"));
+        let mut places: Vec<Option<(String, Option<String>)>> = vec![None; matched.len()];
+        if placing {
+            let mut events: Vec<_> = matched.iter().map(|(fp, a)| a.event(*fp, true, now)).collect();
+            self.tie_to_items(&mut events).await?;
+            let g = self.impact_graph().await?;
+            for (place, e) in places.iter_mut().zip(&events) {
+                *place = e.item_id.and_then(|i| g.nodes.get(&i)).map(|n| (n.name.clone(), n.site.clone()));
+            }
+        }
         let mut out = Vec::new();
-        for (fp, a) in firing {
-            let a = a.unpack();
-            if !model::alert::all_match(&q.filter, &a.labels) {
+        for ((fp, a), place) in matched.drain(..).zip(places) {
+            // A site-scoped account sees the alerts of its sites' items only, and no alert the
+            // CMDB cannot place.
+            let site = place.as_ref().and_then(|p| p.1.as_ref());
+            if !actor.sites.is_empty() && !site.is_some_and(|s| actor.sites.contains(s)) {
                 continue;
             }
-            let silenced_by: Vec<String> =
-                silences.iter().filter(|s| s.mutes(&a.labels, now)).map(|s| s.id.clone()).collect();
+            let mut labels = a.labels.clone();
+            if let Some((item, site)) = &place {
+                labels.insert("item".into(), item.clone());
+                match site {
+                    Some(site) => labels.insert("site".into(), site.clone()),
+                    None => labels.remove("site"),
+                };
+            }
+            let silenced_by: Vec<String> = silences
+                .iter()
+                .filter(|s| s.mutes(&labels, now) && in_sites(s, &actor.sites))
+                .map(|s| s.id.clone())
+                .collect();
             // Alerts are processed as they arrive: none stays unprocessed, none is inhibited.
             let shown = if silenced_by.is_empty() { q.active } else { q.silenced };
             if shown {
                 out.push(AlertView { fingerprint: fp, alert: a, silenced_by });
             }
-        }
-        if !actor.sites.is_empty() {
-            // A site-scoped account sees the alerts of its sites' items, found as correlation
-            // finds them (by the labels naming the host), and no alert it cannot place.
-            let mut events: Vec<_> = out.iter().map(|v| v.alert.event(v.fingerprint, true, now)).collect();
-            self.tie_to_items(&mut events).await?;
-            let g = self.impact_graph().await?;
-            let mut keep = events.iter().map(|e| {
-                e.item_id
-                    .and_then(|i| g.nodes.get(&i))
-                    .and_then(|n| n.site.as_ref())
-                    .is_some_and(|s| actor.sites.contains(s))
-            });
-            out.retain(|_| keep.next().unwrap_or(false));
         }
         out.sort_by_key(|v| v.fingerprint);
         Ok(out)

@@ -87,20 +87,28 @@ fn severity(n: i64) -> u8 {
     u8::try_from(n.clamp(0, 7)).unwrap_or(7)
 }
 
-/// What silences match an alarm on: an alert's own labels, and for every alarm its item,
-/// site, kind, object, source, sender and severity name.
+/// What silences match an alarm on: an alert's own labels, and for every alarm its item and
+/// site (the CMDB's, over any label of those names), kind, object, source, sender and
+/// severity name.
 fn labels(e: &EventRow, g: &crate::cmdb::CmdbGraph) -> LabelSet {
     let mut l: LabelSet =
         if e.source == "alertmanager" { serde_json::from_str(&e.fields).unwrap_or_default() } else { LabelSet::new() };
     l.remove("fingerprint");
     let node = e.item_id.and_then(|i| g.nodes.get(&i));
+    // Where the CMDB places it wins over a label of the same name: a site-scoped account's
+    // silences are bounded by `site`, which a sender must not be able to claim.
+    if let Some(n) = node {
+        l.insert("item".into(), n.name.clone());
+        match &n.site {
+            Some(site) => l.insert("site".into(), site.clone()),
+            None => l.remove("site"),
+        };
+    }
     let mut put = |k: &str, v: &str| {
         if !v.is_empty() {
             l.entry(k.to_owned()).or_insert_with(|| v.to_owned());
         }
     };
-    put("item", node.map_or("", |n| n.name.as_str()));
-    put("site", node.and_then(|n| n.site.as_deref()).unwrap_or(""));
     put("kind", &e.kind);
     if e.source != "alertmanager" {
         put("object", &e.object);
@@ -156,7 +164,7 @@ impl App {
     /// [`PASS_INTERVAL`].
     pub async fn run_correlation(self) {
         if let Err(e) = self.rekey_alarms().await {
-            tracing::error!(error = %e, "Could not bring alarm keys up to date; older interface alarms keep theirs.");
+            tracing::error!(error = %e, "Could not bring alarm keys up to date; older interface, HSRP and VRRP alarms keep theirs.");
         }
         loop {
             if let Err(e) = self.correlate().await {
@@ -167,11 +175,31 @@ impl App {
     }
 
     /// Brings the keys of alarms stored by an earlier version up to how [`alarm::key`] makes
-    /// them now (an interface is one alarm under any of its names), so that the events still to
-    /// come find them. Returns how many changed.
+    /// them now (an interface is one alarm under any of its names; an HSRP or VRRP alarm is
+    /// one per group, [`alarm::regrouped`]), so that the events still to come find them.
+    /// Returns how many changed.
     pub async fn rekey_alarms(&self) -> Result<usize> {
         let mut tx = self.store.begin().await?;
         let mut changed = 0;
+        for kind in ["hsrp.state", "vrrp.state"] {
+            for (id, old) in tx.alarm_keys_of_kind(kind).await? {
+                if old.contains(" group ") {
+                    continue;
+                }
+                // The group is in the fields of the events that raised it.
+                let last = self.store.alarm_events(id, 1).await?;
+                let group = last
+                    .first()
+                    .and_then(|e| serde_json::from_str::<BTreeMap<String, String>>(&e.fields).ok())
+                    .and_then(|f| f.get("group").cloned())
+                    .unwrap_or_default();
+                if let Some(new) = alarm::regrouped(&old, &group)
+                    && tx.rekey_alarm(id, &new, self.now_ms()).await?
+                {
+                    changed += 1;
+                }
+            }
+        }
         for (id, old) in tx.alarm_keys_of_kind("interface").await? {
             if let Some(new) = alarm::rekeyed(&old)
                 && tx.rekey_alarm(id, &new, self.now_ms()).await?
@@ -181,7 +209,10 @@ impl App {
         }
         tx.commit().await?;
         if changed > 0 {
-            tracing::info!(alarms = changed, "Interface alarms re-keyed by their interfaces' full names.");
+            tracing::info!(
+                alarms = changed,
+                "Alarms re-keyed: interfaces by their full names, HSRP and VRRP by group."
+            );
         }
         Ok(changed)
     }
@@ -286,30 +317,41 @@ impl App {
     }
 
     /// The line-protocol "down" events among `events` that follow their port's shutdown by
-    /// configuration ([`alarm::follows_shutdown`]), by id. The port's own event is earlier,
-    /// folded already or in this batch.
+    /// configuration ([`alarm::follows_shutdown`]), by id: one read of the interface events of
+    /// each device concerned since the earliest of them (folded already, or in this batch).
     async fn line_protocols_shut(&self, events: &[EventRow]) -> Result<HashSet<i64>> {
+        let downs: Vec<&EventRow> =
+            events.iter().filter(|e| e.kind == "line-protocol" && e.up == Some(false)).collect();
+        let mut by_device: BTreeMap<(Option<i64>, &str), Vec<&EventRow>> = BTreeMap::new();
+        for e in downs {
+            let sender = if e.item_id.is_some() { "" } else { e.sender.as_str() };
+            by_device.entry((e.item_id, sender)).or_default().push(e);
+        }
         let mut out = HashSet::new();
-        for e in events.iter().filter(|e| e.kind == "line-protocol" && e.up == Some(false)) {
+        for ((item_id, sender), downs) in by_device {
+            let since = downs.iter().map(|e| e.received_at_ms).min().unwrap_or(0) - alarm::SHUTDOWN_ECHO_MS;
             let filter = store::EventFilter {
                 kind: Some("interface".into()),
-                item_id: e.item_id,
-                sender: e.item_id.is_none().then(|| e.sender.clone()),
-                limit: 50,
+                item_id,
+                sender: item_id.is_none().then(|| sender.to_owned()),
+                received_since: Some(since),
+                before_id: downs.iter().map(|e| e.id).max(),
+                limit: 1000,
                 ..Default::default()
             };
             let ports = self.store.events(&filter).await?;
-            let admin_down = |p: &EventRow| {
+            let shut = |p: &EventRow| {
                 serde_json::from_str::<BTreeMap<String, String>>(&p.fields)
                     .is_ok_and(|f| f.get("admin").is_some_and(|v| v == "down"))
             };
-            let shutdowns: Vec<(&str, i64)> = ports
+            let ports: Vec<alarm::PortEvent> = ports
                 .iter()
-                .filter(|p| p.id < e.id && admin_down(p))
-                .map(|p| (p.object.as_str(), p.received_at_ms))
+                .map(|p| alarm::PortEvent { id: p.id, object: &p.object, at: p.received_at_ms, shut: shut(p) })
                 .collect();
-            if alarm::follows_shutdown(&e.object, e.received_at_ms, &shutdowns) {
-                out.insert(e.id);
+            for e in downs {
+                if alarm::follows_shutdown(&e.object, e.id, e.received_at_ms, &ports) {
+                    out.insert(e.id);
+                }
             }
         }
         Ok(out)

@@ -420,7 +420,7 @@ impl App {
     /// after the entry `after`, as written, at most 100: what a live timeline sends next.
     pub async fn incident_timeline(&self, actor: &Actor, incident_id: i64, after: i64) -> Result<Vec<TimelineRow>> {
         actor.require(Perm::IncidentRead)?;
-        Ok(self.store.incident_journal_after(incident_id, after, crate::JOURNAL_PAGE as i64).await?)
+        Ok(self.store.incident_journal_after(incident_id, after, 100).await?)
     }
 
     /// Open incidents (all with `all`), most urgent and oldest first, at most 500. Journals

@@ -4,9 +4,6 @@
 //! `model`), opens one store transaction, writes the change together with its audit record,
 //! and commits. Callers never touch a transaction, so no caller can forget the audit record.
 
-/// Journal entries [`App::incident_timeline`] returns at most.
-pub const JOURNAL_PAGE: usize = 100;
-
 pub mod alerts;
 pub mod attachments;
 pub mod attributes;

@@ -107,13 +107,40 @@ pub fn interface_name(name: &str) -> std::borrow::Cow<'_, str> {
 /// as the same planned work.
 pub const SHUTDOWN_ECHO_MS: i64 = 60_000;
 
-/// Whether a line-protocol "down" on `object` at `at` follows its port's shutdown by
-/// configuration (`shutdowns`: the ports shut, and when): IOS logs `%LINK-5-CHANGED …
-/// administratively down` and, a moment later, `%LINEPROTO-5-UPDOWN … down` for the same port.
-/// The second is the same planned work, not a fault of the line.
-pub fn follows_shutdown(object: &str, at: i64, shutdowns: &[(&str, i64)]) -> bool {
+/// An event about a port, as [`follows_shutdown`] weighs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortEvent<'a> {
+    pub id: i64,
+    /// The port, in any spelling.
+    pub object: &'a str,
+    pub at: i64,
+    /// It says the port was shut by configuration.
+    pub shut: bool,
+}
+
+/// Whether line-protocol "down" event `id` on `object` at `at` follows its port's shutdown by
+/// configuration: IOS logs `%LINK-5-CHANGED … administratively down` and, a moment later,
+/// `%LINEPROTO-5-UPDOWN … down` for the same port; the second is the same planned work, not a
+/// fault of the line. Only the port's latest event before it counts: once the port was
+/// brought up again (`no shutdown`), a line protocol going down is a fault.
+pub fn follows_shutdown(object: &str, id: i64, at: i64, ports: &[PortEvent<'_>]) -> bool {
     let port = interface_name(object);
-    shutdowns.iter().any(|(o, t)| (0..=SHUTDOWN_ECHO_MS).contains(&(at - t)) && interface_name(o) == port)
+    ports
+        .iter()
+        .filter(|p| p.id < id && interface_name(p.object) == port)
+        .max_by_key(|p| p.id)
+        .is_some_and(|p| p.shut && (0..=SHUTDOWN_ECHO_MS).contains(&(at - p.at)))
+}
+
+/// The key an HSRP or VRRP alarm stored by interface alone (as earlier versions keyed them)
+/// has now that two groups on one interface are two conditions: its interface and `group`
+/// (from its last event). `None` when it is keyed by group already, or is of another kind.
+pub fn regrouped(key: &str, group: &str) -> Option<String> {
+    let mut parts = key.splitn(3, '|');
+    let (who, kind, object) = (parts.next()?, parts.next()?, parts.next()?);
+    let redundancy = matches!(kind, "hsrp.state" | "vrrp.state");
+    (redundancy && !object.contains(" group ") && !group.is_empty())
+        .then(|| format!("{who}|{kind}|{object} group {group}"))
 }
 
 /// The key an alarm stored under `key` by an earlier version has now (see [`key`]), when it
@@ -461,13 +488,32 @@ mod tests {
     }
 
     #[test]
+    fn redundancy_alarms_keyed_by_interface_take_their_group() {
+        assert_eq!(regrouped("item:7|hsrp.state|Vlan10", "1").as_deref(), Some("item:7|hsrp.state|Vlan10 group 1"));
+        assert_eq!(regrouped("item:7|hsrp.state|Vlan10 group 1", "1"), None, "once");
+        assert_eq!(regrouped("item:7|interface|Vlan10", "1"), None);
+        assert_eq!(regrouped("item:7|vrrp.state|Gi0/1", ""), None, "no group known");
+        // The key an event classified now makes is the one it moves to.
+        assert_eq!(
+            regrouped("item:7|vrrp.state|Gi0/1", "10").unwrap(),
+            key("syslog", Some(7), "", "vrrp.state", "Gi0/1 group 10")
+        );
+    }
+
+    #[test]
     fn a_line_protocol_down_after_a_shutdown_is_the_same_planned_work() {
-        let shut = [("GigabitEthernet0/1", 10_000)];
-        assert!(follows_shutdown("Gi0/1", 11_000, &shut), "any spelling of the port");
-        assert!(!follows_shutdown("GigabitEthernet0/2", 11_000, &shut), "another port");
-        assert!(!follows_shutdown("GigabitEthernet0/1", 10_000 + SHUTDOWN_ECHO_MS + 1, &shut), "long after");
-        assert!(!follows_shutdown("GigabitEthernet0/1", 9_000, &shut), "before the shutdown");
-        assert!(!follows_shutdown("GigabitEthernet0/1", 11_000, &[]));
+        let shut = PortEvent { id: 10, object: "GigabitEthernet0/1", at: 10_000, shut: true };
+        assert!(follows_shutdown("Gi0/1", 11, 11_000, &[shut]), "any spelling of the port");
+        assert!(!follows_shutdown("GigabitEthernet0/2", 11, 11_000, &[shut]), "another port");
+        assert!(!follows_shutdown("Gi0/1", 11, 10_000 + SHUTDOWN_ECHO_MS + 1, &[shut]), "long after");
+        assert!(!follows_shutdown("Gi0/1", 9, 11_000, &[shut]), "before the shutdown");
+        assert!(!follows_shutdown("Gi0/1", 11, 11_000, &[]));
+        // Brought up again (no shutdown) before the line protocol failed: a fault.
+        let up = PortEvent { id: 11, object: "Gi0/1", at: 10_500, shut: false };
+        assert!(!follows_shutdown("Gi0/1", 12, 11_000, &[shut, up]));
+        // Another port's events in between change nothing.
+        let other = PortEvent { id: 11, object: "Gi0/2", at: 10_500, shut: false };
+        assert!(follows_shutdown("Gi0/1", 12, 11_000, &[shut, other]));
     }
 
     #[test]

@@ -82,7 +82,6 @@ pub fn router(state: AppState) -> Router {
     let mut router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn(api::alertmanager::errors_as_alertmanager))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn(timeout))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
@@ -108,6 +107,9 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static(access::CSRF_HEADER),
         ]))
         .layer(CatchPanicLayer::custom(panic_response))
+        // Outermost, so that a timeout or a caught panic under /api/v2 is said in words amtool
+        // reads too.
+        .layer(middleware::from_fn(api::alertmanager::errors_as_alertmanager))
         .with_state(state)
 }
 

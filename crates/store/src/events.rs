@@ -53,8 +53,16 @@ pub struct EventFilter {
     pub sites: Option<Vec<String>>,
     /// Only the events that fed this incident.
     pub incident_id: Option<i64>,
+    /// Only events received at or after this instant (epoch ms).
+    pub received_since: Option<i64>,
+    /// Only events before this one.
+    pub before_id: Option<i64>,
     pub limit: i64,
 }
+
+/// The advisory lock PostgreSQL transactions that write events take turns by
+/// ([`Tx::insert_event_batch`]): "WKEVENTS" in ASCII.
+const EVENTS_IN_ORDER: i64 = 0x574b_4556_454e_5453;
 
 /// What an insert writes.
 const WRITTEN: &str = "received_at_ms, occurred_at_ms, source, sender, host, item_id, kind, object, up, severity, \
@@ -156,6 +164,12 @@ impl Store {
         if let Some(i) = f.incident_id {
             w.eq("incident_id", crate::sql::Arg::Int(i));
         }
+        if let Some(t) = f.received_since {
+            w.raw(format!("received_at_ms >= {t}"));
+        }
+        if let Some(b) = f.before_id {
+            w.raw(format!("{key} < {b}"));
+        }
         let order = if f.after_id.is_some() { "ASC" } else { "DESC" };
         let sql =
             format!("SELECT {COLUMNS} FROM {from}{} ORDER BY {key} {order} LIMIT {}", w.sql(), f.limit.clamp(1, 1000));
@@ -250,9 +264,18 @@ impl Tx {
     }
 
     /// Writes a batch of events made ready beforehand.
+    ///
+    /// Events become visible in the order of their ids, so a reader following them by id (the
+    /// live console, a reconnecting browser) never passes one that is still to come. SQLite's
+    /// writers take turns; PostgreSQL hands a `BIGSERIAL` id out at insert, not at commit, so
+    /// there the transactions that write events take turns too, from their insert to their
+    /// commit (a transaction-scoped advisory lock).
     pub async fn insert_event_batch(&mut self, batch: &EventBatch) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
+        }
+        if let Tx::Postgres(t) = self {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(EVENTS_IN_ORDER).execute(&mut **t).await?;
         }
         let doc = batch.doc.as_str();
         let sql = format!("INSERT INTO events ({WRITTEN}) {}", json_rows(matches!(self, Tx::Postgres(_)), TYPES));

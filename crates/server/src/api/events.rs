@@ -161,7 +161,7 @@ pub async fn stream(
     };
     f.limit = 500;
     let app = s.app.clone();
-    Ok(super::follow("event", start, 500, move |cursor| {
+    Ok(super::follow("event", start, move |cursor| {
         let (app, actor, mut f) = (app.clone(), actor.clone(), f.clone());
         f.after_id = Some(cursor);
         async move {

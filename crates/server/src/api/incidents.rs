@@ -237,7 +237,7 @@ pub async fn events(
     let actor = ctx.actor();
     let (incident_id, cursor) = s.app.follow_incident(&actor, &number).await?;
     let app = s.app.clone();
-    Ok(super::follow("entry", after.unwrap_or(cursor), app::JOURNAL_PAGE, move |cursor| {
+    Ok(super::follow("entry", after.unwrap_or(cursor), move |cursor| {
         let (app, actor) = (app.clone(), actor.clone());
         async move {
             let rows = app.incident_timeline(&actor, incident_id, cursor).await.map_err(|e| e.to_string())?;

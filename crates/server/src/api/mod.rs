@@ -57,40 +57,28 @@ pub(crate) fn resume_after(headers: &axum::http::HeaderMap, pairs: &[(String, St
     .transpose()
 }
 
-/// How long a record's id may be handed out before the record is visible. PostgreSQL gives a
-/// `BIGSERIAL` id at insert, not at commit, so a long transaction (a fold of many alerts) can
-/// make id 100 visible after another writer's id 101 was already sent; a stream keeps reading
-/// this far behind what it sent, so the late record still goes out. (SQLite's writers take
-/// turns, so its ids become visible in order.)
-const FOLLOW_SETTLE: std::time::Duration = std::time::Duration::from_secs(30);
-/// Server-sent events of records as they are written: `poll(after)` returns the records after
-/// id `after` as `(id, data)` pairs, oldest first, at most `page`; each becomes an
-/// event named `name` with that id, sent once. Polled every second for five minutes, then the
-/// browser reconnects.
-pub(crate) fn follow<F, Fut>(name: &'static str, cursor: i64, page: usize, poll: F) -> axum::response::Response
+/// Server-sent events of records as they are written: `poll(cursor)` returns what came after
+/// `cursor` as `(id, data)` pairs, oldest first; each becomes an event named `name` with that
+/// id. Polled every second for five minutes, then the browser reconnects.
+pub(crate) fn follow<F, Fut>(name: &'static str, cursor: i64, poll: F) -> axum::response::Response
 where
     F: Fn(i64) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<Vec<(i64, String)>, String>> + Send,
 {
     use axum::response::IntoResponse;
     use axum::response::sse::{Event, KeepAlive, Sse};
-    use tokio::time::Instant;
     struct Follow<F> {
         poll: F,
-        /// Every record at or below it is visible and was sent (or filtered out).
-        settled: i64,
-        /// Records above `settled` already sent, and when.
-        sent: std::collections::BTreeMap<i64, Instant>,
+        cursor: i64,
         pending: std::collections::VecDeque<Event>,
-        until: Instant,
+        until: tokio::time::Instant,
         first: bool,
     }
     let state = Follow {
         poll,
-        settled: cursor,
-        sent: Default::default(),
+        cursor,
         pending: Default::default(),
-        until: Instant::now() + FOLLOW_LIFETIME,
+        until: tokio::time::Instant::now() + FOLLOW_LIFETIME,
         first: true,
     };
     let stream = futures_util::stream::unfold(state, move |mut f| async move {
@@ -99,37 +87,18 @@ where
                 return Some((Ok::<_, std::convert::Infallible>(e), f));
             }
             if !f.first {
-                if Instant::now() >= f.until {
+                if tokio::time::Instant::now() >= f.until {
                     return None;
                 }
-                tokio::time::sleep_until((Instant::now() + FOLLOW_POLL).min(f.until)).await;
+                tokio::time::sleep_until((tokio::time::Instant::now() + FOLLOW_POLL).min(f.until)).await;
             }
             f.first = false;
-            match (f.poll)(f.settled).await {
+            match (f.poll)(f.cursor).await {
                 Ok(rows) => {
-                    let now = Instant::now();
-                    let full = rows.len() >= page;
-                    let mut fresh = false;
-                    let last = rows.last().map(|r| r.0);
                     for (id, data) in rows {
-                        if f.sent.contains_key(&id) {
-                            continue;
-                        }
-                        fresh = true;
-                        f.sent.insert(id, now);
+                        f.cursor = f.cursor.max(id);
                         f.pending.push_back(Event::default().event(name).id(id.to_string()).data(data));
                     }
-                    // Records sent long enough ago are settled, and so is every id below them.
-                    let old =
-                        f.sent.iter().filter(|(_, at)| now.duration_since(**at) >= FOLLOW_SETTLE).map(|(id, _)| *id);
-                    let mut settled = old.max().unwrap_or(f.settled);
-                    // A page of records all sent already hides what follows: a stream this busy
-                    // moves on rather than read the same page again.
-                    if full && !fresh {
-                        settled = settled.max(last.unwrap_or(settled));
-                    }
-                    f.settled = f.settled.max(settled);
-                    f.sent = f.sent.split_off(&(f.settled + 1));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, stream = name, "A live stream stopped: its records could not be read.");

@@ -159,7 +159,9 @@ async fn charts_of(
         if row.kind == "snmp" {
             // The interfaces worth a look first: those erring now, then the busiest now (an
             // uplink, not Gi1/0/1 because it sorts first).
-            let now_of = |label: String| perf.iter().find(|p| p["label"] == label).and_then(|p| p["value"].as_f64());
+            let last: std::collections::HashMap<&str, f64> =
+                perf.iter().filter_map(|p| Some((p["label"].as_str()?, p["value"].as_f64()?))).collect();
+            let now_of = |label: String| last.get(label.as_str()).copied();
             let mut interfaces: Vec<(&str, bool, f64)> = labels
                 .iter()
                 .filter_map(|(l, _)| l.strip_suffix(":in_bps"))

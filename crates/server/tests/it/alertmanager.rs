@@ -358,6 +358,24 @@ async fn site_scoped_accounts_see_and_silence_their_sites_only(backend: Backend)
     );
     assert_eq!(count(h.get("/api/v2/silences", &dc).await.json()), 0);
     assert_eq!(h.get(&format!("/api/v2/silence/{id}"), &dc).await.status, StatusCode::NOT_FOUND);
+    // It mutes plant north's alert (which names no site: the CMDB places it), and not one of
+    // dc east's that claims to be at plant north.
+    let claims =
+        json!([{"labels": {"alertname": "InstanceDown", "instance": "10.10.0.3:9116", "site": "plant-north"}}]);
+    assert_eq!(h.send(post("/api/v2/alerts", &intake, &claims)).await.status, StatusCode::OK);
+    let listed = h.get("/api/v2/alerts", &everyone).await.json();
+    let silenced = |instance: &str| {
+        let a = listed.as_array().unwrap().iter().find(|a| a["labels"]["instance"] == instance).unwrap();
+        a["status"]["silencedBy"].as_array().unwrap().len()
+    };
+    assert_eq!((silenced("10.20.0.2:9116"), silenced("10.10.0.3:9116")), (1, 0), "{listed}");
+    // Their alarms the same: the CMDB's site, not the label, is what a silence matches.
+    h.app.correlate().await.unwrap();
+    let alarm_of = async |item: &str| h.get(&format!("/api/v1/alarms?item={item}"), &everyone).await.json()[0].clone();
+    let (pn_alarm, dc_alarm) = (alarm_of("pn-core-sw1").await, alarm_of("dc-core-sw2").await);
+    assert_eq!(pn_alarm["silenced_by"].as_str(), Some(id.as_str()), "{pn_alarm}");
+    assert_eq!(dc_alarm["labels"]["site"], "dc-east", "{dc_alarm}");
+    assert!(dc_alarm["silenced_by"].is_null(), "{dc_alarm}");
     let expire = |auth: &Auth| {
         auth.apply(Request::builder().method(Method::DELETE).uri(format!("/api/v2/silence/{id}")))
             .body(Body::empty())

@@ -395,6 +395,28 @@ async fn an_interface_is_one_alarm_by_either_name(backend: Backend) {
     h.app.correlate().await.unwrap();
     let open = h.get("/api/v1/alarms?item=pn-wan-rtr1", &t).await.json();
     assert_eq!(open, json!([]), "the older alarm is cleared by the interface's recovery");
+
+    // An HSRP alarm an earlier version keyed by interface alone takes its group, so the
+    // group's recovery clears it.
+    let hsrp = |states: &str, at: i64| {
+        syslog(
+            &format!("<189>Jan 15 08:00:00 pn-wan-rtr1 IOS: %HSRP-5-STATECHANGE: Vlan20 Grp 1 state {states}"),
+            "10.20.0.1",
+            at,
+        )
+    };
+    h.app.record_events(&Actor::system(), vec![hsrp("Active -> Standby", at + 240_000)]).await.unwrap();
+    h.app.correlate().await.unwrap();
+    let mut tx = h.app.store().begin().await.unwrap();
+    let (id, key) = tx.alarm_keys_of_kind("hsrp.state").await.unwrap().into_iter().last().unwrap();
+    assert_eq!(key, format!("item:{wan}|hsrp.state|Vlan20 group 1"));
+    assert!(tx.rekey_alarm(id, &format!("item:{wan}|hsrp.state|Vlan20"), at).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(h.app.rekey_alarms().await.unwrap(), 1);
+    h.app.record_events(&Actor::system(), vec![hsrp("Standby -> Active", at + 300_000)]).await.unwrap();
+    h.app.correlate().await.unwrap();
+    let open = h.get("/api/v1/alarms?item=pn-wan-rtr1", &t).await.json();
+    assert_eq!(open, json!([]), "the group's recovery clears the older alarm");
 }
 
 /// `shutdown` on a port logs "administratively down" and then its line protocol "down": both
@@ -436,6 +458,26 @@ async fn a_port_shut_by_configuration_opens_nothing(backend: Backend) {
     h.app.correlate().await.unwrap();
     let open = h.get("/api/v1/alarms?item=pn-wan-rtr1", &t).await.json();
     assert_eq!(open.as_array().unwrap().len(), 2, "{open}");
+
+    // Shut, brought up again at once, and then the line protocol fails: a fault, however soon.
+    let port = "GigabitEthernet0/0/3";
+    let shut3 = shut.replace("GigabitEthernet0/0/2", port);
+    let up3 = format!("<189>Jan 15 08:00:00 pn-wan-rtr1 IOS: %LINK-3-UPDOWN: Interface {port}, changed state to up");
+    let t0 = late + 10_000;
+    h.app
+        .record_events(
+            &Actor::system(),
+            vec![
+                syslog(&shut3, "10.20.0.1", t0),
+                syslog(&up3, "10.20.0.1", t0 + 2_000),
+                syslog(&line(port, "down"), "10.20.0.1", t0 + 4_000),
+            ],
+        )
+        .await
+        .unwrap();
+    h.app.correlate().await.unwrap();
+    let open = h.get("/api/v1/alarms?item=pn-wan-rtr1", &t).await.json();
+    assert_eq!(open.as_array().unwrap().len(), 3, "{open}");
 }
 
 /// A linkDown trap names its interface by ifIndex alone; the router's last IF-MIB poll says
