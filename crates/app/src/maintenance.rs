@@ -30,9 +30,47 @@ fn read(row: WindowRow) -> Option<Window> {
 }
 
 impl App {
+    /// The windows, as the actor may see them: a site-scoped account sees those that reach its
+    /// sites (by site, by one of its items, or by class).
     pub async fn maintenance_windows(&self, actor: &Actor) -> Result<Vec<Window>> {
         actor.require(Perm::EventRead)?;
-        self.all_windows().await
+        let all = self.all_windows().await?;
+        if actor.sites.is_empty() {
+            return Ok(all);
+        }
+        let g = self.impact_graph().await?;
+        let mine = |i: &i64| g.nodes.get(i).and_then(|n| n.site.as_ref()).is_some_and(|s| actor.sites.contains(s));
+        Ok(all
+            .into_iter()
+            .filter(|w| {
+                let c = &w.coverage;
+                actor.sites.contains(&c.site) || c.items.iter().any(mine) || !c.class.is_empty()
+            })
+            .collect())
+    }
+
+    /// Why a site-scoped account may not set or cancel a window of this coverage, if it may
+    /// not: it covers only its own sites' items, by site or by item (a class reaches every
+    /// site's items of that class).
+    async fn beyond_sites(&self, actor: &Actor, c: &Coverage) -> Result<Option<model::FieldError>> {
+        if actor.sites.is_empty() {
+            return Ok(None);
+        }
+        let g = self.impact_graph().await?;
+        let theirs = |i: &i64| g.nodes.get(i).and_then(|n| n.site.as_ref()).is_some_and(|s| actor.sites.contains(s));
+        let why = if !c.class.is_empty() {
+            Some((
+                "coverage.class",
+                "a class covers every site's items of it: name your site with it instead".to_owned(),
+            ))
+        } else if !c.site.is_empty() && !actor.sites.contains(&c.site) {
+            Some(("coverage.site", format!("only your sites: {}", actor.sites.join(", "))))
+        } else if c.items.iter().any(|i| !theirs(i)) {
+            Some(("coverage.items", format!("only items at your sites: {}", actor.sites.join(", "))))
+        } else {
+            None
+        };
+        Ok(why.map(|(f, m)| model::FieldError::new(f, m)))
     }
 
     pub(crate) async fn all_windows(&self) -> Result<Vec<Window>> {
@@ -59,6 +97,7 @@ impl App {
         if !coverage.class.is_empty() && model::cmdb::descendants(&coverage.class).is_empty() {
             errors.push(model::FieldError::new("coverage.class", format!("no class `{}`", coverage.class)));
         }
+        errors.extend(self.beyond_sites(actor, &coverage).await?);
         Invalid::check(errors)?;
         let now = self.now_ms();
         let mut row = WindowRow {
@@ -95,6 +134,12 @@ impl App {
         let Some(before) = self.store.maintenance_windows().await?.into_iter().find(|w| w.id == id) else {
             return Err(AppError::NotFound(format!("maintenance window {id}")));
         };
+        // A site-scoped account cancels only what it could have set.
+        if let Some(w) = read(before.clone())
+            && self.beyond_sites(actor, &w.coverage).await?.is_some()
+        {
+            return Err(AppError::Forbidden(Perm::EventWork));
+        }
         let now = self.now_ms();
         let mut tx = self.store.begin().await?;
         tx.delete_window(id).await?;

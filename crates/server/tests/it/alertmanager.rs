@@ -310,8 +310,9 @@ async fn repeats_outlive_a_restart_whether_folded_or_not(backend: Backend) {
     assert_eq!((row.ends_at_ms, row.annotations.contains("errors")), (ms("2027-01-15T12:00:00Z"), true));
 }
 
-/// An account limited to sites reads the alerts of its sites' items only, and sets, reads and
-/// expires only silences that name one of its sites, so it cannot mute another site.
+/// An account limited to sites reads the alerts of its sites' items only, sets, reads and
+/// expires only silences that name one of its sites and maintenance windows of its sites, so
+/// it cannot mute another site.
 async fn site_scoped_accounts_see_and_silence_their_sites_only(backend: Backend) {
     let h = Harness::new(backend).await;
     let intake = Auth::Bearer(h.token("operator", &[Scope::Intake]).await);
@@ -383,6 +384,35 @@ async fn site_scoped_accounts_see_and_silence_their_sites_only(backend: Backend)
     };
     assert_eq!(h.send(expire(&dc)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(h.send(expire(&pn)).await.status, StatusCode::OK);
+
+    // Maintenance windows likewise: its own site or items only, never a class (which reaches
+    // every site); it sees and cancels only windows that are its own sites'.
+    let window = |coverage: Value| {
+        let mut w = json!({"name": "works", "reason": "CHG1",
+                           "schedule": {"type": "once", "starts_at": 1_700_000_000_000_i64, "ends_at": 4_000_000_000_000_i64}});
+        w.as_object_mut().unwrap().extend(coverage.as_object().unwrap().clone());
+        w
+    };
+    for (coverage, field) in [
+        (json!({"class": "switch"}), "coverage.class"),
+        (json!({"site": "dc-east"}), "coverage.site"),
+        (json!({"items": ["dc-core-sw1"]}), "coverage.items"),
+    ] {
+        let r = h.json(Method::POST, "/api/v1/maintenance", &pn, window(coverage.clone())).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{coverage}: {}", r.text());
+        assert!(r.text().contains(field), "{coverage}: {}", r.text());
+    }
+    let own = h.json(Method::POST, "/api/v1/maintenance", &pn, window(json!({"site": "plant-north"}))).await;
+    assert_eq!(own.status, StatusCode::CREATED, "{}", own.text());
+    let dc_window = h.json(Method::POST, "/api/v1/maintenance", &dc, window(json!({"items": ["dc-core-sw1"]}))).await;
+    assert_eq!(dc_window.status, StatusCode::CREATED, "{}", dc_window.text());
+    let dc_window = dc_window.json()["id"].as_i64().unwrap();
+    let listed = |v: Value| v.as_array().unwrap().len();
+    assert_eq!(listed(h.get("/api/v1/maintenance", &pn).await.json()), 1);
+    assert_eq!(listed(h.get("/api/v1/maintenance", &everyone).await.json()), 2);
+    let cancel = format!("/api/v1/maintenance/{dc_window}");
+    assert_eq!(h.json(Method::DELETE, &cancel, &pn, json!({})).await.status, StatusCode::FORBIDDEN);
+    assert!(h.json(Method::DELETE, &cancel, &dc, json!({})).await.status.is_success());
 
     // Measurements too: another site's item's samples are not there for it.
     let items = h.get("/api/v1/items?q=dc-core-sw1", &everyone).await.json();
