@@ -633,13 +633,18 @@ impl App {
             if !actor.sites.is_empty() && !site.is_some_and(|s| actor.sites.contains(s)) {
                 continue;
             }
+            // `item` and `site` are where the CMDB places the alert, as on its alarm: a sender
+            // cannot claim them, and an alert the CMDB cannot place has neither.
             let mut labels = a.labels.clone();
+            if placing {
+                labels.remove("item");
+                labels.remove("site");
+            }
             if let Some((item, site)) = &place {
                 labels.insert("item".into(), item.clone());
-                match site {
-                    Some(site) => labels.insert("site".into(), site.clone()),
-                    None => labels.remove("site"),
-                };
+                if let Some(site) = site {
+                    labels.insert("site".into(), site.clone());
+                }
             }
             let silenced_by: Vec<String> = silences
                 .iter()

@@ -88,8 +88,8 @@ fn severity(n: i64) -> u8 {
 }
 
 /// What silences match an alarm on: an alert's own labels, and for every alarm its item and
-/// site (the CMDB's, over any label of those names), kind, object, source, sender and
-/// severity name.
+/// site (where the CMDB places it, in place of any label of those names), kind, object,
+/// source, sender and severity name.
 fn labels(e: &EventRow, g: &crate::cmdb::CmdbGraph) -> LabelSet {
     let mut l: LabelSet =
         if e.source == "alertmanager" { serde_json::from_str(&e.fields).unwrap_or_default() } else { LabelSet::new() };
@@ -97,12 +97,14 @@ fn labels(e: &EventRow, g: &crate::cmdb::CmdbGraph) -> LabelSet {
     let node = e.item_id.and_then(|i| g.nodes.get(&i));
     // Where the CMDB places it wins over a label of the same name: a site-scoped account's
     // silences are bounded by `site`, which a sender must not be able to claim.
+    // An alert the CMDB cannot place has neither.
+    l.remove("item");
+    l.remove("site");
     if let Some(n) = node {
         l.insert("item".into(), n.name.clone());
-        match &n.site {
-            Some(site) => l.insert("site".into(), site.clone()),
-            None => l.remove("site"),
-        };
+        if let Some(site) = &n.site {
+            l.insert("site".into(), site.clone());
+        }
     }
     let mut put = |k: &str, v: &str| {
         if !v.is_empty() {
@@ -340,9 +342,12 @@ impl App {
                 ..Default::default()
             };
             let ports = self.store.events(&filter).await?;
+            // Shut by configuration, as syslog and traps mark it (`admin: down`) and IF-MIB
+            // polling names it.
             let shut = |p: &EventRow| {
-                serde_json::from_str::<BTreeMap<String, String>>(&p.fields)
-                    .is_ok_and(|f| f.get("admin").is_some_and(|v| v == "down"))
+                p.mnemonic == "IF-MIB-ADMINDOWN"
+                    || serde_json::from_str::<BTreeMap<String, String>>(&p.fields)
+                        .is_ok_and(|f| f.get("admin").is_some_and(|v| v == "down"))
             };
             let ports: Vec<alarm::PortEvent> = ports
                 .iter()

@@ -61,7 +61,7 @@ impl App {
         let why = if !c.class.is_empty() {
             Some((
                 "coverage.class",
-                "a class covers every site's items of it: name your site with it instead".to_owned(),
+                "a class reaches every site's items of it: cover your site or its items".to_owned(),
             ))
         } else if !c.site.is_empty() && !actor.sites.contains(&c.site) {
             Some(("coverage.site", format!("only your sites: {}", actor.sites.join(", "))))
@@ -134,11 +134,12 @@ impl App {
         let Some(before) = self.store.maintenance_windows().await?.into_iter().find(|w| w.id == id) else {
             return Err(AppError::NotFound(format!("maintenance window {id}")));
         };
-        // A site-scoped account cancels only what it could have set.
+        // A site-scoped account cancels only what it could have set; others' are not there
+        // for it, as in its list.
         if let Some(w) = read(before.clone())
             && self.beyond_sites(actor, &w.coverage).await?.is_some()
         {
-            return Err(AppError::Forbidden(Perm::EventWork));
+            return Err(AppError::NotFound(format!("maintenance window {id}")));
         }
         let now = self.now_ms();
         let mut tx = self.store.begin().await?;

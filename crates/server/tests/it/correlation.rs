@@ -478,6 +478,25 @@ async fn a_port_shut_by_configuration_opens_nothing(backend: Backend) {
     h.app.correlate().await.unwrap();
     let open = h.get("/api/v1/alarms?item=pn-wan-rtr1", &t).await.json();
     assert_eq!(open.as_array().unwrap().len(), 3, "{open}");
+
+    // A poll that saw the port shut, between the two messages, is the same planned work.
+    let port = "GigabitEthernet0/0/4";
+    let mut polled_shut = polled("Gi0/0/4", true, "10.20.0.1", t0 + 20_000);
+    polled_shut.mnemonic = "IF-MIB-ADMINDOWN".into();
+    h.app
+        .record_events(
+            &Actor::system(),
+            vec![
+                syslog(&shut.replace("GigabitEthernet0/0/2", port), "10.20.0.1", t0 + 19_000),
+                polled_shut,
+                syslog(&line(port, "down"), "10.20.0.1", t0 + 21_000),
+            ],
+        )
+        .await
+        .unwrap();
+    h.app.correlate().await.unwrap();
+    let open = h.get("/api/v1/alarms?item=pn-wan-rtr1", &t).await.json();
+    assert_eq!(open.as_array().unwrap().len(), 3, "{open}");
 }
 
 /// A linkDown trap names its interface by ifIndex alone; the router's last IF-MIB poll says
