@@ -74,6 +74,10 @@ struct ItemPage {
     /// The span shown: its key and label.
     span: (&'static str, &'static str),
     spans: Vec<(&'static str, &'static str)>,
+    /// The polled interfaces one may chart, and whether each is chosen now.
+    interfaces: Vec<(String, bool)>,
+    /// The chosen interfaces as query parameters, kept when the span changes.
+    chosen_query: String,
 }
 
 const ATTRS: &[(&str, &str)] = &[
@@ -106,6 +110,9 @@ fn text(doc: &Value, key: &str) -> String {
 /// At most this many interfaces are charted on an item's page (those erring or busiest first).
 const CHARTED_INTERFACES: usize = 8;
 
+/// At most this many interfaces are charted when someone chooses them.
+const CHOSEN_INTERFACES: usize = 16;
+
 /// The spans an item's graphs offer: `(key, label, milliseconds)`; the first is the default.
 pub const GRAPH_SPANS: [(&str, &str, i64); 4] = [
     ("24h", "24 hours", 86_400_000),
@@ -124,24 +131,42 @@ fn graph_span(pairs: &[(String, String)]) -> &'static (&'static str, &'static st
 }
 
 /// Charts of what the item's checks measured over `span_ms` (hourly means beyond two days):
-/// for SNMP polls, traffic in
-/// and out per interface and its errors and discards when there were any; for any other
-/// check, each performance value (the agent's uptime aside).
-async fn measurement_graphs(s: &AppState, actor: &app::Actor, item: i64, now: i64, span_ms: i64) -> Vec<String> {
-    let Ok(board) = s.app.check_board(actor, None).await else { return Vec::new() };
-    charts_of(s, actor, &board, item, "", CHARTED_INTERFACES, (now - span_ms, now)).await
+/// for SNMP polls, traffic in and out per interface and its errors and discards when there
+/// were any — the `chosen` interfaces, or the erring and busiest — and for any other check,
+/// each performance value (the agent's uptime aside). Also every polled interface's name.
+async fn measurement_graphs(
+    s: &AppState,
+    actor: &app::Actor,
+    item: i64,
+    now: i64,
+    span_ms: i64,
+    chosen: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let Ok(board) = s.app.check_board(actor, None).await else { return (Vec::new(), Vec::new()) };
+    let mut interfaces: Vec<String> = board
+        .iter()
+        .filter(|r| r.item_id == item && r.kind == "snmp")
+        .filter_map(|r| r.state.as_ref())
+        .flat_map(|st| serde_json::from_str::<Vec<Value>>(&st.perfdata).unwrap_or_default())
+        .filter_map(|p| p["label"].as_str().and_then(|l| l.strip_suffix(":in_bps")).map(str::to_owned))
+        .collect();
+    interfaces.sort_unstable();
+    interfaces.dedup();
+    let graphs = charts_of(s, actor, &board, item, "", (CHARTED_INTERFACES, chosen), (now - span_ms, now)).await;
+    (graphs, interfaces)
 }
 
 /// The charts of one item's measurements over `[from, to]`, titled after `prefix`: for an
 /// SNMP poll, traffic, utilisation (when the agent gives the interface's speed) and errors
-/// of at most `interfaces_max` interfaces, those erring or busiest at the last poll first.
+/// of the `chosen` interfaces or else of at most `interfaces_max`, those erring or busiest at
+/// the last poll first.
 async fn charts_of(
     s: &AppState,
     actor: &app::Actor,
     board: &[app::checks::BoardRow],
     item: i64,
     prefix: &str,
-    interfaces_max: usize,
+    (interfaces_max, chosen): (usize, &[String]),
     (from, now): (i64, i64),
 ) -> Vec<String> {
     let mut graphs = Vec::new();
@@ -171,8 +196,12 @@ async fn charts_of(
                 })
                 .collect();
             interfaces.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)).then(a.0.cmp(b.0)));
-            let interfaces: Vec<&str> = interfaces.into_iter().map(|i| i.0).collect();
-            for name in interfaces.into_iter().take(interfaces_max) {
+            let interfaces: Vec<&str> = if chosen.is_empty() {
+                interfaces.into_iter().map(|i| i.0).take(interfaces_max).collect()
+            } else {
+                interfaces.into_iter().map(|i| i.0).filter(|i| chosen.iter().any(|c| c == i)).collect()
+            };
+            for name in interfaces {
                 let traffic = vec![
                     Series { name: "in".into(), points: samples(&format!("{name}:in_bps")).await },
                     Series { name: "out".into(), points: samples(&format!("{name}:out_bps")).await },
@@ -381,8 +410,21 @@ pub async fn item_page(
     };
     // Measurements are of now: not shown when looking at the item as it was.
     let span = graph_span(&pairs);
-    let graphs = if as_of.is_empty() { measurement_graphs(&s, &actor, id, now, span.2).await } else { Vec::new() };
+    // At most a screenful of interfaces, however many are asked for.
+    let chosen: Vec<String> =
+        pairs.iter().filter(|(k, _)| k == "interface").map(|(_, v)| v.clone()).take(CHOSEN_INTERFACES).collect();
+    let (graphs, polled) = if as_of.is_empty() {
+        measurement_graphs(&s, &actor, id, now, span.2, &chosen).await
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let chosen_query: String = chosen
+        .iter()
+        .map(|c| format!("&{}", serde_urlencoded::to_string([("interface", c)]).unwrap_or_default()))
+        .collect();
     let page = ItemPage {
+        interfaces: polled.into_iter().map(|i| (i.clone(), chosen.contains(&i))).collect(),
+        chosen_query,
         graphs,
         span: (span.0, span.1),
         spans: GRAPH_SPANS.iter().map(|g| (g.0, g.1)).collect(),
@@ -771,7 +813,7 @@ pub async fn service_map_page(
             break;
         }
         let prefix = format!("{} · ", n.line.name);
-        graphs.extend(charts_of(&s, &actor, &board, n.line.id, &prefix, 2, (now - span.2, now)).await);
+        graphs.extend(charts_of(&s, &actor, &board, n.line.id, &prefix, (2, &[]), (now - span.2, now)).await);
     }
     graphs.truncate(SERVICE_CHARTS);
     let page = ServiceMapPage {

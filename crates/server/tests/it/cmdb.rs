@@ -443,6 +443,14 @@ async fn an_snmp_polled_switch_charts_traffic_utilisation_and_errors_per_interfa
     assert!(!page.contains(r#"aria-label="Gi0/2 errors and discards""#), "no errors, no error chart");
     let at = |chart: &str| page.find(&format!(r#"aria-label="{chart}""#)).unwrap();
     assert!(at("Gi0/2 traffic") < at("Gi0/1 traffic"), "the busiest interface first, not the first name");
+    // Someone chooses what to chart: every polled interface is offered, the chosen alone drawn,
+    // and the choice kept when the span changes.
+    assert!(page.contains("<option>Gi0/1</option>") && page.contains("<option>Gi0/2</option>"), "{page}");
+    let chosen = h.get(&format!("/cmdb/items/{item}?span=7d&interface=Gi0%2F1"), &op).await.text();
+    assert!(chosen.contains(r#"aria-label="Gi0/1 traffic""#), "{chosen}");
+    assert!(!chosen.contains(r#"aria-label="Gi0/2 traffic""#), "{chosen}");
+    assert!(chosen.contains("<option selected>Gi0/1</option>"), "{chosen}");
+    assert!(chosen.contains("?span=24h&#38;interface=Gi0%2F1"), "{chosen}");
 }
 
 /// Raw samples are kept for eight days; housekeeping rolls them up by the hour first (count,
