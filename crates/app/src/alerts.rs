@@ -606,7 +606,7 @@ impl App {
         // they are read and matched.
         let firing: Vec<(u64, PackedAlert)> =
             book.read().iter().filter(|(_, a)| !a.resolved(now)).map(|(fp, a)| (*fp, a.clone())).collect();
-        let mut matched: Vec<(u64, Alert)> = firing
+        let matched: Vec<(u64, Alert)> = firing
             .into_iter()
             .map(|(fp, a)| (fp, a.unpack()))
             .filter(|(_, a)| model::alert::all_match(&q.filter, &a.labels))
@@ -616,35 +616,25 @@ impl App {
         // the same alerts here as it mutes their alarms.
         let placing = !actor.sites.is_empty()
             || silences.iter().any(|s| s.matchers.iter().any(|m| m.name == "site" || m.name == "item"));
-        let mut places: Vec<Option<(String, Option<String>)>> = vec![None; matched.len()];
-        if placing {
+        let mut items: Vec<Option<i64>> = vec![None; matched.len()];
+        let g = if placing {
             let mut events: Vec<_> = matched.iter().map(|(fp, a)| a.event(*fp, true, now)).collect();
             self.tie_to_items(&mut events).await?;
-            let g = self.impact_graph().await?;
-            for (place, e) in places.iter_mut().zip(&events) {
-                *place = e.item_id.and_then(|i| g.nodes.get(&i)).map(|n| (n.name.clone(), n.site.clone()));
-            }
-        }
+            items = events.iter().map(|e| e.item_id).collect();
+            Some(self.impact_graph().await?)
+        } else {
+            None
+        };
         let mut out = Vec::new();
-        for ((fp, a), place) in matched.drain(..).zip(places) {
-            // A site-scoped account sees the alerts of its sites' items only, and no alert the
-            // CMDB cannot place.
-            let site = place.as_ref().and_then(|p| p.1.as_ref());
-            if !actor.sites.is_empty() && !site.is_some_and(|s| actor.sites.contains(s)) {
-                continue;
-            }
-            // `item` and `site` are where the CMDB places the alert, as on its alarm: a sender
-            // cannot claim them, and an alert the CMDB cannot place has neither.
+        for ((fp, a), item) in matched.into_iter().zip(items) {
             let mut labels = a.labels.clone();
-            if placing {
-                labels.remove("item");
-                labels.remove("site");
-            }
-            if let Some((item, site)) = &place {
-                labels.insert("item".into(), item.clone());
-                if let Some(site) = site {
-                    labels.insert("site".into(), site.clone());
+            if let Some(g) = &g {
+                // A site-scoped account sees the alerts of its sites' items only, and no alert
+                // the CMDB cannot place.
+                if !actor.sees_site(item.and_then(|i| g.site_of(i))) {
+                    continue;
                 }
+                crate::correlation::place(&mut labels, g, item);
             }
             let silenced_by: Vec<String> = silences
                 .iter()
@@ -722,7 +712,10 @@ impl App {
         if !in_sites(&s, &actor.sites) {
             return Err(Invalid::one(
                 "matchers",
-                format!("an account limited to sites silences only them: add site=\"{}\"", actor.sites.join("|")),
+                format!(
+                    "an account limited to sites silences only them: add {}",
+                    actor.sites.iter().map(|s| format!("site=\"{s}\"")).collect::<Vec<_>>().join(" or ")
+                ),
             )
             .into());
         }

@@ -631,11 +631,11 @@ impl App {
         let g = self.impact_graph().await?;
         let mut out = Vec::new();
         for p in plan {
-            let node_site = g.nodes.get(&p.item_id).and_then(|n| n.site.clone());
-            if !actor.sites.is_empty() && node_site.as_ref().is_none_or(|s| !actor.sites.contains(s)) {
+            let node_site = g.site_of(p.item_id);
+            if !actor.sees_site(node_site) {
                 continue;
             }
-            if site.is_some_and(|s| node_site.as_deref() != Some(s)) {
+            if site.is_some_and(|s| node_site != Some(s)) {
                 continue;
             }
             out.push(BoardRow {
@@ -644,7 +644,7 @@ impl App {
                 kind: p.spec.probe.kind(),
                 item_id: p.item_id,
                 item: p.target.name.clone(),
-                site: node_site,
+                site: node_site.map(str::to_owned),
                 state: states.get(&(p.check_id, p.item_id)).cloned(),
             });
         }
@@ -662,12 +662,8 @@ impl App {
         to: i64,
     ) -> Result<Vec<Sample>> {
         actor.require(Perm::EventRead)?;
-        if !actor.sites.is_empty() {
-            let g = self.impact_graph().await?;
-            let site = g.nodes.get(&item_id).and_then(|n| n.site.as_ref());
-            if !site.is_some_and(|s| actor.sites.contains(s)) {
-                return Err(AppError::NotFound(format!("item {item_id}")));
-            }
+        if !actor.sites.is_empty() && !actor.sees_site(self.impact_graph().await?.site_of(item_id)) {
+            return Err(AppError::NotFound(format!("item {item_id}")));
         }
         let series = format!("check/{check_id}/{item_id}/{label}");
         if to - from <= RAW_SPAN_MS {

@@ -63,6 +63,11 @@ impl CmdbGraph {
         self.nodes.get(&item).map(|n| n.name.clone())
     }
 
+    /// The site an item is at (its slug), if the CMDB has the item and it is at one.
+    pub(crate) fn site_of(&self, item: i64) -> Option<&str> {
+        self.nodes.get(&item).and_then(|n| n.site.as_deref())
+    }
+
     fn name(&self, n: Node) -> String {
         match n {
             Node::Item(i) => self.nodes.get(&i).map_or_else(|| format!("#{i}"), |x| x.name.clone()),

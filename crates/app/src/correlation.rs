@@ -94,18 +94,7 @@ fn labels(e: &EventRow, g: &crate::cmdb::CmdbGraph) -> LabelSet {
     let mut l: LabelSet =
         if e.source == "alertmanager" { serde_json::from_str(&e.fields).unwrap_or_default() } else { LabelSet::new() };
     l.remove("fingerprint");
-    let node = e.item_id.and_then(|i| g.nodes.get(&i));
-    // Where the CMDB places it wins over a label of the same name: a site-scoped account's
-    // silences are bounded by `site`, which a sender must not be able to claim.
-    // An alert the CMDB cannot place has neither.
-    l.remove("item");
-    l.remove("site");
-    if let Some(n) = node {
-        l.insert("item".into(), n.name.clone());
-        if let Some(site) = &n.site {
-            l.insert("site".into(), site.clone());
-        }
-    }
+    place(&mut l, g, e.item_id);
     let mut put = |k: &str, v: &str| {
         if !v.is_empty() {
             l.entry(k.to_owned()).or_insert_with(|| v.to_owned());
@@ -119,6 +108,21 @@ fn labels(e: &EventRow, g: &crate::cmdb::CmdbGraph) -> LabelSet {
     put("sender", &e.sender);
     put("severity", model::event::SEVERITIES[usize::from(severity(e.severity))]);
     l
+}
+
+/// Puts where the CMDB places an alarm or an alert among its labels: `item` and `site` are
+/// the CMDB's, in place of any label of those names (a site-scoped account's silences are
+/// bounded by `site`, which a sender must not be able to claim); what it cannot place has
+/// neither.
+pub(crate) fn place(l: &mut LabelSet, g: &crate::cmdb::CmdbGraph, item: Option<i64>) {
+    l.remove("item");
+    l.remove("site");
+    if let Some(n) = item.and_then(|i| g.nodes.get(&i)) {
+        l.insert("item".into(), n.name.clone());
+        if let Some(site) = &n.site {
+            l.insert("site".into(), site.clone());
+        }
+    }
 }
 
 fn summary(e: &EventRow) -> String {
@@ -762,10 +766,7 @@ impl App {
             return Ok(true);
         }
         let g = self.impact_graph().await?;
-        Ok(a.item_id
-            .and_then(|i| g.nodes.get(&i))
-            .and_then(|n| n.site.as_ref())
-            .is_some_and(|s| actor.sites.contains(s)))
+        Ok(actor.sees_site(a.item_id.and_then(|i| g.site_of(i))))
     }
 
     /// Acknowledges an alarm: someone is on it (audited).

@@ -266,4 +266,10 @@ impl Actor {
     pub fn require(&self, perm: model::Perm) -> Result<()> {
         if self.can(perm) { Ok(()) } else { Err(AppError::Forbidden(perm)) }
     }
+
+    /// Whether what is at `site` is the actor's to see: everything for an account limited to
+    /// no site; for one limited to sites, what is at one of them (not what is at none).
+    pub fn sees_site(&self, site: Option<&str>) -> bool {
+        self.sites.is_empty() || site.is_some_and(|s| self.sites.iter().any(|x| x == s))
+    }
 }

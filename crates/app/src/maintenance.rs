@@ -39,12 +39,13 @@ impl App {
             return Ok(all);
         }
         let g = self.impact_graph().await?;
-        let mine = |i: &i64| g.nodes.get(i).and_then(|n| n.site.as_ref()).is_some_and(|s| actor.sites.contains(s));
         Ok(all
             .into_iter()
             .filter(|w| {
                 let c = &w.coverage;
-                actor.sites.contains(&c.site) || c.items.iter().any(mine) || !c.class.is_empty()
+                actor.sees_site(Some(&c.site))
+                    || c.items.iter().any(|i| actor.sees_site(g.site_of(*i)))
+                    || !c.class.is_empty()
             })
             .collect())
     }
@@ -57,15 +58,14 @@ impl App {
             return Ok(None);
         }
         let g = self.impact_graph().await?;
-        let theirs = |i: &i64| g.nodes.get(i).and_then(|n| n.site.as_ref()).is_some_and(|s| actor.sites.contains(s));
         let why = if !c.class.is_empty() {
             Some((
                 "coverage.class",
                 "a class reaches every site's items of it: cover your site or its items".to_owned(),
             ))
-        } else if !c.site.is_empty() && !actor.sites.contains(&c.site) {
+        } else if !c.site.is_empty() && !actor.sees_site(Some(&c.site)) {
             Some(("coverage.site", format!("only your sites: {}", actor.sites.join(", "))))
-        } else if c.items.iter().any(|i| !theirs(i)) {
+        } else if c.items.iter().any(|i| !actor.sees_site(g.site_of(*i))) {
             Some(("coverage.items", format!("only items at your sites: {}", actor.sites.join(", "))))
         } else {
             None

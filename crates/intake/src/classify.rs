@@ -52,6 +52,15 @@ fn after<'a>(text: &'a str, word: &str) -> Option<&'a str> {
     text[i..].split_whitespace().next().map(|w| w.trim_end_matches([',', '.', ';']))
 }
 
+/// An HSRP or VRRP group as the object of its condition: `Vlan10 group 1` (the interface
+/// alone when the message names no group), the group also as a field.
+fn redundancy_group(c: &mut Classified, interface: Option<&str>, group: Option<&str>) {
+    c.object = interface.map(|i| group.map_or_else(|| i.to_owned(), |g| format!("{i} group {g}")));
+    if let Some(g) = group {
+        c.fields.insert("group", g.to_owned());
+    }
+}
+
 /// Reads a message into an event.
 pub fn classify(m: &Message) -> Classified {
     let raw = |mnemonic: Option<String>, severity: u8| Classified {
@@ -146,11 +155,7 @@ pub fn classify(m: &Message) -> Classified {
             // The group, not the interface, is the condition: two groups on one VLAN (one
             // active here, one standby, sharing the load) are two alarms.
             let interface = text.split_whitespace().next().map(|i| i.trim_end_matches(':'));
-            let group = after(text, "Grp ").or_else(|| after(text, "group "));
-            c.object = interface.map(|i| group.map_or_else(|| i.to_owned(), |g| format!("{i} group {g}")));
-            if let Some(g) = group {
-                c.fields.insert("group", g.to_owned());
-            }
+            redundancy_group(&mut c, interface, after(text, "Grp ").or_else(|| after(text, "group ")));
             if let Some((from, to)) = text.split_once("->") {
                 let from = from.split_whitespace().last().unwrap_or("").to_owned();
                 let to = to.split_whitespace().next().unwrap_or("").to_owned();
@@ -333,12 +338,11 @@ fn junos(m: &Message) -> Option<Classified> {
             c.kind = "vrrp.state";
             c.up = Some(tag == "VRRPD_NEW_MASTER");
             // Interface ge-0/0/1.0 (local address 10.0.0.2) became VRRP master for group 1 …
-            let interface = after(text, "Interface ").or_else(|| after(text, "interface "));
-            let group = after(text, "group ");
-            c.object = interface.map(|i| group.map_or_else(|| i.to_owned(), |g| format!("{i} group {g}")));
-            if let Some(g) = group {
-                c.fields.insert("group", g.to_owned());
-            }
+            redundancy_group(
+                &mut c,
+                after(text, "Interface ").or_else(|| after(text, "interface ")),
+                after(text, "group "),
+            );
         }
         "RT_FLOW_SESSION_DENY" => {
             // session denied 10.0.0.1/1234->10.0.0.2/22 0x0 junos-ssh 6(0) default-deny untrust trust …

@@ -151,7 +151,7 @@ pub fn event(m: &Message, sender: &str, user: Option<&str>, rules: &[TrapRule], 
             Oid::parse(IF_ADMIN_STATUS).is_some_and(|p| vb.oid.starts_with(&p)) && vb.value == Value::Integer(2)
         });
     if shut {
-        // Marked as syslog's "administratively down" is, for what weighs a port's shutdown.
+        // Marked as syslog marks "administratively down", so correlation knows the shutdown.
         fields.insert("admin".into(), "down".into());
     }
     let said = if shut { format!("{name} (administratively down)") } else { name.clone() };

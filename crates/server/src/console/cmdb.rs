@@ -147,13 +147,20 @@ async fn measurement_graphs(
         .iter()
         .filter(|r| r.item_id == item && r.kind == "snmp")
         .filter_map(|r| r.state.as_ref())
-        .flat_map(|st| serde_json::from_str::<Vec<Value>>(&st.perfdata).unwrap_or_default())
-        .filter_map(|p| p["label"].as_str().and_then(|l| l.strip_suffix(":in_bps")).map(str::to_owned))
+        .flat_map(|st| {
+            let perf: Vec<Value> = serde_json::from_str(&st.perfdata).unwrap_or_default();
+            interfaces_in(&perf).into_iter().map(str::to_owned).collect::<Vec<_>>()
+        })
         .collect();
     interfaces.sort_unstable();
     interfaces.dedup();
     let graphs = charts_of(s, actor, &board, item, "", (CHARTED_INTERFACES, chosen), (now - span_ms, now)).await;
     (graphs, interfaces)
+}
+
+/// The interfaces an SNMP poll's performance data measured (`NAME:in_bps`, `NAME:out_bps`…).
+fn interfaces_in(perf: &[Value]) -> Vec<&str> {
+    perf.iter().filter_map(|p| p["label"].as_str()?.strip_suffix(":in_bps")).collect()
 }
 
 /// The charts of one item's measurements over `[from, to]`, titled after `prefix`: for an
@@ -186,12 +193,10 @@ async fn charts_of(
             // uplink, not Gi1/0/1 because it sorts first).
             let last: std::collections::HashMap<&str, f64> =
                 perf.iter().filter_map(|p| Some((p["label"].as_str()?, p["value"].as_f64()?))).collect();
-            let now_of = |label: String| last.get(label.as_str()).copied();
-            let mut interfaces: Vec<(&str, bool, f64)> = labels
-                .iter()
-                .filter_map(|(l, _)| l.strip_suffix(":in_bps"))
+            let mut interfaces: Vec<(&str, bool, f64)> = interfaces_in(&perf)
+                .into_iter()
                 .map(|name| {
-                    let at = |what: &str| now_of(format!("{name}:{what}")).unwrap_or(0.0);
+                    let at = |what: &str| last.get(format!("{name}:{what}").as_str()).copied().unwrap_or(0.0);
                     (name, at("errors") + at("discards") > 0.0, at("in_bps") + at("out_bps"))
                 })
                 .collect();
