@@ -2,9 +2,11 @@
 //! Watchkeeper and amtool can query and silence it. A batch of alerts is merged into the
 //! alert book (one alert per fingerprint, Alertmanager's episode rules from `model::alert`),
 //! in memory as Alertmanager has it, and made durable as one entry of the alert log before
-//! the sender is answered, so an accepted alert survives a crash; correlation folds the log
-//! into the `alerts` table and the events of alerts starting and stopping to fire. Silences
-//! are created, changed and expired by people (audited) and mute the alerts they match.
+//! the sender is answered, so an accepted alert survives a crash. The log is the alerts'
+//! store: nothing else is written per alert; now and then the whole book is written as a
+//! snapshot and the log it covers deleted, and a start reads the snapshot and then the log.
+//! Correlation makes the changes between firing and resolved into events. Silences are
+//! created, changed and expired by people (audited) and mute the alerts they match.
 
 use crate::audit::event;
 use crate::{Actor, App, AppError, Result};
@@ -12,7 +14,7 @@ use model::alert::{Alert, AlertTimes, LabelSet, MatchOp, Matcher, PackedAlert, S
 use model::{Invalid, Perm};
 use serde_json::json;
 use std::collections::HashMap;
-use store::{AlertRow, SilenceRow};
+use store::SilenceRow;
 
 /// How long a resolved alert is kept: Alertmanager's default `--data.retention`, 120 hours.
 pub const RESOLVED_RETENTION_MS: i64 = 120 * 3_600_000;
@@ -21,50 +23,66 @@ pub const RESOLVED_RETENTION_MS: i64 = 120 * 3_600_000;
 /// it goes.
 const GROUP_MAX: usize = 20_000;
 
-/// How much of the alert log one fold reads before it commits.
-const FOLD_BYTES: usize = 8 << 20;
+/// Log entries a start reads at a time, and events it stores in one transaction.
+const REPLAY_PAGE: i64 = 64;
+const REPLAY_EVENTS: usize = 5_000;
+
+/// The log is compacted (the book written as a snapshot, the log it covers deleted) once it
+/// has taken in this much since the last snapshot, and twice the snapshot's size: each
+/// alert is then rewritten at most once for every two bytes the log took in, however many
+/// alerts are current, and a start reads at most about three times the book's size.
+const COMPACT_MIN_BYTES: usize = 64 << 20;
+
+/// Alerts per snapshot chunk (a row of a few megabytes).
+const SNAPSHOT_CHUNK: usize = 10_000;
 
 /// The current alerts, one per fingerprint (firing, and resolved ones until housekeeping
 /// forgets them), kept in memory as Alertmanager keeps them (packed, a fifth of the size): the
 /// intake merges and queries them here, and makes each accepted batch durable as one entry
-/// of the alert log rather than row by row. The `alerts` table trails the book by a
-/// correlation pass; at start the log is folded into it and the book read from it.
+/// of the alert log rather than row by row. A running server writes the log and never reads
+/// it; a start reads the snapshot and the log after it into the book.
 #[derive(Default)]
 pub(crate) struct AlertBook {
     alerts: std::sync::RwLock<HashMap<u64, PackedAlert>>,
     loaded: tokio::sync::OnceCell<()>,
-    /// What the book holds that the table does not yet.
+    /// What the book holds that events and the snapshot do not yet.
     unfolded: std::sync::Mutex<Unfolded>,
     /// One fold at a time: two would store the same changes twice.
     folding: tokio::sync::Mutex<()>,
-    /// The log's writer, made on first use and again after a failure; only the group-commit
-    /// writer task takes it.
+    /// The log's writer, made on first use and again after a failure; the group-commit
+    /// writer task takes it to append, a compaction to keep anything from being appended.
     writer: tokio::sync::Mutex<Option<store::LogWriter>>,
 }
 
-/// The book's lead over the `alerts` table: the log entries up to `through` are in the book
-/// and not yet folded, touching `fingerprints`, with these changes between firing and
-/// resolved. A fold writes the book's states of those alerts, so that in a running server the
-/// log is written and deleted but never read; only a start reads it.
+/// The book's lead: the log entries up to `through` are in the book, with these changes
+/// between firing and resolved not yet made into events.
 #[derive(Default)]
 struct Unfolded {
     through: i64,
-    /// Each touched alert, and whether more than its times changed (a fold then writes it
-    /// whole rather than setting its times).
-    fingerprints: HashMap<u64, bool>,
+    /// The last entry recorded as made into events.
+    events_through: i64,
     /// `(fingerprint, firing, at)`.
     changes: Vec<(u64, bool, i64)>,
+    /// The log's size since the snapshot, and the snapshot's.
+    logged_bytes: usize,
+    snapshot_bytes: usize,
 }
 
 impl Unfolded {
-    /// Puts back what a failed fold took, ahead of what came since.
-    fn restore(&mut self, mut taken: Unfolded) {
-        self.through = self.through.max(taken.through);
-        for (fp, whole) in taken.fingerprints {
-            *self.fingerprints.entry(fp).or_default() |= whole;
-        }
-        taken.changes.append(&mut self.changes);
-        self.changes = taken.changes;
+    /// Puts back the changes a failed fold took, ahead of what came since.
+    fn restore(&mut self, mut taken: Vec<(u64, bool, i64)>) {
+        taken.append(&mut self.changes);
+        self.changes = taken;
+    }
+
+    fn wants_compaction(&self) -> bool {
+        self.logged_bytes >= COMPACT_MIN_BYTES.max(2 * self.snapshot_bytes)
+    }
+
+    /// Housekeeping's lower bar: the log has taken in as much as the snapshot holds, so that
+    /// a quiet server's start reads at most twice its book.
+    fn wants_housekeeping(&self) -> bool {
+        self.logged_bytes > 0 && self.logged_bytes >= self.snapshot_bytes
     }
 }
 
@@ -86,7 +104,7 @@ impl AlertBook {
 /// One entry of the alert log: the state after a group of batches of each alert it touched,
 /// and which of them started (`true`) or stopped firing at `at`. An alert repeated with
 /// nothing new but its times (what Prometheus does every evaluation) is logged by its times
-/// alone; the rest of it is in an earlier entry or the table.
+/// alone; the rest of it is in an earlier entry or the snapshot.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct LogEntry {
     at: i64,
@@ -101,16 +119,6 @@ type LoggedTimes = (u64, i64, i64, i64, bool);
 
 fn logged_times(fp: u64, t: AlertTimes) -> LoggedTimes {
     (fp, t.starts_at, t.ends_at, t.updated_at, t.timeout)
-}
-
-fn times_row((fp, starts, ends, updated, timeout): LoggedTimes) -> store::AlertTimes {
-    store::AlertTimes {
-        fingerprint: from_fp(fp),
-        starts_at_ms: starts,
-        ends_at_ms: ends,
-        updated_at_ms: updated,
-        timeout,
-    }
 }
 
 /// An alert in the log, compact: fingerprint, labels, annotations, generator URL, start,
@@ -134,6 +142,46 @@ struct LoggedRef<'a>(u64, &'a LabelSet, &'a LabelSet, &'a str, i64, i64, i64, bo
 impl<'a> LoggedRef<'a> {
     fn of(fp: u64, a: &'a Alert) -> Self {
         LoggedRef(fp, &a.labels, &a.annotations, &a.generator_url, a.starts_at, a.ends_at, a.updated_at, a.timeout)
+    }
+}
+
+/// An alert in the snapshot: [`Logged`] with the fingerprint's bits as a signed integer, as
+/// the migration from the former per-alert table wrote them.
+#[derive(serde::Deserialize)]
+struct Snapped(i64, LabelSet, LabelSet, String, i64, i64, i64, bool);
+
+/// [`Snapped`] as written, from the book.
+#[derive(serde::Serialize)]
+struct SnappedRef<'a>(i64, PairsJson<'a>, PairsJson<'a>, &'a str, i64, i64, i64, bool);
+
+impl<'a> SnappedRef<'a> {
+    fn of(fp: u64, a: &'a PackedAlert) -> Self {
+        let t = a.times;
+        SnappedRef(
+            from_fp(fp),
+            PairsJson(a.labels()),
+            PairsJson(a.annotations()),
+            a.generator_url(),
+            t.starts_at,
+            t.ends_at,
+            t.updated_at,
+            t.timeout,
+        )
+    }
+}
+
+impl Snapped {
+    fn alert(self) -> (u64, Alert) {
+        let alert = Alert {
+            labels: self.1,
+            annotations: self.2,
+            generator_url: self.3,
+            starts_at: self.4,
+            ends_at: self.5,
+            updated_at: self.6,
+            timeout: self.7,
+        };
+        (to_fp(self.0), alert)
     }
 }
 
@@ -198,11 +246,6 @@ pub struct SilenceInput {
     pub comment: String,
 }
 
-/// An alert row's fingerprint as Alertmanager writes it.
-pub(crate) fn fingerprint_of(r: &AlertRow) -> u64 {
-    to_fp(r.fingerprint)
-}
-
 fn to_fp(v: i64) -> u64 {
     u64::from_ne_bytes(v.to_ne_bytes())
 }
@@ -211,55 +254,12 @@ fn from_fp(v: u64) -> i64 {
     i64::from_ne_bytes(v.to_ne_bytes())
 }
 
-fn labels_json(l: &LabelSet) -> String {
-    serde_json::to_string(l).unwrap_or_else(|_| "{}".into())
-}
-
 /// Label names to values as JSON, from a packed alert.
 struct PairsJson<'a>(model::alert::Pairs<'a>);
 
 impl serde::Serialize for PairsJson<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.collect_map(self.0.clone())
-    }
-}
-
-fn packed_row(fp: u64, a: &PackedAlert) -> AlertRow {
-    let json = |p| serde_json::to_string(&PairsJson(p)).unwrap_or_else(|_| "{}".into());
-    AlertRow {
-        fingerprint: from_fp(fp),
-        labels: json(a.labels()),
-        annotations: json(a.annotations()),
-        generator_url: a.generator_url().to_owned(),
-        starts_at_ms: a.times.starts_at,
-        ends_at_ms: a.times.ends_at,
-        updated_at_ms: a.times.updated_at,
-        timeout: a.times.timeout,
-    }
-}
-
-fn row(a: &Alert) -> AlertRow {
-    AlertRow {
-        fingerprint: from_fp(a.fingerprint()),
-        labels: labels_json(&a.labels),
-        annotations: labels_json(&a.annotations),
-        generator_url: a.generator_url.clone(),
-        starts_at_ms: a.starts_at,
-        ends_at_ms: a.ends_at,
-        updated_at_ms: a.updated_at,
-        timeout: a.timeout,
-    }
-}
-
-pub(crate) fn alert(r: &AlertRow) -> Alert {
-    Alert {
-        labels: serde_json::from_str(&r.labels).unwrap_or_default(),
-        annotations: serde_json::from_str(&r.annotations).unwrap_or_default(),
-        generator_url: r.generator_url.clone(),
-        starts_at: r.starts_at_ms,
-        ends_at: r.ends_at_ms,
-        updated_at: r.updated_at_ms,
-        timeout: r.timeout,
     }
 }
 
@@ -351,23 +351,90 @@ impl App {
         Ok(n)
     }
 
-    /// The alert book, loaded on first use: the log folded into the table, then the table
-    /// read.
+    /// The alert book, loaded on first use (see [`App::load_alert_book`]).
     async fn book(&self) -> Result<&AlertBook> {
         let book = &*self.alert_book;
-        book.loaded
-            .get_or_try_init(|| async {
-                self.fold_alert_log_entries().await?;
-                let all = self.store.alerts_all().await?;
-                let mut map = book.write();
-                for r in &all {
-                    map.insert(fingerprint_of(r), PackedAlert::pack(&alert(r)));
-                }
-                tracing::debug!(alerts = all.len(), "Alert book loaded.");
-                Ok::<_, AppError>(())
-            })
-            .await?;
+        book.loaded.get_or_try_init(|| self.load_alert_book(book)).await?;
         Ok(book)
+    }
+
+    /// Reads the snapshot and then the log into the book, making the changes of the entries
+    /// not yet made into events (a crash came between an entry and its fold) into events,
+    /// once: each transaction of them records the last entry it covered.
+    async fn load_alert_book(&self, book: &AlertBook) -> Result<()> {
+        let forget_before = self.now_ms() - RESOLVED_RETENTION_MS;
+        let mut map: HashMap<u64, PackedAlert> = HashMap::new();
+        let mut snapshot_bytes = 0;
+        for chunk in self.store.alert_snapshot().await? {
+            snapshot_bytes += chunk.len();
+            match serde_json::from_str::<Vec<Snapped>>(&chunk) {
+                Ok(alerts) => {
+                    map.extend(alerts.into_iter().map(Snapped::alert).map(|(fp, a)| (fp, PackedAlert::pack(&a))))
+                }
+                // Only Watchkeeper writes the snapshot; a chunk it cannot read is reported and
+                // left out rather than keeping every other alert from loading.
+                Err(e) => tracing::error!(error = %e, "An alert snapshot chunk does not read; skipped."),
+            }
+        }
+        let events_through = self.store.alert_events_through().await?;
+        let (mut after, mut logged_bytes, mut stored) = (0, 0, 0);
+        let mut events = Vec::new();
+        loop {
+            let page = self.store.alert_log_after(after, REPLAY_PAGE).await?;
+            let Some(&(last, _)) = page.last() else { break };
+            for (id, body) in &page {
+                logged_bytes += body.len();
+                let entry: LogEntry = match serde_json::from_str(body) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        tracing::error!(entry = id, error = %e, "An alert log entry does not read; skipped.");
+                        continue;
+                    }
+                };
+                if *id > events_through && !entry.changes.is_empty() {
+                    let at: HashMap<u64, &Logged> = entry.alerts.iter().map(|l| (l.0, l)).collect();
+                    for (fp, firing) in &entry.changes {
+                        if let Some(l) = at.get(fp) {
+                            events.push(l.alert().event(*fp, *firing, entry.at));
+                        }
+                    }
+                }
+                for l in &entry.alerts {
+                    map.insert(l.0, PackedAlert::pack(&l.alert()));
+                }
+                for (fp, starts_at, ends_at, updated_at, timeout) in entry.times {
+                    if let Some(a) = map.get_mut(&fp) {
+                        a.times = AlertTimes { starts_at, ends_at, updated_at, timeout };
+                    }
+                }
+            }
+            after = last;
+            if events.len() >= REPLAY_EVENTS {
+                stored += self.store_alert_events(std::mem::take(&mut events), after).await?;
+            }
+        }
+        if !events.is_empty() {
+            stored += self.store_alert_events(events, after).await?;
+        }
+        map.retain(|_, a| a.times.ends_at >= forget_before);
+        tracing::debug!(alerts = map.len(), events = stored, "Alert book loaded.");
+        *book.write() = map;
+        let mut unfolded = book.unfolded();
+        (unfolded.through, unfolded.events_through) = (after, after.max(events_through));
+        (unfolded.logged_bytes, unfolded.snapshot_bytes) = (logged_bytes, snapshot_bytes);
+        Ok(())
+    }
+
+    /// Stores events of alert changes and records that the log's changes through entry
+    /// `through` are events, in one transaction. Returns how many it stored.
+    async fn store_alert_events(&self, mut events: Vec<model::event::Event>, through: i64) -> Result<usize> {
+        self.tie_to_items(&mut events).await?;
+        let rows: Vec<store::EventRow> = events.iter().map(crate::events::row).collect();
+        let mut tx = self.store.begin().await?;
+        tx.insert_events(&rows).await?;
+        tx.set_alert_events_through(through).await?;
+        tx.commit().await?;
+        Ok(rows.len())
     }
 
     /// Merges every waiting batch into the book and logs the result as one entry. The book
@@ -413,38 +480,30 @@ impl App {
             changes: &changes,
         };
         let body = serde_json::to_string(&entry).map_err(|e| AppError::Internal(format!("alert log entry: {e}")))?;
-        let id = {
-            let mut held = book.writer.lock().await;
-            let writer = match &mut *held {
-                Some(w) => w,
-                None => held.insert(self.store.log_writer().await?),
-            };
-            match writer.append_alert_log(&body).await {
-                Ok(id) => id,
-                Err(e) => {
-                    // The connection may be what failed: the next group makes a new one.
-                    *held = None;
-                    return Err(e.into());
-                }
-            }
-        };
-        // Ends the entry's borrow of `next`, keeping what the book's lead needs of it.
-        let LogEntryOut { times, .. } = entry;
         let packed: Vec<(u64, PackedAlert)> = next.iter().map(|(fp, a)| (*fp, PackedAlert::pack(a))).collect();
         drop(next);
+        let mut held = book.writer.lock().await;
+        let writer = match &mut *held {
+            Some(w) => w,
+            None => held.insert(self.store.log_writer().await?),
+        };
+        let id = match writer.append_alert_log(&body).await {
+            Ok(id) => id,
+            Err(e) => {
+                // The connection may be what failed: the next group makes a new one.
+                *held = None;
+                return Err(e.into());
+            }
+        };
+        // The book changes while the writer is held, so that a compaction (which holds it)
+        // finds in the book every entry it deletes.
         book.write().extend(packed);
-        // The book first: a fold that sees entry `id` unfolded must find its states in the
-        // book, as it deletes the entry once it wrote them.
         let mut unfolded = book.unfolded();
         unfolded.through = id;
-        for t in times {
-            unfolded.fingerprints.entry(t.0).or_default();
-        }
-        for fp in whole {
-            unfolded.fingerprints.insert(fp, true);
-        }
+        unfolded.logged_bytes += body.len();
         unfolded.changes.extend(changes.iter().map(|(fp, firing)| (*fp, *firing, now)));
         drop(unfolded);
+        drop(held);
         // Correlation folds the log: at once when an alert started or stopped firing, within
         // its pass interval otherwise.
         if !changes.is_empty() {
@@ -453,115 +512,70 @@ impl App {
         Ok(())
     }
 
-    /// Brings the `alerts` table up to the book — each alert the log touched since the last
-    /// fold, as the book has it now — and stores the changes between firing and resolved as
-    /// events, in one transaction that also deletes the log entries it covers. Returns how
-    /// many events it stored.
+    /// Makes the changes between firing and resolved logged since the last fold into
+    /// events, and compacts the log when it has grown enough. Returns how many events it
+    /// stored.
     pub(crate) async fn fold_alert_log(&self) -> Result<usize> {
         let book = self.book().await?;
         let _one = book.folding.lock().await;
-        let taken = std::mem::take(&mut *book.unfolded());
-        if taken.through == 0 {
-            return Ok(0);
+        let stored = self.fold_alert_changes(book).await?;
+        if book.unfolded().wants_compaction() {
+            self.compact_alert_log(book).await?;
         }
-        let (rows, times, mut events) = {
-            let map = book.read();
-            let (mut rows, mut times) = (Vec::new(), Vec::new());
-            for (fp, whole) in &taken.fingerprints {
-                match map.get(fp) {
-                    Some(a) if *whole => rows.push(packed_row(*fp, a)),
-                    Some(a) => times.push(times_row(logged_times(*fp, a.times))),
-                    None => {}
-                }
+        Ok(stored)
+    }
+
+    async fn fold_alert_changes(&self, book: &AlertBook) -> Result<usize> {
+        let (through, changes) = {
+            let mut unfolded = book.unfolded();
+            if unfolded.through == unfolded.events_through {
+                return Ok(0);
             }
-            let events: Vec<_> = taken
-                .changes
+            (unfolded.through, std::mem::take(&mut unfolded.changes))
+        };
+        let events: Vec<_> = {
+            let map = book.read();
+            changes
                 .iter()
                 .filter_map(|(fp, firing, at)| map.get(fp).map(|a| a.unpack().event(*fp, *firing, *at)))
-                .collect();
-            (rows, times, events)
+                .collect()
         };
-        let stored = async {
-            self.tie_to_items(&mut events).await?;
-            let event_rows: Vec<store::EventRow> = events.iter().map(crate::events::row).collect();
-            let mut tx = self.store.begin().await?;
-            tx.put_alerts(&rows).await?;
-            tx.put_alert_times(&times).await?;
-            tx.insert_events(&event_rows).await?;
-            tx.delete_alert_log_through(taken.through).await?;
-            tx.commit().await?;
-            Ok::<_, AppError>(event_rows.len())
-        }
-        .await;
-        if stored.is_err() {
-            book.unfolded().restore(taken);
+        // Recorded even with no change, so that how far the log was folded can be read.
+        let stored = self.store_alert_events(events, through).await;
+        match stored {
+            Ok(_) => book.unfolded().events_through = through,
+            Err(_) => book.unfolded().restore(changes),
         }
         stored
     }
 
-    /// Folds what the alert log holds into the `alerts` table (each fingerprint's latest
-    /// state) and its changes into events, in transactions of a few megabytes, deleting what
-    /// it folded: what a start does before it reads the table into the book.
-    async fn fold_alert_log_entries(&self) -> Result<usize> {
-        let _one = self.alert_book.folding.lock().await;
-        let mut stored = 0;
-        let mut after = 0;
-        loop {
-            let mut latest: HashMap<u64, Logged> = HashMap::new();
-            // Repeats of alerts whose whole state is in the table (folded before), not in
-            // what this step read.
-            let mut repeats: HashMap<u64, LoggedTimes> = HashMap::new();
-            let mut events = Vec::new();
-            let (mut bytes, mut read) = (0, false);
-            while bytes < FOLD_BYTES {
-                let page = self.store.alert_log_after(after, 64).await?;
-                let Some(last) = page.last() else { break };
-                (after, read) = (last.0, true);
-                for (id, body) in &page {
-                    bytes += body.len();
-                    let entry: LogEntry = match serde_json::from_str(body) {
-                        Ok(e) => e,
-                        Err(e) => {
-                            // Only Watchkeeper writes the log; an entry it cannot read is
-                            // reported and left out rather than holding up every later one.
-                            tracing::error!(entry = id, error = %e, "An alert log entry does not read; skipped.");
-                            continue;
-                        }
-                    };
-                    for (fp, firing) in &entry.changes {
-                        if let Some(l) = entry.alerts.iter().find(|l| l.0 == *fp) {
-                            events.push(l.alert().event(*fp, *firing, entry.at));
-                        }
-                    }
-                    for l in entry.alerts {
-                        repeats.remove(&l.0);
-                        latest.insert(l.0, l);
-                    }
-                    for t in entry.times {
-                        match latest.get_mut(&t.0) {
-                            Some(l) => (l.4, l.5, l.6, l.7) = (t.1, t.2, t.3, t.4),
-                            None => {
-                                repeats.insert(t.0, t);
-                            }
-                        }
-                    }
-                }
-            }
-            if !read {
-                return Ok(stored);
-            }
-            let rows: Vec<AlertRow> = latest.values().map(|l| row(&l.alert())).collect();
-            let times: Vec<store::AlertTimes> = repeats.into_values().map(times_row).collect();
-            self.tie_to_items(&mut events).await?;
-            let event_rows: Vec<store::EventRow> = events.iter().map(crate::events::row).collect();
-            let mut tx = self.store.begin().await?;
-            tx.put_alerts(&rows).await?;
-            tx.put_alert_times(&times).await?;
-            tx.insert_events(&event_rows).await?;
-            tx.delete_alert_log_through(after).await?;
-            tx.commit().await?;
-            stored += event_rows.len();
-        }
+    /// Writes the whole book as the snapshot and deletes the log it covers, with the writer
+    /// held so that nothing is appended meanwhile.
+    async fn compact_alert_log(&self, book: &AlertBook) -> Result<()> {
+        let _held = book.writer.lock().await;
+        // The entries about to go must have made their events.
+        self.fold_alert_changes(book).await?;
+        let through = book.unfolded().through;
+        let chunks: Vec<String> = {
+            let map = book.read();
+            let all: Vec<(&u64, &PackedAlert)> = map.iter().collect();
+            all.chunks(SNAPSHOT_CHUNK)
+                .map(|c| {
+                    let chunk: Vec<SnappedRef<'_>> = c.iter().map(|(fp, a)| SnappedRef::of(**fp, a)).collect();
+                    serde_json::to_string(&chunk)
+                })
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| AppError::Internal(format!("alert snapshot: {e}")))?
+        };
+        let bytes = chunks.iter().map(String::len).sum();
+        let mut tx = self.store.begin().await?;
+        tx.put_alert_snapshot(&chunks).await?;
+        tx.delete_alert_log_through(through).await?;
+        tx.commit().await?;
+        let mut unfolded = book.unfolded();
+        (unfolded.logged_bytes, unfolded.snapshot_bytes) = (0, bytes);
+        tracing::debug!(through, bytes, "Alert log compacted.");
+        Ok(())
     }
 
     /// Alerts whose end passed in `(after, to]` with no sender saying so: their end was still
@@ -579,13 +593,22 @@ impl App {
             .collect())
     }
 
-    /// Forgets the alerts that ended before `before`, in the book and in the table.
-    pub(crate) async fn forget_alerts_ended_before(&self, tx: &mut store::Tx, before: i64) -> Result<()> {
-        tx.delete_alerts_ended_before(before).await?;
-        if self.alert_book.loaded.initialized() {
-            self.alert_book.write().retain(|_, a| a.times.ends_at >= before);
+    /// Forgets the alerts that ended before `before` (the next snapshot leaves them out, and
+    /// a start before it forgets them again), and compacts the alert log if it has grown
+    /// as large as the snapshot.
+    pub(crate) async fn alert_housekeeping(&self, before: i64) -> Result<()> {
+        let book = self.book().await?;
+        book.write().retain(|_, a| a.times.ends_at >= before);
+        let _one = book.folding.lock().await;
+        if book.unfolded().wants_housekeeping() {
+            self.compact_alert_log(book).await?;
         }
         Ok(())
+    }
+
+    /// How many alerts are held, firing or resolved (until housekeeping forgets them).
+    pub async fn alerts_held(&self) -> Result<usize> {
+        Ok(self.book().await?.read().len())
     }
 
     /// The alerts firing now that the query lets through, by fingerprint.

@@ -219,13 +219,13 @@ impl App {
         let mut tx = self.store.begin().await?;
         let n = tx.delete_stale_sessions(now - s.session_idle_ms, now - s.session_absolute_ms).await?;
         tx.clear_login_failures("", now - s.throttle_window_ms).await?;
-        // Alerts resolved longer ago than Alertmanager keeps them (its --data.retention).
-        self.forget_alerts_ended_before(&mut tx, now - crate::alerts::RESOLVED_RETENTION_MS).await?;
         // Samples are rolled up by the hour before the oldest go.
         tx.roll_up_samples(now).await?;
         tx.delete_samples_before(now - crate::checks::SAMPLE_RETENTION_MS).await?;
         tx.delete_rollups_before(now - crate::checks::ROLLUP_RETENTION_MS).await?;
         tx.commit().await?;
+        // Alerts resolved longer ago than Alertmanager keeps them (its --data.retention).
+        self.alert_housekeeping(now - crate::alerts::RESOLVED_RETENTION_MS).await?;
         // Old events go in chunks, each its own statement, so the intake's writers wait on
         // none for long.
         let before = now - s.event_retention_ms;

@@ -234,7 +234,8 @@ async fn caught_up(db: &Path) {
     let url = format!("sqlite://{}?mode=ro", db.display());
     let pool = sqlx::SqlitePool::connect(&url).await.expect("open the benchmark's database");
     let deadline = Instant::now() + Duration::from_secs(120);
-    const BACKLOG: &str = "SELECT (SELECT COUNT(*) FROM alert_log) + (SELECT COUNT(*) FROM events WHERE pending) \
+    const BACKLOG: &str = "SELECT (SELECT COUNT(*) FROM alert_log WHERE id > (SELECT events_through FROM alert_folds)) \
+                           + (SELECT COUNT(*) FROM events WHERE pending) \
                            + (SELECT COUNT(*) FROM alarms WHERE open AND NOT routed)";
     while Instant::now() < deadline {
         let left: i64 = sqlx::query_scalar(BACKLOG).fetch_one(&pool).await.unwrap_or(1);
@@ -246,13 +247,25 @@ async fn caught_up(db: &Path) {
     pool.close().await;
 }
 
-/// The distinct alerts Watchkeeper's database holds.
+/// The distinct alerts Watchkeeper's database holds: in its snapshot, or logged after it.
 async fn stored(dir: &Path) -> u64 {
     let url = format!("sqlite://{}", dir.join("data/watchkeeper.db").display());
     let pool = sqlx::SqlitePool::connect(&url).await.expect("open the benchmark's database");
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alerts").fetch_one(&pool).await.unwrap();
+    // Fingerprints are signed in the snapshot and unsigned in the log: both as the same bits.
+    let fp = |v: &serde_json::Value| v[0].as_i64().map(|n| n.cast_unsigned()).or_else(|| v[0].as_u64());
+    let mut held = std::collections::HashSet::new();
+    let chunks: Vec<String> = sqlx::query_scalar("SELECT body FROM alert_snapshot").fetch_all(&pool).await.unwrap();
+    for c in chunks {
+        let alerts: Vec<serde_json::Value> = serde_json::from_str(&c).unwrap();
+        held.extend(alerts.iter().filter_map(fp));
+    }
+    let entries: Vec<String> = sqlx::query_scalar("SELECT body FROM alert_log").fetch_all(&pool).await.unwrap();
+    for e in entries {
+        let entry: serde_json::Value = serde_json::from_str(&e).unwrap();
+        held.extend(entry["alerts"].as_array().into_iter().flatten().filter_map(fp));
+    }
     pool.close().await;
-    u64::try_from(n).unwrap_or(0)
+    held.len() as u64
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

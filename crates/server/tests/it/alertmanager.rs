@@ -97,16 +97,20 @@ async fn alerts_come_in_by_token_or_from_trusted_networks(backend: Backend) {
     h.advance(5 * 60_000);
     assert_eq!(h.get("/api/v2/alerts", &read).await.json(), json!([]));
 
-    // Resolved alerts are kept for Alertmanager's 120 hours, then housekeeping deletes them.
-    // The table trails the intake's log by a correlation pass.
+    // Resolved alerts are kept for Alertmanager's 120 hours, then housekeeping forgets them,
+    // in the running server and in what a start reads.
+    let restart = |app: &app::App| {
+        let at = app.now_ms();
+        app::App::new(app.store().clone(), app.settings().clone()).with_clock(std::sync::Arc::new(move || at))
+    };
     h.app.correlate().await.unwrap();
-    assert_eq!(h.app.store().alerts_active(0).await.unwrap().len(), 2, "resolved, still kept");
+    assert_eq!(h.app.alerts_held().await.unwrap(), 2, "resolved, still kept");
     h.advance(119 * 3_600_000);
     h.app.housekeeping().await.unwrap();
-    assert_eq!(h.app.store().alerts_active(0).await.unwrap().len(), 2);
+    assert_eq!((h.app.alerts_held().await.unwrap(), restart(&h.app).alerts_held().await.unwrap()), (2, 2));
     h.advance(2 * 3_600_000);
     h.app.housekeeping().await.unwrap();
-    assert_eq!(h.app.store().alerts_active(0).await.unwrap().len(), 0);
+    assert_eq!((h.app.alerts_held().await.unwrap(), restart(&h.app).alerts_held().await.unwrap()), (0, 0));
     let read = Auth::Bearer(h.token("viewer", &[Scope::Read]).await);
 
     // amtool's first call, and the receivers.
@@ -222,9 +226,8 @@ async fn silences_follow_alertmanagers_rules(backend: Backend) {
     assert_eq!(actions, ["silence.create", "silence.update", "silence.expire"]);
 }
 
-/// What was accepted is durable before it is folded into the table: a server started afresh
-/// on the same database (no correlation pass in between) lists it, the table then holds it,
-/// and its firing is an event — once, not once per start.
+/// What was accepted is durable before any correlation pass: a server started afresh on the
+/// same database lists it, and its firing is an event — once, not once per start.
 async fn accepted_alerts_outlive_a_restart_before_they_are_folded(backend: Backend) {
     let h = Harness::new(backend).await;
     let eng = Auth::Bearer(h.token("engineer", &[Scope::Write]).await);
@@ -233,7 +236,6 @@ async fn accepted_alerts_outlive_a_restart_before_they_are_folded(backend: Backe
         {"labels": {"alertname": "LinkDown", "instance": "sw1:ge0/2"}}
     ]);
     assert_eq!(h.send(post("/api/v2/alerts", &eng, &batch)).await.status, StatusCode::OK);
-    assert_eq!(h.app.store().alerts_active(0).await.unwrap().len(), 0, "not folded yet");
     let at = h.app.now_ms();
     let restarted =
         app::App::new(h.app.store().clone(), h.app.settings().clone()).with_clock(std::sync::Arc::new(move || at));
@@ -242,10 +244,13 @@ async fn accepted_alerts_outlive_a_restart_before_they_are_folded(backend: Backe
     instances.sort_unstable();
     assert_eq!(instances, ["sw1:ge0/1", "sw1:ge0/2"], "both accepted alerts after the restart");
     assert!(listed.iter().any(|v| v.alert.annotations.get("summary").map(String::as_str) == Some("ge0/1 down")));
-    assert_eq!(restarted.store().alerts_active(0).await.unwrap().len(), 2, "folded at the start");
-    // Their firing became two events, once: a later pass folds nothing again.
+    // Their firing became two events, once: a later pass, or a later start, folds nothing
+    // again.
     restarted.correlate().await.unwrap();
     restarted.correlate().await.unwrap();
+    let again =
+        app::App::new(h.app.store().clone(), h.app.settings().clone()).with_clock(std::sync::Arc::new(move || at));
+    again.correlate().await.unwrap();
     let events = h.get("/api/v1/events", &eng).await.json();
     let from_alerts = events.as_array().unwrap().iter().filter(|e| e["source"] == "alertmanager").count();
     assert_eq!(from_alerts, 2, "{events}");
@@ -253,7 +258,7 @@ async fn accepted_alerts_outlive_a_restart_before_they_are_folded(backend: Backe
 
 /// A repeat that changes nothing but an alert's times (Prometheus re-sending what fires) is
 /// logged by its times alone; a start still finds every alert as last accepted, whether its
-/// whole state was folded before or is itself in the log.
+/// whole state is in the snapshot (housekeeping compacted the log) or in the log itself.
 async fn repeats_outlive_a_restart_whether_folded_or_not(backend: Backend) {
     let h = Harness::new(backend).await;
     let eng = Auth::Bearer(h.token("engineer", &[Scope::Write]).await);
@@ -268,7 +273,9 @@ async fn repeats_outlive_a_restart_whether_folded_or_not(backend: Backend) {
     send(json!([alert("ge0/1", "errors", "2027-01-15T09:00:00Z"), alert("ge0/2", "errors", "2027-01-15T09:00:00Z")]))
         .await;
     h.app.correlate().await.unwrap();
-    // ge0/1 repeats over its folded state; ge0/2 changes its summary, then repeats over that.
+    h.app.housekeeping().await.unwrap();
+    assert_eq!(h.app.store().alert_snapshot().await.unwrap().len(), 1, "compacted");
+    // ge0/1 repeats over its state in the snapshot; ge0/2 changes its summary, then repeats over that.
     send(json!([alert("ge0/1", "errors", "2027-01-15T10:00:00Z")])).await;
     send(json!([alert("ge0/2", "errors on ge0/2", "2027-01-15T10:00:00Z")])).await;
     send(json!([alert("ge0/2", "errors on ge0/2", "2027-01-15T11:00:00Z")])).await;
@@ -290,10 +297,8 @@ async fn repeats_outlive_a_restart_whether_folded_or_not(backend: Backend) {
             ("sw1:ge0/2".into(), "errors on ge0/2".into(), ms("2027-01-15T11:00:00Z"))
         ]
     );
-    // The table holds the same, and a running server's fold writes the same.
-    let mut ends: Vec<i64> = restarted.store().alerts_all().await.unwrap().iter().map(|r| r.ends_at_ms).collect();
-    ends.sort_unstable();
-    assert_eq!(ends, [ms("2027-01-15T10:00:00Z"), ms("2027-01-15T11:00:00Z")]);
+    // Housekeeping again, a repeat logged after it, and a start: the same.
+    restarted.housekeeping().await.unwrap();
     restarted
         .receive_alerts(
             &app::Actor::system(),
@@ -304,10 +309,25 @@ async fn repeats_outlive_a_restart_whether_folded_or_not(backend: Backend) {
         )
         .await
         .unwrap();
-    restarted.correlate().await.unwrap();
-    let row = restarted.store().alerts_all().await.unwrap();
-    let row = row.iter().find(|r| r.labels.contains("ge0/1")).unwrap();
-    assert_eq!((row.ends_at_ms, row.annotations.contains("errors")), (ms("2027-01-15T12:00:00Z"), true));
+    let again =
+        app::App::new(h.app.store().clone(), h.app.settings().clone()).with_clock(std::sync::Arc::new(move || at));
+    let listed = again.alerts(&app::Actor::system(), &app::alerts::AlertQuery::default()).await.unwrap();
+    let mut got: Vec<(String, String, i64)> = listed
+        .iter()
+        .map(|v| (v.alert.labels["instance"].clone(), v.alert.annotations["summary"].clone(), v.alert.ends_at))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("sw1:ge0/1".into(), "errors".into(), ms("2027-01-15T12:00:00Z")),
+            ("sw1:ge0/2".into(), "errors on ge0/2".into(), ms("2027-01-15T11:00:00Z"))
+        ]
+    );
+    // Two alerts started firing, two events, however many starts and compactions.
+    again.correlate().await.unwrap();
+    let events = h.get("/api/v1/events", &eng).await.json();
+    assert_eq!(events.as_array().unwrap().iter().filter(|e| e["source"] == "alertmanager").count(), 2, "{events}");
 }
 
 /// An account limited to sites reads the alerts of its sites' items only, sets, reads and
