@@ -13,7 +13,7 @@ use crate::{Actor, App, AppError, Result};
 use model::alert::{Alert, AlertTimes, LabelSet, MatchOp, Matcher, PackedAlert, Silence, SilenceState};
 use model::{Invalid, Perm};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use store::SilenceRow;
 
 /// How long a resolved alert is kept: Alertmanager's default `--data.retention`, 120 hours.
@@ -23,9 +23,8 @@ pub const RESOLVED_RETENTION_MS: i64 = 120 * 3_600_000;
 /// it goes.
 const GROUP_MAX: usize = 20_000;
 
-/// Log entries a start reads at a time, and events it stores in one transaction.
+/// Log entries a start reads at a time.
 const REPLAY_PAGE: i64 = 64;
-const REPLAY_EVENTS: usize = 5_000;
 
 /// The log is compacted (the book written as a snapshot, the log it covers deleted) once it
 /// has taken in this much since the last snapshot, and twice the snapshot's size: each
@@ -47,6 +46,13 @@ pub(crate) struct AlertBook {
     loaded: tokio::sync::OnceCell<()>,
     /// What the book holds that events and the snapshot do not yet.
     unfolded: std::sync::Mutex<Unfolded>,
+    /// The firing alerts of each alarm group ([`Alert::alarm_group`]) as folded so far: a
+    /// group's alarm fires while any of its alerts does.
+    firing: std::sync::Mutex<HashMap<String, HashSet<u64>>>,
+    /// The groups whose alarms fire, as this server's last events about them said, with
+    /// their severities; a group not here is read from the database when touched. Cleared
+    /// when storing events fails, so that nothing unsaid is taken as said.
+    sounding: std::sync::Mutex<HashMap<String, i64>>,
     /// One fold at a time: two would store the same changes twice.
     folding: tokio::sync::Mutex<()>,
     /// The log's writer, made on first use and again after a failure; the group-commit
@@ -61,8 +67,7 @@ struct Unfolded {
     through: i64,
     /// The last entry recorded as made into events.
     events_through: i64,
-    /// `(fingerprint, firing, at)`.
-    changes: Vec<(u64, bool, i64)>,
+    changes: Vec<AlertChange>,
     /// The log's size since the snapshot, and the snapshot's.
     logged_bytes: usize,
     snapshot_bytes: usize,
@@ -70,7 +75,7 @@ struct Unfolded {
 
 impl Unfolded {
     /// Puts back the changes a failed fold took, ahead of what came since.
-    fn restore(&mut self, mut taken: Vec<(u64, bool, i64)>) {
+    fn restore(&mut self, mut taken: Vec<AlertChange>) {
         taken.append(&mut self.changes);
         self.changes = taken;
     }
@@ -99,13 +104,72 @@ impl AlertBook {
     fn unfolded(&self) -> std::sync::MutexGuard<'_, Unfolded> {
         self.unfolded.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    fn sounding(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
+        self.sounding.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn firing(&self) -> std::sync::MutexGuard<'_, HashMap<String, HashSet<u64>>> {
+        self.firing.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Applies alerts' changes between firing and resolved to their groups' firing alerts
+    /// (again after a failed fold: a set takes the same change twice the same way); returns
+    /// what each touched group saw.
+    fn apply_changes(&self, changes: &[AlertChange]) -> HashMap<String, GroupChange> {
+        let mut firing = self.firing();
+        let mut touched: HashMap<String, GroupChange> = HashMap::new();
+        for c in changes {
+            let members = firing.entry(c.group.clone()).or_default();
+            let last = (c.fingerprint, c.firing, c.at);
+            let seen = touched.entry(c.group.clone()).or_insert(GroupChange { last, worst_firing: None });
+            seen.last = last;
+            if c.firing {
+                members.insert(c.fingerprint);
+                if seen.worst_firing.is_none_or(|(s, _, _)| c.severity < s) {
+                    seen.worst_firing = Some((c.severity, c.fingerprint, c.at));
+                }
+            } else {
+                members.remove(&c.fingerprint);
+            }
+        }
+        firing.retain(|_, m| !m.is_empty());
+        touched
+    }
 }
 
-/// One entry of the alert log: the state after a group of batches of each alert it touched,
-/// and which of them started (`true`) or stopped firing at `at`. An alert repeated with
-/// nothing new but its times (what Prometheus does every evaluation) is logged by its times
-/// alone; the rest of it is in an earlier entry or the snapshot.
-#[derive(serde::Serialize, serde::Deserialize)]
+/// An alert starting (`firing`) or stopping to fire at `at`, with what its alarm group needs
+/// of it, read once where the alert is at hand.
+struct AlertChange {
+    fingerprint: u64,
+    firing: bool,
+    at: i64,
+    group: String,
+    severity: u8,
+}
+
+impl AlertChange {
+    fn of(fingerprint: u64, a: &Alert, firing: bool, at: i64) -> AlertChange {
+        let severity = model::alert::severity_number(a.labels.get("severity").map_or("warning", String::as_str));
+        AlertChange { fingerprint, firing, at, group: a.alarm_group(), severity }
+    }
+
+    fn of_packed(fingerprint: u64, a: &PackedAlert, firing: bool, at: i64) -> AlertChange {
+        let severity = model::alert::severity_number(a.label("severity").unwrap_or("warning"));
+        AlertChange { fingerprint, firing, at, group: a.alarm_group(), severity }
+    }
+}
+
+/// What one fold saw of an alarm group: its last change `(fingerprint, firing, at)`, and its
+/// most severe alert that started firing `(severity, fingerprint, at)`.
+struct GroupChange {
+    last: (u64, bool, i64),
+    worst_firing: Option<(u8, u64, i64)>,
+}
+
+/// One entry of the former intake's log (JSON; `alert_log`), read at start until the first
+/// compaction deletes it. The log's entries are [`model::alert::record::Entry`] now.
+#[derive(serde::Deserialize)]
 struct LogEntry {
     at: i64,
     alerts: Vec<Logged>,
@@ -117,58 +181,15 @@ struct LogEntry {
 /// Fingerprint, start, end, last update, ended by timeout.
 type LoggedTimes = (u64, i64, i64, i64, bool);
 
-fn logged_times(fp: u64, t: AlertTimes) -> LoggedTimes {
-    (fp, t.starts_at, t.ends_at, t.updated_at, t.timeout)
-}
-
 /// An alert in the log, compact: fingerprint, labels, annotations, generator URL, start,
 /// end, last update, ended by timeout.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct Logged(u64, LabelSet, LabelSet, String, i64, i64, i64, bool);
-
-/// [`LogEntry`] as written, borrowing the alerts it logs.
-#[derive(serde::Serialize)]
-struct LogEntryOut<'a> {
-    at: i64,
-    alerts: Vec<LoggedRef<'a>>,
-    times: Vec<LoggedTimes>,
-    changes: &'a [(u64, bool)],
-}
-
-/// [`Logged`] as written.
-#[derive(serde::Serialize)]
-struct LoggedRef<'a>(u64, &'a LabelSet, &'a LabelSet, &'a str, i64, i64, i64, bool);
-
-impl<'a> LoggedRef<'a> {
-    fn of(fp: u64, a: &'a Alert) -> Self {
-        LoggedRef(fp, &a.labels, &a.annotations, &a.generator_url, a.starts_at, a.ends_at, a.updated_at, a.timeout)
-    }
-}
 
 /// An alert in the snapshot: [`Logged`] with the fingerprint's bits as a signed integer, as
 /// the migration from the former per-alert table wrote them.
 #[derive(serde::Deserialize)]
 struct Snapped(i64, LabelSet, LabelSet, String, i64, i64, i64, bool);
-
-/// [`Snapped`] as written, from the book.
-#[derive(serde::Serialize)]
-struct SnappedRef<'a>(i64, PairsJson<'a>, PairsJson<'a>, &'a str, i64, i64, i64, bool);
-
-impl<'a> SnappedRef<'a> {
-    fn of(fp: u64, a: &'a PackedAlert) -> Self {
-        let t = a.times;
-        SnappedRef(
-            from_fp(fp),
-            PairsJson(a.labels()),
-            PairsJson(a.annotations()),
-            a.generator_url(),
-            t.starts_at,
-            t.ends_at,
-            t.updated_at,
-            t.timeout,
-        )
-    }
-}
 
 impl Snapped {
     fn alert(self) -> (u64, Alert) {
@@ -248,19 +269,6 @@ pub struct SilenceInput {
 
 fn to_fp(v: i64) -> u64 {
     u64::from_ne_bytes(v.to_ne_bytes())
-}
-
-fn from_fp(v: u64) -> i64 {
-    i64::from_ne_bytes(v.to_ne_bytes())
-}
-
-/// Label names to values as JSON, from a packed alert.
-struct PairsJson<'a>(model::alert::Pairs<'a>);
-
-impl serde::Serialize for PairsJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_map(self.0.clone())
-    }
 }
 
 fn matchers_json(ms: &[Matcher]) -> String {
@@ -358,67 +366,118 @@ impl App {
         Ok(book)
     }
 
-    /// Reads the snapshot and then the log into the book, making the changes of the entries
-    /// not yet made into events (a crash came between an entry and its fold) into events,
-    /// once: each transaction of them records the last entry it covered.
+    /// Reads the snapshot and then the log into the book, and brings the alarms of alert
+    /// groups to what it holds (one transaction, which records how far the log was folded).
     async fn load_alert_book(&self, book: &AlertBook) -> Result<()> {
         let forget_before = self.now_ms() - RESOLVED_RETENTION_MS;
+        // A failed load leaves nothing said that the next one would take as said.
+        book.sounding().clear();
         let mut map: HashMap<u64, PackedAlert> = HashMap::new();
         let mut snapshot_bytes = 0;
         for chunk in self.store.alert_snapshot().await? {
-            snapshot_bytes += chunk.len();
-            match serde_json::from_str::<Vec<Snapped>>(&chunk) {
-                Ok(alerts) => {
-                    map.extend(alerts.into_iter().map(Snapped::alert).map(|(fp, a)| (fp, PackedAlert::pack(&a))))
+            // Only Watchkeeper writes the snapshot; a chunk it cannot read is reported and left
+            // out rather than keeping every other alert from loading.
+            let skipped = |e: &dyn std::fmt::Display| {
+                tracing::error!(error = %e, "An alert snapshot chunk does not read; skipped.");
+            };
+            if let Some(packed) = &chunk.packed {
+                snapshot_bytes += packed.len();
+                match model::alert::record::read_chunk(packed) {
+                    Ok(alerts) => map.extend(alerts),
+                    Err(e) => skipped(&e),
                 }
-                // Only Watchkeeper writes the snapshot; a chunk it cannot read is reported and
-                // left out rather than keeping every other alert from loading.
-                Err(e) => tracing::error!(error = %e, "An alert snapshot chunk does not read; skipped."),
+            } else if let Some(body) = &chunk.body {
+                snapshot_bytes += body.len();
+                match serde_json::from_str::<Vec<Snapped>>(body) {
+                    Ok(alerts) => {
+                        map.extend(alerts.into_iter().map(Snapped::alert).map(|(fp, a)| (fp, PackedAlert::pack(&a))))
+                    }
+                    Err(e) => skipped(&e),
+                }
+            }
+        }
+        // The changes of entries not yet made into events (a crash came between an entry and
+        // its fold), as `(fingerprint, firing, at)`.
+        let mut changes = Vec::new();
+        // Entries the former intake logged as JSON, older than any other (counted as log, so
+        // that housekeeping's compaction soon deletes them).
+        let mut former_bytes = 0;
+        for (id, body) in self.store.former_alert_log().await? {
+            former_bytes += body.len();
+            let entry: LogEntry = match serde_json::from_str(&body) {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::error!(entry = id, error = %e, "An alert log entry does not read; skipped.");
+                    continue;
+                }
+            };
+            changes.extend(entry.changes.iter().map(|(fp, firing)| (*fp, *firing, entry.at)));
+            for l in &entry.alerts {
+                map.insert(l.0, PackedAlert::pack(&l.alert()));
+            }
+            for (fp, starts_at, ends_at, updated_at, timeout) in entry.times {
+                if let Some(a) = map.get_mut(&fp) {
+                    a.times = AlertTimes { starts_at, ends_at, updated_at, timeout };
+                }
             }
         }
         let events_through = self.store.alert_events_through().await?;
-        let (mut after, mut logged_bytes, mut stored) = (0, 0, 0);
-        let mut events = Vec::new();
+        let (mut after, mut logged_bytes) = (0, former_bytes);
         loop {
-            let page = self.store.alert_log_after(after, REPLAY_PAGE).await?;
+            let page = self.store.alert_entries_after(after, REPLAY_PAGE).await?;
             let Some(&(last, _)) = page.last() else { break };
-            for (id, body) in &page {
-                logged_bytes += body.len();
-                let entry: LogEntry = match serde_json::from_str(body) {
+            for (id, bytes) in page {
+                logged_bytes += bytes.len();
+                let entry = match model::alert::record::read_entry(&bytes) {
                     Ok(e) => e,
                     Err(e) => {
                         tracing::error!(entry = id, error = %e, "An alert log entry does not read; skipped.");
                         continue;
                     }
                 };
-                if *id > events_through && !entry.changes.is_empty() {
-                    let at: HashMap<u64, &Logged> = entry.alerts.iter().map(|l| (l.0, l)).collect();
-                    for (fp, firing) in &entry.changes {
-                        if let Some(l) = at.get(fp) {
-                            events.push(l.alert().event(*fp, *firing, entry.at));
-                        }
-                    }
+                if id > events_through {
+                    changes.extend(entry.changes.iter().map(|(fp, firing)| (*fp, *firing, entry.at)));
                 }
-                for l in &entry.alerts {
-                    map.insert(l.0, PackedAlert::pack(&l.alert()));
-                }
-                for (fp, starts_at, ends_at, updated_at, timeout) in entry.times {
+                map.extend(entry.alerts);
+                for (fp, times) in entry.times {
                     if let Some(a) = map.get_mut(&fp) {
-                        a.times = AlertTimes { starts_at, ends_at, updated_at, timeout };
+                        a.times = times;
                     }
                 }
             }
             after = last;
-            if events.len() >= REPLAY_EVENTS {
-                stored += self.store_alert_events(std::mem::take(&mut events), after).await?;
-            }
-        }
-        if !events.is_empty() {
-            stored += self.store_alert_events(events, after).await?;
         }
         map.retain(|_, a| a.times.ends_at >= forget_before);
-        tracing::debug!(alerts = map.len(), events = stored, "Alert book loaded.");
+        // Each group's firing alerts as the book has them now.
+        let now = self.now_ms();
+        let mut firing: HashMap<String, HashSet<u64>> = HashMap::new();
+        for (fp, a) in &map {
+            if a.times.ends_at > now {
+                firing.entry(a.alarm_group()).or_default().insert(*fp);
+            }
+        }
+        let alerts = map.len();
         *book.write() = map;
+        // The groups those changes touched, and every firing group, are brought to what their
+        // alerts say: whatever the database's alarms last heard (before an upgrade that
+        // grouped alerts, or a crash), they agree with the book from here on.
+        let changes: Vec<AlertChange> = {
+            let map = book.read();
+            changes
+                .iter()
+                .filter_map(|&(fp, firing, at)| map.get(&fp).map(|a| AlertChange::of_packed(fp, a, firing, at)))
+                .collect()
+        };
+        let mut touched = book.apply_changes(&changes);
+        for (group, members) in &firing {
+            if let Some(fp) = members.iter().next() {
+                touched.entry(group.clone()).or_insert(GroupChange { last: (*fp, true, now), worst_firing: None });
+            }
+        }
+        *book.firing() = firing;
+        let events = self.group_events(book, touched, "").await?;
+        let stored = self.store_alert_events(events, after.max(events_through)).await?;
+        tracing::debug!(alerts, events = stored, "Alert book loaded.");
         let mut unfolded = book.unfolded();
         (unfolded.through, unfolded.events_through) = (after, after.max(events_through));
         (unfolded.logged_bytes, unfolded.snapshot_bytes) = (logged_bytes, snapshot_bytes);
@@ -443,7 +502,7 @@ impl App {
         let book = self.book().await?;
         let now = self.now_ms();
         let mut next: HashMap<u64, Alert> = HashMap::with_capacity(alerts.len());
-        let mut changes = Vec::new();
+        let (mut changes, mut grouped) = (Vec::new(), Vec::new());
         let (mut whole, mut times) = (Vec::new(), Vec::new());
         {
             let map = book.read();
@@ -459,35 +518,28 @@ impl App {
                 // A change between firing and resolved is an event, correlated like any other.
                 if firing != was_firing {
                     changes.push((fp, firing));
+                    grouped.push(AlertChange::of(fp, &merged, firing, now));
                 }
                 next.insert(fp, merged);
             }
-            // A change is logged whole, so that a start can make its event from the entry.
-            let changed: std::collections::HashSet<u64> = changes.iter().map(|c| c.0).collect();
             for (fp, a) in &next {
                 match map.get(fp) {
-                    Some(old) if !changed.contains(fp) && old.same_but_times(a) => {
-                        times.push(logged_times(*fp, a.times()))
-                    }
+                    Some(old) if old.same_but_times(a) => times.push((*fp, a.times())),
                     _ => whole.push(*fp),
                 }
             }
         }
-        let entry = LogEntryOut {
-            at: now,
-            alerts: whole.iter().filter_map(|fp| next.get_key_value(fp)).map(|(fp, a)| LoggedRef::of(*fp, a)).collect(),
-            times,
-            changes: &changes,
-        };
-        let body = serde_json::to_string(&entry).map_err(|e| AppError::Internal(format!("alert log entry: {e}")))?;
-        let packed: Vec<(u64, PackedAlert)> = next.iter().map(|(fp, a)| (*fp, PackedAlert::pack(a))).collect();
+        let packed: HashMap<u64, PackedAlert> = next.iter().map(|(fp, a)| (*fp, PackedAlert::pack(a))).collect();
         drop(next);
+        let logged: Vec<(u64, &PackedAlert)> =
+            whole.iter().filter_map(|fp| packed.get_key_value(fp)).map(|(fp, a)| (*fp, a)).collect();
+        let body = model::alert::record::write_entry(now, logged.into_iter(), &times, &changes);
         let mut held = book.writer.lock().await;
         let writer = match &mut *held {
             Some(w) => w,
             None => held.insert(self.store.log_writer().await?),
         };
-        let id = match writer.append_alert_log(&body).await {
+        let id = match writer.append_alert_entry(&body).await {
             Ok(id) => id,
             Err(e) => {
                 // The connection may be what failed: the next group makes a new one.
@@ -501,7 +553,7 @@ impl App {
         let mut unfolded = book.unfolded();
         unfolded.through = id;
         unfolded.logged_bytes += body.len();
-        unfolded.changes.extend(changes.iter().map(|(fp, firing)| (*fp, *firing, now)));
+        unfolded.changes.append(&mut grouped);
         drop(unfolded);
         drop(held);
         // Correlation folds the log: at once when an alert started or stopped firing, within
@@ -533,20 +585,108 @@ impl App {
             }
             (unfolded.through, std::mem::take(&mut unfolded.changes))
         };
-        let events: Vec<_> = {
-            let map = book.read();
-            changes
-                .iter()
-                .filter_map(|(fp, firing, at)| map.get(fp).map(|a| a.unpack().event(*fp, *firing, *at)))
-                .collect()
+        let touched = book.apply_changes(&changes);
+        let events = match self.group_events(book, touched, "").await {
+            Ok(events) => events,
+            Err(e) => {
+                book.sounding().clear();
+                book.unfolded().restore(changes);
+                return Err(e);
+            }
         };
         // Recorded even with no change, so that how far the log was folded can be read.
         let stored = self.store_alert_events(events, through).await;
         match stored {
             Ok(_) => book.unfolded().events_through = through,
-            Err(_) => book.unfolded().restore(changes),
+            Err(_) => {
+                book.sounding().clear();
+                book.unfolded().restore(changes);
+            }
         }
         stored
+    }
+
+    /// The events that bring touched groups' alarms to what their alerts say: a group with
+    /// a firing alert and no firing alarm fires (as its most severe new alert, else any of
+    /// them), one whose alarm fires and whose alerts have all ended resolves (as its last to
+    /// end, `resolved_note` added to its text), and a firing group that a more severe alert
+    /// joins fires again at that severity. What the alarm says is read from the database,
+    /// events still waiting for correlation included, so that every start agrees with it.
+    async fn group_events(
+        &self,
+        book: &AlertBook,
+        touched: HashMap<String, GroupChange>,
+        resolved_note: &str,
+    ) -> Result<Vec<model::event::Event>> {
+        if touched.is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = |group: &str| model::alarm::key("alertmanager", None, "", "", group);
+        let unknown: Vec<String> = {
+            let sounding = book.sounding();
+            touched.keys().filter(|g| !sounding.contains_key(*g)).map(|g| key(g)).collect()
+        };
+        if !unknown.is_empty() {
+            // Whether each group's alarm fires, and at which severity: the alarm, unless
+            // events still waiting for correlation say otherwise.
+            let mut said: HashMap<String, Option<i64>> =
+                self.store.open_alarm_severities(&unknown).await?.into_iter().map(|(k, s)| (k, Some(s))).collect();
+            for (object, up, severity) in self.store.pending_states("alertmanager").await? {
+                match up {
+                    Some(false) => {
+                        let s = said.entry(key(&object)).or_insert(None);
+                        *s = Some(s.map_or(severity, |s| s.min(severity)));
+                    }
+                    Some(true) => {
+                        said.insert(key(&object), None);
+                    }
+                    None => {}
+                }
+            }
+            let mut sounding = book.sounding();
+            for (k, severity) in said {
+                if let (Some(group), Some(severity)) = (k.strip_prefix("alert:"), severity)
+                    && touched.contains_key(group)
+                {
+                    sounding.insert(group.to_owned(), severity);
+                }
+            }
+        }
+        let now = self.now_ms();
+        let map = book.read();
+        let firing = book.firing();
+        let mut sounding = book.sounding();
+        let mut events = Vec::new();
+        for (group, seen) in touched {
+            let (fires, severity) = sounding.get(&group).map_or((false, 0), |s| (true, *s));
+            let members = firing.get(&group);
+            let event = match (members.is_some_and(|m| !m.is_empty()), fires) {
+                (true, false) => seen
+                    .worst_firing
+                    .map(|(_, fp, at)| (fp, at))
+                    .or_else(|| members.and_then(|m| m.iter().next()).map(|fp| (*fp, now)))
+                    .map(|(fp, at)| (fp, true, at)),
+                (true, true) => {
+                    seen.worst_firing.filter(|(s, _, _)| i64::from(*s) < severity).map(|(_, fp, at)| (fp, true, at))
+                }
+                (false, true) => Some(seen.last).map(|(fp, _, at)| (fp, false, at)),
+                (false, false) => None,
+            };
+            let Some((fp, is_firing, at)) = event else { continue };
+            let Some(a) = map.get(&fp) else { continue };
+            let mut e = a.unpack().event(fp, is_firing, at);
+            if is_firing {
+                let s = i64::from(e.severity);
+                sounding.insert(group, if fires { severity.min(s) } else { s });
+            } else {
+                sounding.remove(&group);
+            }
+            if !is_firing && !resolved_note.is_empty() {
+                e.text = format!("{} {resolved_note}", e.text);
+            }
+            events.push(e);
+        }
+        Ok(events)
     }
 
     /// Writes the whole book as the snapshot and deletes the log it covers, with the writer
@@ -556,18 +696,14 @@ impl App {
         // The entries about to go must have made their events.
         self.fold_alert_changes(book).await?;
         let through = book.unfolded().through;
-        let chunks: Vec<String> = {
+        let chunks: Vec<Vec<u8>> = {
             let map = book.read();
             let all: Vec<(&u64, &PackedAlert)> = map.iter().collect();
             all.chunks(SNAPSHOT_CHUNK)
-                .map(|c| {
-                    let chunk: Vec<SnappedRef<'_>> = c.iter().map(|(fp, a)| SnappedRef::of(**fp, a)).collect();
-                    serde_json::to_string(&chunk)
-                })
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|e| AppError::Internal(format!("alert snapshot: {e}")))?
+                .map(|c| model::alert::record::write_chunk(c.iter().map(|(fp, a)| (**fp, *a))))
+                .collect()
         };
-        let bytes = chunks.iter().map(String::len).sum();
+        let bytes = chunks.iter().map(Vec::len).sum();
         let mut tx = self.store.begin().await?;
         tx.put_alert_snapshot(&chunks).await?;
         tx.delete_alert_log_through(through).await?;
@@ -578,18 +714,64 @@ impl App {
         Ok(())
     }
 
-    /// Alerts whose end passed in `(after, to]` with no sender saying so: their end was still
-    /// ahead when they were last received (a resolve timeout, or a sender gone quiet).
-    pub(crate) async fn alerts_ended_between(&self, after: i64, to: i64) -> Result<Vec<(u64, Alert)>> {
+    /// Stores the events of alerts whose end passed in `(after, to]` with no sender saying so
+    /// (their end was still ahead when last received: a resolve timeout, or a sender gone
+    /// quiet): each group left with no firing alert resolves. Returns how many.
+    pub(crate) async fn expire_alerts(&self, after: i64, to: i64) -> Result<usize> {
         let book = self.book().await?;
-        let map = book.read();
-        Ok(map
+        let _one = book.folding.lock().await;
+        let ended: Vec<AlertChange> = book
+            .read()
             .iter()
             .filter(|(_, a)| {
                 let t = a.times;
                 t.ends_at > after && t.ends_at <= to && t.updated_at < t.ends_at
             })
-            .map(|(fp, a)| (*fp, a.unpack()))
+            .map(|(fp, a)| AlertChange::of_packed(*fp, a, false, to))
+            .collect();
+        let touched = book.apply_changes(&ended);
+        let stored = async {
+            let mut events = self.group_events(book, touched, "(ended without a resolve from its sender)").await?;
+            self.tie_to_items(&mut events).await?;
+            let rows: Vec<store::EventRow> = events.iter().map(crate::events::row).collect();
+            let mut tx = self.store.begin().await?;
+            tx.insert_events(&rows).await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(rows.len())
+        }
+        .await;
+        if stored.is_err() {
+            book.sounding().clear();
+        }
+        stored
+    }
+
+    /// The labels silences match each firing alert of an alarm group on: the alert's own,
+    /// placed as its alarm is (`item`, `site`), with the alarm's kind, source and sender, and
+    /// the alarm's severity name unless the alert has its own. Empty if none fires.
+    pub(crate) async fn group_alert_labels(
+        &self,
+        group: &str,
+        alarm: &LabelSet,
+        item: Option<i64>,
+        g: &crate::cmdb::CmdbGraph,
+    ) -> Result<Vec<LabelSet>> {
+        let book = self.book().await?;
+        let members: Vec<u64> = book.firing().get(group).map(|m| m.iter().copied().collect()).unwrap_or_default();
+        let map = book.read();
+        Ok(members
+            .iter()
+            .filter_map(|fp| map.get(fp))
+            .map(|a| {
+                let mut l: LabelSet = a.labels().map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
+                crate::correlation::place(&mut l, g, item);
+                for name in ["kind", "source", "sender", "severity"] {
+                    if let Some(v) = alarm.get(name) {
+                        l.entry(name.to_owned()).or_insert_with(|| v.clone());
+                    }
+                }
+                l
+            })
             .collect())
     }
 

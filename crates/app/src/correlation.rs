@@ -40,6 +40,9 @@ const ROUTE_BATCH: i64 = 10_000;
 /// within this.
 pub const PASS_INTERVAL: Duration = Duration::from_secs(5);
 
+/// How often a pass looks for alerts that ended without a word from their sender.
+const EXPIRY_STEP_MS: i64 = 1_000;
+
 /// What one pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Pass {
@@ -182,7 +185,8 @@ impl App {
 
     /// Brings the keys of alarms stored by an earlier version up to how [`alarm::key`] makes
     /// them now (an interface is one alarm under any of its names; an HSRP or VRRP alarm is
-    /// one per group, [`alarm::regrouped`]), so that the events still to come find them.
+    /// one per group, [`alarm::regrouped`]; an alert's is its alarm group's,
+    /// [`model::alert::alarm_group`]), so that the events still to come find them.
     /// Returns how many changed.
     pub async fn rekey_alarms(&self) -> Result<usize> {
         let mut tx = self.store.begin().await?;
@@ -206,6 +210,27 @@ impl App {
                 }
             }
         }
+        // An alert's alarm was its own (`alert:` and its fingerprint); it is its group's now.
+        for (id, old) in tx.open_alarm_keys_from("alert:").await? {
+            let Some(fp) = old.strip_prefix("alert:").filter(|f| f.len() == 16 && u64::from_str_radix(f, 16).is_ok())
+            else {
+                continue;
+            };
+            let last = self.store.alarm_events(id, 1).await?;
+            let Some(labels) =
+                last.first().and_then(|e| serde_json::from_str::<BTreeMap<String, String>>(&e.fields).ok())
+            else {
+                continue;
+            };
+            // A group named like a fingerprint is a group already.
+            if labels.get("fingerprint").is_none_or(|f| f != fp) {
+                continue;
+            }
+            let group = model::alert::alarm_group(|n| labels.get(n).map(String::as_str).filter(|v| !v.is_empty()));
+            if tx.rekey_alarm(id, &alarm::key("alertmanager", None, "", "", &group), self.now_ms()).await? {
+                changed += 1;
+            }
+        }
         for (id, old) in tx.alarm_keys_of_kind("interface").await? {
             if let Some(new) = alarm::rekeyed(&old)
                 && tx.rekey_alarm(id, &new, self.now_ms()).await?
@@ -217,7 +242,7 @@ impl App {
         if changed > 0 {
             tracing::info!(
                 alarms = changed,
-                "Alarms re-keyed: interfaces by their full names, HSRP and VRRP by group."
+                "Alarms re-keyed: interfaces by their full names, HSRP and VRRP by group, alerts by alarm group."
             );
         }
         Ok(changed)
@@ -371,21 +396,17 @@ impl App {
     /// [`alarm::STATELESS_CLEAR_MS`]. True when it stored any.
     async fn expire(&self) -> Result<bool> {
         let now = self.now_ms();
-        let after = self.expired_to.swap(now, std::sync::atomic::Ordering::Relaxed);
-        let after = if after == 0 { now - crate::alerts::RESOLVED_RETENTION_MS } else { after };
-        let alerts = self.alerts_ended_between(after, now).await?;
+        // Finding the alerts that ended reads the whole alert book: once a second at most,
+        // however often alerts wake the passes.
+        let after = self.expired_to.load(std::sync::atomic::Ordering::Relaxed);
+        let ended = if after == 0 || now - after >= EXPIRY_STEP_MS {
+            self.expired_to.store(now, std::sync::atomic::Ordering::Relaxed);
+            let after = if after == 0 { now - crate::alerts::RESOLVED_RETENTION_MS } else { after };
+            self.expire_alerts(after, now).await?
+        } else {
+            0
+        };
         let mut events = Vec::new();
-        if !alerts.is_empty() {
-            let keys: Vec<String> = alerts.iter().map(|(fp, _)| format!("alert:{fp:016x}")).collect();
-            let open = self.store.open_alarm_keys(&keys).await?;
-            for (fp, a) in alerts {
-                if open.contains(&format!("alert:{fp:016x}")) {
-                    let mut e = a.event(fp, false, now);
-                    e.text = format!("{} (ended without a resolve from its sender)", e.text);
-                    events.push(e);
-                }
-            }
-        }
         for a in self.store.stale_stateless_alarms(now - alarm::STATELESS_CLEAR_MS).await? {
             events.push(model::event::Event {
                 received_at: now,
@@ -404,7 +425,7 @@ impl App {
             });
         }
         if events.is_empty() {
-            return Ok(false);
+            return Ok(ended > 0);
         }
         self.tie_to_items(&mut events).await?;
         let rows: Vec<store::EventRow> = events.iter().map(crate::events::row).collect();
@@ -475,9 +496,26 @@ impl App {
                 let node = g.nodes.get(&i)?;
                 windows.iter().find(|w| w.coverage.covers(i, node.site.as_deref(), &node.class))
             });
+            let muting = |l: &LabelSet| silences.iter().find(|s| s.mutes(l, now)).map(|s| s.id.clone());
             a.silenced_by = match maintenance {
                 Some(w) => format!("maintenance:{}", w.row.id),
-                None => silences.iter().find(|s| s.mutes(&labels, now)).map(|s| s.id.clone()).unwrap_or_default(),
+                // An alert group's alarm is silenced when every alert firing in it is, as
+                // Alertmanager notifies a group for the alerts no silence mutes.
+                None => match a.key.strip_prefix("alert:") {
+                    Some(group) => {
+                        let each = self.group_alert_labels(group, &labels, a.item_id, &g).await?;
+                        if each.is_empty() {
+                            muting(&labels)
+                        } else {
+                            each.iter()
+                                .map(muting)
+                                .collect::<Option<Vec<String>>>()
+                                .and_then(|ids| ids.into_iter().next())
+                        }
+                    }
+                    None => muting(&labels),
+                }
+                .unwrap_or_default(),
             };
             if !a.silenced_by.is_empty() {
                 pass.silenced += usize::from(before.silenced_by.is_empty());

@@ -83,6 +83,29 @@ pub fn severity_number(label: &str) -> u8 {
 }
 
 /// `host:9100`, `10.0.0.1:9100` or `[2001:db8::1]:9100` without the port.
+/// The item an alert's labels name: `item`, `ci`, `device`, `hostname`, `host`, `nodename`
+/// or the `instance` without its port; empty if none.
+fn host_of<'a>(label: impl Fn(&str) -> Option<&'a str>) -> &'a str {
+    ["item", "ci", "device", "hostname", "host", "nodename"]
+        .iter()
+        .find_map(|n| label(n))
+        .or_else(|| label("instance").map(without_port))
+        .unwrap_or_default()
+}
+
+/// The alarm an alert is part of: one per alert name and item (`host/alertname`, or the
+/// name alone for an alert about no item), as Alertmanager groups notifications by
+/// `alertname` and target. A storm of label sets about one condition on one device is then
+/// one alarm that fires while any of them does, not one alarm per label set; the alerts
+/// themselves stay in the alert book, each with its own fingerprint.
+pub fn alarm_group<'a>(label: impl Fn(&str) -> Option<&'a str>) -> String {
+    let name = label("alertname").unwrap_or("alert");
+    match host_of(label) {
+        "" => name.to_owned(),
+        host => format!("{host}/{name}"),
+    }
+}
+
 fn without_port(instance: &str) -> &str {
     if let Some(rest) = instance.strip_prefix('[') {
         return rest.split(']').next().unwrap_or(rest);
@@ -126,8 +149,7 @@ impl Alert {
         let label = |n: &str| self.labels.get(n).map(String::as_str).filter(|v| !v.is_empty());
         let name = label("alertname").unwrap_or("alert");
         let instance = label("instance").map(without_port).unwrap_or_default();
-        let host =
-            ["item", "ci", "device", "hostname", "host", "nodename"].iter().find_map(|n| label(n)).unwrap_or(instance);
+        let host = host_of(label);
         let text = ["summary", "description", "message"]
             .iter()
             .find_map(|n| self.annotations.get(*n).filter(|v| !v.is_empty()))
@@ -142,7 +164,7 @@ impl Alert {
             host: host.to_owned(),
             item_id: None,
             kind: crate::alarm::alert_kind(name).to_owned(),
-            object: format!("{fingerprint:016x}"),
+            object: alarm_group(label),
             up: Some(!firing),
             severity: severity_number(label("severity").unwrap_or("warning")),
             mnemonic: name.to_owned(),
@@ -170,6 +192,11 @@ impl Alert {
 
     pub fn fingerprint(&self) -> u64 {
         fingerprint(&self.labels)
+    }
+
+    /// The alarm this alert is part of ([`alarm_group`]).
+    pub fn alarm_group(&self) -> String {
+        alarm_group(|n| self.labels.get(n).map(String::as_str).filter(|v| !v.is_empty()))
     }
 
     /// Whether it has ended by `now`.
@@ -299,6 +326,16 @@ impl PackedAlert {
         self.times.ends_at <= now
     }
 
+    /// A label's value, read in place; `None` if absent or empty.
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.labels().find(|(n, _)| *n == name).map(|(_, v)| v).filter(|v| !v.is_empty())
+    }
+
+    /// [`Alert::alarm_group`], read in place.
+    pub fn alarm_group(&self) -> String {
+        alarm_group(|n| self.label(n))
+    }
+
     /// [`Alert::put`] over this one.
     pub fn put(&self, new: Alert, now: i64) -> Alert {
         put(self.times, || self.unpack(), new, now)
@@ -325,6 +362,202 @@ impl PackedAlert {
             s.next();
         }
         s
+    }
+}
+
+/// The alert store's records, written and read without parsing: an entry of the alert log
+/// and a chunk of the snapshot are each a version byte and sequences of fixed-layout
+/// records (little-endian), an alert being its fingerprint, its times and its packed texts.
+/// A reader checks every length and every text, so a damaged record is an error, never a
+/// panic or an alert that is not one.
+pub mod record {
+    use super::{AlertTimes, PackedAlert};
+
+    const VERSION: u8 = 1;
+
+    /// An entry of the alert log: written at `at`, the alerts it holds whole, the alerts it
+    /// holds by their times alone (a repeat with nothing else new), and which alerts started
+    /// (`true`) or stopped firing.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct Entry {
+        pub at: i64,
+        pub alerts: Vec<(u64, PackedAlert)>,
+        pub times: Vec<(u64, AlertTimes)>,
+        pub changes: Vec<(u64, bool)>,
+    }
+
+    /// Writes an [`Entry`] from borrowed parts.
+    pub fn write_entry<'a>(
+        at: i64,
+        alerts: impl ExactSizeIterator<Item = (u64, &'a PackedAlert)>,
+        times: &[(u64, AlertTimes)],
+        changes: &[(u64, bool)],
+    ) -> Vec<u8> {
+        let mut out = vec![VERSION];
+        out.extend_from_slice(&at.to_le_bytes());
+        put_count(&mut out, alerts.len());
+        for (fp, a) in alerts {
+            put_alert(&mut out, fp, a);
+        }
+        put_count(&mut out, times.len());
+        for (fp, t) in times {
+            out.extend_from_slice(&fp.to_le_bytes());
+            put_times(&mut out, t);
+        }
+        put_count(&mut out, changes.len());
+        for (fp, firing) in changes {
+            out.extend_from_slice(&fp.to_le_bytes());
+            out.push(u8::from(*firing));
+        }
+        out
+    }
+
+    pub fn read_entry(b: &[u8]) -> Result<Entry, String> {
+        let mut r = Reader::new(b)?;
+        let at = r.i64()?;
+        let alerts = (0..r.count()?).map(|_| r.alert()).collect::<Result<_, _>>()?;
+        let times = (0..r.count()?).map(|_| Ok((r.u64()?, r.times()?))).collect::<Result<_, String>>()?;
+        let changes = (0..r.count()?).map(|_| Ok((r.u64()?, r.flag()?))).collect::<Result<_, String>>()?;
+        r.end()?;
+        Ok(Entry { at, alerts, times, changes })
+    }
+
+    /// Writes a chunk of the snapshot.
+    pub fn write_chunk<'a>(alerts: impl ExactSizeIterator<Item = (u64, &'a PackedAlert)>) -> Vec<u8> {
+        let mut out = vec![VERSION];
+        put_count(&mut out, alerts.len());
+        for (fp, a) in alerts {
+            put_alert(&mut out, fp, a);
+        }
+        out
+    }
+
+    pub fn read_chunk(b: &[u8]) -> Result<Vec<(u64, PackedAlert)>, String> {
+        let mut r = Reader::new(b)?;
+        let alerts = (0..r.count()?).map(|_| r.alert()).collect::<Result<_, _>>()?;
+        r.end()?;
+        Ok(alerts)
+    }
+
+    fn put_count(out: &mut Vec<u8>, n: usize) {
+        out.extend_from_slice(&super::len_bytes(n));
+    }
+
+    fn put_times(out: &mut Vec<u8>, t: &AlertTimes) {
+        for v in [t.starts_at, t.ends_at, t.updated_at] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.push(u8::from(t.timeout));
+    }
+
+    fn put_alert(out: &mut Vec<u8>, fp: u64, a: &PackedAlert) {
+        out.extend_from_slice(&fp.to_le_bytes());
+        put_times(out, &a.times);
+        put_count(out, a.texts.len());
+        out.extend_from_slice(&a.texts);
+    }
+
+    struct Reader<'a> {
+        rest: &'a [u8],
+    }
+
+    impl<'a> Reader<'a> {
+        fn new(b: &'a [u8]) -> Result<Self, String> {
+            match b.split_first() {
+                Some((&VERSION, rest)) => Ok(Reader { rest }),
+                Some((v, _)) => Err(format!("record version {v}, this build reads {VERSION}")),
+                None => Err("empty record".into()),
+            }
+        }
+
+        fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+            if self.rest.len() < n {
+                return Err(format!("record cut short: {n} bytes wanted, {} left", self.rest.len()));
+            }
+            let (head, rest) = self.rest.split_at(n);
+            self.rest = rest;
+            Ok(head)
+        }
+
+        fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+            self.take(N).map(|b| <[u8; N]>::try_from(b).unwrap_or([0; N]))
+        }
+
+        fn u64(&mut self) -> Result<u64, String> {
+            self.array().map(u64::from_le_bytes)
+        }
+
+        fn i64(&mut self) -> Result<i64, String> {
+            self.array().map(i64::from_le_bytes)
+        }
+
+        fn count(&mut self) -> Result<usize, String> {
+            // A count is bounded by the bytes left, so a damaged one cannot reserve memory.
+            let n = self.array().map(u32::from_le_bytes)? as usize;
+            if n > self.rest.len() {
+                return Err(format!("record count {n} exceeds the {} bytes left", self.rest.len()));
+            }
+            Ok(n)
+        }
+
+        fn flag(&mut self) -> Result<bool, String> {
+            match self.array::<1>()? {
+                [0] => Ok(false),
+                [1] => Ok(true),
+                [b] => Err(format!("record flag {b}")),
+            }
+        }
+
+        fn times(&mut self) -> Result<AlertTimes, String> {
+            Ok(AlertTimes {
+                starts_at: self.i64()?,
+                ends_at: self.i64()?,
+                updated_at: self.i64()?,
+                timeout: self.flag()?,
+            })
+        }
+
+        fn alert(&mut self) -> Result<(u64, PackedAlert), String> {
+            let fp = self.u64()?;
+            let times = self.times()?;
+            let len = self.count()?;
+            let texts = self.take(len)?;
+            check_texts(texts)?;
+            Ok((fp, PackedAlert { texts: texts.into(), times }))
+        }
+
+        fn end(&self) -> Result<(), String> {
+            if self.rest.is_empty() { Ok(()) } else { Err(format!("{} bytes after the record", self.rest.len())) }
+        }
+    }
+
+    /// Packed texts are two counts and then exactly as many length-prefixed UTF-8 texts as
+    /// they say (each label's name and value, each annotation's, the generator URL).
+    fn check_texts(texts: &[u8]) -> Result<(), String> {
+        let mut r = Reader { rest: texts };
+        let labels = r.array().map(u32::from_le_bytes)? as usize;
+        let annotations = r.array().map(u32::from_le_bytes)? as usize;
+        let strings = labels.checked_add(annotations).and_then(|n| n.checked_mul(2)).and_then(|n| n.checked_add(1));
+        let strings = strings.filter(|n| *n <= texts.len()).ok_or("packed alert counts exceed its texts")?;
+        for _ in 0..strings {
+            let len = r.array().map(u32::from_le_bytes)? as usize;
+            std::str::from_utf8(r.take(len)?).map_err(|e| format!("packed alert text: {e}"))?;
+        }
+        r.end()
+    }
+
+    /// Runs both readers over arbitrary bytes: the fuzz target's body.
+    pub fn fuzz_one(data: &[u8]) {
+        if let Ok(e) = read_entry(data) {
+            for (_, a) in &e.alerts {
+                let _ = a.unpack();
+            }
+            let again = write_entry(e.at, e.alerts.iter().map(|(f, a)| (*f, a)), &e.times, &e.changes);
+            assert_eq!(read_entry(&again).as_ref(), Ok(&e), "an entry read back as written");
+        }
+        if let Ok(c) = read_chunk(data) {
+            assert_eq!(read_chunk(&write_chunk(c.iter().map(|(f, a)| (*f, a)))), Ok(c.clone()));
+        }
     }
 }
 
@@ -658,13 +891,37 @@ mod tests {
         let a = Alert { labels, starts_at: 5, ends_at: 50, ..Alert::default() };
         let e = a.event(0xab, true, 10);
         assert_eq!((e.sender.as_str(), e.host.as_str(), e.kind.as_str()), ("core-sw-1", "core-sw-1", "host.down"));
-        assert_eq!((e.up, e.severity, e.object.as_str(), e.occurred_at), (Some(false), 2, "00000000000000ab", Some(5)));
+        assert_eq!(
+            (e.up, e.severity, e.object.as_str(), e.occurred_at),
+            (Some(false), 2, "core-sw-1/InstanceDown", Some(5))
+        );
+        assert_eq!(e.fields["fingerprint"], "00000000000000ab");
         assert_eq!(a.event(0xab, false, 60).occurred_at, Some(50));
         assert_eq!(without_port("[2001:db8::1]:9100"), "2001:db8::1");
         assert_eq!(without_port("2001:db8::1"), "2001:db8::1");
         assert_eq!(without_port("10.0.0.1:9100"), "10.0.0.1");
         assert_eq!(severity_number("Critical"), 2);
         assert_eq!(severity_number("whatever"), 4);
+    }
+
+    #[test]
+    fn alerts_group_into_an_alarm_by_name_and_item() {
+        let group = |pairs: &[(&str, &str)]| {
+            let labels: LabelSet = pairs.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
+            let a = Alert { labels, ..Alert::default() };
+            assert_eq!(PackedAlert::pack(&a).alarm_group(), a.alarm_group(), "packed or not");
+            a.alarm_group()
+        };
+        // Label sets that differ only in what is not the name or the item are one alarm.
+        let a = group(&[("alertname", "IfDown"), ("instance", "sw1:9116"), ("ifName", "Gi0/1")]);
+        let b = group(&[("alertname", "IfDown"), ("instance", "sw1:9116"), ("ifName", "Gi0/2")]);
+        assert_eq!((a.as_str(), b.as_str()), ("sw1/IfDown", "sw1/IfDown"));
+        assert_eq!(group(&[("alertname", "IfDown"), ("instance", "sw2:9116")]), "sw2/IfDown");
+        assert_eq!(group(&[("alertname", "IfErrors"), ("instance", "sw1:9116")]), "sw1/IfErrors");
+        // A named item wins over the instance; no item at all groups by name alone.
+        assert_eq!(group(&[("alertname", "IfDown"), ("instance", "10.0.0.1:9116"), ("device", "sw1")]), "sw1/IfDown");
+        assert_eq!(group(&[("alertname", "Watchdog"), ("job", "prometheus")]), "Watchdog");
+        assert_eq!(group(&[("job", "x"), ("instance", "")]), "alert");
     }
     use proptest::prelude::*;
 
@@ -804,6 +1061,45 @@ mod tests {
             }
             prop_assert_eq!(p.same_but_times(&new), a.same_but_times(&new));
             prop_assert_eq!(p.put(new.clone(), 10), a.put(new, 10));
+        }
+
+        /// The alert store's records read back as written, and every cut short or damaged
+        /// one is an error, never a panic.
+        #[test]
+        fn records_read_back_as_written(
+            alerts in proptest::collection::vec((
+                proptest::num::u64::ANY,
+                proptest::collection::btree_map("[a-z_]{1,6}", "\\PC{0,8}", 1..5),
+                proptest::collection::btree_map("[a-z_]{1,6}", "\\PC{0,8}", 0..3),
+                "\\PC{0,12}",
+                proptest::array::uniform3(proptest::num::i64::ANY),
+                proptest::bool::ANY,
+            ), 0..5),
+            at in proptest::num::i64::ANY,
+            changes in proptest::collection::vec((proptest::num::u64::ANY, proptest::bool::ANY), 0..4),
+            flip in proptest::num::usize::ANY,
+        ) {
+            let alerts: Vec<(u64, PackedAlert)> = alerts
+                .into_iter()
+                .map(|(fp, labels, annotations, generator_url, t, timeout)| {
+                    let a = Alert { labels, annotations, generator_url, starts_at: t[0], ends_at: t[1], updated_at: t[2], timeout };
+                    (fp, PackedAlert::pack(&a))
+                })
+                .collect();
+            let times: Vec<(u64, AlertTimes)> = alerts.iter().map(|(fp, a)| (fp.wrapping_add(1), a.times)).collect();
+            let entry = record::Entry { at, alerts: alerts.clone(), times: times.clone(), changes: changes.clone() };
+            let b = record::write_entry(at, alerts.iter().map(|(fp, a)| (*fp, a)), &times, &changes);
+            prop_assert_eq!(record::read_entry(&b), Ok(entry));
+            let c = record::write_chunk(alerts.iter().map(|(fp, a)| (*fp, a)));
+            prop_assert_eq!(record::read_chunk(&c), Ok(alerts));
+            for cut in 0..b.len() {
+                prop_assert!(record::read_entry(&b[..cut]).is_err());
+            }
+            let mut damaged = b.clone();
+            let at = flip % damaged.len();
+            damaged[at] ^= 0x5a;
+            record::fuzz_one(&damaged);
+            record::fuzz_one(&c[..flip % c.len()]);
         }
 
         /// A matcher printed reads back as itself and matches the same values.

@@ -195,23 +195,31 @@ impl Store {
         Ok(on!(self.pool(), p => sqlx::query_as(SQL).bind(incident_id).fetch_one(p).await?))
     }
 
-    /// Which of these keys name open alarms.
-    pub async fn open_alarm_keys(&self, keys: &[String]) -> Result<Vec<String>> {
+    /// The open alarms among these keys, with their severities.
+    pub async fn open_alarm_severities(&self, keys: &[String]) -> Result<Vec<(String, i64)>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
         let doc = serde_json::to_string(keys).unwrap_or_else(|_| "[]".into());
         Ok(match self.pool() {
             crate::Pool::Sqlite(p) => {
-                const SQL: &str = "SELECT key FROM alarms WHERE open AND key IN (SELECT value FROM json_each($1))";
-                sqlx::query_scalar(SQL).bind(doc).fetch_all(p).await?
+                const SQL: &str =
+                    "SELECT key, severity FROM alarms WHERE open AND key IN (SELECT value FROM json_each($1))";
+                sqlx::query_as(SQL).bind(doc).fetch_all(p).await?
             }
             crate::Pool::Postgres(p) => {
-                const SQL: &str =
-                    "SELECT key FROM alarms WHERE open AND key IN (SELECT jsonb_array_elements_text($1::jsonb))";
-                sqlx::query_scalar(SQL).bind(doc).fetch_all(p).await?
+                const SQL: &str = "SELECT key, severity FROM alarms WHERE open \
+                                   AND key IN (SELECT jsonb_array_elements_text($1::jsonb))";
+                sqlx::query_as(SQL).bind(doc).fetch_all(p).await?
             }
         })
+    }
+
+    /// The events of a source still waiting for correlation, oldest first: `(object, up,
+    /// severity)`.
+    pub async fn pending_states(&self, source: &str) -> Result<Vec<(String, Option<bool>, i64)>> {
+        const SQL: &str = "SELECT object, up, severity FROM events WHERE pending AND source = $1 ORDER BY id";
+        Ok(on!(self.pool(), p => sqlx::query_as(SQL).bind(source).fetch_all(p).await?))
     }
 
     /// Events an alarm was raised and cleared by, newest first.
@@ -230,6 +238,13 @@ impl Tx {
     pub async fn alarm_keys_of_kind(&mut self, kind: &str) -> Result<Vec<(i64, String)>> {
         const SQL: &str = "SELECT id, key FROM alarms WHERE kind = $1 ORDER BY id";
         Ok(on_tx!(self, t => sqlx::query_as(SQL).bind(kind).fetch_all(&mut **t).await?))
+    }
+
+    /// The open alarms whose keys start with `prefix`: `(id, key)`, oldest first.
+    pub async fn open_alarm_keys_from(&mut self, prefix: &str) -> Result<Vec<(i64, String)>> {
+        const SQL: &str = "SELECT id, key FROM alarms WHERE open AND substr(key, 1, $2) = $1 ORDER BY id";
+        let chars = i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX);
+        Ok(on_tx!(self, t => sqlx::query_as(SQL).bind(prefix).bind(chars).fetch_all(&mut **t).await?))
     }
 
     /// Gives an alarm a new key. When another alarm already has it, the two tracked one

@@ -18,13 +18,21 @@ pub enum LogWriter {
 impl LogWriter {
     /// Appends one entry to the alert intake's log and commits it: one statement, no
     /// transaction around it, so a sender waits for one write and one sync. Returns its id.
-    pub async fn append_alert_log(&mut self, body: &str) -> Result<i64> {
-        const SQL: &str = "INSERT INTO alert_log (body) VALUES ($1) RETURNING id";
+    pub async fn append_alert_entry(&mut self, entry: &[u8]) -> Result<i64> {
+        const SQL: &str = "INSERT INTO alert_entries (entry) VALUES ($1) RETURNING id";
         Ok(match self {
-            LogWriter::Sqlite(c) => sqlx::query_scalar(SQL).bind(body).fetch_one(&mut *c).await?,
-            LogWriter::Postgres(c) => sqlx::query_scalar(SQL).bind(body).fetch_one(&mut *c).await?,
+            LogWriter::Sqlite(c) => sqlx::query_scalar(SQL).bind(entry).fetch_one(&mut *c).await?,
+            LogWriter::Postgres(c) => sqlx::query_scalar(SQL).bind(entry).fetch_one(&mut *c).await?,
         })
     }
+}
+
+/// A chunk of the alert snapshot: a binary record, or JSON as the migration from the former
+/// per-alert table wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SnapshotChunk {
+    pub body: Option<String>,
+    pub packed: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -41,10 +49,16 @@ pub struct SilenceRow {
 const SILENCE_COLUMNS: &str = "id, matchers, starts_at_ms, ends_at_ms, created_by, comment, updated_at_ms";
 
 impl Store {
-    /// The alert book's snapshot, chunk by chunk (JSON arrays of alerts; see the migration).
-    pub async fn alert_snapshot(&self) -> Result<Vec<String>> {
-        const SQL: &str = "SELECT body FROM alert_snapshot ORDER BY id";
-        Ok(on!(self.pool(), p => sqlx::query_scalar(SQL).fetch_all(p).await?))
+    /// The alert book's snapshot, chunk by chunk.
+    pub async fn alert_snapshot(&self) -> Result<Vec<SnapshotChunk>> {
+        const SQL: &str = "SELECT body, packed FROM alert_snapshot ORDER BY id";
+        Ok(on!(self.pool(), p => sqlx::query_as(SQL).fetch_all(p).await?))
+    }
+
+    /// What the former intake's log still holds (JSON entries, by id), read once at start.
+    pub async fn former_alert_log(&self) -> Result<Vec<(i64, String)>> {
+        const SQL: &str = "SELECT id, body FROM alert_log ORDER BY id";
+        Ok(on!(self.pool(), p => sqlx::query_as(SQL).fetch_all(p).await?))
     }
 
     /// The last log entry whose changes between firing and resolved were made into events.
@@ -61,9 +75,9 @@ impl Store {
         })
     }
 
-    /// Log entries after `after`, oldest first: `(id, body)`.
-    pub async fn alert_log_after(&self, after: i64, limit: i64) -> Result<Vec<(i64, String)>> {
-        const SQL: &str = "SELECT id, body FROM alert_log WHERE id > $1 ORDER BY id LIMIT $2";
+    /// Log entries after `after`, oldest first: `(id, entry)`.
+    pub async fn alert_entries_after(&self, after: i64, limit: i64) -> Result<Vec<(i64, Vec<u8>)>> {
+        const SQL: &str = "SELECT id, entry FROM alert_entries WHERE id > $1 ORDER BY id LIMIT $2";
         Ok(on!(self.pool(), p => sqlx::query_as(SQL).bind(after).bind(limit).fetch_all(p).await?))
     }
 
@@ -86,19 +100,21 @@ impl Tx {
         Ok(())
     }
 
-    /// Replaces the alert book's snapshot with `chunks`.
-    pub async fn put_alert_snapshot(&mut self, chunks: &[String]) -> Result<()> {
+    /// Replaces the alert book's snapshot with `chunks` (binary records).
+    pub async fn put_alert_snapshot(&mut self, chunks: &[Vec<u8>]) -> Result<()> {
         on_tx!(self, t => sqlx::query("DELETE FROM alert_snapshot").execute(&mut **t).await.map(|_| ())?);
         for (id, body) in (1_i64..).zip(chunks) {
-            const SQL: &str = "INSERT INTO alert_snapshot (id, body) VALUES ($1, $2)";
+            const SQL: &str = "INSERT INTO alert_snapshot (id, packed) VALUES ($1, $2)";
             on_tx!(self, t => sqlx::query(SQL).bind(id).bind(body).execute(&mut **t).await.map(|_| ())?);
         }
         Ok(())
     }
 
-    /// Deletes the alert log's entries up to `id`, once a snapshot covers them.
+    /// Deletes the alert log's entries up to `id`, and what the former intake's log held,
+    /// once a snapshot covers them.
     pub async fn delete_alert_log_through(&mut self, id: i64) -> Result<()> {
-        on_tx!(self, t => sqlx::query("DELETE FROM alert_log WHERE id <= $1").bind(id).execute(&mut **t).await.map(|_| ())?);
+        on_tx!(self, t => sqlx::query("DELETE FROM alert_entries WHERE id <= $1").bind(id).execute(&mut **t).await.map(|_| ())?);
+        on_tx!(self, t => sqlx::query("DELETE FROM alert_log").execute(&mut **t).await.map(|_| ())?);
         Ok(())
     }
 

@@ -34,7 +34,7 @@ mod tokens;
 mod users;
 
 pub use alarms::{AlarmFilter, AlarmRow, FedIncident};
-pub use alerts::{LogWriter, SilenceRow};
+pub use alerts::{LogWriter, SilenceRow, SnapshotChunk};
 pub use attributes::AttributeRow;
 pub use audit::{AUDIT_LIST, AuditPage};
 pub use bulk::InsertedItem;

@@ -234,7 +234,7 @@ async fn caught_up(db: &Path) {
     let url = format!("sqlite://{}?mode=ro", db.display());
     let pool = sqlx::SqlitePool::connect(&url).await.expect("open the benchmark's database");
     let deadline = Instant::now() + Duration::from_secs(120);
-    const BACKLOG: &str = "SELECT (SELECT COUNT(*) FROM alert_log WHERE id > (SELECT events_through FROM alert_folds)) \
+    const BACKLOG: &str = "SELECT (SELECT COUNT(*) FROM alert_entries WHERE id > (SELECT events_through FROM alert_folds)) \
                            + (SELECT COUNT(*) FROM events WHERE pending) \
                            + (SELECT COUNT(*) FROM alarms WHERE open AND NOT routed)";
     while Instant::now() < deadline {
@@ -251,18 +251,17 @@ async fn caught_up(db: &Path) {
 async fn stored(dir: &Path) -> u64 {
     let url = format!("sqlite://{}", dir.join("data/watchkeeper.db").display());
     let pool = sqlx::SqlitePool::connect(&url).await.expect("open the benchmark's database");
-    // Fingerprints are signed in the snapshot and unsigned in the log: both as the same bits.
-    let fp = |v: &serde_json::Value| v[0].as_i64().map(|n| n.cast_unsigned()).or_else(|| v[0].as_u64());
     let mut held = std::collections::HashSet::new();
-    let chunks: Vec<String> = sqlx::query_scalar("SELECT body FROM alert_snapshot").fetch_all(&pool).await.unwrap();
+    let chunks: Vec<Vec<u8>> = sqlx::query_scalar("SELECT packed FROM alert_snapshot WHERE packed IS NOT NULL")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     for c in chunks {
-        let alerts: Vec<serde_json::Value> = serde_json::from_str(&c).unwrap();
-        held.extend(alerts.iter().filter_map(fp));
+        held.extend(model::alert::record::read_chunk(&c).unwrap().into_iter().map(|(fp, _)| fp));
     }
-    let entries: Vec<String> = sqlx::query_scalar("SELECT body FROM alert_log").fetch_all(&pool).await.unwrap();
+    let entries: Vec<Vec<u8>> = sqlx::query_scalar("SELECT entry FROM alert_entries").fetch_all(&pool).await.unwrap();
     for e in entries {
-        let entry: serde_json::Value = serde_json::from_str(&e).unwrap();
-        held.extend(entry["alerts"].as_array().into_iter().flatten().filter_map(fp));
+        held.extend(model::alert::record::read_entry(&e).unwrap().alerts.into_iter().map(|(fp, _)| fp));
     }
     pool.close().await;
     held.len() as u64

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlarmDto {
     pub id: i64,
-    /// What makes two events the same condition: `item:7|interface|Gi0/1`, `alert:<fingerprint>`.
+    /// What makes two events the same condition: `item:7|interface|Gi0/1`, `alert:<item>/<alertname>`.
     pub key: String,
     pub item_id: Option<i64>,
     pub source: String,

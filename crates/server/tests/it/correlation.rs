@@ -581,11 +581,98 @@ async fn a_trap_by_ifindex_is_named_from_the_last_poll(backend: Backend) {
     assert_eq!(open, ["ifIndex 9"], "syslog's recovery cleared the trap's alarm");
 }
 
+/// Alerts about one condition on one item (an alert per interface, say) are one alarm: it
+/// fires with the first, takes the worst severity among them, stays while any fires and
+/// clears with the last; a silence muting some of them leaves it sounding, one muting all of
+/// them silences it. An alarm an earlier version kept per alert becomes its group's.
+async fn alerts_about_one_condition_on_one_item_are_one_alarm(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let t = Auth::Bearer(h.token("engineer", &Scope::ALL).await);
+    let intake = Auth::Bearer(h.token("operator", &[Scope::Intake]).await);
+    let at = |ms: i64| jiff::Timestamp::from_millisecond(h.app.now_ms() + ms).unwrap().to_string();
+    let port = |name: &str, n: u32, severity: &str, ended: bool| {
+        let mut a = json!({"labels": {"alertname": name, "instance": "lab-sw9:9116", "ifName": format!("Gi0/{n}"),
+                                      "severity": severity},
+                           "annotations": {"summary": format!("Gi0/{n}: {name}")}});
+        if ended {
+            a["startsAt"] = json!(at(-60_000));
+            a["endsAt"] = json!(at(-1_000));
+        }
+        a
+    };
+    let alarm = async |name: &str| {
+        let all = h.get("/api/v1/alarms?state=all", &t).await.json();
+        let key = format!("alert:lab-sw9/{name}");
+        let mine: Vec<Value> = all.as_array().unwrap().iter().filter(|a| a["key"] == key.as_str()).cloned().collect();
+        assert_eq!(mine.len(), 1, "one alarm for {key}: {all}");
+        mine[0].clone()
+    };
+
+    post_alerts(&h, &intake, json!([port("IfDown", 1, "warning", false), port("IfDown", 2, "warning", false)])).await;
+    h.app.correlate().await.unwrap();
+    let a = alarm("IfDown").await;
+    assert_eq!(
+        (a["state"].as_str(), a["severity"].as_str(), a["count"].as_i64()),
+        (Some("open"), Some("warning"), Some(1))
+    );
+    post_alerts(&h, &intake, json!([port("IfDown", 3, "critical", false)])).await;
+    h.app.correlate().await.unwrap();
+    let a = alarm("IfDown").await;
+    assert_eq!((a["state"].as_str(), a["severity"].as_str()), (Some("open"), Some("critical")), "{a}");
+    post_alerts(&h, &intake, json!([port("IfDown", 1, "warning", true), port("IfDown", 3, "critical", true)])).await;
+    h.app.correlate().await.unwrap();
+    assert_eq!(alarm("IfDown").await["state"], "open", "Gi0/2 still down");
+    post_alerts(&h, &intake, json!([port("IfDown", 2, "warning", true)])).await;
+    h.app.correlate().await.unwrap();
+    assert_eq!(alarm("IfDown").await["state"], "cleared");
+    let events = h.get("/api/v1/events?source=alertmanager", &t).await.json();
+    assert_eq!(events.as_array().unwrap().len(), 3, "fired, worsened, cleared: {events}");
+
+    // A silence for one port of two mutes that alert, not the alarm; one for both mutes it.
+    let silence = |name: &str, value: &str| {
+        json!({"matchers": [{"name": name, "value": value, "isRegex": false, "isEqual": true}],
+               "startsAt": at(-1_000), "endsAt": at(3_600_000), "createdBy": "ops-lead", "comment": "optics"})
+    };
+    for (name, value) in [("ifName", "Gi0/4"), ("alertname", "IfCrc")] {
+        let r = h.json(Method::POST, "/api/v2/silences", &t, silence(name, value)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    post_alerts(
+        &h,
+        &intake,
+        json!([
+            port("IfFlap", 4, "warning", false),
+            port("IfFlap", 5, "warning", false),
+            port("IfCrc", 4, "warning", false),
+            port("IfCrc", 5, "warning", false)
+        ]),
+    )
+    .await;
+    h.app.correlate().await.unwrap();
+    assert!(alarm("IfFlap").await["silenced_by"].is_null(), "Gi0/5 is not silenced");
+    assert!(alarm("IfCrc").await["silenced_by"].is_string(), "both are");
+
+    // The IfFlap alarm as an earlier version keyed it, by its first alert's fingerprint: it
+    // takes its group's key back, and the group's end clears it.
+    let id = alarm("IfFlap").await["id"].as_i64().unwrap();
+    let raised = h.app.store().alarm_events(id, 1).await.unwrap();
+    let fields: std::collections::BTreeMap<String, String> = serde_json::from_str(&raised[0].fields).unwrap();
+    let mut tx = h.app.store().begin().await.unwrap();
+    assert!(tx.rekey_alarm(id, &format!("alert:{}", fields["fingerprint"]), h.app.now_ms()).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(h.app.rekey_alarms().await.unwrap(), 1);
+    post_alerts(&h, &intake, json!([port("IfFlap", 4, "warning", true), port("IfFlap", 5, "warning", true)])).await;
+    h.app.correlate().await.unwrap();
+    let a = alarm("IfFlap").await;
+    assert_eq!((a["id"].as_i64(), a["state"].as_str()), (Some(id), Some("cleared")), "{a}");
+}
+
 crate::both_backends!(
     a_trap_by_ifindex_is_named_from_the_last_poll,
     a_failing_switch_opens_one_incident_and_its_recovery_resolves_it,
     a_bouncing_link_flaps_on_one_incident,
     each_incident_lists_the_events_that_fed_it,
     an_interface_is_one_alarm_by_either_name,
-    a_port_shut_by_configuration_opens_nothing
+    a_port_shut_by_configuration_opens_nothing,
+    alerts_about_one_condition_on_one_item_are_one_alarm
 );

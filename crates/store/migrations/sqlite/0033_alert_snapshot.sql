@@ -1,15 +1,23 @@
--- The alert store is its log: each group of accepted alerts stays a row of `alert_log` until
--- a compaction writes the whole alert book as a few chunks of `alert_snapshot` and deletes
--- the log it covers. A start reads the snapshot, then the log after it. Each chunk is a JSON
--- array of alerts, each `[fingerprint (signed 64-bit), labels, annotations, generator URL,
--- start ms, end ms, last update ms, ended by timeout]`. `alert_folds` says up to which log
--- entry the changes between firing and resolved were made into events, so that a start
--- makes the others' events once. The per-alert `alerts` table becomes the first snapshot.
+-- The alert store is its log: each group of accepted alerts is a row of `alert_entries` (a
+-- binary record, `model::alert::record`) until a compaction writes the whole alert book as a
+-- few chunks of `alert_snapshot` and deletes the entries it covers. A start reads the
+-- snapshot, then the entries after it. A chunk is `packed` (a binary record), or `body` (JSON:
+-- an array of `[fingerprint (signed 64-bit), labels, annotations, generator URL, start ms,
+-- end ms, last update ms, ended by timeout]`) as this migration writes the former per-alert
+-- `alerts` table. `alert_folds` says up to which entry the changes between firing and
+-- resolved were made into events. Rows left in `alert_log` (JSON entries of the former
+-- intake) are read after the snapshot and go at the first compaction.
 -- Kept in step with ../postgres/0033_alert_snapshot.sql.
 
 CREATE TABLE alert_snapshot (
+    id BIGINT PRIMARY KEY,
+    body TEXT,
+    packed BLOB
+);
+
+CREATE TABLE alert_entries (
     id INTEGER PRIMARY KEY,
-    body TEXT NOT NULL
+    entry BLOB NOT NULL
 );
 
 CREATE TABLE alert_folds (
