@@ -120,16 +120,21 @@ impl AlertBook {
         let mut firing = self.firing();
         let mut touched: HashMap<String, GroupChange> = HashMap::new();
         for c in changes {
-            let members = firing.entry(c.group.clone()).or_default();
             let last = (c.fingerprint, c.firing, c.at);
-            let seen = touched.entry(c.group.clone()).or_insert(GroupChange { last, worst_firing: None });
+            let seen = match touched.get_mut(&c.group) {
+                Some(seen) => seen,
+                None => touched.entry(c.group.clone()).or_insert(GroupChange { last, worst_firing: None }),
+            };
             seen.last = last;
             if c.firing {
-                members.insert(c.fingerprint);
+                match firing.get_mut(&c.group) {
+                    Some(members) => members.insert(c.fingerprint),
+                    None => firing.entry(c.group.clone()).or_default().insert(c.fingerprint),
+                };
                 if seen.worst_firing.is_none_or(|(s, _, _)| c.severity < s) {
                     seen.worst_firing = Some((c.severity, c.fingerprint, c.at));
                 }
-            } else {
+            } else if let Some(members) = firing.get_mut(&c.group) {
                 members.remove(&c.fingerprint);
             }
         }

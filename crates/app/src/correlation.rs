@@ -1,13 +1,17 @@
 //! Event correlation: turns the events the intake stored into alarms, and alarms into the
-//! right incidents. One task runs passes, woken when events arrive and every few seconds:
+//! right incidents. One task runs passes, woken when events arrive (at most five times a
+//! second) and every few seconds:
 //!
-//! 1. **fold** — the alert intake's log becomes alerts and events (`alerts`); every pending
-//!    event raises, repeats or clears the alarm of its condition (one per key,
-//!    `model::alarm`), with Nagios flap detection; events are linked to it;
+//! 1. **fold** — alerts that started or stopped firing move their alarm groups (one alarm per
+//!    item and alert name, firing while any of its alerts fires: `alerts`), and a group that
+//!    changed is an event; every pending event raises, repeats or clears the alarm of its
+//!    condition (one per key, `model::alarm`), with Nagios flap detection; events are linked
+//!    to it;
 //! 2. **expire** — alerts whose end passed without a word from their sender, and alarms raised
 //!    by events that never recover and have been quiet, get a clearing event of their own;
 //! 3. **route** — each open alarm not yet routed is held under a maintenance window covering
-//!    its item, silenced (a silence's matchers match its labels), suppressed (its item is down only because an item it needs failed: a symptom,
+//!    its item, silenced (a silence's matchers match its labels; an alert group's, every
+//!    firing alert's), suppressed (its item is down only because an item it needs failed: a symptom,
 //!    attached to the cause's incident), left alone while it flaps or while a new "item down"
 //!    alarm settles (the settle time, for an item that needs anything: its parent's failure
 //!    may arrive a moment later and explain it), or sent to an incident:
@@ -39,6 +43,9 @@ const ROUTE_BATCH: i64 = 10_000;
 /// How often a pass runs when nothing wakes it: alert ends and quiet alarms are noticed
 /// within this.
 pub const PASS_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The least time from one pass's start to the next's.
+const PASS_GAP: Duration = Duration::from_millis(200);
 
 /// How often a pass looks for alerts that ended without a word from their sender.
 const EXPIRY_STEP_MS: i64 = 1_000;
@@ -176,10 +183,14 @@ impl App {
             tracing::error!(error = %e, "Could not bring alarm keys up to date; older interface, HSRP and VRRP alarms keep theirs.");
         }
         loop {
+            let started = tokio::time::Instant::now();
             if let Err(e) = self.correlate().await {
                 tracing::error!(error = %e, "A correlation pass failed; the next one takes up its work.");
             }
             let _ = tokio::time::timeout(PASS_INTERVAL, self.correlation.notified()).await;
+            // A storm wakes the pass with every batch; what arrives within a moment is taken
+            // together rather than a pass (a score of statements) run for each.
+            tokio::time::sleep_until(started + PASS_GAP).await;
         }
     }
 

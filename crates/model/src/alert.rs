@@ -375,6 +375,10 @@ pub mod record {
 
     const VERSION: u8 = 1;
 
+    /// An alert's bytes before its texts: fingerprint, three times, the timeout flag, the
+    /// texts' length.
+    const ALERT_HEAD: usize = 8 + 3 * 8 + 1 + 4;
+
     /// An entry of the alert log: written at `at`, the alerts it holds whole, the alerts it
     /// holds by their times alone (a repeat with nothing else new), and which alerts started
     /// (`true`) or stopped firing.
@@ -423,8 +427,12 @@ pub mod record {
     }
 
     /// Writes a chunk of the snapshot.
-    pub fn write_chunk<'a>(alerts: impl ExactSizeIterator<Item = (u64, &'a PackedAlert)>) -> Vec<u8> {
-        let mut out = vec![VERSION];
+    pub fn write_chunk<'a>(alerts: impl ExactSizeIterator<Item = (u64, &'a PackedAlert)> + Clone) -> Vec<u8> {
+        // Sized first: a chunk is megabytes, and growing it by doubling copies it again and
+        // again.
+        let size = 5 + alerts.clone().map(|(_, a)| ALERT_HEAD + a.texts.len()).sum::<usize>();
+        let mut out = Vec::with_capacity(size);
+        out.push(VERSION);
         put_count(&mut out, alerts.len());
         for (fp, a) in alerts {
             put_alert(&mut out, fp, a);

@@ -113,7 +113,16 @@ impl Tx {
     /// Deletes the alert log's entries up to `id`, and what the former intake's log held,
     /// once a snapshot covers them.
     pub async fn delete_alert_log_through(&mut self, id: i64) -> Result<()> {
-        on_tx!(self, t => sqlx::query("DELETE FROM alert_entries WHERE id <= $1").bind(id).execute(&mut **t).await.map(|_| ())?);
+        // All of them, usually (a compaction holds the writer): SQLite then drops the table's
+        // pages whole instead of deleting row by row.
+        const LAST: &str = "SELECT MAX(id) FROM alert_entries";
+        let last: Option<i64> = on_tx!(self, t => sqlx::query_scalar(LAST).fetch_one(&mut **t).await?);
+        if last.is_some_and(|l| l <= id) {
+            on_tx!(self, t => sqlx::query("DELETE FROM alert_entries").execute(&mut **t).await.map(|_| ())?);
+        } else {
+            const SQL: &str = "DELETE FROM alert_entries WHERE id <= $1";
+            on_tx!(self, t => sqlx::query(SQL).bind(id).execute(&mut **t).await.map(|_| ())?);
+        }
         on_tx!(self, t => sqlx::query("DELETE FROM alert_log").execute(&mut **t).await.map(|_| ())?);
         Ok(())
     }
