@@ -71,6 +71,11 @@ struct Unfolded {
     /// The log's size since the snapshot, and the snapshot's.
     logged_bytes: usize,
     snapshot_bytes: usize,
+    /// No compaction before this instant (ms) after one failed.
+    compact_after: i64,
+    /// Records a start could not read: the log is then kept whole, never compacted, so
+    /// that they are not deleted with it.
+    unread: usize,
 }
 
 impl Unfolded {
@@ -81,13 +86,13 @@ impl Unfolded {
     }
 
     fn wants_compaction(&self) -> bool {
-        self.logged_bytes >= COMPACT_MIN_BYTES.max(2 * self.snapshot_bytes)
+        self.unread == 0 && self.logged_bytes >= COMPACT_MIN_BYTES.max(2 * self.snapshot_bytes)
     }
 
     /// Housekeeping's lower bar: the log has taken in as much as the snapshot holds, so that
     /// a quiet server's start reads at most twice its book.
     fn wants_housekeeping(&self) -> bool {
-        self.logged_bytes > 0 && self.logged_bytes >= self.snapshot_bytes
+        self.unread == 0 && self.logged_bytes > 0 && self.logged_bytes >= self.snapshot_bytes
     }
 }
 
@@ -163,6 +168,16 @@ impl AlertChange {
         let severity = model::alert::severity_number(a.label("severity").unwrap_or("warning"));
         AlertChange { fingerprint, firing, at, group: a.alarm_group(), severity }
     }
+}
+
+/// The most severe of these alerts, with its severity.
+fn worst_of(members: &HashSet<u64>, map: &HashMap<u64, PackedAlert>) -> Option<(u8, u64)> {
+    members
+        .iter()
+        .filter_map(|fp| {
+            map.get(fp).map(|a| (model::alert::severity_number(a.label("severity").unwrap_or("warning")), *fp))
+        })
+        .min()
 }
 
 /// What one fold saw of an alarm group: its last change `(fingerprint, firing, at)`, and its
@@ -378,26 +393,41 @@ impl App {
         // A failed load leaves nothing said that the next one would take as said.
         book.sounding().clear();
         let mut map: HashMap<u64, PackedAlert> = HashMap::new();
-        let mut snapshot_bytes = 0;
+        let (mut snapshot_bytes, mut unread) = (0, 0);
+        // Only Watchkeeper writes the store; a record it cannot read (damaged, or from a newer
+        // version) is reported and left out rather than keeping every other alert from
+        // loading, and the log is then never compacted, so that nothing deletes it.
+        let mut skipped = |what: &str, e: &dyn std::fmt::Display| {
+            unread += 1;
+            tracing::error!(
+                error = %e,
+                "An alert {what} does not read; left out, and the alert log kept whole until it does."
+            );
+        };
         for chunk in self.store.alert_snapshot().await? {
-            // Only Watchkeeper writes the snapshot; a chunk it cannot read is reported and left
-            // out rather than keeping every other alert from loading.
-            let skipped = |e: &dyn std::fmt::Display| {
-                tracing::error!(error = %e, "An alert snapshot chunk does not read; skipped.");
-            };
             if let Some(packed) = &chunk.packed {
                 snapshot_bytes += packed.len();
                 match model::alert::record::read_chunk(packed) {
                     Ok(alerts) => map.extend(alerts),
-                    Err(e) => skipped(&e),
+                    Err(e) => skipped("snapshot chunk", &e),
                 }
             } else if let Some(body) = &chunk.body {
+                // As the migration wrote the former table: read alert by alert, so one bad row
+                // costs itself alone.
                 snapshot_bytes += body.len();
-                match serde_json::from_str::<Vec<Snapped>>(body) {
+                match serde_json::from_str::<Vec<serde_json::Value>>(body) {
                     Ok(alerts) => {
-                        map.extend(alerts.into_iter().map(Snapped::alert).map(|(fp, a)| (fp, PackedAlert::pack(&a))))
+                        for v in alerts {
+                            match serde_json::from_value::<Snapped>(v) {
+                                Ok(a) => {
+                                    let (fp, a) = a.alert();
+                                    map.insert(fp, PackedAlert::pack(&a));
+                                }
+                                Err(e) => skipped("in the snapshot", &e),
+                            }
+                        }
                     }
-                    Err(e) => skipped(&e),
+                    Err(e) => skipped("snapshot chunk", &e),
                 }
             }
         }
@@ -412,7 +442,7 @@ impl App {
             let entry: LogEntry = match serde_json::from_str(&body) {
                 Ok(e) => e,
                 Err(e) => {
-                    tracing::error!(entry = id, error = %e, "An alert log entry does not read; skipped.");
+                    skipped(&format!("log entry ({id})"), &e);
                     continue;
                 }
             };
@@ -436,7 +466,7 @@ impl App {
                 let entry = match model::alert::record::read_entry(&bytes) {
                     Ok(e) => e,
                     Err(e) => {
-                        tracing::error!(entry = id, error = %e, "An alert log entry does not read; skipped.");
+                        skipped(&format!("log entry ({id})"), &e);
                         continue;
                     }
                 };
@@ -474,9 +504,16 @@ impl App {
                 .collect()
         };
         let mut touched = book.apply_changes(&changes);
-        for (group, members) in &firing {
-            if let Some(fp) = members.iter().next() {
-                touched.entry(group.clone()).or_insert(GroupChange { last: (*fp, true, now), worst_firing: None });
+        {
+            let map = book.read();
+            for (group, members) in &firing {
+                // Its most severe alert, whatever the replay saw: the alarm may not know it.
+                let Some((severity, fp)) = worst_of(members, &map) else { continue };
+                let seen =
+                    touched.entry(group.clone()).or_insert(GroupChange { last: (fp, true, now), worst_firing: None });
+                if seen.worst_firing.is_none_or(|(s, _, _)| severity < s) {
+                    seen.worst_firing = Some((severity, fp, now));
+                }
             }
         }
         *book.firing() = firing;
@@ -485,7 +522,7 @@ impl App {
         tracing::debug!(alerts, events = stored, "Alert book loaded.");
         let mut unfolded = book.unfolded();
         (unfolded.through, unfolded.events_through) = (after, after.max(events_through));
-        (unfolded.logged_bytes, unfolded.snapshot_bytes) = (logged_bytes, snapshot_bytes);
+        (unfolded.logged_bytes, unfolded.snapshot_bytes, unfolded.unread) = (logged_bytes, snapshot_bytes, unread);
         Ok(())
     }
 
@@ -505,6 +542,9 @@ impl App {
     /// changes only once the entry is committed, so nothing shows that a crash could lose.
     async fn log_alerts(&self, alerts: Vec<Alert>) -> Result<()> {
         let book = self.book().await?;
+        // Held from reading the book to changing it: a compaction or housekeeping in between
+        // could drop an alert this entry logs by its times alone, from the book and the log.
+        let mut held = book.writer.lock().await;
         let now = self.now_ms();
         let mut next: HashMap<u64, Alert> = HashMap::with_capacity(alerts.len());
         let (mut changes, mut grouped) = (Vec::new(), Vec::new());
@@ -539,7 +579,6 @@ impl App {
         let logged: Vec<(u64, &PackedAlert)> =
             whole.iter().filter_map(|fp| packed.get_key_value(fp)).map(|(fp, a)| (*fp, a)).collect();
         let body = model::alert::record::write_entry(now, logged.into_iter(), &times, &changes);
-        let mut held = book.writer.lock().await;
         let writer = match &mut *held {
             Some(w) => w,
             None => held.insert(self.store.log_writer().await?),
@@ -576,8 +615,15 @@ impl App {
         let book = self.book().await?;
         let _one = book.folding.lock().await;
         let stored = self.fold_alert_changes(book).await?;
-        if book.unfolded().wants_compaction() {
-            self.compact_alert_log(book).await?;
+        let now = self.now_ms();
+        if book.unfolded().wants_compaction() && now >= book.unfolded().compact_after {
+            // A compaction that fails is tried again a minute later; the rest of the pass
+            // (other sources' events, routing) goes on meanwhile, and nothing is lost: the
+            // log stays.
+            if let Err(e) = self.compact_alert_log(book).await {
+                tracing::warn!(error = %e, "Compacting the alert log failed; trying again in a minute.");
+                book.unfolded().compact_after = now + 60_000;
+            }
         }
         Ok(stored)
     }
@@ -669,7 +715,7 @@ impl App {
                 (true, false) => seen
                     .worst_firing
                     .map(|(_, fp, at)| (fp, at))
-                    .or_else(|| members.and_then(|m| m.iter().next()).map(|fp| (*fp, now)))
+                    .or_else(|| members.and_then(|m| worst_of(m, &map)).map(|(_, fp)| (fp, now)))
                     .map(|(fp, at)| (fp, true, at)),
                 (true, true) => {
                     seen.worst_firing.filter(|(s, _, _)| i64::from(*s) < severity).map(|(_, fp, at)| (fp, true, at))
@@ -785,7 +831,12 @@ impl App {
     /// as large as the snapshot.
     pub(crate) async fn alert_housekeeping(&self, before: i64) -> Result<()> {
         let book = self.book().await?;
-        book.write().retain(|_, a| a.times.ends_at >= before);
+        {
+            // With the writer held: an entry being made reads the book as it logs (see
+            // `log_alerts`).
+            let _held = book.writer.lock().await;
+            book.write().retain(|_, a| a.times.ends_at >= before);
+        }
         let _one = book.folding.lock().await;
         if book.unfolded().wants_housekeeping() {
             self.compact_alert_log(book).await?;

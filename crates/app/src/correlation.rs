@@ -22,8 +22,9 @@
 //! 4. **resolve** — an incident none of whose alarms is still open resolves itself if nobody
 //!    has touched it, and is annotated otherwise.
 //!
-//! Every step's state is in the database (pending events, unrouted alarms), so a pass that
-//! dies half-way is finished by the next one, and a restart loses nothing.
+//! Every step's state is in the database (pending events, unrouted alarms) or rebuilt from it
+//! at start (alert groups' firing alerts, from the alert store, compared with their alarms),
+//! so a pass that dies half-way is finished by the next one, and a restart loses nothing.
 
 use crate::incidents::OpenIncident;
 use crate::{Actor, App, AppError, Result};
@@ -412,8 +413,15 @@ impl App {
         let after = self.expired_to.load(std::sync::atomic::Ordering::Relaxed);
         let ended = if after == 0 || now - after >= EXPIRY_STEP_MS {
             self.expired_to.store(now, std::sync::atomic::Ordering::Relaxed);
-            let after = if after == 0 { now - crate::alerts::RESOLVED_RETENTION_MS } else { after };
-            self.expire_alerts(after, now).await?
+            let from = if after == 0 { now - crate::alerts::RESOLVED_RETENTION_MS } else { after };
+            match self.expire_alerts(from, now).await {
+                Ok(n) => n,
+                Err(e) => {
+                    // The next pass looks at the same span again.
+                    self.expired_to.store(after, std::sync::atomic::Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
         } else {
             0
         };

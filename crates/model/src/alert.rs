@@ -82,10 +82,9 @@ pub fn severity_number(label: &str) -> u8 {
     }
 }
 
-/// `host:9100`, `10.0.0.1:9100` or `[2001:db8::1]:9100` without the port.
 /// The item an alert's labels name: `item`, `ci`, `device`, `hostname`, `host`, `nodename`
 /// or the `instance` without its port; empty if none.
-fn host_of<'a>(label: impl Fn(&str) -> Option<&'a str>) -> &'a str {
+fn host_of<'a>(label: &impl Fn(&str) -> Option<&'a str>) -> &'a str {
     ["item", "ci", "device", "hostname", "host", "nodename"]
         .iter()
         .find_map(|n| label(n))
@@ -93,19 +92,22 @@ fn host_of<'a>(label: impl Fn(&str) -> Option<&'a str>) -> &'a str {
         .unwrap_or_default()
 }
 
-/// The alarm an alert is part of: one per alert name and item (`host/alertname`, or the
-/// name alone for an alert about no item), as Alertmanager groups notifications by
-/// `alertname` and target. A storm of label sets about one condition on one device is then
-/// one alarm that fires while any of them does, not one alarm per label set; the alerts
-/// themselves stay in the alert book, each with its own fingerprint.
+/// The alarm an alert is part of: one per alert name and item (`host/alertname`), as
+/// Alertmanager groups notifications by `alertname` and target. A storm of label sets about
+/// one condition on one device is then one alarm that fires while any of them does, not one
+/// alarm per label set; the alerts themselves stay in the alert book, each with its own
+/// fingerprint. An alert about no item is grouped by where it comes from instead (`job`,
+/// `namespace`, `service` or `cluster`), so one job's targets down are not another's.
 pub fn alarm_group<'a>(label: impl Fn(&str) -> Option<&'a str>) -> String {
     let name = label("alertname").unwrap_or("alert");
-    match host_of(label) {
-        "" => name.to_owned(),
-        host => format!("{host}/{name}"),
-    }
+    let scope = match host_of(&label) {
+        "" => ["job", "namespace", "service", "cluster"].iter().find_map(|n| label(n)).unwrap_or_default(),
+        host => host,
+    };
+    if scope.is_empty() { name.to_owned() } else { format!("{scope}/{name}") }
 }
 
+/// `host:9100`, `10.0.0.1:9100` or `[2001:db8::1]:9100` without the port.
 fn without_port(instance: &str) -> &str {
     if let Some(rest) = instance.strip_prefix('[') {
         return rest.split(']').next().unwrap_or(rest);
@@ -149,7 +151,7 @@ impl Alert {
         let label = |n: &str| self.labels.get(n).map(String::as_str).filter(|v| !v.is_empty());
         let name = label("alertname").unwrap_or("alert");
         let instance = label("instance").map(without_port).unwrap_or_default();
-        let host = host_of(label);
+        let host = host_of(&label);
         let text = ["summary", "description", "message"]
             .iter()
             .find_map(|n| self.annotations.get(*n).filter(|v| !v.is_empty()))
@@ -928,8 +930,11 @@ mod tests {
         assert_eq!(group(&[("alertname", "IfErrors"), ("instance", "sw1:9116")]), "sw1/IfErrors");
         // A named item wins over the instance; no item at all groups by name alone.
         assert_eq!(group(&[("alertname", "IfDown"), ("instance", "10.0.0.1:9116"), ("device", "sw1")]), "sw1/IfDown");
-        assert_eq!(group(&[("alertname", "Watchdog"), ("job", "prometheus")]), "Watchdog");
-        assert_eq!(group(&[("job", "x"), ("instance", "")]), "alert");
+        // No item: by the job (or namespace…) it comes from, else by name alone.
+        assert_eq!(group(&[("alertname", "TargetDown"), ("job", "node")]), "node/TargetDown");
+        assert_eq!(group(&[("alertname", "TargetDown"), ("job", "snmp")]), "snmp/TargetDown");
+        assert_eq!(group(&[("alertname", "Watchdog")]), "Watchdog");
+        assert_eq!(group(&[("severity", "none"), ("instance", "")]), "alert");
     }
     use proptest::prelude::*;
 

@@ -1,7 +1,7 @@
 //! Alerts received through Alertmanager's API and silences. Alerts are stored as the intake's
-//! log (one row per group commit) and a snapshot of the whole alert book (a few chunks),
-//! written and read whole by the app, never queried by the database; labels and matchers
-//! are JSON text, matched in memory.
+//! log (one binary record per group commit) and a snapshot of the whole alert book (a few
+//! binary chunks), written and read whole by the app (`model::alert::record`), never queried
+//! by the database; silences' matchers are JSON text, matched in memory.
 
 use crate::{Result, Store, Tx, on, on_tx};
 use sqlx::AssertSqlSafe;

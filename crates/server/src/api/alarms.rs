@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlarmDto {
     pub id: i64,
-    /// What makes two events the same condition: `item:7|interface|Gi0/1`, `alert:<item>/<alertname>`.
+    /// What makes two events the same condition: `item:7|interface|Gi0/1`, `alert:sw1/IfDown` (an alert's item or job, and its name).
     pub key: String,
     pub item_id: Option<i64>,
     pub source: String,

@@ -449,10 +449,42 @@ async fn site_scoped_accounts_see_and_silence_their_sites_only(backend: Backend)
     assert_eq!(h.get(&samples, &pn).await.status, StatusCode::NOT_FOUND);
 }
 
+/// A compaction empties the log; what is logged after it and not yet folded when the server
+/// dies is still folded at the next start: an alert resolved then clears its alarm.
+async fn what_is_logged_after_a_compaction_is_folded_after_a_crash(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let eng = Auth::Bearer(h.token("engineer", &[Scope::Write, Scope::Read]).await);
+    let at = |ms: i64| jiff::Timestamp::from_millisecond(h.app.now_ms() + ms).unwrap().to_string();
+    let alert = |port: &str| json!({"labels": {"alertname": "IfDown", "instance": "sw7:9116", "ifName": port}});
+    let send =
+        async |batch: Value| assert_eq!(h.send(post("/api/v2/alerts", &eng, &batch)).await.status, StatusCode::OK);
+    // Two logged and folded, so the fold's mark is past the ids a new log would start from.
+    send(json!([alert("ge0/1")])).await;
+    send(json!([alert("ge0/2")])).await;
+    h.app.correlate().await.unwrap();
+    h.app.housekeeping().await.unwrap();
+    assert_eq!(h.app.store().alert_snapshot().await.unwrap().len(), 1, "compacted");
+    let mut ended = json!([alert("ge0/1"), alert("ge0/2")]);
+    for a in ended.as_array_mut().unwrap() {
+        a["startsAt"] = json!(at(-60_000));
+        a["endsAt"] = json!(at(-1_000));
+    }
+    send(ended).await;
+    // The server dies before folding that; another starts.
+    let now = h.app.now_ms();
+    let restarted =
+        app::App::new(h.app.store().clone(), h.app.settings().clone()).with_clock(std::sync::Arc::new(move || now));
+    restarted.correlate().await.unwrap();
+    let alarms = h.get("/api/v1/alarms?state=all", &eng).await.json();
+    let states: Vec<&str> = alarms.as_array().unwrap().iter().map(|a| a["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["cleared"], "{alarms}");
+}
+
 crate::both_backends!(
     site_scoped_accounts_see_and_silence_their_sites_only,
     alerts_come_in_by_token_or_from_trusted_networks,
     silences_follow_alertmanagers_rules,
     accepted_alerts_outlive_a_restart_before_they_are_folded,
-    repeats_outlive_a_restart_whether_folded_or_not
+    repeats_outlive_a_restart_whether_folded_or_not,
+    what_is_logged_after_a_compaction_is_folded_after_a_crash
 );

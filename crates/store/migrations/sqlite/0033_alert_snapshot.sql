@@ -15,8 +15,9 @@ CREATE TABLE alert_snapshot (
     packed BLOB
 );
 
+-- AUTOINCREMENT: a compaction empties the table, and an id used again would read as folded.
 CREATE TABLE alert_entries (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     entry BLOB NOT NULL
 );
 
