@@ -281,15 +281,20 @@ async fn repeats_outlive_a_restart_whether_folded_or_not(backend: Backend) {
     send(json!([alert("ge0/2", "errors on ge0/2", "2027-01-15T11:00:00Z")])).await;
 
     let at = h.app.now_ms();
-    let restarted =
-        app::App::new(h.app.store().clone(), h.app.settings().clone()).with_clock(std::sync::Arc::new(move || at));
-    let listed = restarted.alerts(&app::Actor::system(), &app::alerts::AlertQuery::default()).await.unwrap();
+    // A server started afresh on the database, and what it lists: (instance, summary, end).
+    let start = async || {
+        let fresh =
+            app::App::new(h.app.store().clone(), h.app.settings().clone()).with_clock(std::sync::Arc::new(move || at));
+        let listed = fresh.alerts(&app::Actor::system(), &app::alerts::AlertQuery::default()).await.unwrap();
+        let mut got: Vec<(String, String, i64)> = listed
+            .iter()
+            .map(|v| (v.alert.labels["instance"].clone(), v.alert.annotations["summary"].clone(), v.alert.ends_at))
+            .collect();
+        got.sort();
+        (fresh, listed, got)
+    };
+    let (restarted, listed, got) = start().await;
     let ms = |t: &str| t.parse::<jiff::Timestamp>().unwrap().as_millisecond();
-    let mut got: Vec<(String, String, i64)> = listed
-        .iter()
-        .map(|v| (v.alert.labels["instance"].clone(), v.alert.annotations["summary"].clone(), v.alert.ends_at))
-        .collect();
-    got.sort();
     assert_eq!(
         got,
         [
@@ -309,14 +314,7 @@ async fn repeats_outlive_a_restart_whether_folded_or_not(backend: Backend) {
         )
         .await
         .unwrap();
-    let again =
-        app::App::new(h.app.store().clone(), h.app.settings().clone()).with_clock(std::sync::Arc::new(move || at));
-    let listed = again.alerts(&app::Actor::system(), &app::alerts::AlertQuery::default()).await.unwrap();
-    let mut got: Vec<(String, String, i64)> = listed
-        .iter()
-        .map(|v| (v.alert.labels["instance"].clone(), v.alert.annotations["summary"].clone(), v.alert.ends_at))
-        .collect();
-    got.sort();
+    let (again, _, got) = start().await;
     assert_eq!(
         got,
         [
