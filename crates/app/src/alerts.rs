@@ -160,24 +160,17 @@ struct AlertChange {
 
 impl AlertChange {
     fn of(fingerprint: u64, a: &Alert, firing: bool, at: i64) -> AlertChange {
-        let severity = model::alert::severity_number(a.labels.get("severity").map_or("warning", String::as_str));
-        AlertChange { fingerprint, firing, at, group: a.alarm_group(), severity }
+        AlertChange { fingerprint, firing, at, group: a.alarm_group(), severity: a.severity() }
     }
 
     fn of_packed(fingerprint: u64, a: &PackedAlert, firing: bool, at: i64) -> AlertChange {
-        let severity = model::alert::severity_number(a.label("severity").unwrap_or("warning"));
-        AlertChange { fingerprint, firing, at, group: a.alarm_group(), severity }
+        AlertChange { fingerprint, firing, at, group: a.alarm_group(), severity: a.severity() }
     }
 }
 
 /// The most severe of these alerts, with its severity.
 fn worst_of(members: &HashSet<u64>, map: &HashMap<u64, PackedAlert>) -> Option<(u8, u64)> {
-    members
-        .iter()
-        .filter_map(|fp| {
-            map.get(fp).map(|a| (model::alert::severity_number(a.label("severity").unwrap_or("warning")), *fp))
-        })
-        .min()
+    members.iter().filter_map(|fp| map.get(fp).map(|a| (a.severity(), *fp))).min()
 }
 
 /// What one fold saw of an alarm group: its last change `(fingerprint, firing, at)`, and its

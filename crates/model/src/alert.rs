@@ -168,7 +168,7 @@ impl Alert {
             kind: crate::alarm::alert_kind(name).to_owned(),
             object: alarm_group(label),
             up: Some(!firing),
-            severity: severity_number(label("severity").unwrap_or("warning")),
+            severity: self.severity(),
             mnemonic: name.to_owned(),
             text,
             fields,
@@ -194,6 +194,11 @@ impl Alert {
 
     pub fn fingerprint(&self) -> u64 {
         fingerprint(&self.labels)
+    }
+
+    /// Its `severity` label as a syslog severity number (`warning` when it has none).
+    pub fn severity(&self) -> u8 {
+        severity_number(self.labels.get("severity").map_or("warning", String::as_str))
     }
 
     /// The alarm this alert is part of ([`alarm_group`]).
@@ -331,6 +336,11 @@ impl PackedAlert {
     /// A label's value, read in place; `None` if absent or empty.
     pub fn label(&self, name: &str) -> Option<&str> {
         self.labels().find(|(n, _)| *n == name).map(|(_, v)| v).filter(|v| !v.is_empty())
+    }
+
+    /// [`Alert::severity`], read in place.
+    pub fn severity(&self) -> u8 {
+        severity_number(self.label("severity").unwrap_or("warning"))
     }
 
     /// [`Alert::alarm_group`], read in place.
